@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# peerwatch: the thin top-level make. The module itself is built by Kbuild.
+#
+#   make            userspace (build/) and peerwatch.ko
+#   make check      install dependencies, build, run every test suite
+#   make demo       install dependencies, build, run the demo
+#   make style      checkpatch --strict, sparse, shellcheck
+#   make SAN=1      userspace with ASan+UBSan (into build-san/)
+#   V=1             show the commands
+
+KVER	?= $(shell scripts/kver)
+KDIR	?= /lib/modules/$(KVER)/build
+KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
+
+ifeq ($(SAN),1)
+O	?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else
+O	?= build
+endif
+
+CC	?= gcc
+CFLAGS	?= -O2 -g
+PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
+LDLIBS	+= $(PKG_LIBS)
+
+ifneq ($(V),1)
+Q	:= @
+MSG	= @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS	:= $(wildcard lib/*.c)
+AGENT_SRCS	:= $(filter-out agent/main.c,$(wildcard agent/*.c))
+CLI_SRCS	:= $(wildcard cli/*.c)
+SIM_SRCS	:= $(wildcard selftests/enginesim/*.c)
+UNIT_SRCS	:= $(wildcard selftests/unit/*.c)
+KSFT_SRCS	:= $(wildcard selftests/kmod/*.c)
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+LIB_OBJS	:= $(call obj,$(LIB_SRCS))
+AGENT_OBJS	:= $(call obj,$(AGENT_SRCS))
+
+BINS	:= $(O)/peerwatch
+ifneq ($(wildcard agent/main.c),)
+BINS	+= $(O)/peerwatchd
+endif
+ifneq ($(SIM_SRCS),)
+BINS	+= $(O)/enginesim
+endif
+UNIT_BINS := $(patsubst selftests/unit/%.c,$(O)/selftests/unit/%,$(UNIT_SRCS))
+KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
+KSFT_INC  := $(O)/ksrc/tools/testing/selftests
+
+.PHONY: all userspace module tests check demo style deps clean \
+	unit-check host-check vm-check bench
+.DEFAULT_GOAL := all
+
+all: userspace module
+
+userspace: $(BINS) tests
+
+tests: $(UNIT_BINS) $(KSFT_BINS)
+
+$(O)/%.o: %.c
+	$(call MSG,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/peerwatchd: $(call obj,agent/main.c) $(AGENT_OBJS) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/peerwatch: $(call obj,$(CLI_SRCS)) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/enginesim: $(call obj,$(SIM_SRCS)) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/selftests/unit/%.o: selftests/unit/%.c $(KSFT_INC)/kselftest_harness.h
+	$(call MSG,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
+
+$(O)/selftests/unit/%: $(O)/selftests/unit/%.o $(AGENT_OBJS) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Kernel selftests use the kselftest harness from Debian's linux-source.
+$(KSFT_INC)/kselftest_harness.h:
+	$(call MSG,EXTRACT,$(O)/ksrc)
+	$(Q)scripts/ksrc-extract "$(KSRC_TAR)" $(O)/ksrc
+
+$(O)/selftests/kmod/%.o: selftests/kmod/%.c $(KSFT_INC)/kselftest_harness.h
+	$(call MSG,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
+
+$(O)/selftests/kmod/%: $(O)/selftests/kmod/%.o $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+module:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+deps:
+	$(Q)scripts/deps.sh
+
+# Each suite prints "N passed, N failed"; check sums them up.
+unit-check: userspace
+	$(Q)scripts/run-unit $(O)
+
+host-check: userspace
+	$(Q)selftests/agent/run.sh $(O)
+
+vm-check: all
+	$(Q)scripts/vm-run --kver $(KVER) -- selftests/kmod/run.sh $(O)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/check $(O) $(KVER)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo $(O) $(KVER)
+
+style: $(KSFT_INC)/kselftest_harness.h
+	$(Q)scripts/style $(O) $(KDIR)
+
+clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
+	$(Q)rm -rf build build-san
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
