@@ -47,7 +47,10 @@ obj = $(patsubst %.c,$(O)/%.o,$(1))
 LIB_OBJS	:= $(call obj,$(LIB_SRCS))
 AGENT_OBJS	:= $(call obj,$(AGENT_SRCS))
 
-BINS	:= $(O)/peerwatch
+BINS	:=
+ifneq ($(CLI_SRCS),)
+BINS	+= $(O)/peerwatch
+endif
 ifneq ($(wildcard agent/main.c),)
 BINS	+= $(O)/peerwatchd
 endif
@@ -61,6 +64,7 @@ KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 .PHONY: all userspace module tests check demo style deps clean \
 	unit-check host-check vm-check bench
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: userspace module
 
