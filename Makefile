@@ -62,7 +62,7 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo style deps clean \
-	unit-check host-check vm-check bench
+	unit-check host-check vm-check vm-demo
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -125,7 +125,7 @@ unit-check: userspace
 host-check: userspace
 	$(Q)selftests/agent/run.sh $(O)
 
-vm-check: all
+vm-check: module $(KSFT_BINS) $(BINS)
 	$(Q)scripts/vm-run --kver $(KVER) -- selftests/kmod/run.sh $(O)
 
 check: deps
@@ -134,7 +134,11 @@ check: deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)scripts/demo $(O) $(KVER)
+	$(Q)if [ -x scripts/demo ]; then scripts/demo $(O) $(KVER); \
+	else scripts/vm-demo $(O) $(KVER); fi
+
+vm-demo: all
+	$(Q)scripts/vm-demo $(O) $(KVER)
 
 style: $(KSFT_INC)/kselftest_harness.h
 	$(Q)scripts/style $(O) $(KDIR)
