@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef ENGINESIM_API_H
+#define ENGINESIM_API_H
+
+#include "sim.h"
+
+struct conn;
+
+enum api_class api_route(char *path, unsigned int method, const char **ref);
+int api_respond(struct conn *c, enum api_class cls, const char *ref,
+		const char *query);
+int api_json_escape(char *out, size_t size, const char *s);
+
+#endif
