@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon: the loop, the fleet of engines, discovery reloads, signals
+ * (through a signalfd, so they are loop events like any other) and the
+ * summary line and state file that stand in for the control API.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "agent.h"
+#include "config.h"
+#include "discovery.h"
+#include "fleet.h"
+#include "log.h"
+#include "loop.h"
+#include "pool.h"
+#include "report.h"
+#include "resolver.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct agent {
+	const struct config *cfg;
+	struct loop *loop;
+	struct pool *pool;
+	struct resolver *resolver;
+	struct fleet *fleet;
+	struct discovery *discovery;
+	struct report report;
+	sigset_t oldmask;
+	int sigfd;
+	struct loop_io sig_io;
+	struct loop_timer summary_timer;
+	struct loop_timer discovery_timer;
+};
+
+static void reload(struct agent *a)
+{
+	struct addr_list want = { 0 };
+	int err;
+
+	err = discovery_load(a->discovery, &want);
+	if (err) {
+		log_err("discovery: %s; keeping the %zu engines we have",
+			strerror(-err), a->fleet->n);
+		return;
+	}
+	err = fleet_sync(a->fleet, &want);
+	if (err)
+		log_err("discovery: %s", strerror(-err));
+	addr_list_clear(&want);
+}
+
+static void dump_state(struct agent *a)
+{
+	char *copy = strdup(a->cfg->state_file);
+	int err;
+
+	/* The default lives under /run, which may not have it yet. */
+	if (copy && mkdir(dirname(copy), 0755) && errno != EEXIST)
+		log_warn("state: cannot create the directory of %s: %s",
+			 a->cfg->state_file, strerror(errno));
+	free(copy);
+	err = report_dump(a->fleet, a->cfg->state_file);
+	if (err)
+		log_err("state: %s: %s", a->cfg->state_file, strerror(-err));
+}
+
+static void signal_io(struct loop_io *io, uint32_t events)
+{
+	struct agent *a = container_of(io, struct agent, sig_io);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("discovery: reload (SIGHUP)");
+			reload(a);
+			break;
+		case SIGUSR1:
+			dump_state(a);
+			break;
+		default:
+			log_info("stopping (signal %u)", si.ssi_signo);
+			loop_stop(a->loop);
+			break;
+		}
+	}
+}
+
+static void summary_fn(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, summary_timer);
+
+	report_summary(&a->report, a->fleet, loop_now(a->loop));
+	loop_timer_start(a->loop, t, a->cfg->summary_interval_ms);
+}
+
+static void discovery_fn(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, discovery_timer);
+
+	reload(a);
+	loop_timer_start(a->loop, t, a->cfg->discovery_interval_ms);
+}
+
+/* Each engine needs two descriptors: take all the kernel allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int setup_signals(struct agent *a)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, &a->oldmask))
+		return -errno;
+	/* Sends use MSG_NOSIGNAL; this covers c-ares' sockets too. */
+	signal(SIGPIPE, SIG_IGN);
+	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0)
+		return -errno;
+	return loop_io_add(a->loop, &a->sig_io, a->sigfd, EPOLLIN, signal_io);
+}
+
+int agent_new(struct agent **ap, const struct config *cfg, const char **why)
+{
+	struct agent *a;
+	int err;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->cfg = cfg;
+	a->sigfd = -1;
+	raise_nofile();
+	*why = "event loop";
+	err = loop_new(&a->loop);
+	if (!err) {
+		*why = "signals";
+		err = setup_signals(a);
+	}
+	if (!err) {
+		*why = "buffer pool";
+		err = pool_new(&a->pool);
+	}
+	if (!err) {
+		*why = "resolver";
+		err = resolver_new(&a->resolver, a->loop);
+	}
+	if (!err) {
+		*why = "fleet";
+		err = fleet_new(&a->fleet, a->loop, a->pool, a->resolver,
+				&cfg->engine);
+	}
+	if (!err)
+		err = discovery_new(&a->discovery, cfg->url, cfg->engines,
+				    cfg->nengines, why);
+	if (err)
+		goto err;
+	loop_timer_init(&a->summary_timer, summary_fn);
+	loop_timer_init(&a->discovery_timer, discovery_fn);
+	a->report.last_ms = loop_now(a->loop);
+	*ap = a;
+	return 0;
+
+err:
+	agent_free(a);
+	return err;
+}
+
+int agent_run(struct agent *a)
+{
+	struct addr_list want = { 0 };
+	int err;
+
+	err = discovery_load(a->discovery, &want);
+	if (err)
+		return err;
+	log_info("peerwatchd: %zu engines from %s", want.n,
+		 discovery_describe(a->discovery));
+	err = fleet_sync(a->fleet, &want);
+	addr_list_clear(&want);
+	if (err)
+		return err;
+	if (a->cfg->summary_interval_ms)
+		loop_timer_start(a->loop, &a->summary_timer,
+				 a->cfg->summary_interval_ms);
+	if (a->cfg->discovery_interval_ms)
+		loop_timer_start(a->loop, &a->discovery_timer,
+				 a->cfg->discovery_interval_ms);
+	return loop_run(a->loop);
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	if (a->loop) {
+		loop_timer_stop(a->loop, &a->summary_timer);
+		loop_timer_stop(a->loop, &a->discovery_timer);
+	}
+	fleet_free(a->fleet);
+	discovery_free(a->discovery);
+	resolver_free(a->resolver);
+	if (a->loop) {
+		/* Connections and queries are freed after a pass: run one. */
+		loop_run_once(a->loop, 0);
+		loop_io_del(a->loop, &a->sig_io);
+	}
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	pool_free(a->pool);
+	loop_free(a->loop);
+	sigprocmask(SIG_SETMASK, &a->oldmask, NULL);
+	free(a);
+}

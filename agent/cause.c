@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+
+#include "cause.h"
+
+const char *cause_name(enum cause c)
+{
+	static const char *const names[] = {
+		[CAUSE_NONE] = "",
+		[CAUSE_USER_TIMEOUT] = "user-timeout",
+		[CAUSE_CONNECT_TIMEOUT] = "connect-timeout",
+		[CAUSE_RESET] = "reset",
+		[CAUSE_REFUSED] = "refused",
+		[CAUSE_UNREACHABLE] = "unreachable",
+		[CAUSE_DEADLINE] = "deadline",
+		[CAUSE_PROTOCOL] = "protocol",
+		[CAUSE_STATUS] = "status",
+		[CAUSE_CLOSED] = "closed",
+		[CAUSE_DNS] = "dns",
+		[CAUSE_ID_CHANGE] = "id-change",
+		[CAUSE_DISCOVERY] = "discovery",
+		[CAUSE_ERROR] = "error",
+	};
+
+	return (unsigned int)c < sizeof(names) / sizeof(names[0]) ?
+	       names[c] : "error";
+}
+
+enum cause cause_from_errno(int err, bool connected)
+{
+	switch (-err) {
+	case ETIMEDOUT:
+		return connected ? CAUSE_USER_TIMEOUT : CAUSE_CONNECT_TIMEOUT;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNABORTED:
+		return CAUSE_RESET;
+	case ECONNREFUSED:
+		return CAUSE_REFUSED;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+		return CAUSE_UNREACHABLE;
+	default:
+		return CAUSE_ERROR;
+	}
+}
+
+bool cause_is_down(enum cause c)
+{
+	switch (c) {
+	case CAUSE_USER_TIMEOUT:
+	case CAUSE_CONNECT_TIMEOUT:
+	case CAUSE_RESET:
+	case CAUSE_REFUSED:
+	case CAUSE_UNREACHABLE:
+	case CAUSE_DNS:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_CAUSE_H
+#define PEERWATCH_CAUSE_H
+
+#include <stdbool.h>
+
+/* Why an engine left healthy; names are part of the JSON interface. */
+enum cause {
+	CAUSE_NONE,
+	CAUSE_USER_TIMEOUT,	/* ETIMEDOUT on an established connection */
+	CAUSE_CONNECT_TIMEOUT,
+	CAUSE_RESET,
+	CAUSE_REFUSED,
+	CAUSE_UNREACHABLE,
+	CAUSE_DEADLINE,		/* a request got no complete answer in time */
+	CAUSE_PROTOCOL,		/* bad HTTP or JSON, or a bound exceeded */
+	CAUSE_STATUS,		/* an HTTP error status */
+	CAUSE_CLOSED,		/* the engine closed mid-response */
+	CAUSE_DNS,
+	CAUSE_ID_CHANGE,
+	CAUSE_DISCOVERY,	/* removed from the discovery source */
+	CAUSE_ERROR,		/* a local error (out of descriptors...) */
+};
+
+const char *cause_name(enum cause c);
+/* The cause of a socket error; @connected tells connect errors apart. */
+enum cause cause_from_errno(int err, bool connected);
+/* Whether the cause means the engine cannot be reached (down). */
+bool cause_is_down(enum cause c);
+
+#endif

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flags, with Swarm's names where Swarm had one and Go-style durations.
+ * Every value is bounded: a typo must fail at start, not at 3 a.m.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "duration.h"
+#include "hostport.h"
+#include "size.h"
+
+enum {
+	OPT_REFRESH_MIN = 256,
+	OPT_REFRESH_MAX,
+	OPT_FAILURE_RETRY,
+	OPT_REQUEST_TIMEOUT,
+	OPT_USER_TIMEOUT,
+	OPT_KEEPALIVE_IDLE,
+	OPT_KEEPALIVE_INTERVAL,
+	OPT_KEEPALIVE_COUNT,
+	OPT_BACKOFF_MAX,
+	OPT_EVENTS,
+	OPT_NO_EVENTS,
+	OPT_DISCOVERY_INTERVAL,
+	OPT_MAX_BODY,
+	OPT_ENGINE,
+	OPT_STATE_FILE,
+	OPT_SUMMARY_INTERVAL,
+};
+
+static const struct option options[] = {
+	{ "engine-refresh-min-interval", required_argument, NULL, OPT_REFRESH_MIN },
+	{ "engine-refresh-max-interval", required_argument, NULL, OPT_REFRESH_MAX },
+	{ "engine-failure-retry", required_argument, NULL, OPT_FAILURE_RETRY },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
+	{ "keepalive-idle", required_argument, NULL, OPT_KEEPALIVE_IDLE },
+	{ "keepalive-interval", required_argument, NULL, OPT_KEEPALIVE_INTERVAL },
+	{ "keepalive-count", required_argument, NULL, OPT_KEEPALIVE_COUNT },
+	{ "backoff-max", required_argument, NULL, OPT_BACKOFF_MAX },
+	{ "events", no_argument, NULL, OPT_EVENTS },
+	{ "no-events", no_argument, NULL, OPT_NO_EVENTS },
+	{ "discovery-interval", required_argument, NULL, OPT_DISCOVERY_INTERVAL },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define SEC	1000ULL
+#define MIN	(60 * SEC)
+#define HOUR	(60 * MIN)
+
+void config_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: peerwatchd [OPTIONS] [nodes://HOST:PORT,... | file://PATH]\n"
+"\n"
+"Watches Docker engines over one event loop and marks them pending,\n"
+"healthy, unhealthy or down. Durations are Go-style (500ms, 10s, 2m).\n"
+"\n"
+"  --engine HOST:PORT                 an engine (repeatable), with or\n"
+"                                     instead of the discovery URL\n"
+"  --engine-refresh-min-interval DUR  container refresh, lower bound (30s)\n"
+"  --engine-refresh-max-interval DUR  container refresh, upper bound (60s)\n"
+"  --engine-failure-retry N           failures in a row before unhealthy (3)\n"
+"  --request-timeout DUR              deadline of every request (10s)\n"
+"  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
+"  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
+"  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (5s)\n"
+"  --keepalive-count N                TCP_KEEPCNT (3)\n"
+"  --backoff-max DUR                  cap of reconnect backoff (60s)\n"
+"  --events, --no-events              follow each engine's /events (on)\n"
+"  --discovery-interval DUR           re-read discovery; 0: SIGHUP only (60s)\n"
+"  --max-body SIZE                    largest response body (64MiB)\n"
+"  --state-file PATH                  JSON state written on SIGUSR1\n"
+"                                     (" CONFIG_DEFAULT_STATE_FILE ")\n"
+"  --summary-interval DUR             summary line on stderr; 0: none (10s)\n"
+"  -v, --verbose / -q, --quiet        more / less logging\n"
+"  -h, --help\n"
+"\n"
+"Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
+"SIGINT/SIGTERM stop.\n");
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int get_duration(const char *name, const char *arg, uint64_t min,
+			uint64_t max, uint64_t *out, char *err, size_t len)
+{
+	char lo[32], hi[32];
+
+	duration_format(min, lo, sizeof(lo));
+	duration_format(max, hi, sizeof(hi));
+	if (duration_parse(arg, out))
+		return fail(err, len, "--%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)",
+			    name, arg);
+	if (*out < min || *out > max)
+		return fail(err, len, "--%s: %s is out of range [%s, %s]",
+			    name, arg, lo, hi);
+	return 0;
+}
+
+static int get_uint(const char *name, const char *arg, unsigned long min,
+		    unsigned long max, unsigned int *out, char *err, size_t len)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || v < min || v > max)
+		return fail(err, len, "--%s: '%s' is not an integer in [%lu, %lu]",
+			    name, arg, min, max);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static void set_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->engine.refresh_min_ms = 30 * SEC;
+	c->engine.refresh_max_ms = 60 * SEC;
+	c->engine.failure_retry = 3;
+	c->engine.request_timeout_ms = 10 * SEC;
+	c->engine.backoff_max_ms = 60 * SEC;
+	c->engine.max_body = 64ULL << 20;
+	c->engine.events = true;
+	c->engine.conn.user_timeout_ms = 20 * SEC;
+	c->engine.conn.keepidle_s = 10;
+	c->engine.conn.keepintvl_s = 5;
+	c->engine.conn.keepcnt = 3;
+	c->discovery_interval_ms = 60 * SEC;
+	c->summary_interval_ms = 10 * SEC;
+	c->state_file = CONFIG_DEFAULT_STATE_FILE;
+	c->log_level = LOG_INFO;
+}
+
+/* Keepalive takes whole seconds: round up, never to 0. */
+static uint32_t to_seconds(uint64_t ms)
+{
+	return (uint32_t)((ms + 999) / 1000);
+}
+
+static int parse_one(struct config *c, int opt, const char *arg, char *err,
+		     size_t len)
+{
+	struct engine_cfg *e = &c->engine;
+	uint64_t v, bytes;
+	char **engines, host[256];
+	const char *why;
+	uint16_t port;
+	int ret = 0;
+
+	switch (opt) {
+	case OPT_REFRESH_MIN:
+		return get_duration("engine-refresh-min-interval", arg, 100,
+				    24 * HOUR, &e->refresh_min_ms, err, len);
+	case OPT_REFRESH_MAX:
+		return get_duration("engine-refresh-max-interval", arg, 100,
+				    24 * HOUR, &e->refresh_max_ms, err, len);
+	case OPT_FAILURE_RETRY:
+		return get_uint("engine-failure-retry", arg, 1, 1000,
+				&e->failure_retry, err, len);
+	case OPT_REQUEST_TIMEOUT:
+		return get_duration("request-timeout", arg, 100, 10 * MIN,
+				    &e->request_timeout_ms, err, len);
+	case OPT_USER_TIMEOUT:
+		ret = get_duration("user-timeout", arg, 100, HOUR, &v, err, len);
+		e->conn.user_timeout_ms = (uint32_t)v;
+		return ret;
+	case OPT_KEEPALIVE_IDLE:
+		ret = get_duration("keepalive-idle", arg, SEC, 2 * HOUR, &v, err,
+				   len);
+		e->conn.keepidle_s = to_seconds(v);
+		return ret;
+	case OPT_KEEPALIVE_INTERVAL:
+		ret = get_duration("keepalive-interval", arg, SEC, 10 * MIN, &v,
+				   err, len);
+		e->conn.keepintvl_s = to_seconds(v);
+		return ret;
+	case OPT_KEEPALIVE_COUNT:
+		return get_uint("keepalive-count", arg, 1, 127, &e->conn.keepcnt,
+				err, len);
+	case OPT_BACKOFF_MAX:
+		return get_duration("backoff-max", arg, BACKOFF_BASE_MS, HOUR,
+				    &e->backoff_max_ms, err, len);
+	case OPT_EVENTS:
+		e->events = true;
+		return 0;
+	case OPT_NO_EVENTS:
+		e->events = false;
+		return 0;
+	case OPT_DISCOVERY_INTERVAL:
+		ret = get_duration("discovery-interval", arg, 0, 24 * HOUR,
+				   &c->discovery_interval_ms, err, len);
+		if (!ret && c->discovery_interval_ms &&
+		    c->discovery_interval_ms < SEC)
+			return fail(err, len, "--discovery-interval: 0 or at least 1s");
+		return ret;
+	case OPT_SUMMARY_INTERVAL:
+		ret = get_duration("summary-interval", arg, 0, 24 * HOUR,
+				   &c->summary_interval_ms, err, len);
+		if (!ret && c->summary_interval_ms &&
+		    c->summary_interval_ms < 100)
+			return fail(err, len, "--summary-interval: 0 or at least 100ms");
+		return ret;
+	case OPT_MAX_BODY:
+		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
+			return fail(err, len, "--max-body: '%s' is not a size in [4KiB, 1GiB]",
+				    arg);
+		e->max_body = bytes;
+		return 0;
+	case OPT_ENGINE:
+		if (hostport_parse(arg, host, sizeof(host), &port, &why))
+			return fail(err, len, "--engine '%s': %s", arg, why);
+		engines = realloc(c->engines, (c->nengines + 1) * sizeof(*engines));
+		if (!engines)
+			return fail(err, len, "out of memory");
+		c->engines = engines;
+		c->engines[c->nengines++] = (char *)arg;
+		return 0;
+	case OPT_STATE_FILE:
+		if (!*arg)
+			return fail(err, len, "--state-file: empty path");
+		c->state_file = arg;
+		return 0;
+	case 'v':
+		c->log_level = LOG_DEBUG;
+		return 0;
+	case 'q':
+		c->log_level = LOG_WARN;
+		return 0;
+	case 'h':
+		c->help = true;
+		return 0;
+	default:
+		return fail(err, len, "unknown option (see --help)");
+	}
+}
+
+int config_parse(struct config *c, int argc, char **argv, char *err,
+		 size_t errlen)
+{
+	int opt, ret;
+
+	set_defaults(c);
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":vqh", options, NULL)) != -1) {
+		if (opt == '?')
+			return fail(err, errlen, "unknown option '%s' (see --help)",
+				    argv[optind - 1]);
+		if (opt == ':')
+			return fail(err, errlen, "option '%s' needs a value",
+				    argv[optind - 1]);
+		ret = parse_one(c, opt, optarg, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (c->help)
+		return 0;
+	if (optind < argc)
+		c->url = argv[optind++];
+	if (optind < argc)
+		return fail(err, errlen, "one discovery URL only, got '%s' too",
+			    argv[optind]);
+	if (c->url && strncmp(c->url, "nodes://", 8) &&
+	    strncmp(c->url, "file://", 7))
+		return fail(err, errlen,
+			    "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
+			    c->url);
+	if (!c->nengines && !c->url)
+		return fail(err, errlen, "no engines: give a discovery URL or --engine");
+	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
+		return fail(err, errlen,
+			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
+	return 0;
+}
+
+void config_clear(struct config *c)
+{
+	free(c->engines);
+	c->engines = NULL;
+	c->nengines = 0;
+}

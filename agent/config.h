@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_CONFIG_H
+#define PEERWATCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "log.h"
+
+#define CONFIG_DEFAULT_STATE_FILE "/run/peerwatch/state.json"
+
+/* peerwatchd's command line, validated. */
+struct config {
+	struct engine_cfg engine;
+	uint64_t discovery_interval_ms;	/* 0: only on SIGHUP */
+	uint64_t summary_interval_ms;	/* 0: no summary line */
+	const char *state_file;
+	const char *url;		/* the positional discovery URL */
+	char **engines;			/* --engine, in argv order */
+	size_t nengines;
+	enum log_level log_level;
+	bool help;
+};
+
+/*
+ * Parse argv into @c. Returns 0, or -EINVAL with a message for the user in
+ * @err. @c->help asks the caller to print config_usage() and stop.
+ */
+int config_parse(struct config *c, int argc, char **argv, char *err,
+		 size_t errlen);
+void config_clear(struct config *c);
+void config_usage(FILE *f);
+
+#endif

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where the engines are: nodes://h:p,h:p, file://path and --engine, with
+ * Swarm's range syntax. Everything read here is untrusted: lines, ranges
+ * and the total number of engines are bounded.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "hostport.h"
+#include "log.h"
+
+#define RANGE_MAX_SPAN	65536
+
+struct discovery {
+	char *nodes;		/* after "nodes://" */
+	char *file;		/* after "file://" */
+	char *const *engines;
+	size_t nengines;
+	char desc[256];
+};
+
+void addr_list_clear(struct addr_list *l)
+{
+	while (l->n)
+		free(l->v[--l->n]);
+	free(l->v);
+	l->v = NULL;
+	l->cap = 0;
+}
+
+static int addr_list_add(struct addr_list *l, const char *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n] = strdup(s);
+	if (!l->v[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void addr_list_sort(struct addr_list *l)
+{
+	size_t i, j;
+
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	for (i = 1, j = 1; i < l->n; i++) {
+		if (strcmp(l->v[i], l->v[j - 1]))
+			l->v[j++] = l->v[i];
+		else
+			free(l->v[i]);
+	}
+	l->n = j;
+}
+
+/* Finds the first "[from:to]" with decimal bounds; IPv6 brackets are skipped. */
+static const char *find_range(const char *s, unsigned long *from,
+			      unsigned long *to, size_t *len, const char **why)
+{
+	const char *open;
+
+	for (open = strchr(s, '['); open; open = strchr(open + 1, '[')) {
+		const char *p = open + 1;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			continue;
+		*from = strtoul(p, &end, 10);
+		if (*end != ':' || end[1] < '0' || end[1] > '9')
+			continue;
+		*to = strtoul(end + 1, &end, 10);
+		if (*end != ']')
+			continue;
+		*len = end + 1 - open;
+		if (*from > *to) {
+			*why = "range goes backwards";
+			return NULL;
+		}
+		if (*to - *from >= RANGE_MAX_SPAN) {
+			*why = "range too large";
+			return NULL;
+		}
+		return open;
+	}
+	*why = NULL;
+	return NULL;
+}
+
+static int expand(const char *pattern, struct addr_list *out, size_t base,
+		  const char **why)
+{
+	unsigned long from, to, v;
+	const char *r;
+	size_t len;
+	char host[256];
+	uint16_t port;
+	int err;
+
+	r = find_range(pattern, &from, &to, &len, why);
+	if (!r) {
+		if (*why)
+			return -EINVAL;
+		err = hostport_parse(pattern, host, sizeof(host), &port, why);
+		if (err)
+			return err;
+		if (out->n - base >= DISCOVERY_MAX_ENGINES) {
+			*why = "too many engines";
+			return -E2BIG;
+		}
+		return addr_list_add(out, pattern);
+	}
+	for (v = from; v <= to; v++) {
+		char buf[DISCOVERY_MAX_LINE + 16];
+		int n = snprintf(buf, sizeof(buf), "%.*s%lu%s",
+				 (int)(r - pattern), pattern, v, r + len);
+
+		if (n < 0 || (size_t)n >= sizeof(buf)) {
+			*why = "entry too long";
+			return -EINVAL;
+		}
+		err = expand(buf, out, base, why);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* One entry: all its expansions, or none of them. */
+static int add_entry(const char *entry, struct addr_list *out,
+		     const char *where, unsigned int line,
+		     discovery_warn_fn warn, void *arg)
+{
+	size_t base = out->n;
+	const char *why = NULL;
+	int err;
+
+	err = expand(entry, out, base, &why);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		while (out->n > base)
+			free(out->v[--out->n]);
+		warn(arg, where, line, why ? why : strerror(-err));
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+int discovery_parse_nodes(const char *list, struct addr_list *out,
+			  discovery_warn_fn warn, void *arg)
+{
+	char *copy, *item, *save = NULL;
+	unsigned int n = 0;
+	int err = 0;
+
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (item = strtok_r(copy, ",", &save); item && !err;
+	     item = strtok_r(NULL, ",", &save)) {
+		n++;
+		item = trim(item);
+		if (!*item) {
+			warn(arg, "nodes://", n, "empty entry");
+			continue;
+		}
+		err = add_entry(item, out, "nodes://", n, warn, arg);
+	}
+	free(copy);
+	return err;
+}
+
+int discovery_parse_file(const char *path, struct addr_list *out,
+			 discovery_warn_fn warn, void *arg)
+{
+	char buf[DISCOVERY_MAX_LINE + 2];
+	unsigned int line = 0;
+	bool too_long = false;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!err && fgets(buf, sizeof(buf), f)) {
+		size_t len = strlen(buf);
+		char *s, *hash;
+
+		if (len && buf[len - 1] != '\n' && !feof(f)) {
+			/* Skip the rest of an overlong line, report it once. */
+			if (!too_long)
+				warn(arg, path, line + 1, "line too long");
+			too_long = true;
+			continue;
+		}
+		line++;
+		if (too_long) {
+			too_long = false;
+			continue;
+		}
+		if (memchr(buf, '\0', len) != buf + len) {
+			warn(arg, path, line, "NUL byte");
+			continue;
+		}
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		s = trim(buf);
+		if (!*s)
+			continue;
+		if (strpbrk(s, " \t")) {
+			warn(arg, path, line, "one address per line");
+			continue;
+		}
+		err = add_entry(s, out, path, line, warn, arg);
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	fclose(f);
+	return err;
+}
+
+int discovery_new(struct discovery **dp, const char *url,
+		  char *const *engines, size_t nengines, const char **why)
+{
+	struct discovery *d;
+	int err;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (url && !strncmp(url, "nodes://", 8) && url[8]) {
+		d->nodes = strdup(url + 8);
+	} else if (url && !strncmp(url, "file://", 7) && url[7]) {
+		d->file = strdup(url + 7);
+	} else if (url) {
+		*why = "the discovery URL must be nodes://host:port,... or file://path";
+		err = -EINVAL;
+		goto err;
+	}
+	if (url && !d->nodes && !d->file) {
+		err = -ENOMEM;
+		goto err;
+	}
+	d->engines = engines;
+	d->nengines = nengines;
+	snprintf(d->desc, sizeof(d->desc), "%s%s%zu --engine", url ? url : "",
+		 url ? " and " : "", nengines);
+	*dp = d;
+	return 0;
+
+err:
+	discovery_free(d);
+	return err;
+}
+
+void discovery_free(struct discovery *d)
+{
+	if (!d)
+		return;
+	free(d->nodes);
+	free(d->file);
+	free(d);
+}
+
+const char *discovery_describe(const struct discovery *d)
+{
+	return d->desc;
+}
+
+static void log_warn_fn(void *arg, const char *where, unsigned int line,
+			const char *reason)
+{
+	(void)arg;
+	log_warn("discovery: %s:%u: %s", where, line, reason);
+}
+
+int discovery_load(struct discovery *d, struct addr_list *out)
+{
+	size_t i;
+	int err = 0;
+
+	if (d->nodes)
+		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, NULL);
+	if (!err && d->file) {
+		err = discovery_parse_file(d->file, out, log_warn_fn, NULL);
+		if (err && err != -ENOMEM)
+			log_err("discovery: %s: %s", d->file, strerror(-err));
+	}
+	for (i = 0; !err && i < d->nengines; i++)
+		err = addr_list_add(out, d->engines[i]);
+	if (err) {
+		addr_list_clear(out);
+		return err;
+	}
+	addr_list_sort(out);
+	return 0;
+}

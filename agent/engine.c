@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One Docker engine: its polling connection and /events stream, the Docker
+ * API requests in Swarm's order, and the node state with its cause.
+ *
+ * Health: a failure that says the engine cannot be reached (user timeout,
+ * reset, refused...) makes it down at once; any other failure (a request
+ * deadline, bad HTTP, an error status) counts, and --engine-failure-retry
+ * of them in a row make it unhealthy. Both retry with exponential backoff
+ * and full jitter; a complete refresh (ping, version, info, containers)
+ * makes it healthy again and resets the counters.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "duration.h"
+#include "engine.h"
+#include "hostport.h"
+#include "log.h"
+#include "pool.h"
+#include "rand.h"
+#include "resolver.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* /info and /version again this often, as Swarm did. */
+#define ENGINE_INFO_INTERVAL_MS	(5 * 60 * 1000)
+/* One /events line; dockerd's are well under 1 KiB. */
+#define ENGINE_MAX_EVENT_BYTES	(1024 * 1024)
+
+enum {
+	W_PING = 1 << 0,
+	W_VERSION = 1 << 1,
+	W_INFO = 1 << 2,
+	W_CONTAINERS = 1 << 3,
+	W_TARGETED = 1 << 4,
+	/* A full refresh: what a new or recovering engine must answer. */
+	W_CYCLE = W_PING | W_VERSION | W_INFO | W_CONTAINERS,
+};
+
+static void poll_next(struct engine *e);
+static void events_open(struct engine *e);
+static void chan_fail(struct engine_chan *ch, enum cause cause,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+const char *engine_state_name(enum engine_state s)
+{
+	static const char *const names[] = {
+		[ENGINE_PENDING] = "pending",
+		[ENGINE_HEALTHY] = "healthy",
+		[ENGINE_SUSPECT] = "suspect",
+		[ENGINE_UNHEALTHY] = "unhealthy",
+		[ENGINE_DOWN] = "down",
+		[ENGINE_REMOVED] = "removed",
+	};
+
+	return (unsigned int)s < ENGINE_NSTATES ? names[s] : "?";
+}
+
+uint64_t engine_cookie(const struct engine *e)
+{
+	return e->poll.connected ? conn_cookie(e->poll.conn) : 0;
+}
+
+uint64_t engine_events_cookie(const struct engine *e)
+{
+	return e->events.connected ? conn_cookie(e->events.conn) : 0;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct loop *loop_of(const struct engine *e)
+{
+	return e->env->loop;
+}
+
+static const struct engine_cfg *cfg_of(const struct engine *e)
+{
+	return e->env->cfg;
+}
+
+/* Every transition is logged here, once, with its cause. */
+static void set_state(struct engine *e, enum engine_state state,
+		      enum cause cause)
+{
+	if (e->state == state)
+		return;
+	if (cause != CAUSE_NONE)
+		log_info("engine %s: %s -> %s (%s%s%s)", e->addr,
+			 engine_state_name(e->state), engine_state_name(state),
+			 cause_name(cause), e->error[0] ? ": " : "", e->error);
+	else
+		log_info("engine %s: %s -> %s", e->addr,
+			 engine_state_name(e->state), engine_state_name(state));
+	e->state = state;
+	e->cause = cause;
+	e->since_ms = wall_ms();
+	e->env->stats.transitions++;
+}
+
+/* Drops what a request holds; the connection itself stays. */
+static void chan_idle(struct engine_chan *ch)
+{
+	struct engine *e = ch->e;
+
+	loop_timer_stop(loop_of(e), &ch->deadline);
+	if (ch->jl.tok) {
+		pool_tok_put(e->env->pool, ch->jl.tok);
+		ch->jl.tok = NULL;
+	}
+	json_object_put(ch->result);
+	ch->result = NULL;
+	ch->req = REQ_NONE;
+}
+
+static void chan_close(struct engine_chan *ch)
+{
+	chan_idle(ch);
+	conn_close(ch->conn);
+	ch->conn = NULL;
+	ch->connected = false;
+	ch->streaming = false;
+}
+
+static void chan_retry_in(struct engine_chan *ch, unsigned int attempt)
+{
+	struct engine *e = ch->e;
+	uint64_t delay = backoff_delay(attempt, BACKOFF_BASE_MS,
+				       cfg_of(e)->backoff_max_ms, rand_u64());
+
+	loop_timer_start(loop_of(e), &ch->retry, delay);
+}
+
+static void engine_down(struct engine *e, enum cause cause)
+{
+	chan_close(&e->poll);
+	chan_close(&e->events);
+	loop_timer_stop(loop_of(e), &e->events.retry);
+	set_state(e, ENGINE_DOWN, cause);
+	chan_retry_in(&e->poll, e->poll.attempts++);
+}
+
+static void chan_fail(struct engine_chan *ch, enum cause cause,
+		      const char *fmt, ...)
+{
+	struct engine *e = ch->e;
+	bool is_events = ch == &e->events;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->error, sizeof(e->error), fmt, ap);
+	va_end(ap);
+	e->env->stats.errors++;
+	e->env->stats.errors_by_cause[cause]++;
+	log_warn("engine %s: %s%s: %s", e->addr, is_events ? "events: " : "",
+		 cause_name(cause), e->error);
+	chan_close(ch);
+	if (cause_is_down(cause)) {
+		e->failures++;
+		engine_down(e, cause);
+		return;
+	}
+	if (is_events) {
+		/* A broken stream is retried; it is no verdict on the engine. */
+		chan_retry_in(ch, ch->attempts++);
+		return;
+	}
+	e->failures++;
+	if (e->failures >= cfg_of(e)->failure_retry)
+		set_state(e, ENGINE_UNHEALTHY, cause);
+	chan_retry_in(ch, e->failures - 1);
+}
+
+static void engine_error(struct engine_chan *ch, int err)
+{
+	chan_fail(ch, cause_from_errno(err, ch->connected), "%s",
+		  strerror(-err));
+}
+
+static int chan_json_value(void *arg, struct json_object *obj);
+static int chan_body(void *arg, const char *data, size_t len);
+
+static void chan_send(struct engine_chan *ch, enum engine_req req,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void chan_send(struct engine_chan *ch, enum engine_req req,
+		      const char *fmt, ...)
+{
+	struct engine *e = ch->e;
+	const struct engine_cfg *cfg = cfg_of(e);
+	char buf[512];
+	va_list ap;
+	int n, err;
+
+	va_start(ap, fmt);
+	n = vsnprintf(ch->path, sizeof(ch->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(ch->path)) {
+		chan_fail(ch, CAUSE_ERROR, "request path too long");
+		return;
+	}
+	n = http_request_format(buf, sizeof(buf), "GET", e->addr, ch->path);
+	if (n < 0) {
+		chan_fail(ch, CAUSE_ERROR, "request too long");
+		return;
+	}
+	ch->jl.tok = pool_tok_get(e->env->pool);
+	if (!ch->jl.tok) {
+		chan_fail(ch, CAUSE_ERROR, "out of memory");
+		return;
+	}
+	ch->req = req;
+	http_resp_init(&ch->resp, cfg->max_body, req == REQ_EVENTS, false,
+		       chan_body, ch);
+	jsonl_init(&ch->jl, ch->jl.tok,
+		   req == REQ_EVENTS ? ENGINE_MAX_EVENT_BYTES : cfg->max_body,
+		   chan_json_value, ch);
+	err = conn_write(ch->conn, buf, (size_t)n);
+	if (err) {
+		engine_error(ch, err);
+		return;
+	}
+	loop_timer_start(loop_of(e), &ch->deadline, cfg->request_timeout_ms);
+	e->env->stats.requests++;
+}
+
+static void schedule_refresh(struct engine *e)
+{
+	const struct engine_cfg *cfg = cfg_of(e);
+
+	loop_timer_start(loop_of(e), &e->refresh,
+			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
+}
+
+static void container_remove(struct engine *e, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < e->ncontainers; i++) {
+		if (strcmp(e->containers[i].id, id))
+			continue;
+		e->containers[i] = e->containers[--e->ncontainers];
+		return;
+	}
+}
+
+static int container_upsert(struct engine *e, const struct docker_container *c)
+{
+	struct docker_container *v;
+	size_t i;
+
+	for (i = 0; i < e->ncontainers; i++) {
+		if (!strcmp(e->containers[i].id, c->id)) {
+			e->containers[i] = *c;
+			return 0;
+		}
+	}
+	if (e->ncontainers >= DOCKER_MAX_CONTAINERS)
+		return -EMSGSIZE;
+	v = realloc(e->containers, (e->ncontainers + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	e->containers = v;
+	e->containers[e->ncontainers++] = *c;
+	return 0;
+}
+
+static void forget_engine(struct engine *e)
+{
+	free(e->containers);
+	e->containers = NULL;
+	e->ncontainers = 0;
+	docker_info_clear(&e->info);
+	memset(&e->version, 0, sizeof(e->version));
+}
+
+static int handle_ping(struct engine *e, struct engine_chan *ch)
+{
+	const char *v = ch->resp.api_version;
+
+	/* Without the header, unversioned paths get the daemon's default. */
+	if (!v[0]) {
+		e->api_prefix[0] = '\0';
+		return 0;
+	}
+	if (!docker_api_version_valid(v)) {
+		snprintf(e->error, sizeof(e->error), "bad Api-Version header");
+		return -EPROTO;
+	}
+	snprintf(e->api_prefix, sizeof(e->api_prefix), "/v%s", v);
+	return 0;
+}
+
+static int handle_info(struct engine *e, struct json_object *obj)
+{
+	struct docker_info info;
+	int err;
+
+	err = docker_info_parse(obj, &info);
+	if (err)
+		return err;
+	if (e->info.id[0] && strcmp(e->info.id, info.id)) {
+		snprintf(e->error, sizeof(e->error), "ID %.60s -> %.60s",
+			 e->info.id, info.id);
+		forget_engine(e);
+		set_state(e, ENGINE_PENDING, CAUSE_ID_CHANGE);
+		e->work |= W_CONTAINERS;
+	}
+	docker_info_clear(&e->info);
+	e->info = info;
+	return 0;
+}
+
+static int handle_containers(struct engine *e, struct json_object *obj)
+{
+	struct docker_container *v;
+	size_t n;
+	int err;
+
+	err = docker_containers_parse(obj, &v, &n);
+	if (err)
+		return err;
+	free(e->containers);
+	e->containers = v;
+	e->ncontainers = n;
+	return 0;
+}
+
+static int handle_container(struct engine *e, struct json_object *obj)
+{
+	struct docker_container *v;
+	size_t i, n;
+	int err = 0;
+
+	err = docker_containers_parse(obj, &v, &n);
+	if (err)
+		return err;
+	/* Absent from the answer: it was removed. */
+	container_remove(e, e->pending_ids[0]);
+	for (i = 0; i < n && !err; i++)
+		err = container_upsert(e, &v[i]);
+	free(v);
+	e->npending--;
+	memmove(e->pending_ids[0], e->pending_ids[1],
+		e->npending * sizeof(e->pending_ids[0]));
+	return err;
+}
+
+static int handle_result(struct engine *e, struct engine_chan *ch)
+{
+	switch (ch->req) {
+	case REQ_PING:
+		e->work &= ~W_PING;
+		return handle_ping(e, ch);
+	case REQ_VERSION:
+		e->work &= ~W_VERSION;
+		return docker_version_parse(ch->result, &e->version);
+	case REQ_INFO:
+		e->work &= ~W_INFO;
+		e->info_due = loop_now(loop_of(e)) + ENGINE_INFO_INTERVAL_MS;
+		return handle_info(e, ch->result);
+	case REQ_CONTAINERS:
+		e->work &= ~W_CONTAINERS;
+		schedule_refresh(e);
+		return handle_containers(e, ch->result);
+	case REQ_CONTAINER:
+		if (!e->npending)
+			return -EPROTO;
+		if (e->npending == 1)
+			e->work &= ~W_TARGETED;
+		return handle_container(e, ch->result);
+	default:
+		return -EPROTO;
+	}
+}
+
+static void poll_complete(struct engine *e, struct engine_chan *ch)
+{
+	unsigned int status = http_resp_status(&ch->resp);
+	bool keep_alive = ch->resp.keep_alive;
+	int err;
+
+	loop_timer_stop(loop_of(e), &ch->deadline);
+	if (status != 200) {
+		chan_fail(ch, CAUSE_STATUS, "GET %s: HTTP %u", ch->path, status);
+		return;
+	}
+	if (ch->req != REQ_PING && !ch->result) {
+		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: empty body", ch->path);
+		return;
+	}
+	err = handle_result(e, ch);
+	if (err) {
+		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: unexpected JSON (%s)",
+			  ch->path, strerror(-err));
+		return;
+	}
+	chan_idle(ch);
+	if (!keep_alive)
+		chan_close(ch);
+	e->failures = 0;
+	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
+	    e->state != ENGINE_SUSPECT) {
+		e->poll.attempts = 0;
+		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
+		e->error[0] = '\0';
+	}
+	if (e->state == ENGINE_HEALTHY && cfg_of(e)->events &&
+	    !e->events.conn && !loop_timer_active(&e->events.retry))
+		events_open(e);
+	poll_next(e);
+}
+
+static void handle_event(struct engine *e, const struct docker_event *ev)
+{
+	unsigned int i;
+
+	if (strcmp(ev->type, "container") || !docker_id_valid(ev->id))
+		return;
+	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
+		  ev->action);
+	for (i = 0; i < e->npending; i++)
+		if (!strcmp(e->pending_ids[i], ev->id))
+			return;
+	if (e->npending == ENGINE_MAX_PENDING_IDS) {
+		/* A burst: one full listing answers all of it. */
+		e->work |= W_CONTAINERS;
+	} else {
+		strcpy(e->pending_ids[e->npending++], ev->id);
+		e->work |= W_TARGETED;
+	}
+	poll_next(e);
+}
+
+static int chan_json_value(void *arg, struct json_object *obj)
+{
+	struct engine_chan *ch = arg;
+	struct docker_event ev;
+
+	if (ch->req == REQ_EVENTS) {
+		int err = docker_event_parse(obj, &ev);
+
+		json_object_put(obj);
+		if (err)
+			return err;
+		handle_event(ch->e, &ev);
+		return 0;
+	}
+	if (ch->result) {
+		json_object_put(obj);
+		return -EPROTO;
+	}
+	ch->result = obj;
+	return 0;
+}
+
+static int chan_body(void *arg, const char *data, size_t len)
+{
+	struct engine_chan *ch = arg;
+
+	/* The ping says "OK"; error bodies are not worth parsing. */
+	if (ch->req == REQ_PING || http_resp_status(&ch->resp) != 200)
+		return 0;
+	return jsonl_feed(&ch->jl, data, len);
+}
+
+static void events_headers(struct engine *e, struct engine_chan *ch)
+{
+	unsigned int status = http_resp_status(&ch->resp);
+
+	if (status != 200) {
+		chan_fail(ch, CAUSE_STATUS, "GET %s: HTTP %u", ch->path, status);
+		return;
+	}
+	/* The stream may stay silent for hours: keepalive watches it now. */
+	loop_timer_stop(loop_of(e), &ch->deadline);
+	ch->streaming = true;
+	ch->attempts = 0;
+}
+
+static void chan_data(void *arg, const char *buf, size_t len)
+{
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+	ssize_t used;
+
+	if (ch->req == REQ_NONE) {
+		chan_fail(ch, CAUSE_PROTOCOL, "data without a request");
+		return;
+	}
+	used = http_resp_feed(&ch->resp, buf, len);
+	if (used < 0) {
+		chan_fail(ch, used == -EMSGSIZE || used == -EPROTO ?
+			  CAUSE_PROTOCOL : CAUSE_ERROR, "GET %s: %s", ch->path,
+			  ch->resp.error ? ch->resp.error :
+			  ch->jl.error ? ch->jl.error : strerror((int)-used));
+		return;
+	}
+	if (ch->req == REQ_EVENTS) {
+		if (!ch->streaming && ch->resp.headers_done) {
+			events_headers(e, ch);
+			if (!ch->conn)
+				return;
+		}
+		if (ch->resp.complete) {
+			/* The daemon ended the stream: come back later. */
+			chan_close(ch);
+			chan_retry_in(ch, ch->attempts++);
+		}
+		return;
+	}
+	if (!ch->resp.complete)
+		return;
+	if ((size_t)used < len) {
+		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: data after the response",
+			  ch->path);
+		return;
+	}
+	if (jsonl_partial(&ch->jl)) {
+		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: truncated JSON",
+			  ch->path);
+		return;
+	}
+	poll_complete(e, ch);
+}
+
+static void chan_eof(void *arg)
+{
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+	int err;
+
+	if (ch->req == REQ_NONE || (ch->req == REQ_EVENTS && ch->streaming)) {
+		/* An idle keep-alive connection closed by the daemon. */
+		chan_close(ch);
+		if (ch == &e->events) {
+			chan_retry_in(ch, ch->attempts++);
+			return;
+		}
+		/* Reconnect now: if the daemon is gone, that says so at once. */
+		e->work |= W_PING;
+		poll_next(e);
+		return;
+	}
+	err = http_resp_eof(&ch->resp);
+	if (err || ch->req == REQ_EVENTS) {
+		chan_fail(ch, CAUSE_CLOSED, "GET %s: closed before the answer",
+			  ch->path);
+		return;
+	}
+	chan_data(ch, NULL, 0);
+}
+
+static void chan_error(void *arg, int err)
+{
+	engine_error(arg, err);
+}
+
+static void chan_connected(void *arg)
+{
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+
+	ch->connected = true;
+	if (ch == &e->events) {
+		chan_send(ch, REQ_EVENTS,
+			  "%s/events?filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
+			  e->api_prefix);
+		return;
+	}
+	/* A new connection may reach a new daemon: ask who it is. */
+	e->work |= W_PING;
+	if (e->state != ENGINE_HEALTHY)
+		e->work |= W_CYCLE;
+	poll_next(e);
+}
+
+static const struct conn_cbs chan_cbs = {
+	.connected = chan_connected,
+	.data = chan_data,
+	.eof = chan_eof,
+	.error = chan_error,
+};
+
+static void chan_connect(struct engine_chan *ch)
+{
+	struct engine *e = ch->e;
+	struct conn_opts opts = cfg_of(e)->conn;
+	int err;
+
+	opts.connect_timeout_ms = cfg_of(e)->request_timeout_ms;
+	err = conn_new(&ch->conn, loop_of(e), e->env->pool,
+		       (struct sockaddr *)&e->sa, e->salen, &opts,
+		       &conn_plain_ops, &chan_cbs, ch);
+	if (err) {
+		ch->conn = NULL;
+		engine_error(ch, err);
+	}
+}
+
+static void resolved(void *arg, int err, const struct sockaddr *sa,
+		     socklen_t salen)
+{
+	struct engine *e = arg;
+
+	e->query = NULL;
+	if (err) {
+		snprintf(e->error, sizeof(e->error), "%s",
+			 err == -ENOENT ? "no such host" : "lookup failed");
+		e->env->stats.errors++;
+		e->env->stats.errors_by_cause[CAUSE_DNS]++;
+		log_warn("engine %s: dns: %s", e->addr, e->error);
+		e->failures++;
+		engine_down(e, CAUSE_DNS);
+		return;
+	}
+	memcpy(&e->sa, sa, salen);
+	e->salen = salen;
+	chan_connect(&e->poll);
+}
+
+static void poll_open(struct engine *e)
+{
+	int err;
+
+	if (e->literal) {
+		chan_connect(&e->poll);
+		return;
+	}
+	/* Names are looked up again on every new connection. */
+	err = resolver_lookup(e->env->resolver, e->host, e->port, resolved, e,
+			      &e->query);
+	if (err)
+		chan_retry_in(&e->poll, e->poll.attempts++);
+}
+
+static void poll_next(struct engine *e)
+{
+	struct engine_chan *ch = &e->poll;
+	const char *p = e->api_prefix;
+
+	if (!ch->conn) {
+		if (e->work && !e->query && !loop_timer_active(&ch->retry))
+			poll_open(e);
+		return;
+	}
+	if (!ch->connected || ch->req != REQ_NONE)
+		return;
+	if (e->work & W_PING)
+		chan_send(ch, REQ_PING, "/_ping");
+	else if (e->work & W_VERSION)
+		chan_send(ch, REQ_VERSION, "%s/version", p);
+	else if (e->work & W_INFO)
+		chan_send(ch, REQ_INFO, "%s/info", p);
+	else if (e->work & W_CONTAINERS)
+		chan_send(ch, REQ_CONTAINERS, "%s/containers/json?all=1", p);
+	else if (e->work & W_TARGETED)
+		chan_send(ch, REQ_CONTAINER,
+			  "%s/containers/json?all=1&filters=%%7B%%22id%%22%%3A%%5B%%22%s%%22%%5D%%7D",
+			  p, e->pending_ids[0]);
+}
+
+static void deadline_fn(struct loop_timer *t)
+{
+	struct engine_chan *ch = container_of(t, struct engine_chan, deadline);
+	char d[32];
+
+	duration_format(cfg_of(ch->e)->request_timeout_ms, d, sizeof(d));
+	chan_fail(ch, CAUSE_DEADLINE, "GET %s: no answer within %s", ch->path,
+		  d);
+}
+
+static void poll_retry_fn(struct loop_timer *t)
+{
+	struct engine *e = container_of(t, struct engine, poll.retry);
+
+	e->work |= W_PING;
+	poll_next(e);
+}
+
+static void events_retry_fn(struct loop_timer *t)
+{
+	struct engine *e = container_of(t, struct engine, events.retry);
+
+	if (e->state == ENGINE_HEALTHY && !e->events.conn)
+		events_open(e);
+}
+
+static void events_open(struct engine *e)
+{
+	chan_connect(&e->events);
+}
+
+static void refresh_fn(struct loop_timer *t)
+{
+	struct engine *e = container_of(t, struct engine, refresh);
+
+	e->work |= W_CONTAINERS;
+	if (loop_now(loop_of(e)) >= e->info_due)
+		e->work |= W_VERSION | W_INFO;
+	poll_next(e);
+}
+
+static void chan_init(struct engine *e, struct engine_chan *ch,
+		      loop_timer_fn retry_fn)
+{
+	ch->e = e;
+	loop_timer_init(&ch->deadline, deadline_fn);
+	loop_timer_init(&ch->retry, retry_fn);
+}
+
+int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
+{
+	struct engine *e;
+	const char *why;
+	int err;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->env = env;
+	e->addr = strdup(addr);
+	err = e->addr ? hostport_parse(addr, e->host, sizeof(e->host),
+				       &e->port, &why) : -ENOMEM;
+	if (err)
+		goto err;
+	e->literal = host_is_literal(e->host);
+	if (e->literal) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&e->sa;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->sa;
+
+		if (inet_pton(AF_INET, e->host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(e->port);
+			e->salen = sizeof(*s4);
+		} else {
+			inet_pton(AF_INET6, e->host, &s6->sin6_addr);
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(e->port);
+			e->salen = sizeof(*s6);
+		}
+	}
+	e->state = ENGINE_PENDING;
+	e->since_ms = wall_ms();
+	chan_init(e, &e->poll, poll_retry_fn);
+	chan_init(e, &e->events, events_retry_fn);
+	loop_timer_init(&e->refresh, refresh_fn);
+	*ep = e;
+	return 0;
+
+err:
+	free(e->addr);
+	free(e);
+	return err;
+}
+
+void engine_start(struct engine *e)
+{
+	e->work = W_CYCLE;
+	poll_next(e);
+}
+
+void engine_remove(struct engine *e)
+{
+	e->error[0] = '\0';
+	set_state(e, ENGINE_REMOVED, CAUSE_DISCOVERY);
+	engine_free(e);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	chan_close(&e->poll);
+	chan_close(&e->events);
+	loop_timer_stop(loop_of(e), &e->poll.retry);
+	loop_timer_stop(loop_of(e), &e->events.retry);
+	loop_timer_stop(loop_of(e), &e->refresh);
+	resolver_cancel(e->query);
+	forget_engine(e);
+	free(e->addr);
+	free(e);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_ENGINE_H
+#define PEERWATCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cause.h"
+#include "conn.h"
+#include "docker.h"
+#include "http.h"
+#include "jsonl.h"
+#include "loop.h"
+
+struct pool;
+struct resolver;
+struct resolver_query;
+
+enum engine_state {
+	ENGINE_PENDING,
+	ENGINE_HEALTHY,
+	ENGINE_SUSPECT,		/* set by kernel events (to come) */
+	ENGINE_UNHEALTHY,
+	ENGINE_DOWN,
+	ENGINE_REMOVED,
+	ENGINE_NSTATES,
+};
+
+struct engine_cfg {
+	uint64_t refresh_min_ms, refresh_max_ms;
+	uint64_t request_timeout_ms;
+	uint64_t backoff_max_ms;
+	unsigned int failure_retry;
+	uint64_t max_body;
+	bool events;
+	struct conn_opts conn;
+};
+
+struct engine_stats {
+	uint64_t requests;
+	uint64_t errors;
+	uint64_t errors_by_cause[CAUSE_ERROR + 1];
+	uint64_t transitions;
+};
+
+/* What every engine shares; owned by the fleet. */
+struct engine_env {
+	struct loop *loop;
+	struct pool *pool;
+	struct resolver *resolver;
+	const struct engine_cfg *cfg;
+	struct engine_stats stats;
+};
+
+enum engine_req {
+	REQ_NONE,
+	REQ_PING,
+	REQ_VERSION,
+	REQ_INFO,
+	REQ_CONTAINERS,
+	REQ_CONTAINER,		/* targeted refresh after an event */
+	REQ_EVENTS,
+};
+
+/* One HTTP connection of an engine: polling, or the /events stream. */
+struct engine_chan {
+	struct engine *e;
+	struct conn *conn;
+	bool connected;
+	bool streaming;			/* /events answered 200 */
+	enum engine_req req;
+	char path[256];
+	struct http_resp resp;
+	struct jsonl jl;		/* tokener lent by the pool in flight */
+	struct json_object *result;
+	struct loop_timer deadline;
+	struct loop_timer retry;
+	unsigned int attempts;		/* for the backoff of this channel */
+};
+
+#define ENGINE_MAX_PENDING_IDS 32
+
+/* One Docker engine. Only engine.c changes it; others read it. */
+struct engine {
+	struct engine_env *env;
+	char *addr;			/* as discovered: "host:port" */
+	char host[256];
+	uint16_t port;
+	bool literal;			/* host is an IP address */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct resolver_query *query;
+
+	enum engine_state state;
+	enum cause cause;
+	char error[160];		/* the last error, in words */
+	uint64_t since_ms;		/* wall clock of the last transition */
+	unsigned int failures;		/* consecutive */
+
+	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
+	struct docker_version version;
+	struct docker_info info;
+	struct docker_container *containers;
+	size_t ncontainers;
+
+	unsigned int work;		/* requests still to make */
+	char pending_ids[ENGINE_MAX_PENDING_IDS][DOCKER_ID_MAX];
+	unsigned int npending;
+	uint64_t info_due;		/* loop time */
+
+	struct engine_chan poll, events;
+	struct loop_timer refresh;
+};
+
+int engine_new(struct engine **ep, struct engine_env *env, const char *addr);
+/* Closes everything and frees, silently (at exit). */
+void engine_free(struct engine *e);
+/* Logs the transition to removed, then engine_free(). */
+void engine_remove(struct engine *e);
+void engine_start(struct engine *e);
+
+const char *engine_state_name(enum engine_state s);
+/* The cookie of the polling connection, 0 when there is none. */
+uint64_t engine_cookie(const struct engine *e);
+uint64_t engine_events_cookie(const struct engine *e);
+
+#endif

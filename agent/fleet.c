@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "fleet.h"
+#include "log.h"
+
+int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
+	      struct resolver *resolver, const struct engine_cfg *cfg)
+{
+	struct fleet *f;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->env.loop = loop;
+	f->env.pool = pool;
+	f->env.resolver = resolver;
+	f->env.cfg = cfg;
+	*fp = f;
+	return 0;
+}
+
+void fleet_free(struct fleet *f)
+{
+	if (!f)
+		return;
+	while (f->n)
+		engine_free(f->v[--f->n]);
+	free(f->v);
+	free(f);
+}
+
+/* A merge of two sorted lists: O(n), and the survivors keep their place. */
+int fleet_sync(struct fleet *f, const struct addr_list *want)
+{
+	struct engine **v, **started;
+	size_t i = 0, j = 0, n = 0, nstarted = 0, added = 0, removed = 0;
+	int err = 0;
+
+	v = calloc(f->n + want->n + 1, sizeof(*v));
+	started = calloc(want->n + 1, sizeof(*started));
+	if (!v || !started) {
+		free(v);
+		free(started);
+		return -ENOMEM;
+	}
+	while (i < f->n || j < want->n) {
+		int c = i == f->n ? 1 : j == want->n ? -1 :
+			strcmp(f->v[i]->addr, want->v[j]);
+
+		if (c < 0) {
+			engine_remove(f->v[i++]);
+			removed++;
+		} else if (c == 0) {
+			v[n++] = f->v[i++];
+			j++;
+		} else {
+			struct engine *e;
+
+			err = engine_new(&e, &f->env, want->v[j++]);
+			if (err) {
+				log_err("engine %s: %s", want->v[j - 1],
+					strerror(-err));
+				continue;
+			}
+			v[n++] = e;
+			started[nstarted++] = e;
+			added++;
+		}
+	}
+	free(f->v);
+	f->v = v;
+	f->n = n;
+	f->cap = f->n + want->n + 1;
+	/* Started only now, so none sees a half-built fleet. */
+	for (i = 0; i < nstarted; i++)
+		engine_start(started[i]);
+	free(started);
+	if (added || removed)
+		log_info("discovery: %zu engines (%zu added, %zu removed)", n,
+			 added, removed);
+	return 0;
+}
+
+void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES])
+{
+	size_t i;
+
+	memset(counts, 0, ENGINE_NSTATES * sizeof(counts[0]));
+	for (i = 0; i < f->n; i++)
+		counts[f->v[i]->state]++;
+}

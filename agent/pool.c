@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+/* Enough for a burst of refreshes; beyond that, memory goes back to libc. */
+#define POOL_MAX_FREE	256
+/* Docker's JSON nests a dozen levels; deeper input is refused. */
+#define POOL_JSON_DEPTH	64
+
+struct pool {
+	void *bufs[POOL_MAX_FREE];
+	json_tokener *toks[POOL_MAX_FREE];
+	size_t nbufs, ntoks;
+	size_t bufs_used, toks_used;
+};
+
+int pool_new(struct pool **poolp)
+{
+	*poolp = calloc(1, sizeof(**poolp));
+	return *poolp ? 0 : -ENOMEM;
+}
+
+void pool_free(struct pool *pool)
+{
+	if (!pool)
+		return;
+	while (pool->nbufs)
+		free(pool->bufs[--pool->nbufs]);
+	while (pool->ntoks)
+		json_tokener_free(pool->toks[--pool->ntoks]);
+	free(pool);
+}
+
+void *pool_buf_get(struct pool *pool)
+{
+	void *buf = pool->nbufs ? pool->bufs[--pool->nbufs] :
+		    malloc(POOL_BUF_SIZE);
+
+	if (buf)
+		pool->bufs_used++;
+	return buf;
+}
+
+void pool_buf_put(struct pool *pool, void *buf)
+{
+	if (!buf)
+		return;
+	pool->bufs_used--;
+	if (pool->nbufs < POOL_MAX_FREE)
+		pool->bufs[pool->nbufs++] = buf;
+	else
+		free(buf);
+}
+
+json_tokener *pool_tok_get(struct pool *pool)
+{
+	json_tokener *tok = pool->ntoks ? pool->toks[--pool->ntoks] :
+			    json_tokener_new_ex(POOL_JSON_DEPTH);
+
+	if (tok)
+		pool->toks_used++;
+	return tok;
+}
+
+void pool_tok_put(struct pool *pool, json_tokener *tok)
+{
+	if (!tok)
+		return;
+	pool->toks_used--;
+	json_tokener_reset(tok);
+	if (pool->ntoks < POOL_MAX_FREE)
+		pool->toks[pool->ntoks++] = tok;
+	else
+		json_tokener_free(tok);
+}
+
+void pool_stats(const struct pool *pool, struct pool_stats *st)
+{
+	st->bufs_used = pool->bufs_used;
+	st->bufs_free = pool->nbufs;
+	st->toks_used = pool->toks_used;
+	st->toks_free = pool->ntoks;
+}

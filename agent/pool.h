@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_POOL_H
+#define PEERWATCH_POOL_H
+
+#include <stddef.h>
+#include <json-c/json_tokener.h>
+
+/*
+ * Per-request resources, lent while a request is in flight and given back
+ * when its connection goes idle, so an idle engine holds none of them.
+ */
+#define POOL_BUF_SIZE 4096
+
+struct pool;
+
+struct pool_stats {
+	size_t bufs_used, bufs_free;
+	size_t toks_used, toks_free;
+};
+
+int pool_new(struct pool **poolp);
+void pool_free(struct pool *pool);
+
+void *pool_buf_get(struct pool *pool);
+void pool_buf_put(struct pool *pool, void *buf);
+
+json_tokener *pool_tok_get(struct pool *pool);
+void pool_tok_put(struct pool *pool, json_tokener *tok);
+
+void pool_stats(const struct pool *pool, struct pool_stats *st);
+
+#endif

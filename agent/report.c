@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "fleet.h"
+#include "log.h"
+#include "pool.h"
+#include "report.h"
+
+void report_summary(struct report *r, const struct fleet *f, uint64_t now_ms)
+{
+	const struct engine_stats *st = &f->env.stats;
+	size_t counts[ENGINE_NSTATES];
+	uint64_t dt = now_ms - r->last_ms;
+	char line[512];
+	size_t off = 0;
+	int s;
+
+	fleet_count(f, counts);
+	off += snprintf(line, sizeof(line), "engines %zu:", f->n);
+	for (s = 0; s < ENGINE_REMOVED; s++)
+		off += snprintf(line + off, sizeof(line) - off, " %s %zu",
+				engine_state_name(s), counts[s]);
+	snprintf(line + off, sizeof(line) - off,
+		 " | connections %zu | %.1f req/s | errors %llu (+%llu)",
+		 conn_open_count(),
+		 dt ? (double)(st->requests - r->last_requests) * 1000 / dt : 0.0,
+		 (unsigned long long)st->errors,
+		 (unsigned long long)(st->errors - r->last_errors));
+	log_info("%s", line);
+	r->last_ms = now_ms;
+	r->last_requests = st->requests;
+	r->last_errors = st->errors;
+}
+
+static struct json_object *time_json(uint64_t ms)
+{
+	time_t sec = (time_t)(ms / 1000);
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned int)(ms % 1000));
+	return json_object_new_string(buf);
+}
+
+static struct json_object *containers_json(const struct engine *e)
+{
+	struct json_object *a = json_object_new_array_ext((int)e->ncontainers);
+	size_t i;
+
+	for (i = 0; a && i < e->ncontainers; i++) {
+		const struct docker_container *c = &e->containers[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_string(c->id));
+		json_object_object_add(o, "name", json_object_new_string(c->name));
+		json_object_object_add(o, "image", json_object_new_string(c->image));
+		json_object_object_add(o, "state", json_object_new_string(c->state));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *node_json(const struct engine *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "addr", json_object_new_string(e->addr));
+	json_object_object_add(o, "id", json_object_new_string(e->info.id));
+	json_object_object_add(o, "name", json_object_new_string(e->info.name));
+	json_object_object_add(o, "state",
+			       json_object_new_string(engine_state_name(e->state)));
+	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
+			       json_object_new_string(cause_name(e->cause)));
+	json_object_object_add(o, "error", e->error[0] ?
+			       json_object_new_string(e->error) : NULL);
+	json_object_object_add(o, "since", time_json(e->since_ms));
+	json_object_object_add(o, "failures", json_object_new_int64(e->failures));
+	json_object_object_add(o, "server_version",
+			       json_object_new_string(e->info.server_version));
+	json_object_object_add(o, "api_version",
+			       json_object_new_string(e->version.api_version));
+	json_object_object_add(o, "ncpu", json_object_new_int64(e->info.ncpu));
+	json_object_object_add(o, "mem_total",
+			       json_object_new_int64(e->info.mem_total));
+	json_object_object_add(o, "labels", json_object_get(e->info.labels));
+	json_object_object_add(o, "cookie",
+			       json_object_new_uint64(engine_cookie(e)));
+	json_object_object_add(o, "events_cookie",
+			       json_object_new_uint64(engine_events_cookie(e)));
+	json_object_object_add(o, "containers", containers_json(e));
+	return o;
+}
+
+static struct json_object *state_json(const struct fleet *f)
+{
+	struct json_object *root, *nodes, *states;
+	size_t counts[ENGINE_NSTATES], i;
+	struct pool_stats ps;
+	int s;
+
+	root = json_object_new_object();
+	nodes = json_object_new_array_ext((int)f->n);
+	states = json_object_new_object();
+	if (!root || !nodes || !states) {
+		json_object_put(root);
+		json_object_put(nodes);
+		json_object_put(states);
+		return NULL;
+	}
+	fleet_count(f, counts);
+	for (s = 0; s < ENGINE_REMOVED; s++)
+		json_object_object_add(states, engine_state_name(s),
+				       json_object_new_int64((int64_t)counts[s]));
+	pool_stats(f->env.pool, &ps);
+	json_object_object_add(root, "pid", json_object_new_int(getpid()));
+	json_object_object_add(root, "engines", json_object_new_int64((int64_t)f->n));
+	json_object_object_add(root, "states", states);
+	json_object_object_add(root, "connections",
+			       json_object_new_int64((int64_t)conn_open_count()));
+	json_object_object_add(root, "requests",
+			       json_object_new_uint64(f->env.stats.requests));
+	json_object_object_add(root, "errors",
+			       json_object_new_uint64(f->env.stats.errors));
+	json_object_object_add(root, "pool_in_use",
+			       json_object_new_int64((int64_t)(ps.bufs_used + ps.toks_used)));
+	for (i = 0; i < f->n; i++)
+		json_object_array_add(nodes, node_json(f->v[i]));
+	json_object_object_add(root, "nodes", nodes);
+	return root;
+}
+
+int report_dump(const struct fleet *f, const char *path)
+{
+	struct json_object *root;
+	char tmp[4096];
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	root = state_json(f);
+	if (!root)
+		return -ENOMEM;
+	if (json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PLAIN |
+				    JSON_C_TO_STRING_NOSLASHESCAPE))
+		err = errno ? -errno : -EIO;
+	else if (rename(tmp, path))
+		err = -errno;
+	json_object_put(root);
+	if (err)
+		unlink(tmp);
+	return err;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostport.h"
+
+bool host_is_literal(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, host, &a4) == 1 ||
+	       inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+static bool name_valid(const char *h)
+{
+	size_t label = 0;
+
+	if (!*h || strlen(h) > 253)
+		return false;
+	for (; *h; h++) {
+		if (*h == '.') {
+			if (!label)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || *h == '-'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+static int fail(const char **why, const char *reason)
+{
+	*why = reason;
+	return -EINVAL;
+}
+
+int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
+		   const char **why)
+{
+	const char *colon, *h = s;
+	size_t len;
+	unsigned long p;
+	char *end;
+	struct in6_addr a6;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return fail(why, "expected [IPv6]:port");
+		h = s + 1;
+		len = close - h;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return fail(why, "missing :port");
+		len = colon - s;
+		if (memchr(s, ':', len))
+			return fail(why, "IPv6 addresses need brackets: [addr]:port");
+	}
+	if (!len || len >= hostlen)
+		return fail(why, "bad host length");
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (*s == '[' && inet_pton(AF_INET6, host, &a6) != 1)
+		return fail(why, "bad IPv6 address");
+	if (*s != '[' && strspn(host, "0123456789.") == len &&
+	    !host_is_literal(host))
+		return fail(why, "bad IPv4 address");
+	if (*s != '[' && !host_is_literal(host) && !name_valid(host))
+		return fail(why, "bad host name");
+	if (colon[1] < '0' || colon[1] > '9')
+		return fail(why, "bad port");
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || p == 0 || p > 65535)
+		return fail(why, "bad port");
+	*port = (uint16_t)p;
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_HOSTPORT_H
+#define PEERWATCH_HOSTPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * "host:port", "1.2.3.4:port" or "[v6]:port", port 1..65535. Host names
+ * follow RFC 1123 (letters, digits, '-', '.'). Returns 0 or -EINVAL and, on
+ * error, a reason in @why.
+ */
+int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
+		   const char **why);
+/* Whether @host is an IPv4 or IPv6 literal (no brackets). */
+bool host_is_literal(const char *host);
+
+#endif
