@@ -3,26 +3,58 @@
  * peerwatch: per-socket TCP_USER_TIMEOUT and dead-peer events over
  * generic netlink. This file only sets up and tears down.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <net/genetlink.h>
 #include <linux/peerwatch.h>
 
 #include "genl.h"
+#include "hooks.h"
+#include "pernet.h"
+#include "track.h"
 
 static int __init peerwatch_init(void)
 {
 	int ret;
 
-	ret = pw_genl_init();
+	ret = pw_pernet_init();
 	if (ret)
 		return ret;
 
+	ret = pw_genl_init();
+	if (ret)
+		goto err_pernet;
+
+	ret = pw_hooks_init();
+	if (ret)
+		goto err_genl;
+
 	return 0;
+
+err_genl:
+	pw_genl_exit();
+err_pernet:
+	pw_pernet_exit();
+	return ret;
 }
 
 static void __exit peerwatch_exit(void)
 {
+	long live;
+
+	/* Hooks first: once they are gone nothing creates objects. */
+	pw_hooks_exit();
 	pw_genl_exit();
+	pw_track_exit();
+	pw_pernet_exit();
+	/* Our RCU callbacks are module code: let them all run. */
+	rcu_barrier();
+
+	live = atomic_long_read(&pw_live_objects);
+	pr_info("unloaded, %ld live objects\n", live);
+	WARN_ON(live);
 }
 
 module_init(peerwatch_init);

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers every subcommand uses: opening the family with a clear error,
+ * parsing addresses, ports and durations.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <linux/peerwatch.h>
+
+#include "cli.h"
+#include "duration.h"
+#include "hostport.h"
+
+bool cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h") ||
+	       !strcmp(arg, "help");
+}
+
+int cli_nl_open(struct pw_nl *nl)
+{
+	int ret = pw_nl_open(nl);
+
+	if (ret == -ENOENT)
+		fprintf(stderr, "%s: kernel module not loaded (generic netlink family \"%s\" not found)\n",
+			prog, PEERWATCH_GENL_NAME);
+	else if (ret)
+		fprintf(stderr, "%s: generic netlink: %s\n", prog,
+			strerror(-ret));
+	return ret;
+}
+
+void cli_nl_error(const struct pw_nl *nl, const char *what, int err)
+{
+	if (err == -EPERM)
+		fprintf(stderr, "%s: %s: %s (needs CAP_NET_ADMIN)\n", prog,
+			what, strerror(-err));
+	else if (nl->errmsg[0])
+		fprintf(stderr, "%s: %s: %s (%s)\n", prog, what,
+			strerror(-err), nl->errmsg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-err));
+}
+
+int cli_parse_prefix(const char *s, struct cli_addr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	unsigned long len;
+	char *slash, *end;
+	unsigned int max;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, buf, &out->addr.v4) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, &out->addr.v6) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	out->prefix_len = max;
+	if (!slash)
+		return 0;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || len > max)
+		return -EINVAL;
+	out->prefix_len = len;
+	return 0;
+}
+
+int cli_parse_endpoint(const char *s, struct cli_addr *addr, uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *why;
+
+	if (hostport_parse(s, host, sizeof(host), port, &why) ||
+	    !host_is_literal(host) || cli_parse_prefix(host, addr))
+		return -EINVAL;
+	return 0;
+}
+
+int cli_parse_u16(const char *s, uint16_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > UINT16_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A Go-style duration ("2s", "1500ms"), or a bare number of ms. */
+int cli_parse_ms(const char *s, uint32_t *ms)
+{
+	uint64_t v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end) {
+		if (duration_parse(s, &v))
+			return -EINVAL;
+	}
+	if (v > INT32_MAX)
+		return -ERANGE;
+	*ms = v;
+	return 0;
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peerwatch: the reference subscriber and admin tool of peerwatch.ko. One
+ * subcommand per file, dispatched from the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *prog = "peerwatch";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *desc;
+} subcommands[] = {
+	/* peerwatch.ko, over generic netlink */
+	{ "monitor", cmd_monitor, "Print dead-peer events as they happen" },
+	{ "sockets", cmd_sockets, "List TCP sockets with their user timeout" },
+	{ "set-timeout", cmd_set_timeout, "Set TCP_USER_TIMEOUT on a live socket" },
+	{ "policy", cmd_policy, "Add, delete, list or flush user timeout policies" },
+	{ "stats", cmd_stats, "Show the module's counters for this netns" },
+	/* peerwatchd's control API subcommands go here. */
+};
+
+static void show_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n", prog);
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-12s %s\n", subcommands[i].name,
+			subcommands[i].desc);
+	fprintf(f, "\nEach subcommand takes --help.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		show_usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+
+	fprintf(stderr, "%s: invalid subcommand '%s'\n", prog, argv[1]);
+	show_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events: a socket's fate becomes one multicast message to the events group
+ * of the socket's own netns. Called from the hooks: atomic context, the
+ * socket locked by softirq or owner, so nothing here sleeps.
+ */
+#include <linux/ktime.h>
+#include <net/genetlink.h>
+#include <linux/peerwatch.h>
+
+#include "event.h"
+#include "genl.h"
+#include "pernet.h"
+#include "sock.h"
+
+bool pw_event_listening(const struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	return check_net(net) &&
+	       genl_has_listeners(&pw_genl_family, net, PW_MCGRP_EVENTS);
+}
+
+static enum peerwatch_stat_attr pw_event_stat(enum peerwatch_event event,
+					      enum peerwatch_reason reason)
+{
+	if (event == PEERWATCH_EVENT_SUSPECT)
+		return PEERWATCH_STAT_A_SUSPECT;
+	if (event == PEERWATCH_EVENT_RECOVERED)
+		return PEERWATCH_STAT_A_RECOVERED;
+	return PEERWATCH_STAT_A_DEAD_USER_TIMEOUT +
+	       (reason - PEERWATCH_REASON_USER_TIMEOUT);
+}
+
+void pw_event_send(struct sock *sk, enum peerwatch_event event,
+		   enum peerwatch_reason reason, int state)
+{
+	size_t size = nla_total_size(sizeof(u8)) * 2 +
+		      nla_total_size(sizeof(u32)) +
+		      nla_total_size_64bit(sizeof(u64)) +
+		      pw_sock_desc_size();
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+	void *hdr;
+	int ret;
+
+	skb = genlmsg_new(size, GFP_ATOMIC);
+	if (!skb)
+		goto nomem;
+
+	hdr = genlmsg_put(skb, 0, 0, &pw_genl_family, 0, PEERWATCH_CMD_EVENT);
+	if (!hdr)
+		goto nla_put_failure;
+
+	if (nla_put_u8(skb, PEERWATCH_A_EVENT, event) ||
+	    nla_put_u64_64bit(skb, PEERWATCH_A_TIMESTAMP, ktime_get_ns(),
+			      PEERWATCH_A_PAD) ||
+	    pw_sock_fill_desc(skb, sk, state, false))
+		goto nla_put_failure;
+	if (reason &&
+	    (nla_put_u8(skb, PEERWATCH_A_REASON, reason) ||
+	     nla_put_u32(skb, PEERWATCH_A_SK_ERR, READ_ONCE(sk->sk_err))))
+		goto nla_put_failure;
+	genlmsg_end(skb, hdr);
+
+	ret = genlmsg_multicast_netns(&pw_genl_family, net, skb, 0,
+				      PW_MCGRP_EVENTS, GFP_ATOMIC);
+	if (!ret)
+		pw_stat_inc(net, pw_event_stat(event, reason));
+	else if (ret != -ESRCH)
+		pw_stat_inc(net, PEERWATCH_STAT_A_UNDELIVERED_OVERFLOW);
+	return;
+
+nla_put_failure:
+	/* The size above covers every attribute: this is a bug. */
+	WARN_ON_ONCE(1);
+	nlmsg_free(skb);
+nomem:
+	pw_stat_inc(net, PEERWATCH_STAT_A_UNDELIVERED_NOMEM);
+}

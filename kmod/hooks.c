@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TCP hooks: tracepoint probes that turn state changes, retransmission
+ * timeouts and ACKs of watched sockets into events.
+ *
+ * inet_sock_set_state is not exported, so it is found by name with
+ * for_each_kernel_tracepoint(); one probe there sees every way a socket
+ * dies, and sk_err, already set when TCP_CLOSE is entered, tells why.
+ * tcp_send_reset marks the active RST that precedes a keepalive abort.
+ * tcp_retransmit_skb with icsk_retransmits != 0 is a retransmission timeout
+ * (fast retransmits and loss probes leave it 0): SUSPECT.
+ *
+ * RECOVERED uses tcp_probe, which fires for each segment an ESTABLISHED
+ * socket receives, before it is processed: a segment that ACKs new data
+ * ends the episode (tcp_ack() then clears icsk_retransmits). tcp_ack() is
+ * static and a kretprobe on it would tax every ACK of the system with a
+ * trap; waiting for icsk_retransmits == 0 at a later hook would miss a
+ * recovery followed by silence. The probe costs one atomic read while no
+ * socket is SUSPECT. A segment with an acceptable ACK that TCP then drops
+ * for other reasons (PAWS, a bad sequence) would end the episode early; a
+ * later timeout starts a new one.
+ *
+ * Probes run in softirq or with the socket owned: they never sleep, never
+ * take lock_sock, and allocate with GFP_ATOMIC.
+ */
+#include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/tracepoint.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+#include <trace/events/sock.h>
+#include <trace/events/tcp.h>
+#include <linux/peerwatch.h>
+
+#include "event.h"
+#include "hooks.h"
+#include "pernet.h"
+#include "policy.h"
+#include "sock.h"
+#include "track.h"
+
+static bool watch_all;
+module_param(watch_all, bool, 0644);
+MODULE_PARM_DESC(watch_all, "Watch every TCP socket, not only those with a user timeout");
+
+/*
+ * The socket whose active RST this CPU sent last. A keepalive abort sends
+ * it and closes the socket in the same timer run, on the same CPU.
+ */
+static DEFINE_PER_CPU(const struct sock *, pw_rst_sk);
+
+static bool pw_watched(const struct sock *sk)
+{
+	return READ_ONCE(inet_csk(sk)->icsk_user_timeout) ||
+	       READ_ONCE(watch_all);
+}
+
+/* Why did @sk enter TCP_CLOSE? 0 (UNSPEC) for a normal close. */
+static enum peerwatch_reason pw_dead_reason(const struct sock *sk,
+					    bool rst_sent)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	int err = READ_ONCE(sk->sk_err);
+
+	switch (err) {
+	case 0:
+		return PEERWATCH_REASON_UNSPEC;
+	case ECONNABORTED:
+		return PEERWATCH_REASON_ABORT;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNREFUSED:
+		return PEERWATCH_REASON_RESET;
+	}
+
+	/*
+	 * A timer gave up: ETIMEDOUT, or the soft error an ICMP message left.
+	 * Without retransmissions or probes, such an error is stale and the
+	 * close a normal one.
+	 */
+	if (!icsk->icsk_retransmits && !icsk->icsk_probes_out && err != ETIMEDOUT)
+		return PEERWATCH_REASON_UNSPEC;
+	if (icsk->icsk_retransmits)
+		return icsk->icsk_user_timeout ? PEERWATCH_REASON_USER_TIMEOUT :
+						 PEERWATCH_REASON_RETRIES;
+	if (rst_sent)
+		return PEERWATCH_REASON_KEEPALIVE;
+	if (!tcp_sk(sk)->snd_wnd)
+		return PEERWATCH_REASON_ZERO_WINDOW;
+	return sock_flag(sk, SOCK_KEEPOPEN) ? PEERWATCH_REASON_KEEPALIVE :
+					      PEERWATCH_REASON_ZERO_WINDOW;
+}
+
+static void pw_probe_set_state(void *data, const struct sock *sk,
+			       const int oldstate, const int newstate)
+{
+	enum peerwatch_reason reason;
+	bool rst_sent;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return;
+	if (newstate == TCP_ESTABLISHED) {
+		pw_policy_apply(sk);
+		return;
+	}
+	if (newstate != TCP_CLOSE)
+		return;
+
+	rst_sent = this_cpu_xchg(pw_rst_sk, NULL) == sk;
+	if (pw_track_any())
+		pw_track_del(sk);
+
+	/* A socket its program already closed is no longer watched. */
+	if (!pw_watched(sk) || sock_flag(sk, SOCK_DEAD) ||
+	    !pw_event_listening(sk))
+		return;
+	reason = pw_dead_reason(sk, rst_sent);
+	if (reason)
+		pw_event_send((struct sock *)sk, PEERWATCH_EVENT_DEAD, reason,
+			      oldstate);
+}
+
+static void pw_probe_send_reset(void *data, const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	/* skb is the segment that caused a passive RST; NULL for ours. */
+	if (!skb && sk)
+		this_cpu_write(pw_rst_sk, sk);
+}
+
+static void pw_probe_retransmit(void *data, const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	int ret;
+
+	if (sk->sk_state != TCP_ESTABLISHED || !inet_csk(sk)->icsk_retransmits)
+		return;
+	if (!pw_watched(sk) || !pw_event_listening(sk))
+		return;
+
+	ret = pw_track_add(sk, pw_sock_cookie(sk));
+	if (ret > 0)
+		pw_event_send((struct sock *)sk, PEERWATCH_EVENT_SUSPECT,
+			      PEERWATCH_REASON_UNSPEC, TCP_ESTABLISHED);
+	else if (ret < 0)
+		pw_stat_inc(sock_net(sk), PEERWATCH_STAT_A_UNTRACKED);
+}
+
+static void pw_probe_rcv(void *data, struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *tcb = TCP_SKB_CB(skb);
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!pw_track_any())
+		return;
+	if (inet_csk(sk)->icsk_retransmits &&
+	    (!(tcb->tcp_flags & TCPHDR_ACK) ||
+	     !after(tcb->ack_seq, tp->snd_una) ||
+	     after(tcb->ack_seq, tp->snd_nxt)))
+		return;
+	if (!pw_track_find(sk) || !pw_track_del(sk))
+		return;
+	if (pw_event_listening(sk))
+		pw_event_send(sk, PEERWATCH_EVENT_RECOVERED,
+			      PEERWATCH_REASON_UNSPEC, TCP_ESTABLISHED);
+}
+
+struct pw_hook {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool registered;
+};
+
+static struct pw_hook pw_hooks[] = {
+	{ .name = "inet_sock_set_state", .probe = pw_probe_set_state },
+	{ .name = "tcp_send_reset", .probe = pw_probe_send_reset },
+	{ .name = "tcp_retransmit_skb", .probe = pw_probe_retransmit },
+	{ .name = "tcp_probe", .probe = pw_probe_rcv },
+};
+
+static void pw_hook_find(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++)
+		if (!strcmp(tp->name, pw_hooks[i].name))
+			pw_hooks[i].tp = tp;
+}
+
+void pw_hooks_exit(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(pw_hooks) - 1; i >= 0; i--) {
+		if (!pw_hooks[i].registered)
+			continue;
+		tracepoint_probe_unregister(pw_hooks[i].tp, pw_hooks[i].probe,
+					    NULL);
+		pw_hooks[i].registered = false;
+	}
+	/* No probe runs or will run once this returns. */
+	tracepoint_synchronize_unregister();
+}
+
+int __init pw_hooks_init(void)
+{
+	int i, ret;
+
+	/* The probes match the tracepoints' prototypes. */
+	check_trace_callback_type_inet_sock_set_state(pw_probe_set_state);
+	check_trace_callback_type_tcp_send_reset(pw_probe_send_reset);
+	check_trace_callback_type_tcp_retransmit_skb(pw_probe_retransmit);
+	check_trace_callback_type_tcp_probe(pw_probe_rcv);
+
+	for_each_kernel_tracepoint(pw_hook_find, NULL);
+
+	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++) {
+		if (!pw_hooks[i].tp) {
+			pr_err("tracepoint %s not found\n", pw_hooks[i].name);
+			ret = -ENOENT;
+			goto err_unregister;
+		}
+		ret = tracepoint_probe_register(pw_hooks[i].tp,
+						pw_hooks[i].probe, NULL);
+		if (ret)
+			goto err_unregister;
+		pw_hooks[i].registered = true;
+	}
+	return 0;
+
+err_unregister:
+	pw_hooks_exit();
+	return ret;
+}

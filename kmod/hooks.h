@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PEERWATCH_HOOKS_H
+#define _PEERWATCH_HOOKS_H
+
+int pw_hooks_init(void);
+void pw_hooks_exit(void);
+
+#endif /* _PEERWATCH_HOOKS_H */

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy rules: give a TCP_USER_TIMEOUT to the sockets of a netns that
+ * become ESTABLISHED without one, by remote prefix and port range.
+ */
+#include <linux/inetdevice.h>
+#include <linux/slab.h>
+#include <linux/stringify.h>
+#include <net/genetlink.h>
+#include <net/inet_connection_sock.h>
+#include <net/ipv6.h>
+#include <linux/peerwatch.h>
+
+#include "genl.h"
+#include "pernet.h"
+#include "policy.h"
+
+struct pw_policy {
+	struct list_head list;
+	struct rcu_head rcu;
+	u32 id;
+	u16 family;
+	u8 prefix_len;
+	u16 dport_min;
+	u16 dport_max;
+	u32 user_timeout;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} daddr;			/* masked to prefix_len */
+	atomic64_t hits;
+};
+
+static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
+{
+	u16 dport = ntohs(inet_sk(sk)->inet_dport);
+	u16 family = sk->sk_family;
+	__be32 daddr4 = sk->sk_daddr;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	/* An IPv4 peer reached through an IPv6 socket is an IPv4 peer. */
+	if (family == AF_INET6 && ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		family = AF_INET;
+		daddr4 = sk->sk_v6_daddr.s6_addr32[3];
+	}
+#endif
+	if (p->family != family || dport < p->dport_min || dport > p->dport_max)
+		return false;
+	if (family == AF_INET)
+		return !((daddr4 ^ p->daddr.v4) & inet_make_mask(p->prefix_len));
+#if IS_ENABLED(CONFIG_IPV6)
+	return ipv6_prefix_equal(&sk->sk_v6_daddr, &p->daddr.v6, p->prefix_len);
+#else
+	return false;
+#endif
+}
+
+/*
+ * Called from the state change hook when @sk becomes ESTABLISHED, with the
+ * socket locked by its softirq or owner (never sleeping), so writing the
+ * value is as safe as setsockopt() is.
+ */
+void pw_policy_apply(const struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk((struct sock *)sk);
+	struct net *net = sock_net(sk);
+	const struct pw_policy *p;
+	struct pw_net *pn;
+
+	if (READ_ONCE(icsk->icsk_user_timeout) || !check_net(net))
+		return;
+	pn = pw_net(net);
+	if (!READ_ONCE(pn->n_policies))
+		return;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &pn->policies, list) {
+		if (!pw_policy_match(p, sk))
+			continue;
+		WRITE_ONCE(icsk->icsk_user_timeout, p->user_timeout);
+		atomic64_inc((atomic64_t *)&p->hits);
+		pw_stat_inc(net, PEERWATCH_STAT_A_POLICY_HITS);
+		break;
+	}
+	rcu_read_unlock();
+}
+
+static void pw_policy_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct pw_policy, rcu));
+	atomic_long_dec(&pw_live_objects);
+}
+
+static void pw_policy_del_locked(struct pw_net *pn, struct pw_policy *p)
+{
+	list_del_rcu(&p->list);
+	WRITE_ONCE(pn->n_policies, pn->n_policies - 1);
+	call_rcu(&p->rcu, pw_policy_free_rcu);
+}
+
+void pw_policy_flush(struct pw_net *pn)
+{
+	struct pw_policy *p, *tmp;
+
+	mutex_lock(&pn->lock);
+	list_for_each_entry_safe(p, tmp, &pn->policies, list)
+		pw_policy_del_locked(pn, p);
+	mutex_unlock(&pn->lock);
+}
+
+static int pw_policy_fill(struct sk_buff *skb, const struct pw_policy *p,
+			  u32 portid, u32 seq, int flags)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &pw_genl_family, flags,
+			  PEERWATCH_CMD_POLICY_ADD);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	if (nla_put_u32(skb, PEERWATCH_A_POLICY_ID, p->id) ||
+	    nla_put_u16(skb, PEERWATCH_A_FAMILY, p->family) ||
+	    nla_put_u8(skb, PEERWATCH_A_PREFIX_LEN, p->prefix_len) ||
+	    nla_put_u16(skb, PEERWATCH_A_DPORT_MIN, p->dport_min) ||
+	    nla_put_u16(skb, PEERWATCH_A_DPORT_MAX, p->dport_max) ||
+	    nla_put_u32(skb, PEERWATCH_A_USER_TIMEOUT, p->user_timeout) ||
+	    nla_put_u64_64bit(skb, PEERWATCH_A_HITS,
+			      atomic64_read(&p->hits), PEERWATCH_A_PAD))
+		goto nla_put_failure;
+	if (p->family == AF_INET &&
+	    nla_put_in_addr(skb, PEERWATCH_A_DADDR4, p->daddr.v4))
+		goto nla_put_failure;
+	if (p->family == AF_INET6 &&
+	    nla_put_in6_addr(skb, PEERWATCH_A_DADDR6, &p->daddr.v6))
+		goto nla_put_failure;
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+nla_put_failure:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int pw_policy_parse(struct genl_info *info, struct pw_policy *p)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **attrs = info->attrs;
+	unsigned int max_prefix;
+	struct nlattr *addr;
+
+	if (GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_FAMILY) ||
+	    GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_USER_TIMEOUT))
+		return -EINVAL;
+
+	p->family = nla_get_u16(attrs[PEERWATCH_A_FAMILY]);
+	p->user_timeout = nla_get_u32(attrs[PEERWATCH_A_USER_TIMEOUT]);
+	switch (p->family) {
+	case AF_INET:
+		addr = attrs[PEERWATCH_A_DADDR4];
+		max_prefix = 32;
+		if (attrs[PEERWATCH_A_DADDR6]) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_DADDR6],
+					    "IPv6 address in an AF_INET rule");
+			return -EINVAL;
+		}
+		break;
+	case AF_INET6:
+		addr = attrs[PEERWATCH_A_DADDR6];
+		max_prefix = 128;
+		if (attrs[PEERWATCH_A_DADDR4]) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_DADDR4],
+					    "IPv4 address in an AF_INET6 rule");
+			return -EINVAL;
+		}
+		break;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_FAMILY],
+				    "family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+
+	p->prefix_len = addr ? max_prefix : 0;
+	if (attrs[PEERWATCH_A_PREFIX_LEN]) {
+		if (!addr) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_PREFIX_LEN],
+					    "prefix length without an address");
+			return -EINVAL;
+		}
+		p->prefix_len = nla_get_u8(attrs[PEERWATCH_A_PREFIX_LEN]);
+		if (p->prefix_len > max_prefix) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_PREFIX_LEN],
+					    "prefix length too long for the family");
+			return -EINVAL;
+		}
+	}
+	if (p->family == AF_INET && addr)
+		p->daddr.v4 = nla_get_in_addr(addr) &
+			      inet_make_mask(p->prefix_len);
+	else if (addr)
+		ipv6_addr_prefix(&p->daddr.v6, nla_data(addr), p->prefix_len);
+
+	p->dport_min = attrs[PEERWATCH_A_DPORT_MIN] ?
+		       nla_get_u16(attrs[PEERWATCH_A_DPORT_MIN]) : 0;
+	p->dport_max = attrs[PEERWATCH_A_DPORT_MAX] ?
+		       nla_get_u16(attrs[PEERWATCH_A_DPORT_MAX]) : U16_MAX;
+	if (p->dport_min > p->dport_max) {
+		NL_SET_ERR_MSG(extack, "port range is empty (min > max)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pw_net *pn = pw_net(genl_info_net(info));
+	struct sk_buff *reply;
+	struct pw_policy *p;
+	int ret;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	atomic_long_inc(&pw_live_objects);
+
+	ret = pw_policy_parse(info, p);
+	if (ret)
+		goto err_free;
+
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	mutex_lock(&pn->lock);
+	if (pn->n_policies >= PEERWATCH_POLICY_MAX) {
+		mutex_unlock(&pn->lock);
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "too many policy rules in this netns (limit "
+				   __stringify(PEERWATCH_POLICY_MAX) ")");
+		ret = -ENOSPC;
+		goto err_reply;
+	}
+	p->id = pn->next_policy_id++;
+	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		mutex_unlock(&pn->lock);
+		goto err_reply;
+	}
+	list_add_tail_rcu(&p->list, &pn->policies);
+	WRITE_ONCE(pn->n_policies, pn->n_policies + 1);
+	mutex_unlock(&pn->lock);
+
+	return genlmsg_reply(reply, info);
+
+err_reply:
+	nlmsg_free(reply);
+err_free:
+	kfree(p);
+	atomic_long_dec(&pw_live_objects);
+	return ret;
+}
+
+int pw_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pw_net *pn = pw_net(genl_info_net(info));
+	struct pw_policy *p;
+	int ret = -ENOENT;
+	u32 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_POLICY_ID))
+		return -EINVAL;
+	id = nla_get_u32(info->attrs[PEERWATCH_A_POLICY_ID]);
+
+	mutex_lock(&pn->lock);
+	list_for_each_entry(p, &pn->policies, list) {
+		if (p->id == id) {
+			pw_policy_del_locked(pn, p);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&pn->lock);
+
+	if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[PEERWATCH_A_POLICY_ID],
+				    "no policy rule with this id");
+	return ret;
+}
+
+int pw_nl_policy_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	pw_policy_flush(pw_net(genl_info_net(info)));
+	return 0;
+}
+
+struct pw_policy_dump_ctx {
+	u32 last_id;
+};
+
+int pw_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct pw_policy_dump_ctx *ctx = (void *)cb->ctx;
+	struct pw_net *pn = pw_net(sock_net(skb->sk));
+	const struct pw_policy *p;
+	int ret = 0;
+
+	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &pn->policies, list) {
+		if (p->id <= ctx->last_id)
+			continue;
+		ret = pw_policy_fill(skb, p, NETLINK_CB(cb->skb).portid,
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;
+		ctx->last_id = p->id;
+	}
+	rcu_read_unlock();
+
+	/* A full skb is sent and the dump resumes after last_id. */
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_NLEVENT_H
+#define PEERWATCH_NLEVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netinet/in.h>
+#include <linux/netlink.h>
+
+/*
+ * One socket as the module describes it: in a PEERWATCH_CMD_EVENT message
+ * (event set) or a PEERWATCH_CMD_SOCK_GET reply (event 0, timer set).
+ */
+struct pw_event {
+	uint8_t cmd;			/* PEERWATCH_CMD_EVENT or _SOCK_GET */
+	uint8_t event;			/* enum peerwatch_event */
+	uint8_t reason;			/* enum peerwatch_reason */
+	uint8_t state;			/* TCP state; DEAD: the one it died in */
+	uint8_t timer;			/* enum peerwatch_timer */
+	uint16_t family;		/* AF_INET or AF_INET6 */
+	uint16_t sport;
+	uint16_t dport;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} saddr, daddr;
+	uint64_t cookie;
+	uint32_t user_timeout_ms;
+	uint32_t retransmits;
+	uint32_t probes;
+	uint32_t rto_ms;
+	uint32_t last_ack_ms;
+	uint32_t uid;
+	uint32_t sk_err;
+	uint32_t timer_ms;
+	uint64_t timestamp_ns;		/* CLOCK_MONOTONIC */
+};
+
+/*
+ * Parse a peerwatch event or socket message (after the nlmsghdr, a
+ * genlmsghdr). Unknown attributes are skipped, known ones validated.
+ * Returns 0, -ENOMSG if it is neither, -EINVAL if it is malformed.
+ */
+int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev);
+
+/* Names used by the CLI and the JSON interfaces ("dead", "reset"...). */
+const char *pw_event_name(unsigned int event);
+const char *pw_reason_name(unsigned int reason);
+const char *pw_timer_name(unsigned int timer);
+const char *pw_tcp_state_name(unsigned int state);
+
+/* "addr" or "[addr]" text of an address of @ev's family. */
+int pw_event_addr(const struct pw_event *ev, bool local, char *buf,
+		  size_t len);
+
+#endif
