@@ -145,9 +145,11 @@ int events_command(struct engine *e, const char *action, const char *name,
 	if (!strcmp(action, "create")) {
 		err = engine_create_container(e, name, now, &idx);
 		if (err == -EEXIST)
-			return snprintf(reply, size, "name in use: %s", name), err;
+			snprintf(reply, size, "name in use: %s", name);
+		else if (err)
+			snprintf(reply, size, "%s", strerror(-err));
 		if (err)
-			return snprintf(reply, size, "%s", strerror(-err)), err;
+			return err;
 		engine_container(e, idx, now, &ct);
 		events_emit(e, &ct, "create", now);
 		goto out;
@@ -168,8 +170,10 @@ int events_command(struct engine *e, const char *action, const char *name,
 	}
 	err = engine_set_state(e, ct.idx, stop || die ? CTR_EXITED : CTR_RUNNING,
 			       die ? 1 : 0, now);
-	if (err)
-		return snprintf(reply, size, "%s", strerror(-err)), err;
+	if (err) {
+		snprintf(reply, size, "%s", strerror(-err));
+		return err;
+	}
 	engine_container(e, ct.idx, now, &ct);
 	events_emit(e, &ct, stop || die ? "die" : "start", now);
 	if (stop)

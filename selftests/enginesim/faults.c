@@ -7,11 +7,11 @@
  * lifted, and their effect on open connections is applied at once.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
 #include "faults.h"
+#include "size.h"
 
 static const char *const names[] = {
 	[FAULT_NONE] = "none",
@@ -27,35 +27,6 @@ static const char *const names[] = {
 const char *fault_name(enum fault_kind k)
 {
 	return names[k];
-}
-
-/* A count with an optional binary suffix: 512, 64k, 16M, 2G. */
-static int parse_count(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10, end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20, end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30, end++;
-		break;
-	}
-	if (*end || v > (1ULL << 40))
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 /* Returns -EINVAL for an unknown kind, -ERANGE for a bad or missing arg. */
@@ -75,7 +46,7 @@ int fault_parse(const char *kind, const char *arg, int *out, uint64_t *val)
 		return -EINVAL;
 	*out = k;
 	if (k == FAULT_SLOW || k == FAULT_OVERSIZED || k == FAULT_CLOSE_AFTER) {
-		if (parse_count(arg, val) || (!*val && k != FAULT_OVERSIZED))
+		if (size_parse(arg, val) || (!*val && k != FAULT_OVERSIZED))
 			return -ERANGE;
 		return 0;
 	}

@@ -61,9 +61,9 @@ static const struct image images[] = {
 	  "docker-entrypoint.sh", "\"memcached\"" },
 };
 
-#define NR_IMAGES	(sizeof(images) / sizeof(images[0]))
-#define NR_ADJ		(sizeof(adjectives) / sizeof(adjectives[0]))
-#define NR_NOUNS	(sizeof(nouns) / sizeof(nouns[0]))
+#define NR_IMAGES	ARRAY_SIZE(images)
+#define NR_ADJ		ARRAY_SIZE(adjectives)
+#define NR_NOUNS	ARRAY_SIZE(nouns)
 
 static char image_ids[NR_IMAGES][72];
 

@@ -46,7 +46,7 @@
  *     close-after N        close a connection after its Nth response
  *     id-change            /info reports a new ID (again: another new ID);
  *                          kept alongside the fault kind
- *     BYTES and N take k, M, G (binary) suffixes.
+ *     BYTES and N take binary suffixes: 64K, 16MiB, 1G.
  *   clear ADDR | clear all lift every fault, restore the original ID
  *   event ADDR start|stop|die|create [NAME]
  *                          emit a container event on the engine's /events
@@ -77,6 +77,7 @@
 
 #include "conn.h"
 #include "ctl.h"
+#include "duration.h"
 #include "events.h"
 #include "fleet.h"
 #include "sim.h"
@@ -132,37 +133,6 @@ int64_t sim_realtime_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Go-style durations: "0", "250ms", "5s", "2m", "1h". */
-static int parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t ms;
-	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		      { "h", 3600000 } };
-	unsigned long long v;
-	unsigned int i;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v > 1000000000ULL)
-		return -EINVAL;
-	if (!*end && !v) {
-		*ms = 0;
-		return 0;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].suffix)) {
-			*ms = v * units[i].ms;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 static int parse_uint(const char *s, unsigned long long max,
@@ -240,7 +210,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			o->seed = v;
 			break;
 		case O_EVENTS:
-			if (parse_duration(optarg, &o->events_interval_ms))
+			if (duration_parse(optarg, &o->events_interval_ms))
 				goto bad;
 			break;
 		case 'r':

@@ -7,6 +7,8 @@
 
 #include "loop.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct fleet;
 struct listener;
 struct ctl;
