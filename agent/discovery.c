@@ -229,10 +229,6 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 			too_long = false;
 			continue;
 		}
-		if (memchr(buf, '\0', len) != buf + len) {
-			warn(arg, path, line, "NUL byte");
-			continue;
-		}
 		hash = strchr(buf, '#');
 		if (hash)
 			*hash = '\0';

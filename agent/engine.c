@@ -236,6 +236,7 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 	}
 	loop_timer_start(loop_of(e), &ch->deadline, cfg->request_timeout_ms);
 	e->env->stats.requests++;
+	e->requests++;
 }
 
 static void schedule_refresh(struct engine *e)
@@ -375,6 +376,7 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		return handle_info(e, ch->result);
 	case REQ_CONTAINERS:
 		e->work &= ~W_CONTAINERS;
+		e->refreshed_ms = wall_ms();
 		schedule_refresh(e);
 		return handle_containers(e, ch->result);
 	case REQ_CONTAINER:

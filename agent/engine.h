@@ -97,6 +97,8 @@ struct engine {
 	char error[160];		/* the last error, in words */
 	uint64_t since_ms;		/* wall clock of the last transition */
 	unsigned int failures;		/* consecutive */
+	uint64_t requests;
+	uint64_t refreshed_ms;		/* wall clock of the last listing */
 
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	struct docker_version version;

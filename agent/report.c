@@ -86,6 +86,9 @@ static struct json_object *node_json(const struct engine *e)
 			       json_object_new_string(e->error) : NULL);
 	json_object_object_add(o, "since", time_json(e->since_ms));
 	json_object_object_add(o, "failures", json_object_new_int64(e->failures));
+	json_object_object_add(o, "requests", json_object_new_uint64(e->requests));
+	json_object_object_add(o, "refreshed", e->refreshed_ms ?
+			       time_json(e->refreshed_ms) : NULL);
 	json_object_object_add(o, "server_version",
 			       json_object_new_string(e->info.server_version));
 	json_object_object_add(o, "api_version",
