@@ -40,7 +40,7 @@ ELAPSED=0
 # Kill only what this suite started, by PID; remove only its namespaces.
 # A test may set TEST_CLEANUP to a function that runs first.
 stop_all() {
-	local p i
+	local p
 
 	if [ -n "${TEST_CLEANUP:-}" ]; then
 		"$TEST_CLEANUP"
@@ -50,7 +50,7 @@ stop_all() {
 		kill "$p" 2>/dev/null
 	done
 	for p in "${PIDS[@]}"; do
-		for i in $(seq 50); do
+		for _ in $(seq 50); do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -98,14 +98,13 @@ spawn() {
 
 # start_sim N [ARGS...]: N engines from 127.1.0.1, control socket $CTL.
 start_sim() {
-	local n=$1 i
+	local n=$1
 
 	shift
 	CTL=$TMP/$NS.ctl
 	spawn "$TMP/$NS.sim.log" "$SIM" --count "$n" --port 2375 --ctl "$CTL" \
 		--quiet "$@"
-	SIM_PID=$LAST_PID
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		"$SIM" ctl "$CTL" stats >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -116,9 +115,7 @@ sim() { "$SIM" ctl "$CTL" "$@" >/dev/null || fail "enginesim ctl $*"; }
 
 # wait_ready LOG: the agent logs its first line once its signals are set up.
 wait_ready() {
-	local i
-
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		grep -q "peerwatchd: .* engines from" "$1" 2>/dev/null && return 0
 		kill -0 "$AGENT_PID" 2>/dev/null || break
 		sleep 0.05
@@ -137,11 +134,9 @@ start_agent() {
 
 # dump: a fresh state file, or failure if the agent does not write one.
 dump() {
-	local i
-
 	rm -f "$STATE"
 	kill -USR1 "$AGENT_PID" 2>/dev/null || return 1
-	for i in $(seq 500); do
+	for _ in $(seq 500); do
 		[ -s "$STATE" ] && return 0
 		sleep 0.01
 	done
@@ -375,11 +370,11 @@ test_reload() {
 DOCKER_DIR=
 dk() { docker -H "unix://$DOCKER_DIR/sock" "$@"; }
 dockerd_cleanup() {
-	local i m
+	local m
 
 	dk rm -f pw-before pw-after >/dev/null 2>&1
 	[ -f "$DOCKER_DIR/pid" ] && kill "$(cat "$DOCKER_DIR/pid")" 2>/dev/null
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		[ -f "$DOCKER_DIR/pid" ] || break
 		kill -0 "$(cat "$DOCKER_DIR/pid")" 2>/dev/null || break
 		sleep 0.1
@@ -391,7 +386,7 @@ dockerd_cleanup() {
 }
 
 test_dockerd() {
-	local d=$TMP/docker i t0 id e4=127.0.0.1:2377 e6='[::1]:2377' en=localhost:2377
+	local d=$TMP/docker t0 id e4=127.0.0.1:2377 e6='[::1]:2377' en=localhost:2377
 	local all
 
 	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
@@ -406,7 +401,7 @@ test_dockerd() {
 		-H "unix://$d/sock" --iptables=false --ip6tables=false \
 		--bridge=none --storage-driver=vfs --data-root "$d/data" \
 		--exec-root "$d/exec" -p "$d/pid"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		dk version >/dev/null 2>&1 && break
 		kill -0 "$LAST_PID" 2>/dev/null || break
 		sleep 0.2

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the agent takes from Docker's JSON, read from the captured bodies
+ * of dockerd and podman, and the incremental decoder under every split.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "docker.h"
+#include "fixture.h"
+#include "jsonl.h"
+
+/* The body of a fixture, de-chunked when its framing is intact. */
+static char *body_of(const char *name, size_t *len)
+{
+	size_t n, at;
+	char *buf = fixture_read(name, &n), *out;
+	long dl;
+	int term;
+
+	if (!buf)
+		return NULL;
+	at = fixture_body_offset(buf);
+	out = malloc(n + 1);
+	if (!out) {
+		free(buf);
+		return NULL;
+	}
+	dl = strcasestr(buf, "Transfer-Encoding: chunked") ?
+	     fixture_dechunk(buf + at, n - at, out, &term) : -1;
+	if (dl < 0) {
+		dl = n - at;
+		memcpy(out, buf + at, dl);
+	}
+	out[dl] = '\0';
+	*len = dl;
+	free(buf);
+	return out;
+}
+
+static struct json_object *parse_whole(const char *name)
+{
+	size_t len;
+	char *body = body_of(name, &len);
+	struct json_object *o = body ? json_tokener_parse(body) : NULL;
+
+	free(body);
+	return o;
+}
+
+TEST(info_dockerd_and_podman)
+{
+	struct docker_info info;
+	struct json_object *o;
+
+	o = parse_whole("dockerd/info.http");
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, docker_info_parse(o, &info));
+	EXPECT_STREQ("BUB3:ODJB:746R:HDL4:AZZ6:TJZY:RDMQ:ETFA:LVZW:625Y:SOTG:OVBZ", info.id);
+	EXPECT_STREQ("20.10.24+dfsg1", info.server_version);
+	EXPECT_GT(info.ncpu, 0);
+	EXPECT_GT(info.mem_total, 0);
+	EXPECT_NE(NULL, info.labels);
+	docker_info_clear(&info);
+	json_object_put(o);
+
+	o = parse_whole("podman/info.http");
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, docker_info_parse(o, &info));
+	EXPECT_EQ(0, strncmp(info.id, "2cc50c56-", 9));
+	EXPECT_GT(info.ncpu, 0);
+	docker_info_clear(&info);
+	json_object_put(o);
+}
+
+TEST(version)
+{
+	struct docker_version v;
+	struct json_object *o;
+
+	o = parse_whole("dockerd/version.http");
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, docker_version_parse(o, &v));
+	EXPECT_STREQ("1.41", v.api_version);
+	EXPECT_STREQ("20.10.24+dfsg1", v.version);
+	EXPECT_STREQ("linux", v.os);
+	json_object_put(o);
+	o = parse_whole("podman/version.http");
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, docker_version_parse(o, &v));
+	EXPECT_STREQ("1.41", v.api_version);
+	json_object_put(o);
+	/* The "client version too new" error body is no version. */
+	o = parse_whole("dockerd/v150_version.http");
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(-EPROTO, docker_version_parse(o, &v));
+	json_object_put(o);
+}
+
+TEST(containers)
+{
+	static const char *const files[] = {
+		"dockerd/containers_all.http", "dockerd/containers_all_with_running.http",
+		"dockerd/containers_all_after_stop.http", "podman/containers_all.http",
+		"podman/containers_all_with_running.http",
+		"podman/containers_all_after_stop.http",
+	};
+	static const size_t counts[] = { 0, 1, 2, 0, 2, 2 };
+	struct docker_container *v;
+	struct json_object *o;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		o = parse_whole(files[i]);
+		ASSERT_NE(NULL, o) TH_LOG("%s", files[i]);
+		ASSERT_EQ(0, docker_containers_parse(o, &v, &n)) TH_LOG("%s", files[i]);
+		EXPECT_EQ(counts[i], n) TH_LOG("%s", files[i]);
+		if (i == 1) {
+			EXPECT_STREQ("sleeper", v[0].name);
+			EXPECT_STREQ("running", v[0].state);
+			EXPECT_STREQ("bb:latest", v[0].image);
+			EXPECT_TRUE(docker_id_valid(v[0].id));
+		}
+		free(v);
+		json_object_put(o);
+	}
+}
+
+struct events {
+	int n, containers, errors;
+	struct docker_event first;
+};
+
+static int on_event(void *arg, struct json_object *o)
+{
+	struct events *ev = arg;
+	struct docker_event e;
+
+	if (docker_event_parse(o, &e))
+		ev->errors++;
+	else if (!strcmp(e.type, "container") && docker_id_valid(e.id))
+		ev->containers++;
+	if (!ev->n++)
+		ev->first = e;
+	json_object_put(o);
+	return 0;
+}
+
+/* The /events bodies as lines: the same events for every cut. */
+TEST(event_streams_split_at_every_byte)
+{
+	static const char *const files[] = {
+		"dockerd/events_container_lifecycle_raw.http",
+		"dockerd/events_replay_since_until_start_die.http",
+		"dockerd/events_raw_chunked.http",
+		"podman/events_container_lifecycle_raw.http",
+		"podman/libpod_events_raw.http",
+	};
+	size_t f, cut, len;
+
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char *body = body_of(files[f], &len);
+		struct events whole = { 0 };
+		json_tokener *tok = json_tokener_new();
+		struct jsonl jl;
+
+		ASSERT_NE(NULL, body);
+		jsonl_init(&jl, tok, 1 << 20, on_event, &whole);
+		ASSERT_EQ(0, jsonl_feed(&jl, body, len));
+		EXPECT_FALSE(jsonl_partial(&jl));
+		EXPECT_GT(whole.n, 1) TH_LOG("%s", files[f]);
+		EXPECT_EQ(0, whole.errors) TH_LOG("%s", files[f]);
+		for (cut = 0; cut <= len; cut++) {
+			struct events part = { 0 };
+
+			jsonl_init(&jl, tok, 1 << 20, on_event, &part);
+			ASSERT_EQ(0, jsonl_feed(&jl, body, cut));
+			ASSERT_EQ(0, jsonl_feed(&jl, body + cut, len - cut));
+			ASSERT_EQ(whole.n, part.n) TH_LOG("%s cut %zu", files[f], cut);
+			ASSERT_EQ(whole.containers, part.containers);
+		}
+		if (f == 0) {
+			EXPECT_STREQ("container", whole.first.type);
+			EXPECT_STREQ("create", whole.first.action);
+			EXPECT_EQ(64U, strlen(whole.first.id));
+			EXPECT_GT(whole.containers, 10);
+		}
+		if (f == 2)
+			EXPECT_EQ(0, whole.containers);
+		json_tokener_free(tok);
+		free(body);
+	}
+}
+
+TEST(old_event_shape_and_rejections)
+{
+	struct docker_event e;
+	struct docker_container *v;
+	struct json_object *o;
+	size_t n;
+
+	o = json_tokener_parse("{\"status\":\"die\",\"id\":\"abc123\",\"from\":\"x\"}");
+	ASSERT_EQ(0, docker_event_parse(o, &e));
+	EXPECT_STREQ("container", e.type);
+	EXPECT_STREQ("die", e.action);
+	EXPECT_STREQ("abc123", e.id);
+	json_object_put(o);
+	/* Image events carry IDs that are no container's: ignored, not refused. */
+	o = json_tokener_parse("{\"Type\":\"image\",\"Action\":\"pull\",\"Actor\":{\"ID\":\"sha256:0123456789012345678901234567890123456789012345678901234567890123456789\"}}");
+	ASSERT_EQ(0, docker_event_parse(o, &e));
+	EXPECT_STREQ("", e.id);
+	json_object_put(o);
+	o = json_tokener_parse("[{\"Id\":\"../../x\",\"Names\":[\"/a\"]}]");
+	EXPECT_EQ(-EPROTO, docker_containers_parse(o, &v, &n));
+	json_object_put(o);
+	o = json_tokener_parse("[{\"Id\":\"abc\",\"Names\":\"/a\"}]");
+	EXPECT_EQ(-EPROTO, docker_containers_parse(o, &v, &n));
+	json_object_put(o);
+	o = json_tokener_parse("{\"Id\":\"abc\"}");
+	EXPECT_EQ(-EPROTO, docker_containers_parse(o, &v, &n));
+	json_object_put(o);
+	o = json_tokener_parse("{\"ID\":7}");
+	{
+		struct docker_info info;
+
+		EXPECT_EQ(-EPROTO, docker_info_parse(o, &info));
+	}
+	json_object_put(o);
+	EXPECT_TRUE(docker_api_version_valid("1.41"));
+	EXPECT_FALSE(docker_api_version_valid("1.41/../x"));
+	EXPECT_FALSE(docker_api_version_valid("v1.41"));
+	EXPECT_FALSE(docker_id_valid(""));
+	EXPECT_FALSE(docker_id_valid("ABC"));
+}
+
+static int drop(void *arg, struct json_object *o)
+{
+	(void)arg;
+	json_object_put(o);
+	return 0;
+}
+
+TEST(jsonl_bounds_and_garbage)
+{
+	json_tokener *tok = json_tokener_new();
+	struct jsonl jl;
+	char big[300];
+
+	ASSERT_NE(NULL, tok);
+	memset(big, ' ', sizeof(big));
+	big[0] = '[';
+	big[sizeof(big) - 1] = '\0';
+	jsonl_init(&jl, tok, 100, drop, NULL);
+	EXPECT_EQ(-EMSGSIZE, jsonl_feed(&jl, big, strlen(big)));
+	jsonl_init(&jl, tok, 100, drop, NULL);
+	EXPECT_EQ(-EPROTO, jsonl_feed(&jl, "{\"a\":}", 6));
+	jsonl_init(&jl, tok, 100, drop, NULL);
+	EXPECT_EQ(-EPROTO, jsonl_feed(&jl, "<html>", 6));
+	jsonl_init(&jl, tok, 100, drop, NULL);
+	EXPECT_EQ(0, jsonl_feed(&jl, "{\"a\":1}\n{\"b\":", 13));
+	EXPECT_TRUE(jsonl_partial(&jl));
+	json_tokener_free(tok);
+}
+
+TEST_HARNESS_MAIN
