@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the module's selftests: a two-namespace topology, TCP
+ * endpoints, a blackhole, and an events subscriber.
+ *
+ *   netns pwc<pid>                    netns pws<pid>
+ *   +------------------+              +------------------+
+ *   | client           |    veth      | server           |
+ *   | 10.77.0.1  pwc0  +--------------+ pws0  10.77.0.2  |
+ *   | fd00::1          |              | fd00::2          |
+ *   +------------------+              +------------------+
+ *
+ * The blackhole is an nft table in the server's netns that drops every
+ * packet in and out, so the server neither receives nor answers.
+ */
+#ifndef PEERWATCH_PW_TEST_H
+#define PEERWATCH_PW_TEST_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/peerwatch.h>
+
+#include "nl.h"
+#include "nlevent.h"
+
+#define PW_CLI_ADDR	"10.77.0.1"
+#define PW_SRV_ADDR	"10.77.0.2"
+#define PW_CLI_ADDR6	"fd00::1"
+#define PW_SRV_ADDR6	"fd00::2"
+#define PW_PORT		5000
+
+struct pw_topo {
+	char cli[32];
+	char srv[32];
+	int orig_fd;
+};
+
+static inline uint64_t pw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static inline uint64_t pw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static inline int pw_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ret = system(cmd);
+	if (ret == -1 || !WIFEXITED(ret))
+		return -1;
+	return WEXITSTATUS(ret);
+}
+
+static inline int pw_enter(const char *ns)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static inline int pw_topo_setup(struct pw_topo *t)
+{
+	int pid = getpid();
+
+	snprintf(t->cli, sizeof(t->cli), "pwc%d", pid);
+	snprintf(t->srv, sizeof(t->srv), "pws%d", pid);
+	t->orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t->orig_fd < 0)
+		return -errno;
+	if (pw_sh("ip netns add %s && ip netns add %s", t->cli, t->srv) ||
+	    pw_sh("ip -n %s link add pwc0 type veth peer name pws0 netns %s",
+		  t->cli, t->srv) ||
+	    pw_sh("ip -n %s link set lo up && ip -n %s link set lo up",
+		  t->cli, t->srv) ||
+	    pw_sh("ip -n %s addr add 10.77.0.1/24 dev pwc0 && "
+		  "ip -n %s addr add fd00::1/64 dev pwc0 nodad && "
+		  "ip -n %s link set pwc0 up", t->cli, t->cli, t->cli) ||
+	    pw_sh("ip -n %s addr add 10.77.0.2/24 dev pws0 && "
+		  "ip -n %s addr add fd00::2/64 dev pws0 nodad && "
+		  "ip -n %s link set pws0 up", t->srv, t->srv, t->srv))
+		return -1;
+	return 0;
+}
+
+static inline void pw_topo_teardown(struct pw_topo *t)
+{
+	if (t->orig_fd >= 0) {
+		setns(t->orig_fd, CLONE_NEWNET);
+		close(t->orig_fd);
+	}
+	pw_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
+	      t->cli, t->srv);
+}
+
+/* Drop every packet in and out of the server's netns, or stop it. */
+static inline int pw_blackhole(const struct pw_topo *t, bool on)
+{
+	if (on)
+		return pw_sh("ip netns exec %s nft -f - <<'EOF'\n"
+			     "table inet pwtest {\n"
+			     "  chain in { type filter hook input priority 0; policy drop; }\n"
+			     "  chain out { type filter hook output priority 0; policy drop; }\n"
+			     "}\nEOF", t->srv);
+	return pw_sh("ip netns exec %s nft delete table inet pwtest", t->srv);
+}
+
+static inline int pw_sysctl(const char *ns, const char *key, const char *val)
+{
+	return pw_sh("ip netns exec %s sysctl -qw %s=%s", ns, key, val);
+}
+
+static inline int pw_listen(const char *ns, int family, int port, int rcvbuf)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int one = 1, fd;
+
+	if (pw_enter(ns))
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	a4.sin_port = htons(port);
+	a6.sin6_port = htons(port);
+	if ((family == AF_INET ? bind(fd, (void *)&a4, sizeof(a4)) :
+				 bind(fd, (void *)&a6, sizeof(a6))) ||
+	    listen(fd, 1024)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect from @ns to addr:port with TCP_USER_TIMEOUT @ms (if non-zero). */
+static inline int pw_connect(const char *ns, const char *addr, int port,
+			     unsigned int ms)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	int fd, ret;
+
+	if (pw_enter(ns))
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (ms && setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)))
+		goto err;
+	if (family == AF_INET) {
+		a4.sin_port = htons(port);
+		inet_pton(AF_INET, addr, &a4.sin_addr);
+		ret = connect(fd, (void *)&a4, sizeof(a4));
+	} else {
+		a6.sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &a6.sin6_addr);
+		ret = connect(fd, (void *)&a6, sizeof(a6));
+	}
+	if (ret)
+		goto err;
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+static inline uint64_t pw_cookie(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len);
+	return cookie;
+}
+
+static inline unsigned int pw_user_timeout(int fd)
+{
+	unsigned int ms = 0;
+	socklen_t len = sizeof(ms);
+
+	getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, &len);
+	return ms;
+}
+
+static inline unsigned int pw_rto_ms(int fd)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof(ti);
+
+	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	return ti.tcpi_rto / 1000;
+}
+
+/* Open the family in @ns (NULL: the current one), joined to events. */
+static inline int pw_subscribe(const char *ns, struct pw_nl *nl)
+{
+	int ret;
+
+	if (ns && pw_enter(ns))
+		return -1;
+	ret = pw_nl_open(nl);
+	if (ret)
+		return ret;
+	return pw_nl_join_events(nl);
+}
+
+/*
+ * Wait up to @timeout_ms for an event about @cookie (any if 0) and of
+ * type @type (any if 0). 0 and @ev filled, or -ETIMEDOUT.
+ */
+static inline int pw_wait_event(struct pw_nl *nl, uint64_t cookie, int type,
+				int timeout_ms, struct pw_event *ev)
+{
+	uint64_t deadline = pw_now_ms() + timeout_ms;
+	static char buf[PW_NL_RECV_SIZE];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = pw_nl_fd(nl), .events = POLLIN };
+		int64_t left = (int64_t)(deadline - pw_now_ms());
+		const struct nlmsghdr *nlh;
+		ssize_t n;
+		int len;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		n = recv(pw_nl_fd(nl), buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		len = n;
+		for (nlh = (void *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (pw_event_parse(nlh, ev) || ev->cmd != PEERWATCH_CMD_EVENT)
+				continue;
+			if ((!cookie || ev->cookie == cookie) &&
+			    (!type || ev->event == type))
+				return 0;
+		}
+	}
+}
+
+/* Fill a send buffer so that data is in flight or queued. */
+static inline int pw_send_some(int fd, size_t len)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	return send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+}
+
+#endif
