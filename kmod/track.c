@@ -32,17 +32,12 @@ static DEFINE_HASHTABLE(pw_track_table, PW_TRACK_BITS);
 static DEFINE_SPINLOCK(pw_track_lock);
 atomic_t pw_track_count = ATOMIC_INIT(0);
 
-static u32 pw_track_hash(const struct sock *sk)
-{
-	return hash_ptr(sk, PW_TRACK_BITS);
-}
-
 static struct pw_track *pw_track_lookup(const struct sock *sk)
 {
 	struct pw_track *t;
 
-	hlist_for_each_entry_rcu(t, &pw_track_table[pw_track_hash(sk)], node,
-				 lockdep_is_held(&pw_track_lock))
+	hash_for_each_possible_rcu(pw_track_table, t, node, (unsigned long)sk,
+				   lockdep_is_held(&pw_track_lock))
 		if (t->sk == sk)
 			return t;
 	return NULL;
@@ -92,7 +87,7 @@ int pw_track_add(const struct sock *sk, u64 cookie)
 		hash_del_rcu(&old->node);	/* left by an earlier socket */
 	else
 		atomic_inc(&pw_track_count);
-	hash_add_rcu(pw_track_table, &t->node, pw_track_hash(sk));
+	hash_add_rcu(pw_track_table, &t->node, (unsigned long)sk);
 	spin_unlock_irqrestore(&pw_track_lock, flags);
 
 	if (old)

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
 #include <linux/peerwatch.h>
 
 #include "nl.h"
@@ -289,6 +290,151 @@ static inline int pw_send_some(int fd, size_t len)
 	if (len > sizeof(buf))
 		len = sizeof(buf);
 	return send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+}
+
+/* Put the tuple of connected socket @fd, seen from its end, in @nlh. */
+static inline int pw_put_tuple(struct nlmsghdr *nlh, int fd)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+
+	if (getsockname(fd, (void *)&l, &ll) || getpeername(fd, (void *)&r, &rl))
+		return -errno;
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, l.ss_family);
+	if (l.ss_family == AF_INET) {
+		struct sockaddr_in *l4 = (void *)&l, *r4 = (void *)&r;
+
+		mnl_attr_put(nlh, PEERWATCH_A_SADDR4, 4, &l4->sin_addr);
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &r4->sin_addr);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, ntohs(l4->sin_port));
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, ntohs(r4->sin_port));
+	} else {
+		struct sockaddr_in6 *l6 = (void *)&l, *r6 = (void *)&r;
+
+		mnl_attr_put(nlh, PEERWATCH_A_SADDR6, 16, &l6->sin6_addr);
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR6, 16, &r6->sin6_addr);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, ntohs(l6->sin6_port));
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, ntohs(r6->sin6_port));
+	}
+	return 0;
+}
+
+static inline int pw_sock_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct pw_event *ev = data;
+
+	pw_event_parse(nlh, ev);
+	return MNL_CB_OK;
+}
+
+/* SOCK_GET for @fd's tuple, with @cookie if non-zero. */
+static inline int pw_sock_get(struct pw_nl *nl, int fd, uint64_t cookie,
+			      struct pw_event *ev)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	memset(ev, 0, sizeof(*ev));
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_SOCK_GET, 0);
+	if (pw_put_tuple(nlh, fd))
+		return -EINVAL;
+	if (cookie)
+		mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, cookie);
+	return pw_nl_talk(nl, nlh, pw_sock_cb, ev);
+}
+
+/* SOCK_SET on @fd's tuple with @cookie. */
+static inline int pw_sock_set(struct pw_nl *nl, int fd, uint64_t cookie,
+			      uint32_t ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_SOCK_SET, 0);
+	if (pw_put_tuple(nlh, fd))
+		return -EINVAL;
+	mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, cookie);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, ms);
+	return pw_nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct pw_stats {
+	uint64_t v[PEERWATCH_STAT_A_MAX + 1];
+};
+
+static inline int pw_stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct pw_stats *st = data;
+	const struct nlattr *attr, *pos;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != PEERWATCH_A_STATS)
+			continue;
+		mnl_attr_for_each_nested(pos, attr)
+			if (mnl_attr_get_type(pos) <= PEERWATCH_STAT_A_MAX &&
+			    mnl_attr_validate(pos, MNL_TYPE_U64) >= 0)
+				st->v[mnl_attr_get_type(pos)] = mnl_attr_get_u64(pos);
+	}
+	return MNL_CB_OK;
+}
+
+static inline int pw_stats_get(struct pw_nl *nl, struct pw_stats *st)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	memset(st, 0, sizeof(*st));
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_STATS_GET, 0);
+	return pw_nl_talk(nl, nlh, pw_stats_cb, st);
+}
+
+/* A policy rule for IPv4 @addr/@plen, ports [@pmin, @pmax] (0: any). */
+static inline int pw_policy_add4(struct pw_nl *nl, const char *addr, int plen,
+				 uint16_t pmin, uint16_t pmax, uint32_t ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct in_addr a;
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, AF_INET);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, ms);
+	if (addr) {
+		inet_pton(AF_INET, addr, &a);
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &a);
+		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, plen);
+	}
+	if (pmin || pmax) {
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MIN, pmin);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MAX, pmax);
+	}
+	return pw_nl_talk(nl, nlh, NULL, NULL);
+}
+
+static inline int pw_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Number of messages a dump of @cmd returns, or -errno. */
+static inline int pw_dump_count(struct pw_nl *nl, uint8_t cmd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int n = 0, ret;
+
+	nlh = pw_nl_request(nl, buf, cmd, NLM_F_DUMP);
+	ret = pw_nl_talk(nl, nlh, pw_count_cb, &n);
+	return ret ? ret : n;
+}
+
+static inline int pw_simple(struct pw_nl *nl, uint8_t cmd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return pw_nl_talk(nl, pw_nl_request(nl, buf, cmd, 0), NULL, NULL);
 }
 
 #endif
