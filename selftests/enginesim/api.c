@@ -221,7 +221,7 @@ static void ctr_status(const struct ctr *c, int64_t now_ms, char *out,
 		snprintf(out, size, "Created");
 }
 
-int api_json_escape(char *out, size_t size, const char *s)
+static int json_escape(char *out, size_t size, const char *s)
 {
 	size_t n = 0;
 
@@ -290,7 +290,7 @@ static int api_message(struct conn *c, int status, const char *msg)
 	char esc[2 * URL_MAX];
 	int err;
 
-	err = api_json_escape(esc, sizeof(esc), msg);
+	err = json_escape(esc, sizeof(esc), msg);
 	if (!err)
 		err = buf_printf(&body, "{\"message\":\"%s\"}\n", esc);
 	if (err) {

@@ -9,6 +9,5 @@ struct conn;
 enum api_class api_route(char *path, unsigned int method, const char **ref);
 int api_respond(struct conn *c, enum api_class cls, const char *ref,
 		const char *query);
-int api_json_escape(char *out, size_t size, const char *s);
 
 #endif

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "fleet.h"
 #include "http.h"
+#include "tls.h"
 #include "transport.h"
 
 #define IN_MAX		16384
@@ -54,6 +55,11 @@ static ssize_t plain_send(struct conn *c, const void *p, size_t n)
 	return r < 0 ? -errno : r;
 }
 
+static int plain_shutdown(struct conn *c)
+{
+	return shutdown(c->io.fd, SHUT_WR) ? -errno : 0;
+}
+
 static void plain_release(struct conn *c)
 {
 	(void)c;
@@ -62,6 +68,7 @@ static void plain_release(struct conn *c)
 const struct transport transport_plain = {
 	.recv = plain_recv,
 	.send = plain_send,
+	.shutdown = plain_shutdown,
 	.release = plain_release,
 };
 
@@ -233,7 +240,7 @@ void conn_progress(struct conn *c)
 		if (c->close_after_write && !conn_out_pending(c) &&
 		    !c->draining) {
 			c->draining = 1;
-			if (shutdown(c->io.fd, SHUT_WR) ||
+			if (c->tr->shutdown(c) ||
 			    loop_timer_start(c->sim->loop, &c->linger, LINGER_MS))
 				goto fail;
 		}
@@ -289,6 +296,13 @@ static int conn_new(struct sim *s, struct engine *e, int fd)
 	c->sim = s;
 	c->engine = e;
 	c->tr = &transport_plain;
+	if (s->tls) {
+		err = tls_conn_init(s->tls, c);
+		if (err) {
+			free(c);
+			return err;
+		}
+	}
 	c->pace.cb = conn_pace;
 	c->linger.cb = conn_linger_done;
 	list_init(&c->stream_node);
@@ -298,6 +312,7 @@ static int conn_new(struct sim *s, struct engine *e, int fd)
 	err = loop_add(s->loop, &c->io,
 		       EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 	if (err) {
+		c->tr->release(c);
 		free(c);
 		return err;
 	}

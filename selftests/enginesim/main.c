@@ -60,6 +60,12 @@
  *
  * "enginesim ctl PATH COMMAND..." sends one command, prints the reply and
  * exits 0, or 1 if the reply is an error or there is none.
+ *
+ * TLS, as dockerd --tlsverify: --tls-cert and --tls-key make every engine
+ * speak HTTPS only (one certificate for all; give it the engines' IP
+ * addresses as subjectAltNames for clients that verify them); --tls-ca
+ * also requires a client certificate signed by that CA. A plain-HTTP
+ * request gets Go's "Client sent an HTTP request to an HTTPS server."
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,6 +87,7 @@
 #include "events.h"
 #include "fleet.h"
 #include "sim.h"
+#include "tls.h"
 
 #define MAX_ENGINES	(1U << 20)
 #define MAX_CONTAINERS	256
@@ -101,6 +108,9 @@ static const char usage[] =
 	"  --events-interval DUR synthetic event period per engine, e.g.\n"
 	"                        500ms, 5s, 2m; 0 for none (5s)\n"
 	"  --reuseport           share the port with other enginesim processes\n"
+	"  --tls-cert F          serve HTTPS with this certificate (PEM chain)\n"
+	"  --tls-key F           and this private key (PEM)\n"
+	"  --tls-ca F            require client certificates signed by this CA\n"
 	"  --quiet               log errors only\n"
 	"\n"
 	"control commands (one per line, reply \"ok ...\" or \"error: ...\"):\n"
@@ -244,10 +254,6 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		fprintf(stderr, "enginesim: --base + --count overflows IPv4\n");
 		return -EINVAL;
 	}
-	if (o->tls_cert || o->tls_key || o->tls_ca) {
-		fprintf(stderr, "enginesim: TLS is not implemented yet\n");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 bad:
 	fprintf(stderr, "enginesim: invalid value: %s\n", optarg);
@@ -320,9 +326,14 @@ int main(int argc, char **argv)
 	err = loop_add(s.loop, &sw.io, EPOLLIN);
 	if (err)
 		goto err_signal;
+	if (s.opts.tls_cert || s.opts.tls_key || s.opts.tls_ca) {
+		err = tls_new(&s.opts, &s.tls);
+		if (err)
+			goto err_signal;
+	}
 	err = fleet_new(&s, &s.fleet);
 	if (err)
-		goto err_signal;
+		goto err_tls;
 	events_init(s.fleet);
 	err = listener_new(&s, &s.listener);
 	if (err) {
@@ -351,6 +362,8 @@ err_listener:
 	listener_free(s.listener);
 err_fleet:
 	fleet_free(s.fleet);
+err_tls:
+	tls_free(s.tls);
 err_signal:
 	if (sw.io.fd >= 0)
 		close(sw.io.fd);

@@ -12,6 +12,7 @@
 struct fleet;
 struct listener;
 struct ctl;
+struct tls;
 
 /* Request classes, as counted in the "stats" reply. */
 enum api_class {
@@ -56,6 +57,7 @@ struct sim {
 	struct fleet *fleet;
 	struct listener *listener;
 	struct ctl *ctl;
+	struct tls *tls;	/* NULL for plain HTTP */
 	struct sim_stats stats;
 };
 

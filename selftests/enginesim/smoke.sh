@@ -376,6 +376,54 @@ t_twins() {
 }
 check "--reuseport twins serve identical engines" t_twins
 
+# -- TLS ------------------------------------------------------------------
+
+# make_certs DIR: a CA, a server certificate for 127.1.0.1-127.1.0.3 and a
+# client certificate, all P-256.
+make_certs() {
+	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+
+	mkdir -p "$d" &&
+	openssl req -x509 "${ec[@]}" -keyout "$d/ca-key.pem" -out "$d/ca.pem" \
+		-days 2 -subj /CN=enginesim-test-ca 2>/dev/null &&
+	openssl req "${ec[@]}" -keyout "$d/key.pem" -out "$d/srv.csr" \
+		-subj /CN=localhost 2>/dev/null &&
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
+		-CAcreateserial -out "$d/cert.pem" -days 2 -extfile <(
+		echo "subjectAltName=IP:127.1.0.1,IP:127.1.0.2,IP:127.1.0.3") \
+		2>/dev/null &&
+	openssl req "${ec[@]}" -keyout "$d/client-key.pem" -out "$d/client.csr" \
+		-subj /CN=client 2>/dev/null &&
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca-key.pem" -CAcreateserial -out "$d/client.pem" -days 2 \
+		-extfile <(echo "extendedKeyUsage=clientAuth") 2>/dev/null
+}
+
+t_tls() {
+	local d=$tmp/certs tc=() h
+
+	command -v openssl >/dev/null || return 4
+	make_certs "$d" || return 1
+	bg "$tmp/tls.log" "$SIM" --count 3 --port 2377 --ctl "$tmp/tls" \
+		--tls-cert "$d/cert.pem" --tls-key "$d/key.pem" --tls-ca "$d/ca.pem"
+	wait_until 5 "$SIM" ctl "$tmp/tls" stats >/dev/null 2>&1 || return 1
+	tc=(--cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client-key.pem")
+	h=$(in_ns curl -s -i -m 5 "${tc[@]}" "https://127.1.0.2:2377/info" | tr -d '\r')
+	grep -q '"Name":"engine-1"' <<<"$h" || return 1
+	# --tlsverify: no client certificate, no answer.
+	! in_ns curl -s -m 5 --cacert "$d/ca.pem" "https://127.1.0.1:2377/_ping" \
+		>/dev/null || return 1
+	[ "$(in_ns curl -s -m 5 "http://127.1.0.1:2377/_ping")" = \
+	  "Client sent an HTTP request to an HTTPS server." ] || return 1
+	bg "$tmp/tls-ev" curl -s -N "${tc[@]}" "https://127.1.0.3:2377/events"
+	sleep 0.3
+	"$SIM" ctl "$tmp/tls" event 127.1.0.3 create tls1 >/dev/null &&
+	wait_until 2 grep -q '"name":"tls1"' "$tmp/tls-ev" || return 1
+	"$SIM" ctl "$tmp/tls" fault 127.1.0.1 oversized 1M >/dev/null &&
+	[ "$(in_ns curl -s -m 5 "${tc[@]}" https://127.1.0.1:2377/info | wc -c)" = 1048576 ]
+}
+check "TLS: client certificates, plain HTTP refused, events, faults" t_tls
+
 t_term() {
 	local rc
 

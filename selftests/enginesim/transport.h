@@ -1,10 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * How a connection moves bytes. Plain TCP is the only transport so far;
- * TLS (OpenSSL in non-blocking mode) plugs in here: its recv/send map
- * SSL_ERROR_WANT_READ/WANT_WRITE to -EAGAIN and the handshake runs inside
- * the first calls.
- */
+/* How a connection moves bytes: plain TCP (conn.c) or TLS (tls.c). */
 #ifndef ENGINESIM_TRANSPORT_H
 #define ENGINESIM_TRANSPORT_H
 
@@ -16,6 +11,9 @@ struct transport {
 	/* Both return a byte count, 0 at end of stream, or -errno. */
 	ssize_t (*recv)(struct conn *c, void *p, size_t n);
 	ssize_t (*send)(struct conn *c, const void *p, size_t n);
+	/* After the last response: no more output, 0 or -errno. */
+	int (*shutdown)(struct conn *c);
+	/* Frees the transport's state; the socket is closed by the caller. */
 	void (*release)(struct conn *c);
 };
 
