@@ -27,9 +27,11 @@
 #define CTL_ARGS_MAX	6
 #define CTL_REPLY_MAX	1024
 #define CTL_TIMEOUT_S	10
+#define CTL_RETRY_MS	100
 
 struct ctl {
 	struct loop_io io;
+	struct loop_timer retry;
 	struct sim *sim;
 	char *path;
 	struct list_head clients;
@@ -329,8 +331,17 @@ static void ctl_on_io(struct loop_io *io, uint32_t events)
 	int fd;
 
 	(void)events;
-	while ((fd = accept4(io->fd, NULL, NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	for (;;) {
+		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* Out of descriptors: pause, or the loop would spin. */
+			if (errno == EMFILE || errno == ENFILE) {
+				loop_mod(ctl->sim->loop, io, 0);
+				loop_timer_start(ctl->sim->loop, &ctl->retry,
+						 CTL_RETRY_MS);
+			}
+			return;
+		}
 		cl = ctl->nr_clients < CTL_CLIENTS_MAX ?
 			calloc(1, sizeof(*cl)) : NULL;
 		if (!cl) {
@@ -349,6 +360,13 @@ static void ctl_on_io(struct loop_io *io, uint32_t events)
 		list_add_tail(&cl->node, &ctl->clients);
 		ctl->nr_clients++;
 	}
+}
+
+static void ctl_resume(struct loop_timer *t)
+{
+	struct ctl *ctl = container_of(t, struct ctl, retry);
+
+	loop_mod(ctl->sim->loop, &ctl->io, EPOLLIN);
 }
 
 static int ctl_addr(const char *path, struct sockaddr_un *sun)
@@ -376,6 +394,7 @@ int ctl_new(struct sim *s, const char *path, struct ctl **out)
 		return -ENOMEM;
 	ctl->sim = s;
 	ctl->io.cb = ctl_on_io;
+	ctl->retry.cb = ctl_resume;
 	list_init(&ctl->clients);
 	ctl->path = strdup(path);
 	ctl->io.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -415,6 +434,7 @@ void ctl_free(struct ctl *ctl)
 		return;
 	list_for_each_safe(pos, tmp, &ctl->clients)
 		client_close(container_of(pos, struct ctl_client, node));
+	loop_timer_stop(ctl->sim->loop, &ctl->retry);
 	loop_del(ctl->sim->loop, &ctl->io);
 	close(ctl->io.fd);
 	unlink(ctl->path);
