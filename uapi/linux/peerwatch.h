@@ -13,9 +13,11 @@
  * netlink socket that sends or receives it, never another one.
  *
  * All commands use one attribute space, enum peerwatch_attr, and each
- * command validates strictly: an attribute it does not list, a wrong type
- * or length, a value out of range, or a non-zero genlmsghdr.reserved is
- * refused with EINVAL and an extended ack message, and nothing is changed.
+ * command validates strictly: an attribute it does not list, a missing or
+ * inconsistent one, a wrong type, or a non-zero genlmsghdr.reserved is
+ * refused with EINVAL; a value or length outside the range its policy
+ * states with ERANGE, as the netlink core does for every family. Either
+ * way an extended ack message says why, and nothing is changed.
  * IPv4 addresses are struct in_addr (network byte order), IPv6 addresses
  * struct in6_addr; ports and every other integer are in host byte order.
  * Times are milliseconds unless the name says otherwise.

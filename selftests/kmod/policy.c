@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policies: a rule gives a user timeout to sockets without their own, never
+ * overrides one set with setsockopt, is bounded per netns, and dies with
+ * its netns.
+ */
+#include "kselftest_harness.h"
+#include "pw_test.h"
+
+FIXTURE(policy) {
+	struct pw_topo t;
+	struct pw_nl nl;
+	int lfd;
+	int lfd2;
+};
+
+FIXTURE_SETUP(policy)
+{
+	ASSERT_EQ(0, pw_topo_setup(&self->t));
+	self->lfd = pw_listen(self->t.srv, AF_INET6, PW_PORT, 0);
+	ASSERT_LE(0, self->lfd);
+	self->lfd2 = pw_listen(self->t.srv, AF_INET6, PW_PORT + 1, 0);
+	ASSERT_LE(0, self->lfd2);
+	ASSERT_EQ(0, pw_subscribe(self->t.cli, &self->nl));
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	pw_nl_close(&self->nl);
+	pw_topo_teardown(&self->t);
+}
+
+TEST_F_TIMEOUT(policy, gives_timeout_without_override, 60)
+{
+	int plain, own, other, s[3], i;
+	struct pw_stats st;
+	struct pw_event ev;
+	uint64_t t0;
+
+	ASSERT_EQ(0, pw_policy_add4(&self->nl, "10.77.0.0", 24, PW_PORT, PW_PORT,
+				    1500));
+	ASSERT_EQ(1, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+
+	plain = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 0);
+	own = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 3000);
+	other = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT + 1, 0);
+	ASSERT_LE(0, plain | own | other);
+	s[0] = accept(self->lfd, NULL, NULL);
+	s[1] = accept(self->lfd, NULL, NULL);
+	s[2] = accept(self->lfd2, NULL, NULL);
+
+	EXPECT_EQ(1500U, pw_user_timeout(plain));
+	EXPECT_EQ(3000U, pw_user_timeout(own));
+	EXPECT_EQ(0U, pw_user_timeout(other));
+	ASSERT_EQ(0, pw_stats_get(&self->nl, &st));
+	EXPECT_EQ(1U, st.v[PEERWATCH_STAT_A_POLICY_HITS]);
+	EXPECT_EQ(1U, st.v[PEERWATCH_STAT_A_POLICIES]);
+
+	/* The value the policy gave decides when the connection dies. */
+	ASSERT_EQ(0, pw_sysctl(self->t.cli, "net.ipv4.tcp_early_retrans", "0"));
+	ASSERT_EQ(0, pw_blackhole(&self->t, true));
+	t0 = pw_now_ns();
+	ASSERT_EQ(0, pw_send_some(plain, 100));
+	ASSERT_EQ(0, pw_wait_event(&self->nl, pw_cookie(plain),
+				   PEERWATCH_EVENT_DEAD, 15000, &ev));
+	TH_LOG("user timeout 1500 ms from a policy: DEAD %llu ms after the blackhole",
+	       (unsigned long long)(ev.timestamp_ns - t0) / 1000000);
+	EXPECT_EQ(PEERWATCH_REASON_USER_TIMEOUT, ev.reason);
+	EXPECT_EQ(1500U, ev.user_timeout_ms);
+	EXPECT_GE(ev.timestamp_ns - t0, 1500000000ULL);
+
+	close(plain);
+	close(own);
+	close(other);
+	for (i = 0; i < 3; i++)
+		close(s[i]);
+	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
+	EXPECT_EQ(0, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+}
+
+TEST_F(policy, bounded_and_deletable)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int i;
+
+	for (i = 0; i < PEERWATCH_POLICY_MAX; i++)
+		ASSERT_EQ(0, pw_policy_add4(&self->nl, NULL, 0, 1000 + i,
+					    1000 + i, 1000));
+	EXPECT_EQ(-ENOSPC, pw_policy_add4(&self->nl, NULL, 0, 1, 1, 1000));
+	TH_LOG("past the limit: \"%s\"", self->nl.errmsg);
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "limit"));
+	EXPECT_EQ(PEERWATCH_POLICY_MAX,
+		  pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+
+	/* Rule ids start at 1 in a new netns. */
+	nlh = pw_nl_request(&self->nl, buf, PEERWATCH_CMD_POLICY_DEL, 0);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_POLICY_ID, 1);
+	EXPECT_EQ(0, pw_nl_talk(&self->nl, nlh, NULL, NULL));
+	nlh = pw_nl_request(&self->nl, buf, PEERWATCH_CMD_POLICY_DEL, 0);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_POLICY_ID, 1);
+	EXPECT_EQ(-ENOENT, pw_nl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_EQ(PEERWATCH_POLICY_MAX - 1,
+		  pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+
+	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
+	EXPECT_EQ(0, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+}
+
+TEST_F(policy, rules_die_with_netns)
+{
+	struct pw_stats before, after;
+	struct pw_nl onl;
+	char other[32];
+	uint64_t end;
+	int i;
+
+	ASSERT_EQ(0, pw_stats_get(&self->nl, &before));
+	snprintf(other, sizeof(other), "pwp%d", getpid());
+	ASSERT_EQ(0, pw_sh("ip netns add %s", other));
+	ASSERT_EQ(0, pw_enter(other));
+	ASSERT_EQ(0, pw_nl_open(&onl));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, pw_policy_add4(&onl, NULL, 0, 0, 0, 1000));
+	pw_nl_close(&onl);
+	ASSERT_EQ(0, pw_enter(self->t.cli));
+	ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
+	EXPECT_EQ(before.v[PEERWATCH_STAT_A_LIVE_OBJECTS] + 10,
+		  after.v[PEERWATCH_STAT_A_LIVE_OBJECTS]);
+
+	/* The netns goes away asynchronously, and its rules after an RCU grace period. */
+	ASSERT_EQ(0, pw_sh("ip netns del %s", other));
+	end = pw_now_ms() + 10000;
+	do {
+		usleep(100000);
+		ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
+	} while (after.v[PEERWATCH_STAT_A_LIVE_OBJECTS] !=
+		 before.v[PEERWATCH_STAT_A_LIVE_OBJECTS] && pw_now_ms() < end);
+	EXPECT_EQ(before.v[PEERWATCH_STAT_A_LIVE_OBJECTS],
+		  after.v[PEERWATCH_STAT_A_LIVE_OBJECTS]);
+}
+
+TEST_F(policy, ipv6_rule)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct in6_addr a;
+	int c, s;
+
+	inet_pton(AF_INET6, "fd00::", &a);
+	nlh = pw_nl_request(&self->nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, AF_INET6);
+	mnl_attr_put(nlh, PEERWATCH_A_DADDR6, 16, &a);
+	mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, 64);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, 2500);
+	ASSERT_EQ(0, pw_nl_talk(&self->nl, nlh, NULL, NULL));
+
+	c = pw_connect(self->t.cli, PW_SRV_ADDR6, PW_PORT, 0);
+	ASSERT_LE(0, c);
+	s = accept(self->lfd, NULL, NULL);
+	EXPECT_EQ(2500U, pw_user_timeout(c));
+	close(c);
+	close(s);
+
+	/* An IPv4 peer does not match an IPv6 rule. */
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 0);
+	ASSERT_LE(0, c);
+	s = accept(self->lfd, NULL, NULL);
+	EXPECT_EQ(0U, pw_user_timeout(c));
+	close(c);
+	close(s);
+}
+
+TEST_HARNESS_MAIN
