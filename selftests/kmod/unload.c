@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unloading under load: sockets in SUSPECT episodes, a policy, 1,000
+ * connections churning with events and a subscriber listening. The module
+ * goes, the kernel stays clean (vm-run fails on any WARN), the module's
+ * live objects are back to zero, and it loads again for the tests after.
+ */
+#include <sys/klog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "pw_test.h"
+
+#define VICTIMS 50
+#define CHURN 1000
+
+FIXTURE(unload) {
+	struct pw_topo t;
+	struct pw_nl nl;	/* the subscriber, flooded by the churn */
+	struct pw_nl ctl;	/* commands */
+	int lfd, vfd;
+	pid_t churner;
+	bool loaded;
+};
+
+FIXTURE_SETUP(unload)
+{
+	self->loaded = true;
+	ASSERT_EQ(0, pw_topo_setup(&self->t));
+	self->lfd = pw_listen(self->t.srv, AF_INET, PW_PORT, 0);
+	ASSERT_LE(0, self->lfd);
+	self->vfd = pw_listen(self->t.srv, AF_INET, PW_PORT + 1, 0);
+	ASSERT_LE(0, self->vfd);
+	ASSERT_EQ(0, pw_subscribe(self->t.cli, &self->nl));
+	ASSERT_EQ(0, pw_nl_open(&self->ctl));
+}
+
+static int load_module(void)
+{
+	const char *ko = getenv("PEERWATCH_KO") ?: "peerwatch.ko";
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+FIXTURE_TEARDOWN(unload)
+{
+	if (self->churner > 0) {
+		kill(self->churner, SIGKILL);
+		waitpid(self->churner, NULL, 0);
+	}
+	pw_nl_close(&self->nl);
+	pw_nl_close(&self->ctl);
+	pw_topo_teardown(&self->t);
+	if (!self->loaded)
+		load_module();
+}
+
+/* Open CHURN connections, then close them, half with a RST; forever. */
+static void churn(FIXTURE_DATA(unload) *self)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	static int c[CHURN], s[CHURN];
+	int i;
+
+	for (;;) {
+		for (i = 0; i < CHURN; i++) {
+			c[i] = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT,
+					  i % 4 ? 5000 : 0);
+			s[i] = accept(self->lfd, NULL, NULL);
+			if (c[i] < 0 || s[i] < 0)
+				_exit(1);
+		}
+		for (i = 0; i < CHURN; i++) {
+			if (i & 1)
+				setsockopt(s[i], SOL_SOCKET, SO_LINGER, &lin,
+					   sizeof(lin));
+			close(i & 1 ? s[i] : c[i]);
+			close(i & 1 ? c[i] : s[i]);
+		}
+	}
+}
+
+/* The count the last unload printed, or -1. */
+static long last_unload_count(void)
+{
+	int size = klogctl(10, NULL, 0);
+	char *buf, *p, *last = NULL;
+	long n = -1;
+
+	if (size <= 0)
+		return -1;
+	buf = malloc(size + 1);
+	if (!buf)
+		return -1;
+	size = klogctl(3, buf, size);
+	if (size < 0)
+		size = 0;
+	buf[size] = '\0';
+	for (p = buf; (p = strstr(p, "peerwatch: unloaded, ")); p++)
+		last = p;
+	if (last)
+		n = strtol(last + strlen("peerwatch: unloaded, "), NULL, 10);
+	free(buf);
+	return n;
+}
+
+TEST_F_TIMEOUT(unload, under_load, 120)
+{
+	struct rlimit rl = { 4 * CHURN, 4 * CHURN };
+	int victims[VICTIMS], peers[VICTIMS], i, ret = -1;
+	struct pw_stats st;
+	uint64_t end;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, pw_policy_add4(&self->ctl, PW_SRV_ADDR, 32, 0, 0, 60000));
+
+	/* Victims: their peer port is blackholed while data is in flight. */
+	for (i = 0; i < VICTIMS; i++) {
+		victims[i] = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT + 1, 60000);
+		ASSERT_LE(0, victims[i]);
+		peers[i] = accept(self->vfd, NULL, NULL);
+		ASSERT_LE(0, peers[i]);
+	}
+	ASSERT_EQ(0, pw_sh("ip netns exec %s nft -f - <<'EOF'\n"
+			   "table inet pwvictim {\n"
+			   "  chain in { type filter hook input priority 0; tcp dport %d drop; }\n"
+			   "  chain out { type filter hook output priority 0; tcp sport %d drop; }\n"
+			   "}\nEOF", self->t.srv, PW_PORT + 1, PW_PORT + 1));
+	for (i = 0; i < VICTIMS; i++)
+		ASSERT_EQ(0, pw_send_some(victims[i], 100));
+	end = pw_now_ms() + 10000;
+	do {
+		usleep(100000);
+		ASSERT_EQ(0, pw_stats_get(&self->ctl, &st));
+	} while (st.v[PEERWATCH_STAT_A_TRACKED] < VICTIMS && pw_now_ms() < end);
+	ASSERT_EQ((uint64_t)VICTIMS, st.v[PEERWATCH_STAT_A_TRACKED]);
+
+	self->churner = fork();
+	ASSERT_LE(0, self->churner);
+	if (!self->churner)
+		churn(self);
+	usleep(1500000);
+
+	ASSERT_EQ(0, pw_stats_get(&self->ctl, &st));
+	TH_LOG("before unload: %llu live objects, %llu tracked, %llu resets and %llu policy hits so far",
+	       (unsigned long long)st.v[PEERWATCH_STAT_A_LIVE_OBJECTS],
+	       (unsigned long long)st.v[PEERWATCH_STAT_A_TRACKED],
+	       (unsigned long long)st.v[PEERWATCH_STAT_A_DEAD_RESET],
+	       (unsigned long long)st.v[PEERWATCH_STAT_A_POLICY_HITS]);
+	EXPECT_GE(st.v[PEERWATCH_STAT_A_LIVE_OBJECTS], VICTIMS + 1U);
+	ASSERT_EQ(0, waitpid(self->churner, NULL, WNOHANG));
+
+	for (i = 0; i < 50 && ret; i++) {
+		ret = syscall(SYS_delete_module, "peerwatch", O_NONBLOCK) ? -errno : 0;
+		if (ret)
+			usleep(100000);
+	}
+	ASSERT_EQ(0, ret);
+	self->loaded = false;
+	ASSERT_EQ(0, waitpid(self->churner, NULL, WNOHANG));
+	EXPECT_EQ(0, last_unload_count());
+	TH_LOG("unloaded while churning: %ld live objects left", last_unload_count());
+
+	ASSERT_EQ(0, load_module());
+	self->loaded = true;
+	pw_nl_close(&self->ctl);
+	ASSERT_EQ(0, pw_nl_open(&self->ctl));
+	ASSERT_EQ(0, pw_stats_get(&self->ctl, &st));
+	EXPECT_EQ(0U, st.v[PEERWATCH_STAT_A_TRACKED]);
+
+	for (i = 0; i < VICTIMS; i++) {
+		close(victims[i]);
+		close(peers[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
