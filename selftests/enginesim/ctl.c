@@ -309,6 +309,9 @@ static void client_on_io(struct loop_io *io, uint32_t events)
 			size_t used = nl - cl->line + 1;
 
 			*nl = '\0';
+			/* Commands that change the fleet, for whoever reads the log. */
+			if (strncmp(cl->line, "stats", 5))
+				sim_log(cl->ctl->sim, "ctl: %s", cl->line);
 			ctl_execute(cl->ctl->sim, cl->line, reply, sizeof(reply));
 			if (client_reply(cl, reply))
 				goto out;

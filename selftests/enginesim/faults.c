@@ -24,11 +24,6 @@ static const char *const names[] = {
 	[FAULT_REFUSE] = "refuse",
 };
 
-const char *fault_name(enum fault_kind k)
-{
-	return names[k];
-}
-
 /* Returns -EINVAL for an unknown kind, -ERANGE for a bad or missing arg. */
 int fault_parse(const char *kind, const char *arg, int *out, uint64_t *val)
 {

@@ -10,7 +10,6 @@
 #define FAULT_ID_CHANGE	(-1)
 
 int fault_parse(const char *kind, const char *arg, int *out, uint64_t *val);
-const char *fault_name(enum fault_kind k);
 void fault_set(struct engine *e, int kind, uint64_t arg);
 void fault_clear(struct engine *e);
 unsigned int faults_active(const struct fleet *f);
