@@ -18,6 +18,7 @@
 enum {
 	OPT_REFRESH_MIN = 256,
 	OPT_REFRESH_MAX,
+	OPT_INFO_INTERVAL,
 	OPT_FAILURE_RETRY,
 	OPT_REQUEST_TIMEOUT,
 	OPT_USER_TIMEOUT,
@@ -37,6 +38,7 @@ enum {
 static const struct option options[] = {
 	{ "engine-refresh-min-interval", required_argument, NULL, OPT_REFRESH_MIN },
 	{ "engine-refresh-max-interval", required_argument, NULL, OPT_REFRESH_MAX },
+	{ "engine-info-interval", required_argument, NULL, OPT_INFO_INTERVAL },
 	{ "engine-failure-retry", required_argument, NULL, OPT_FAILURE_RETRY },
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
@@ -73,6 +75,7 @@ void config_usage(FILE *f)
 "                                     instead of the discovery URL\n"
 "  --engine-refresh-min-interval DUR  container refresh, lower bound (30s)\n"
 "  --engine-refresh-max-interval DUR  container refresh, upper bound (60s)\n"
+"  --engine-info-interval DUR         /info and /version again (5m)\n"
 "  --engine-failure-retry N           failures in a row before unhealthy (3)\n"
 "  --request-timeout DUR              deadline of every request (10s)\n"
 "  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
@@ -142,6 +145,7 @@ static void set_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->engine.refresh_min_ms = 30 * SEC;
 	c->engine.refresh_max_ms = 60 * SEC;
+	c->engine.info_interval_ms = 5 * MIN;
 	c->engine.failure_retry = 3;
 	c->engine.request_timeout_ms = 10 * SEC;
 	c->engine.backoff_max_ms = 60 * SEC;
@@ -180,6 +184,9 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 	case OPT_REFRESH_MAX:
 		return get_duration("engine-refresh-max-interval", arg, 100,
 				    24 * HOUR, &e->refresh_max_ms, err, len);
+	case OPT_INFO_INTERVAL:
+		return get_duration("engine-info-interval", arg, SEC, 24 * HOUR,
+				    &e->info_interval_ms, err, len);
 	case OPT_FAILURE_RETRY:
 		return get_uint("engine-failure-retry", arg, 1, 1000,
 				&e->failure_retry, err, len);

@@ -31,8 +31,6 @@
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
-/* /info and /version again this often, as Swarm did. */
-#define ENGINE_INFO_INTERVAL_MS	(5 * 60 * 1000)
 /* One /events line; dockerd's are well under 1 KiB. */
 #define ENGINE_MAX_EVENT_BYTES	(1024 * 1024)
 
@@ -166,8 +164,10 @@ static void chan_fail(struct engine_chan *ch, enum cause cause,
 	va_end(ap);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
-	log_warn("engine %s: %s%s: %s", e->addr, is_events ? "events: " : "",
-		 cause_name(cause), e->error);
+	/* Retries of an engine already marked bad would only repeat it. */
+	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
+		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
+		is_events ? "events: " : "", cause_name(cause), e->error);
 	chan_close(ch);
 	if (cause_is_down(cause)) {
 		e->failures++;
@@ -372,7 +372,7 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		return docker_version_parse(ch->result, &e->version);
 	case REQ_INFO:
 		e->work &= ~W_INFO;
-		e->info_due = loop_now(loop_of(e)) + ENGINE_INFO_INTERVAL_MS;
+		e->info_due = loop_now(loop_of(e)) + cfg_of(e)->info_interval_ms;
 		return handle_info(e, ch->result);
 	case REQ_CONTAINERS:
 		e->work &= ~W_CONTAINERS;
@@ -585,7 +585,7 @@ static void chan_connected(void *arg)
 		return;
 	}
 	/* A new connection may reach a new daemon: ask who it is. */
-	e->work |= W_PING;
+	e->work |= W_PING | W_INFO;
 	if (e->state != ENGINE_HEALTHY)
 		e->work |= W_CYCLE;
 	poll_next(e);

@@ -29,6 +29,7 @@ enum engine_state {
 
 struct engine_cfg {
 	uint64_t refresh_min_ms, refresh_max_ms;
+	uint64_t info_interval_ms;	/* /info and /version again */
 	uint64_t request_timeout_ms;
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;

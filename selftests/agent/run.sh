@@ -132,6 +132,21 @@ start_agent() {
 	wait_ready "$ALOG"
 }
 
+# stop_agent: SIGTERM must stop it cleanly, without sanitizer reports.
+stop_agent() {
+	local rc
+
+	[ -n "${AGENT_PID:-}" ] || return 0
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	[ "$rc" -eq 0 ] || fail "peerwatchd exited $rc on SIGTERM" || return 1
+	if grep -q "Sanitizer\|runtime error" "$ALOG"; then
+		fail "sanitizer: $(grep -m3 "Sanitizer\|runtime error" "$ALOG")"
+	fi
+}
+
 # dump: a fresh state file, or failure if the agent does not write one.
 dump() {
 	rm -f "$STATE"
@@ -210,8 +225,7 @@ test_scale() {
 	wait_until 10000 "$(all_healthy 10)" ||
 		fail "10 engines not healthy: $(q '.states')" || return 1
 	t10=$(threads "$AGENT_PID")
-	kill "$AGENT_PID"
-	wait "$AGENT_PID"
+	stop_agent || return 1
 	# 127.1.0.1 + 1999 = 127.1.7.208
 	printf '%s\n' "# 2,000 engines" "127.1.0.[1:255]:2375" \
 		"127.1.[1:6].[0:255]:2375" "127.1.7.[0:208]:2375" >"$file"
@@ -327,6 +341,29 @@ test_bad_responses() {
 	sim clear all || return 1
 	wait_until 10000 "$(all_healthy 20)" || fail "not back" || return 1
 	log "both healthy again ${ELAPSED} ms after the faults were lifted"
+}
+
+# An engine whose ID changes (a reinstalled daemon at the same address)
+# goes back to pending, then healthy with its new identity.
+# Shortened: --engine-info-interval 1s instead of 5m.
+test_id_change() {
+	local e=127.1.0.2:2375 old new
+
+	new_netns idchange || return 1
+	start_sim 5 || return 1
+	start_agent --engine-info-interval 1s --engine-refresh-min-interval 1s \
+		--engine-refresh-max-interval 1s "nodes://127.1.0.[1:5]:2375" || return 1
+	wait_until 10000 "$(all_healthy 5)" || fail "not healthy" || return 1
+	old=$(q "$(node $e).id")
+	sim fault 127.1.0.2 id-change || return 1
+	wait_until 5000 "$(node $e) | .state == \"healthy\" and .id != \"$old\"" ||
+		fail "ID change not seen" || return 1
+	new=$(q "$(node $e).id")
+	grep -q "engine $e: healthy -> pending (id-change: ID" "$ALOG" ||
+		fail "no pending transition logged" || return 1
+	grep -q "engine $e: pending -> healthy" "$ALOG" || fail "not healthy" || return 1
+	log "ID $old -> $new: pending, then healthy after ${ELAPSED} ms"
+	[ "$(q '.states.healthy')" = 5 ] || fail "others: $(q .states)"
 }
 
 # A discovery reload (SIGHUP, then the periodic one) adds and removes
@@ -464,6 +501,7 @@ test_valgrind() {
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID"
 	rc=$?
+	AGENT_PID=
 	log "$(grep -m1 'ERROR SUMMARY' "$vlog" | sed 's/^==[0-9]*== //')"
 	log "$(grep -m1 'definitely lost\|no leaks are possible' "$vlog" | sed 's/^==[0-9]*== //')"
 	[ "$rc" -eq 0 ] || fail "valgrind exit $rc (see $vlog)" || return 1
@@ -480,7 +518,8 @@ run_test() {
 	esac
 	echo "# ---- $name"
 	t0=$SECONDS
-	"$@"
+	AGENT_PID=
+	"$@" && stop_agent
 	rc=$?
 	stop_all
 	case $rc in
@@ -513,6 +552,7 @@ run_test blackhole test_blackhole
 run_test freeze test_freeze
 run_test reset test_reset
 run_test bad-responses test_bad_responses
+run_test id-change test_id_change
 run_test reload test_reload
 run_test dockerd test_dockerd
 run_test valgrind test_valgrind
