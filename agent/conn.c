@@ -70,11 +70,6 @@ size_t conn_open_count(void)
 	return conn_open;
 }
 
-int conn_fd(const struct conn *c)
-{
-	return c->io.fd;
-}
-
 uint64_t conn_cookie(const struct conn *c)
 {
 	return c->cookie;

@@ -46,7 +46,6 @@ int conn_write(struct conn *c, const void *buf, size_t len);
 /* The only way a connection ends: unwatched, timers stopped, freed after the current dispatch pass. */
 void conn_close(struct conn *c);
 
-int conn_fd(const struct conn *c);
 /* SO_COOKIE, read once connected (0 before). */
 uint64_t conn_cookie(const struct conn *c);
 /* Connections currently open in this process. */

@@ -218,15 +218,11 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 		chan_fail(ch, CAUSE_ERROR, "request too long");
 		return;
 	}
-	ch->jl.tok = pool_tok_get(e->env->pool);
-	if (!ch->jl.tok) {
-		chan_fail(ch, CAUSE_ERROR, "out of memory");
-		return;
-	}
 	ch->req = req;
 	http_resp_init(&ch->resp, cfg->max_body, req == REQ_EVENTS, false,
 		       chan_body, ch);
-	jsonl_init(&ch->jl, ch->jl.tok,
+	/* The tokener is lent by the pool when the body starts. */
+	jsonl_init(&ch->jl, NULL,
 		   req == REQ_EVENTS ? ENGINE_MAX_EVENT_BYTES : cfg->max_body,
 		   chan_json_value, ch);
 	err = conn_write(ch->conn, buf, (size_t)n);
@@ -358,6 +354,10 @@ static int handle_container(struct engine *e, struct json_object *obj)
 	e->npending--;
 	memmove(e->pending_ids[0], e->pending_ids[1],
 		e->npending * sizeof(e->pending_ids[0]));
+	if (!e->npending) {
+		free(e->pending_ids);
+		e->pending_ids = NULL;
+	}
 	return err;
 }
 
@@ -438,8 +438,11 @@ static void handle_event(struct engine *e, const struct docker_event *ev)
 	for (i = 0; i < e->npending; i++)
 		if (!strcmp(e->pending_ids[i], ev->id))
 			return;
-	if (e->npending == ENGINE_MAX_PENDING_IDS) {
-		/* A burst: one full listing answers all of it. */
+	if (!e->pending_ids)
+		e->pending_ids = malloc(ENGINE_MAX_PENDING_IDS *
+					sizeof(e->pending_ids[0]));
+	if (!e->pending_ids || e->npending == ENGINE_MAX_PENDING_IDS) {
+		/* A burst (or no memory): one full listing answers all of it. */
 		e->work |= W_CONTAINERS;
 	} else {
 		strcpy(e->pending_ids[e->npending++], ev->id);
@@ -473,11 +476,24 @@ static int chan_json_value(void *arg, struct json_object *obj)
 static int chan_body(void *arg, const char *data, size_t len)
 {
 	struct engine_chan *ch = arg;
+	struct pool *pool = ch->e->env->pool;
+	int err;
 
 	/* The ping says "OK"; error bodies are not worth parsing. */
 	if (ch->req == REQ_PING || http_resp_status(&ch->resp) != 200)
 		return 0;
-	return jsonl_feed(&ch->jl, data, len);
+	if (!ch->jl.tok) {
+		ch->jl.tok = pool_tok_get(pool);
+		if (!ch->jl.tok)
+			return -ENOMEM;
+	}
+	err = jsonl_feed(&ch->jl, data, len);
+	/* A quiet stream holds no tokener between its events. */
+	if (!err && ch->req == REQ_EVENTS && !jsonl_partial(&ch->jl)) {
+		pool_tok_put(pool, ch->jl.tok);
+		ch->jl.tok = NULL;
+	}
+	return err;
 }
 
 static void events_headers(struct engine *e, struct engine_chan *ch)
@@ -794,6 +810,7 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->refresh);
 	resolver_cancel(e->query);
 	forget_engine(e);
+	free(e->pending_ids);
 	free(e->addr);
 	free(e);
 }

@@ -108,7 +108,8 @@ struct engine {
 	size_t ncontainers;
 
 	unsigned int work;		/* requests still to make */
-	char pending_ids[ENGINE_MAX_PENDING_IDS][DOCKER_ID_MAX];
+	/* Containers to refresh after events; allocated only while any wait. */
+	char (*pending_ids)[DOCKER_ID_MAX];
 	unsigned int npending;
 	uint64_t info_due;		/* loop time */
 

@@ -74,7 +74,6 @@ int fleet_sync(struct fleet *f, const struct addr_list *want)
 	free(f->v);
 	f->v = v;
 	f->n = n;
-	f->cap = f->n + want->n + 1;
 	/* Started only now, so none sees a half-built fleet. */
 	for (i = 0; i < nstarted; i++)
 		engine_start(started[i]);

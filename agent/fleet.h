@@ -12,7 +12,7 @@ struct addr_list;
 struct fleet {
 	struct engine_env env;
 	struct engine **v;
-	size_t n, cap;
+	size_t n;
 };
 
 int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,

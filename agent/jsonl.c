@@ -14,7 +14,8 @@ void jsonl_init(struct jsonl *j, json_tokener *tok, size_t max_value,
 	j->value_bytes = 0;
 	j->partial = false;
 	j->error = NULL;
-	json_tokener_reset(tok);
+	if (tok)
+		json_tokener_reset(tok);
 }
 
 static bool is_space(char c)

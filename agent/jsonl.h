@@ -23,6 +23,7 @@ struct jsonl {
 	const char *error;
 };
 
+/* @tok may be set later, before the first jsonl_feed(). */
 void jsonl_init(struct jsonl *j, json_tokener *tok, size_t max_value,
 		jsonl_fn fn, void *arg);
 /* 0, -EPROTO (not JSON), -EMSGSIZE (a value above max_value) or fn's error. */
