@@ -114,6 +114,19 @@ void conn_abort(struct conn *c)
 	conn_close(c);
 }
 
+/*
+ * Ends a connection without an answer: FIN at once, then the usual drain,
+ * so the client sees an orderly close and never an RST.
+ */
+void conn_refuse(struct conn *c)
+{
+	buf_reset(&c->out);
+	c->filler = 0;
+	c->tail_len = 0;
+	c->close_after_write = 1;
+	conn_progress(c);
+}
+
 static int conn_fill(struct conn *c)
 {
 	char tmp[IN_MAX];
@@ -281,7 +294,8 @@ static void conn_on_io(struct loop_io *io, uint32_t events)
 	conn_progress(c);
 }
 
-static int conn_new(struct sim *s, struct engine *e, int fd)
+static int conn_new(struct sim *s, struct engine *e, int fd,
+		    struct conn **out)
 {
 	int one = 1;
 	struct conn *c;
@@ -318,6 +332,7 @@ static int conn_new(struct sim *s, struct engine *e, int fd)
 	}
 	list_add_tail(&c->engine_node, &e->conns);
 	s->stats.conns_open++;
+	*out = c;
 	return 0;
 }
 
@@ -327,20 +342,26 @@ static void listener_accept_one(struct listener *l, int fd)
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	struct engine *e = NULL;
+	struct conn *c;
 
 	if (!getsockname(fd, (struct sockaddr *)&sa, &len) &&
 	    sa.sin_family == AF_INET)
 		e = fleet_lookup(s->fleet, ntohl(sa.sin_addr.s_addr));
-	if (!e || e->fault == FAULT_RESET || e->fault == FAULT_REFUSE) {
-		if (e && e->fault == FAULT_RESET)
+	if (!e || e->fault == FAULT_RESET) {
+		if (e)
 			fd_abort(fd);
 		s->stats.rejected++;
 		close(fd);
 		return;
 	}
-	if (conn_new(s, e, fd)) {
+	if (conn_new(s, e, fd, &c)) {
 		s->stats.rejected++;
 		close(fd);
+		return;
+	}
+	if (e->fault == FAULT_REFUSE) {
+		s->stats.rejected++;
+		conn_refuse(c);
 		return;
 	}
 	s->stats.accepted++;

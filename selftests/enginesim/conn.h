@@ -60,6 +60,7 @@ void listener_free(struct listener *l);
 void conn_progress(struct conn *c);
 void conn_close(struct conn *c);
 void conn_abort(struct conn *c);
+void conn_refuse(struct conn *c);
 
 static inline size_t conn_out_pending(const struct conn *c)
 {

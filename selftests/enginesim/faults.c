@@ -64,7 +64,7 @@ void fault_set(struct engine *e, int kind, uint64_t arg)
 		if (kind == FAULT_RESET)
 			conn_abort(c);
 		else if (kind == FAULT_REFUSE)
-			conn_close(c);
+			conn_refuse(c);
 	}
 }
 

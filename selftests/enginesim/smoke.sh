@@ -21,7 +21,10 @@ cd "$(dirname "$0")/../.." || exit 1
 . scripts/suite.sh
 
 O=${1:-build}
-SIM=$PWD/$O/enginesim
+case $O in
+/*) SIM=$O/enginesim ;;
+*) SIM=$PWD/$O/enginesim ;;
+esac
 ns=es-smoke-$$
 tmp=$(mktemp -d)
 pids=()
@@ -97,12 +100,18 @@ start_sim() {
 	wait_until 5 ctl stats >/dev/null 2>&1
 }
 
+if [ ! -x "$SIM" ]; then
+	echo "# FAIL: build $SIM first"
+	suite_record build fail
+	suite_end enginesim
+	exit
+fi
 if [ "$(id -u)" -ne 0 ] || ! command -v curl >/dev/null ||
-   ! command -v ip >/dev/null || [ ! -x "$SIM" ]; then
-	echo "# skip: needs root, ip, curl and $SIM"
+   ! command -v ip >/dev/null; then
+	echo "# skip: needs root, ip and curl"
 	suite_record "enginesim smoke" skip
 	suite_end enginesim
-	exit 4
+	exit
 fi
 ip netns add "$ns" && ip -n "$ns" link set lo up || exit 1
 
