@@ -365,7 +365,7 @@ static int api_containers(struct conn *c, const char *query)
 
 	network_id(e, net);
 	err = buf_append(&body, "[", 1);
-	/* Newest first, as dockerd lists them. */
+	/* Newest first, as dockerd lists them: creation follows idx. */
 	for (i = n; !err && i-- > 0;) {
 		engine_container(e, i, now, &ct);
 		if (!all && ct.state != CTR_RUNNING)

@@ -20,9 +20,12 @@
 #define TAG_IMG		0x696d670000000000ULL
 #define GOLDEN		0x9e3779b97f4a7c15ULL
 
-/* 2026-11-01T00:00:00Z: container creation times fall in the 30 days before. */
+/*
+ * Container idx of k was created about k - idx hours before
+ * 2026-11-01T00:00:00Z: in idx order, as dockerd's list needs them.
+ */
 #define CREATED_BASE_S	1793491200LL
-#define CREATED_SPAN_S	(30 * 86400)
+#define CREATED_STEP_S	3600
 #define MAX_EXTRA	1024
 
 static const char *const adjectives[] = {
@@ -263,7 +266,8 @@ void engine_container(const struct engine *e, unsigned int idx, int64_t now_ms,
 		return;
 	}
 
-	c->created_ms = (CREATED_BASE_S - (int64_t)(h % CREATED_SPAN_S)) * 1000 +
+	c->created_ms = (CREATED_BASE_S - (int64_t)(k - idx) * CREATED_STEP_S +
+			 (int64_t)(h % (CREATED_STEP_S - 600))) * 1000 +
 			(h >> 20) % 1000;
 	c->changed_ms = c->created_ms + 500;
 	running = (h >> 16) % 5 != 0;
