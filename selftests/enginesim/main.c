@@ -50,10 +50,12 @@
  *   clear ADDR | clear all lift every fault, restore the original ID
  *   event ADDR start|stop|die|create [NAME]
  *                          emit a container event on the engine's /events
- *                          streams now and change that container's state;
- *                          without NAME: start picks the first container
- *                          not running, stop/die the first running one,
- *                          create makes a new one with a generated name
+ *                          streams now and change that container's state:
+ *                          start -> running; stop -> exited (0), events
+ *                          "die" then "stop"; die -> exited (1); create ->
+ *                          a new container, "created". Without NAME, start
+ *                          picks the first container not running, stop and
+ *                          die the first running one, create makes up one
  *   stats                  {"engines","connections","streams","accepted",
  *                          "rejected","requests":{per class},
  *                          "events_sent","faults_active"}
