@@ -43,6 +43,11 @@ struct agent {
 	struct loop_timer discovery_timer;
 };
 
+static const struct conn_opts *cfg_conn(const struct agent *a)
+{
+	return &a->cfg->engine.conn;
+}
+
 static void reload(struct agent *a)
 {
 	struct addr_list want = { 0 };
@@ -198,6 +203,9 @@ int agent_run(struct agent *a)
 	err = discovery_load(a->discovery, &want);
 	if (err)
 		return err;
+	if ((uint64_t)cfg_conn(a)->keepidle_s * 1000 >= cfg_conn(a)->user_timeout_ms)
+		log_warn("--keepalive-idle is not below --user-timeout: a dead engine on an idle connection is seen only after %us",
+			 cfg_conn(a)->keepidle_s + cfg_conn(a)->keepintvl_s);
 	log_info("peerwatchd: %zu engines from %s", want.n,
 		 discovery_describe(a->discovery));
 	err = fleet_sync(a->fleet, &want);

@@ -80,7 +80,7 @@ void config_usage(FILE *f)
 "  --request-timeout DUR              deadline of every request (10s)\n"
 "  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
 "  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
-"  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (5s)\n"
+"  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (1s)\n"
 "  --keepalive-count N                TCP_KEEPCNT (3)\n"
 "  --backoff-max DUR                  cap of reconnect backoff (60s)\n"
 "  --events, --no-events              follow each engine's /events (on)\n"
@@ -153,7 +153,12 @@ static void set_defaults(struct config *c)
 	c->engine.events = true;
 	c->engine.conn.user_timeout_ms = 20 * SEC;
 	c->engine.conn.keepidle_s = 10;
-	c->engine.conn.keepintvl_s = 5;
+	/*
+	 * Probes go out only on a silent connection: a short interval costs
+	 * nothing while the peer answers, and bounds detection on an idle
+	 * connection to the user timeout + 1 s.
+	 */
+	c->engine.conn.keepintvl_s = 1;
 	c->engine.conn.keepcnt = 3;
 	c->discovery_interval_ms = 60 * SEC;
 	c->summary_interval_ms = 10 * SEC;

@@ -60,7 +60,7 @@ int duration_parse(const char *s, uint64_t *ms)
 		uint64_t unit;
 
 		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			whole = whole * 10 + (unsigned)(*s - '0');
+			whole = whole * 10 + (unsigned int)(*s - '0');
 			if (whole > UINT64_MAX)
 				return -ERANGE;
 		}
@@ -68,7 +68,7 @@ int duration_parse(const char *s, uint64_t *ms)
 			/* Digits beyond ns precision cannot matter. */
 			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
 				if (scale < 1000000000000000000ULL) {
-					frac = frac * 10 + (unsigned)(*s - '0');
+					frac = frac * 10 + (unsigned int)(*s - '0');
 					scale *= 10;
 				}
 			}
