@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "discovery.h"
 #include "hostport.h"
@@ -19,6 +21,8 @@
 struct discovery {
 	char *nodes;		/* after "nodes://" */
 	char *file;		/* after "file://" */
+	struct timespec file_mtime;	/* at the last load */
+	off_t file_size;
 	char *const *engines;
 	size_t nengines;
 	char desc[256];
@@ -298,19 +302,39 @@ const char *discovery_describe(const struct discovery *d)
 static void log_warn_fn(void *arg, const char *where, unsigned int line,
 			const char *reason)
 {
-	(void)arg;
-	log_warn("discovery: %s:%u: %s", where, line, reason);
+	const bool *quiet = arg;
+
+	if (!*quiet)
+		log_warn("discovery: %s:%u: %s", where, line, reason);
+}
+
+/* Bad lines of an unchanged file were reported at its last load. */
+static bool file_changed(struct discovery *d)
+{
+	struct stat st;
+	bool changed;
+
+	if (stat(d->file, &st))
+		return true;
+	changed = st.st_size != d->file_size ||
+		  st.st_mtim.tv_sec != d->file_mtime.tv_sec ||
+		  st.st_mtim.tv_nsec != d->file_mtime.tv_nsec;
+	d->file_size = st.st_size;
+	d->file_mtime = st.st_mtim;
+	return changed;
 }
 
 int discovery_load(struct discovery *d, struct addr_list *out)
 {
+	bool quiet = false;
 	size_t i;
 	int err = 0;
 
 	if (d->nodes)
-		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, NULL);
+		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &quiet);
 	if (!err && d->file) {
-		err = discovery_parse_file(d->file, out, log_warn_fn, NULL);
+		quiet = !file_changed(d);
+		err = discovery_parse_file(d->file, out, log_warn_fn, &quiet);
 		if (err && err != -ENOMEM)
 			log_err("discovery: %s: %s", d->file, strerror(-err));
 	}

@@ -297,7 +297,7 @@ test_reset() {
 	new_netns reset || return 1
 	start_sim 20 || return 1
 	start_agent --engine-refresh-min-interval 1s --engine-refresh-max-interval 2s \
-		--backoff-max 2s "nodes://127.1.0.[1:20]:2375" || return 1
+		--backoff-max 2s --summary-interval 300ms "nodes://127.1.0.[1:20]:2375" || return 1
 	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
 	sim fault 127.1.0.9 reset || return 1
 	wait_until 5000 "$(node $e).state == \"down\"" ||
@@ -306,6 +306,10 @@ test_reset() {
 	[ "$ELAPSED" -le 1000 ] || fail "not at once" || return 1
 	[ "$(q "$(node $e).cause")" = reset ] || fail "cause" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
+	sleep 0.7
+	grep -q "engines 20: pending 0 healthy 19 suspect 0 unhealthy 0 down 1 | connections 3[89] | [0-9.]* req/s | errors" "$ALOG" ||
+		fail "no summary line with the down engine" || return 1
+	log "summary: $(grep -m1 "healthy 19 .* down 1" "$ALOG" | sed 's/.*info: //')"
 	sim clear 127.1.0.9 || return 1
 	wait_until 10000 "$(node $e).state == \"healthy\"" ||
 		fail "not back after ${ELAPSED} ms" || return 1
@@ -381,7 +385,10 @@ test_reload() {
 	grep -q "$f:3: bad IPv4 address" "$ALOG" || fail "line 3 not reported" || return 1
 	grep -q "$f:4: " "$ALOG" || fail "line 4 not reported" || return 1
 	grep -q "$f:5: range goes backwards" "$ALOG" || fail "line 5 not reported" || return 1
-	log "bad lines reported: $(grep -c "discovery: $f:" "$ALOG")"
+	sleep 3.5
+	[ "$(grep -c "discovery: $f:" "$ALOG")" = 3 ] ||
+		fail "bad lines of an unchanged file reported again" || return 1
+	log "3 bad lines reported once, with file:line, the other 10 engines loaded"
 	kept="[.nodes[] | select(.addr | test(\"^127\\\\.1\\\\.0\\\\.([3-9]|10):\"))]"
 	before=$(q "$kept | map(\"\(.addr) \(.cookie) \(.events_cookie)\") | join(\",\")")
 	printf '%s\n' "127.1.0.[3:13]:2375" >"$f"
