@@ -221,9 +221,11 @@ test_scale() {
 
 	new_netns scale || return 1
 	start_sim 2000 || return 1
-	start_agent "nodes://127.1.0.[1:10]:2375" || return 1
+	start_agent --no-events "nodes://127.1.0.[1:10]:2375" || return 1
 	wait_until 10000 "$(all_healthy 10)" ||
 		fail "10 engines not healthy: $(q '.states')" || return 1
+	[ "$(q .connections)" = 10 ] ||
+		fail "--no-events: $(q .connections) connections, want 10" || return 1
 	t10=$(threads "$AGENT_PID")
 	stop_agent || return 1
 	# 127.1.0.1 + 1999 = 127.1.7.208
@@ -234,7 +236,7 @@ test_scale() {
 		fail "2000 engines: $(q '.states')" || return 1
 	t2000=$(threads "$AGENT_PID")
 	log "2000 engines healthy after ${ELAPSED} ms, $(q .connections) connections, RSS $(rss_kb "$AGENT_PID") KiB"
-	log "threads: $t10 with 10 engines, $t2000 with 2000"
+	log "threads: $t10 with 10 engines (--no-events: 10 connections), $t2000 with 2000"
 	[ "$t10" = "$t2000" ] || fail "thread count grew: $t10 -> $t2000"
 }
 
