@@ -190,20 +190,23 @@ static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 
 	/* The lookup takes the packet's view: remote first, then local. */
 	rcu_read_lock();
-	if (family == AF_INET)
-		sk = __inet_lookup_established(net, hashinfo,
-				nla_get_in_addr(attrs[PEERWATCH_A_DADDR4]),
-				htons(dport),
-				nla_get_in_addr(attrs[PEERWATCH_A_SADDR4]),
-				sport, 0, 0);
+	if (family == AF_INET) {
+		__be32 laddr = nla_get_in_addr(attrs[PEERWATCH_A_SADDR4]);
+		__be32 raddr = nla_get_in_addr(attrs[PEERWATCH_A_DADDR4]);
+
+		sk = __inet_lookup_established(net, hashinfo, raddr,
+					       htons(dport), laddr, sport,
+					       0, 0);
 #if IS_ENABLED(CONFIG_IPV6)
-	else
-		sk = __inet6_lookup_established(net, hashinfo,
-				nla_data(attrs[PEERWATCH_A_DADDR6]),
-				htons(dport),
-				nla_data(attrs[PEERWATCH_A_SADDR6]),
-				sport, 0, 0);
+	} else {
+		const struct in6_addr *laddr = nla_data(attrs[PEERWATCH_A_SADDR6]);
+		const struct in6_addr *raddr = nla_data(attrs[PEERWATCH_A_DADDR6]);
+
+		sk = __inet6_lookup_established(net, hashinfo, raddr,
+						htons(dport), laddr, sport,
+						0, 0);
 #endif
+	}
 	rcu_read_unlock();
 
 	if (sk && !sk_fullsock(sk)) {

@@ -151,6 +151,7 @@ enum peerwatch_cmd {
 
 	__PEERWATCH_CMD_MAX
 };
+
 #define PEERWATCH_CMD_MAX (__PEERWATCH_CMD_MAX - 1)
 
 enum peerwatch_event {
@@ -161,6 +162,7 @@ enum peerwatch_event {
 
 	__PEERWATCH_EVENT_MAX
 };
+
 #define PEERWATCH_EVENT_MAX (__PEERWATCH_EVENT_MAX - 1)
 
 enum peerwatch_reason {
@@ -174,6 +176,7 @@ enum peerwatch_reason {
 
 	__PEERWATCH_REASON_MAX
 };
+
 #define PEERWATCH_REASON_MAX (__PEERWATCH_REASON_MAX - 1)
 
 enum peerwatch_timer {
@@ -184,6 +187,7 @@ enum peerwatch_timer {
 
 	__PEERWATCH_TIMER_MAX
 };
+
 #define PEERWATCH_TIMER_MAX (__PEERWATCH_TIMER_MAX - 1)
 
 enum peerwatch_attr {
@@ -221,6 +225,7 @@ enum peerwatch_attr {
 
 	__PEERWATCH_A_MAX
 };
+
 #define PEERWATCH_A_MAX (__PEERWATCH_A_MAX - 1)
 
 enum peerwatch_stat_attr {
@@ -244,6 +249,7 @@ enum peerwatch_stat_attr {
 
 	__PEERWATCH_STAT_A_MAX
 };
+
 #define PEERWATCH_STAT_A_MAX (__PEERWATCH_STAT_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_PEERWATCH_H */
