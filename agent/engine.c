@@ -243,44 +243,9 @@ static void schedule_refresh(struct engine *e)
 			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
 }
 
-static void container_remove(struct engine *e, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < e->ncontainers; i++) {
-		if (strcmp(e->containers[i].id, id))
-			continue;
-		e->containers[i] = e->containers[--e->ncontainers];
-		return;
-	}
-}
-
-static int container_upsert(struct engine *e, const struct docker_container *c)
-{
-	struct docker_container *v;
-	size_t i;
-
-	for (i = 0; i < e->ncontainers; i++) {
-		if (!strcmp(e->containers[i].id, c->id)) {
-			e->containers[i] = *c;
-			return 0;
-		}
-	}
-	if (e->ncontainers >= DOCKER_MAX_CONTAINERS)
-		return -EMSGSIZE;
-	v = realloc(e->containers, (e->ncontainers + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	e->containers = v;
-	e->containers[e->ncontainers++] = *c;
-	return 0;
-}
-
 static void forget_engine(struct engine *e)
 {
-	free(e->containers);
-	e->containers = NULL;
-	e->ncontainers = 0;
+	inventory_clear(&e->inv);
 	docker_info_clear(&e->info);
 	memset(&e->version, 0, sizeof(e->version));
 }
@@ -322,47 +287,10 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	return 0;
 }
 
-static int handle_containers(struct engine *e, struct json_object *obj)
-{
-	struct docker_container *v;
-	size_t n;
-	int err;
-
-	err = docker_containers_parse(obj, &v, &n);
-	if (err)
-		return err;
-	free(e->containers);
-	e->containers = v;
-	e->ncontainers = n;
-	return 0;
-}
-
-static int handle_container(struct engine *e, struct json_object *obj)
-{
-	struct docker_container *v;
-	size_t i, n;
-	int err = 0;
-
-	err = docker_containers_parse(obj, &v, &n);
-	if (err)
-		return err;
-	/* Absent from the answer: it was removed. */
-	container_remove(e, e->pending_ids[0]);
-	for (i = 0; i < n && !err; i++)
-		err = container_upsert(e, &v[i]);
-	free(v);
-	e->npending--;
-	memmove(e->pending_ids[0], e->pending_ids[1],
-		e->npending * sizeof(e->pending_ids[0]));
-	if (!e->npending) {
-		free(e->pending_ids);
-		e->pending_ids = NULL;
-	}
-	return err;
-}
-
 static int handle_result(struct engine *e, struct engine_chan *ch)
 {
+	int err;
+
 	switch (ch->req) {
 	case REQ_PING:
 		e->work &= ~W_PING;
@@ -378,13 +306,12 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		e->work &= ~W_CONTAINERS;
 		e->refreshed_ms = wall_ms();
 		schedule_refresh(e);
-		return handle_containers(e, ch->result);
+		return inventory_replace(&e->inv, ch->result);
 	case REQ_CONTAINER:
-		if (!e->npending)
-			return -EPROTO;
-		if (e->npending == 1)
+		err = inventory_update(&e->inv, ch->result);
+		if (!inventory_next(&e->inv))
 			e->work &= ~W_TARGETED;
-		return handle_container(e, ch->result);
+		return err;
 	default:
 		return -EPROTO;
 	}
@@ -429,25 +356,18 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 
 static void handle_event(struct engine *e, const struct docker_event *ev)
 {
-	unsigned int i;
+	int err;
 
-	if (strcmp(ev->type, "container") || !docker_id_valid(ev->id))
+	if (strcmp(ev->type, "container"))
 		return;
 	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
 		  ev->action);
-	for (i = 0; i < e->npending; i++)
-		if (!strcmp(e->pending_ids[i], ev->id))
-			return;
-	if (!e->pending_ids)
-		e->pending_ids = malloc(ENGINE_MAX_PENDING_IDS *
-					sizeof(e->pending_ids[0]));
-	if (!e->pending_ids || e->npending == ENGINE_MAX_PENDING_IDS) {
-		/* A burst (or no memory): one full listing answers all of it. */
+	err = inventory_want(&e->inv, ev->id);
+	/* A burst (or no memory): one full listing answers all of it. */
+	if (err == -ENOSPC)
 		e->work |= W_CONTAINERS;
-	} else {
-		strcpy(e->pending_ids[e->npending++], ev->id);
+	else if (!err)
 		e->work |= W_TARGETED;
-	}
 	poll_next(e);
 }
 
@@ -689,7 +609,7 @@ static void poll_next(struct engine *e)
 	else if (e->work & W_TARGETED)
 		chan_send(ch, REQ_CONTAINER,
 			  "%s/containers/json?all=1&filters=%%7B%%22id%%22%%3A%%5B%%22%s%%22%%5D%%7D",
-			  p, e->pending_ids[0]);
+			  p, inventory_next(&e->inv));
 }
 
 static void deadline_fn(struct loop_timer *t)
@@ -810,7 +730,6 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->refresh);
 	resolver_cancel(e->query);
 	forget_engine(e);
-	free(e->pending_ids);
 	free(e->addr);
 	free(e);
 }

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "docker.h"
 #include "http.h"
+#include "inventory.h"
 #include "jsonl.h"
 #include "loop.h"
 
@@ -80,8 +81,6 @@ struct engine_chan {
 	unsigned int attempts;		/* for the backoff of this channel */
 };
 
-#define ENGINE_MAX_PENDING_IDS 32
-
 /* One Docker engine. Only engine.c changes it; others read it. */
 struct engine {
 	struct engine_env *env;
@@ -104,13 +103,9 @@ struct engine {
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	struct docker_version version;
 	struct docker_info info;
-	struct docker_container *containers;
-	size_t ncontainers;
+	struct inventory inv;
 
 	unsigned int work;		/* requests still to make */
-	/* Containers to refresh after events; allocated only while any wait. */
-	char (*pending_ids)[DOCKER_ID_MAX];
-	unsigned int npending;
 	uint64_t info_due;		/* loop time */
 
 	struct engine_chan poll, events;

@@ -53,11 +53,11 @@ static struct json_object *time_json(uint64_t ms)
 
 static struct json_object *containers_json(const struct engine *e)
 {
-	struct json_object *a = json_object_new_array_ext((int)e->ncontainers);
+	struct json_object *a = json_object_new_array_ext((int)e->inv.n);
 	size_t i;
 
-	for (i = 0; a && i < e->ncontainers; i++) {
-		const struct docker_container *c = &e->containers[i];
+	for (i = 0; a && i < e->inv.n; i++) {
+		const struct docker_container *c = &e->inv.v[i];
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "id", json_object_new_string(c->id));
