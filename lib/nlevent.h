@@ -51,7 +51,7 @@ const char *pw_reason_name(unsigned int reason);
 const char *pw_timer_name(unsigned int timer);
 const char *pw_tcp_state_name(unsigned int state);
 
-/* "addr" or "[addr]" text of an address of @ev's family. */
+/* Text of @ev's local (or remote) address, as inet_ntop() writes it. */
 int pw_event_addr(const struct pw_event *ev, bool local, char *buf,
 		  size_t len);
 

@@ -33,7 +33,7 @@ FIXTURE_TEARDOWN(sock)
 
 TEST_F(sock, get_shows_setsockopt)
 {
-	const char *addrs[] = { PW_SRV_ADDR, PW_SRV_ADDR6 };
+	static const char * const addrs[] = { PW_SRV_ADDR, PW_SRV_ADDR6 };
 	struct pw_event ev;
 	int i, c, s;
 

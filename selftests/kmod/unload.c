@@ -61,7 +61,10 @@ FIXTURE_TEARDOWN(unload)
 		load_module();
 }
 
-/* Open CHURN connections, then close them, half with a RST; forever. */
+/*
+ * Open CHURN connections (a quarter get their user timeout from the
+ * policy), then close them, half with a RST; forever.
+ */
 static void churn(FIXTURE_DATA(unload) *self)
 {
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
