@@ -40,8 +40,7 @@ void cli_nl_error(const struct pw_nl *nl, const char *what, int err)
 		fprintf(stderr, "%s: %s: %s (needs CAP_NET_ADMIN)\n", prog,
 			what, strerror(-err));
 	else if (nl->errmsg[0])
-		fprintf(stderr, "%s: %s: %s (%s)\n", prog, what,
-			strerror(-err), nl->errmsg);
+		fprintf(stderr, "%s: %s: %s\n", prog, what, nl->errmsg);
 	else
 		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-err));
 }

@@ -102,7 +102,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		json_object_object_add(o, "dport_max", json_object_new_int(r.dport_max));
 		json_object_object_add(o, "user_timeout_ms", json_object_new_uint64(r.user_timeout));
 		json_object_object_add(o, "hits", json_object_new_uint64(r.hits));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		printf("%u: %s dst %s/%u dport %u-%u timeout %ums hits %" PRIu64 "\n",

@@ -45,7 +45,7 @@ static void print_json(const struct pw_event *ev, const char *saddr,
 		ADD("timer_ms", json_object_new_uint64(ev->timer_ms));
 	}
 #undef ADD
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 

@@ -88,7 +88,7 @@ int cmd_stats(int argc, char **argv)
 	if (ret) {
 		cli_nl_error(&nl, "reading counters", ret);
 	} else if (json) {
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object_object_foreach(o, key, val)
 			printf("%-22s %" PRIu64 "\n", key, json_object_get_uint64(val));

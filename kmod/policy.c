@@ -236,9 +236,9 @@ int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&pn->lock);
 	if (pn->n_policies >= PEERWATCH_POLICY_MAX) {
 		mutex_unlock(&pn->lock);
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "too many policy rules in this netns (limit "
-				   __stringify(PEERWATCH_POLICY_MAX) ")");
+		NL_SET_ERR_MSG(info->extack,
+			       "too many policy rules in this netns (limit "
+			       __stringify(PEERWATCH_POLICY_MAX) ")");
 		ret = -ENOSPC;
 		goto err_reply;
 	}

@@ -219,7 +219,7 @@ static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 		sk = NULL;
 	}
 	if (!sk) {
-		NL_SET_ERR_MSG_MOD(extack, "no such socket");
+		NL_SET_ERR_MSG(extack, "no such socket");
 		return ERR_PTR(-ENOENT);
 	}
 	return sk;
@@ -268,7 +268,7 @@ int pw_nl_sock_set(struct sk_buff *skb, struct genl_info *info)
 	/* Process context: the same locking as setsockopt(TCP_USER_TIMEOUT). */
 	lock_sock(sk);
 	if (sk->sk_state == TCP_CLOSE) {
-		NL_SET_ERR_MSG_MOD(info->extack, "socket is closed");
+		NL_SET_ERR_MSG(info->extack, "socket is closed");
 		ret = -ENOENT;
 	} else {
 		WRITE_ONCE(inet_csk(sk)->icsk_user_timeout, ms);

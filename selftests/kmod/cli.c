@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peerwatch CLI against the live module: monitor -j prints a real DEAD
+ * event, sockets -j shows a user timeout, set-timeout changes it, policy
+ * and stats work, and bad usage exits 2.
+ */
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+
+#include "kselftest_harness.h"
+#include "pw_test.h"
+
+FIXTURE(cli) {
+	struct pw_topo t;
+	int lfd;
+	char bin[PATH_MAX];
+};
+
+FIXTURE_SETUP(cli)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	ASSERT_GT(n, 0);
+	exe[n] = '\0';
+	/* BUILD/selftests/kmod/cli -> BUILD/peerwatch */
+	snprintf(self->bin, sizeof(self->bin), "%s/../../peerwatch",
+		 dirname(exe));
+	ASSERT_EQ(0, access(self->bin, X_OK));
+	ASSERT_EQ(0, pw_topo_setup(&self->t));
+	self->lfd = pw_listen(self->t.srv, AF_INET, PW_PORT, 0);
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, pw_enter(self->t.cli));
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	pw_topo_teardown(&self->t);
+}
+
+/* Run the CLI in the client netns; its exit status, first line in @out. */
+static int run(FIXTURE_DATA(cli) *self, char *out, size_t len,
+	       const char *args)
+{
+	char cmd[PATH_MAX + 512];
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", self->bin, args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (out) {
+		out[0] = '\0';
+		if (!fgets(out, len, f))
+			out[0] = '\0';
+	}
+	while (fgetc(f) != EOF)
+		;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static uint64_t jnum(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
+}
+
+TEST_F_TIMEOUT(cli, monitor_prints_dead_event, 30)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	struct json_object *o;
+	char line[1024];
+	int p[2], c, s;
+	pid_t pid;
+	FILE *f;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execl(self->bin, self->bin, "monitor", "-j", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	usleep(300000);	/* let it join the group */
+
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 3000);
+	ASSERT_LE(0, c);
+	s = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin)));
+	close(s);
+
+	f = fdopen(p[0], "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	fclose(f);
+	TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+
+	o = json_tokener_parse(line);
+	ASSERT_NE(NULL, o);
+	EXPECT_STREQ("dead", jstr(o, "event"));
+	EXPECT_STREQ("reset", jstr(o, "reason"));
+	EXPECT_STREQ("inet", jstr(o, "family"));
+	EXPECT_STREQ(PW_CLI_ADDR, jstr(o, "saddr"));
+	EXPECT_STREQ(PW_SRV_ADDR, jstr(o, "daddr"));
+	EXPECT_EQ((uint64_t)PW_PORT, jnum(o, "dport"));
+	EXPECT_EQ(3000U, jnum(o, "user_timeout_ms"));
+	EXPECT_EQ(pw_cookie(c), jnum(o, "cookie"));
+	json_object_put(o);
+	close(c);
+}
+
+TEST_F(cli, sockets_and_set_timeout)
+{
+	struct sockaddr_in l;
+	socklen_t len = sizeof(l);
+	struct json_object *o;
+	char line[1024], args[256];
+	int c, s;
+
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 1234);
+	ASSERT_LE(0, c);
+	s = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+
+	ASSERT_EQ(0, run(self, line, sizeof(line), "sockets -j with-timeout dport 5000"));
+	TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+	o = json_tokener_parse(line);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(pw_cookie(c), jnum(o, "cookie"));
+	EXPECT_EQ(1234U, jnum(o, "user_timeout_ms"));
+	EXPECT_STREQ("ESTAB", jstr(o, "state"));
+	json_object_put(o);
+
+	ASSERT_EQ(0, getsockname(c, (void *)&l, &len));
+	snprintf(args, sizeof(args), "set-timeout %s:%u %s:%d 2500ms",
+		 PW_CLI_ADDR, ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
+	EXPECT_EQ(0, run(self, NULL, 0, args));
+	EXPECT_EQ(2500U, pw_user_timeout(c));
+
+	snprintf(args, sizeof(args), "set-timeout --cookie %llu %s:%u %s:%d 1s",
+		 (unsigned long long)pw_cookie(c) + 1000, PW_CLI_ADDR,
+		 ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
+	EXPECT_EQ(1, run(self, line, sizeof(line), args));
+	TH_LOG("stale cookie: %.*s", (int)strcspn(line, "\n"), line);
+	EXPECT_EQ(2500U, pw_user_timeout(c));
+	close(c);
+	close(s);
+}
+
+TEST_F(cli, policy_and_stats)
+{
+	struct json_object *o;
+	char line[1024];
+
+	ASSERT_EQ(0, run(self, line, sizeof(line),
+			 "policy add dst 10.77.0.2/32 dport 5000-5001 timeout 1500ms"));
+	ASSERT_EQ(0, run(self, line, sizeof(line), "policy list -j"));
+	TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+	o = json_tokener_parse(line);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(1500U, jnum(o, "user_timeout_ms"));
+	EXPECT_STREQ("10.77.0.2/32", jstr(o, "dst"));
+	EXPECT_EQ(5001U, jnum(o, "dport_max"));
+	json_object_put(o);
+
+	EXPECT_EQ(0, run(self, NULL, 0, "policy del 1"));
+	EXPECT_EQ(1, run(self, line, sizeof(line), "policy del 1"));
+	TH_LOG("deleting twice: %.*s", (int)strcspn(line, "\n"), line);
+	EXPECT_EQ(0, run(self, NULL, 0, "policy flush"));
+
+	ASSERT_EQ(0, run(self, line, sizeof(line), "stats -j"));
+	o = json_tokener_parse(line);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(0U, jnum(o, "policies"));
+	json_object_put(o);
+}
+
+TEST_F(cli, usage_and_help)
+{
+	static const char * const subs[] = {
+		"monitor", "sockets", "set-timeout", "policy", "stats",
+	};
+	char args[64];
+	size_t i;
+
+	EXPECT_EQ(0, run(self, NULL, 0, "--help"));
+	EXPECT_EQ(2, run(self, NULL, 0, ""));
+	EXPECT_EQ(2, run(self, NULL, 0, "frobnicate"));
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(args, sizeof(args), "%s --help", subs[i]);
+		EXPECT_EQ(0, run(self, NULL, 0, args));
+	}
+	EXPECT_EQ(2, run(self, NULL, 0, "sockets dport notaport"));
+	EXPECT_EQ(2, run(self, NULL, 0, "set-timeout 1.2.3.4:5 6.7.8.9:10"));
+	EXPECT_EQ(2, run(self, NULL, 0, "policy add timeout 0"));
+}
+
+TEST_HARNESS_MAIN
