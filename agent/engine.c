@@ -132,6 +132,7 @@ static void chan_close(struct engine_chan *ch)
 	ch->conn = NULL;
 	ch->connected = false;
 	ch->streaming = false;
+	ch->served = 0;
 }
 
 static void chan_retry_in(struct engine_chan *ch, unsigned int attempt)
@@ -339,6 +340,7 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 		return;
 	}
 	chan_idle(ch);
+	ch->served++;
 	if (!keep_alive)
 		chan_close(ch);
 	e->failures = 0;
@@ -482,15 +484,25 @@ static void chan_eof(void *arg)
 	struct engine *e = ch->e;
 	int err;
 
-	if (ch->req == REQ_NONE || (ch->req == REQ_EVENTS && ch->streaming)) {
-		/* An idle keep-alive connection closed by the daemon. */
+	if (ch->req == REQ_EVENTS && ch->streaming) {
 		chan_close(ch);
-		if (ch == &e->events) {
-			chan_retry_in(ch, ch->attempts++);
-			return;
-		}
-		/* Reconnect now: if the daemon is gone, that says so at once. */
-		e->work |= W_PING;
+		chan_retry_in(ch, ch->attempts++);
+		return;
+	}
+	/* An idle keep-alive connection closed: the next request reconnects. */
+	if (ch->req == REQ_NONE) {
+		chan_close(ch);
+		return;
+	}
+	/*
+	 * Closed as we reused it, before any byte of the answer: the daemon
+	 * ended an idle connection just then. Not a failure; the request goes
+	 * again on a new connection, which asks nothing more first, so that
+	 * even a daemon closing after every answer makes progress.
+	 */
+	if (ch->served && !ch->resp.header_bytes) {
+		chan_close(ch);
+		ch->resend = true;
 		poll_next(e);
 		return;
 	}
@@ -521,7 +533,9 @@ static void chan_connected(void *arg)
 		return;
 	}
 	/* A new connection may reach a new daemon: ask who it is. */
-	e->work |= W_PING | W_INFO;
+	if (!ch->resend)
+		e->work |= W_PING | W_INFO;
+	ch->resend = false;
 	if (e->state != ENGINE_HEALTHY)
 		e->work |= W_CYCLE;
 	poll_next(e);

@@ -71,6 +71,8 @@ struct engine_chan {
 	struct conn *conn;
 	bool connected;
 	bool streaming;			/* /events answered 200 */
+	bool resend;			/* the last one closed under a request */
+	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];
 	struct http_resp resp;

@@ -350,6 +350,28 @@ test_bad_responses() {
 	log "both healthy again ${ELAPSED} ms after the faults were lifted"
 }
 
+# A daemon that closes its connections after every answer, or after two,
+# without saying so (no Connection: close), is no failing engine: each
+# request that met a closed connection goes again on a new one.
+test_close_after() {
+	local a=127.1.0.2:2375 b=127.1.0.3:2375 mark
+
+	new_netns closeafter || return 1
+	start_sim 5 || return 1
+	start_agent --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 500ms "nodes://127.1.0.[1:5]:2375" || return 1
+	wait_until 10000 "$(all_healthy 5)" || fail "not healthy" || return 1
+	sim fault 127.1.0.2 close-after 1 || return 1
+	sim fault 127.1.0.3 close-after 2 || return 1
+	mark=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+	sleep 3
+	wait_until 3000 "[($(node $a)), ($(node $b))] | all(.state == \"healthy\" and .failures == 0 and .refreshed > \"$mark\")" ||
+		fail "$(q "[($(node $a)), ($(node $b))] | map({addr, state, failures, error})")" || return 1
+	! grep -q "warn: engine \($a\|$b\)" "$ALOG" ||
+		fail "errors logged: $(grep -m2 "warn: engine \($a\|$b\)" "$ALOG")" || return 1
+	log "close-after 1 and 2: healthy, no failure, still refreshed every 0.5 s ($(q "$(node $a).requests") and $(q "$(node $b).requests") requests)"
+}
+
 # An engine whose ID changes (a reinstalled daemon at the same address)
 # goes back to pending, then healthy with its new identity.
 # Shortened: --engine-info-interval 1s instead of 5m.
@@ -565,6 +587,7 @@ run_test blackhole test_blackhole
 run_test freeze test_freeze
 run_test reset test_reset
 run_test bad-responses test_bad_responses
+run_test close-after test_close_after
 run_test id-change test_id_change
 run_test reload test_reload
 run_test dockerd test_dockerd
