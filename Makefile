@@ -7,6 +7,8 @@
 #   make demo       install dependencies, build, run the demo
 #   make style      checkpatch --strict, sparse, shellcheck
 #   make SAN=1      userspace with ASan+UBSan (into build-san/)
+#   make fuzz       libFuzzer targets (clang, into build-fuzz/), each run
+#                   for FUZZ_TIME seconds (default 60); fuzz-build builds them
 #   V=1             show the commands
 
 KVER	?= $(shell scripts/kver)
@@ -62,7 +64,7 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo style deps clean \
-	unit-check host-check vm-check vm-demo
+	unit-check host-check vm-check vm-demo fuzz fuzz-build
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -112,6 +114,38 @@ $(O)/selftests/kmod/%: $(O)/selftests/kmod/%.o $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# libFuzzer: the parsers the targets call, built by clang into their own
+# tree with coverage and ASan+UBSan, linked from an archive so that each
+# target holds (and counts coverage of) only what it uses.
+FUZZ_O		:= build-fuzz
+FUZZ_CC		?= clang
+FUZZ_TIME	?= 60
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+		   -MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_SRCS	:= $(wildcard selftests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(patsubst selftests/fuzz/%.c,$(FUZZ_O)/%,$(FUZZ_SRCS))
+FUZZ_LIB	:= $(FUZZ_O)/libpeerwatch.a
+
+$(FUZZ_O)/%.o: %.c
+	$(call MSG,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_O)/%.o,$(AGENT_SRCS) $(LIB_SRCS))
+	$(call MSG,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: $(FUZZ_O)/selftests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(call MSG,LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)selftests/fuzz/run.sh $(FUZZ_O) $(FUZZ_TIME)
+
 module:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
@@ -145,6 +179,6 @@ style: $(KSFT_INC)/kselftest_harness.h
 
 clean:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
-	$(Q)rm -rf build build-san
+	$(Q)rm -rf build build-san build-fuzz
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) $(FUZZ_O) -name '*.d' 2>/dev/null)
