@@ -2,23 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The module suite, run inside the QEMU guest by `make vm-check`:
-#   scripts/vm-run -- selftests/kmod/run.sh BUILD_DIR
-# Loads peerwatch.ko, runs every kselftest binary in BUILD_DIR/selftests/kmod
-# and every selftests/kmod/*.sh, unloads the module, and ends with one line
-# "kmod: N passed, N failed, N skipped". Loading and unloading count as tests.
+#   scripts/vm-run -- selftests/kmod/run.sh BUILD_DIR [MODULE.ko]
+# Loads the module (default ./peerwatch.ko), runs every kselftest binary in
+# BUILD_DIR/selftests/kmod and every selftests/kmod/*.sh, unloads it, and
+# ends with one line "kmod-KERNEL: N passed, N failed, N skipped" naming the
+# guest kernel. Loading and unloading count as tests.
 set -u
 
 O=${1:-build}
+KO=${2:-./peerwatch.ko}
+suite=kmod-$(uname -r)
 if [ "${PEERWATCH_GUEST:-}" != 1 ]; then
 	echo "run.sh: runs inside the test guest only (use make vm-check)" >&2
 	exit 2
 fi
 . scripts/suite.sh
 
-echo "# kernel $(uname -r)"
-if ! insmod ./peerwatch.ko; then
+echo "# kernel $(uname -r), module $KO"
+if ! insmod "$KO"; then
 	suite_record "module load" fail
-	suite_end kmod
+	suite_end "$suite"
 	exit 1
 fi
 suite_record "module load" pass
@@ -34,4 +37,4 @@ if rmmod peerwatch; then
 else
 	suite_record "module unload" fail
 fi
-suite_end kmod
+suite_end "$suite"
