@@ -105,17 +105,24 @@ static inline int pw_topo_setup(struct pw_topo *t)
 	t->orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->orig_fd < 0)
 		return -errno;
-	if (pw_sh("ip netns add %s && ip netns add %s", t->cli, t->srv) ||
-	    pw_sh("ip -n %s link add pwc0 type veth peer name pws0 netns %s",
-		  t->cli, t->srv) ||
-	    pw_sh("ip -n %s link set lo up && ip -n %s link set lo up",
-		  t->cli, t->srv) ||
-	    pw_sh("ip -n %s addr add 10.77.0.1/24 dev pwc0 && "
-		  "ip -n %s addr add fd00::1/64 dev pwc0 nodad && "
-		  "ip -n %s link set pwc0 up", t->cli, t->cli, t->cli) ||
-	    pw_sh("ip -n %s addr add 10.77.0.2/24 dev pws0 && "
-		  "ip -n %s addr add fd00::2/64 dev pws0 nodad && "
-		  "ip -n %s link set pws0 up", t->srv, t->srv, t->srv))
+	/* Three ip processes: exec is slow in the guest (9p, TCG). */
+	if (pw_sh("ip -b - <<'EOF'\n"
+		  "netns add %s\n"
+		  "netns add %s\n"
+		  "link add pwc0 netns %s type veth peer name pws0 netns %s\n"
+		  "EOF", t->cli, t->srv, t->cli, t->srv) ||
+	    pw_sh("ip -n %s -b - <<'EOF'\n"
+		  "link set lo up\n"
+		  "addr add 10.77.0.1/24 dev pwc0\n"
+		  "addr add fd00::1/64 dev pwc0 nodad\n"
+		  "link set pwc0 up\n"
+		  "EOF", t->cli) ||
+	    pw_sh("ip -n %s -b - <<'EOF'\n"
+		  "link set lo up\n"
+		  "addr add 10.77.0.2/24 dev pws0\n"
+		  "addr add fd00::2/64 dev pws0 nodad\n"
+		  "link set pws0 up\n"
+		  "EOF", t->srv))
 		return -1;
 	return 0;
 }
@@ -126,7 +133,7 @@ static inline void pw_topo_teardown(struct pw_topo *t)
 		setns(t->orig_fd, CLONE_NEWNET);
 		close(t->orig_fd);
 	}
-	pw_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
+	pw_sh("ip -b - 2>/dev/null <<'EOF'\nnetns del %s\nnetns del %s\nEOF",
 	      t->cli, t->srv);
 }
 

@@ -171,7 +171,10 @@ enum peerwatch_reason {
 	PEERWATCH_REASON_RETRIES,	/* tcp_retries2 retransmissions */
 	PEERWATCH_REASON_KEEPALIVE,	/* keepalive probes unanswered */
 	PEERWATCH_REASON_ZERO_WINDOW,	/* zero window probing timed out */
-	PEERWATCH_REASON_RESET,		/* the peer sent a RST */
+	PEERWATCH_REASON_RESET,		/* the peer sent a RST (SK_ERR tells
+					 * ECONNREFUSED in SYN_SENT, EPIPE in
+					 * CLOSE_WAIT, else ECONNRESET)
+					 */
 	PEERWATCH_REASON_ABORT,		/* SOCK_DESTROY, e.g. ss -K */
 
 	__PEERWATCH_REASON_MAX
