@@ -28,20 +28,14 @@ static void usage(FILE *f)
 		prog);
 }
 
-static int monitor_cb(const struct nlmsghdr *nlh, void *data)
+static void monitor_cb(const struct pw_event *ev, void *data)
 {
-	struct pw_event ev;
-	bool *json = data;
-
-	if (pw_event_parse(nlh, &ev) == 0 && ev.cmd == PEERWATCH_CMD_EVENT)
-		cli_print_sock(&ev, *json);
-	return MNL_CB_OK;
+	cli_print_sock(ev, *(bool *)data);
 }
 
 int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	char buf[PW_NL_RECV_SIZE];
 	struct pw_nl nl;
 	bool json = false;
 	int i, ret;
@@ -71,23 +65,17 @@ int cmd_monitor(int argc, char **argv)
 
 	ret = 0;
 	while (!stop) {
-		ssize_t n = mnl_socket_recvfrom(nl.sock, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == ENOBUFS) {
+		ret = pw_nl_read_events(&nl, monitor_cb, &json);
+		if (ret == -ENOBUFS)
 			fprintf(stderr, "%s: events lost: receive queue overflowed\n",
 				prog);
-			continue;
-		}
-		if (n < 0) {
-			ret = -errno;
-			fprintf(stderr, "%s: receiving events: %s\n", prog,
-				strerror(errno));
+		else if (ret < 0 && ret != -EINTR)
 			break;
-		}
-		mnl_cb_run(buf, n, 0, 0, monitor_cb, &json);
+		ret = 0;
 	}
+	if (ret)
+		fprintf(stderr, "%s: receiving events: %s\n", prog,
+			strerror(-ret));
 	pw_nl_close(&nl);
 	return ret ? EXIT_FAIL : EXIT_OK;
 }

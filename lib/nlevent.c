@@ -11,6 +11,7 @@
 #include <linux/genetlink.h>
 #include <linux/peerwatch.h>
 
+#include "nl.h"
 #include "nlevent.h"
 
 /* The type each known attribute must have; 0: not used in descriptions. */
@@ -145,6 +146,31 @@ int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev)
 	     (ev->event == PEERWATCH_EVENT_DEAD && !ev->reason)))
 		return -EINVAL;
 	return 0;
+}
+
+int pw_nl_read_events(struct pw_nl *nl,
+		      void (*cb)(const struct pw_event *ev, void *data),
+		      void *data)
+{
+	static char buf[PW_NL_RECV_SIZE];
+	const struct nlmsghdr *nlh;
+	struct pw_event ev;
+	int len, n = 0;
+	ssize_t ret;
+
+	ret = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+	if (ret < 0)
+		return -errno;
+	len = (int)ret;
+	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+	     nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type != nl->family_id ||
+		    pw_event_parse(nlh, &ev) || ev.cmd != PEERWATCH_CMD_EVENT)
+			continue;
+		cb(&ev, data);
+		n++;
+	}
+	return n;
 }
 
 const char *pw_event_name(unsigned int event)

@@ -45,6 +45,18 @@ struct pw_event {
  */
 int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev);
 
+struct pw_nl;
+
+/*
+ * Read one datagram from @nl's socket (blocking or not, as the socket is)
+ * and call @cb for each event in it. Returns the number of events, or
+ * -EAGAIN, -EINTR, or -ENOBUFS when the kernel dropped events because the
+ * receive queue was full (resynchronise, e.g. with a SOCK_GET dump).
+ */
+int pw_nl_read_events(struct pw_nl *nl,
+		      void (*cb)(const struct pw_event *ev, void *data),
+		      void *data);
+
 /* Names used by the CLI and the JSON interfaces ("dead", "reset"...). */
 const char *pw_event_name(unsigned int event);
 const char *pw_reason_name(unsigned int reason);

@@ -20,7 +20,8 @@
  * way an extended ack message says why, and nothing is changed.
  * IPv4 addresses are struct in_addr (network byte order), IPv6 addresses
  * struct in6_addr; ports and every other integer are in host byte order.
- * Times are milliseconds unless the name says otherwise.
+ * Times are milliseconds unless the name says otherwise. PEERWATCH_A_PAD
+ * (and PEERWATCH_STAT_A_PAD) only align 64-bit attributes; skip them.
  *
  * A socket is named by its tuple, seen from the local end:
  *
