@@ -67,7 +67,6 @@ static bool field_is(const struct http_resp *r, const char *name)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http_resp *r = resp_of(p);
-	size_t have;
 
 	/* ": " and CR LF count too. */
 	if (count_header(r, len + 4 * !r->in_value))
@@ -75,15 +74,15 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 	if (!r->in_value) {
 		r->in_value = true;
 		if (field_is(r, "Api-Version"))
-			r->api_version[0] = '\0';
+			r->api_version_len = 0;
 	}
 	if (!field_is(r, "Api-Version"))
 		return 0;
-	have = strlen(r->api_version);
-	if (have + len >= sizeof(r->api_version))
+	if (r->api_version_len + len >= sizeof(r->api_version))
 		return fail(r, -EPROTO, "Api-Version too long");
-	memcpy(r->api_version + have, at, len);
-	r->api_version[have + len] = '\0';
+	memcpy(r->api_version + r->api_version_len, at, len);
+	r->api_version_len += len;
+	r->api_version[r->api_version_len] = '\0';
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct http_resp {
 	unsigned int field_len;		/* UINT_MAX once it cannot match */
 	char field[16];
 	char api_version[HTTP_API_VERSION_MAX];
+	unsigned int api_version_len;	/* the value may hold a NUL */
 	int err;
 	const char *error;		/* what was wrong, for the log */
 };

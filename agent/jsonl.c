@@ -1,8 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * json-c's tokener is not indifferent to where its input is split:
+ * - once a value is complete it reads on over whitespace and comments in
+ *   the same call, and what it finds there (a bad comment) can undo the
+ *   value or not;
+ * - a number cut in two may be misread ("[1" then "-2]" gives [1]).
+ * So the tokener is never shown a byte past the end of the current value
+ * (a small scanner of strings, escapes and bracket depth finds the end),
+ * and a number is never cut: its start is held back until it is whole.
+ * Values must be objects or arrays, which is all Docker sends.
+ */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "jsonl.h"
+
+static void value_reset(struct jsonl *j)
+{
+	j->value_bytes = 0;
+	j->partial = false;
+	j->depth = 0;
+	j->in_string = false;
+	j->escape = false;
+	j->ncarry = 0;
+	j->numrun = 0;
+}
 
 void jsonl_init(struct jsonl *j, json_tokener *tok, size_t max_value,
 		jsonl_fn fn, void *arg)
@@ -11,9 +34,8 @@ void jsonl_init(struct jsonl *j, json_tokener *tok, size_t max_value,
 	j->fn = fn;
 	j->arg = arg;
 	j->max_value = max_value;
-	j->value_bytes = 0;
-	j->partial = false;
 	j->error = NULL;
+	value_reset(j);
 	if (tok)
 		json_tokener_reset(tok);
 }
@@ -23,15 +45,88 @@ static bool is_space(char c)
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+static bool is_number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	       c == 'e' || c == 'E';
+}
+
+/*
+ * How much of @buf belongs to the current value; *ends if it ends there.
+ * A number longer than the carry is refused here, however it is split.
+ */
+static size_t value_span(struct jsonl *j, const char *buf, size_t len,
+			 bool *ends, bool *too_long)
+{
+	size_t i;
+
+	*too_long = false;
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (!j->in_string && is_number_char(c)) {
+			if (++j->numrun > sizeof(j->carry)) {
+				*too_long = true;
+				*ends = false;
+				return i + 1;
+			}
+		} else {
+			j->numrun = 0;
+		}
+		if (j->in_string) {
+			if (j->escape)
+				j->escape = false;
+			else if (c == '\\')
+				j->escape = true;
+			else if (c == '"')
+				j->in_string = false;
+		} else if (c == '"') {
+			j->in_string = true;
+		} else if (c == '{' || c == '[') {
+			j->depth++;
+		} else if ((c == '}' || c == ']') && j->depth && !--j->depth) {
+			*ends = true;
+			return i + 1;
+		}
+	}
+	*ends = false;
+	return len;
+}
+
+static int fail(struct jsonl *j, int err, const char *why)
+{
+	j->error = why;
+	return err;
+}
+
+/* Hand @len bytes to json-c: the value must end with them iff @last. */
+static int tokenize(struct jsonl *j, const char *buf, size_t len, bool last,
+		    struct json_object **obj)
+{
+	enum json_tokener_error jerr;
+
+	*obj = json_tokener_parse_ex(j->tok, buf, (int)len);
+	jerr = json_tokener_get_error(j->tok);
+	if (jerr == json_tokener_continue && !last)
+		return 0;
+	if (jerr == json_tokener_success &&
+	    json_tokener_get_parse_end(j->tok) == len && last)
+		return 0;
+	json_object_put(*obj);
+	*obj = NULL;
+	return fail(j, -EPROTO, jerr == json_tokener_continue ||
+				jerr == json_tokener_success ?
+		    "unbalanced JSON" : json_tokener_error_desc(jerr));
+}
+
 int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 {
 	while (len) {
-		struct json_object *obj;
-		enum json_tokener_error jerr;
-		size_t used;
+		struct json_object *obj = NULL;
+		size_t span, take, hold = 0, n;
+		bool ends, too_long;
 		int err;
 
-		/* Between values, so a trailing newline is not a started value. */
 		if (!j->partial) {
 			while (len && is_space(*buf)) {
 				buf++;
@@ -39,33 +134,55 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 			}
 			if (!len)
 				break;
-		}
-		obj = json_tokener_parse_ex(j->tok, buf, (int)(len > INT_MAX ? INT_MAX : len));
-		jerr = json_tokener_get_error(j->tok);
-		used = json_tokener_get_parse_end(j->tok);
-		j->value_bytes += used;
-		if (j->value_bytes > j->max_value) {
-			json_object_put(obj);
-			j->error = "JSON value too large";
-			return -EMSGSIZE;
-		}
-		if (jerr == json_tokener_continue) {
-			if (!used)
-				break;
+			if (*buf != '{' && *buf != '[')
+				return fail(j, -EPROTO,
+					    "expected a JSON object or array");
 			j->partial = true;
-			buf += used;
-			len -= used;
+		}
+		/* A number held back from the last piece: complete it first. */
+		if (j->ncarry) {
+			for (n = 0; n < len && is_number_char(buf[n]); n++)
+				if (++j->numrun > sizeof(j->carry))
+					return fail(j, -EPROTO, "number too long");
+			memcpy(j->carry + j->ncarry, buf, n);
+			j->ncarry += n;
+			j->value_bytes += n;
+			buf += n;
+			len -= n;
+			if (j->value_bytes > j->max_value)
+				return fail(j, -EMSGSIZE, "JSON value too large");
+			if (!len)
+				break;
+			err = tokenize(j, j->carry, j->ncarry, false, &obj);
+			j->ncarry = 0;
+			if (err)
+				return err;
+		}
+		span = value_span(j, buf, len > INT_MAX ? INT_MAX : len, &ends,
+				  &too_long);
+		if (too_long)
+			return fail(j, -EPROTO, "number too long");
+		/* Past the bound, an error within it is still a syntax error. */
+		take = j->max_value - j->value_bytes;
+		if (take < span) {
+			err = tokenize(j, buf, take, false, &obj);
+			return err ? err : fail(j, -EMSGSIZE, "JSON value too large");
+		}
+		j->value_bytes += span;
+		if (!ends && !j->in_string)
+			while (hold < span && is_number_char(buf[span - hold - 1]))
+				hold++;
+		err = tokenize(j, buf, span - hold, ends, &obj);
+		if (err)
+			return err;
+		memcpy(j->carry, buf + span - hold, hold);
+		j->ncarry = hold;
+		buf += span;
+		len -= span;
+		if (!ends)
 			continue;
-		}
-		if (jerr != json_tokener_success) {
-			j->error = json_tokener_error_desc(jerr);
-			return -EPROTO;
-		}
 		json_tokener_reset(j->tok);
-		j->partial = false;
-		j->value_bytes = 0;
-		buf += used;
-		len -= used;
+		value_reset(j);
 		err = j->fn(j->arg, obj);
 		if (err)
 			return err;

@@ -10,8 +10,9 @@
 typedef int (*jsonl_fn)(void *arg, struct json_object *obj);
 
 /*
- * A sequence of JSON values (one response body, or the lines of an
- * /events stream) decoded as its bytes arrive, in any split.
+ * A sequence of JSON objects or arrays (one response body, or the lines
+ * of an /events stream) decoded as its bytes arrive: the same values,
+ * however the bytes are split.
  */
 struct jsonl {
 	json_tokener *tok;
@@ -20,6 +21,12 @@ struct jsonl {
 	size_t max_value;
 	size_t value_bytes;
 	bool partial;
+	/* Where the current value ends, and a number not yet whole: see jsonl.c. */
+	unsigned int depth;
+	bool in_string, escape;
+	char carry[64];
+	unsigned int ncarry;
+	unsigned int numrun;		/* number characters in a row */
 	const char *error;
 };
 

@@ -332,6 +332,26 @@ TEST(bounds_and_garbage)
 	free(r.body);
 }
 
+/*
+ * Found by fuzzing: an Api-Version value holding a NUL was measured with
+ * strlen(), so its bound held or not depending on the split.
+ */
+TEST(api_version_bound_whatever_the_split)
+{
+	static const char msg[] = "HTTP/1.1 200 OK\r\nApi-Version: \0h; charset=false\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	struct result r = { 0 };
+	size_t cut, len = sizeof(msg) - 1;
+
+	r.body = malloc(len);
+	ASSERT_NE(NULL, r.body);
+	for (cut = 0; cut <= len; cut++) {
+		parse(msg, len, cut, false, 100, false, false, &r);
+		EXPECT_EQ(-EPROTO, r.err) TH_LOG("cut %zu", cut);
+	}
+	free(r.body);
+}
+
 TEST(request_format)
 {
 	char buf[128];

@@ -263,4 +263,56 @@ TEST(jsonl_bounds_and_garbage)
 	json_tokener_free(tok);
 }
 
+static int count(void *arg, struct json_object *o)
+{
+	(*(int *)arg)++;
+	json_object_put(o);
+	return 0;
+}
+
+/*
+ * Found by fuzzing: json-c reads past a complete value, over whitespace
+ * and comments, so a bad comment right after a value used to undo it or
+ * not depending on the split; and it misreads a number cut in two. Values
+ * are now delimited before json-c sees them, numbers are handed over
+ * whole (up to 64 characters), and only objects and arrays are accepted.
+ */
+TEST(same_values_whatever_the_split_even_before_garbage)
+{
+	static const char *const inputs[] = {
+		"{}/\"", "[1] [2]\n{}x", "{\"a\":\"}]\\\"\"}\n[]", "12\t\"\"",
+		"{\"a\":1}{\"b\":[{},{}]} \"s\"", "[}", "{\"a\":[1,2}]",
+		/* json-c reads "[1" then "-2]" as [1]: numbers are never cut. */
+		"[1-2]", "[12345e-6,-7.5E+3]",
+		"[1111111111111111111111111111111111111111111111111111111111111111]",
+		"[11111111111111111111111111111111111111111111111111111111111111111]",
+	};
+	static const int want_values[] = { 1, 3, 2, 0, 2, 0, 0, 0, 1, 1, 0 };
+	static const int want_err[] = { -EPROTO, -EPROTO, 0, -EPROTO, -EPROTO,
+					-EPROTO, -EPROTO, -EPROTO, 0, 0,
+					-EPROTO };
+	json_tokener *tok = json_tokener_new();
+	size_t i, cut;
+
+	ASSERT_NE(NULL, tok);
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		size_t len = strlen(inputs[i]);
+
+		for (cut = 0; cut <= len; cut++) {
+			struct jsonl jl;
+			int n = 0, err;
+
+			jsonl_init(&jl, tok, 1000, count, &n);
+			err = jsonl_feed(&jl, inputs[i], cut);
+			if (!err)
+				err = jsonl_feed(&jl, inputs[i] + cut, len - cut);
+			if (!err && jsonl_partial(&jl))
+				err = -EPROTO;
+			EXPECT_EQ(want_err[i], err) TH_LOG("input %zu cut %zu", i, cut);
+			EXPECT_EQ(want_values[i], n) TH_LOG("input %zu cut %zu", i, cut);
+		}
+	}
+	json_tokener_free(tok);
+}
+
 TEST_HARNESS_MAIN
