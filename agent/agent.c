@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "container_of.h"
 #include "discovery.h"
 #include "fleet.h"
 #include "log.h"
@@ -24,9 +25,6 @@
 #include "pool.h"
 #include "report.h"
 #include "resolver.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 struct agent {
 	const struct config *cfg;

@@ -17,11 +17,9 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "container_of.h"
 #include "loop.h"
 #include "pool.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* Bounded reads per wakeup so one busy engine cannot starve the others. */
 #define CONN_READS_PER_EVENT 4

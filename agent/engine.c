@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "container_of.h"
 #include "duration.h"
 #include "engine.h"
 #include "hostport.h"
@@ -27,9 +28,6 @@
 #include "pool.h"
 #include "rand.h"
 #include "resolver.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* One /events line; dockerd's are well under 1 KiB. */
 #define ENGINE_MAX_EVENT_BYTES	(1024 * 1024)

@@ -12,11 +12,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "container_of.h"
 #include "loop.h"
 #include "resolver.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 struct res_sock {
 	struct loop_io io;
