@@ -569,13 +569,8 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 
 	e->query = NULL;
 	if (err) {
-		snprintf(e->error, sizeof(e->error), "%s",
-			 err == -ENOENT ? "no such host" : "lookup failed");
-		e->env->stats.errors++;
-		e->env->stats.errors_by_cause[CAUSE_DNS]++;
-		log_warn("engine %s: dns: %s", e->addr, e->error);
-		e->failures++;
-		engine_down(e, CAUSE_DNS);
+		chan_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
+			  err == -ENOENT ? "no such host" : "lookup failed");
 		return;
 	}
 	memcpy(&e->sa, sa, salen);
