@@ -258,10 +258,8 @@ static int handle_ping(struct engine *e, struct engine_chan *ch)
 		e->api_prefix[0] = '\0';
 		return 0;
 	}
-	if (!docker_api_version_valid(v)) {
-		snprintf(e->error, sizeof(e->error), "bad Api-Version header");
+	if (!docker_api_version_valid(v))
 		return -EPROTO;
-	}
 	snprintf(e->api_prefix, sizeof(e->api_prefix), "/v%s", v);
 	return 0;
 }
@@ -286,34 +284,49 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	return 0;
 }
 
+/* A request's work is done only when its answer was good. */
 static int handle_result(struct engine *e, struct engine_chan *ch)
 {
+	struct docker_version version;
+	unsigned int done;
 	int err;
 
 	switch (ch->req) {
 	case REQ_PING:
-		e->work &= ~W_PING;
-		return handle_ping(e, ch);
+		err = handle_ping(e, ch);
+		done = W_PING;
+		break;
 	case REQ_VERSION:
-		e->work &= ~W_VERSION;
-		return docker_version_parse(ch->result, &e->version);
+		err = docker_version_parse(ch->result, &version);
+		if (!err)
+			e->version = version;
+		done = W_VERSION;
+		break;
 	case REQ_INFO:
-		e->work &= ~W_INFO;
-		e->info_due = loop_now(loop_of(e)) + cfg_of(e)->info_interval_ms;
-		return handle_info(e, ch->result);
+		err = handle_info(e, ch->result);
+		if (!err)
+			e->info_due = loop_now(loop_of(e)) +
+				      cfg_of(e)->info_interval_ms;
+		done = W_INFO;
+		break;
 	case REQ_CONTAINERS:
-		e->work &= ~W_CONTAINERS;
-		e->refreshed_ms = wall_ms();
-		schedule_refresh(e);
-		return inventory_replace(&e->inv, ch->result);
+		err = inventory_replace(&e->inv, ch->result);
+		if (!err) {
+			e->refreshed_ms = wall_ms();
+			schedule_refresh(e);
+		}
+		done = W_CONTAINERS;
+		break;
 	case REQ_CONTAINER:
 		err = inventory_update(&e->inv, ch->result);
-		if (!inventory_next(&e->inv))
-			e->work &= ~W_TARGETED;
-		return err;
+		done = inventory_next(&e->inv) ? 0 : W_TARGETED;
+		break;
 	default:
 		return -EPROTO;
 	}
+	if (!err)
+		e->work &= ~done;
+	return err;
 }
 
 static void poll_complete(struct engine *e, struct engine_chan *ch)
@@ -333,7 +346,7 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 	}
 	err = handle_result(e, ch);
 	if (err) {
-		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: unexpected JSON (%s)",
+		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: unexpected answer (%s)",
 			  ch->path, strerror(-err));
 		return;
 	}
