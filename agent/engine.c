@@ -396,7 +396,8 @@ static int chan_json_value(void *arg, struct json_object *obj)
 		if (err)
 			return err;
 		handle_event(ch->e, &ev);
-		return 0;
+		/* The refresh it started may have found the engine down. */
+		return ch->conn ? 0 : -ECANCELED;
 	}
 	if (ch->result) {
 		json_object_put(obj);
@@ -454,6 +455,8 @@ static void chan_data(void *arg, const char *buf, size_t len)
 		return;
 	}
 	used = http_resp_feed(&ch->resp, buf, len);
+	if (!ch->conn)
+		return;
 	if (used < 0) {
 		chan_fail(ch, used == -EMSGSIZE || used == -EPROTO ?
 			  CAUSE_PROTOCOL : CAUSE_ERROR, "GET %s: %s", ch->path,
