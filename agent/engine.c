@@ -168,6 +168,7 @@ static void chan_fail(struct engine_chan *ch, enum cause cause,
 		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
 		is_events ? "events: " : "", cause_name(cause), e->error);
 	chan_close(ch);
+	ch->resend = false;
 	if (cause_is_down(cause)) {
 		e->failures++;
 		engine_down(e, cause);
