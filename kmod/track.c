@@ -27,7 +27,7 @@ static unsigned int max_tracked = 65536;
 module_param(max_tracked, uint, 0644);
 MODULE_PARM_DESC(max_tracked, "Most sockets in a SUSPECT episode at once");
 
-#define PW_TRACK_BITS 10
+#define PW_TRACK_BITS 12
 static DEFINE_HASHTABLE(pw_track_table, PW_TRACK_BITS);
 static DEFINE_SPINLOCK(pw_track_lock);
 atomic_t pw_track_count = ATOMIC_INIT(0);
