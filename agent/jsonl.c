@@ -137,6 +137,8 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 			if (*buf != '{' && *buf != '[')
 				return fail(j, -EPROTO,
 					    "expected a JSON object or array");
+			/* Plain JSON: no quotes or comments the scanner would miss. */
+			json_tokener_set_flags(j->tok, JSON_TOKENER_STRICT);
 			j->partial = true;
 		}
 		/* A number held back from the last piece: complete it first. */
