@@ -109,7 +109,7 @@ static const char *find_range(const char *s, unsigned long *from,
 	return NULL;
 }
 
-static int expand(const char *pattern, struct addr_list *out, size_t base,
+static int expand(const char *pattern, struct addr_list *out,
 		  const char **why)
 {
 	unsigned long from, to, v;
@@ -126,8 +126,9 @@ static int expand(const char *pattern, struct addr_list *out, size_t base,
 		err = hostport_parse(pattern, host, sizeof(host), &port, why);
 		if (err)
 			return err;
-		if (out->n - base >= DISCOVERY_MAX_ENGINES) {
-			*why = "too many engines";
+		/* The bound is on the whole fleet, not on one entry. */
+		if (out->n >= DISCOVERY_MAX_ENGINES) {
+			*why = "too many engines; this and what follows is ignored";
 			return -E2BIG;
 		}
 		return addr_list_add(out, pattern);
@@ -141,14 +142,17 @@ static int expand(const char *pattern, struct addr_list *out, size_t base,
 			*why = "entry too long";
 			return -EINVAL;
 		}
-		err = expand(buf, out, base, why);
+		err = expand(buf, out, why);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-/* One entry: all its expansions, or none of them. */
+/*
+ * One entry: all its expansions, or none of them. -E2BIG once the fleet
+ * is full: the caller stops there, and keeps what it has.
+ */
 static int add_entry(const char *entry, struct addr_list *out,
 		     const char *where, unsigned int line,
 		     discovery_warn_fn warn, void *arg)
@@ -157,7 +161,7 @@ static int add_entry(const char *entry, struct addr_list *out,
 	const char *why = NULL;
 	int err;
 
-	err = expand(entry, out, base, &why);
+	err = expand(entry, out, &why);
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
@@ -165,7 +169,7 @@ static int add_entry(const char *entry, struct addr_list *out,
 			free(out->v[--out->n]);
 		warn(arg, where, line, why ? why : strerror(-err));
 	}
-	return 0;
+	return err == -E2BIG ? err : 0;
 }
 
 static char *trim(char *s)
@@ -202,7 +206,7 @@ int discovery_parse_nodes(const char *list, struct addr_list *out,
 		err = add_entry(item, out, "nodes://", n, warn, arg);
 	}
 	free(copy);
-	return err;
+	return err == -E2BIG ? 0 : err;
 }
 
 int discovery_parse_file(const char *path, struct addr_list *out,
@@ -248,7 +252,7 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 	if (!err && ferror(f))
 		err = -EIO;
 	fclose(f);
-	return err;
+	return err == -E2BIG ? 0 : err;
 }
 
 int discovery_new(struct discovery **dp, const char *url,
@@ -338,8 +342,14 @@ int discovery_load(struct discovery *d, struct addr_list *out)
 		if (err && err != -ENOMEM)
 			log_err("discovery: %s: %s", d->file, strerror(-err));
 	}
-	for (i = 0; !err && i < d->nengines; i++)
+	for (i = 0; !err && i < d->nengines; i++) {
+		if (out->n >= DISCOVERY_MAX_ENGINES) {
+			log_warn("discovery: too many engines; --engine %s and the next ignored",
+				 d->engines[i]);
+			break;
+		}
 		err = addr_list_add(out, d->engines[i]);
+	}
 	if (err) {
 		addr_list_clear(out);
 		return err;

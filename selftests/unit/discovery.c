@@ -147,7 +147,32 @@ TEST(too_many_engines_refused)
 					   &l, collect, &w));
 	EXPECT_EQ(1, w.n);
 	EXPECT_EQ(0U, l.n);
-	EXPECT_STREQ("nodes://:1: too many engines", w.text[0]);
+	EXPECT_STREQ("nodes://:1: too many engines; this and what follows is ignored",
+		     w.text[0]);
+	addr_list_clear(&l);
+}
+
+/* Found by fuzzing: the bound held per entry, so many big entries passed it. */
+TEST(the_bound_is_on_the_whole_source)
+{
+	char path[] = "/tmp/pw-discovery-XXXXXX";
+	struct addr_list l = { 0 };
+	struct warnings w = { 0 };
+	char want[512];
+
+	/* 40,000 + 40,000 fit; the third entry would pass 100,000. */
+	ASSERT_EQ(0, write_file(path,
+		"10.0.[0:155].[0:255]:1\n"
+		"10.1.[0:155].[0:255]:1\n"
+		"10.2.[0:155].[0:255]:1\n"
+		"10.3.0.1:1\n"));
+	ASSERT_EQ(0, discovery_parse_file(path, &l, collect, &w));
+	unlink(path);
+	EXPECT_EQ(2U * 156 * 256, l.n);
+	ASSERT_EQ(1, w.n);
+	snprintf(want, sizeof(want),
+		 "%s:3: too many engines; this and what follows is ignored", path);
+	EXPECT_STREQ(want, w.text[0]);
 	addr_list_clear(&l);
 }
 
