@@ -105,6 +105,18 @@ static struct json_object *node_json(const struct engine *e)
 	return o;
 }
 
+static struct json_object *causes_json(const struct engine_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+	int c;
+
+	for (c = CAUSE_NONE + 1; o && c <= CAUSE_ERROR; c++)
+		if (st->errors_by_cause[c])
+			json_object_object_add(o, cause_name(c),
+					       json_object_new_uint64(st->errors_by_cause[c]));
+	return o;
+}
+
 static struct json_object *state_json(const struct fleet *f)
 {
 	struct json_object *root, *nodes, *states;
@@ -135,6 +147,9 @@ static struct json_object *state_json(const struct fleet *f)
 			       json_object_new_uint64(f->env.stats.requests));
 	json_object_object_add(root, "errors",
 			       json_object_new_uint64(f->env.stats.errors));
+	json_object_object_add(root, "errors_by_cause", causes_json(&f->env.stats));
+	json_object_object_add(root, "transitions",
+			       json_object_new_uint64(f->env.stats.transitions));
 	json_object_object_add(root, "pool_in_use",
 			       json_object_new_int64((int64_t)(ps.bufs_used + ps.toks_used)));
 	for (i = 0; i < f->n; i++)

@@ -309,6 +309,7 @@ test_reset() {
 	log "reset engine down after ${ELAPSED} ms (bound 1000), cause $(q "$(node $e).cause")"
 	[ "$ELAPSED" -le 1000 ] || fail "not at once" || return 1
 	[ "$(q "$(node $e).cause")" = reset ] || fail "cause" || return 1
+	[ "$(q '.errors_by_cause.reset')" -ge 1 ] || fail "errors by cause: $(q '.errors_by_cause')" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
 	sleep 0.7
 	grep -q "engines 20: pending 0 healthy 19 suspect 0 unhealthy 0 down 1 | connections 3[89] | [0-9.]* req/s | errors" "$ALOG" ||
