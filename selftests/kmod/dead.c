@@ -178,7 +178,8 @@ TEST_F_TIMEOUT(dead, keepalive, 60)
 	t0 = pw_now_ns();
 	ASSERT_EQ(0, pw_wait_event(&self->nl, pw_cookie(c), PEERWATCH_EVENT_DEAD,
 				   15000, &ev));
-	TH_LOG("idle connection, keepalive 1s/1s, user timeout 1500 ms: DEAD in %llu ms",
+	/* Idle time counts from the last segment received, before t0. */
+	TH_LOG("idle connection, keepalive 1s/1s, user timeout 1500 ms: DEAD %llu ms after the blackhole",
 	       (unsigned long long)(ev.timestamp_ns - t0) / 1000000);
 	EXPECT_EQ(PEERWATCH_REASON_KEEPALIVE, ev.reason);
 	EXPECT_GT(ev.probes, 0U);
