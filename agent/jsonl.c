@@ -33,7 +33,8 @@ void jsonl_init(struct jsonl *j, json_tokener *tok, size_t max_value,
 	j->tok = tok;
 	j->fn = fn;
 	j->arg = arg;
-	j->max_value = max_value;
+	/* json-c takes an int length. */
+	j->max_value = max_value < INT_MAX ? max_value : INT_MAX - 1;
 	j->error = NULL;
 	value_reset(j);
 	if (tok)
@@ -119,6 +120,15 @@ static int tokenize(struct jsonl *j, const char *buf, size_t len, bool last,
 		    "unbalanced JSON" : json_tokener_error_desc(jerr));
 }
 
+/* The value goes past the bound: unless its bytes within are bad JSON. */
+static int too_large(struct jsonl *j, const char *buf, size_t len)
+{
+	struct json_object *obj;
+	int err = tokenize(j, buf, len, false, &obj);
+
+	return err ? err : fail(j, -EMSGSIZE, "JSON value too large");
+}
+
 int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 {
 	while (len) {
@@ -143,16 +153,19 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 		}
 		/* A number held back from the last piece: complete it first. */
 		if (j->ncarry) {
-			for (n = 0; n < len && is_number_char(buf[n]); n++)
+			for (n = 0; n < len && is_number_char(buf[n]); n++) {
+				if (j->value_bytes + n >= j->max_value) {
+					memcpy(j->carry + j->ncarry, buf, n);
+					return too_large(j, j->carry, j->ncarry + n);
+				}
 				if (++j->numrun > sizeof(j->carry))
 					return fail(j, -EPROTO, "number too long");
+			}
 			memcpy(j->carry + j->ncarry, buf, n);
 			j->ncarry += n;
 			j->value_bytes += n;
 			buf += n;
 			len -= n;
-			if (j->value_bytes > j->max_value)
-				return fail(j, -EMSGSIZE, "JSON value too large");
 			if (!len)
 				break;
 			err = tokenize(j, j->carry, j->ncarry, false, &obj);
@@ -160,16 +173,17 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 			if (err)
 				return err;
 		}
-		span = value_span(j, buf, len > INT_MAX ? INT_MAX : len, &ends,
+		/*
+		 * Nothing past the bound is looked at, so that what is found
+		 * within it decides the error whatever the split.
+		 */
+		take = j->max_value - j->value_bytes;
+		span = value_span(j, buf, len > take ? take : len, &ends,
 				  &too_long);
 		if (too_long)
 			return fail(j, -EPROTO, "number too long");
-		/* Past the bound, an error within it is still a syntax error. */
-		take = j->max_value - j->value_bytes;
-		if (take < span) {
-			err = tokenize(j, buf, take, false, &obj);
-			return err ? err : fail(j, -EMSGSIZE, "JSON value too large");
-		}
+		if (!ends && len > take)
+			return too_large(j, buf, take);
 		j->value_bytes += span;
 		if (!ends && !j->in_string)
 			while (hold < span && is_number_char(buf[span - hold - 1]))
