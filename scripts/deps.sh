@@ -10,7 +10,7 @@ libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libjson-c-dev
 libhttp-parser-dev libc-ares-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio kmod
-iproute2 nftables procps psmisc util-linux openssl curl socat
+iproute2 nftables procps psmisc util-linux openssl curl socat jq
 sparse shellcheck valgrind debootstrap xz-utils
 docker.io
 "
