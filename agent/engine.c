@@ -93,6 +93,9 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 static void set_state(struct engine *e, enum engine_state state,
 		      enum cause cause)
 {
+	const struct engine_observer *obs = e->env->observer;
+	enum engine_state from = e->state;
+
 	if (e->state == state)
 		return;
 	if (cause != CAUSE_NONE)
@@ -106,6 +109,8 @@ static void set_state(struct engine *e, enum engine_state state,
 	e->cause = cause;
 	e->since_ms = wall_ms();
 	e->env->stats.transitions++;
+	if (obs)
+		obs->transition(obs->arg, e, from);
 }
 
 /* Drops what a request holds; the connection itself stays. */
@@ -376,6 +381,8 @@ static void handle_event(struct engine *e, const struct docker_event *ev)
 		return;
 	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
 		  ev->action);
+	if (e->env->observer)
+		e->env->observer->container(e->env->observer->arg, e, ev);
 	err = inventory_want(&e->inv, ev->id);
 	/* A burst (or no memory): one full listing answers all of it. */
 	if (err == -ENOSPC)
@@ -455,6 +462,7 @@ static void chan_data(void *arg, const char *buf, size_t len)
 		chan_fail(ch, CAUSE_PROTOCOL, "data without a request");
 		return;
 	}
+	e->alive_ms = loop_now(loop_of(e));
 	used = http_resp_feed(&ch->resp, buf, len);
 	if (!ch->conn)
 		return;

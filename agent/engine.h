@@ -46,6 +46,17 @@ struct engine_stats {
 	uint64_t transitions;
 };
 
+struct engine;
+
+/* Told of every transition and container event, as they happen. */
+struct engine_observer {
+	void (*transition)(void *arg, const struct engine *e,
+			   enum engine_state from);
+	void (*container)(void *arg, const struct engine *e,
+			  const struct docker_event *ev);
+	void *arg;
+};
+
 /* What every engine shares; owned by the fleet. */
 struct engine_env {
 	struct loop *loop;
@@ -53,6 +64,7 @@ struct engine_env {
 	struct resolver *resolver;
 	const struct engine_cfg *cfg;
 	struct engine_stats stats;
+	const struct engine_observer *observer;	/* NULL: nobody */
 };
 
 enum engine_req {
@@ -101,6 +113,7 @@ struct engine {
 	unsigned int failures;		/* consecutive */
 	uint64_t requests;
 	uint64_t refreshed_ms;		/* wall clock of the last listing */
+	uint64_t alive_ms;		/* loop time of the last byte or answer */
 
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	struct docker_version version;
