@@ -2,7 +2,7 @@
 /*
  * The daemon: the loop, the fleet of engines, discovery reloads, signals
  * (through a signalfd, so they are loop events like any other) and the
- * summary line and state file that stand in for the control API.
+ * summary line, the state file and the control API.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 
 #include "agent.h"
+#include "api.h"
 #include "config.h"
 #include "container_of.h"
 #include "discovery.h"
@@ -33,6 +34,7 @@ struct agent {
 	struct resolver *resolver;
 	struct fleet *fleet;
 	struct discovery *discovery;
+	struct api *api;
 	struct report report;
 	sigset_t oldmask;
 	int sigfd;
@@ -180,6 +182,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	if (!err)
 		err = discovery_new(&a->discovery, cfg->url, cfg->engines,
 				    cfg->nengines, why);
+	if (!err)
+		err = api_new(&a->api, a->loop, a->fleet, &cfg->api, why);
 	if (err)
 		goto err;
 	loop_timer_init(&a->summary_timer, summary_fn);
@@ -227,6 +231,7 @@ void agent_free(struct agent *a)
 		loop_timer_stop(a->loop, &a->summary_timer);
 		loop_timer_stop(a->loop, &a->discovery_timer);
 	}
+	api_free(a->api);
 	fleet_free(a->fleet);
 	discovery_free(a->discovery);
 	resolver_free(a->resolver);

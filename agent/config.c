@@ -33,6 +33,10 @@ enum {
 	OPT_ENGINE,
 	OPT_STATE_FILE,
 	OPT_SUMMARY_INTERVAL,
+	OPT_API_SOCKET,
+	OPT_API_LISTEN,
+	OPT_API_LISTEN_ANY,
+	OPT_API_MAX_CLIENTS,
 };
 
 static const struct option options[] = {
@@ -53,6 +57,10 @@ static const struct option options[] = {
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
+	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
+	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -89,6 +97,12 @@ void config_usage(FILE *f)
 "  --state-file PATH                  JSON state written on SIGUSR1\n"
 "                                     (" CONFIG_DEFAULT_STATE_FILE ")\n"
 "  --summary-interval DUR             summary line on stderr; 0: none (10s)\n"
+"  --api-socket PATH                  control API socket, mode 0660; \"\": none\n"
+"                                     (" API_DEFAULT_SOCKET ")\n"
+"  --api-listen ADDR:PORT             control API on TCP too, loopback only\n"
+"  --api-listen-any                   allow a non-loopback --api-listen\n"
+"                                     (the API has no authentication)\n"
+"  --api-max-clients N                control API clients at once (256)\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
 "\n"
@@ -163,6 +177,8 @@ static void set_defaults(struct config *c)
 	c->discovery_interval_ms = 60 * SEC;
 	c->summary_interval_ms = 10 * SEC;
 	c->state_file = CONFIG_DEFAULT_STATE_FILE;
+	c->api.socket = API_DEFAULT_SOCKET;
+	c->api.max_clients = 256;
 	c->log_level = LOG_INFO;
 }
 
@@ -258,6 +274,18 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 			return fail(err, len, "--state-file: empty path");
 		c->state_file = arg;
 		return 0;
+	case OPT_API_SOCKET:
+		c->api.socket = *arg ? arg : NULL;
+		return 0;
+	case OPT_API_LISTEN:
+		c->api.listen = arg;
+		return 0;
+	case OPT_API_LISTEN_ANY:
+		c->api.listen_any = true;
+		return 0;
+	case OPT_API_MAX_CLIENTS:
+		return get_uint("api-max-clients", arg, 1, 10000,
+				&c->api.max_clients, err, len);
 	case 'v':
 		c->log_level = LOG_DEBUG;
 		return 0;
@@ -270,6 +298,20 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 	default:
 		return fail(err, len, "unknown option (see --help)");
 	}
+}
+
+/* After every flag: --api-listen-any may come after --api-listen. */
+static int check_api_listen(const struct config *c, char *err, size_t len)
+{
+	struct sockaddr_storage ss;
+	const char *why;
+	socklen_t sslen;
+
+	if (c->api.listen && api_listen_addr(c->api.listen, c->api.listen_any,
+					     &ss, &sslen, &why))
+		return fail(err, len, "--api-listen '%s': %s", c->api.listen,
+			    why);
+	return 0;
 }
 
 int config_parse(struct config *c, int argc, char **argv, char *err,
@@ -308,7 +350,7 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
 		return fail(err, errlen,
 			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
-	return 0;
+	return check_api_listen(c, err, errlen);
 }
 
 void config_clear(struct config *c)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api.h"
 #include "engine.h"
 #include "log.h"
 
@@ -18,6 +19,7 @@ struct config {
 	uint64_t discovery_interval_ms;	/* 0: only on SIGHUP */
 	uint64_t summary_interval_ms;	/* 0: no summary line */
 	const char *state_file;
+	struct api_cfg api;
 	const char *url;		/* the positional discovery URL */
 	char **engines;			/* --engine, in argv order */
 	size_t nengines;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -11,6 +10,7 @@
 #include "log.h"
 #include "pool.h"
 #include "report.h"
+#include "views.h"
 
 void report_summary(struct report *r, const struct fleet *f, uint64_t now_ms)
 {
@@ -36,73 +36,6 @@ void report_summary(struct report *r, const struct fleet *f, uint64_t now_ms)
 	r->last_ms = now_ms;
 	r->last_requests = st->requests;
 	r->last_errors = st->errors;
-}
-
-static struct json_object *time_json(uint64_t ms)
-{
-	time_t sec = (time_t)(ms / 1000);
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(&sec, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (unsigned int)(ms % 1000));
-	return json_object_new_string(buf);
-}
-
-static struct json_object *containers_json(const struct engine *e)
-{
-	struct json_object *a = json_object_new_array_ext((int)e->inv.n);
-	size_t i;
-
-	for (i = 0; a && i < e->inv.n; i++) {
-		const struct docker_container *c = &e->inv.v[i];
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "id", json_object_new_string(c->id));
-		json_object_object_add(o, "name", json_object_new_string(c->name));
-		json_object_object_add(o, "image", json_object_new_string(c->image));
-		json_object_object_add(o, "state", json_object_new_string(c->state));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
-static struct json_object *node_json(const struct engine *e)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (!o)
-		return NULL;
-	json_object_object_add(o, "addr", json_object_new_string(e->addr));
-	json_object_object_add(o, "id", json_object_new_string(e->info.id));
-	json_object_object_add(o, "name", json_object_new_string(e->info.name));
-	json_object_object_add(o, "state",
-			       json_object_new_string(engine_state_name(e->state)));
-	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
-			       json_object_new_string(cause_name(e->cause)));
-	json_object_object_add(o, "error", e->error[0] ?
-			       json_object_new_string(e->error) : NULL);
-	json_object_object_add(o, "since", time_json(e->since_ms));
-	json_object_object_add(o, "failures", json_object_new_int64(e->failures));
-	json_object_object_add(o, "requests", json_object_new_uint64(e->requests));
-	json_object_object_add(o, "refreshed", e->refreshed_ms ?
-			       time_json(e->refreshed_ms) : NULL);
-	json_object_object_add(o, "server_version",
-			       json_object_new_string(e->info.server_version));
-	json_object_object_add(o, "api_version",
-			       json_object_new_string(e->version.api_version));
-	json_object_object_add(o, "ncpu", json_object_new_int64(e->info.ncpu));
-	json_object_object_add(o, "mem_total",
-			       json_object_new_int64(e->info.mem_total));
-	json_object_object_add(o, "labels", json_object_get(e->info.labels));
-	json_object_object_add(o, "cookie",
-			       json_object_new_uint64(engine_cookie(e)));
-	json_object_object_add(o, "events_cookie",
-			       json_object_new_uint64(engine_events_cookie(e)));
-	json_object_object_add(o, "containers", containers_json(e));
-	return o;
 }
 
 static struct json_object *causes_json(const struct engine_stats *st)
@@ -153,7 +86,7 @@ static struct json_object *state_json(const struct fleet *f)
 	json_object_object_add(root, "pool_in_use",
 			       json_object_new_int64((int64_t)(ps.bufs_used + ps.toks_used)));
 	for (i = 0; i < f->n; i++)
-		json_object_array_add(nodes, node_json(f->v[i]));
+		json_object_array_add(nodes, view_node(f->v[i], true));
 	json_object_object_add(root, "nodes", nodes);
 	return root;
 }

@@ -123,11 +123,14 @@ wait_ready() {
 	fail "peerwatchd did not start: $(tail -n 3 "$1")"
 }
 
-# start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG.
+# start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
+# control API on $API (a path of its own: the default one is the host's).
 start_agent() {
 	STATE=$TMP/$NS.state.json
 	ALOG=$TMP/$NS.agent.log
-	spawn "$ALOG" "$PW" --state-file "$STATE" --summary-interval 0 "$@"
+	API=$TMP/$NS.api.sock
+	spawn "$ALOG" "$PW" --state-file "$STATE" --api-socket "$API" \
+		--summary-interval 0 "$@"
 	AGENT_PID=$LAST_PID
 	wait_ready "$ALOG"
 }
@@ -524,6 +527,7 @@ test_valgrind() {
 	STATE=$TMP/$NS.state.json
 	spawn "$TMP/valgrind.agent.log" valgrind --leak-check=full \
 		--error-exitcode=1 --log-file="$vlog" "$PW" --state-file "$STATE" \
+		--api-socket "$TMP/$NS.api.sock" \
 		--summary-interval 1s --request-timeout 1s \
 		--engine-refresh-min-interval 200ms --engine-refresh-max-interval 500ms \
 		--backoff-max 1s "nodes://127.1.0.[1:20]:2375"

@@ -1,0 +1,1036 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control API: HTTP/1.1 + JSON on a UNIX socket (and optionally TCP),
+ * one request per connection, served by the agent's own loop.
+ *
+ *   GET /v1/nodes           ?state=S &label=K[=V]...
+ *   GET /v1/nodes/{addr|id|name}
+ *   GET /v1/containers      ?node=N &state=S &label=K[=V]... &name=PART
+ *                           (label: the node's labels; the inventory keeps
+ *                           no container labels)
+ *   GET /v1/events          chunked JSON lines, as transitions happen
+ *   GET /v1/summary         counts and the latest transitions (peerwatch top)
+ *   GET /metrics            Prometheus text
+ *
+ * Clients must never delay the engines: a request is bounded in size and
+ * must arrive whole within a deadline; clients are limited in number, and
+ * so are the bytes all answers hold; answers are built a few milliseconds
+ * per pass, between engine events; a /v1/events reader that falls behind
+ * is dropped rather than buffered.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <http_parser.h>
+
+#include "api.h"
+#include "container_of.h"
+#include "fleet.h"
+#include "hostport.h"
+#include "log.h"
+#include "metrics.h"
+#include "views.h"
+
+#define API_MAX_REQUEST		8192		/* request line + headers */
+#define API_HEADER_TIMEOUT_MS	5000
+#define API_WRITE_TIMEOUT_MS	10000
+#define API_STREAM_MAX		(256 * 1024)	/* unsent /v1/events bytes */
+#define API_OUT_MAX		(128 << 20)	/* unsent bytes, all answers */
+#define API_RENDER_BUDGET_MS	5		/* per loop pass */
+#define API_RECENT		32		/* transitions in /v1/summary */
+
+struct api_client {
+	struct api *api;
+	struct api_client *prev, *next;
+	int fd;
+	struct loop_io io;
+	struct loop_timer deadline;
+	struct loop_defer free_work;
+	http_parser parser;
+	size_t got;			/* request bytes read */
+	char url[API_MAX_REQUEST];
+	size_t url_len;
+	unsigned int status;		/* set early by a bad request */
+	const char *why;
+	bool complete;			/* the request is whole */
+	bool ready;			/* waiting for its answer */
+	bool streaming;			/* /v1/events */
+	bool closed;
+	struct strbuf out;
+};
+
+struct api_listener {
+	struct api *api;
+	int fd;
+	struct loop_io io;
+};
+
+struct api {
+	const struct api_cfg *cfg;
+	struct loop *loop;
+	struct fleet *fleet;
+	struct metrics *metrics;
+	struct engine_observer observer;
+	struct api_listener unix_l, tcp_l;
+	bool unlink_socket;
+	struct api_client *head, *tail;
+	unsigned int nclients;
+	size_t out_total;
+	struct loop_timer render;
+	struct json_object *recent[API_RECENT];	/* ring of transitions */
+	unsigned int nrecent;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void client_free_fn(struct loop_defer *d)
+{
+	struct api_client *c = container_of(d, struct api_client, free_work);
+
+	strbuf_release(&c->out);
+	free(c);
+}
+
+/* The only way a client ends; freed after the current pass. */
+static void client_close(struct api_client *c)
+{
+	struct api *a = c->api;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	loop_io_del(a->loop, &c->io);
+	loop_timer_stop(a->loop, &c->deadline);
+	close(c->fd);
+	a->out_total -= strbuf_pending(&c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		a->tail = c->prev;
+	a->nclients--;
+	a->metrics->api_clients--;
+	if (c->streaming)
+		a->metrics->api_streams--;
+	loop_defer(a->loop, &c->free_work, client_free_fn);
+}
+
+static int client_queue(struct api_client *c, const void *data, size_t len)
+{
+	int err = strbuf_add(&c->out, data, len);
+
+	if (!err)
+		c->api->out_total += len;
+	return err;
+}
+
+/* Sends what it can; the rest waits for EPOLLOUT. */
+static void client_flush(struct api_client *c)
+{
+	struct api *a = c->api;
+	ssize_t n;
+
+	while (strbuf_pending(&c->out)) {
+		n = send(c->fd, c->out.p + c->out.off, strbuf_pending(&c->out),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		strbuf_consume(&c->out, (size_t)n);
+		a->out_total -= (size_t)n;
+		if (!c->streaming)
+			loop_timer_start(a->loop, &c->deadline,
+					 API_WRITE_TIMEOUT_MS);
+	}
+	if (!strbuf_pending(&c->out) && !c->streaming && c->complete &&
+	    !c->ready) {
+		/* Said everything: the FIN goes after the answer. */
+		shutdown(c->fd, SHUT_WR);
+		client_close(c);
+		return;
+	}
+	loop_io_mod(a->loop, &c->io, (c->streaming ? EPOLLIN : 0) |
+		    (strbuf_pending(&c->out) ? EPOLLOUT : 0));
+}
+
+static const char *status_text(unsigned int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+static int respond(struct api_client *c, unsigned int status,
+		   const char *type, const char *body, size_t len)
+{
+	char head[256];
+	int n, err;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		     status, status_text(status), type, len);
+	err = client_queue(c, head, (size_t)n);
+	if (!err)
+		err = client_queue(c, body, len);
+	return err;
+}
+
+static int respond_json(struct api_client *c, unsigned int status,
+			struct json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	if (!s)
+		return -ENOMEM;
+	return respond(c, status, "application/json", s, len);
+}
+
+static int respond_error(struct api_client *c, unsigned int status,
+			 const char *why)
+{
+	struct json_object *o = json_object_new_object();
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "error", json_object_new_string(why));
+	err = respond_json(c, status, o);
+	json_object_put(o);
+	return err;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding in place; '+' is a space in a query only. */
+static int url_decode(char *s, bool query)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			*w++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*w++ = query && *s == '+' ? ' ' : *s;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Splits and decodes @q in place into @flt, allowing only @allowed keys. */
+static int parse_query(char *q, const char *const *allowed,
+		       const char *hint, struct view_filter *flt,
+		       const char **why)
+{
+	char *pair, *save = NULL;
+
+	for (pair = strtok_r(q, "&", &save); pair;
+	     pair = strtok_r(NULL, "&", &save)) {
+		char *val = strchr(pair, '=');
+		const char *const *k;
+		const char **slot = NULL;
+
+		if (!val || !val[1]) {
+			*why = "a filter needs a value: KEY=VALUE";
+			return -EINVAL;
+		}
+		*val++ = '\0';
+		if (url_decode(pair, true) || url_decode(val, true)) {
+			*why = "bad percent-encoding in the query";
+			return -EINVAL;
+		}
+		for (k = allowed; *k && strcmp(*k, pair); k++)
+			;
+		if (!*k) {
+			*why = hint;
+			return -EINVAL;
+		}
+		if (!strcmp(pair, "label")) {
+			if (flt->nlabels == VIEW_MAX_LABELS) {
+				*why = "too many label filters";
+				return -EINVAL;
+			}
+			flt->labels[flt->nlabels++] = val;
+			continue;
+		}
+		if (!strcmp(pair, "state"))
+			slot = &flt->state;
+		else if (!strcmp(pair, "node"))
+			slot = &flt->node;
+		else
+			slot = &flt->name;
+		if (*slot) {
+			*why = "a filter given twice";
+			return -EINVAL;
+		}
+		*slot = val;
+	}
+	return 0;
+}
+
+static int answer_view(struct api_client *c, char *query, bool containers)
+{
+	static const char *const node_keys[] = { "state", "label", NULL };
+	static const char *const container_keys[] = {
+		"node", "state", "label", "name", NULL,
+	};
+	struct view_filter flt = { 0 };
+	struct json_object *o = NULL;
+	const char *why = NULL;
+	int err;
+
+	err = parse_query(query, containers ? container_keys : node_keys,
+			  containers ? "unknown filter: node, state, label and name are" :
+			  "unknown filter: state and label are", &flt, &why);
+	if (!err)
+		err = containers ? view_containers(c->api->fleet, &flt, &o, &why) :
+				   view_nodes(c->api->fleet, &flt, &o, &why);
+	if (err == -EINVAL)
+		return respond_error(c, 400, why);
+	if (err)
+		return err;
+	err = respond_json(c, 200, o);
+	json_object_put(o);
+	return err;
+}
+
+static int answer_node(struct api_client *c, char *key)
+{
+	const struct fleet *f = c->api->fleet;
+	struct json_object *o;
+	size_t i;
+	int err;
+
+	if (url_decode(key, false) || !*key)
+		return respond_error(c, 400, "bad node name in the path");
+	for (i = 0; i < f->n; i++)
+		if (view_node_is(f->v[i], key))
+			break;
+	if (i == f->n)
+		return respond_error(c, 404, "no such node");
+	o = view_node(f->v[i], true);
+	if (!o)
+		return -ENOMEM;
+	err = respond_json(c, 200, o);
+	json_object_put(o);
+	return err;
+}
+
+static int answer_summary(struct api_client *c)
+{
+	const struct api *a = c->api;
+	const struct fleet *f = a->fleet;
+	struct json_object *o, *states, *recent;
+	size_t counts[ENGINE_NSTATES], containers = 0, i;
+	int s, err;
+
+	o = json_object_new_object();
+	states = json_object_new_object();
+	recent = json_object_new_array();
+	if (!o || !states || !recent) {
+		json_object_put(o);
+		json_object_put(states);
+		json_object_put(recent);
+		return -ENOMEM;
+	}
+	fleet_count(f, counts);
+	for (s = 0; s < ENGINE_REMOVED; s++)
+		json_object_object_add(states, engine_state_name(s),
+				       json_object_new_int64((int64_t)counts[s]));
+	for (i = 0; i < f->n; i++)
+		containers += f->v[i]->inv.n;
+	/* Oldest first: the ring's next slot holds the oldest. */
+	for (i = 0; i < API_RECENT; i++) {
+		struct json_object *t = a->recent[(a->nrecent + i) % API_RECENT];
+
+		if (t)
+			json_object_array_add(recent, json_object_get(t));
+	}
+	json_object_object_add(o, "time", view_time(wall_ms()));
+	json_object_object_add(o, "engines", json_object_new_int64((int64_t)f->n));
+	json_object_object_add(o, "states", states);
+	json_object_object_add(o, "containers",
+			       json_object_new_int64((int64_t)containers));
+	json_object_object_add(o, "connections",
+			       json_object_new_int64((int64_t)conn_open_count()));
+	json_object_object_add(o, "requests",
+			       json_object_new_uint64(f->env.stats.requests));
+	json_object_object_add(o, "errors",
+			       json_object_new_uint64(f->env.stats.errors));
+	json_object_object_add(o, "transitions",
+			       json_object_new_uint64(f->env.stats.transitions));
+	json_object_object_add(o, "api_clients",
+			       json_object_new_uint64(a->metrics->api_clients));
+	json_object_object_add(o, "recent", recent);
+	err = respond_json(c, 200, o);
+	json_object_put(o);
+	return err;
+}
+
+static int answer_metrics(struct api_client *c)
+{
+	struct strbuf body = { 0 };
+	int err;
+
+	err = metrics_render(c->api->metrics, &body);
+	if (!err)
+		err = respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+			      body.p, body.len);
+	strbuf_release(&body);
+	return err;
+}
+
+static int answer_events(struct api_client *c)
+{
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+		"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n\r\n";
+
+	c->streaming = true;
+	c->api->metrics->api_streams++;
+	loop_timer_stop(c->api->loop, &c->deadline);
+	return client_queue(c, head, sizeof(head) - 1);
+}
+
+/* Routes a whole request; the status of its answer for the metrics. */
+static int answer(struct api_client *c, enum api_route *route)
+{
+	struct http_parser_url u;
+	char *path, *query;
+	int err;
+
+	*route = ROUTE_OTHER;
+	if (c->status)
+		return respond_error(c, c->status, c->why);
+	c->url[c->url_len] = '\0';
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(c->url, c->url_len, 0, &u) ||
+	    !(u.field_set & (1 << UF_PATH)))
+		return respond_error(c, 400, "bad request target");
+	path = c->url + u.field_data[UF_PATH].off;
+	path[u.field_data[UF_PATH].len] = '\0';
+	query = "";
+	if (u.field_set & (1 << UF_QUERY)) {
+		query = c->url + u.field_data[UF_QUERY].off;
+		query[u.field_data[UF_QUERY].len] = '\0';
+	}
+	if (!strcmp(path, "/v1/nodes")) {
+		*route = ROUTE_NODES;
+		err = answer_view(c, query, false);
+	} else if (!strncmp(path, "/v1/nodes/", 10) && !strchr(path + 10, '/')) {
+		*route = ROUTE_NODE;
+		err = *query ? respond_error(c, 400, "no filters here") :
+			       answer_node(c, path + 10);
+	} else if (!strcmp(path, "/v1/containers")) {
+		*route = ROUTE_CONTAINERS;
+		err = answer_view(c, query, true);
+	} else if (!strcmp(path, "/v1/events")) {
+		*route = ROUTE_EVENTS;
+		err = *query ? respond_error(c, 400, "no filters here") :
+			       answer_events(c);
+	} else if (!strcmp(path, "/v1/summary")) {
+		*route = ROUTE_SUMMARY;
+		err = answer_summary(c);
+	} else if (!strcmp(path, "/metrics")) {
+		*route = ROUTE_METRICS;
+		err = answer_metrics(c);
+	} else {
+		err = respond_error(c, 404, "no such endpoint");
+	}
+	return err;
+}
+
+static unsigned int sent_status(const struct api_client *c)
+{
+	/* "HTTP/1.1 NNN": the first answer queued tells. */
+	return c->out.len - c->out.off >= 12 ?
+	       (unsigned int)atoi(c->out.p + c->out.off + 9) : 500;
+}
+
+static void serve(struct api_client *c)
+{
+	struct api *a = c->api;
+	enum api_route route;
+	unsigned int status;
+	int err;
+
+	c->ready = false;
+	if (a->out_total > API_OUT_MAX) {
+		route = ROUTE_OTHER;
+		err = respond_error(c, 503, "busy: too many answers in flight");
+	} else {
+		err = answer(c, &route);
+	}
+	if (err) {
+		/* Whatever was queued is dropped with the client. */
+		log_warn("api: %s", strerror(-err));
+		client_close(c);
+		return;
+	}
+	status = sent_status(c);
+	if (!c->streaming)
+		loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
+	a->metrics->api_requests[route][status / 100 < 6 ? status / 100 : 5]++;
+	client_flush(c);
+}
+
+/* Answers queued requests, a few ms per pass, so engines go between. */
+static void render_fn(struct loop_timer *t)
+{
+	struct api *a = container_of(t, struct api, render);
+	uint64_t start = mono_ms();
+	struct api_client *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		if (!c->ready)
+			continue;
+		if (mono_ms() - start >= API_RENDER_BUDGET_MS) {
+			loop_timer_start(a->loop, &a->render, 0);
+			return;
+		}
+		serve(c);
+	}
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+	struct api_client *c = p->data;
+
+	/* The total read is bounded first: this always fits. */
+	if (c->url_len + len >= sizeof(c->url))
+		return -1;
+	memcpy(c->url + c->url_len, at, len);
+	c->url_len += len;
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct api_client *c = p->data;
+
+	if (p->method != HTTP_GET) {
+		c->status = 405;
+		c->why = "only GET";
+	} else if ((p->flags & F_CHUNKED) ||
+		   (p->content_length > 0 && p->content_length != ULLONG_MAX)) {
+		c->status = 413;
+		c->why = "a request has no body here";
+	}
+	/* No body is read: the request ends with its headers. */
+	return 1;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct api_client *c = p->data;
+
+	c->complete = true;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings parser_settings = {
+	.on_url = on_url,
+	.on_headers_complete = on_headers_complete,
+	.on_message_complete = on_message_complete,
+};
+
+static void request_done(struct api_client *c)
+{
+	struct api *a = c->api;
+
+	c->complete = true;
+	c->ready = true;
+	loop_timer_stop(a->loop, &c->deadline);
+	loop_io_mod(a->loop, &c->io, 0);
+	if (!loop_timer_active(&a->render))
+		loop_timer_start(a->loop, &a->render, 0);
+}
+
+/* A request that cannot be served: answered at once, then closed. */
+static void reject(struct api_client *c, unsigned int status, const char *why)
+{
+	c->status = status;
+	c->why = why;
+	request_done(c);
+}
+
+static void client_read(struct api_client *c)
+{
+	char buf[4096];
+	ssize_t n;
+	size_t used;
+
+	for (;;) {
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		/* A stream's reader has nothing to say: ignore it. */
+		if (c->complete)
+			continue;
+		c->got += (size_t)n;
+		if (c->got > API_MAX_REQUEST) {
+			reject(c, 431, "request too large");
+			return;
+		}
+		used = http_parser_execute(&c->parser, &parser_settings, buf,
+					   (size_t)n);
+		if (c->complete)
+			break;
+		if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || used != (size_t)n) {
+			reject(c, 400, http_errno_description(
+				       HTTP_PARSER_ERRNO(&c->parser)));
+			return;
+		}
+	}
+	request_done(c);
+}
+
+static void client_io(struct loop_io *io, uint32_t events)
+{
+	struct api_client *c = container_of(io, struct api_client, io);
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_read(c);
+	if (!c->closed && (events & EPOLLOUT))
+		client_flush(c);
+}
+
+static void client_deadline(struct loop_timer *t)
+{
+	struct api_client *c = container_of(t, struct api_client, deadline);
+
+	c->api->metrics->api_timeouts++;
+	if (c->complete) {
+		client_close(c);
+		return;
+	}
+	reject(c, 408, "request not received in time");
+}
+
+static void refuse(struct api *a, int fd)
+{
+	static const char busy[] =
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+		"Content-Length: 34\r\nConnection: close\r\n\r\n"
+		"{\"error\":\"too many API clients\"}\n";
+
+	a->metrics->api_rejected++;
+	/* Best effort: a new socket's buffer takes this much. */
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("api: refusing a client: %s", strerror(errno));
+	close(fd);
+}
+
+static int client_new(struct api *a, int fd)
+{
+	struct api_client *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->api = a;
+	c->fd = fd;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	loop_timer_init(&c->deadline, client_deadline);
+	err = loop_io_add(a->loop, &c->io, fd, EPOLLIN, client_io);
+	if (err) {
+		free(c);
+		return err;
+	}
+	c->prev = a->tail;
+	if (a->tail)
+		a->tail->next = c;
+	else
+		a->head = c;
+	a->tail = c;
+	a->nclients++;
+	a->metrics->api_clients++;
+	/* Absolute, not reset by each byte: a slowloris gets no more. */
+	loop_timer_start(a->loop, &c->deadline, API_HEADER_TIMEOUT_MS);
+	return 0;
+}
+
+static void listener_io(struct loop_io *io, uint32_t events)
+{
+	struct api_listener *l = container_of(io, struct api_listener, io);
+	struct api *a = l->api;
+	int fd, err;
+
+	(void)events;
+	for (;;) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* Out of descriptors: the backlog waits for a close. */
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("api: accept: %s", strerror(errno));
+			return;
+		}
+		if (a->nclients >= a->cfg->max_clients) {
+			refuse(a, fd);
+			continue;
+		}
+		err = client_new(a, fd);
+		if (err) {
+			log_warn("api: %s", strerror(-err));
+			close(fd);
+		}
+	}
+}
+
+static int listener_start(struct api *a, struct api_listener *l, int fd)
+{
+	l->api = a;
+	l->fd = fd;
+	if (listen(fd, SOMAXCONN))
+		return -errno;
+	return loop_io_add(a->loop, &l->io, fd, EPOLLIN, listener_io);
+}
+
+/* A socket file left by a dead agent is replaced; a live agent's is not. */
+static int clear_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (const struct sockaddr *)sun, sizeof(*sun)))
+		err = -EADDRINUSE;
+	else if (errno == ECONNREFUSED)
+		err = unlink(path) ? -errno : 0;
+	else
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int unix_start(struct api *a, const char **why)
+{
+	const char *path = a->cfg->socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *copy;
+	mode_t old;
+	int fd, err;
+
+	*why = "--api-socket";
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	/* The default lives under /run, which may not have it yet. */
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	if (mkdir(dirname(copy), 0755) && errno != EEXIST)
+		log_warn("api: cannot create the directory of %s: %s", path,
+			 strerror(errno));
+	free(copy);
+	err = clear_stale(path, &sun);
+	if (err) {
+		*why = err == -EADDRINUSE ? "--api-socket: another agent serves it" :
+		       err == -EEXIST ? "--api-socket: not a socket, left alone" :
+		       "--api-socket";
+		return err;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Created 0660 from the start: no window with a wider mode. */
+	old = umask(0117);
+	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+	umask(old);
+	if (!err) {
+		a->unlink_socket = true;
+		err = listener_start(a, &a->unix_l, fd);
+	}
+	if (err) {
+		close(fd);
+		a->unix_l.fd = -1;
+	}
+	return err;
+}
+
+int api_listen_addr(const char *s, bool any, struct sockaddr_storage *ss,
+		    socklen_t *len, const char **why)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char host[256];
+	uint16_t port;
+	bool loopback;
+
+	memset(ss, 0, sizeof(*ss));
+	if (hostport_parse(s, host, sizeof(host), &port, why))
+		return -EINVAL;
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	} else {
+		*why = "an IP address (or localhost) is needed";
+		return -EINVAL;
+	}
+	if (!loopback && !any) {
+		*why = "not a loopback address: the API has no authentication; add --api-listen-any to mean it";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int tcp_start(struct api *a, const char **why)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err, one = 1;
+
+	*why = "--api-listen";
+	err = api_listen_addr(a->cfg->listen, a->cfg->listen_any, &ss, &len, why);
+	if (err)
+		return err;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	err = bind(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+	if (!err)
+		err = listener_start(a, &a->tcp_l, fd);
+	if (err) {
+		close(fd);
+		a->tcp_l.fd = -1;
+	}
+	return err;
+}
+
+/* One line to every /v1/events reader; one too far behind is dropped. */
+static void broadcast(struct api *a, struct json_object *o)
+{
+	struct api_client *c, *next;
+	const char *s;
+	char head[32];
+	size_t len;
+	int n;
+
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE,
+					      &len);
+	if (!s)
+		return;
+	n = snprintf(head, sizeof(head), "%zx\r\n", len + 1);
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		if (!c->streaming)
+			continue;
+		if (strbuf_pending(&c->out) + len + 64 > API_STREAM_MAX) {
+			log_info("api: dropping a /v1/events reader %zu bytes behind",
+				 strbuf_pending(&c->out));
+			a->metrics->api_dropped++;
+			client_close(c);
+			continue;
+		}
+		if (client_queue(c, head, (size_t)n) || client_queue(c, s, len) ||
+		    client_queue(c, "\n\r\n", 3)) {
+			client_close(c);
+			continue;
+		}
+		client_flush(c);
+	}
+}
+
+static struct json_object *event_json(const struct engine *e, const char *type)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "time", view_time(wall_ms()));
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "addr", json_object_new_string(e->addr));
+	json_object_object_add(o, "id", json_object_new_string(e->info.id));
+	json_object_object_add(o, "name", json_object_new_string(e->info.name));
+	return o;
+}
+
+static void on_transition(void *arg, const struct engine *e,
+			  enum engine_state from)
+{
+	struct api *a = arg;
+	struct json_object *o;
+
+	metrics_transition(a->metrics, e, from);
+	o = event_json(e, "engine");
+	if (!o)
+		return;
+	json_object_object_add(o, "from",
+			       json_object_new_string(engine_state_name(from)));
+	json_object_object_add(o, "state",
+			       json_object_new_string(engine_state_name(e->state)));
+	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
+			       json_object_new_string(cause_name(e->cause)));
+	json_object_object_add(o, "error", e->error[0] ?
+			       json_object_new_string(e->error) : NULL);
+	broadcast(a, o);
+	json_object_put(a->recent[a->nrecent % API_RECENT]);
+	a->recent[a->nrecent++ % API_RECENT] = o;
+}
+
+static void on_container(void *arg, const struct engine *e,
+			 const struct docker_event *ev)
+{
+	struct api *a = arg;
+	struct json_object *o;
+
+	if (!a->metrics->api_streams)
+		return;
+	o = event_json(e, "container");
+	if (!o)
+		return;
+	json_object_object_add(o, "action", json_object_new_string(ev->action));
+	json_object_object_add(o, "container", json_object_new_string(ev->id));
+	broadcast(a, o);
+	json_object_put(o);
+}
+
+int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
+	    const struct api_cfg *cfg, const char **why)
+{
+	struct api *a;
+	int err;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->cfg = cfg;
+	a->loop = loop;
+	a->fleet = fleet;
+	a->unix_l.fd = -1;
+	a->tcp_l.fd = -1;
+	loop_timer_init(&a->render, render_fn);
+	*why = "metrics";
+	err = metrics_new(&a->metrics, loop, fleet);
+	if (!err && cfg->socket)
+		err = unix_start(a, why);
+	if (!err && cfg->listen)
+		err = tcp_start(a, why);
+	if (err)
+		goto err;
+	a->observer.transition = on_transition;
+	a->observer.container = on_container;
+	a->observer.arg = a;
+	fleet->env.observer = &a->observer;
+	*ap = a;
+	return 0;
+
+err:
+	api_free(a);
+	return err;
+}
+
+static void listener_stop(struct api *a, struct api_listener *l)
+{
+	if (l->fd < 0)
+		return;
+	loop_io_del(a->loop, &l->io);
+	close(l->fd);
+	l->fd = -1;
+}
+
+void api_free(struct api *a)
+{
+	unsigned int i;
+
+	if (!a)
+		return;
+	if (a->fleet->env.observer == &a->observer)
+		a->fleet->env.observer = NULL;
+	while (a->head)
+		client_close(a->head);
+	loop_timer_stop(a->loop, &a->render);
+	listener_stop(a, &a->unix_l);
+	listener_stop(a, &a->tcp_l);
+	if (a->unlink_socket)
+		unlink(a->cfg->socket);
+	for (i = 0; i < API_RECENT; i++)
+		json_object_put(a->recent[i]);
+	metrics_free(a->metrics);
+	free(a);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters for /metrics. Most are read live from the fleet when scraped;
+ * only what no one else keeps (latencies, API traffic) is counted here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cause.h"
+#include "container_of.h"
+#include "fleet.h"
+#include "metrics.h"
+
+/* A timer this often measures how late the loop runs it. */
+#define METRICS_TICK_MS	100
+
+static const double lag_bounds[METRICS_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+};
+
+static const double detection_bounds[METRICS_BUCKETS] = {
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
+};
+
+static const char *const route_names[ROUTE_COUNT] = {
+	[ROUTE_NODES] = "nodes",
+	[ROUTE_NODE] = "node",
+	[ROUTE_CONTAINERS] = "containers",
+	[ROUTE_EVENTS] = "events",
+	[ROUTE_SUMMARY] = "summary",
+	[ROUTE_METRICS] = "metrics",
+	[ROUTE_OTHER] = "other",
+};
+
+static const char *const kevent_names[KEVENT_COUNT] = {
+	[KEVENT_SUSPECT] = "suspect",
+	[KEVENT_DEAD] = "dead",
+	[KEVENT_RECOVERED] = "recovered",
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void observe(struct histogram *h, double v)
+{
+	int i;
+
+	for (i = 0; i < METRICS_BUCKETS; i++)
+		if (v <= h->bounds[i])
+			h->counts[i]++;
+	h->count++;
+	h->sum += v;
+}
+
+static void tick_start(struct metrics *m)
+{
+	m->tick_due = loop_now(m->loop) + METRICS_TICK_MS;
+	loop_timer_start(m->loop, &m->tick, METRICS_TICK_MS);
+}
+
+static void tick_fn(struct loop_timer *t)
+{
+	struct metrics *m = container_of(t, struct metrics, tick);
+	uint64_t now = mono_ms();
+
+	observe(&m->loop_lag, now > m->tick_due ?
+		(double)(now - m->tick_due) / 1000 : 0);
+	tick_start(m);
+}
+
+int metrics_new(struct metrics **mp, struct loop *loop,
+		const struct fleet *fleet)
+{
+	struct metrics *m;
+	int s;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->loop = loop;
+	m->fleet = fleet;
+	m->loop_lag.bounds = lag_bounds;
+	for (s = 0; s < ENGINE_NSTATES; s++)
+		m->detection[s].bounds = detection_bounds;
+	loop_timer_init(&m->tick, tick_fn);
+	tick_start(m);
+	*mp = m;
+	return 0;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	loop_timer_stop(m->loop, &m->tick);
+	free(m);
+}
+
+void metrics_transition(struct metrics *m, const struct engine *e,
+			enum engine_state from)
+{
+	uint64_t now = loop_now(m->loop);
+
+	/* Only losses of a working engine are detections. */
+	if (from != ENGINE_HEALTHY && from != ENGINE_SUSPECT)
+		return;
+	if (e->state != ENGINE_SUSPECT && e->state != ENGINE_UNHEALTHY &&
+	    e->state != ENGINE_DOWN)
+		return;
+	if (!e->alive_ms)
+		return;
+	observe(&m->detection[e->state], now > e->alive_ms ?
+		(double)(now - e->alive_ms) / 1000 : 0);
+}
+
+static int header(struct strbuf *b, const char *name, const char *type,
+		  const char *help)
+{
+	return strbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+			   type);
+}
+
+static int histogram(struct strbuf *b, const char *name, const char *label,
+		     const struct histogram *h)
+{
+	const char *sep = label[0] ? "," : "";
+	int i, err = 0;
+
+	for (i = 0; i < METRICS_BUCKETS && !err; i++)
+		err = strbuf_addf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name,
+				  label, sep, h->bounds[i],
+				  (unsigned long long)h->counts[i]);
+	if (!err)
+		err = strbuf_addf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name,
+				  label, sep, (unsigned long long)h->count);
+	if (!err)
+		err = strbuf_addf(b, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n",
+				  name, label[0] ? "{" : "", label,
+				  label[0] ? "}" : "", h->sum, name,
+				  label[0] ? "{" : "", label,
+				  label[0] ? "}" : "",
+				  (unsigned long long)h->count);
+	return err;
+}
+
+static int render_fleet(const struct metrics *m, struct strbuf *b)
+{
+	const struct fleet *f = m->fleet;
+	const struct engine_stats *st = &f->env.stats;
+	size_t counts[ENGINE_NSTATES], containers = 0, i;
+	int s, c, err;
+
+	fleet_count(f, counts);
+	for (i = 0; i < f->n; i++)
+		containers += f->v[i]->inv.n;
+	err = header(b, "peerwatch_engines", "gauge", "Engines by state.");
+	for (s = 0; s < ENGINE_REMOVED && !err; s++)
+		err = strbuf_addf(b, "peerwatch_engines{state=\"%s\"} %zu\n",
+				  engine_state_name(s), counts[s]);
+	err = err ?: header(b, "peerwatch_containers", "gauge",
+			    "Containers in the inventory of every engine.");
+	err = err ?: strbuf_addf(b, "peerwatch_containers %zu\n", containers);
+	err = err ?: header(b, "peerwatch_connections", "gauge",
+			    "Open connections to engines (polling and /events).");
+	err = err ?: strbuf_addf(b, "peerwatch_connections %zu\n",
+				 conn_open_count());
+	err = err ?: header(b, "peerwatch_engine_requests_total", "counter",
+			    "Requests sent to engines.");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_requests_total %llu\n",
+				 (unsigned long long)st->requests);
+	err = err ?: header(b, "peerwatch_engine_errors_total", "counter",
+			    "Failed requests and connections to engines, by cause.");
+	for (c = CAUSE_NONE + 1; c <= CAUSE_ERROR && !err; c++)
+		err = strbuf_addf(b, "peerwatch_engine_errors_total{cause=\"%s\"} %llu\n",
+				  cause_name(c),
+				  (unsigned long long)st->errors_by_cause[c]);
+	err = err ?: header(b, "peerwatch_engine_transitions_total", "counter",
+			    "Engine state transitions.");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_transitions_total %llu\n",
+				 (unsigned long long)st->transitions);
+	return err;
+}
+
+static int render_latency(const struct metrics *m, struct strbuf *b)
+{
+	static const enum engine_state lost[] = {
+		ENGINE_SUSPECT, ENGINE_UNHEALTHY, ENGINE_DOWN,
+	};
+	char label[32];
+	size_t i;
+	int err;
+
+	err = header(b, "peerwatch_detection_latency_seconds", "histogram",
+		     "From an engine's last byte or answer to its leaving healthy, by state entered.");
+	for (i = 0; i < sizeof(lost) / sizeof(lost[0]) && !err; i++) {
+		snprintf(label, sizeof(label), "state=\"%s\"",
+			 engine_state_name(lost[i]));
+		err = histogram(b, "peerwatch_detection_latency_seconds", label,
+				&m->detection[lost[i]]);
+	}
+	err = err ?: header(b, "peerwatch_event_loop_lag_seconds", "histogram",
+			    "How late the event loop runs a timer.");
+	err = err ?: histogram(b, "peerwatch_event_loop_lag_seconds", "",
+			       &m->loop_lag);
+	return err;
+}
+
+static int render_api(const struct metrics *m, struct strbuf *b)
+{
+	int r, k, err;
+
+	err = header(b, "peerwatch_kernel_events_total", "counter",
+		     "Dead-peer events from peerwatch.ko, by type.");
+	for (k = 0; k < KEVENT_COUNT && !err; k++)
+		err = strbuf_addf(b, "peerwatch_kernel_events_total{type=\"%s\"} %llu\n",
+				  kevent_names[k],
+				  (unsigned long long)m->kevents[k]);
+	err = err ?: header(b, "peerwatch_api_requests_total", "counter",
+			    "Control API requests answered, by route and status class.");
+	for (r = 0; r < ROUTE_COUNT && !err; r++)
+		for (k = 2; k < 6 && !err; k++)
+			err = strbuf_addf(b, "peerwatch_api_requests_total{route=\"%s\",code=\"%dxx\"} %llu\n",
+					  route_names[r], k,
+					  (unsigned long long)m->api_requests[r][k]);
+	err = err ?: header(b, "peerwatch_api_clients", "gauge",
+			    "Control API clients connected.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_clients %llu\n",
+				 (unsigned long long)m->api_clients);
+	err = err ?: header(b, "peerwatch_api_streams", "gauge",
+			    "Control API /v1/events readers.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_streams %llu\n",
+				 (unsigned long long)m->api_streams);
+	err = err ?: header(b, "peerwatch_api_rejected_total", "counter",
+			    "Control API clients refused over the client limit.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_rejected_total %llu\n",
+				 (unsigned long long)m->api_rejected);
+	err = err ?: header(b, "peerwatch_api_timeouts_total", "counter",
+			    "Control API clients closed at a header or write deadline.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_timeouts_total %llu\n",
+				 (unsigned long long)m->api_timeouts);
+	err = err ?: header(b, "peerwatch_api_events_dropped_total", "counter",
+			    "/v1/events readers dropped for falling behind.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_events_dropped_total %llu\n",
+				 (unsigned long long)m->api_dropped);
+	return err;
+}
+
+int metrics_render(const struct metrics *m, struct strbuf *out)
+{
+	int err;
+
+	err = render_fleet(m, out);
+	err = err ?: render_latency(m, out);
+	err = err ?: render_api(m, out);
+	return err;
+}

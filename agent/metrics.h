@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_METRICS_H
+#define PEERWATCH_METRICS_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "strbuf.h"
+
+struct fleet;
+struct loop;
+
+#define METRICS_BUCKETS	12
+
+/* Cumulative counts of observations at or below each bound, in seconds. */
+struct histogram {
+	const double *bounds;		/* METRICS_BUCKETS, ascending */
+	uint64_t counts[METRICS_BUCKETS];
+	uint64_t count;
+	double sum;
+};
+
+enum api_route {
+	ROUTE_NODES,
+	ROUTE_NODE,
+	ROUTE_CONTAINERS,
+	ROUTE_EVENTS,
+	ROUTE_SUMMARY,
+	ROUTE_METRICS,
+	ROUTE_OTHER,
+	ROUTE_COUNT,
+};
+
+/* Kernel dead-peer events by type, once the module's subscriber feeds them. */
+enum kevent_type {
+	KEVENT_SUSPECT,
+	KEVENT_DEAD,
+	KEVENT_RECOVERED,
+	KEVENT_COUNT,
+};
+
+/* What the agent counts for /metrics; the fleet's own stats are read live. */
+struct metrics {
+	struct loop *loop;
+	const struct fleet *fleet;
+	struct loop_timer tick;
+	uint64_t tick_due;		/* monotonic ms the tick was meant for */
+	struct histogram loop_lag;	/* timer lateness: the loop's latency */
+	struct histogram detection[ENGINE_NSTATES];	/* by state entered */
+	uint64_t api_requests[ROUTE_COUNT][6];	/* by route, status / 100 */
+	uint64_t api_rejected;		/* over the client limit */
+	uint64_t api_timeouts;		/* header or write deadline */
+	uint64_t api_dropped;		/* /v1/events readers too slow */
+	uint64_t api_clients;		/* open now */
+	uint64_t api_streams;		/* /v1/events open now */
+	uint64_t kevents[KEVENT_COUNT];
+};
+
+int metrics_new(struct metrics **mp, struct loop *loop,
+		const struct fleet *fleet);
+void metrics_free(struct metrics *m);
+/* An engine left @from: how long since it last showed life. */
+void metrics_transition(struct metrics *m, const struct engine *e,
+			enum engine_state from);
+/* Prometheus text exposition format 0.0.4. */
+int metrics_render(const struct metrics *m, struct strbuf *out);
+
+#endif

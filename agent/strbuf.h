@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_STRBUF_H
+#define PEERWATCH_STRBUF_H
+
+#include <stddef.h>
+
+/*
+ * A growable byte buffer with a read offset, for answers and streams of
+ * the control API; embedded in its owner, emptied by strbuf_release().
+ */
+struct strbuf {
+	char *p;
+	size_t len;		/* bytes held, from p */
+	size_t off;		/* bytes already consumed */
+	size_t cap;
+};
+
+int strbuf_add(struct strbuf *b, const void *data, size_t len);
+int strbuf_addf(struct strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Bytes not consumed yet. */
+static inline size_t strbuf_pending(const struct strbuf *b)
+{
+	return b->len - b->off;
+}
+void strbuf_consume(struct strbuf *b, size_t n);
+void strbuf_release(struct strbuf *b);
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the control API and the state file show of the fleet, as JSON, and
+ * the filters that select it. Filters are checked before anything is
+ * built, so a malformed one costs nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "fleet.h"
+#include "views.h"
+
+/* What dockerd reports in a container's State. */
+static const char *const container_states[] = {
+	"created", "running", "paused", "restarting", "removing", "exited",
+	"dead",
+};
+
+struct json_object *view_time(uint64_t ms)
+{
+	time_t sec = (time_t)(ms / 1000);
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned int)(ms % 1000));
+	return json_object_new_string(buf);
+}
+
+static struct json_object *container_json(const struct engine *e,
+					  const struct docker_container *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "id", json_object_new_string(c->id));
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "image", json_object_new_string(c->image));
+	json_object_object_add(o, "state", json_object_new_string(c->state));
+	if (e) {
+		json_object_object_add(o, "node", json_object_new_string(e->addr));
+		json_object_object_add(o, "node_name",
+				       json_object_new_string(e->info.name));
+	}
+	return o;
+}
+
+static struct json_object *containers_json(const struct engine *e)
+{
+	struct json_object *a = json_object_new_array_ext((int)e->inv.n);
+	size_t i;
+
+	for (i = 0; a && i < e->inv.n; i++)
+		json_object_array_add(a, container_json(NULL, &e->inv.v[i]));
+	return a;
+}
+
+struct json_object *view_node(const struct engine *e, bool list)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "addr", json_object_new_string(e->addr));
+	json_object_object_add(o, "id", json_object_new_string(e->info.id));
+	json_object_object_add(o, "name", json_object_new_string(e->info.name));
+	json_object_object_add(o, "state",
+			       json_object_new_string(engine_state_name(e->state)));
+	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
+			       json_object_new_string(cause_name(e->cause)));
+	json_object_object_add(o, "error", e->error[0] ?
+			       json_object_new_string(e->error) : NULL);
+	json_object_object_add(o, "since", view_time(e->since_ms));
+	json_object_object_add(o, "failures", json_object_new_int64(e->failures));
+	json_object_object_add(o, "requests", json_object_new_uint64(e->requests));
+	json_object_object_add(o, "refreshed", e->refreshed_ms ?
+			       view_time(e->refreshed_ms) : NULL);
+	json_object_object_add(o, "server_version",
+			       json_object_new_string(e->info.server_version));
+	json_object_object_add(o, "api_version",
+			       json_object_new_string(e->version.api_version));
+	json_object_object_add(o, "ncpu", json_object_new_int64(e->info.ncpu));
+	json_object_object_add(o, "mem_total",
+			       json_object_new_int64(e->info.mem_total));
+	json_object_object_add(o, "labels", json_object_get(e->info.labels));
+	json_object_object_add(o, "cookie",
+			       json_object_new_uint64(engine_cookie(e)));
+	json_object_object_add(o, "events_cookie",
+			       json_object_new_uint64(engine_events_cookie(e)));
+	json_object_object_add(o, "containers", list ? containers_json(e) :
+			       json_object_new_int64((int64_t)e->inv.n));
+	return o;
+}
+
+bool view_node_is(const struct engine *e, const char *key)
+{
+	return !strcmp(e->addr, key) || (e->info.id[0] && !strcmp(e->info.id, key)) ||
+	       (e->info.name[0] && !strcmp(e->info.name, key));
+}
+
+/* "k" holds when the engine has label k; "k=v" when it has it with v. */
+static bool has_label(const struct engine *e, const char *want)
+{
+	size_t wlen = strlen(want), i, n;
+	bool key_only = !strchr(want, '=');
+
+	if (!e->info.labels)
+		return false;
+	n = json_object_array_length(e->info.labels);
+	for (i = 0; i < n; i++) {
+		const char *l = json_object_get_string(
+			json_object_array_get_idx(e->info.labels, i));
+
+		if (!l)
+			continue;
+		if (key_only ? !strncmp(l, want, wlen) &&
+			       (l[wlen] == '=' || !l[wlen]) : !strcmp(l, want))
+			return true;
+	}
+	return false;
+}
+
+static bool node_matches(const struct engine *e, const struct view_filter *flt,
+			 bool by_state)
+{
+	unsigned int i;
+
+	if (by_state && flt->state &&
+	    strcmp(engine_state_name(e->state), flt->state))
+		return false;
+	if (flt->node && !view_node_is(e, flt->node))
+		return false;
+	for (i = 0; i < flt->nlabels; i++)
+		if (!has_label(e, flt->labels[i]))
+			return false;
+	return true;
+}
+
+static int check_labels(const struct view_filter *flt, const char **why)
+{
+	unsigned int i;
+
+	for (i = 0; i < flt->nlabels; i++) {
+		if (!flt->labels[i][0] || flt->labels[i][0] == '=') {
+			*why = "label: want KEY or KEY=VALUE";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int view_nodes(const struct fleet *f, const struct view_filter *flt,
+	       struct json_object **out, const char **why)
+{
+	struct json_object *a;
+	int s, err;
+	size_t i;
+
+	if (flt->state) {
+		for (s = 0; s < ENGINE_REMOVED; s++)
+			if (!strcmp(flt->state, engine_state_name(s)))
+				break;
+		if (s == ENGINE_REMOVED) {
+			*why = "state: want pending, healthy, suspect, unhealthy or down";
+			return -EINVAL;
+		}
+	}
+	if (flt->name) {
+		*why = "name: a filter of /v1/containers only";
+		return -EINVAL;
+	}
+	err = check_labels(flt, why);
+	if (err)
+		return err;
+	a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < f->n; i++)
+		if (node_matches(f->v[i], flt, true) &&
+		    json_object_array_add(a, view_node(f->v[i], false)))
+			goto nomem;
+	*out = a;
+	return 0;
+
+nomem:
+	json_object_put(a);
+	return -ENOMEM;
+}
+
+int view_containers(const struct fleet *f, const struct view_filter *flt,
+		    struct json_object **out, const char **why)
+{
+	struct json_object *a;
+	size_t i, j, k;
+	int err;
+
+	if (flt->state) {
+		for (k = 0; k < sizeof(container_states) / sizeof(container_states[0]); k++)
+			if (!strcmp(flt->state, container_states[k]))
+				break;
+		if (k == sizeof(container_states) / sizeof(container_states[0])) {
+			*why = "state: want created, running, paused, restarting, removing, exited or dead";
+			return -EINVAL;
+		}
+	}
+	err = check_labels(flt, why);
+	if (err)
+		return err;
+	a = json_object_new_array();
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < f->n; i++) {
+		const struct engine *e = f->v[i];
+
+		if (!node_matches(e, flt, false))
+			continue;
+		for (j = 0; j < e->inv.n; j++) {
+			const struct docker_container *c = &e->inv.v[j];
+
+			if (flt->state && strcmp(c->state, flt->state))
+				continue;
+			if (flt->name && !strstr(c->name, flt->name))
+				continue;
+			if (json_object_array_add(a, container_json(e, c)))
+				goto nomem;
+		}
+	}
+	*out = a;
+	return 0;
+
+nomem:
+	json_object_put(a);
+	return -ENOMEM;
+}

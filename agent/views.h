@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_VIEWS_H
+#define PEERWATCH_VIEWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "engine.h"
+
+struct fleet;
+
+#define VIEW_MAX_LABELS	8
+
+/* The filters of a request, already decoded; NULL or 0: not given. */
+struct view_filter {
+	const char *state;
+	const char *labels[VIEW_MAX_LABELS];	/* "k" or "k=v", all must hold */
+	unsigned int nlabels;
+	const char *node;		/* address, ID or name */
+	const char *name;		/* part of a container name */
+};
+
+/* Wall-clock ms as RFC 3339 UTC with milliseconds. */
+struct json_object *view_time(uint64_t ms);
+/*
+ * A node as the control API shows it. With @list, "containers" holds its
+ * containers; otherwise their number.
+ */
+struct json_object *view_node(const struct engine *e, bool list);
+/* Whether @e is the node @key names: its address, ID or name. */
+bool view_node_is(const struct engine *e, const char *key);
+
+/*
+ * The answers of GET /v1/nodes and /v1/containers: 0, or -EINVAL with the
+ * reason in @why when a filter is malformed.
+ */
+int view_nodes(const struct fleet *f, const struct view_filter *flt,
+	       struct json_object **out, const char **why);
+int view_containers(const struct fleet *f, const struct view_filter *flt,
+		    struct json_object **out, const char **why);
+
+#endif
