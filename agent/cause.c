@@ -19,6 +19,14 @@ const char *cause_name(enum cause c)
 		[CAUSE_DNS] = "dns",
 		[CAUSE_ID_CHANGE] = "id-change",
 		[CAUSE_DISCOVERY] = "discovery",
+		[CAUSE_TLS_UNKNOWN_CA] = "tls-unknown-ca",
+		[CAUSE_TLS_NAME] = "tls-name-mismatch",
+		[CAUSE_TLS_EXPIRED] = "tls-expired",
+		[CAUSE_TLS_VERIFY] = "tls-verify",
+		[CAUSE_TLS_CERT_REFUSED] = "tls-cert-refused",
+		[CAUSE_TLS_REQUIRED] = "tls-required",
+		[CAUSE_NOT_TLS] = "not-tls",
+		[CAUSE_TLS] = "tls",
 		[CAUSE_ERROR] = "error",
 	};
 

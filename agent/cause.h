@@ -19,6 +19,14 @@ enum cause {
 	CAUSE_DNS,
 	CAUSE_ID_CHANGE,
 	CAUSE_DISCOVERY,	/* removed from the discovery source */
+	CAUSE_TLS_UNKNOWN_CA,	/* its certificate is not from our CA */
+	CAUSE_TLS_NAME,		/* nor for its address or name */
+	CAUSE_TLS_EXPIRED,
+	CAUSE_TLS_VERIFY,	/* refused for another reason */
+	CAUSE_TLS_CERT_REFUSED,	/* the engine refused our certificate */
+	CAUSE_TLS_REQUIRED,	/* plain HTTP sent to a TLS port */
+	CAUSE_NOT_TLS,		/* TLS sent to a plain port */
+	CAUSE_TLS,		/* any other TLS failure */
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "config.h"
@@ -33,6 +34,11 @@ enum {
 	OPT_ENGINE,
 	OPT_STATE_FILE,
 	OPT_SUMMARY_INTERVAL,
+	OPT_TLS,
+	OPT_TLSVERIFY,
+	OPT_TLSCACERT,
+	OPT_TLSCERT,
+	OPT_TLSKEY,
 	OPT_API_SOCKET,
 	OPT_API_LISTEN,
 	OPT_API_LISTEN_ANY,
@@ -57,6 +63,11 @@ static const struct option options[] = {
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "tlsverify", optional_argument, NULL, OPT_TLSVERIFY },
+	{ "tlscacert", required_argument, NULL, OPT_TLSCACERT },
+	{ "tlscert", required_argument, NULL, OPT_TLSCERT },
+	{ "tlskey", required_argument, NULL, OPT_TLSKEY },
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
 	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
@@ -97,6 +108,12 @@ void config_usage(FILE *f)
 "  --state-file PATH                  JSON state written on SIGUSR1\n"
 "                                     (" CONFIG_DEFAULT_STATE_FILE ")\n"
 "  --summary-interval DUR             summary line on stderr; 0: none (10s)\n"
+"  --tls                              TLS to every engine, verified unless\n"
+"                                     --tlsverify=false\n"
+"  --tlsverify[=BOOL]                 TLS, and verify the engines (true)\n"
+"  --tlscacert FILE                   CA of the engines ($DOCKER_CERT_PATH/ca.pem)\n"
+"  --tlscert FILE, --tlskey FILE      our client certificate and key\n"
+"                                     ($DOCKER_CERT_PATH/{cert,key}.pem if there)\n"
 "  --api-socket PATH                  control API socket, mode 0660; \"\": none\n"
 "                                     (" API_DEFAULT_SOCKET ")\n"
 "  --api-listen ADDR:PORT             control API on TCP too, loopback only\n"
@@ -105,6 +122,9 @@ void config_usage(FILE *f)
 "  --api-max-clients N                control API clients at once (256)\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
+"\n"
+"DOCKER_CERT_PATH defaults to ~/.docker; a non-empty DOCKER_TLS_VERIFY\n"
+"turns on --tlsverify, as with the docker CLI.\n"
 "\n"
 "Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
 "SIGINT/SIGTERM stop.\n");
@@ -180,12 +200,76 @@ static void set_defaults(struct config *c)
 	c->api.socket = API_DEFAULT_SOCKET;
 	c->api.max_clients = 256;
 	c->log_level = LOG_INFO;
+	c->tlsverify = -1;
 }
 
 /* Keepalive takes whole seconds: round up, never to 0. */
 static uint32_t to_seconds(uint64_t ms)
 {
 	return (uint32_t)((ms + 999) / 1000);
+}
+
+static int set_path(char **dst, const char *name, const char *arg, char *err,
+		    size_t len)
+{
+	if (!*arg)
+		return fail(err, len, "--%s: empty path", name);
+	free(*dst);
+	*dst = strdup(arg);
+	return *dst ? 0 : fail(err, len, "out of memory");
+}
+
+/* A file of DOCKER_CERT_PATH, or NULL if @must is false and it is not there. */
+static int cert_path_file(char **dst, const char *dir, const char *file,
+			  bool must)
+{
+	if (*dst)
+		return 0;
+	if (asprintf(dst, "%s/%s", dir, file) < 0) {
+		*dst = NULL;
+		return -ENOMEM;
+	}
+	if (!must && access(*dst, F_OK)) {
+		free(*dst);
+		*dst = NULL;
+	}
+	return 0;
+}
+
+/*
+ * As the docker CLI: --tlsverify given (true or false) or DOCKER_TLS_VERIFY
+ * set to anything turns TLS on; files default to DOCKER_CERT_PATH, else
+ * DOCKER_CONFIG, else ~/.docker, the client pair only if it is there.
+ * Unlike the docker CLI, --tls alone verifies too.
+ */
+static int resolve_tls(struct config *c, char *err, size_t len)
+{
+	struct tls_cfg *t = &c->engine.tls;
+	const char *env_verify = getenv("DOCKER_TLS_VERIFY");
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	const char *home = getenv("HOME");
+	char *fallback = NULL;
+	int ret;
+
+	if (c->tlsverify >= 0 || (env_verify && *env_verify))
+		t->enable = true;
+	if (!t->enable)
+		return 0;
+	t->verify = c->tlsverify != 0;
+	if (!dir || !*dir)
+		dir = getenv("DOCKER_CONFIG");
+	if (!dir || !*dir) {
+		if (asprintf(&fallback, "%s/.docker", home ? home : "") < 0)
+			return fail(err, len, "out of memory");
+		dir = fallback;
+	}
+	ret = cert_path_file(&t->ca, dir, "ca.pem", t->verify);
+	if (!ret)
+		ret = cert_path_file(&t->cert, dir, "cert.pem", false);
+	if (!ret)
+		ret = cert_path_file(&t->key, dir, "key.pem", false);
+	free(fallback);
+	return ret ? fail(err, len, "out of memory") : 0;
 }
 
 static int parse_one(struct config *c, int opt, const char *arg, char *err,
@@ -286,6 +370,24 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 	case OPT_API_MAX_CLIENTS:
 		return get_uint("api-max-clients", arg, 1, 10000,
 				&c->api.max_clients, err, len);
+	case OPT_TLS:
+		c->engine.tls.enable = true;
+		return 0;
+	case OPT_TLSVERIFY:
+		if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+			c->tlsverify = 1;
+		else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+			c->tlsverify = 0;
+		else
+			return fail(err, len, "--tlsverify: '%s' is not true or false",
+				    arg);
+		return 0;
+	case OPT_TLSCACERT:
+		return set_path(&c->engine.tls.ca, "tlscacert", arg, err, len);
+	case OPT_TLSCERT:
+		return set_path(&c->engine.tls.cert, "tlscert", arg, err, len);
+	case OPT_TLSKEY:
+		return set_path(&c->engine.tls.key, "tlskey", arg, err, len);
 	case 'v':
 		c->log_level = LOG_DEBUG;
 		return 0;
@@ -350,6 +452,9 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
 		return fail(err, errlen,
 			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
+	ret = resolve_tls(c, err, errlen);
+	if (ret)
+		return ret;
 	return check_api_listen(c, err, errlen);
 }
 
@@ -358,4 +463,8 @@ void config_clear(struct config *c)
 	free(c->engines);
 	c->engines = NULL;
 	c->nengines = 0;
+	free(c->engine.tls.ca);
+	free(c->engine.tls.cert);
+	free(c->engine.tls.key);
+	c->engine.tls.ca = c->engine.tls.cert = c->engine.tls.key = NULL;
 }

@@ -20,6 +20,7 @@ struct config {
 	uint64_t summary_interval_ms;	/* 0: no summary line */
 	const char *state_file;
 	struct api_cfg api;
+	int tlsverify;			/* --tlsverify[=BOOL]: 1, 0, -1: absent */
 	const char *url;		/* the positional discovery URL */
 	char **engines;			/* --engine, in argv order */
 	size_t nengines;

@@ -5,12 +5,16 @@
  * could flip the shared file description to blocking), output queued in a
  * pool buffer only while the kernel cannot take it, input read into one
  * scratch buffer shared by all connections and handed to the owner at once.
+ * A transport (TLS) may sit under it: its handshake runs after connect()
+ * within the same deadline, and its reads may wait for EPOLLOUT and its
+ * writes for EPOLLIN.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -24,15 +28,18 @@
 /* Bounded reads per wakeup so one busy engine cannot starve the others. */
 #define CONN_READS_PER_EVENT 4
 
-enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+enum conn_state { CONN_CONNECTING, CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSED };
 
 struct conn {
 	struct loop *loop;
 	struct pool *pool;
-	const struct conn_ops *ops;
+	struct conn_transport *tr;
 	const struct conn_cbs *cbs;
 	void *arg;
 	enum conn_state state;
+	bool read_wants_out;		/* the transport's read waits for EPOLLOUT */
+	bool write_wants_in;		/* and its write for EPOLLIN */
+	bool expired;			/* the connect deadline passed */
 	struct loop_io io;
 	struct loop_timer connect_timer;
 	struct loop_defer free_work;
@@ -44,24 +51,66 @@ struct conn {
 static char conn_rbuf[65536];
 static size_t conn_open;
 
-static ssize_t plain_read(struct conn *c, void *buf, size_t len)
+static uint32_t events_of(const struct conn *c)
 {
-	ssize_t n = recv(c->io.fd, buf, len, 0);
+	uint32_t ev = EPOLLIN | EPOLLRDHUP;
 
+	if ((c->out && !c->write_wants_in) || c->read_wants_out)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+/* A transport changed direction: epoll must follow, or it would spin or stall. */
+static ssize_t follow(struct conn *c, ssize_t n, bool *flag, bool val)
+{
+	int err;
+
+	if (*flag == val)
+		return n;
+	*flag = val;
+	err = loop_io_mod(c->loop, &c->io, events_of(c));
+	return err ? err : n;
+}
+
+static ssize_t tr_read(struct conn *c, void *buf, size_t len)
+{
+	uint32_t want = EPOLLIN;
+	ssize_t n;
+
+	if (c->tr) {
+		n = c->tr->ops->read(c->tr, c->io.fd, buf, len, &want);
+		return follow(c, n, &c->read_wants_out,
+			      n == -EAGAIN && want == EPOLLOUT);
+	}
+	n = recv(c->io.fd, buf, len, 0);
 	return n < 0 ? -errno : n;
 }
 
-static ssize_t plain_write(struct conn *c, const void *buf, size_t len)
+static ssize_t tr_write(struct conn *c, const void *buf, size_t len)
 {
-	ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
+	uint32_t want = EPOLLOUT;
+	ssize_t n;
 
+	if (c->tr) {
+		n = c->tr->ops->write(c->tr, c->io.fd, buf, len, &want);
+		return follow(c, n, &c->write_wants_in,
+			      n == -EAGAIN && want == EPOLLIN);
+	}
+	n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
 	return n < 0 ? -errno : n;
 }
 
-const struct conn_ops conn_plain_ops = {
-	.read = plain_read,
-	.write = plain_write,
-};
+enum cause conn_error_cause(const struct conn *c, int err, char *msg,
+			    size_t len)
+{
+	if (c->state == CONN_HANDSHAKE && c->expired && err == -ETIMEDOUT) {
+		snprintf(msg, len, "TLS handshake not done by the connect deadline");
+		return CAUSE_DEADLINE;
+	}
+	if (c->tr && err == -EPROTO)
+		return c->tr->ops->why(c->tr, msg, len);
+	return CAUSE_NONE;
+}
 
 size_t conn_open_count(void)
 {
@@ -106,9 +155,13 @@ void conn_close(struct conn *c)
 {
 	if (!c || c->state == CONN_CLOSED)
 		return;
-	c->state = CONN_CLOSED;
 	loop_io_del(c->loop, &c->io);
 	loop_timer_stop(c->loop, &c->connect_timer);
+	/* The transport first: a TLS session may still refer to the socket. */
+	if (c->tr)
+		c->tr->ops->free(c->tr);
+	c->tr = NULL;
+	c->state = CONN_CLOSED;
 	close(c->io.fd);
 	conn_open--;
 	pool_buf_put(c->pool, c->out);
@@ -119,12 +172,8 @@ void conn_close(struct conn *c)
 
 static void update_events(struct conn *c)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP;
-	int err;
+	int err = loop_io_mod(c->loop, &c->io, events_of(c));
 
-	if (c->out)
-		ev |= EPOLLOUT;
-	err = loop_io_mod(c->loop, &c->io, ev);
 	if (err)
 		c->cbs->error(c->arg, err);
 }
@@ -133,8 +182,8 @@ static void update_events(struct conn *c)
 static int flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = c->ops->write(c, c->out + c->out_off,
-					  c->out_len - c->out_off);
+		ssize_t n = tr_write(c, c->out + c->out_off,
+				     c->out_len - c->out_off);
 
 		if (n == -EAGAIN)
 			return 0;
@@ -164,7 +213,7 @@ int conn_write(struct conn *c, const void *buf, size_t len)
 		return 0;
 	}
 	if (c->state == CONN_OPEN) {
-		n = c->ops->write(c, buf, len);
+		n = tr_write(c, buf, len);
 		if (n == -EAGAIN)
 			n = 0;
 		if (n < 0)
@@ -181,9 +230,39 @@ int conn_write(struct conn *c, const void *buf, size_t len)
 	c->out_off = 0;
 	c->out_len = len - n;
 	if (c->state == CONN_OPEN)
-		return loop_io_mod(c->loop, &c->io,
-				   EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+		return loop_io_mod(c->loop, &c->io, events_of(c));
 	return 0;
+}
+
+/* Connected at last, with the transport's handshake done. */
+static void set_open(struct conn *c)
+{
+	loop_timer_stop(c->loop, &c->connect_timer);
+	c->state = CONN_OPEN;
+	if (c->out) {
+		if (flush(c))
+			return;
+	} else {
+		update_events(c);
+	}
+	if (c->state == CONN_OPEN)
+		c->cbs->connected(c->arg);
+}
+
+static void handshake(struct conn *c)
+{
+	uint32_t want = EPOLLIN;
+	int err;
+
+	err = c->tr->ops->handshake(c->tr, c->io.fd, &want);
+	if (!err) {
+		set_open(c);
+		return;
+	}
+	if (err == -EAGAIN)
+		err = loop_io_mod(c->loop, &c->io, want | EPOLLRDHUP);
+	if (err)
+		c->cbs->error(c->arg, err);
 }
 
 static void finish_connect(struct conn *c)
@@ -197,19 +276,15 @@ static void finish_connect(struct conn *c)
 		c->cbs->error(c->arg, -soerr);
 		return;
 	}
-	loop_timer_stop(c->loop, &c->connect_timer);
-	c->state = CONN_OPEN;
 	len = sizeof(c->cookie);
 	if (getsockopt(c->io.fd, SOL_SOCKET, SO_COOKIE, &c->cookie, &len))
 		c->cookie = 0;
-	if (c->out) {
-		if (flush(c))
-			return;
-	} else {
-		update_events(c);
+	if (c->tr) {
+		c->state = CONN_HANDSHAKE;
+		handshake(c);
+		return;
 	}
-	if (c->state == CONN_OPEN)
-		c->cbs->connected(c->arg);
+	set_open(c);
 }
 
 static void do_read(struct conn *c)
@@ -217,7 +292,7 @@ static void do_read(struct conn *c)
 	int i;
 
 	for (i = 0; i < CONN_READS_PER_EVENT; i++) {
-		ssize_t n = c->ops->read(c, conn_rbuf, sizeof(conn_rbuf));
+		ssize_t n = tr_read(c, conn_rbuf, sizeof(conn_rbuf));
 
 		if (n == -EAGAIN)
 			return;
@@ -239,14 +314,21 @@ static void conn_io(struct loop_io *io, uint32_t events)
 {
 	struct conn *c = container_of(io, struct conn, io);
 
+	uint32_t rd = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+
 	if (c->state == CONN_CONNECTING) {
 		finish_connect(c);
 		return;
 	}
-	if ((events & EPOLLOUT) && c->out && flush(c))
+	if (c->state == CONN_HANDSHAKE) {
+		handshake(c);
+		return;
+	}
+	if (c->out && (events & (c->write_wants_in ? rd : EPOLLOUT)) &&
+	    flush(c))
 		return;
 	if (c->state == CONN_OPEN &&
-	    (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+	    (events & (c->read_wants_out ? EPOLLOUT | rd : rd)))
 		do_read(c);
 }
 
@@ -254,23 +336,27 @@ static void connect_expired(struct loop_timer *t)
 {
 	struct conn *c = container_of(t, struct conn, connect_timer);
 
+	c->expired = true;
 	c->cbs->error(c->arg, -ETIMEDOUT);
 }
 
 int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 	     const struct sockaddr *sa, socklen_t salen,
-	     const struct conn_opts *opts, const struct conn_ops *ops,
+	     const struct conn_opts *opts, struct conn_transport *tr,
 	     const struct conn_cbs *cbs, void *arg)
 {
 	struct conn *c;
 	int fd = -1, err;
 
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		if (tr)
+			tr->ops->free(tr);
 		return -ENOMEM;
+	}
 	c->loop = loop;
 	c->pool = pool;
-	c->ops = ops;
+	c->tr = tr;
 	c->cbs = cbs;
 	c->arg = arg;
 	c->state = CONN_CONNECTING;
@@ -300,6 +386,8 @@ int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 
 err:
 	loop_timer_stop(loop, &c->connect_timer);
+	if (tr)
+		tr->ops->free(tr);
 	if (fd >= 0)
 		close(fd);
 	free(c);

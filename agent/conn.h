@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "cause.h"
+
 struct loop;
 struct pool;
 struct conn;
@@ -29,23 +31,47 @@ struct conn_cbs {
 	void (*error)(void *arg, int err);
 };
 
-/* The transport: plain TCP here, TLS later; 0 on EOF, -EAGAIN or -errno. */
-struct conn_ops {
-	ssize_t (*read)(struct conn *c, void *buf, size_t len);
-	ssize_t (*write)(struct conn *c, const void *buf, size_t len);
+/*
+ * A transport under the connection, e.g. TLS (tls.c). Each call returns
+ * what recv()/send() would (bytes, 0 at end of stream, -errno), or -EAGAIN
+ * with *@want set to the epoll event it waits for, which may be EPOLLOUT
+ * for a read or EPOLLIN for a write. handshake() runs once TCP is
+ * connected, until it returns 0; why() explains the last -EPROTO.
+ */
+struct conn_transport;
+
+struct conn_transport_ops {
+	int (*handshake)(struct conn_transport *t, int fd, uint32_t *want);
+	ssize_t (*read)(struct conn_transport *t, int fd, void *buf,
+			size_t len, uint32_t *want);
+	ssize_t (*write)(struct conn_transport *t, int fd, const void *buf,
+			 size_t len, uint32_t *want);
+	enum cause (*why)(const struct conn_transport *t, char *msg,
+			  size_t len);
+	void (*free)(struct conn_transport *t);
 };
 
-extern const struct conn_ops conn_plain_ops;
+struct conn_transport {
+	const struct conn_transport_ops *ops;
+};
 
+/* @tr: NULL for plain TCP; the connection owns it, even on failure. */
 int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 	     const struct sockaddr *sa, socklen_t salen,
-	     const struct conn_opts *opts, const struct conn_ops *ops,
+	     const struct conn_opts *opts, struct conn_transport *tr,
 	     const struct conn_cbs *cbs, void *arg);
 /* Queue @len bytes; they are sent once connected. */
 int conn_write(struct conn *c, const void *buf, size_t len);
 /* The only way a connection ends: unwatched, timers stopped, freed after the current dispatch pass. */
 void conn_close(struct conn *c);
 
+/*
+ * Why the connection failed with @err, when it knows better than the
+ * errno (a TLS verdict, a handshake past its deadline): the cause and a
+ * message; CAUSE_NONE otherwise.
+ */
+enum cause conn_error_cause(const struct conn *c, int err, char *msg,
+			    size_t len);
 /* SO_COOKIE, read once connected (0 before). */
 uint64_t conn_cookie(const struct conn *c);
 /* Connections currently open in this process. */

@@ -29,6 +29,9 @@
 #include "rand.h"
 #include "resolver.h"
 
+/* The body of Go's answer to plain HTTP on a TLS port. */
+#define GO_PLAIN_TO_TLS "Client sent an HTTP request to an HTTPS server."
+
 /* One /events line; dockerd's are well under 1 KiB. */
 #define ENGINE_MAX_EVENT_BYTES	(1024 * 1024)
 
@@ -192,8 +195,16 @@ static void chan_fail(struct engine_chan *ch, enum cause cause,
 
 static void engine_error(struct engine_chan *ch, int err)
 {
-	chan_fail(ch, cause_from_errno(err, ch->connected), "%s",
-		  strerror(-err));
+	enum cause cause = CAUSE_NONE;
+	char why[160];
+
+	if (ch->conn)
+		cause = conn_error_cause(ch->conn, err, why, sizeof(why));
+	if (cause != CAUSE_NONE)
+		chan_fail(ch, cause, "%s", why);
+	else
+		chan_fail(ch, cause_from_errno(err, ch->connected), "%s",
+			  strerror(-err));
 }
 
 static int chan_json_value(void *arg, struct json_object *obj);
@@ -224,6 +235,7 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 		return;
 	}
 	ch->req = req;
+	ch->tls_port = false;
 	http_resp_init(&ch->resp, cfg->max_body, req == REQ_EVENTS, false,
 		       chan_body, ch);
 	/* The tokener is lent by the pool when the body starts. */
@@ -342,6 +354,11 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 	int err;
 
 	loop_timer_stop(loop_of(e), &ch->deadline);
+	if (ch->tls_port) {
+		chan_fail(ch, CAUSE_TLS_REQUIRED,
+			  "the engine wants TLS on this port: plain HTTP refused (use --tls)");
+		return;
+	}
 	if (status != 200) {
 		chan_fail(ch, CAUSE_STATUS, "GET %s: HTTP %u", ch->path, status);
 		return;
@@ -418,9 +435,14 @@ static int chan_json_value(void *arg, struct json_object *obj)
 static int chan_body(void *arg, const char *data, size_t len)
 {
 	struct engine_chan *ch = arg;
-	struct pool *pool = ch->e->env->pool;
+	struct engine *e = ch->e;
+	struct pool *pool = e->env->pool;
 	int err;
 
+	/* Go's TLS server answers plain HTTP so, as dockerd --tls does. */
+	if (!e->env->tls && http_resp_status(&ch->resp) == 400 &&
+	    memmem(data, len, GO_PLAIN_TO_TLS, sizeof(GO_PLAIN_TO_TLS) - 1))
+		ch->tls_port = true;
 	/* The ping says "OK"; error bodies are not worth parsing. */
 	if (ch->req == REQ_PING || http_resp_status(&ch->resp) != 200)
 		return 0;
@@ -575,12 +597,16 @@ static void chan_connect(struct engine_chan *ch)
 {
 	struct engine *e = ch->e;
 	struct conn_opts opts = cfg_of(e)->conn;
-	int err;
+	struct conn_transport *tr = NULL;
+	int err = 0;
 
 	opts.connect_timeout_ms = cfg_of(e)->request_timeout_ms;
-	err = conn_new(&ch->conn, loop_of(e), e->env->pool,
-		       (struct sockaddr *)&e->sa, e->salen, &opts,
-		       &conn_plain_ops, &chan_cbs, ch);
+	if (e->tls)
+		err = tls_transport_new(&tr, e->tls);
+	if (!err)
+		err = conn_new(&ch->conn, loop_of(e), e->env->pool,
+			       (struct sockaddr *)&e->sa, e->salen, &opts, tr,
+			       &chan_cbs, ch);
 	if (err) {
 		ch->conn = NULL;
 		engine_error(ch, err);
@@ -709,6 +735,11 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	if (err)
 		goto err;
 	e->literal = host_is_literal(e->host);
+	if (env->tls) {
+		err = tls_peer_new(&e->tls, env->tls, e->host);
+		if (err)
+			goto err;
+	}
 	if (e->literal) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&e->sa;
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->sa;
@@ -733,6 +764,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	return 0;
 
 err:
+	tls_peer_free(e->tls);
 	free(e->addr);
 	free(e);
 	return err;
@@ -762,6 +794,7 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->refresh);
 	resolver_cancel(e->query);
 	forget_engine(e);
+	tls_peer_free(e->tls);
 	free(e->addr);
 	free(e);
 }

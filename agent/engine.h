@@ -13,6 +13,7 @@
 #include "inventory.h"
 #include "jsonl.h"
 #include "loop.h"
+#include "tls.h"
 
 struct pool;
 struct resolver;
@@ -37,6 +38,7 @@ struct engine_cfg {
 	uint64_t max_body;
 	bool events;
 	struct conn_opts conn;
+	struct tls_cfg tls;
 };
 
 struct engine_stats {
@@ -63,6 +65,7 @@ struct engine_env {
 	struct pool *pool;
 	struct resolver *resolver;
 	const struct engine_cfg *cfg;
+	struct tls_ctx *tls;		/* NULL: plain HTTP */
 	struct engine_stats stats;
 	const struct engine_observer *observer;	/* NULL: nobody */
 };
@@ -84,6 +87,7 @@ struct engine_chan {
 	bool connected;
 	bool streaming;			/* /events answered 200 */
 	bool resend;			/* the last one closed under a request */
+	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];
@@ -105,6 +109,7 @@ struct engine {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct resolver_query *query;
+	struct tls_peer *tls;
 
 	enum engine_state state;
 	enum cause cause;

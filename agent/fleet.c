@@ -19,6 +19,16 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f->env.pool = pool;
 	f->env.resolver = resolver;
 	f->env.cfg = cfg;
+	if (cfg->tls.enable) {
+		char why[256];
+		int err = tls_ctx_new(&f->env.tls, &cfg->tls, why, sizeof(why));
+
+		if (err) {
+			log_err("%s", why);
+			free(f);
+			return err;
+		}
+	}
 	*fp = f;
 	return 0;
 }
@@ -29,6 +39,15 @@ void fleet_free(struct fleet *f)
 		return;
 	while (f->n)
 		engine_free(f->v[--f->n]);
+	if (f->env.tls) {
+		struct tls_stats st;
+
+		tls_ctx_stats(f->env.tls, &st);
+		log_info("tls: %llu handshakes, %llu resumed",
+			 (unsigned long long)st.handshakes,
+			 (unsigned long long)st.resumed);
+		tls_ctx_free(f->env.tls);
+	}
 	free(f->v);
 	free(f);
 }

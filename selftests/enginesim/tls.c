@@ -166,6 +166,9 @@ int tls_new(const struct sim_opts *o, struct tls **out)
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(t->ctx, tls_alpn, NULL);
+	/* Without it, resuming a session of a verified client is refused. */
+	SSL_CTX_set_session_id_context(t->ctx, (const unsigned char *)"enginesim",
+				       9);
 	if (SSL_CTX_use_certificate_chain_file(t->ctx, o->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(t->ctx, o->tls_key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(t->ctx) != 1)

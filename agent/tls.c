@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TLS to engines as the docker CLI speaks it to dockerd --tlsverify, with
+ * OpenSSL 3 in non-blocking mode under conn.c: the handshake and every
+ * record move on the loop's socket events, WANT_READ and WANT_WRITE in
+ * either direction. TLS 1.2 at least; the engine's IP address or name is
+ * verified against its certificate; each engine keeps its last session so
+ * that a reconnect resumes instead of a full handshake; record buffers are
+ * released while a connection is idle.
+ *
+ * A failure is told by its cause, not as "TLS error": our verdict on the
+ * engine's certificate (unknown CA, name, expiry), the engine's verdict on
+ * ours (an alert: with TLS 1.3 it comes at the first read after the
+ * handshake), and plain text where a TLS record belongs (not a TLS port).
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "container_of.h"
+#include "hostport.h"
+#include "tls.h"
+
+/* Record types that may open a TLS server's answer: handshake, alert. */
+#define TLS_RECORD_HANDSHAKE	0x16
+#define TLS_RECORD_ALERT	0x15
+
+struct tls_ctx {
+	SSL_CTX *ctx;
+	bool verify;
+	bool has_cert;
+	struct tls_stats stats;
+};
+
+struct tls_peer {
+	struct tls_ctx *t;
+	SSL_SESSION *session;		/* the newest, for the next connect */
+	bool ip;
+	char host[];
+};
+
+struct tls_conn {
+	struct conn_transport tr;
+	struct tls_peer *peer;
+	SSL *ssl;
+	bool answered;			/* the engine sent its first byte */
+	enum cause cause;		/* of the failure, once there was one */
+	char msg[128];
+};
+
+static int tls_conn_ex_index = -1;
+
+static int fail(char *err, size_t len, const char *what, const char *path)
+{
+	unsigned long e = ERR_peek_last_error();
+	char why[160];
+
+	ERR_error_string_n(e, why, sizeof(why));
+	snprintf(err, len, "%s%s%s: %s", what, path ? " " : "", path ? path : "",
+		 e ? why : "failed");
+	ERR_clear_error();
+	return -EINVAL;
+}
+
+/* Each engine keeps the newest session the server gave it. */
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_conn *tc = SSL_get_ex_data(ssl, tls_conn_ex_index);
+
+	if (!tc)
+		return 0;
+	SSL_SESSION_free(tc->peer->session);
+	tc->peer->session = sess;
+	return 1;
+}
+
+int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
+		size_t errlen)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+	struct tls_ctx *t;
+	int ret = -EINVAL;
+
+	if (tls_conn_ex_index < 0)
+		tls_conn_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+							 NULL);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->verify = cfg->verify;
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (!t->ctx) {
+		ret = fail(err, errlen, "TLS", NULL);
+		goto err;
+	}
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	/*
+	 * Records are written from conn.c's pool buffer, which may move
+	 * between tries; an idle connection keeps no record buffers.
+	 */
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+			 SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1);
+	/* Sessions are kept per engine, not in a cache OpenSSL would search. */
+	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
+				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(t->ctx, new_session);
+	if (cfg->verify) {
+		if (!cfg->ca) {
+			snprintf(err, errlen, "--tlsverify needs a CA (--tlscacert)");
+			goto err;
+		}
+		if (SSL_CTX_load_verify_locations(t->ctx, cfg->ca, NULL) != 1) {
+			ret = fail(err, errlen, "--tlscacert", cfg->ca);
+			goto err;
+		}
+		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (cfg->cert || cfg->key) {
+		if (!cfg->cert || !cfg->key) {
+			snprintf(err, errlen, "--tlscert and --tlskey go together");
+			goto err;
+		}
+		if (SSL_CTX_use_certificate_chain_file(t->ctx, cfg->cert) != 1) {
+			ret = fail(err, errlen, "--tlscert", cfg->cert);
+			goto err;
+		}
+		if (SSL_CTX_use_PrivateKey_file(t->ctx, cfg->key,
+						SSL_FILETYPE_PEM) != 1) {
+			ret = fail(err, errlen, "--tlskey", cfg->key);
+			goto err;
+		}
+		if (SSL_CTX_check_private_key(t->ctx) != 1) {
+			ret = fail(err, errlen, "--tlskey does not match --tlscert",
+				   NULL);
+			goto err;
+		}
+		t->has_cert = true;
+	}
+	*tp = t;
+	return 0;
+
+err:
+	tls_ctx_free(t);
+	return ret;
+}
+
+void tls_ctx_free(struct tls_ctx *t)
+{
+	if (!t)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+void tls_ctx_stats(const struct tls_ctx *t, struct tls_stats *st)
+{
+	*st = t->stats;
+}
+
+int tls_peer_new(struct tls_peer **pp, struct tls_ctx *t, const char *host)
+{
+	size_t len = strlen(host) + 1;
+	struct tls_peer *p;
+
+	p = calloc(1, sizeof(*p) + len);
+	if (!p)
+		return -ENOMEM;
+	p->t = t;
+	p->ip = host_is_literal(host);
+	memcpy(p->host, host, len);
+	*pp = p;
+	return 0;
+}
+
+void tls_peer_free(struct tls_peer *p)
+{
+	if (!p)
+		return;
+	SSL_SESSION_free(p->session);
+	free(p);
+}
+
+static ssize_t failed(struct tls_conn *tc, enum cause cause, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+
+static ssize_t failed(struct tls_conn *tc, enum cause cause, const char *fmt,
+		      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tc->msg, sizeof(tc->msg), fmt, ap);
+	va_end(ap);
+	tc->cause = cause;
+	ERR_clear_error();
+	/* The session may be what the engine refused: the next try goes without. */
+	if (!SSL_is_init_finished(tc->ssl)) {
+		SSL_SESSION_free(tc->peer->session);
+		tc->peer->session = NULL;
+	}
+	return -EPROTO;
+}
+
+/* Our verdict on the engine's certificate. */
+static ssize_t verify_failed(struct tls_conn *tc)
+{
+	long v = SSL_get_verify_result(tc->ssl);
+	const char *s = X509_verify_cert_error_string(v);
+
+	switch (v) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return failed(tc, CAUSE_TLS_UNKNOWN_CA,
+			      "certificate not signed by our CA (%s)", s);
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return failed(tc, CAUSE_TLS_NAME,
+			      "certificate is not for %s (%s)", tc->peer->host, s);
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return failed(tc, CAUSE_TLS_EXPIRED, "certificate has expired");
+	default:
+		return failed(tc, CAUSE_TLS_VERIFY, "certificate refused: %s", s);
+	}
+}
+
+/* The engine's verdict on ours, as a TLS alert. */
+static bool cert_alert(int reason)
+{
+	switch (reason) {
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static ssize_t tls_result(struct tls_conn *tc, int ret, uint32_t *want)
+{
+	int err = SSL_get_error(tc->ssl, ret);
+	unsigned long e;
+	int reason;
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		*want = EPOLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EPOLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		/* errno is the socket's; none means the engine closed. */
+		if (ret < 0 && errno)
+			return -errno;
+		if (SSL_is_init_finished(tc->ssl))
+			return 0;
+		return failed(tc, CAUSE_TLS, "closed during the TLS handshake");
+	case SSL_ERROR_SSL:
+		break;
+	default:
+		return failed(tc, CAUSE_TLS, "TLS error %d", err);
+	}
+	e = ERR_peek_error();
+	reason = ERR_GET_REASON(e);
+	if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
+		return verify_failed(tc);
+	if (cert_alert(reason))
+		return failed(tc, CAUSE_TLS_CERT_REFUSED,
+			      tc->peer->t->has_cert ?
+			      "the engine refused our client certificate (%s)" :
+			      "the engine wants a client certificate (%s): give --tlscert and --tlskey",
+			      ERR_reason_error_string(e));
+	/* A close without close_notify is an end of stream like any other. */
+	if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		if (!SSL_is_init_finished(tc->ssl))
+			return failed(tc, CAUSE_TLS,
+				      "closed during the TLS handshake");
+		ERR_clear_error();
+		return 0;
+	}
+	return failed(tc, CAUSE_TLS, "TLS: %s",
+		      ERR_reason_error_string(e) ?: "protocol error");
+}
+
+/*
+ * Before OpenSSL reads the engine's first byte: a TLS server answers with
+ * a handshake or an alert record, anything else is plain text (an HTTP
+ * server's 400), which OpenSSL would only call a wrong version number.
+ */
+static int check_first_byte(struct tls_conn *tc, int fd)
+{
+	unsigned char b;
+	ssize_t n;
+
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	tc->answered = true;
+	if (b == TLS_RECORD_HANDSHAKE || b == TLS_RECORD_ALERT)
+		return 0;
+	return (int)failed(tc, CAUSE_NOT_TLS,
+			   "the engine answered in plain text: not a TLS port");
+}
+
+static int tls_handshake(struct conn_transport *tr, int fd, uint32_t *want)
+{
+	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
+	struct tls_stats *st = &tc->peer->t->stats;
+	int ret;
+
+	if (!SSL_get_rbio(tc->ssl) && SSL_set_fd(tc->ssl, fd) != 1)
+		return (int)failed(tc, CAUSE_ERROR, "TLS: no socket BIO");
+	if (!tc->answered) {
+		ret = check_first_byte(tc, fd);
+		if (ret)
+			return ret;
+	}
+	ERR_clear_error();
+	ret = SSL_do_handshake(tc->ssl);
+	if (ret != 1)
+		return (int)tls_result(tc, ret, want);
+	st->handshakes++;
+	if (SSL_session_reused(tc->ssl))
+		st->resumed++;
+	return 0;
+}
+
+static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
+			size_t len, uint32_t *want)
+{
+	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
+	size_t done = 0;
+	int ret;
+
+	(void)fd;
+	ERR_clear_error();
+	ret = SSL_read_ex(tc->ssl, buf, len, &done);
+	return ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
+}
+
+static ssize_t tls_write(struct conn_transport *tr, int fd, const void *buf,
+			 size_t len, uint32_t *want)
+{
+	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
+	size_t done = 0;
+	int ret;
+
+	(void)fd;
+	ERR_clear_error();
+	ret = SSL_write_ex(tc->ssl, buf, len, &done);
+	return ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
+}
+
+static enum cause tls_why(const struct conn_transport *tr, char *msg,
+			  size_t len)
+{
+	const struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
+
+	snprintf(msg, len, "%s", tc->msg);
+	return tc->cause;
+}
+
+static void tls_free(struct conn_transport *tr)
+{
+	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
+
+	/* No close_notify: the socket closes next, and no answer is awaited. */
+	SSL_free(tc->ssl);
+	free(tc);
+}
+
+static const struct conn_transport_ops tls_ops = {
+	.handshake = tls_handshake,
+	.read = tls_read,
+	.write = tls_write,
+	.why = tls_why,
+	.free = tls_free,
+};
+
+static int set_peer(SSL *ssl, const struct tls_peer *p)
+{
+	if (p->ip)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+						     p->host) == 1 ? 0 : -EINVAL;
+	/* Names only: SNI carries no IP address (RFC 6066). */
+	if (SSL_set_tlsext_host_name(ssl, p->host) != 1)
+		return -EINVAL;
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return SSL_set1_host(ssl, p->host) == 1 ? 0 : -EINVAL;
+}
+
+int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
+{
+	struct tls_conn *tc;
+	int err = -ENOMEM;
+
+	tc = calloc(1, sizeof(*tc));
+	if (!tc)
+		return -ENOMEM;
+	tc->tr.ops = &tls_ops;
+	tc->peer = p;
+	tc->ssl = SSL_new(p->t->ctx);
+	if (!tc->ssl)
+		goto err;
+	SSL_set_connect_state(tc->ssl);
+	SSL_set_ex_data(tc->ssl, tls_conn_ex_index, tc);
+	if (p->t->verify) {
+		err = set_peer(tc->ssl, p);
+		if (err)
+			goto err;
+	} else if (!p->ip) {
+		SSL_set_tlsext_host_name(tc->ssl, p->host);
+	}
+	/* A session that does not fit the new connection is just not used. */
+	if (p->session)
+		SSL_set_session(tc->ssl, p->session);
+	*trp = &tc->tr;
+	return 0;
+
+err:
+	ERR_clear_error();
+	SSL_free(tc->ssl);
+	free(tc);
+	return err;
+}
