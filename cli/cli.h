@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+#include <stdio.h>
 #include <netinet/in.h>
+#include <json-c/json.h>
 
 #include "nl.h"
 #include "nlevent.h"
@@ -24,6 +27,34 @@ int cmd_sockets(int argc, char **argv);
 int cmd_set_timeout(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_containers(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+
+/* peerwatchd's control API (api.c); errors are printed for the user. */
+int cli_api_get(const char *sock, const char *path, struct json_object **out);
+/* Each line of a chunked answer to @line, until it ends or @stop_fd is readable. */
+int cli_api_stream(const char *sock, const char *path, int stop_fd,
+		   int (*line)(void *arg, const char *line), void *arg);
+/* Appends @v to @q, percent-encoded. */
+int cli_api_escape(char *q, size_t size, const char *v);
+/* Appends "?k=v" or "&k=v" to @q, @v percent-encoded. */
+int cli_api_query(char *q, size_t size, const char *k, const char *v);
+
+/* Tables (table.c): cells are copied; NULL shows as "-". */
+struct cli_table;
+int cli_table_new(struct cli_table **tp, size_t ncols);
+int cli_table_add(struct cli_table *t, ...);
+void cli_table_print(const struct cli_table *t, FILE *f);
+void cli_table_free(struct cli_table *t);
+/* A string member of @o, NULL when absent or null. */
+const char *cli_json_str(struct json_object *o, const char *key);
+/* One /v1/events object as a line of text (watch.c). */
+int cli_print_transition(struct json_object *o, FILE *f);
+/* How long ago an RFC 3339 UTC time was: "12s", "5m", "3h", "2d". */
+void cli_age(const char *iso, char *buf, size_t size);
 
 /* Open the family, or print why not (module not loaded...). */
 int cli_nl_open(struct pw_nl *nl);

@@ -21,7 +21,12 @@ static const struct {
 	{ "set-timeout", cmd_set_timeout, "Set TCP_USER_TIMEOUT on a live socket" },
 	{ "policy", cmd_policy, "Add, delete, list or flush user timeout policies" },
 	{ "stats", cmd_stats, "Show the module's counters for this netns" },
-	/* peerwatchd's control API subcommands go here. */
+	/* peerwatchd, over its control API */
+	{ "nodes", cmd_nodes, "List the engines peerwatchd watches" },
+	{ "node", cmd_node, "Show one engine and its containers" },
+	{ "containers", cmd_containers, "List every engine's containers" },
+	{ "watch", cmd_watch, "Print engine transitions as they happen" },
+	{ "top", cmd_top, "A live view of the fleet" },
 };
 
 static void show_usage(FILE *f)

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peerwatch nodes, peerwatch node X: the engines peerwatchd watches, from
+ * its control API.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "api.h"
+#include "cli.h"
+
+static const struct option options[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "state", required_argument, NULL, 's' },
+	{ "label", required_argument, NULL, 'l' },
+	{ "api-socket", required_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s nodes [-j] [--state STATE] [--label KEY[=VALUE]]... [--api-socket PATH]\n"
+		"       %s node ADDR|ID|NAME [-j] [--api-socket PATH]\n\n"
+		"List the engines peerwatchd watches, or show one with its\n"
+		"containers. STATE: pending, healthy, suspect, unhealthy, down.\n"
+		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog, prog);
+}
+
+static const char *num(struct json_object *o, const char *key, char *buf,
+		       size_t size)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	snprintf(buf, size, "%lld", (long long)json_object_get_int64(v));
+	return buf;
+}
+
+static int print_nodes(struct json_object *a)
+{
+	struct cli_table *t;
+	size_t i, n = json_object_array_length(a);
+	int err;
+
+	err = cli_table_new(&t, 7);
+	if (!err)
+		err = cli_table_add(t, "ADDR", "NAME", "STATE", "CAUSE", "SINCE",
+				    "FAILURES", "CONTAINERS");
+	for (i = 0; i < n && !err; i++) {
+		struct json_object *o = json_object_array_get_idx(a, i);
+		char age[16], fails[24], cont[24];
+
+		cli_age(cli_json_str(o, "since"), age, sizeof(age));
+		err = cli_table_add(t, cli_json_str(o, "addr"),
+				    cli_json_str(o, "name"),
+				    cli_json_str(o, "state"),
+				    cli_json_str(o, "cause"), age,
+				    num(o, "failures", fails, sizeof(fails)),
+				    num(o, "containers", cont, sizeof(cont)));
+	}
+	if (!err)
+		cli_table_print(t, stdout);
+	cli_table_free(t);
+	return err;
+}
+
+int cmd_nodes(int argc, char **argv)
+{
+	const char *sock = API_DEFAULT_SOCKET;
+	struct json_object *a = NULL;
+	char path[2048] = "/v1/nodes";
+	bool json = false;
+	int opt, err = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			err = err ?: cli_api_query(path, sizeof(path), "state", optarg);
+			break;
+		case 'l':
+			err = err ?: cli_api_query(path, sizeof(path), "label", optarg);
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || err) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_api_get(sock, path, &a))
+		return EXIT_FAIL;
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(a,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		err = print_nodes(a);
+	json_object_put(a);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_field(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return;
+	printf("%-16s %s\n", key, json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) :
+	       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+}
+
+static int print_node(struct json_object *o)
+{
+	static const char *const keys[] = {
+		"addr", "name", "id", "state", "cause", "error", "since",
+		"failures", "requests", "refreshed", "server_version",
+		"api_version", "ncpu", "mem_total", "labels", "cookie",
+		"events_cookie",
+	};
+	struct json_object *list;
+	struct cli_table *t;
+	size_t i, n;
+	int err;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		print_field(o, keys[i]);
+	if (!json_object_object_get_ex(o, "containers", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return 0;
+	n = json_object_array_length(list);
+	printf("%-16s %zu\n\n", "containers", n);
+	if (!n)
+		return 0;
+	err = cli_table_new(&t, 4);
+	if (!err)
+		err = cli_table_add(t, "NAME", "STATE", "IMAGE", "ID");
+	for (i = 0; i < n && !err; i++) {
+		struct json_object *c = json_object_array_get_idx(list, i);
+		const char *id = cli_json_str(c, "id");
+		char shortid[13];
+
+		snprintf(shortid, sizeof(shortid), "%s", id ? id : "-");
+		err = cli_table_add(t, cli_json_str(c, "name"),
+				    cli_json_str(c, "state"),
+				    cli_json_str(c, "image"), shortid);
+	}
+	if (!err)
+		cli_table_print(t, stdout);
+	cli_table_free(t);
+	return err;
+}
+
+int cmd_node(int argc, char **argv)
+{
+	const char *sock = API_DEFAULT_SOCKET;
+	struct json_object *o = NULL;
+	char path[2048] = "/v1/nodes/";
+	bool json = false;
+	int opt, err = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_api_escape(path, sizeof(path), argv[optind])) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_api_get(sock, path, &o))
+		return EXIT_FAIL;
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		err = print_node(o);
+	json_object_put(o);
+	return err ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * peerwatch top: a live view of peerwatchd: engines by state, rates, and
+ * the latest transitions, redrawn from GET /v1/summary every interval.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cli.h"
+
+#define BAR_WIDTH	50
+
+static const struct option options[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "api-socket", required_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s top [-i DUR] [-n COUNT] [--api-socket PATH]\n\n"
+		"A live view of peerwatchd: engines by state, request, error and\n"
+		"transition rates, and the latest transitions. q or Ctrl-C quits.\n"
+		"  -i, --interval DUR     refresh period (1s)\n"
+		"  -n, --iterations N     stop after N refreshes\n"
+		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
+}
+
+struct sample {
+	double t;			/* monotonic seconds */
+	uint64_t requests, errors, transitions;
+	bool valid;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t get_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	       (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static double rate(uint64_t now, uint64_t then, double dt)
+{
+	return dt > 0 && now >= then ? (double)(now - then) / dt : 0;
+}
+
+static const char *state_color(const char *state, bool tty)
+{
+	if (!tty)
+		return "";
+	if (!strcmp(state, "healthy"))
+		return "\033[32m";
+	if (!strcmp(state, "down"))
+		return "\033[31m";
+	if (!strcmp(state, "pending"))
+		return "\033[36m";
+	return "\033[33m";
+}
+
+static void draw(struct json_object *s, const struct sample *prev,
+		 const struct sample *cur, bool tty, unsigned int rows)
+{
+	static const char *const states[] = {
+		"healthy", "suspect", "unhealthy", "down", "pending",
+	};
+	const char *reset = tty ? "\033[0m" : "";
+	const char *bold = tty ? "\033[1m" : "";
+	struct json_object *st = NULL, *recent = NULL;
+	uint64_t engines = get_u64(s, "engines");
+	double dt = prev->valid ? cur->t - prev->t : 0;
+	unsigned int i, col = 0, shown;
+	size_t n, k;
+
+	json_object_object_get_ex(s, "states", &st);
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	printf("%speerwatch top%s   %" PRIu64 " engines, %" PRIu64 " containers, %" PRIu64
+	       " connections   %s\n\n", bold, reset, engines,
+	       get_u64(s, "containers"), get_u64(s, "connections"),
+	       cli_json_str(s, "time") ?: "");
+	printf("%sENGINES%s    ", bold, reset);
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		printf("%s%s %" PRIu64 "%s   ", state_color(states[i], tty),
+		       states[i], get_u64(st, states[i]), reset);
+	printf("\n           [");
+	/* One bar, each state its share of the fleet, in its colour. */
+	for (i = 0; engines && i < sizeof(states) / sizeof(states[0]); i++) {
+		unsigned int w = (unsigned int)((get_u64(st, states[i]) * BAR_WIDTH +
+						 engines - 1) / engines);
+
+		if (col + w > BAR_WIDTH)
+			w = BAR_WIDTH - col;
+		printf("%s", state_color(states[i], tty));
+		for (; w; w--, col++)
+			putchar(i ? '#' : '=');
+		printf("%s", reset);
+	}
+	for (; col < BAR_WIDTH; col++)
+		putchar(' ');
+	printf("]\n\n%sRATES%s      requests %.1f/s   errors %.1f/s   transitions %.1f/s\n",
+	       bold, reset, rate(cur->requests, prev->requests, dt),
+	       rate(cur->errors, prev->errors, dt),
+	       rate(cur->transitions, prev->transitions, dt));
+	printf("%sTOTALS%s     requests %" PRIu64 "   errors %" PRIu64
+	       "   transitions %" PRIu64 "   API clients %" PRIu64 "\n\n",
+	       bold, reset, cur->requests, cur->errors, cur->transitions,
+	       get_u64(s, "api_clients"));
+	printf("%sRECENT TRANSITIONS%s\n", bold, reset);
+	if (!json_object_object_get_ex(s, "recent", &recent) ||
+	    !json_object_is_type(recent, json_type_array))
+		return;
+	n = json_object_array_length(recent);
+	/* Newest first, as many as the terminal has rows for. */
+	shown = rows > 12 ? rows - 12 : 1;
+	for (k = 0; k < n && k < shown; k++)
+		cli_print_transition(json_object_array_get_idx(recent, n - 1 - k),
+				     stdout);
+	if (tty)
+		printf("\n(q quits)");
+	fflush(stdout);
+}
+
+/* Waits up to @ms for 'q' on a terminal; true if the user asked to quit. */
+static bool wait_key(int ms, bool tty_in)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
+
+	if (!tty_in)
+		return poll(NULL, 0, ms), false;
+	if (poll(&pfd, 1, ms) <= 0)
+		return false;
+	return read(STDIN_FILENO, &ch, 1) == 1 && (ch == 'q' || ch == 'Q');
+}
+
+int cmd_top(int argc, char **argv)
+{
+	const char *sock = API_DEFAULT_SOCKET;
+	struct sample prev = { 0 }, cur;
+	bool tty = isatty(STDOUT_FILENO), tty_in = isatty(STDIN_FILENO);
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned int iterations = 0, done = 0, rows = 24;
+	struct termios saved, raw;
+	uint32_t interval = 1000;
+	struct winsize ws;
+	int opt, ret = EXIT_OK;
+	char *end;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:n:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (cli_parse_ms(optarg, &interval) || interval < 100) {
+				fprintf(stderr, "%s: --interval: at least 100ms\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			iterations = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !iterations) {
+				fprintf(stderr, "%s: --iterations: a positive number\n", prog);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (tty_in && !tcgetattr(STDIN_FILENO, &saved)) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	} else {
+		tty_in = false;
+	}
+	if (tty)
+		fputs("\033[?1049h\033[?25l", stdout);
+	while (!stop) {
+		struct json_object *s = NULL;
+
+		if (cli_api_get(sock, "/v1/summary", &s)) {
+			ret = EXIT_FAIL;
+			break;
+		}
+		cur.t = mono_s();
+		cur.requests = get_u64(s, "requests");
+		cur.errors = get_u64(s, "errors");
+		cur.transitions = get_u64(s, "transitions");
+		cur.valid = true;
+		if (tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row)
+			rows = ws.ws_row;
+		draw(s, &prev, &cur, tty, rows);
+		if (!tty)
+			putchar('\n');
+		json_object_put(s);
+		prev = cur;
+		if (iterations && ++done == iterations)
+			break;
+		if (wait_key((int)interval, tty_in))
+			break;
+	}
+	if (tty)
+		fputs("\033[?25h\033[?1049l", stdout);
+	if (tty_in)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	fflush(stdout);
+	return ret;
+}
