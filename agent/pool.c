@@ -9,10 +9,15 @@
 /* Docker's JSON nests a dozen levels; deeper input is refused. */
 #define POOL_JSON_DEPTH	64
 
+/*
+ * Buffers are kept for reuse; JSON tokeners are not: json-c 0.16's
+ * json_tokener_reset() keeps a pending high surrogate, so a stream cut off
+ * inside a string would put a U+FFFD in front of the next engine's first
+ * \u escape. A tokener costs one small allocation per response.
+ */
 struct pool {
 	void *bufs[POOL_MAX_FREE];
-	json_tokener *toks[POOL_MAX_FREE];
-	size_t nbufs, ntoks;
+	size_t nbufs;
 	size_t bufs_used, toks_used;
 };
 
@@ -28,8 +33,6 @@ void pool_free(struct pool *pool)
 		return;
 	while (pool->nbufs)
 		free(pool->bufs[--pool->nbufs]);
-	while (pool->ntoks)
-		json_tokener_free(pool->toks[--pool->ntoks]);
 	free(pool);
 }
 
@@ -56,8 +59,7 @@ void pool_buf_put(struct pool *pool, void *buf)
 
 json_tokener *pool_tok_get(struct pool *pool)
 {
-	json_tokener *tok = pool->ntoks ? pool->toks[--pool->ntoks] :
-			    json_tokener_new_ex(POOL_JSON_DEPTH);
+	json_tokener *tok = json_tokener_new_ex(POOL_JSON_DEPTH);
 
 	if (tok)
 		pool->toks_used++;
@@ -69,11 +71,7 @@ void pool_tok_put(struct pool *pool, json_tokener *tok)
 	if (!tok)
 		return;
 	pool->toks_used--;
-	json_tokener_reset(tok);
-	if (pool->ntoks < POOL_MAX_FREE)
-		pool->toks[pool->ntoks++] = tok;
-	else
-		json_tokener_free(tok);
+	json_tokener_free(tok);
 }
 
 void pool_stats(const struct pool *pool, struct pool_stats *st)
@@ -81,5 +79,4 @@ void pool_stats(const struct pool *pool, struct pool_stats *st)
 	st->bufs_used = pool->bufs_used;
 	st->bufs_free = pool->nbufs;
 	st->toks_used = pool->toks_used;
-	st->toks_free = pool->ntoks;
 }

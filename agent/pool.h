@@ -15,7 +15,7 @@ struct pool;
 
 struct pool_stats {
 	size_t bufs_used, bufs_free;
-	size_t toks_used, toks_free;
+	size_t toks_used;
 };
 
 int pool_new(struct pool **poolp);

@@ -154,7 +154,7 @@ static int pw_recv_acked(struct mnl_socket *sock, uint32_t seq, mnl_cb_t cb,
 	char buf[PW_NL_RECV_SIZE];
 	const struct nlmsghdr *nlh;
 	ssize_t n;
-	int len;
+	size_t len;
 
 	if (errmsg && errlen)
 		errmsg[0] = '\0';
@@ -162,9 +162,9 @@ static int pw_recv_acked(struct mnl_socket *sock, uint32_t seq, mnl_cb_t cb,
 		n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
+		len = n;
+		for (nlh = (const struct nlmsghdr *)buf; pw_nlmsg_ok(nlh, len);
+		     nlh = pw_nlmsg_next(nlh, &len)) {
 			if (!mnl_nlmsg_portid_ok(nlh, portid) ||
 			    !mnl_nlmsg_seq_ok(nlh, seq))
 				continue;

@@ -2,6 +2,8 @@
 #ifndef PEERWATCH_NL_H
 #define PEERWATCH_NL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
@@ -22,6 +24,28 @@ struct pw_nl {
 	uint32_t seq;
 	char errmsg[256];	/* extack message of the last error, or "" */
 };
+
+/*
+ * Whether @len bytes at @nlh start with a whole message, safe to walk.
+ * Stricter than mnl_nlmsg_ok(): libmnl 1.0.4 compares nlmsg_len as an
+ * int, so a length of 2 GiB or more passes it, and it accepts a length
+ * that is not a multiple of 4, whose attributes mnl_attr_for_each() then
+ * walks up to 3 bytes past the end. The kernel never sends either.
+ */
+static inline bool pw_nlmsg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= len &&
+	       nlh->nlmsg_len == MNL_ALIGN(nlh->nlmsg_len);
+}
+
+/* The message after @nlh, which pw_nlmsg_ok() accepted; @len shrinks. */
+static inline const struct nlmsghdr *pw_nlmsg_next(const struct nlmsghdr *nlh,
+						   size_t *len)
+{
+	*len -= nlh->nlmsg_len;
+	return (const struct nlmsghdr *)((const char *)nlh + nlh->nlmsg_len);
+}
 
 /* Resolve a generic netlink family (and one of its groups, if @grp). */
 int pw_genl_resolve(struct mnl_socket *sock, const char *family,

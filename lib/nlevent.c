@@ -129,6 +129,9 @@ int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*genl)))
 		return -ENOMSG;
+	/* The attribute walk runs to the aligned end of the message. */
+	if (nlh->nlmsg_len != MNL_ALIGN(nlh->nlmsg_len))
+		return -EINVAL;
 	genl = mnl_nlmsg_get_payload(nlh);
 	if (genl->cmd != PEERWATCH_CMD_EVENT &&
 	    genl->cmd != PEERWATCH_CMD_SOCK_GET)
@@ -148,29 +151,35 @@ int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev)
 	return 0;
 }
 
-int pw_nl_read_events(struct pw_nl *nl,
-		      void (*cb)(const struct pw_event *ev, void *data),
-		      void *data)
+int pw_event_walk(const void *buf, size_t len, uint16_t family_id,
+		  void (*cb)(const struct pw_event *ev, void *data),
+		  void *data)
 {
-	static char buf[PW_NL_RECV_SIZE];
 	const struct nlmsghdr *nlh;
 	struct pw_event ev;
-	int len, n = 0;
-	ssize_t ret;
+	int n = 0;
 
-	ret = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-	if (ret < 0)
-		return -errno;
-	len = (int)ret;
-	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-	     nlh = mnl_nlmsg_next(nlh, &len)) {
-		if (nlh->nlmsg_type != nl->family_id ||
+	for (nlh = buf; pw_nlmsg_ok(nlh, len); nlh = pw_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type != family_id ||
 		    pw_event_parse(nlh, &ev) || ev.cmd != PEERWATCH_CMD_EVENT)
 			continue;
 		cb(&ev, data);
 		n++;
 	}
 	return n;
+}
+
+int pw_nl_read_events(struct pw_nl *nl,
+		      void (*cb)(const struct pw_event *ev, void *data),
+		      void *data)
+{
+	static char buf[PW_NL_RECV_SIZE];
+	ssize_t ret;
+
+	ret = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+	if (ret < 0)
+		return -errno;
+	return pw_event_walk(buf, ret, nl->family_id, cb, data);
 }
 
 const char *pw_event_name(unsigned int event)

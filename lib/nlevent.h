@@ -45,6 +45,15 @@ struct pw_event {
  */
 int pw_event_parse(const struct nlmsghdr *nlh, struct pw_event *ev);
 
+/*
+ * Call @cb for each event of family @family_id among the @len bytes of
+ * messages at @buf, as one recv() returned them; a message that is not a
+ * well-formed event is skipped. Returns the number of events.
+ */
+int pw_event_walk(const void *buf, size_t len, uint16_t family_id,
+		  void (*cb)(const struct pw_event *ev, void *data),
+		  void *data);
+
 struct pw_nl;
 
 /*

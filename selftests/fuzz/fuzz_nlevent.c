@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the peerwatch netlink event parser (lib/nlevent.c).
  * The input is what one recv() on the events socket returns; it goes
- * through mnl_cb_run() to pw_event_parse(), as a subscriber's does. The
+ * through pw_event_walk(), as a subscriber's does, with the first
+ * message's type as the family id. The
  * module is trusted code, but a subscriber must not trust a message it
  * did not check: a bad one is refused, never read past its end.
  */
@@ -13,76 +14,51 @@
 #include <libmnl/libmnl.h>
 #include <linux/peerwatch.h>
 
+#include "nl.h"
 #include "nlevent.h"
 #include "fuzz.h"
 
-static int on_msg(const struct nlmsghdr *nlh, void *data)
+/* What a subscriber reads, prints or logs of any event it accepted. */
+static void check_event(const struct pw_event *ev, void *data)
 {
 	char addr[INET6_ADDRSTRLEN + 2];
 	unsigned int *events = data;
-	struct pw_event ev;
-	int err;
 
-	err = pw_event_parse(nlh, &ev);
-	if (err) {
-		fuzz_assert(err == -ENOMSG || err == -EINVAL);
-		return MNL_CB_OK;
-	}
 	(*events)++;
-	fuzz_assert(ev.cmd == PEERWATCH_CMD_EVENT ||
-		    ev.cmd == PEERWATCH_CMD_SOCK_GET);
-	fuzz_assert(ev.family == AF_INET || ev.family == AF_INET6);
-	fuzz_assert(ev.cookie);
-	if (ev.cmd == PEERWATCH_CMD_EVENT)
-		fuzz_assert(ev.event && ev.event <= PEERWATCH_EVENT_MAX);
-	/* What a subscriber prints or logs for any event it accepted. */
-	fuzz_assert(pw_event_name(ev.event));
-	fuzz_assert(pw_reason_name(ev.reason));
-	fuzz_assert(pw_timer_name(ev.timer));
-	fuzz_assert(pw_tcp_state_name(ev.state));
-	fuzz_assert(!pw_event_addr(&ev, true, addr, sizeof(addr)));
-	fuzz_assert(!pw_event_addr(&ev, false, addr, sizeof(addr)));
-	return MNL_CB_OK;
-}
-
-/*
- * Framing the kernel never sends and that libmnl trusts, reported and
- * left out here so that the fuzzer looks past them:
- * - an nlmsg_len of 2 GiB or more: libmnl 1.0.4 compares it as an int,
- *   so it passes mnl_nlmsg_ok() and mnl_cb_run() steps that far past the
- *   buffer (corpus/crashes/nlevent-nlmsg-len-sign);
- * - an nlmsg_len that is not a multiple of 4 on the last message:
- *   mnl_attr_for_each() runs to the aligned end, and pw_event_parse()
- *   reads an attribute up to 3 bytes past the buffer
- *   (corpus/crashes/nlevent-unaligned-len).
- */
-static bool known_bad_framing(const uint8_t *data, size_t size)
-{
-	const struct nlmsghdr *nlh;
-	size_t off = 0;
-
-	while (size - off >= sizeof(*nlh)) {
-		nlh = (const struct nlmsghdr *)(data + off);
-		if (nlh->nlmsg_len > INT32_MAX)
-			return true;
-		if (nlh->nlmsg_len < sizeof(*nlh) ||
-		    nlh->nlmsg_len > size - off)
-			return false;
-		if (MNL_ALIGN(nlh->nlmsg_len) > size - off)
-			return true;
-		off += MNL_ALIGN(nlh->nlmsg_len);
-	}
-	return false;
+	fuzz_assert(ev->cmd == PEERWATCH_CMD_EVENT);
+	fuzz_assert(ev->family == AF_INET || ev->family == AF_INET6);
+	fuzz_assert(ev->cookie);
+	fuzz_assert(ev->event && ev->event <= PEERWATCH_EVENT_MAX);
+	fuzz_assert(pw_event_name(ev->event));
+	fuzz_assert(pw_reason_name(ev->reason));
+	fuzz_assert(pw_timer_name(ev->timer));
+	fuzz_assert(pw_tcp_state_name(ev->state));
+	fuzz_assert(!pw_event_addr(ev, true, addr, sizeof(addr)));
+	fuzz_assert(!pw_event_addr(ev, false, addr, sizeof(addr)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned int events = 0;
+	const struct nlmsghdr *nlh = (const void *)data;
+	unsigned int events = 0, parsed = 0;
+	size_t len = size;
+	uint16_t family = size >= sizeof(*nlh) ? nlh->nlmsg_type : 0;
+	struct pw_event ev;
+	int err;
 
-	/* -1: not worth keeping in the corpus either. */
-	if (known_bad_framing(data, size))
-		return -1;
-	/* seq and portid 0: a multicast subscriber checks neither. */
-	mnl_cb_run(data, size, 0, 0, on_msg, &events);
+	/*
+	 * Every message the framing check lets through parses or is refused
+	 * with a clear error; the walk a subscriber uses agrees with it.
+	 */
+	for (; pw_nlmsg_ok(nlh, len); nlh = pw_nlmsg_next(nlh, &len)) {
+		err = pw_event_parse(nlh, &ev);
+		fuzz_assert(!err || err == -ENOMSG || err == -EINVAL);
+		if (!err && ev.cmd == PEERWATCH_CMD_EVENT &&
+		    nlh->nlmsg_type == family)
+			parsed++;
+	}
+	fuzz_assert(pw_event_walk(data, size, family, check_event,
+				  &events) == (int)parsed);
+	fuzz_assert(events == parsed);
 	return 0;
 }
