@@ -590,6 +590,9 @@ if [ ! -x "$PW" ] || [ ! -x "$SIM" ]; then
 	exit
 fi
 
+# shellcheck source=selftests/agent/api.sh
+. selftests/agent/api.sh
+
 run_test flags test_flags
 run_test scale test_scale
 run_test blackhole test_blackhole
@@ -601,4 +604,7 @@ run_test id-change test_id_change
 run_test reload test_reload
 run_test dockerd test_dockerd
 run_test valgrind test_valgrind
+run_test api-endpoints test_api_endpoints
+run_test api-abuse test_api_abuse
+run_test api-slow-reader test_api_slow_reader
 suite_end host

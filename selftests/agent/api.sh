@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Tests of the control API and the CLI views, sourced by run.sh (which
+# provides new_netns, start_sim, start_agent, in_ns, fail, log...).
+#
+#   netns pwt-<pid>-<test>                                        lo only
+#   +-----------------------------------------------------------------+
+#   |  enginesim 127.1.0.1..  <--  peerwatchd --api-socket $API        |
+#   |                              [--api-listen 127.0.0.1:2380]       |
+#   +-----------------------------------------------------------------+
+#        curl --unix-socket $API, peerwatch --api-socket $API (host side:
+#        a UNIX socket is a file, not in the netns); TCP clients in it.
+
+CLI=$O/peerwatch
+
+# api PATH: the body of GET PATH; api_code PATH: its status alone.
+api() { curl -sS --max-time 10 --unix-socket "$API" "http://pw$1"; }
+api_code() {
+	curl -s -o /dev/null --max-time 10 -w '%{http_code}' \
+		--unix-socket "$API" "http://pw$1"
+}
+
+# wait_api MS JQ_FILTER: poll /v1/summary until FILTER holds; ELAPSED (ms).
+wait_api() {
+	local limit=$1 filter=$2 t0 t
+
+	t0=$(now_ms)
+	while :; do
+		if api /v1/summary 2>/dev/null | jq -e "$filter" >/dev/null 2>&1; then
+			ELAPSED=$(($(now_ms) - t0))
+			return 0
+		fi
+		t=$(now_ms)
+		[ $((t - t0)) -lt "$limit" ] || return 1
+		sleep 0.1
+	done
+}
+
+# wait_file MS FILE PATTERN: until FILE has a line matching PATTERN.
+wait_file() {
+	local limit=$1 t0
+
+	t0=$(now_ms)
+	until grep -q -- "$3" "$2" 2>/dev/null; do
+		[ $(($(now_ms) - t0)) -lt "$limit" ] || return 1
+		sleep 0.05
+	done
+	ELAPSED=$(($(now_ms) - t0))
+}
+
+# 2,000 engines: every endpoint, its filters, and what enginesim serves.
+test_api_endpoints() {
+	local n i addr want got ev_pid w_pid id out bad code name key u
+
+	new_netns api || return 1
+	start_sim 2000 --containers 5 --events-interval 0 || return 1
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:6].[0:255]:2375" \
+		"127.1.7.[0:208]:2375" >"$TMP/api.engines"
+	start_agent "file://$TMP/api.engines" || return 1
+	[ "$(stat -c %a "$API")" = 660 ] || fail "socket mode $(stat -c %a "$API")" || return 1
+	wait_api 60000 '.states.healthy == 2000' ||
+		fail "not healthy: $(api /v1/summary | jq -c .states)" || return 1
+	log "2000 engines healthy after ${ELAPSED} ms"
+
+	n=$("$SIM" ctl "$CTL" stats | jq .engines)
+	got=$(api /v1/nodes | jq length)
+	[ "$got" = "$n" ] || fail "/v1/nodes: $got nodes, enginesim serves $n" || return 1
+	[ "$(api '/v1/nodes?state=healthy' | jq length)" = 2000 ] || fail "state=healthy" || return 1
+	[ "$(api '/v1/nodes?state=down' | jq length)" = 0 ] || fail "state=down" || return 1
+	[ "$(api '/v1/nodes?label=zone=z1' | jq length)" = 500 ] || fail "label zone=z1" || return 1
+	[ "$(api '/v1/nodes?label=zone' | jq length)" = 2000 ] || fail "label zone" || return 1
+	[ "$(api '/v1/nodes?label=zone%3Dz2&label=enginesim.index=6' | jq -r '.[].name')" = engine-6 ] ||
+		fail "two labels" || return 1
+	got=$(api /v1/containers | jq length)
+	[ "$got" = 10000 ] || fail "/v1/containers: $got, want 2000 x 5" || return 1
+	log "/v1/nodes: $n nodes; /v1/containers: $got containers (enginesim: $n engines x 5)"
+
+	# Engine by engine, what the agent says is what the engine serves.
+	for i in 1 2 255 1000 1999; do
+		addr=$(api /v1/nodes | jq -r ".[$i].addr")
+		want=$(in_ns curl -s "http://$addr/v1.41/containers/json?all=1" |
+			jq -c '[.[] | {id: .Id, state: .State}] | sort_by(.id)')
+		got=$(api "/v1/containers?node=$addr" | jq -c '[.[] | {id, state}] | sort_by(.id)')
+		[ "$want" = "$got" ] || fail "$addr: agent $got, engine $want" || return 1
+		want=$(echo "$want" | jq '[.[] | select(.state == "running")] | length')
+		got=$(api "/v1/containers?node=$addr&state=running" | jq length)
+		[ "$want" = "$got" ] || fail "$addr running: $got, want $want" || return 1
+	done
+	log "5 engines' containers and states match enginesim's own answers"
+
+	id=$(api /v1/nodes/engine-7 | jq -r .id)
+	for key in engine-7 127.1.0.8:2375 "$id"; do
+		[ "$(api "/v1/nodes/$key" | jq -r '.addr, (.containers | length)' | tr '\n' ' ')" = "127.1.0.8:2375 5 " ] ||
+			fail "/v1/nodes/$key" || return 1
+	done
+	name=$(api '/v1/containers?node=engine-7' | jq -r '.[0].name')
+	[ "$(api "/v1/containers?node=engine-7&name=$name" | jq -r '.[0].name')" = "$name" ] ||
+		fail "name filter" || return 1
+
+	bad=0
+	for u in '/v1/nodes?state=bogus' '/v1/nodes?foo=1' '/v1/nodes?state=healthy&state=down' \
+		'/v1/nodes?state=' '/v1/nodes?state' '/v1/nodes?label==x' '/v1/nodes?name=x' \
+		'/v1/containers?state=healthy' '/v1/containers?name=%zz' '/v1/containers?name=%00' \
+		'/v1/nodes/engine-7?x=1' '/v1/events?x=1'; do
+		code=$(api_code "$u")
+		[ "$code" = 400 ] || fail "$u: HTTP $code, want 400" || return 1
+		api "$u" | jq -e '.error | length > 0' >/dev/null || fail "$u: no error" || return 1
+		bad=$((bad + 1))
+	done
+	[ "$(api_code /v1/nodes/nope)" = 404 ] || fail "unknown node" || return 1
+	[ "$(api_code /nope)" = 404 ] || fail "unknown path" || return 1
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --unix-socket "$API" http://pw/v1/nodes)
+	[ "$code" = 405 ] || fail "POST: $code" || return 1
+	log "$bad malformed filters: 400 with a reason; unknown node/path 404; POST 405"
+
+	api /metrics >"$TMP/metrics.txt"
+	out=$(promtool check metrics <"$TMP/metrics.txt" 2>&1) ||
+		fail "promtool: $out" || return 1
+	grep -q '^peerwatch_engines{state="healthy"} 2000$' "$TMP/metrics.txt" ||
+		fail "metrics: healthy gauge" || return 1
+	grep -q '^peerwatch_kernel_events_total{type="dead"} 0$' "$TMP/metrics.txt" ||
+		fail "metrics: kernel events" || return 1
+	log "/metrics: $(grep -vc '^#' "$TMP/metrics.txt") samples, promtool check metrics clean"
+
+	# A transition with its cause, and a container event, as they happen.
+	curl -sN --unix-socket "$API" http://pw/v1/events >"$TMP/events.out" &
+	ev_pid=$!
+	PIDS+=("$ev_pid")
+	"$CLI" watch --api-socket "$API" >"$TMP/watch.out" 2>&1 &
+	w_pid=$!
+	PIDS+=("$w_pid")
+	wait_api 3000 '.api_clients >= 3' || fail "event readers not connected" || return 1
+	sim fault 127.1.0.9 reset || return 1
+	wait_file 5000 "$TMP/events.out" '"addr":"127.1.0.9:2375".*"state":"down"' ||
+		fail "no down transition: $(head -c 300 "$TMP/events.out")" || return 1
+	log "/v1/events: $(grep -m1 '127.1.0.9:2375' "$TMP/events.out" | jq -c '{from, state, cause}') after ${ELAPSED} ms"
+	sim clear 127.1.0.9 || return 1
+	sim event 127.1.0.10 stop || return 1
+	wait_file 3000 "$TMP/events.out" '"type":"container".*"action":"stop"' ||
+		fail "no container event" || return 1
+	log "/v1/events: container stop after ${ELAPSED} ms"
+	wait_file 3000 "$TMP/watch.out" '127.1.0.9:2375.*healthy -> down' ||
+		fail "peerwatch watch: $(cat "$TMP/watch.out")" || return 1
+	wait_file 10000 "$TMP/watch.out" '127.1.0.9:2375.*-> healthy' ||
+		fail "peerwatch watch: no recovery: $(cat "$TMP/watch.out")" || return 1
+	log "peerwatch watch: $(grep -m1 'healthy -> down' "$TMP/watch.out")"
+
+	# The CLI views, as a user runs them.
+	[ "$("$CLI" nodes --api-socket "$API" | wc -l)" = 2001 ] || fail "peerwatch nodes" || return 1
+	"$CLI" nodes --api-socket "$API" | head -1 | grep -q '^ADDR  *NAME  *STATE  *CAUSE  *SINCE' ||
+		fail "peerwatch nodes: header" || return 1
+	[ "$("$CLI" nodes -j --state healthy --label zone=z3 --api-socket "$API" | jq length)" = 500 ] ||
+		fail "peerwatch nodes -j --label" || return 1
+	"$CLI" node engine-7 --api-socket "$API" | grep -q '^state  *healthy$' ||
+		fail "peerwatch node" || return 1
+	[ "$("$CLI" containers -j --node engine-7 --api-socket "$API" | jq length)" = 5 ] ||
+		fail "peerwatch containers --node" || return 1
+	[ "$("$CLI" containers --api-socket "$API" | wc -l)" = 10001 ] ||
+		fail "peerwatch containers" || return 1
+	out=$("$CLI" top -n 2 -i 200ms --api-socket "$API")
+	echo "$out" | grep -q '2000 engines' && echo "$out" | grep -q 'RATES' ||
+		fail "peerwatch top: $out" || return 1
+	out=$("$CLI" nodes --state nope --api-socket "$API" 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -q 'state: want' || fail "bad filter: $out" || return 1
+	out=$("$CLI" nodes --api-socket "$TMP/none.sock" 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -q 'peerwatchd is not running' ||
+		fail "no agent: $out" || return 1
+	log "CLI: nodes, node, containers, watch, top; '$out'"
+}
+
+# canary_age: ms since the canary engine's last listing, by the agent.
+canary_age() {
+	local r
+
+	r=$(api /v1/nodes/127.1.0.1:2375 | jq -r '.refreshed |
+		capture("(?<s>.*)\\.(?<ms>[0-9]+)Z") |
+		(.s + "Z" | fromdate) * 1000 + (.ms | tonumber)' 2>/dev/null)
+	[ -n "$r" ] && echo $(($(now_ms) - r))
+}
+
+# slowloris N: N TCP clients each trickling header lines; each records how
+# long the agent let it live, in $TMP/slow.N.
+slowloris() {
+	local i
+
+	for i in $(seq "$1"); do
+		in_ns bash -c '
+			trap "" PIPE
+			t0=$(date +%s%N)
+			exec 3<>/dev/tcp/127.0.0.1/2380 || exit 1
+			printf "GET /v1/nodes HTTP/1.1\r\n" >&3
+			for k in $(seq 40); do
+				printf "X-%d: y\r\n" "$k" >&3 2>/dev/null || break
+				if read -r -t 0.5 -u 3 line; then
+					echo "$line" >"$0.line"
+					break
+				fi
+			done
+			echo $((($(date +%s%N) - t0) / 1000000)) >"$0"
+		' "$TMP/slow.$i" &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+}
+
+# Abuse: a huge request, slowloris clients, 1,000 concurrent clients and
+# malformed filters, all at once; engine polling stays on schedule.
+# Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
+test_api_abuse() {
+	local i max_age=0 age max_lat=0 lat t0 codes ok busy huge rc
+
+	ABUSE=()
+
+	new_netns abuse || return 1
+	start_sim 300 --containers 5 || return 1
+	start_agent --api-listen 127.0.0.1:2380 --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "nodes://127.1.0.[1:255]:2375,127.1.1.[0:44]:2375" ||
+		return 1
+	wait_api 20000 '.states.healthy == 300' || fail "not healthy" || return 1
+	sleep 2
+	for i in $(seq 10); do
+		age=$(canary_age)
+		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
+		sleep 0.2
+	done
+	log "before: canary listing age at most ${max_age} ms (refresh 500ms-1s)"
+	max_age=0
+
+	slowloris 50
+	for i in $(seq 5); do
+		{ printf 'GET /v1/nodes HTTP/1.1\r\nX-Big: '
+			head -c 1048576 /dev/zero | tr '\0' a
+			printf '\r\n\r\n'; } |
+			socat -t 5 - "UNIX-CONNECT:$API" >"$TMP/huge.$i" 2>/dev/null &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+	# curl runs at most 300 transfers at once: 4 x 250 = 1,000 clients.
+	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes?state=healthy\"\noutput = /dev/null|" \
+		>"$TMP/many.cfg"
+	for i in 1 2 3 4; do
+		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
+			--unix-socket "$API" -K "$TMP/many.cfg" -w '%{http_code}\n' \
+			>"$TMP/many.codes.$i" 2>/dev/null &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+	for i in $(seq 100); do
+		curl -s -o /dev/null -w '%{http_code}\n' --unix-socket "$API" \
+			"http://pw/v1/containers?state=x$i&label==" >>"$TMP/bad.codes" &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 8000 ]; do
+		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 \
+			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+		[ "${lat:-5000}" -gt "$max_lat" ] && max_lat=$lat
+		age=$(canary_age)
+		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
+		sleep 0.2
+	done
+	wait "${ABUSE[@]}"
+	cat "$TMP"/many.codes.* >"$TMP/many.codes"
+	codes=$(sort "$TMP/many.codes" | uniq -c | tr -s ' ' | tr '\n' ',')
+	ok=$(grep -c '^200$' "$TMP/many.codes")
+	busy=$(grep -c '^503$' "$TMP/many.codes")
+	log "100 malformed filters: HTTP codes:$(sort "$TMP/bad.codes" | uniq -c | tr -s ' ' | tr '\n' ',')"
+	huge=$(cat "$TMP"/huge.* | grep -c '^HTTP/1.1 431')
+	log "1000 concurrent clients: HTTP codes:$codes"
+	log "5 requests of 1 MiB: $huge answered 431 (the others reset mid-send)"
+	log "50 slowloris clients lived $(cat "$TMP"/slow.[0-9]* | sort -n | sed -n '1p;$p' | tr '\n' ' ')ms (min max), bound 5000 ms header deadline"
+	log "during: canary listing age at most ${max_age} ms, /v1/summary at most ${max_lat} ms"
+	rc=0
+	[ $((ok + busy)) = 1000 ] && [ "$ok" -gt 0 ] || fail "1000 clients: $codes" || rc=1
+	[ "$(grep -vc '^400$\|^503$' "$TMP/bad.codes")" = 0 ] || fail "malformed filters" || rc=1
+	for i in $(seq 50); do
+		[ "$(cat "$TMP/slow.$i")" -le 7000 ] || fail "slowloris $i: $(cat "$TMP/slow.$i") ms" || rc=1
+	done
+	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
+	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
+	[ "$max_lat" -le 1000 ] || fail "agent slow to answer: ${max_lat} ms" || rc=1
+	api /metrics >"$TMP/metrics.txt"
+	log "metrics: $(grep -E '^peerwatch_api_(rejected|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="0.05"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
+	wait_api 3000 '.api_clients == 1' || fail "clients left: $(api /v1/summary | jq .api_clients)" || rc=1
+	return $rc
+}
+
+# A /v1/events reader that does not read is dropped; one that reads stays.
+test_api_slow_reader() {
+	local good_pid t0
+
+	new_netns slowreader || return 1
+	start_sim 100 --events-interval 50ms || return 1
+	start_agent "nodes://127.1.0.[1:100]:2375" || return 1
+	wait_api 20000 '.states.healthy == 100' || fail "not healthy" || return 1
+	curl -sN --unix-socket "$API" http://pw/v1/events >"$TMP/good.out" &
+	good_pid=$!
+	PIDS+=("$good_pid")
+	# Reads a byte a second: its socket fills, then the agent's buffer.
+	curl -sN --limit-rate 1 --unix-socket "$API" http://pw/v1/events >/dev/null &
+	PIDS+=($!)
+	t0=$(now_ms)
+	until api /metrics | grep -q '^peerwatch_api_events_dropped_total [1-9]'; do
+		[ $(($(now_ms) - t0)) -lt 20000 ] || fail "slow reader not dropped" || return 1
+		sleep 0.2
+	done
+	log "slow reader dropped after $(($(now_ms) - t0)) ms: $(grep -m1 'dropping' "$ALOG" | sed 's/.*api: //')"
+	kill -0 "$good_pid" || fail "the reading client was dropped too" || return 1
+	sleep 1
+	[ "$(wc -l <"$TMP/good.out")" -gt 100 ] || fail "good reader: $(wc -l <"$TMP/good.out") lines" || return 1
+	log "a reader that keeps up stays: $(wc -l <"$TMP/good.out") events"
+}
