@@ -21,6 +21,7 @@
 #include "container_of.h"
 #include "discovery.h"
 #include "fleet.h"
+#include "kevents.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -33,6 +34,7 @@ struct agent {
 	struct pool *pool;
 	struct resolver *resolver;
 	struct fleet *fleet;
+	struct kevents *kev;		/* NULL: no netlink at all */
 	struct discovery *discovery;
 	struct api *api;
 	struct report report;
@@ -62,6 +64,7 @@ static void reload(struct agent *a)
 	err = fleet_sync(a->fleet, &want);
 	if (err)
 		log_err("discovery: %s", strerror(-err));
+	kevents_fleet_changed(a->kev);
 	addr_list_clear(&want);
 }
 
@@ -149,6 +152,23 @@ static int setup_signals(struct agent *a)
 	return loop_io_add(a->loop, &a->sig_io, a->sigfd, EPOLLIN, signal_io);
 }
 
+/* Kernel events are a bonus: the agent works fully without them. */
+static void start_kevents(struct agent *a)
+{
+	struct kevents_cfg kc = {
+		.policy = a->cfg->kernel_policy,
+		.user_timeout_ms = cfg_conn(a)->user_timeout_ms,
+	};
+	int err;
+
+	err = kevents_new(&a->kev, a->loop, a->fleet, &kc);
+	if (err) {
+		log_warn("kernel events: off: %s", strerror(-err));
+		return;
+	}
+	a->fleet->env.kev = a->kev;
+}
+
 int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 {
 	struct agent *a;
@@ -179,6 +199,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 		err = fleet_new(&a->fleet, a->loop, a->pool, a->resolver,
 				&cfg->engine);
 	}
+	if (!err)
+		start_kevents(a);
 	if (!err)
 		err = discovery_new(&a->discovery, cfg->url, cfg->engines,
 				    cfg->nengines, why);
@@ -214,6 +236,7 @@ int agent_run(struct agent *a)
 	addr_list_clear(&want);
 	if (err)
 		return err;
+	kevents_fleet_changed(a->kev);
 	if (a->cfg->summary_interval_ms)
 		loop_timer_start(a->loop, &a->summary_timer,
 				 a->cfg->summary_interval_ms);
@@ -232,6 +255,8 @@ void agent_free(struct agent *a)
 		loop_timer_stop(a->loop, &a->discovery_timer);
 	}
 	api_free(a->api);
+	/* Before the fleet and the loop it uses. */
+	kevents_free(a->kev);
 	fleet_free(a->fleet);
 	discovery_free(a->discovery);
 	resolver_free(a->resolver);

@@ -27,6 +27,13 @@ const char *cause_name(enum cause c)
 		[CAUSE_TLS_REQUIRED] = "tls-required",
 		[CAUSE_NOT_TLS] = "not-tls",
 		[CAUSE_TLS] = "tls",
+		[CAUSE_KERNEL_SUSPECT] = "kernel:suspect",
+		[CAUSE_KERNEL_USER_TIMEOUT] = "kernel:user-timeout",
+		[CAUSE_KERNEL_RETRIES] = "kernel:retries",
+		[CAUSE_KERNEL_KEEPALIVE] = "kernel:keepalive",
+		[CAUSE_KERNEL_ZERO_WINDOW] = "kernel:zero-window",
+		[CAUSE_KERNEL_RESET] = "kernel:reset",
+		[CAUSE_KERNEL_ABORT] = "kernel:abort",
 		[CAUSE_ERROR] = "error",
 	};
 
@@ -64,6 +71,12 @@ bool cause_is_down(enum cause c)
 	case CAUSE_REFUSED:
 	case CAUSE_UNREACHABLE:
 	case CAUSE_DNS:
+	case CAUSE_KERNEL_USER_TIMEOUT:
+	case CAUSE_KERNEL_RETRIES:
+	case CAUSE_KERNEL_KEEPALIVE:
+	case CAUSE_KERNEL_ZERO_WINDOW:
+	case CAUSE_KERNEL_RESET:
+	case CAUSE_KERNEL_ABORT:
 		return true;
 	default:
 		return false;

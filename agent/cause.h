@@ -27,6 +27,13 @@ enum cause {
 	CAUSE_TLS_REQUIRED,	/* plain HTTP sent to a TLS port */
 	CAUSE_NOT_TLS,		/* TLS sent to a plain port */
 	CAUSE_TLS,		/* any other TLS failure */
+	CAUSE_KERNEL_SUSPECT,	/* peerwatch.ko: a retransmission timeout */
+	CAUSE_KERNEL_USER_TIMEOUT,	/* peerwatch.ko: DEAD, and why */
+	CAUSE_KERNEL_RETRIES,
+	CAUSE_KERNEL_KEEPALIVE,
+	CAUSE_KERNEL_ZERO_WINDOW,
+	CAUSE_KERNEL_RESET,
+	CAUSE_KERNEL_ABORT,
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

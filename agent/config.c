@@ -43,6 +43,7 @@ enum {
 	OPT_API_LISTEN,
 	OPT_API_LISTEN_ANY,
 	OPT_API_MAX_CLIENTS,
+	OPT_KERNEL_POLICY,
 };
 
 static const struct option options[] = {
@@ -72,6 +73,7 @@ static const struct option options[] = {
 	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
 	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
 	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
+	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -120,6 +122,8 @@ void config_usage(FILE *f)
 "  --api-listen-any                   allow a non-loopback --api-listen\n"
 "                                     (the API has no authentication)\n"
 "  --api-max-clients N                control API clients at once (256)\n"
+"  --kernel-policy                    peerwatch.ko gives every connection to\n"
+"                                     the engines' ports --user-timeout\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
 "\n"
@@ -323,6 +327,9 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_NO_EVENTS:
 		e->events = false;
+		return 0;
+	case OPT_KERNEL_POLICY:
+		c->kernel_policy = true;
 		return 0;
 	case OPT_DISCOVERY_INTERVAL:
 		ret = get_duration("discovery-interval", arg, 0, 24 * HOUR,

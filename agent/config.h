@@ -25,6 +25,7 @@ struct config {
 	char **engines;			/* --engine, in argv order */
 	size_t nengines;
 	enum log_level log_level;
+	bool kernel_policy;		/* module policy for the engines' ports */
 	bool help;
 };
 

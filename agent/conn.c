@@ -122,6 +122,11 @@ uint64_t conn_cookie(const struct conn *c)
 	return c->cookie;
 }
 
+int conn_fd(const struct conn *c)
+{
+	return c->io.fd;
+}
+
 static int set_int(int fd, int level, int name, int val)
 {
 	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;

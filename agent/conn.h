@@ -74,6 +74,8 @@ enum cause conn_error_cause(const struct conn *c, int err, char *msg,
 			    size_t len);
 /* SO_COOKIE, read once connected (0 before). */
 uint64_t conn_cookie(const struct conn *c);
+/* The socket, for a look at its state (SO_ERROR, TCP_INFO) only. */
+int conn_fd(const struct conn *c);
 /* Connections currently open in this process. */
 size_t conn_open_count(void);
 

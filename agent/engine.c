@@ -24,6 +24,7 @@
 #include "duration.h"
 #include "engine.h"
 #include "hostport.h"
+#include "kevents.h"
 #include "log.h"
 #include "pool.h"
 #include "rand.h"
@@ -138,6 +139,7 @@ static void chan_close(struct engine_chan *ch)
 	ch->conn = NULL;
 	ch->connected = false;
 	ch->streaming = false;
+	ch->suspect = false;
 	ch->served = 0;
 }
 
@@ -195,9 +197,19 @@ static void chan_fail(struct engine_chan *ch, enum cause cause,
 
 static void engine_error(struct engine_chan *ch, int err)
 {
+	struct conn *c = ch->conn;
 	enum cause cause = CAUSE_NONE;
 	char why[160];
 
+	/*
+	 * The kernel wakes us for a dead socket's error before it sends its
+	 * DEAD event: read that first, so that the cause is the kernel's.
+	 */
+	if (c && ch->connected) {
+		kevents_drain(ch->e->env->kev);
+		if (ch->conn != c)
+			return;
+	}
 	if (ch->conn)
 		cause = conn_error_cause(ch->conn, err, why, sizeof(why));
 	if (cause != CAUSE_NONE)
@@ -379,7 +391,7 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 		chan_close(ch);
 	e->failures = 0;
 	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
-	    e->state != ENGINE_SUSPECT) {
+	    !e->poll.suspect && !e->events.suspect) {
 		e->poll.attempts = 0;
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 		e->error[0] = '\0';
@@ -654,7 +666,7 @@ static void poll_next(struct engine *e)
 			poll_open(e);
 		return;
 	}
-	if (!ch->connected || ch->req != REQ_NONE)
+	if (!ch->connected || ch->req != REQ_NONE || ch->suspect)
 		return;
 	if (e->work & W_PING)
 		chan_send(ch, REQ_PING, "/_ping");
@@ -768,6 +780,46 @@ err:
 	free(e->addr);
 	free(e);
 	return err;
+}
+
+static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)
+{
+	if (cookie && engine_cookie(e) == cookie)
+		return &e->poll;
+	if (cookie && engine_events_cookie(e) == cookie)
+		return &e->events;
+	return NULL;
+}
+
+int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
+{
+	struct engine_chan *ch = chan_of(e, cookie);
+
+	if (!ch)
+		return -ENOENT;
+	ch->suspect = on;
+	if (on && e->state == ENGINE_HEALTHY) {
+		snprintf(e->error, sizeof(e->error), "%s connection retransmits",
+			 ch == &e->poll ? "polling" : "events");
+		set_state(e, ENGINE_SUSPECT, CAUSE_KERNEL_SUSPECT);
+	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.suspect &&
+		   !e->events.suspect) {
+		e->error[0] = '\0';
+		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
+		poll_next(e);
+	}
+	return 0;
+}
+
+int engine_conn_failed(struct engine *e, uint64_t cookie, enum cause cause,
+		       const char *why)
+{
+	struct engine_chan *ch = chan_of(e, cookie);
+
+	if (!ch)
+		return -ENOENT;
+	chan_fail(ch, cause, "%s", why);
+	return 0;
 }
 
 void engine_start(struct engine *e)

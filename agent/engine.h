@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "tls.h"
 
+struct kevents;
 struct pool;
 struct resolver;
 struct resolver_query;
@@ -22,7 +23,7 @@ struct resolver_query;
 enum engine_state {
 	ENGINE_PENDING,
 	ENGINE_HEALTHY,
-	ENGINE_SUSPECT,		/* set by kernel events (to come) */
+	ENGINE_SUSPECT,		/* the kernel saw a connection retransmit */
 	ENGINE_UNHEALTHY,
 	ENGINE_DOWN,
 	ENGINE_REMOVED,
@@ -68,6 +69,7 @@ struct engine_env {
 	struct tls_ctx *tls;		/* NULL: plain HTTP */
 	struct engine_stats stats;
 	const struct engine_observer *observer;	/* NULL: nobody */
+	struct kevents *kev;		/* NULL: no kernel events */
 };
 
 enum engine_req {
@@ -88,6 +90,7 @@ struct engine_chan {
 	bool streaming;			/* /events answered 200 */
 	bool resend;			/* the last one closed under a request */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
+	bool suspect;			/* retransmitting: no new request */
 	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];
@@ -143,5 +146,15 @@ const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */
 uint64_t engine_cookie(const struct engine *e);
 uint64_t engine_events_cookie(const struct engine *e);
+
+/*
+ * What the kernel (kevents.c) says of the connection of @e with @cookie:
+ * it retransmits (@on: no new request on it, a healthy engine becomes
+ * suspect) or no longer does; or it failed (closed at once, the engine
+ * failed with @cause). Return 0, or -ENOENT if @cookie is not of @e.
+ */
+int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on);
+int engine_conn_failed(struct engine *e, uint64_t cookie, enum cause cause,
+		       const char *why);
 
 #endif
