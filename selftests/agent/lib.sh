@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Variables such as ELAPSED and STATE are for the sourcing test to read.
+# shellcheck disable=SC2034
+#
+# Helpers of the agent tests, sourced by selftests/agent/run.sh and by the
+# guest's end-to-end test selftests/kmod/agent_e2e.sh, with $O the build
+# directory: a namespace per test, enginesim and peerwatchd started in it,
+# the agent's state read through its SIGUSR1 dump, nft blackholes.
+# Sourcing it sets an EXIT trap that stops what the test started.
+
+PW=$O/peerwatchd
+SIM=$O/enginesim
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pwtest.XXXXXX")
+PIDS=()
+NETNS=()
+NS=
+ELAPSED=0
+
+# Kill only what this suite started, by PID; remove only its namespaces.
+# A test may set TEST_CLEANUP to a function that runs first.
+stop_all() {
+	local p
+
+	if [ -n "${TEST_CLEANUP:-}" ]; then
+		"$TEST_CLEANUP"
+		TEST_CLEANUP=
+	fi
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PIDS=()
+	for p in "${NETNS[@]}"; do
+		ip netns del "$p" 2>/dev/null
+	done
+	NETNS=()
+}
+
+cleanup() {
+	stop_all
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+log() { echo "# $*"; }
+fail() {
+	echo "# FAIL: $*"
+	return 1
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+new_netns() {
+	NS=pwt-$$-$1
+	ip netns add "$NS" || return 1
+	NETNS+=("$NS")
+	ip -n "$NS" link set lo up
+}
+
+in_ns() { nsenter --net="/run/netns/$NS" -- "$@"; }
+
+# spawn LOG CMD...: start CMD in the test's netns, in the background.
+spawn() {
+	local out=$1
+
+	shift
+	nsenter --net="/run/netns/$NS" -- "$@" >"$out" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# start_sim N [ARGS...]: N engines from 127.1.0.1, control socket $CTL.
+start_sim() {
+	local n=$1
+
+	shift
+	CTL=$TMP/$NS.ctl
+	spawn "$TMP/$NS.sim.log" "$SIM" --count "$n" --port 2375 --ctl "$CTL" \
+		--quiet "$@"
+	for _ in $(seq 100); do
+		"$SIM" ctl "$CTL" stats >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "enginesim did not start: $(tail -n 3 "$TMP/$NS.sim.log")"
+}
+
+sim() { "$SIM" ctl "$CTL" "$@" >/dev/null || fail "enginesim ctl $*"; }
+
+# wait_ready LOG: the agent logs its first line once its signals are set up.
+wait_ready() {
+	for _ in $(seq 300); do
+		grep -q "peerwatchd: .* engines from" "$1" 2>/dev/null && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "peerwatchd did not start: $(tail -n 3 "$1")"
+}
+
+# start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
+# control API on $API (a path of its own: the default one is the host's).
+start_agent() {
+	STATE=$TMP/$NS.state.json
+	ALOG=$TMP/$NS.agent.log
+	API=$TMP/$NS.api.sock
+	spawn "$ALOG" "$PW" --state-file "$STATE" --api-socket "$API" \
+		--summary-interval 0 "$@"
+	AGENT_PID=$LAST_PID
+	wait_ready "$ALOG"
+}
+
+# stop_agent: SIGTERM must stop it cleanly, without sanitizer reports.
+stop_agent() {
+	local rc
+
+	[ -n "${AGENT_PID:-}" ] || return 0
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=
+	[ "$rc" -eq 0 ] || fail "peerwatchd exited $rc on SIGTERM" || return 1
+	if grep -q "Sanitizer\|runtime error" "$ALOG"; then
+		fail "sanitizer: $(grep -m3 "Sanitizer\|runtime error" "$ALOG")"
+	fi
+}
+
+# dump: a fresh state file, or failure if the agent does not write one.
+dump() {
+	rm -f "$STATE"
+	kill -USR1 "$AGENT_PID" 2>/dev/null || return 1
+	for _ in $(seq 500); do
+		[ -s "$STATE" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# wait_until MS JQ_FILTER: poll the state until FILTER holds; ELAPSED (ms).
+wait_until() {
+	local limit=$1 filter=$2 t0 t
+
+	t0=$(now_ms)
+	while :; do
+		if dump && jq -e "$filter" "$STATE" >/dev/null 2>&1; then
+			ELAPSED=$(($(now_ms) - t0))
+			return 0
+		fi
+		t=$(now_ms)
+		if [ $((t - t0)) -ge "$limit" ]; then
+			ELAPSED=$((t - t0))
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# jq helpers on the last dump
+q() { jq -r "$1" "$STATE"; }
+node() { echo ".nodes[] | select(.addr == \"$1\")"; }
+all_healthy() { echo "(.nodes | length) == $1 and ([.nodes[] | select(.state == \"healthy\")] | length) == $1"; }
+# ... and each with its polling connection and its /events stream open.
+all_settled() { echo "$(all_healthy "$1") and all(.nodes[]; .cookie > 0 and .events_cookie > 0)"; }
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+blackhole() {
+	in_ns nft add table inet pwt &&
+		in_ns nft add chain inet pwt input '{ type filter hook input priority 0; }' &&
+		in_ns nft add rule inet pwt input ip daddr "$1" drop &&
+		in_ns nft add rule inet pwt input ip saddr "$1" drop
+}
+unblackhole() { in_ns nft delete table inet pwt; }
