@@ -64,7 +64,7 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo style deps clean \
-	unit-check host-check vm-check vm-demo fuzz fuzz-build
+	unit-check host-check vm-check vm-check-trixie vm-demo fuzz fuzz-build
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -147,7 +147,7 @@ fuzz: fuzz-build
 	$(Q)selftests/fuzz/run.sh $(FUZZ_O) $(FUZZ_TIME)
 
 module:
-	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
 
 deps:
 	$(Q)scripts/deps.sh
@@ -161,6 +161,10 @@ host-check: userspace
 
 vm-check: module $(KSFT_BINS) $(BINS)
 	$(Q)scripts/vm-run --kver $(KVER) -- selftests/kmod/run.sh $(O)
+
+# The same suite on Debian 13's 6.12, fetched into a cache by debootstrap.
+vm-check-trixie: $(KSFT_BINS) $(BINS)
+	$(Q)scripts/kernel-trixie check $(O)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -32,6 +32,7 @@
 #include <trace/events/tcp.h>
 #include <linux/peerwatch.h>
 
+#include "compat.h"
 #include "event.h"
 #include "hooks.h"
 #include "pernet.h"
@@ -120,8 +121,14 @@ static void pw_probe_set_state(void *data, const struct sock *sk,
 			      oldstate);
 }
 
+#if PW_TCP_SEND_RESET_HAS_REASON
+static void pw_probe_send_reset(void *data, const struct sock *sk,
+				const struct sk_buff *skb,
+				const enum sk_rst_reason reason)
+#else
 static void pw_probe_send_reset(void *data, const struct sock *sk,
 				const struct sk_buff *skb)
+#endif
 {
 	/* skb is the segment that caused a passive RST; NULL for ours. */
 	if (!skb && sk)

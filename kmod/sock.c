@@ -12,6 +12,7 @@
 #include <net/tcp.h>
 #include <linux/peerwatch.h>
 
+#include "compat.h"
 #include "genl.h"
 #include "sock.h"
 
@@ -296,7 +297,7 @@ struct pw_dump_ctx {
 
 int pw_nl_sock_dump_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr **attrs = pw_dump_attrs(cb);
 	struct pw_dump_ctx *ctx = (void *)cb->ctx;
 	struct netlink_ext_ack *extack = cb->extack;
 	unsigned int max_prefix = 0;

@@ -11,6 +11,8 @@ set -u
 
 O=${1:-build}
 KO=${2:-./peerwatch.ko}
+# Tests that unload and load the module again find it here.
+export PEERWATCH_KO=$KO
 suite=kmod-$(uname -r)
 if [ "${PEERWATCH_GUEST:-}" != 1 ]; then
 	echo "run.sh: runs inside the test guest only (use make vm-check)" >&2
