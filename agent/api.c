@@ -946,7 +946,8 @@ static void on_transition(void *arg, const struct engine *e,
 			       json_object_new_string(engine_state_name(e->state)));
 	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
 			       json_object_new_string(cause_name(e->cause)));
-	json_object_object_add(o, "error", e->error[0] ?
+	/* The error that made it leave: a recovery has none. */
+	json_object_object_add(o, "error", e->cause != CAUSE_NONE && e->error[0] ?
 			       json_object_new_string(e->error) : NULL);
 	broadcast(a, o);
 	json_object_put(a->recent[a->nrecent % API_RECENT]);

@@ -19,6 +19,12 @@
 #include "cli.h"
 
 #define BAR_WIDTH	50
+#define STATES		5
+
+/* Healthy first: the bar gives the others their cells from it. */
+static const char *const states[STATES] = {
+	"healthy", "suspect", "unhealthy", "down", "pending",
+};
 
 static const struct option options[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -86,18 +92,44 @@ static const char *state_color(const char *state, bool tty)
 	return "\033[33m";
 }
 
+/*
+ * One bar, each state its share of the fleet in its colour; a state with
+ * any engine gets at least one cell, taken from healthy, so that three
+ * down engines in a thousand still show.
+ */
+static void bar(struct json_object *st, uint64_t engines, bool tty)
+{
+	unsigned int w[STATES], used = 0, i;
+
+	for (i = 0; i < STATES; i++) {
+		uint64_t n = get_u64(st, states[i]);
+
+		w[i] = engines ? (unsigned int)(n * BAR_WIDTH / engines) : 0;
+		if (n && !w[i])
+			w[i] = 1;
+		used += w[i];
+	}
+	if (engines && used > BAR_WIDTH)
+		w[0] -= used - BAR_WIDTH < w[0] ? used - BAR_WIDTH : w[0];
+	else if (engines)
+		w[0] += BAR_WIDTH - used;
+	for (i = 0; i < STATES; i++) {
+		printf("%s", state_color(states[i], tty));
+		for (; w[i]; w[i]--)
+			putchar(i ? '#' : '=');
+		printf("%s", tty ? "\033[0m" : "");
+	}
+}
+
 static void draw(struct json_object *s, const struct sample *prev,
 		 const struct sample *cur, bool tty, unsigned int rows)
 {
-	static const char *const states[] = {
-		"healthy", "suspect", "unhealthy", "down", "pending",
-	};
 	const char *reset = tty ? "\033[0m" : "";
 	const char *bold = tty ? "\033[1m" : "";
 	struct json_object *st = NULL, *recent = NULL;
 	uint64_t engines = get_u64(s, "engines");
 	double dt = prev->valid ? cur->t - prev->t : 0;
-	unsigned int i, col = 0, shown;
+	unsigned int i, shown;
 	size_t n, k;
 
 	json_object_object_get_ex(s, "states", &st);
@@ -108,24 +140,11 @@ static void draw(struct json_object *s, const struct sample *prev,
 	       get_u64(s, "containers"), get_u64(s, "connections"),
 	       cli_json_str(s, "time") ?: "");
 	printf("%sENGINES%s    ", bold, reset);
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+	for (i = 0; i < STATES; i++)
 		printf("%s%s %" PRIu64 "%s   ", state_color(states[i], tty),
 		       states[i], get_u64(st, states[i]), reset);
 	printf("\n           [");
-	/* One bar, each state its share of the fleet, in its colour. */
-	for (i = 0; engines && i < sizeof(states) / sizeof(states[0]); i++) {
-		unsigned int w = (unsigned int)((get_u64(st, states[i]) * BAR_WIDTH +
-						 engines - 1) / engines);
-
-		if (col + w > BAR_WIDTH)
-			w = BAR_WIDTH - col;
-		printf("%s", state_color(states[i], tty));
-		for (; w; w--, col++)
-			putchar(i ? '#' : '=');
-		printf("%s", reset);
-	}
-	for (; col < BAR_WIDTH; col++)
-		putchar(' ');
+	bar(st, engines, tty);
 	printf("]\n\n%sRATES%s      requests %.1f/s   errors %.1f/s   transitions %.1f/s\n",
 	       bold, reset, rate(cur->requests, prev->requests, dt),
 	       rate(cur->errors, prev->errors, dt),
