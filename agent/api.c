@@ -49,6 +49,7 @@
 #define API_OUT_MAX		(128 << 20)	/* unsent bytes, all answers */
 #define API_RENDER_BUDGET_MS	5		/* per loop pass */
 #define API_RECENT		32		/* transitions in /v1/summary */
+#define API_CACHE_MS		100		/* an answer serves its twins */
 
 struct api_client {
 	struct api *api;
@@ -76,6 +77,17 @@ struct api_listener {
 	struct loop_io io;
 };
 
+/*
+ * The last answer, whole: a thousand clients asking the same thing within
+ * API_CACHE_MS cost one rendering, not a thousand.
+ */
+struct api_cache {
+	char url[API_MAX_REQUEST];
+	uint64_t ms;			/* loop time it was built */
+	enum api_route route;
+	struct strbuf resp;
+};
+
 struct api {
 	const struct api_cfg *cfg;
 	struct loop *loop;
@@ -90,6 +102,7 @@ struct api {
 	struct loop_timer render;
 	struct json_object *recent[API_RECENT];	/* ring of transitions */
 	unsigned int nrecent;
+	struct api_cache cache;
 };
 
 static uint64_t mono_ms(void)
@@ -505,19 +518,46 @@ static unsigned int sent_status(const struct api_client *c)
 	       (unsigned int)atoi(c->out.p + c->out.off + 9) : 500;
 }
 
+static bool cache_hit(const struct api *a, const struct api_client *c)
+{
+	return !c->status && a->cache.resp.len &&
+	       loop_now(a->loop) - a->cache.ms < API_CACHE_MS &&
+	       !strcmp(a->cache.url, c->url);
+}
+
+static void cache_store(struct api *a, const struct api_client *c,
+			enum api_route route)
+{
+	strbuf_release(&a->cache.resp);
+	if (strbuf_add(&a->cache.resp, c->out.p + c->out.off,
+		       strbuf_pending(&c->out)))
+		return;
+	a->cache.ms = loop_now(a->loop);
+	a->cache.route = route;
+}
+
 static void serve(struct api_client *c)
 {
 	struct api *a = c->api;
 	enum api_route route;
 	unsigned int status;
+	bool fresh = false;
 	int err;
 
 	c->ready = false;
+	c->url[c->url_len] = '\0';
 	if (a->out_total > API_OUT_MAX) {
 		route = ROUTE_OTHER;
 		err = respond_error(c, 503, "busy: too many answers in flight");
+	} else if (cache_hit(a, c)) {
+		route = a->cache.route;
+		err = client_queue(c, a->cache.resp.p, a->cache.resp.len);
 	} else {
+		/* answer() cuts the URL up: keep it whole for the cache. */
+		memcpy(a->cache.url, c->url, c->url_len + 1);
+		a->cache.resp.len = 0;
 		err = answer(c, &route);
+		fresh = true;
 	}
 	if (err) {
 		/* Whatever was queued is dropped with the client. */
@@ -526,6 +566,8 @@ static void serve(struct api_client *c)
 		return;
 	}
 	status = sent_status(c);
+	if (fresh && !c->streaming && status == 200)
+		cache_store(a, c, route);
 	if (!c->streaming)
 		loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
 	a->metrics->api_requests[route][status / 100 < 6 ? status / 100 : 5]++;
@@ -606,12 +648,20 @@ static void request_done(struct api_client *c)
 		loop_timer_start(a->loop, &a->render, 0);
 }
 
-/* A request that cannot be served: answered at once, then closed. */
+/*
+ * A request that cannot be served: answered at once, not queued behind
+ * real work (an error costs nothing to build), then closed.
+ */
 static void reject(struct api_client *c, unsigned int status, const char *why)
 {
+	struct api *a = c->api;
+
 	c->status = status;
 	c->why = why;
-	request_done(c);
+	c->complete = true;
+	loop_timer_stop(a->loop, &c->deadline);
+	loop_io_mod(a->loop, &c->io, 0);
+	serve(c);
 }
 
 static void client_read(struct api_client *c)
@@ -1032,6 +1082,7 @@ void api_free(struct api *a)
 		unlink(a->cfg->socket);
 	for (i = 0; i < API_RECENT; i++)
 		json_object_put(a->recent[i]);
+	strbuf_release(&a->cache.resp);
 	metrics_free(a->metrics);
 	free(a);
 }
