@@ -169,10 +169,17 @@ all_settled() { echo "$(all_healthy "$1") and all(.nodes[]; .cookie > 0 and .eve
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+# blackhole ADDR...: every packet to or from each, dropped from one instant
+# (one nft transaction).
 blackhole() {
-	in_ns nft add table inet pwt &&
-		in_ns nft add chain inet pwt input '{ type filter hook input priority 0; }' &&
-		in_ns nft add rule inet pwt input ip daddr "$1" drop &&
-		in_ns nft add rule inet pwt input ip saddr "$1" drop
+	local a batch="add table inet pwt
+add chain inet pwt input { type filter hook input priority 0; }"
+
+	for a in "$@"; do
+		batch+="
+add rule inet pwt input ip daddr $a drop
+add rule inet pwt input ip saddr $a drop"
+	done
+	in_ns nft -f - <<<"$batch"
 }
 unblackhole() { in_ns nft delete table inet pwt; }

@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# peerwatchd and peerwatch.ko end to end, in the test guest, run by
+# selftests/kmod/run.sh with the module loaded (left loaded, as found):
+#
+#   netns pwt-<pid>-<phase>                                      lo only
+#   +----------------------------------------------------------------+
+#   |  enginesim: 200 engines, 127.1.0.1 .. 127.1.0.200, port 2375     |
+#   |  peerwatchd --kernel-policy: a polling and an /events            |
+#   |      connection to each engine, the module's events joined       |
+#   |  nft: every 10th engine blackholed, both directions, at once     |
+#   +----------------------------------------------------------------+
+#
+# module:    each blackholed engine is suspect within 1.5 s (the kernel's
+#            SUSPECT), then down with the reason of the kernel's DEAD
+#            event as its cause; the other 180 stay healthy; the policy
+#            rule for port 2375 lives exactly as long as the agent.
+# no module: (rmmod) each is down within user timeout + 2 s, from the
+#            socket's own ETIMEDOUT; the agent said once why it has no
+#            kernel events, and subscribes when the module is back.
+# Prints both detection-time distributions (min, median, max), in ms from
+# the blackhole. Shortened: --user-timeout 4s; a refresh every 500 ms, so
+# that a request is soon in flight (SUSPECT is the first retransmission
+# timeout of data; an idle connection only has keepalive probes).
+# The tests are functions run from the loop at the end.
+# shellcheck disable=SC2317
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+O=${1:-build}
+KO=${PEERWATCH_KO:-./peerwatch.ko}
+UT_MS=4000
+NENGINES=200
+
+if [ "${PEERWATCH_GUEST:-}" != 1 ] || [ "$(id -u)" -ne 0 ] ||
+	! command -v nft >/dev/null || ! command -v jq >/dev/null; then
+	echo "# SKIP: runs as root in the test guest, with nft and jq"
+	exit 4
+fi
+# shellcheck source=selftests/agent/lib.sh
+. selftests/agent/lib.sh
+
+loaded() { [ -d /sys/module/peerwatch ]; }
+restore() {
+	loaded || insmod "$KO" || echo "# FAIL: could not load $KO again"
+	cleanup
+}
+trap restore EXIT
+
+HOLES=()
+for i in $(seq 10 10 $NENGINES); do HOLES+=("127.1.0.$i"); done
+holes_json=$(printf '"%s:2375",' "${HOLES[@]}")
+holes_json="[${holes_json%,}]"
+holes_nodes() { echo "[.nodes[] | select(.addr as \$a | $holes_json | index(\$a))]"; }
+
+# UTC ms since midnight now, and of an agent log line's timestamp.
+clock_ms() { date -u +'%H %M %S %N' | awk '{ print (($1 * 60 + $2) * 60 + $3) * 1000 + int($4 / 1000000) }'; }
+
+# detections T0 FROM: "ADDR SUSPECT_MS DOWN_MS CAUSE" per blackholed engine,
+# in ms after T0, from the agent's log of its transitions since FROM (-1:
+# never).
+detections() {
+	awk -v t0="$1" -v lo=$(($2 - $1)) -v holes="${HOLES[*]}" '
+	function ms(ts, f) {
+		split(substr(ts, 12, 12), f, /[:.]/)
+		return ((f[1] * 60 + f[2]) * 60 + f[3]) * 1000 + f[4]
+	}
+	BEGIN {
+		n = split(holes, h, " ")
+		for (i = 1; i <= n; i++) {
+			a = h[i] ":2375"; want[a] = 1; sus[a] = -1; down[a] = -1
+		}
+	}
+	$3 == "engine" && $6 == "->" {
+		a = $4; sub(/:$/, "", a)
+		if (!(a in want) || (t = ms($1) - t0) < lo)
+			next
+		if ($7 == "suspect" && sus[a] < 0)
+			sus[a] = t
+		if ($7 == "down" && down[a] < 0) {
+			down[a] = t; c = $8; sub(/^\(/, "", c); sub(/[:)]$/, "", c)
+			cause[a] = c
+		}
+	}
+	END { for (a in want) print a, sus[a], down[a], cause[a] }' "$ALOG"
+}
+
+show_detections() {
+	local l
+
+	log "  engine suspect_ms down_ms cause"
+	while read -r l; do log "  $l"; done <<<"$DET"
+}
+
+# dist: "min A median B max C" of the numbers on stdin.
+dist() {
+	sort -n | awk '{ v[NR] = $1 } END { printf "min %d median %d max %d", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+# phase NAME: the fleet settled, 20 engines blackholed at T0, all down.
+phase() {
+	local t
+
+	new_netns "$1" || return 1
+	start_sim "$NENGINES" --events-interval 0 || return 1
+	start_agent --kernel-policy --user-timeout "${UT_MS}ms" \
+		--keepalive-idle 1s --keepalive-interval 1s \
+		--engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 500ms --backoff-max 30s \
+		"nodes://127.1.0.[1:$NENGINES]:2375" || return 1
+	wait_until 90000 "$(all_settled "$NENGINES")" ||
+		fail "$NENGINES engines not settled after ${ELAPSED} ms: $(q .states)" || return 1
+	log "$1: $NENGINES engines healthy, 2 connections each, after ${ELAPSED} ms"
+	# The first nft of a boot reads itself over 9p for seconds: not then.
+	in_ns nft list ruleset >/dev/null || fail "nft" || return 1
+	# nft takes seconds under TCG: times count from its return, when the
+	# drop rules are surely in place (they took effect within the window).
+	t=$(clock_ms)
+	blackhole "${HOLES[@]}" || fail "nft" || return 1
+	T0=$(clock_ms)
+	log "$1: ${#HOLES[@]} engines blackholed by one nft transaction, in the $((T0 - t)) ms before T0, which the times below count from"
+	wait_until $((UT_MS + 10000)) \
+		"[$(holes_nodes)[] | select(.state == \"down\")] | length == ${#HOLES[@]}" ||
+		fail "blackholed engines not all down after ${ELAPSED} ms: $(q "$(holes_nodes) | map(.state)")" ||
+		return 1
+	[ "$(q '.states.healthy')" = $((NENGINES - ${#HOLES[@]})) ] ||
+		fail "the others: $(q .states)" || return 1
+	DET=$(detections "$T0" "$t")
+}
+
+# The policy rules of this netns, as the module lists them.
+policies() { in_ns "$O/peerwatch" policy list -j 2>/dev/null | jq -s 'length'; }
+
+test_module() {
+	local bad
+
+	loaded || insmod "$KO" || fail "insmod $KO" || return 1
+	phase module || return 1
+	grep -q "kernel events: on" "$ALOG" || fail "no 'kernel events: on' line" || return 1
+	show_detections
+	bad=$(echo "$DET" | awk '$2 == -1 || $2 > 1500')
+	[ -z "$bad" ] || fail "not suspect within 1500 ms: $bad" || return 1
+	bad=$(echo "$DET" | awk '$4 !~ /^kernel:(user-timeout|keepalive|retries)$/')
+	[ -z "$bad" ] || fail "down without the kernel's reason: $bad" || return 1
+	bad=$(q "$(holes_nodes) | map(select(.cause | startswith(\"kernel:\") | not)) | map(.addr + \" \" + .cause) | join(\", \")")
+	[ -z "$bad" ] || fail "state file causes: $bad" || return 1
+	log "module: suspect after the blackhole: $(echo "$DET" | awk '{ print $2 }' | dist) ms"
+	log "module: down (kernel DEAD) after the blackhole: $(echo "$DET" | awk '{ print $3 }' | dist) ms; causes: $(echo "$DET" | awk '{ print $4 }' | sort | uniq -c | xargs)"
+	[ "$(policies)" = 1 ] || fail "policy rules while the agent runs: $(policies), want 1" || return 1
+	stop_agent || return 1
+	[ "$(policies)" = 0 ] || fail "policy rules left after the agent: $(policies)" || return 1
+	log "module: one policy rule while the agent ran, none after"
+}
+
+test_no_module() {
+	local bad
+
+	if loaded; then
+		rmmod peerwatch || fail "rmmod" || return 1
+	fi
+	phase nomodule || return 1
+	[ "$(grep -c "kernel events: off: peerwatch.ko is not loaded" "$ALOG")" = 1 ] ||
+		fail "no single line saying the module is not loaded" || return 1
+	show_detections
+	bad=$(echo "$DET" | awk -v b=$((UT_MS + 2000)) '$3 == -1 || $3 > b || $4 != "user-timeout"')
+	[ -z "$bad" ] || fail "not down by user timeout + 2 s with cause user-timeout: $bad" || return 1
+	log "no module: down after the blackhole: $(echo "$DET" | awk '{ print $3 }' | dist) ms (bound $((UT_MS + 2000)))"
+	insmod "$KO" || fail "insmod $KO" || return 1
+	for _ in $(seq 100); do
+		grep -q "kernel events: on (peerwatch.ko loaded)" "$ALOG" && break
+		sleep 0.05
+	done
+	grep -q "kernel events: on (peerwatch.ko loaded)" "$ALOG" ||
+		fail "the running agent did not subscribe when the module came" || return 1
+	log "no module: the running agent subscribed when the module was loaded"
+}
+
+rc=0
+for t in test_module test_no_module; do
+	echo "# ---- $t"
+	AGENT_PID=
+	if "$t" && stop_agent; then
+		log "ok $t"
+	else
+		rc=1
+		[ -n "${ALOG:-}" ] && [ -f "$ALOG" ] && tail -n 20 "$ALOG" | sed 's/^/#   /'
+	fi
+	stop_all
+done
+exit $rc
