@@ -145,6 +145,8 @@ test_api_endpoints() {
 	wait_file 10000 "$TMP/watch.out" '127.1.0.9:2375.*-> healthy' ||
 		fail "peerwatch watch: no recovery: $(cat "$TMP/watch.out")" || return 1
 	log "peerwatch watch: $(grep -m1 'healthy -> down' "$TMP/watch.out")"
+	api /metrics | grep -q '^peerwatch_detection_latency_seconds_count{state="down"} [1-9]' ||
+		fail "no detection latency observed" || return 1
 
 	# The CLI views, as a user runs them.
 	[ "$("$CLI" nodes --api-socket "$API" | wc -l)" = 2001 ] || fail "peerwatch nodes" || return 1

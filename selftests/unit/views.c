@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The control API's views: filters select, malformed ones are refused. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "fleet.h"
+#include "loop.h"
+#include "metrics.h"
+#include "strbuf.h"
+#include "views.h"
+
+static const char *const running_or_exited[] = { "running", "exited" };
+
+/* Engine i: engine-i at 127.0.0.(i+1):2375, zone z(i%2), 2 containers. */
+static struct engine *fake_engine(int i, enum engine_state state)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	char buf[64];
+	int k;
+
+	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
+	e->addr = strdup(buf);
+	e->state = state;
+	snprintf(e->info.name, sizeof(e->info.name), "engine-%d", i);
+	snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
+	e->info.labels = json_object_new_array();
+	snprintf(buf, sizeof(buf), "zone=z%d", i % 2);
+	json_object_array_add(e->info.labels, json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "index=%d", i);
+	json_object_array_add(e->info.labels, json_object_new_string(buf));
+	e->inv.n = 2;
+	e->inv.v = calloc(2, sizeof(*e->inv.v));
+	for (k = 0; k < 2; k++) {
+		snprintf(e->inv.v[k].id, sizeof(e->inv.v[k].id), "%064d", i * 2 + k);
+		snprintf(e->inv.v[k].name, sizeof(e->inv.v[k].name), "web-%d-%d", i, k);
+		strcpy(e->inv.v[k].state, running_or_exited[k]);
+	}
+	return e;
+}
+
+FIXTURE(fleet) {
+	struct fleet f;
+};
+
+FIXTURE_SETUP(fleet)
+{
+	int i;
+
+	memset(&self->f, 0, sizeof(self->f));
+	self->f.n = 4;
+	self->f.v = calloc(4, sizeof(*self->f.v));
+	for (i = 0; i < 4; i++)
+		self->f.v[i] = fake_engine(i, i == 3 ? ENGINE_DOWN : ENGINE_HEALTHY);
+}
+
+FIXTURE_TEARDOWN(fleet)
+{
+	size_t i;
+
+	for (i = 0; i < self->f.n; i++) {
+		struct engine *e = self->f.v[i];
+
+		json_object_put(e->info.labels);
+		free(e->inv.v);
+		free(e->addr);
+		free(e);
+	}
+	free(self->f.v);
+}
+
+static int count_nodes(struct fleet *f, struct view_filter *flt)
+{
+	struct json_object *a;
+	const char *why = NULL;
+	int n;
+
+	if (view_nodes(f, flt, &a, &why))
+		return -1;
+	n = (int)json_object_array_length(a);
+	json_object_put(a);
+	return n;
+}
+
+static int count_containers(struct fleet *f, struct view_filter *flt)
+{
+	struct json_object *a;
+	const char *why = NULL;
+	int n;
+
+	if (view_containers(f, flt, &a, &why))
+		return -1;
+	n = (int)json_object_array_length(a);
+	json_object_put(a);
+	return n;
+}
+
+TEST_F(fleet, nodes_by_state_and_labels)
+{
+	struct view_filter flt = { 0 };
+
+	EXPECT_EQ(4, count_nodes(&self->f, &flt));
+	flt.state = "healthy";
+	EXPECT_EQ(3, count_nodes(&self->f, &flt));
+	flt.state = "down";
+	EXPECT_EQ(1, count_nodes(&self->f, &flt));
+	flt.state = NULL;
+	flt.labels[flt.nlabels++] = "zone=z1";
+	EXPECT_EQ(2, count_nodes(&self->f, &flt));
+	/* Labels add up: all must hold. */
+	flt.labels[flt.nlabels++] = "index=3";
+	EXPECT_EQ(1, count_nodes(&self->f, &flt));
+	/* A key alone matches any value, but not a longer key. */
+	flt.nlabels = 0;
+	flt.labels[flt.nlabels++] = "zone";
+	EXPECT_EQ(4, count_nodes(&self->f, &flt));
+	flt.labels[0] = "zon";
+	EXPECT_EQ(0, count_nodes(&self->f, &flt));
+}
+
+TEST_F(fleet, malformed_filters_are_refused)
+{
+	struct view_filter flt = { .state = "removed" };
+	struct json_object *a = NULL;
+	const char *why = NULL;
+
+	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_NE(NULL, why);
+	flt.state = "running";
+	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	flt.state = "healthy";
+	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
+	flt.state = NULL;
+	flt.name = "web";
+	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	flt.name = NULL;
+	flt.labels[flt.nlabels++] = "=v";
+	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
+	EXPECT_EQ(NULL, a);
+}
+
+TEST_F(fleet, containers_aggregated_and_filtered)
+{
+	struct view_filter flt = { 0 };
+
+	EXPECT_EQ(8, count_containers(&self->f, &flt));
+	flt.state = "running";
+	EXPECT_EQ(4, count_containers(&self->f, &flt));
+	flt.node = "engine-2";
+	EXPECT_EQ(1, count_containers(&self->f, &flt));
+	flt.node = "127.0.0.3:2375";
+	EXPECT_EQ(1, count_containers(&self->f, &flt));
+	flt.node = "ID2";
+	EXPECT_EQ(1, count_containers(&self->f, &flt));
+	flt.state = NULL;
+	flt.node = NULL;
+	flt.name = "web-1-";
+	EXPECT_EQ(2, count_containers(&self->f, &flt));
+	flt.labels[flt.nlabels++] = "zone=z0";
+	EXPECT_EQ(0, count_containers(&self->f, &flt));
+}
+
+TEST_F(fleet, one_node_lists_its_containers)
+{
+	struct json_object *o = view_node(self->f.v[1], true), *c;
+
+	ASSERT_NE(NULL, o);
+	ASSERT_TRUE(json_object_object_get_ex(o, "containers", &c));
+	EXPECT_EQ(2, (int)json_object_array_length(c));
+	json_object_put(o);
+	o = view_node(self->f.v[1], false);
+	ASSERT_TRUE(json_object_object_get_ex(o, "containers", &c));
+	EXPECT_EQ(2, json_object_get_int(c));
+	json_object_put(o);
+}
+
+TEST_F(fleet, metrics_histograms_are_cumulative)
+{
+	struct engine *e = self->f.v[0];
+	struct strbuf out = { 0 };
+	struct metrics *m;
+	struct loop *loop;
+
+	ASSERT_EQ(0, loop_new(&loop));
+	ASSERT_EQ(0, metrics_new(&m, loop, &self->f));
+	/* Last heard 3 s ago, down now: one observation in le=5 and up. */
+	e->alive_ms = loop_now(loop) - 3000;
+	e->state = ENGINE_DOWN;
+	metrics_transition(m, e, ENGINE_HEALTHY);
+	/* Not a detection: it was not working. */
+	metrics_transition(m, e, ENGINE_PENDING);
+	ASSERT_EQ(0, metrics_render(m, &out));
+	ASSERT_EQ(0, strbuf_add(&out, "", 1));
+	EXPECT_NE(NULL, strstr(out.p, "peerwatch_detection_latency_seconds_bucket{state=\"down\",le=\"2.5\"} 0\n"));
+	EXPECT_NE(NULL, strstr(out.p, "peerwatch_detection_latency_seconds_bucket{state=\"down\",le=\"5\"} 1\n"));
+	EXPECT_NE(NULL, strstr(out.p, "peerwatch_detection_latency_seconds_bucket{state=\"down\",le=\"+Inf\"} 1\n"));
+	EXPECT_NE(NULL, strstr(out.p, "peerwatch_engines{state=\"healthy\"} 2\n"));
+	EXPECT_NE(NULL, strstr(out.p, "peerwatch_containers 8\n"));
+	strbuf_release(&out);
+	metrics_free(m);
+	loop_free(loop);
+}
+
+TEST(strbuf_grows_and_consumes)
+{
+	struct strbuf b = { 0 };
+	int i;
+
+	for (i = 0; i < 2000; i++)
+		ASSERT_EQ(0, strbuf_addf(&b, "%04d", i));
+	EXPECT_EQ(8000U, strbuf_pending(&b));
+	EXPECT_EQ(0, memcmp(b.p, "00000001", 8));
+	strbuf_consume(&b, 7996);
+	EXPECT_EQ(0, memcmp(b.p + b.off, "1999", 4));
+	strbuf_consume(&b, 4);
+	EXPECT_EQ(0U, strbuf_pending(&b));
+	EXPECT_EQ(0U, b.off);
+	strbuf_release(&b);
+}
+
+TEST_HARNESS_MAIN
