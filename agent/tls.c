@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "container_of.h"
@@ -58,14 +59,16 @@ struct tls_conn {
 
 static int tls_conn_ex_index = -1;
 
+/* A file we cannot read is told as such, not as OpenSSL's "system lib". */
 static int fail(char *err, size_t len, const char *what, const char *path)
 {
 	unsigned long e = ERR_peek_last_error();
-	char why[160];
+	const char *why = ERR_reason_error_string(e);
 
-	ERR_error_string_n(e, why, sizeof(why));
+	if (path && access(path, R_OK))
+		why = strerror(errno);
 	snprintf(err, len, "%s%s%s: %s", what, path ? " " : "", path ? path : "",
-		 e ? why : "failed");
+		 why ? why : "failed");
 	ERR_clear_error();
 	return -EINVAL;
 }
@@ -366,12 +369,29 @@ static ssize_t tls_write(struct conn_transport *tr, int fd, const void *buf,
 {
 	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
 	size_t done = 0;
+	uint32_t w;
+	ssize_t n;
+	char b;
 	int ret;
 
 	(void)fd;
 	ERR_clear_error();
 	ret = SSL_write_ex(tc->ssl, buf, len, &done);
-	return ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
+	if (ret == 1)
+		return (ssize_t)done;
+	n = tls_result(tc, ret, want);
+	if (n == -EAGAIN || n == -EPROTO)
+		return n;
+	/*
+	 * The engine closed: if it said why first (with TLS 1.3, a refused
+	 * client certificate comes after our handshake is done), that is
+	 * the error. A write never reports end of stream.
+	 */
+	ERR_clear_error();
+	ret = SSL_read_ex(tc->ssl, &b, 1, &done);
+	if (ret != 1 && tls_result(tc, ret, &w) == -EPROTO)
+		return -EPROTO;
+	return n ? n : -EPIPE;
 }
 
 static enum cause tls_why(const struct conn_transport *tr, char *msg,
