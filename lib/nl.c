@@ -74,7 +74,8 @@ static int pw_recv_acked(struct mnl_socket *sock, uint32_t seq, mnl_cb_t cb,
 int pw_genl_resolve(struct mnl_socket *sock, const char *family,
 		    const char *grp, uint16_t *family_id, uint32_t *grp_id)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	/* Zeroed: libmnl 1.0.4 leaves an attribute's padding as it was. */
+	char buf[MNL_SOCKET_BUFFER_SIZE] = { 0 };
 	struct pw_resolve r = { .grp = grp };
 	struct genlmsghdr *genl;
 	struct nlmsghdr *nlh;
@@ -258,6 +259,8 @@ struct nlmsghdr *pw_nl_request(struct pw_nl *nl, void *buf, uint8_t cmd,
 	struct genlmsghdr *genl;
 	struct nlmsghdr *nlh;
 
+	/* libmnl 1.0.4 leaves an attribute's padding as it finds it. */
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = nl->family_id;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
