@@ -74,13 +74,14 @@ static int pw_recv_acked(struct mnl_socket *sock, uint32_t seq, mnl_cb_t cb,
 int pw_genl_resolve(struct mnl_socket *sock, const char *family,
 		    const char *grp, uint16_t *family_id, uint32_t *grp_id)
 {
-	/* Zeroed: libmnl 1.0.4 leaves an attribute's padding as it was. */
-	char buf[MNL_SOCKET_BUFFER_SIZE] = { 0 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct pw_resolve r = { .grp = grp };
 	struct genlmsghdr *genl;
 	struct nlmsghdr *nlh;
 	int ret;
 
+	/* libmnl 1.0.4 leaves an attribute's padding as it finds it. */
+	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
