@@ -1022,7 +1022,8 @@ static void on_container(void *arg, const struct engine *e,
 }
 
 int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
-	    const struct api_cfg *cfg, const char **why)
+	    const struct kevents *kev, const struct api_cfg *cfg,
+	    const char **why)
 {
 	struct api *a;
 	int err;
@@ -1037,7 +1038,7 @@ int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
 	a->tcp_l.fd = -1;
 	loop_timer_init(&a->render, render_fn);
 	*why = "metrics";
-	err = metrics_new(&a->metrics, loop, fleet);
+	err = metrics_new(&a->metrics, loop, fleet, kev);
 	if (!err && cfg->socket)
 		err = unix_start(a, why);
 	if (!err && cfg->listen)

@@ -9,6 +9,7 @@
 
 struct api;
 struct fleet;
+struct kevents;
 struct loop;
 
 struct api_cfg {
@@ -20,10 +21,11 @@ struct api_cfg {
 
 /*
  * Serves the control API for @fleet, whose transitions it follows from now
- * on. Returns 0, or -errno with what failed in @why.
+ * on, and the counters of @kev (NULL: none). Returns 0, or -errno with what failed in @why.
  */
 int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
-	    const struct api_cfg *cfg, const char **why);
+	    const struct kevents *kev, const struct api_cfg *cfg,
+	    const char **why);
 void api_free(struct api *a);
 /*
  * The address of --api-listen: an IP literal or localhost, and a port; a

@@ -12,6 +12,7 @@
 #include "cause.h"
 #include "container_of.h"
 #include "fleet.h"
+#include "kevents.h"
 #include "metrics.h"
 
 /* A timer this often measures how late the loop runs it. */
@@ -35,10 +36,20 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_OTHER] = "other",
 };
 
-static const char *const kevent_names[KEVENT_COUNT] = {
-	[KEVENT_SUSPECT] = "suspect",
-	[KEVENT_DEAD] = "dead",
-	[KEVENT_RECOVERED] = "recovered",
+static const char *const kevent_names[PEERWATCH_EVENT_MAX + 1] = {
+	[PEERWATCH_EVENT_DEAD] = "dead",
+	[PEERWATCH_EVENT_SUSPECT] = "suspect",
+	[PEERWATCH_EVENT_RECOVERED] = "recovered",
+};
+
+/* As peerwatch monitor -j names them. */
+static const char *const reason_names[PEERWATCH_REASON_MAX + 1] = {
+	[PEERWATCH_REASON_USER_TIMEOUT] = "user-timeout",
+	[PEERWATCH_REASON_RETRIES] = "retries",
+	[PEERWATCH_REASON_KEEPALIVE] = "keepalive",
+	[PEERWATCH_REASON_ZERO_WINDOW] = "zero-window",
+	[PEERWATCH_REASON_RESET] = "reset",
+	[PEERWATCH_REASON_ABORT] = "abort",
 };
 
 static uint64_t mono_ms(void)
@@ -77,7 +88,7 @@ static void tick_fn(struct loop_timer *t)
 }
 
 int metrics_new(struct metrics **mp, struct loop *loop,
-		const struct fleet *fleet)
+		const struct fleet *fleet, const struct kevents *kev)
 {
 	struct metrics *m;
 	int s;
@@ -87,6 +98,7 @@ int metrics_new(struct metrics **mp, struct loop *loop,
 		return -ENOMEM;
 	m->loop = loop;
 	m->fleet = fleet;
+	m->kev = kev;
 	m->loop_lag.bounds = lag_bounds;
 	for (s = 0; s < ENGINE_NSTATES; s++)
 		m->detection[s].bounds = detection_bounds;
@@ -213,16 +225,36 @@ static int render_latency(const struct metrics *m, struct strbuf *b)
 	return err;
 }
 
-static int render_api(const struct metrics *m, struct strbuf *b)
+/* Zero without the module: the series exist whether or not it is loaded. */
+static int render_kernel(const struct metrics *m, struct strbuf *b)
 {
-	int r, k, err;
+	static const struct kevents_stats none;
+	const struct kevents_stats *st = m->kev ? kevents_stats(m->kev) : &none;
+	int k, err;
 
 	err = header(b, "peerwatch_kernel_events_total", "counter",
 		     "Dead-peer events from peerwatch.ko, by type.");
-	for (k = 0; k < KEVENT_COUNT && !err; k++)
+	for (k = PEERWATCH_EVENT_DEAD; k <= PEERWATCH_EVENT_MAX && !err; k++)
 		err = strbuf_addf(b, "peerwatch_kernel_events_total{type=\"%s\"} %llu\n",
 				  kevent_names[k],
-				  (unsigned long long)m->kevents[k]);
+				  (unsigned long long)st->events[k]);
+	err = err ?: header(b, "peerwatch_kernel_dead_total", "counter",
+			    "DEAD events from peerwatch.ko, by reason.");
+	for (k = PEERWATCH_REASON_USER_TIMEOUT; k <= PEERWATCH_REASON_MAX && !err; k++)
+		err = strbuf_addf(b, "peerwatch_kernel_dead_total{reason=\"%s\"} %llu\n",
+				  reason_names[k],
+				  (unsigned long long)st->dead[k]);
+	err = err ?: header(b, "peerwatch_kernel_events_lost_total", "counter",
+			    "Times the kernel dropped events for this subscriber (ENOBUFS).");
+	err = err ?: strbuf_addf(b, "peerwatch_kernel_events_lost_total %llu\n",
+				 (unsigned long long)st->lost);
+	return err;
+}
+
+static int render_api(const struct metrics *m, struct strbuf *b)
+{
+	int r, k, err = 0;
+
 	err = err ?: header(b, "peerwatch_api_requests_total", "counter",
 			    "Control API requests answered, by route and status class.");
 	for (r = 0; r < ROUTE_COUNT && !err; r++)
@@ -259,6 +291,7 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 
 	err = render_fleet(m, out);
 	err = err ?: render_latency(m, out);
+	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
 	return err;
 }

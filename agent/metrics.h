@@ -8,6 +8,7 @@
 #include "strbuf.h"
 
 struct fleet;
+struct kevents;
 struct loop;
 
 #define METRICS_BUCKETS	12
@@ -31,18 +32,11 @@ enum api_route {
 	ROUTE_COUNT,
 };
 
-/* Kernel dead-peer events by type, once the module's subscriber feeds them. */
-enum kevent_type {
-	KEVENT_SUSPECT,
-	KEVENT_DEAD,
-	KEVENT_RECOVERED,
-	KEVENT_COUNT,
-};
-
 /* What the agent counts for /metrics; the fleet's own stats are read live. */
 struct metrics {
 	struct loop *loop;
 	const struct fleet *fleet;
+	const struct kevents *kev;	/* NULL: no netlink at all */
 	struct loop_timer tick;
 	uint64_t tick_due;		/* monotonic ms the tick was meant for */
 	struct histogram loop_lag;	/* timer lateness: the loop's latency */
@@ -53,11 +47,10 @@ struct metrics {
 	uint64_t api_dropped;		/* /v1/events readers too slow */
 	uint64_t api_clients;		/* open now */
 	uint64_t api_streams;		/* /v1/events open now */
-	uint64_t kevents[KEVENT_COUNT];
 };
 
 int metrics_new(struct metrics **mp, struct loop *loop,
-		const struct fleet *fleet);
+		const struct fleet *fleet, const struct kevents *kev);
 void metrics_free(struct metrics *m);
 /* An engine left @from: how long since it last showed life. */
 void metrics_transition(struct metrics *m, const struct engine *e,

@@ -183,7 +183,7 @@ TEST_F(fleet, metrics_histograms_are_cumulative)
 	struct loop *loop;
 
 	ASSERT_EQ(0, loop_new(&loop));
-	ASSERT_EQ(0, metrics_new(&m, loop, &self->f));
+	ASSERT_EQ(0, metrics_new(&m, loop, &self->f, NULL));
 	/* Last heard 3 s ago, down now: one observation in le=5 and up. */
 	e->alive_ms = loop_now(loop) - 3000;
 	e->state = ENGINE_DOWN;
