@@ -179,6 +179,9 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 		return -ENOMEM;
 	a->cfg = cfg;
 	a->sigfd = -1;
+	/* Before any failure: agent_free() stops them. */
+	loop_timer_init(&a->summary_timer, summary_fn);
+	loop_timer_init(&a->discovery_timer, discovery_fn);
 	raise_nofile();
 	*why = "event loop";
 	err = loop_new(&a->loop);
@@ -209,8 +212,6 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 			      why);
 	if (err)
 		goto err;
-	loop_timer_init(&a->summary_timer, summary_fn);
-	loop_timer_init(&a->discovery_timer, discovery_fn);
 	a->report.last_ms = loop_now(a->loop);
 	*ap = a;
 	return 0;
