@@ -51,7 +51,17 @@ wait_file() {
 
 # 2,000 engines: every endpoint, its filters, and what enginesim serves.
 test_api_endpoints() {
-	local n i addr want got ev_pid w_pid id out bad code name key u
+	local n i addr want got ev_pid w_pid id out bad code name key u args
+
+	# No authentication: a non-loopback TCP address only when asked for.
+	for args in "--api-listen 10.1.2.3:2380" "--api-listen 0.0.0.0:2380" \
+		"--api-listen [::]:2380" "--api-listen nohost" "--api-max-clients 0"; do
+		# shellcheck disable=SC2086
+		out=$("$PW" $args --engine 127.0.0.1:1 2>&1)
+		[ $? -eq 2 ] && [ -n "$out" ] || fail "'$args': $out" || return 1
+	done
+	"$PW" --api-listen 0.0.0.0:2380 --engine 127.0.0.1:1 2>&1 | grep -q -- --api-listen-any ||
+		fail "no hint of --api-listen-any" || return 1
 
 	new_netns api || return 1
 	start_sim 2000 --containers 5 --events-interval 0 || return 1
