@@ -605,7 +605,8 @@ test_tls_flags() {
 	STATE=$TMP/$NS.state.json
 	ALOG=$TMP/$NS.agent.log
 	spawn "$ALOG" env DOCKER_CERT_PATH="$d" DOCKER_TLS_VERIFY=1 "$PW" --state-file "$STATE" \
-		--summary-interval 0 "nodes://127.1.0.[1:2]:2376"
+		--api-socket "$TMP/$NS.api.sock" --summary-interval 0 \
+		"nodes://127.1.0.[1:2]:2376"
 	AGENT_PID=$LAST_PID
 	wait_ready "$ALOG" || return 1
 	wait_until 10000 "$(all_healthy 2)" || fail "DOCKER_CERT_PATH: $(q '.nodes')" || return 1
@@ -683,7 +684,7 @@ test_tls_valgrind() {
 	# shellcheck disable=SC2046
 	spawn "$ALOG" valgrind --leak-check=full --error-exitcode=1 \
 		--log-file="$vlog" "$PW" --state-file "$STATE" --summary-interval 0 \
-		$(tls_agent) --request-timeout 2s --engine-refresh-min-interval 200ms \
+		--api-socket "$TMP/$NS.api.sock" $(tls_agent) --request-timeout 2s --engine-refresh-min-interval 200ms \
 		--engine-refresh-max-interval 500ms --backoff-max 1s \
 		"nodes://127.1.0.[1:10]:2376,127.2.0.1:2377,127.2.0.5:2381"
 	AGENT_PID=$LAST_PID
