@@ -13,8 +13,9 @@
  *   GET /metrics            Prometheus text
  *
  * Clients must never delay the engines: a request is bounded in size and
- * must arrive whole within a deadline; clients are limited in number, and
- * so are the bytes all answers hold; answers are built a few milliseconds
+ * must arrive whole within a deadline; clients are limited in number (more
+ * wait in the kernel's listen backlog, costing us nothing), and so are the
+ * bytes all answers hold; answers are built a few milliseconds
  * per pass, between engine events; a /v1/events reader that falls behind
  * is dropped rather than buffered.
  */
@@ -98,6 +99,7 @@ struct api {
 	bool unlink_socket;
 	struct api_client *head, *tail;
 	unsigned int nclients;
+	bool full;			/* listeners paused at the limit */
 	size_t out_total;
 	struct loop_timer render;
 	struct json_object *recent[API_RECENT];	/* ring of transitions */
@@ -119,6 +121,20 @@ static uint64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void listener_watch(struct api *a, struct api_listener *l, bool on)
+{
+	if (l->fd >= 0)
+		loop_io_mod(a->loop, &l->io, on ? EPOLLIN : 0);
+}
+
+/* At the client limit, new clients wait in the backlog until one leaves. */
+static void listeners_watch(struct api *a, bool on)
+{
+	a->full = !on;
+	listener_watch(a, &a->unix_l, on);
+	listener_watch(a, &a->tcp_l, on);
 }
 
 static void client_free_fn(struct loop_defer *d)
@@ -151,6 +167,8 @@ static void client_close(struct api_client *c)
 		a->tail = c->prev;
 	a->nclients--;
 	a->metrics->api_clients--;
+	if (a->full)
+		listeners_watch(a, true);
 	if (c->streaming)
 		a->metrics->api_streams--;
 	loop_defer(a->loop, &c->free_work, client_free_fn);
@@ -723,20 +741,6 @@ static void client_deadline(struct loop_timer *t)
 	reject(c, 408, "request not received in time");
 }
 
-static void refuse(struct api *a, int fd)
-{
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-		"Content-Length: 34\r\nConnection: close\r\n\r\n"
-		"{\"error\":\"too many API clients\"}\n";
-
-	a->metrics->api_rejected++;
-	/* Best effort: a new socket's buffer takes this much. */
-	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("api: refusing a client: %s", strerror(errno));
-	close(fd);
-}
-
 static int client_new(struct api *a, int fd)
 {
 	struct api_client *c;
@@ -783,14 +787,15 @@ static void listener_io(struct loop_io *io, uint32_t events)
 				log_warn("api: accept: %s", strerror(errno));
 			return;
 		}
-		if (a->nclients >= a->cfg->max_clients) {
-			refuse(a, fd);
-			continue;
-		}
 		err = client_new(a, fd);
 		if (err) {
 			log_warn("api: %s", strerror(-err));
 			close(fd);
+		}
+		if (a->nclients >= a->cfg->max_clients) {
+			a->metrics->api_full++;
+			listeners_watch(a, false);
+			return;
 		}
 	}
 }

@@ -270,10 +270,10 @@ static int render_api(const struct metrics *m, struct strbuf *b)
 			    "Control API /v1/events readers.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_streams %llu\n",
 				 (unsigned long long)m->api_streams);
-	err = err ?: header(b, "peerwatch_api_rejected_total", "counter",
-			    "Control API clients refused over the client limit.");
-	err = err ?: strbuf_addf(b, "peerwatch_api_rejected_total %llu\n",
-				 (unsigned long long)m->api_rejected);
+	err = err ?: header(b, "peerwatch_api_limit_reached_total", "counter",
+			    "Times the client limit left new API clients waiting in the listen backlog.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_limit_reached_total %llu\n",
+				 (unsigned long long)m->api_full);
 	err = err ?: header(b, "peerwatch_api_timeouts_total", "counter",
 			    "Control API clients closed at a header or write deadline.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_timeouts_total %llu\n",

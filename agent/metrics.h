@@ -42,7 +42,7 @@ struct metrics {
 	struct histogram loop_lag;	/* timer lateness: the loop's latency */
 	struct histogram detection[ENGINE_NSTATES];	/* by state entered */
 	uint64_t api_requests[ROUTE_COUNT][6];	/* by route, status / 100 */
-	uint64_t api_rejected;		/* over the client limit */
+	uint64_t api_full;		/* times the client limit was reached */
 	uint64_t api_timeouts;		/* header or write deadline */
 	uint64_t api_dropped;		/* /v1/events readers too slow */
 	uint64_t api_clients;		/* open now */

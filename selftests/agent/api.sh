@@ -295,7 +295,7 @@ test_api_abuse() {
 	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
 	[ "$max_lat" -le 1000 ] || fail "agent slow to answer: ${max_lat} ms" || rc=1
 	api /metrics >"$TMP/metrics.txt"
-	log "metrics: $(grep -E '^peerwatch_api_(rejected|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="0.05"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
+	log "metrics: $(grep -E '^peerwatch_api_(limit_reached|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="0.05"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
 	wait_api 3000 '.api_clients == 1' || fail "clients left: $(api /v1/summary | jq .api_clients)" || rc=1
 	return $rc
 }
@@ -325,3 +325,39 @@ test_api_slow_reader() {
 	[ "$(wc -l <"$TMP/good.out")" -gt 100 ] || fail "good reader: $(wc -l <"$TMP/good.out") lines" || return 1
 	log "a reader that keeps up stays: $(wc -l <"$TMP/good.out") events"
 }
+
+# peerwatch top on a terminal (tmux), as a user sees it; q quits it.
+test_api_top() {
+	local sess=pwt-$$-top screen t0
+
+	command -v tmux >/dev/null || { log "SKIP: no tmux"; return 4; }
+	new_netns top || return 1
+	start_sim 50 || return 1
+	start_agent "nodes://127.1.0.[1:50]:2375" || return 1
+	wait_api 10000 '.states.healthy == 50' || fail "not healthy" || return 1
+	tmux new-session -d -s "$sess" -x 100 -y 30 \
+		"$CLI top -i 200ms --api-socket $API; echo top-exit=\$?; sleep 30" ||
+		fail "tmux" || return 1
+	# shellcheck disable=SC2034 # read by stop_all
+	TEST_CLEANUP=top_cleanup
+	sim fault 127.1.0.7 reset || return 1
+	t0=$(now_ms)
+	until tmux capture-pane -p -t "$sess" | grep -q '127.1.0.7:2375.*healthy -> down (reset'; do
+		[ $(($(now_ms) - t0)) -lt 5000 ] ||
+			fail "top: $(tmux capture-pane -p -t "$sess")" || return 1
+		sleep 0.1
+	done
+	screen=$(tmux capture-pane -p -t "$sess")
+	echo "$screen" | grep -q '^ENGINES  *healthy 49  *suspect 0  *unhealthy 0  *down 1' ||
+		fail "top: $screen" || return 1
+	log "top shows the transition $(($(now_ms) - t0)) ms after the fault:"
+	echo "$screen" | sed -n '1,4p;/RECENT/,+1p' | sed 's/^/#   /'
+	tmux send-keys -t "$sess" q
+	t0=$(now_ms)
+	until tmux capture-pane -p -t "$sess" | grep -q '^top-exit=0'; do
+		[ $(($(now_ms) - t0)) -lt 3000 ] || fail "q did not quit top" || return 1
+		sleep 0.1
+	done
+}
+
+top_cleanup() { tmux kill-session -t "pwt-$$-top" 2>/dev/null; }

@@ -763,6 +763,7 @@ run_test valgrind test_valgrind
 run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse
 run_test api-slow-reader test_api_slow_reader
+run_test api-top test_api_top
 run_test tls-flags test_tls_flags
 run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
