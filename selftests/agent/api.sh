@@ -293,7 +293,9 @@ test_api_abuse() {
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
 	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
-	[ "$max_lat" -le 1000 ] || fail "agent slow to answer: ${max_lat} ms" || rc=1
+	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain, ~1.2 s
+	# under ASan on two busy cores); a stalled loop would take far longer.
+	[ "$max_lat" -le 2000 ] || fail "agent slow to answer: ${max_lat} ms" || rc=1
 	api /metrics >"$TMP/metrics.txt"
 	log "metrics: $(grep -E '^peerwatch_api_(limit_reached|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="0.05"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
 	wait_api 3000 '.api_clients == 1' || fail "clients left: $(api /v1/summary | jq .api_clients)" || rc=1
