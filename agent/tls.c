@@ -361,6 +361,13 @@ static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
 	(void)fd;
 	ERR_clear_error();
 	ret = SSL_read_ex(tc->ssl, buf, len, &done);
+	/*
+	 * SSL_MODE_RELEASE_BUFFERS frees the read buffer once a record is
+	 * consumed, not when a read found nothing: the 16 KiB buffer taken
+	 * for that would stay with the idle connection.
+	 */
+	if (!SSL_has_pending(tc->ssl))
+		SSL_free_buffers(tc->ssl);
 	return ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
 }
 
