@@ -109,6 +109,8 @@ start_agent() {
 	STATE=$TMP/$NS.state.json
 	ALOG=$TMP/$NS.agent.log
 	API=$TMP/$NS.api.sock
+	# A second agent in the netns: wait_ready must not see the first's log.
+	: >"$ALOG"
 	spawn "$ALOG" "$PW" --state-file "$STATE" --api-socket "$API" \
 		--summary-interval 0 "$@"
 	AGENT_PID=$LAST_PID
