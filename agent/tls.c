@@ -30,10 +30,6 @@
 #include "hostport.h"
 #include "tls.h"
 
-/* Record types that may open a TLS server's answer: handshake, alert. */
-#define TLS_RECORD_HANDSHAKE	0x16
-#define TLS_RECORD_ALERT	0x15
-
 struct tls_ctx {
 	SSL_CTX *ctx;
 	bool verify;
@@ -52,7 +48,6 @@ struct tls_conn {
 	struct conn_transport tr;
 	struct tls_peer *peer;
 	SSL *ssl;
-	bool answered;			/* the engine sent its first byte */
 	enum cause cause;		/* of the failure, once there was one */
 	char msg[128];
 };
@@ -290,6 +285,14 @@ static ssize_t tls_result(struct tls_conn *tc, int ret, uint32_t *want)
 	reason = ERR_GET_REASON(e);
 	if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
 		return verify_failed(tc);
+	/*
+	 * No record header of any TLS version where the ServerHello belongs:
+	 * plain text (an HTTP server's 400), not a TLS port.
+	 */
+	if (reason == SSL_R_WRONG_VERSION_NUMBER &&
+	    SSL_get_state(tc->ssl) == TLS_ST_CW_CLNT_HELLO)
+		return failed(tc, CAUSE_NOT_TLS,
+			      "the engine answered in plain text: not a TLS port");
 	if (cert_alert(reason))
 		return failed(tc, CAUSE_TLS_CERT_REFUSED,
 			      tc->peer->t->has_cert ?
@@ -308,26 +311,6 @@ static ssize_t tls_result(struct tls_conn *tc, int ret, uint32_t *want)
 		      ERR_reason_error_string(e) ?: "protocol error");
 }
 
-/*
- * Before OpenSSL reads the engine's first byte: a TLS server answers with
- * a handshake or an alert record, anything else is plain text (an HTTP
- * server's 400), which OpenSSL would only call a wrong version number.
- */
-static int check_first_byte(struct tls_conn *tc, int fd)
-{
-	unsigned char b;
-	ssize_t n;
-
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0)
-		return 0;
-	tc->answered = true;
-	if (b == TLS_RECORD_HANDSHAKE || b == TLS_RECORD_ALERT)
-		return 0;
-	return (int)failed(tc, CAUSE_NOT_TLS,
-			   "the engine answered in plain text: not a TLS port");
-}
-
 static int tls_handshake(struct conn_transport *tr, int fd, uint32_t *want)
 {
 	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
@@ -336,11 +319,6 @@ static int tls_handshake(struct conn_transport *tr, int fd, uint32_t *want)
 
 	if (!SSL_get_rbio(tc->ssl) && SSL_set_fd(tc->ssl, fd) != 1)
 		return (int)failed(tc, CAUSE_ERROR, "TLS: no socket BIO");
-	if (!tc->answered) {
-		ret = check_first_byte(tc, fd);
-		if (ret)
-			return ret;
-	}
 	ERR_clear_error();
 	ret = SSL_do_handshake(tc->ssl);
 	if (ret != 1)
