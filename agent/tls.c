@@ -392,7 +392,12 @@ static void tls_free(struct conn_transport *tr)
 {
 	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
 
-	/* No close_notify: the socket closes next, and no answer is awaited. */
+	/*
+	 * No close_notify: the socket closes next, and no answer is awaited.
+	 * Yet marked as shut down, or SSL_free() would mark the session as
+	 * not resumable, and the engine's next connect would start afresh.
+	 */
+	SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(tc->ssl);
 	free(tc);
 }
