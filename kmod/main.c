@@ -62,6 +62,6 @@ module_exit(peerwatch_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("TCP dead-peer events and per-socket TCP_USER_TIMEOUT over generic netlink");
-MODULE_VERSION("0.1");
+MODULE_VERSION(PEERWATCH_VERSION);
 MODULE_AUTHOR("The peerwatch developers");
 MODULE_ALIAS_GENL_FAMILY(PEERWATCH_GENL_NAME);
