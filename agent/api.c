@@ -51,6 +51,7 @@
 #define API_RENDER_BUDGET_MS	5		/* per loop pass */
 #define API_RECENT		32		/* transitions in /v1/summary */
 #define API_CACHE_MS		100		/* an answer serves its twins */
+#define API_LINGER_MS		5000		/* reading after an error */
 
 struct api_client {
 	struct api *api;
@@ -68,6 +69,7 @@ struct api_client {
 	bool complete;			/* the request is whole */
 	bool ready;			/* waiting for its answer */
 	bool streaming;			/* /v1/events */
+	bool lingering;			/* answered an error, draining input */
 	bool closed;
 	struct strbuf out;
 };
@@ -210,7 +212,18 @@ static void client_flush(struct api_client *c)
 	    !c->ready) {
 		/* Said everything: the FIN goes after the answer. */
 		shutdown(c->fd, SHUT_WR);
-		client_close(c);
+		if (!c->status) {
+			client_close(c);
+			return;
+		}
+		/*
+		 * A refused request may still be arriving: closing on unread
+		 * bytes would send a RST that can destroy the answer before
+		 * the client reads it. Read and drop them for a moment first.
+		 */
+		c->lingering = true;
+		loop_timer_start(a->loop, &c->deadline, API_LINGER_MS);
+		loop_io_mod(a->loop, &c->io, EPOLLIN);
 		return;
 	}
 	loop_io_mod(a->loop, &c->io, (c->streaming ? EPOLLIN : 0) |
@@ -698,7 +711,7 @@ static void client_read(struct api_client *c)
 			client_close(c);
 			return;
 		}
-		/* A stream's reader has nothing to say: ignore it. */
+		/* A stream's reader has nothing to say, nor a refused one. */
 		if (c->complete)
 			continue;
 		c->got += (size_t)n;
@@ -733,7 +746,8 @@ static void client_deadline(struct loop_timer *t)
 {
 	struct api_client *c = container_of(t, struct api_client, deadline);
 
-	c->api->metrics->api_timeouts++;
+	if (!c->lingering)
+		c->api->metrics->api_timeouts++;
 	if (c->complete) {
 		client_close(c);
 		return;
