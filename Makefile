@@ -9,11 +9,14 @@
 #   make SAN=1      userspace with ASan+UBSan (into build-san/)
 #   make fuzz       libFuzzer targets (clang, into build-fuzz/), each run
 #                   for FUZZ_TIME seconds (default 60); fuzz-build builds them
+#   make install    into DESTDIR/PREFIX (default /usr/local): binaries, man
+#                   pages, uapi header, systemd unit, DKMS module source
 #   V=1             show the commands
 
 KVER	?= $(shell scripts/kver)
 KDIR	?= /lib/modules/$(KVER)/build
 KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
+VERSION	:= $(shell cat VERSION)
 
 ifeq ($(SAN),1)
 O	?= build-san
@@ -64,7 +67,8 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo style deps clean \
-	unit-check host-check vm-check vm-check-trixie vm-demo fuzz fuzz-build
+	unit-check host-check vm-check vm-check-trixie vm-demo fuzz fuzz-build \
+	install
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -180,6 +184,44 @@ vm-demo: all
 
 style: $(KSFT_INC)/kselftest_harness.h
 	$(Q)scripts/style $(O) $(KDIR)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]. The unit and sysusers.d
+# file go where systemd looks: /lib and /usr/lib for PREFIX=/usr.
+PREFIX	?= /usr/local
+ifeq ($(PREFIX),/usr)
+UNITDIR	?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+else
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+endif
+DOCDIR	:= $(PREFIX)/share/doc/peerwatch
+DKMSDIR	:= $(PREFIX)/src/peerwatch-$(VERSION)
+INST	= install -D -m $(1) $(2) $(DESTDIR)$(3)
+SUBST	= sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(PREFIX)/sbin|g'
+
+install: $(O)/peerwatchd $(O)/peerwatch
+	$(call MSG,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(call INST,0755,$(O)/peerwatchd,$(PREFIX)/sbin/peerwatchd)
+	$(Q)$(call INST,0755,$(O)/peerwatch,$(PREFIX)/bin/peerwatch)
+	$(Q)for m in peerwatchd.8 peerwatch.8 peerwatch.7; do \
+		mkdir -p $(DESTDIR)$(PREFIX)/share/man/man$${m##*.} && \
+		$(SUBST) man/$$m >$(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$m && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$m || exit 1; \
+	done
+	$(Q)$(call INST,0644,uapi/linux/peerwatch.h,$(PREFIX)/include/linux/peerwatch.h)
+	$(Q)$(call INST,0644,dist/engines,$(DOCDIR)/examples/engines)
+	$(Q)$(call INST,0644,dist/peerwatchd.default,$(DOCDIR)/examples/peerwatchd.default)
+	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
+	$(Q)$(SUBST) dist/peerwatchd.service.in >$(DESTDIR)$(UNITDIR)/peerwatchd.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/peerwatchd.service
+	$(Q)$(call INST,0644,dist/peerwatch.sysusers,$(SYSUSERSDIR)/peerwatch.conf)
+	$(Q)for f in Kbuild VERSION kmod/*.[ch] uapi/linux/peerwatch.h; do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; \
+	done
+	$(Q)sed 's|^PACKAGE_VERSION=.*|PACKAGE_VERSION="$(VERSION)"|' dkms.conf \
+		>$(DESTDIR)$(DKMSDIR)/dkms.conf
+	$(Q)chmod 0644 $(DESTDIR)$(DKMSDIR)/dkms.conf
 
 clean:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
