@@ -12,6 +12,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio kmod
 iproute2 nftables procps psmisc util-linux openssl curl socat jq
 sparse shellcheck valgrind debootstrap xz-utils prometheus
+systemd dkms man-db groff-base
 docker.io
 "
 
