@@ -234,6 +234,23 @@ int cli_api_get(const char *sock, const char *path, struct json_object **out)
 	return err;
 }
 
+int cli_api_show(const char *sock, const char *path, bool json,
+		 int (*print)(struct json_object *o))
+{
+	struct json_object *o = NULL;
+	int err = 0;
+
+	if (cli_api_get(sock, path, &o))
+		return EXIT_FAIL;
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		err = print(o);
+	json_object_put(o);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
 int cli_api_stream(const char *sock, const char *path, int stop_fd,
 		   int (*line)(void *arg, const char *line), void *arg)
 {

@@ -35,6 +35,12 @@ int cmd_top(int argc, char **argv);
 
 /* peerwatchd's control API (api.c); errors are printed for the user. */
 int cli_api_get(const char *sock, const char *path, struct json_object **out);
+/*
+ * GET @path and show the answer: as one line of JSON with @json, else
+ * through @print. Returns the subcommand's exit code.
+ */
+int cli_api_show(const char *sock, const char *path, bool json,
+		 int (*print)(struct json_object *o));
 /* Each line of a chunked answer to @line, until it ends or @stop_fd is readable. */
 int cli_api_stream(const char *sock, const char *path, int stop_fd,
 		   int (*line)(void *arg, const char *line), void *arg);

@@ -57,7 +57,6 @@ int cmd_containers(int argc, char **argv)
 {
 	const char *sock = API_DEFAULT_SOCKET;
 	char path[2048] = "/v1/containers";
-	struct json_object *a = NULL;
 	bool json = false;
 	int opt, err = 0;
 
@@ -94,13 +93,5 @@ int cmd_containers(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cli_api_get(sock, path, &a))
-		return EXIT_FAIL;
-	if (json)
-		printf("%s\n", json_object_to_json_string_ext(a,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		err = print_containers(a);
-	json_object_put(a);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return cli_api_show(sock, path, json, print_containers);
 }

@@ -69,7 +69,6 @@ static int print_nodes(struct json_object *a)
 int cmd_nodes(int argc, char **argv)
 {
 	const char *sock = API_DEFAULT_SOCKET;
-	struct json_object *a = NULL;
 	char path[2048] = "/v1/nodes";
 	bool json = false;
 	int opt, err = 0;
@@ -101,15 +100,7 @@ int cmd_nodes(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cli_api_get(sock, path, &a))
-		return EXIT_FAIL;
-	if (json)
-		printf("%s\n", json_object_to_json_string_ext(a,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		err = print_nodes(a);
-	json_object_put(a);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return cli_api_show(sock, path, json, print_nodes);
 }
 
 static void print_field(struct json_object *o, const char *key)
@@ -167,10 +158,9 @@ static int print_node(struct json_object *o)
 int cmd_node(int argc, char **argv)
 {
 	const char *sock = API_DEFAULT_SOCKET;
-	struct json_object *o = NULL;
 	char path[2048] = "/v1/nodes/";
 	bool json = false;
-	int opt, err = 0;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
@@ -197,13 +187,5 @@ int cmd_node(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cli_api_get(sock, path, &o))
-		return EXIT_FAIL;
-	if (json)
-		printf("%s\n", json_object_to_json_string_ext(o,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		err = print_node(o);
-	json_object_put(o);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return cli_api_show(sock, path, json, print_node);
 }
