@@ -6,8 +6,8 @@
  *   GET /v1/nodes           ?state=S &label=K[=V]...
  *   GET /v1/nodes/{addr|id|name}
  *   GET /v1/containers      ?node=N &state=S &label=K[=V]... &name=PART
- *                           (label: the node's labels; the inventory keeps
- *                           no container labels)
+ *                           (label: the container's labels, as its engine
+ *                           last listed them)
  *   GET /v1/events          chunked JSON lines, as transitions happen
  *   GET /v1/summary         counts and the latest transitions (peerwatch top)
  *   GET /metrics            Prometheus text

@@ -17,6 +17,19 @@
 #define DOCKER_VERSION_MAX	64
 #define DOCKER_STATE_MAX	16
 #define DOCKER_MAX_CONTAINERS	100000
+#define DOCKER_IMAGE_ID_MAX	80	/* "sha256:" and 64 hex digits */
+#define DOCKER_COMMAND_MAX	256	/* longer ones are cut, as docker ps does */
+#define DOCKER_STATUS_MAX	64
+
+/*
+ * A container's labels, bounded: more than DOCKER_MAX_LABELS, a key or a
+ * value too long, or more than DOCKER_LABELS_BYTES in all, and the labels
+ * beyond are dropped and counted (labels_dropped), not the listing.
+ */
+#define DOCKER_MAX_LABELS	64
+#define DOCKER_LABEL_KEY_MAX	256
+#define DOCKER_LABEL_VALUE_MAX	1024
+#define DOCKER_LABELS_BYTES	16384
 
 struct docker_version {
 	char version[DOCKER_VERSION_MAX];
@@ -39,6 +52,14 @@ struct docker_container {
 	char name[DOCKER_NAME_MAX];
 	char image[DOCKER_NAME_MAX];
 	char state[DOCKER_STATE_MAX];
+	char image_id[DOCKER_IMAGE_ID_MAX];
+	char command[DOCKER_COMMAND_MAX];
+	char status[DOCKER_STATUS_MAX];	/* as of the listing: "Up 2 hours" */
+	int64_t created;		/* Unix seconds */
+	char *labels;		/* "key\0value\0" pairs, owned; NULL: none */
+	uint32_t labels_len;
+	uint16_t nlabels;
+	uint16_t labels_dropped;	/* over the bounds above */
 };
 
 struct docker_event {
@@ -56,9 +77,24 @@ int docker_version_parse(struct json_object *o, struct docker_version *v);
 /* On success @info->labels holds a reference; docker_info_clear() drops it. */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
 void docker_info_clear(struct docker_info *info);
-/* Fills a new array (free() it) of *n entries from /containers/json. */
+/*
+ * Fills a new array of *n entries from /containers/json; free it with
+ * docker_containers_free().
+ */
 int docker_containers_parse(struct json_object *o,
 			    struct docker_container **out, size_t *n);
+void docker_containers_free(struct docker_container *v, size_t n);
+/* Drops what @c owns (its labels). */
+void docker_container_clear(struct docker_container *c);
+/*
+ * The labels of @c one by one: start with *pos = 0; returns false after
+ * the last. @key and @value point into @c.
+ */
+bool docker_label_next(const struct docker_container *c, uint32_t *pos,
+		       const char **key, const char **value);
+/* Whether @c has label @want: "key" (any value) or "key=value". */
+bool docker_container_has_label(const struct docker_container *c,
+				const char *want);
 /* Old (status/id) and new (Type/Action/Actor) event shapes. */
 int docker_event_parse(struct json_object *o, struct docker_event *ev);
 

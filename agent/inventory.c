@@ -7,7 +7,7 @@
 
 void inventory_clear(struct inventory *inv)
 {
-	free(inv->v);
+	docker_containers_free(inv->v, inv->n);
 	free(inv->pending);
 	memset(inv, 0, sizeof(*inv));
 }
@@ -21,7 +21,7 @@ int inventory_replace(struct inventory *inv, struct json_object *list)
 	err = docker_containers_parse(list, &v, &n);
 	if (err)
 		return err;
-	free(inv->v);
+	docker_containers_free(inv->v, inv->n);
 	inv->v = v;
 	inv->n = n;
 	return 0;
@@ -33,28 +33,35 @@ static void remove_id(struct inventory *inv, const char *id)
 
 	for (i = 0; i < inv->n; i++) {
 		if (!strcmp(inv->v[i].id, id)) {
+			docker_container_clear(&inv->v[i]);
 			inv->v[i] = inv->v[--inv->n];
 			return;
 		}
 	}
 }
 
-static int upsert(struct inventory *inv, const struct docker_container *c)
+/* Takes what @c owns, on success and on failure alike. */
+static int upsert(struct inventory *inv, struct docker_container *c)
 {
 	struct docker_container *v;
 	size_t i;
 
 	for (i = 0; i < inv->n; i++) {
 		if (!strcmp(inv->v[i].id, c->id)) {
+			docker_container_clear(&inv->v[i]);
 			inv->v[i] = *c;
 			return 0;
 		}
 	}
-	if (inv->n >= DOCKER_MAX_CONTAINERS)
+	if (inv->n >= DOCKER_MAX_CONTAINERS) {
+		docker_container_clear(c);
 		return -EMSGSIZE;
+	}
 	v = realloc(inv->v, (inv->n + 1) * sizeof(*v));
-	if (!v)
+	if (!v) {
+		docker_container_clear(c);
 		return -ENOMEM;
+	}
 	inv->v = v;
 	inv->v[inv->n++] = *c;
 	return 0;
@@ -83,8 +90,12 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 	if (err)
 		return err;
 	remove_id(inv, inv->pending[0]);
-	for (i = 0; i < n && !err; i++)
-		err = upsert(inv, &v[i]);
+	for (i = 0; i < n; i++) {
+		if (!err)
+			err = upsert(inv, &v[i]);
+		else
+			docker_container_clear(&v[i]);
+	}
 	free(v);
 	pop_pending(inv);
 	return err;

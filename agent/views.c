@@ -31,6 +31,17 @@ struct json_object *view_time(uint64_t ms)
 	return json_object_new_string(buf);
 }
 
+struct json_object *view_container_labels(const struct docker_container *c)
+{
+	struct json_object *o = json_object_new_object();
+	const char *k, *v;
+	uint32_t pos = 0;
+
+	while (o && docker_label_next(c, &pos, &k, &v))
+		json_object_object_add(o, k, json_object_new_string(v));
+	return o;
+}
+
 static struct json_object *container_json(const struct engine *e,
 					  const struct docker_container *c)
 {
@@ -42,6 +53,10 @@ static struct json_object *container_json(const struct engine *e,
 	json_object_object_add(o, "name", json_object_new_string(c->name));
 	json_object_object_add(o, "image", json_object_new_string(c->image));
 	json_object_object_add(o, "state", json_object_new_string(c->state));
+	json_object_object_add(o, "labels", view_container_labels(c));
+	if (c->labels_dropped)
+		json_object_object_add(o, "labels_dropped",
+				       json_object_new_int(c->labels_dropped));
 	if (e) {
 		json_object_object_add(o, "node", json_object_new_string(e->addr));
 		json_object_object_add(o, "node_name",
@@ -125,18 +140,30 @@ static bool has_label(const struct engine *e, const char *want)
 	return false;
 }
 
-static bool node_matches(const struct engine *e, const struct view_filter *flt,
-			 bool by_state)
+static bool node_matches(const struct engine *e, const struct view_filter *flt)
 {
 	unsigned int i;
 
-	if (by_state && flt->state &&
-	    strcmp(engine_state_name(e->state), flt->state))
-		return false;
-	if (flt->node && !view_node_is(e, flt->node))
+	if (flt->state && strcmp(engine_state_name(e->state), flt->state))
 		return false;
 	for (i = 0; i < flt->nlabels; i++)
 		if (!has_label(e, flt->labels[i]))
+			return false;
+	return true;
+}
+
+/* Every label filter of /v1/containers is on the container's labels. */
+static bool container_matches(const struct docker_container *c,
+			      const struct view_filter *flt)
+{
+	unsigned int i;
+
+	if (flt->state && strcmp(c->state, flt->state))
+		return false;
+	if (flt->name && !strstr(c->name, flt->name))
+		return false;
+	for (i = 0; i < flt->nlabels; i++)
+		if (!docker_container_has_label(c, flt->labels[i]))
 			return false;
 	return true;
 }
@@ -181,7 +208,7 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	if (!a)
 		return -ENOMEM;
 	for (i = 0; i < f->n; i++)
-		if (node_matches(f->v[i], flt, true) &&
+		if (node_matches(f->v[i], flt) &&
 		    json_object_array_add(a, view_node(f->v[i], false)))
 			goto nomem;
 	*out = a;
@@ -217,14 +244,12 @@ int view_containers(const struct fleet *f, const struct view_filter *flt,
 	for (i = 0; i < f->n; i++) {
 		const struct engine *e = f->v[i];
 
-		if (!node_matches(e, flt, false))
+		if (flt->node && !view_node_is(e, flt->node))
 			continue;
 		for (j = 0; j < e->inv.n; j++) {
 			const struct docker_container *c = &e->inv.v[j];
 
-			if (flt->state && strcmp(c->state, flt->state))
-				continue;
-			if (flt->name && !strstr(c->name, flt->name))
+			if (!container_matches(c, flt))
 				continue;
 			if (json_object_array_add(a, container_json(e, c)))
 				goto nomem;

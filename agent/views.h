@@ -15,7 +15,9 @@ struct fleet;
 /* The filters of a request, already decoded; NULL or 0: not given. */
 struct view_filter {
 	const char *state;
-	const char *labels[VIEW_MAX_LABELS];	/* "k" or "k=v", all must hold */
+	/* "k" or "k=v", all must hold: a node's labels for /v1/nodes, a
+	 * container's for /v1/containers */
+	const char *labels[VIEW_MAX_LABELS];
 	unsigned int nlabels;
 	const char *node;		/* address, ID or name */
 	const char *name;		/* part of a container name */
@@ -28,6 +30,8 @@ struct json_object *view_time(uint64_t ms);
  * containers; otherwise their number.
  */
 struct json_object *view_node(const struct engine *e, bool list);
+/* The labels of @c as a JSON object. */
+struct json_object *view_container_labels(const struct docker_container *c);
 /* Whether @e is the node @key names: its address, ID or name. */
 bool view_node_is(const struct engine *e, const char *key);
 

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s containers [-j] [--node ADDR|ID|NAME] [--state STATE]\n"
 		"           [--label KEY[=VALUE]]... [--name PART] [--api-socket PATH]\n\n"
 		"List the containers of every engine, as peerwatchd last saw them.\n"
-		"--label selects by the labels of the engine; STATE is a container's\n"
+		"--label selects by the labels of the container; STATE is its state\n"
 		"(created, running, paused, restarting, removing, exited, dead).\n"
 		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
 }

@@ -99,6 +99,38 @@ test_api_endpoints() {
 	done
 	log "5 engines' containers and states match enginesim's own answers"
 
+	# Container labels: what every engine serves, fetched from enginesim
+	# itself (one curl, 2,000 URLs), counted by jq, against the agent.
+	api /v1/nodes | jq -r '.[].addr | "url = \"http://\(.)/v1.41/containers/json?all=1\""' >"$TMP/urls"
+	in_ns curl -s -K "$TMP/urls" | jq -s 'add' >"$TMP/served.json"
+	[ "$(jq length "$TMP/served.json")" = 10000 ] ||
+		fail "enginesim served $(jq length "$TMP/served.json") containers" || return 1
+	for u in 'com.example.tier=web|select(.Labels["com.example.tier"] == "web")' \
+		'com.example.tier=cache|select(.Labels["com.example.tier"] == "cache")' \
+		'com.docker.compose.project|select(.Labels["com.docker.compose.project"] != null)' \
+		'com.docker.compose.project=shop&label=com.example.tier=db|select(.Labels["com.docker.compose.project"] == "shop" and .Labels["com.example.tier"] == "db")' \
+		'com.example.tier=nope|select(.Labels["com.example.tier"] == "nope")' \
+		'com.example|select(.Labels["com.example"] != null)'; do
+		want=$(jq -c "[.[] | ${u#*|} | .Id] | sort" "$TMP/served.json")
+		got=$(api "/v1/containers?label=${u%%|*}" | jq -c '[.[].id] | sort')
+		[ "$want" = "$got" ] ||
+			fail "label=${u%%|*}: agent $(echo "$got" | jq length), enginesim $(echo "$want" | jq length)" || return 1
+		log "label=${u%%|*}: $(echo "$got" | jq length) containers, as enginesim serves"
+	done
+	want=$(jq -c '[.[] | select(.Labels["com.example.tier"] == "web")] | length' "$TMP/served.json")
+	[ "$want" -gt 0 ] && [ "$want" -lt 10000 ] || fail "tier=web: $want, no selection" || return 1
+	id=$(jq -r '.[17].Id' "$TMP/served.json")
+	[ "$(jq -c ".[] | select(.Id == \"$id\") | .Labels" "$TMP/served.json")" = \
+		"$(api /v1/containers | jq -c ".[] | select(.id == \"$id\") | .labels")" ] ||
+		fail "labels of $id differ" || return 1
+	[ "$("$CLI" containers -j --label com.example.tier=cache --api-socket "$API" | jq length)" = \
+		"$(jq '[.[] | select(.Labels["com.example.tier"] == "cache")] | length' "$TMP/served.json")" ] ||
+		fail "peerwatch containers --label" || return 1
+	[ "$("$CLI" containers --label com.docker.compose.project=blog --label com.example.tier=web \
+		--api-socket "$API" | wc -l)" = \
+		"$(jq '[.[] | select(.Labels["com.docker.compose.project"] == "blog" and .Labels["com.example.tier"] == "web")] | length + 1' "$TMP/served.json")" ] ||
+		fail "peerwatch containers --label --label" || return 1
+
 	id=$(api /v1/nodes/engine-7 | jq -r .id)
 	for key in engine-7 127.1.0.8:2375 "$id"; do
 		[ "$(api "/v1/nodes/$key" | jq -r '.addr, (.containers | length)' | tr '\n' ' ')" = "127.1.0.8:2375 5 " ] ||

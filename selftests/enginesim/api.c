@@ -84,7 +84,7 @@ static const char info_fmt[] =
 
 static const char ctr_list_fmt[] =
 	"{\"Id\":\"%s\",\"Names\":[\"/%s\"],\"Image\":\"%s\",\"ImageID\":\"%s\","
-	"\"Command\":\"%s\",\"Created\":%lld,\"Ports\":[],\"Labels\":{},"
+	"\"Command\":\"%s\",\"Created\":%lld,\"Ports\":[],\"Labels\":{%s},"
 	"\"State\":\"%s\",\"Status\":\"%s\",\"HostConfig\":{\"NetworkMode\":"
 	"\"none\"},\"NetworkSettings\":{\"Networks\":{\"none\":{"
 	"\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,"
@@ -138,7 +138,7 @@ static const char inspect_fmt[] =
 	"\"AttachStdout\":false,\"AttachStderr\":false,\"Tty\":false,"
 	"\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,"
 	"\"Cmd\":[%s],\"Image\":\"%s\",\"Volumes\":null,\"WorkingDir\":\"\","
-	"\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{}},"
+	"\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{%s}},"
 	"\"NetworkSettings\":{\"Bridge\":\"\",\"SandboxID\":\"\","
 	"\"HairpinMode\":false,\"LinkLocalIPv6Address\":\"\","
 	"\"LinkLocalIPv6PrefixLen\":0,\"Ports\":{},\"SandboxKey\":\"\","
@@ -274,6 +274,29 @@ static void endpoint_id(const struct ctr *c, char out[65])
 	out[64] = '\0';
 }
 
+/*
+ * A container's labels, JSON object members without the braces, from
+ * (seed, address, index) alone: its tier and its compose project and
+ * service, as docker compose sets them. Mixed here rather than taken from
+ * the ID, so that a renamed or recreated container keeps them.
+ */
+static void ctr_labels(const struct engine *e, const struct ctr *ct,
+		       char *out, size_t size)
+{
+	static const char *const tiers[] = { "web", "db", "cache" };
+	static const char *const projects[] = { "shop", "blog", "ci", "wiki" };
+	uint64_t h = (e->key ^ 0x6c6162656c73ULL) + ct->idx * 0x9e3779b97f4a7c15ULL;
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	snprintf(out, size,
+		 "\"com.docker.compose.project\":\"%s\","
+		 "\"com.docker.compose.service\":\"%s\","
+		 "\"com.example.tier\":\"%s\"",
+		 projects[(h >> 8) % 4], tiers[h % 3], tiers[h % 3]);
+}
+
 static int respond_json(struct conn *c, int status, unsigned int flags,
 			struct buf *body)
 {
@@ -357,7 +380,7 @@ static int api_containers(struct conn *c, const char *query)
 	unsigned int i, n = engine_nr_containers(e);
 	int64_t now = sim_realtime_ms();
 	int all = query_all(query);
-	char net[65], ep[65], status[64];
+	char net[65], ep[65], status[64], labels[256];
 	struct buf body = {};
 	const char *sep = "";
 	struct ctr ct;
@@ -371,13 +394,15 @@ static int api_containers(struct conn *c, const char *query)
 		if (!all && ct.state != CTR_RUNNING)
 			continue;
 		ctr_status(&ct, now, status, sizeof(status));
+		ctr_labels(e, &ct, labels, sizeof(labels));
 		endpoint_id(&ct, ep);
 		err = buf_printf(&body, "%s", sep);
 		if (!err)
 			err = buf_printf(&body, ctr_list_fmt, ct.id, ct.name,
 					 ct.image, ct.image_id, ct.command,
 					 (long long)(ct.created_ms / 1000),
-					 state_names[ct.state], status, net, ep);
+					 labels, state_names[ct.state], status,
+					 net, ep);
 		sep = ",";
 	}
 	if (!err)
@@ -394,7 +419,7 @@ static int api_inspect(struct conn *c, const char *ref)
 	const struct engine *e = c->engine;
 	int64_t now = sim_realtime_ms();
 	char created[40], started[40], finished[40], net[65], ep[65];
-	char msg[URL_MAX + 32];
+	char msg[URL_MAX + 32], labels[256];
 	struct buf body = {};
 	struct ctr ct;
 	int err;
@@ -414,14 +439,15 @@ static int api_inspect(struct conn *c, const char *ref)
 	}
 	network_id(e, net);
 	endpoint_id(&ct, ep);
+	ctr_labels(e, &ct, labels, sizeof(labels));
 	err = buf_printf(&body, inspect_fmt, ct.id, created, ct.path, ct.args,
 			 state_names[ct.state],
 			 ct.state == CTR_RUNNING ? "true" : "false",
 			 ct.state == CTR_RUNNING ? ct.pid : 0,
 			 ct.state == CTR_EXITED ? ct.exit_code : 0,
 			 started, finished, ct.image_id, ct.id, ct.id, ct.id,
-			 ct.id, ct.id, ct.name, ct.id, ct.args, ct.image, net,
-			 ep);
+			 ct.id, ct.id, ct.name, ct.id, ct.args, ct.image,
+			 labels, net, ep);
 	if (err) {
 		buf_reset(&body);
 		return err;

@@ -78,7 +78,7 @@ static void containers(struct json_object *o)
 		bounded(v[i].image);
 		bounded(v[i].state);
 	}
-	free(v);
+	docker_containers_free(v, n);
 }
 
 static void event(struct json_object *o)

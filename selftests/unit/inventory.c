@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "fixture.h"
 #include "inventory.h"
 
 #define ID_A "aaaa000000000000000000000000000000000000000000000000000000000001"
@@ -98,6 +99,191 @@ TEST(a_bad_listing_changes_nothing)
 	json_object_put(o);
 	ASSERT_EQ(1U, inv.n);
 	EXPECT_NE(NULL, find(&inv, ID_A));
+	inventory_clear(&inv);
+}
+
+
+/* The body of a captured answer, parsed. */
+static struct json_object *fixture_json(const char *name)
+{
+	struct json_object *o;
+	size_t len;
+	char *buf = fixture_read(name, &len);
+
+	if (!buf)
+		return NULL;
+	o = json_tokener_parse(buf + fixture_body_offset(buf));
+	free(buf);
+	return o;
+}
+
+static int count_labels(const struct docker_container *c)
+{
+	const char *k, *v;
+	uint32_t pos = 0;
+	int n = 0;
+
+	while (docker_label_next(c, &pos, &k, &v))
+		n++;
+	return n;
+}
+
+/* dockerd's and podman's real listings, as they are and with labels added. */
+TEST(real_listings_with_labels)
+{
+	static const char *const files[] = {
+		"dockerd/containers_all_with_running.http",
+		"podman/containers_all_with_running.http",
+	};
+	struct docker_container *v;
+	struct json_object *o, *labels;
+	size_t i, j, n;
+
+	for (i = 0; i < 2; i++) {
+		o = fixture_json(files[i]);
+		ASSERT_NE(NULL, o) TH_LOG("%s", files[i]);
+		ASSERT_EQ(0, docker_containers_parse(o, &v, &n));
+		ASSERT_LT(0U, n);
+		/* Both daemons send "Labels":{}: no labels, nothing held. */
+		EXPECT_EQ(NULL, v[0].labels);
+		EXPECT_EQ(0, v[0].nlabels);
+		EXPECT_STREQ("/bin/sleep 3600", v[0].command);
+		EXPECT_EQ(0, strncmp(v[0].status, "Up ", 3));
+		EXPECT_LT(1700000000, v[0].created);
+		EXPECT_EQ(0, strncmp(v[0].image_id, "sha256:", 7));
+		docker_containers_free(v, n);
+
+		/* As docker compose labels them. */
+		for (j = 0; j < json_object_array_length(o); j++) {
+			json_object_object_get_ex(json_object_array_get_idx(o, j),
+						  "Labels", &labels);
+			json_object_object_add(labels, "com.docker.compose.project",
+					       json_object_new_string("shop"));
+			json_object_object_add(labels, "com.example.tier",
+					       json_object_new_string(j ? "db" : "web"));
+			json_object_object_add(labels, "empty",
+					       json_object_new_string(""));
+		}
+		ASSERT_EQ(0, docker_containers_parse(o, &v, &n));
+		EXPECT_EQ(3, v[0].nlabels);
+		EXPECT_EQ(3, count_labels(&v[0]));
+		EXPECT_TRUE(docker_container_has_label(&v[0], "com.example.tier"));
+		EXPECT_TRUE(docker_container_has_label(&v[0], "com.example.tier=web"));
+		EXPECT_FALSE(docker_container_has_label(&v[0], "com.example.tier=db"));
+		EXPECT_FALSE(docker_container_has_label(&v[0], "com.example"));
+		EXPECT_FALSE(docker_container_has_label(&v[0], "com.example.tier=we"));
+		EXPECT_TRUE(docker_container_has_label(&v[0], "empty="));
+		EXPECT_TRUE(docker_container_has_label(&v[0], "empty"));
+		EXPECT_FALSE(docker_container_has_label(&v[0], "empty=x"));
+		EXPECT_EQ(0, v[0].labels_dropped);
+		docker_containers_free(v, n);
+		json_object_put(o);
+	}
+}
+
+static int parse_one(const char *labels_json, struct docker_container **v)
+{
+	char buf[1 << 17];
+	struct json_object *o;
+	size_t n;
+	int err;
+
+	snprintf(buf, sizeof(buf), "[{\"Id\":\"" ID_A "\",\"Labels\":%s}]",
+		 labels_json);
+	o = json_tokener_parse(buf);
+	if (!o)
+		return -EBADMSG;
+	err = docker_containers_parse(o, v, &n);
+	json_object_put(o);
+	return err;
+}
+
+TEST(malformed_labels)
+{
+	struct docker_container *v;
+	char big[1 << 16];
+	size_t i, len;
+
+	/* Wrong types: the answer is broken, the whole listing refused. */
+	EXPECT_EQ(-EPROTO, parse_one("[\"a=b\"]", &v));
+	EXPECT_EQ(-EPROTO, parse_one("\"a=b\"", &v));
+	EXPECT_EQ(-EPROTO, parse_one("{\"a\":1}", &v));
+	EXPECT_EQ(-EPROTO, parse_one("{\"a\":\"b\",\"c\":null}", &v));
+	EXPECT_EQ(-EPROTO, parse_one("{\"a\":{\"b\":\"c\"}}", &v));
+
+	/* null: none. */
+	ASSERT_EQ(0, parse_one("null", &v));
+	EXPECT_EQ(NULL, v[0].labels);
+	docker_containers_free(v, 1);
+
+	/* Over the bounds: dropped and counted, the rest kept. */
+	len = (size_t)snprintf(big, sizeof(big), "{\"\":\"empty key\","
+			       "\"nul\":\"a\\u0000b\",\"ok\":\"1\",\"");
+	memset(big + len, 'k', DOCKER_LABEL_KEY_MAX);
+	len += DOCKER_LABEL_KEY_MAX;
+	len += (size_t)snprintf(big + len, sizeof(big) - len, "\":\"long key\",\"v\":\"");
+	memset(big + len, 'v', DOCKER_LABEL_VALUE_MAX);
+	len += DOCKER_LABEL_VALUE_MAX;
+	snprintf(big + len, sizeof(big) - len, "\"}");
+	ASSERT_EQ(0, parse_one(big, &v));
+	EXPECT_EQ(1, v[0].nlabels);
+	EXPECT_EQ(4, v[0].labels_dropped);
+	EXPECT_TRUE(docker_container_has_label(&v[0], "ok=1"));
+	docker_containers_free(v, 1);
+
+	/* Too many: the first DOCKER_MAX_LABELS kept. */
+	len = (size_t)snprintf(big, sizeof(big), "{");
+	for (i = 0; i < DOCKER_MAX_LABELS + 10; i++)
+		len += (size_t)snprintf(big + len, sizeof(big) - len,
+					"%s\"l%zu\":\"%zu\"", i ? "," : "", i, i);
+	snprintf(big + len, sizeof(big) - len, "}");
+	ASSERT_EQ(0, parse_one(big, &v));
+	EXPECT_EQ(DOCKER_MAX_LABELS, v[0].nlabels);
+	EXPECT_EQ(10, v[0].labels_dropped);
+	EXPECT_EQ(DOCKER_MAX_LABELS, count_labels(&v[0]));
+	docker_containers_free(v, 1);
+
+	/* Too many bytes in all: cut at DOCKER_LABELS_BYTES. */
+	len = (size_t)snprintf(big, sizeof(big), "{");
+	for (i = 0; i < 40; i++) {
+		len += (size_t)snprintf(big + len, sizeof(big) - len,
+					"%s\"k%zu\":\"", i ? "," : "", i);
+		memset(big + len, 'x', 1000);
+		len += 1000;
+		big[len++] = '"';
+	}
+	snprintf(big + len, sizeof(big) - len, "}");
+	ASSERT_EQ(0, parse_one(big, &v));
+	EXPECT_EQ(16, v[0].nlabels);
+	EXPECT_EQ(24, v[0].labels_dropped);
+	EXPECT_GE(DOCKER_LABELS_BYTES, (int)v[0].labels_len);
+	docker_containers_free(v, 1);
+}
+
+/* Replaced, updated, removed: labels follow their container, none leak. */
+TEST(labels_follow_updates)
+{
+	struct inventory inv = { 0 };
+	struct json_object *o;
+
+	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"web\"}},"
+		    "{\"Id\":\"" ID_B "\",\"Labels\":{\"t\":\"db\"}}]");
+	ASSERT_EQ(0, inventory_replace(&inv, o));
+	json_object_put(o);
+	ASSERT_EQ(0, inventory_want(&inv, ID_A));
+	ASSERT_EQ(0, inventory_want(&inv, ID_B));
+	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"cache\"}}]");
+	ASSERT_EQ(0, inventory_update(&inv, o));
+	json_object_put(o);
+	EXPECT_TRUE(docker_container_has_label(find(&inv, ID_A), "t=cache"));
+	o = listing("[]");
+	ASSERT_EQ(0, inventory_update(&inv, o));
+	json_object_put(o);
+	EXPECT_EQ(NULL, find(&inv, ID_B));
+	o = listing("[{\"Id\":\"" ID_C "\",\"Labels\":{\"t\":\"x\"}}]");
+	ASSERT_EQ(0, inventory_replace(&inv, o));
+	json_object_put(o);
+	EXPECT_EQ(1U, inv.n);
 	inventory_clear(&inv);
 }
 

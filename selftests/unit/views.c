@@ -13,7 +13,10 @@
 
 static const char *const running_or_exited[] = { "running", "exited" };
 
-/* Engine i: engine-i at 127.0.0.(i+1):2375, zone z(i%2), 2 containers. */
+/*
+ * Engine i: engine-i at 127.0.0.(i+1):2375, zone z(i%2), 2 containers:
+ * the running one labelled tier=web, the exited one tier=db.
+ */
 static struct engine *fake_engine(int i, enum engine_state state)
 {
 	struct engine *e = calloc(1, sizeof(*e));
@@ -36,6 +39,11 @@ static struct engine *fake_engine(int i, enum engine_state state)
 		snprintf(e->inv.v[k].id, sizeof(e->inv.v[k].id), "%064d", i * 2 + k);
 		snprintf(e->inv.v[k].name, sizeof(e->inv.v[k].name), "web-%d-%d", i, k);
 		strcpy(e->inv.v[k].state, running_or_exited[k]);
+		e->inv.v[k].labels = malloc(16);
+		memcpy(e->inv.v[k].labels, k ? "tier\0db\0" : "tier\0web\0",
+		       k ? 8 : 9);
+		e->inv.v[k].labels_len = k ? 8 : 9;
+		e->inv.v[k].nlabels = 1;
 	}
 	return e;
 }
@@ -63,7 +71,7 @@ FIXTURE_TEARDOWN(fleet)
 		struct engine *e = self->f.v[i];
 
 		json_object_put(e->info.labels);
-		free(e->inv.v);
+		inventory_clear(&e->inv);
 		free(e->addr);
 		free(e);
 	}
@@ -157,7 +165,20 @@ TEST_F(fleet, containers_aggregated_and_filtered)
 	flt.node = NULL;
 	flt.name = "web-1-";
 	EXPECT_EQ(2, count_containers(&self->f, &flt));
+	/* Labels of /v1/containers are the containers', not the engines'. */
 	flt.labels[flt.nlabels++] = "zone=z0";
+	EXPECT_EQ(0, count_containers(&self->f, &flt));
+	flt.name = NULL;
+	flt.labels[0] = "tier";
+	EXPECT_EQ(8, count_containers(&self->f, &flt));
+	flt.labels[0] = "tier=web";
+	EXPECT_EQ(4, count_containers(&self->f, &flt));
+	flt.labels[0] = "tie";
+	EXPECT_EQ(0, count_containers(&self->f, &flt));
+	flt.labels[0] = "tier=we";
+	EXPECT_EQ(0, count_containers(&self->f, &flt));
+	flt.labels[flt.nlabels++] = "tier=db";
+	flt.labels[0] = "tier=web";
 	EXPECT_EQ(0, count_containers(&self->f, &flt));
 }
 
