@@ -32,7 +32,8 @@ PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(SANFLAGS)
+	-MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(SANFLAGS) \
+	-DPEERWATCH_VERSION='"$(VERSION)"'
 override LDFLAGS += $(SANFLAGS)
 LDLIBS	+= $(PKG_LIBS)
 
@@ -127,7 +128,8 @@ FUZZ_TIME	?= 60
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-		   -MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(FUZZ_SAN)
+		   -MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(FUZZ_SAN) \
+		   -DPEERWATCH_VERSION='"$(VERSION)"'
 FUZZ_SRCS	:= $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(patsubst selftests/fuzz/%.c,$(FUZZ_O)/%,$(FUZZ_SRCS))
 FUZZ_LIB	:= $(FUZZ_O)/libpeerwatch.a

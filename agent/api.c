@@ -12,6 +12,13 @@
  *   GET /v1/summary         counts and the latest transitions (peerwatch top)
  *   GET /metrics            Prometheus text
  *
+ * and, on the same sockets, the Docker Engine API (1.41, with or without
+ * its /vX.Y prefix) as one read-only daemon that is the whole fleet, for
+ * the docker CLI (dockerapi.c): /_ping, /version, /info, /containers/json,
+ * /containers/{id}/json (forwarded to the engine that owns it, forward.c)
+ * and /events (every engine's, merged); anything else that would change
+ * an engine is refused with dockerd's error format.
+ *
  * Clients must never delay the engines: a request is bounded in size and
  * must arrive whole within a deadline; clients are limited in number (more
  * wait in the kernel's listen backlog, costing us nothing), and so are the
@@ -36,14 +43,16 @@
 #include <http_parser.h>
 
 #include "api.h"
+#include "apireq.h"
 #include "container_of.h"
+#include "dockerapi.h"
 #include "fleet.h"
+#include "forward.h"
 #include "hostport.h"
 #include "log.h"
 #include "metrics.h"
 #include "views.h"
 
-#define API_MAX_REQUEST		8192		/* request line + headers */
 #define API_HEADER_TIMEOUT_MS	5000
 #define API_WRITE_TIMEOUT_MS	10000
 #define API_STREAM_MAX		(256 * 1024)	/* unsent /v1/events bytes */
@@ -52,6 +61,7 @@
 #define API_RECENT		32		/* transitions in /v1/summary */
 #define API_CACHE_MS		100		/* an answer serves its twins */
 #define API_LINGER_MS		5000		/* reading after an error */
+#define API_DOCKER_RING		1024		/* events kept for since= */
 
 struct api_client {
 	struct api *api;
@@ -68,7 +78,13 @@ struct api_client {
 	const char *why;
 	bool complete;			/* the request is whole */
 	bool ready;			/* waiting for its answer */
-	bool streaming;			/* /v1/events */
+	bool streaming;			/* /v1/events or Docker's /events */
+	bool docker;			/* a request of the Docker façade */
+	bool head;			/* HEAD: headers only */
+	bool has_body;			/* sent a body, not read */
+	unsigned int method;		/* http_parser's */
+	struct dockerapi_evq *evq;	/* a Docker /events reader's */
+	struct forward *forward;	/* an inspect waiting for its engine */
 	bool lingering;			/* answered an error, draining input */
 	bool closed;
 	struct strbuf out;
@@ -107,6 +123,10 @@ struct api {
 	struct json_object *recent[API_RECENT];	/* ring of transitions */
 	unsigned int nrecent;
 	struct api_cache cache;
+	/* The engines' Docker events, tagged, for since= */
+	struct json_object *dring[API_DOCKER_RING];
+	unsigned int ndring;
+	unsigned int docker_streams;
 };
 
 static uint64_t mono_ms(void)
@@ -144,6 +164,7 @@ static void client_free_fn(struct loop_defer *d)
 	struct api_client *c = container_of(d, struct api_client, free_work);
 
 	strbuf_release(&c->out);
+	free(c->evq);
 	free(c);
 }
 
@@ -171,8 +192,12 @@ static void client_close(struct api_client *c)
 	a->metrics->api_clients--;
 	if (a->full)
 		listeners_watch(a, true);
-	if (c->streaming)
+	if (c->streaming && !c->evq)
 		a->metrics->api_streams--;
+	if (c->streaming && c->evq)
+		a->docker_streams--;
+	forward_cancel(c->forward);
+	c->forward = NULL;
 	loop_defer(a->loop, &c->free_work, client_free_fn);
 }
 
@@ -235,30 +260,43 @@ static const char *status_text(unsigned int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
 }
 
-static int respond(struct api_client *c, unsigned int status,
-		   const char *type, const char *body, size_t len)
+static int respond_ext(struct api_client *c, unsigned int status,
+		       const char *type, const char *extra, const char *body,
+		       size_t len)
 {
-	char head[256];
+	char head[768];
 	int n, err;
 
 	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, status_text(status), type, len);
+		     "HTTP/1.1 %u %s\r\n%s%sContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		     status, status_text(status),
+		     c->docker ? dockerapi_headers() : "", extra, type, len);
 	err = client_queue(c, head, (size_t)n);
-	if (!err)
+	/* A HEAD is answered as its GET would be, without the body. */
+	if (!err && !c->head)
 		err = client_queue(c, body, len);
 	return err;
+}
+
+static int respond(struct api_client *c, unsigned int status,
+		   const char *type, const char *body, size_t len)
+{
+	return respond_ext(c, status, type, "", body, len);
 }
 
 static int respond_json(struct api_client *c, unsigned int status,
@@ -270,6 +308,18 @@ static int respond_json(struct api_client *c, unsigned int status,
 
 	if (!s)
 		return -ENOMEM;
+	if (c->docker) {
+		/* As Go's json.Encoder: a newline after the value. */
+		struct strbuf b = { 0 };
+		int err = strbuf_add(&b, s, len);
+
+		if (!err)
+			err = strbuf_add(&b, "\n", 1);
+		if (!err)
+			err = respond(c, status, "application/json", b.p, b.len);
+		strbuf_release(&b);
+		return err;
+	}
 	return respond(c, status, "application/json", s, len);
 }
 
@@ -281,73 +331,37 @@ static int respond_error(struct api_client *c, unsigned int status,
 
 	if (!o)
 		return -ENOMEM;
-	json_object_object_add(o, "error", json_object_new_string(why));
+	/* dockerd's errors are {"message": ...}; ours {"error": ...}. */
+	json_object_object_add(o, c->docker ? "message" : "error",
+			       json_object_new_string(why));
 	err = respond_json(c, status, o);
 	json_object_put(o);
 	return err;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decoding in place; '+' is a space in a query only. */
-static int url_decode(char *s, bool query)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return -EINVAL;
-			*w++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else {
-			*w++ = query && *s == '+' ? ' ' : *s;
-		}
-	}
-	*w = '\0';
-	return 0;
-}
-
-/* Splits and decodes @q in place into @flt, allowing only @allowed keys. */
-static int parse_query(char *q, const char *const *allowed,
+/* Checks the decoded query of @r, allowing only @allowed keys, into @flt. */
+static int parse_query(const struct api_req *r, const char *const *allowed,
 		       const char *hint, struct view_filter *flt,
 		       const char **why)
 {
-	char *pair, *save = NULL;
+	unsigned int i;
 
-	for (pair = strtok_r(q, "&", &save); pair;
-	     pair = strtok_r(NULL, "&", &save)) {
-		char *val = strchr(pair, '=');
+	for (i = 0; i < r->nparams; i++) {
+		const char *key = r->key[i], *val = r->value[i];
 		const char *const *k;
 		const char **slot = NULL;
 
-		if (!val || !val[1]) {
+		if (!val || !val[0]) {
 			*why = "a filter needs a value: KEY=VALUE";
 			return -EINVAL;
 		}
-		*val++ = '\0';
-		if (url_decode(pair, true) || url_decode(val, true)) {
-			*why = "bad percent-encoding in the query";
-			return -EINVAL;
-		}
-		for (k = allowed; *k && strcmp(*k, pair); k++)
+		for (k = allowed; *k && strcmp(*k, key); k++)
 			;
 		if (!*k) {
 			*why = hint;
 			return -EINVAL;
 		}
-		if (!strcmp(pair, "label")) {
+		if (!strcmp(key, "label")) {
 			if (flt->nlabels == VIEW_MAX_LABELS) {
 				*why = "too many label filters";
 				return -EINVAL;
@@ -355,9 +369,9 @@ static int parse_query(char *q, const char *const *allowed,
 			flt->labels[flt->nlabels++] = val;
 			continue;
 		}
-		if (!strcmp(pair, "state"))
+		if (!strcmp(key, "state"))
 			slot = &flt->state;
-		else if (!strcmp(pair, "node"))
+		else if (!strcmp(key, "node"))
 			slot = &flt->node;
 		else
 			slot = &flt->name;
@@ -370,7 +384,8 @@ static int parse_query(char *q, const char *const *allowed,
 	return 0;
 }
 
-static int answer_view(struct api_client *c, char *query, bool containers)
+static int answer_view(struct api_client *c, const struct api_req *r,
+		       bool containers)
 {
 	static const char *const node_keys[] = { "state", "label", NULL };
 	static const char *const container_keys[] = {
@@ -381,7 +396,7 @@ static int answer_view(struct api_client *c, char *query, bool containers)
 	const char *why = NULL;
 	int err;
 
-	err = parse_query(query, containers ? container_keys : node_keys,
+	err = parse_query(r, containers ? container_keys : node_keys,
 			  containers ? "unknown filter: node, state, label and name are" :
 			  "unknown filter: state and label are", &flt, &why);
 	if (!err)
@@ -396,15 +411,13 @@ static int answer_view(struct api_client *c, char *query, bool containers)
 	return err;
 }
 
-static int answer_node(struct api_client *c, char *key)
+static int answer_node(struct api_client *c, const char *key)
 {
 	const struct fleet *f = c->api->fleet;
 	struct json_object *o;
 	size_t i;
 	int err;
 
-	if (url_decode(key, false) || !*key)
-		return respond_error(c, 400, "bad node name in the path");
 	for (i = 0; i < f->n; i++)
 		if (view_node_is(f->v[i], key))
 			break;
@@ -494,54 +507,6 @@ static int answer_events(struct api_client *c)
 	return client_queue(c, head, sizeof(head) - 1);
 }
 
-/* Routes a whole request; the status of its answer for the metrics. */
-static int answer(struct api_client *c, enum api_route *route)
-{
-	struct http_parser_url u;
-	char *path, *query;
-	int err;
-
-	*route = ROUTE_OTHER;
-	if (c->status)
-		return respond_error(c, c->status, c->why);
-	c->url[c->url_len] = '\0';
-	http_parser_url_init(&u);
-	if (http_parser_parse_url(c->url, c->url_len, 0, &u) ||
-	    !(u.field_set & (1 << UF_PATH)))
-		return respond_error(c, 400, "bad request target");
-	path = c->url + u.field_data[UF_PATH].off;
-	path[u.field_data[UF_PATH].len] = '\0';
-	query = "";
-	if (u.field_set & (1 << UF_QUERY)) {
-		query = c->url + u.field_data[UF_QUERY].off;
-		query[u.field_data[UF_QUERY].len] = '\0';
-	}
-	if (!strcmp(path, "/v1/nodes")) {
-		*route = ROUTE_NODES;
-		err = answer_view(c, query, false);
-	} else if (!strncmp(path, "/v1/nodes/", 10) && !strchr(path + 10, '/')) {
-		*route = ROUTE_NODE;
-		err = *query ? respond_error(c, 400, "no filters here") :
-			       answer_node(c, path + 10);
-	} else if (!strcmp(path, "/v1/containers")) {
-		*route = ROUTE_CONTAINERS;
-		err = answer_view(c, query, true);
-	} else if (!strcmp(path, "/v1/events")) {
-		*route = ROUTE_EVENTS;
-		err = *query ? respond_error(c, 400, "no filters here") :
-			       answer_events(c);
-	} else if (!strcmp(path, "/v1/summary")) {
-		*route = ROUTE_SUMMARY;
-		err = answer_summary(c);
-	} else if (!strcmp(path, "/metrics")) {
-		*route = ROUTE_METRICS;
-		err = answer_metrics(c);
-	} else {
-		err = respond_error(c, 404, "no such endpoint");
-	}
-	return err;
-}
-
 static unsigned int sent_status(const struct api_client *c)
 {
 	/* "HTTP/1.1 NNN": the first answer queued tells. */
@@ -549,9 +514,274 @@ static unsigned int sent_status(const struct api_client *c)
 	       (unsigned int)atoi(c->out.p + c->out.off + 9) : 500;
 }
 
+/* peerwatch's own routes. */
+static int answer_ours(struct api_client *c, const struct api_req *r,
+		       enum api_route *route)
+{
+	if (c->method != HTTP_GET)
+		return respond_error(c, 405, "only GET");
+	if (c->has_body)
+		return respond_error(c, 413, "a request has no body here");
+	switch (r->route) {
+	case AR_NODES:
+		*route = ROUTE_NODES;
+		return answer_view(c, r, false);
+	case AR_NODE:
+		*route = ROUTE_NODE;
+		return r->nparams ? respond_error(c, 400, "no filters here") :
+				    answer_node(c, r->ref);
+	case AR_CONTAINERS:
+		*route = ROUTE_CONTAINERS;
+		return answer_view(c, r, true);
+	case AR_EVENTS:
+		*route = ROUTE_EVENTS;
+		return r->nparams ? respond_error(c, 400, "no filters here") :
+				    answer_events(c);
+	case AR_SUMMARY:
+		*route = ROUTE_SUMMARY;
+		return answer_summary(c);
+	case AR_METRICS:
+		*route = ROUTE_METRICS;
+		return answer_metrics(c);
+	default:
+		return respond_error(c, 404, "no such endpoint");
+	}
+}
+
+static int docker_json(struct api_client *c, struct json_object *o)
+{
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	err = respond_json(c, 200, o);
+	json_object_put(o);
+	return err;
+}
+
+/* The engine's answer to an inspect, relayed as it came. */
+static void forwarded(void *arg, unsigned int status, const char *body,
+		      size_t len, const char *why)
+{
+	struct api_client *c = arg;
+	struct api *a = c->api;
+	char msg[300];
+	int err;
+
+	c->forward = NULL;
+	if (!status) {
+		snprintf(msg, sizeof(msg), "peerwatchd: %s", why);
+		err = respond_error(c, 502, msg);
+	} else {
+		err = respond(c, status, "application/json", body, len);
+	}
+	if (err) {
+		client_close(c);
+		return;
+	}
+	status = sent_status(c);
+	a->metrics->api_requests[ROUTE_OTHER][status / 100 < 6 ? status / 100 : 5]++;
+	loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
+	client_flush(c);
+}
+
+static int docker_inspect(struct api_client *c, const struct api_req *r)
+{
+	const struct docker_container *ct;
+	struct engine *e;
+	char why[512], path[256];
+	unsigned int st;
+	int err;
+
+	st = dockerapi_find(c->api->fleet, r->ref, &e, &ct, why, sizeof(why));
+	if (st)
+		return respond_error(c, st, why);
+	snprintf(path, sizeof(path), "%s/containers/%s/json", e->api_prefix,
+		 ct->id);
+	err = forward_start(&c->forward, e, path, forwarded, c);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		c->forward = NULL;
+		snprintf(why, sizeof(why), "peerwatchd: engine %s cannot be asked: %s",
+			 e->addr, err == -EDESTADDRREQ ? "no address yet" :
+			 strerror(-err));
+		return respond_error(c, 502, why);
+	}
+	return 0;
+}
+
+/* One tagged event to a Docker /events reader, as dockerd frames it. */
+static int docker_event_queue(struct api_client *c, struct json_object *ev)
+{
+	const char *s;
+	char head[32];
+	size_t len;
+	int n;
+
+	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE,
+					      &len);
+	if (!s)
+		return -ENOMEM;
+	n = snprintf(head, sizeof(head), "%zx\r\n", len + 1);
+	if (client_queue(c, head, (size_t)n) || client_queue(c, s, len) ||
+	    client_queue(c, "\n\r\n", 3))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The last chunk: a Docker /events reader's until= has come. */
+static int docker_events_last(struct api_client *c)
+{
+	c->streaming = false;
+	c->api->docker_streams--;
+	return client_queue(c, "0\r\n\r\n", 5);
+}
+
+static void docker_events_end(struct api_client *c)
+{
+	if (docker_events_last(c)) {
+		client_close(c);
+		return;
+	}
+	loop_timer_start(c->api->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
+	client_flush(c);
+}
+
+static int docker_events(struct api_client *c, const struct api_req *r)
+{
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n";
+	struct api *a = c->api;
+	struct dockerapi_evq *q;
+	uint64_t now = wall_ms();
+	char why[512];
+	unsigned int i;
+	int err;
+
+	q = malloc(sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	if (dockerapi_events_query(r, q, now, why, sizeof(why))) {
+		free(q);
+		return respond_error(c, 400, why);
+	}
+	c->evq = q;
+	err = client_queue(c, head, sizeof(head) - 1);
+	if (!err)
+		err = client_queue(c, dockerapi_headers(),
+				   strlen(dockerapi_headers()));
+	if (!err)
+		err = client_queue(c, "\r\n", 2);
+	/* since=: what the ring still holds, oldest first. */
+	for (i = 0; !err && q->since_ns && i < API_DOCKER_RING; i++) {
+		struct json_object *ev =
+			a->dring[(a->ndring + i) % API_DOCKER_RING];
+		long long t;
+
+		if (!ev)
+			continue;
+		t = dockerapi_event_ns(ev);
+		if (t < q->since_ns || (q->until_ns && t > q->until_ns))
+			continue;
+		if (dockerapi_event_match(q, ev))
+			err = docker_event_queue(c, ev);
+	}
+	if (err)
+		return err;
+	c->streaming = true;
+	a->docker_streams++;
+	loop_timer_stop(a->loop, &c->deadline);
+	if (q->until_ns) {
+		long long left = q->until_ns / 1000000 - (long long)now;
+
+		/* Past already: the replay was all; serve() sends it. */
+		if (left <= 0)
+			return docker_events_last(c);
+		loop_timer_start(a->loop, &c->deadline, (uint64_t)left);
+	}
+	return 0;
+}
+
+/* The Docker Engine API façade. */
+static int answer_docker(struct api_client *c, const struct api_req *r)
+{
+	static const char pong_extra[] =
+		"Cache-Control: no-cache, no-store, must-revalidate\r\n"
+		"Pragma: no-cache\r\n";
+	const char *bad = NULL;
+	struct json_object *o;
+	char why[512];
+	unsigned int st;
+	int err;
+
+	st = dockerapi_check_version(r, why, sizeof(why));
+	if (st)
+		return respond_error(c, st, why);
+	if (r->method == METHOD_OTHER) {
+		snprintf(why, sizeof(why), "peerwatchd is a read-only view of the fleet: %s %s would change an engine; send it to that engine's own daemon",
+			 r->method_name, r->path);
+		return respond_error(c, 403, why);
+	}
+	if (c->head && r->route != AR_D_PING)
+		return respond_error(c, 405, "peerwatchd: HEAD is for /_ping only");
+	switch (r->route) {
+	case AR_D_PING:
+		return respond_ext(c, 200, "text/plain; charset=utf-8",
+				   pong_extra, "OK", 2);
+	case AR_D_VERSION:
+		return docker_json(c, dockerapi_version(c->api->fleet));
+	case AR_D_INFO:
+		return docker_json(c, dockerapi_info(c->api->fleet));
+	case AR_D_CONTAINERS:
+		err = dockerapi_containers(c->api->fleet, r, &o, why,
+					   sizeof(why));
+		if (err == -EINVAL)
+			return respond_error(c, 400, why);
+		return err ? err : docker_json(c, o);
+	case AR_D_INSPECT:
+		return docker_inspect(c, r);
+	case AR_D_EVENTS:
+		return docker_events(c, r);
+	default:
+		bad = r->path;
+		snprintf(why, sizeof(why), "peerwatchd: GET %.200s is not served: the read-only fleet has /_ping, /version, /info, /containers/json, /containers/{id}/json and /events",
+			 bad);
+		return respond_error(c, 404, why);
+	}
+}
+
+/* Routes a whole request; the route of its answer for the metrics. */
+static int answer(struct api_client *c, enum api_route *route)
+{
+	struct api_req *r;
+	const char *why = NULL;
+	unsigned int st;
+	int err;
+
+	*route = ROUTE_OTHER;
+	if (c->status)
+		return respond_error(c, c->status, c->why);
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	st = api_req_parse(r, c->url, c->url_len, c->method, &why);
+	c->docker = r->docker;
+	if (st)
+		err = respond_error(c, st, why);
+	else if (r->docker)
+		err = answer_docker(c, r);
+	else
+		err = answer_ours(c, r, route);
+	free(r);
+	return err;
+}
+
 static bool cache_hit(const struct api *a, const struct api_client *c)
 {
-	return !c->status && a->cache.resp.len &&
+	return !c->status && c->method == HTTP_GET && a->cache.resp.len &&
 	       loop_now(a->loop) - a->cache.ms < API_CACHE_MS &&
 	       !strcmp(a->cache.url, c->url);
 }
@@ -596,8 +826,11 @@ static void serve(struct api_client *c)
 		client_close(c);
 		return;
 	}
+	/* An inspect is answered when its engine has. */
+	if (c->forward)
+		return;
 	status = sent_status(c);
-	if (fresh && !c->streaming && status == 200)
+	if (fresh && !c->streaming && status == 200 && c->method == HTTP_GET)
 		cache_store(a, c, route);
 	if (!c->streaming)
 		loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
@@ -640,14 +873,11 @@ static int on_headers_complete(http_parser *p)
 {
 	struct api_client *c = p->data;
 
-	if (p->method != HTTP_GET) {
-		c->status = 405;
-		c->why = "only GET";
-	} else if ((p->flags & F_CHUNKED) ||
-		   (p->content_length > 0 && p->content_length != ULLONG_MAX)) {
-		c->status = 413;
-		c->why = "a request has no body here";
-	}
+	/* What to do with them depends on the route: answer() decides. */
+	c->method = p->method;
+	c->head = p->method == HTTP_HEAD;
+	c->has_body = (p->flags & F_CHUNKED) ||
+		      (p->content_length > 0 && p->content_length != ULLONG_MAX);
 	/* No body is read: the request ends with its headers. */
 	return 1;
 }
@@ -746,6 +976,11 @@ static void client_deadline(struct loop_timer *t)
 {
 	struct api_client *c = container_of(t, struct api_client, deadline);
 
+	if (c->streaming && c->evq) {
+		/* A Docker /events reader's until= */
+		docker_events_end(c);
+		return;
+	}
 	if (!c->lingering)
 		c->api->metrics->api_timeouts++;
 	if (c->complete) {
@@ -967,7 +1202,7 @@ static void broadcast(struct api *a, struct json_object *o)
 	n = snprintf(head, sizeof(head), "%zx\r\n", len + 1);
 	for (c = a->head; c; c = next) {
 		next = c->next;
-		if (!c->streaming)
+		if (!c->streaming || c->evq)
 			continue;
 		if (strbuf_pending(&c->out) + len + 64 > API_STREAM_MAX) {
 			log_info("api: dropping a /v1/events reader %zu bytes behind",
@@ -1023,13 +1258,46 @@ static void on_transition(void *arg, const struct engine *e,
 	a->recent[a->nrecent++ % API_RECENT] = o;
 }
 
+/* An engine's event to the Docker /events readers, and into the ring. */
+static void docker_broadcast(struct api *a, const struct engine *e,
+			     struct json_object *raw)
+{
+	struct api_client *c, *next;
+	struct json_object *ev;
+
+	ev = dockerapi_event_tag(e, raw, wall_ms());
+	if (!ev)
+		return;
+	for (c = a->head; c && a->docker_streams; c = next) {
+		next = c->next;
+		if (!c->streaming || !c->evq ||
+		    !dockerapi_event_match(c->evq, ev))
+			continue;
+		if (strbuf_pending(&c->out) + 4096 > API_STREAM_MAX) {
+			log_info("api: dropping a Docker /events reader %zu bytes behind",
+				 strbuf_pending(&c->out));
+			a->metrics->api_dropped++;
+			client_close(c);
+			continue;
+		}
+		if (docker_event_queue(c, ev)) {
+			client_close(c);
+			continue;
+		}
+		client_flush(c);
+	}
+	json_object_put(a->dring[a->ndring % API_DOCKER_RING]);
+	a->dring[a->ndring++ % API_DOCKER_RING] = ev;
+}
+
 static void on_container(void *arg, const struct engine *e,
-			 const struct docker_event *ev)
+			 const struct docker_event *ev, struct json_object *raw)
 {
 	struct api *a = arg;
 	struct json_object *o;
 
-	if (!a->metrics->api_streams)
+	docker_broadcast(a, e, raw);
+	if (!a->metrics->api_streams || strcmp(ev->type, "container"))
 		return;
 	o = event_json(e, "container");
 	if (!o)
@@ -1102,6 +1370,8 @@ void api_free(struct api *a)
 		unlink(a->cfg->socket);
 	for (i = 0; i < API_RECENT; i++)
 		json_object_put(a->recent[i]);
+	for (i = 0; i < API_DOCKER_RING; i++)
+		json_object_put(a->dring[i]);
 	strbuf_release(&a->cache.resp);
 	metrics_free(a->metrics);
 	free(a);

@@ -402,16 +402,17 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 	poll_next(e);
 }
 
-static void handle_event(struct engine *e, const struct docker_event *ev)
+static void handle_event(struct engine *e, const struct docker_event *ev,
+			 struct json_object *raw)
 {
 	int err;
 
+	if (e->env->observer)
+		e->env->observer->container(e->env->observer->arg, e, ev, raw);
 	if (strcmp(ev->type, "container"))
 		return;
 	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
 		  ev->action);
-	if (e->env->observer)
-		e->env->observer->container(e->env->observer->arg, e, ev);
 	err = inventory_want(&e->inv, ev->id);
 	/* A burst (or no memory): one full listing answers all of it. */
 	if (err == -ENOSPC)
@@ -429,10 +430,11 @@ static int chan_json_value(void *arg, struct json_object *obj)
 	if (ch->req == REQ_EVENTS) {
 		int err = docker_event_parse(obj, &ev);
 
+		if (!err)
+			handle_event(ch->e, &ev, obj);
 		json_object_put(obj);
 		if (err)
 			return err;
-		handle_event(ch->e, &ev);
 		/* The refresh it started may have found the engine down. */
 		return ch->conn ? 0 : -ECANCELED;
 	}

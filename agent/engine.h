@@ -55,8 +55,10 @@ struct engine;
 struct engine_observer {
 	void (*transition)(void *arg, const struct engine *e,
 			   enum engine_state from);
+	/* Every event of the engine's /events, @raw as it came. */
 	void (*container)(void *arg, const struct engine *e,
-			  const struct docker_event *ev);
+			  const struct docker_event *ev,
+			  struct json_object *raw);
 	void *arg;
 };
 

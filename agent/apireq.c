@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control API requests taken apart, without I/O (see apireq.h): what
+ * api.c does with each request's target, and what the fuzzer calls.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <http_parser.h>
+#include <json-c/json.h>
+
+#include "apireq.h"
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding in place; '+' is a space in a query only; no NUL. */
+static int url_decode(char *s, bool query)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -EINVAL;
+			*w++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*w++ = query && *s == '+' ? ' ' : *s;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+static unsigned int split_query(struct api_req *r, char *q, const char **why)
+{
+	char *pair, *save = NULL, *val;
+
+	for (pair = strtok_r(q, "&", &save); pair;
+	     pair = strtok_r(NULL, "&", &save)) {
+		if (r->nparams == API_REQ_MAX_PARAMS) {
+			*why = "too many query parameters";
+			return 400;
+		}
+		val = strchr(pair, '=');
+		if (val)
+			*val++ = '\0';
+		if (url_decode(pair, true) || (val && url_decode(val, true))) {
+			*why = "bad percent-encoding in the query";
+			return 400;
+		}
+		r->key[r->nparams] = pair;
+		r->value[r->nparams++] = val;
+	}
+	return 0;
+}
+
+const char *api_req_param(const struct api_req *r, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nparams; i++)
+		if (!strcmp(r->key[i], key))
+			return r->value[i] ? r->value[i] : "";
+	return NULL;
+}
+
+bool api_version_valid(const char *v)
+{
+	size_t n = strspn(v, "0123456789.");
+
+	/* Digits, dots between them, bounded. */
+	return n && n < 16 && !v[n] && v[0] != '.' && v[n - 1] != '.' &&
+	       !strstr(v, "..");
+}
+
+int api_version_cmp(const char *a, const char *b)
+{
+	unsigned long x, y;
+	char *end;
+
+	if (!api_version_valid(a))
+		a = "0";
+	if (!api_version_valid(b))
+		b = "0";
+	while (*a || *b) {
+		x = *a ? strtoul(a, &end, 10) : 0;
+		a = *a ? end + (*end == '.') : a;
+		y = *b ? strtoul(b, &end, 10) : 0;
+		b = *b ? end + (*end == '.') : b;
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+/* "/vX.Y/rest": copies X.Y into @r and returns "/rest"; else NULL. */
+static char *version_prefix(struct api_req *r, char *path)
+{
+	size_t n;
+
+	if (path[0] != '/' || path[1] != 'v')
+		return NULL;
+	n = strspn(path + 2, "0123456789.");
+	if (!n || path[2 + n] != '/' || n >= sizeof(r->version_buf))
+		return NULL;
+	memcpy(r->version_buf, path + 2, n);
+	r->version_buf[n] = '\0';
+	r->version = r->version_buf;
+	return path + 2 + n;
+}
+
+static void docker_route(struct api_req *r, char *path)
+{
+	static const char ctr[] = "/containers/";
+	size_t len = strlen(path), plen = sizeof(ctr) - 1;
+
+	r->docker = true;
+	r->route = AR_D_OTHER;
+	if (!strcmp(path, "/_ping"))
+		r->route = AR_D_PING;
+	else if (!strcmp(path, "/version"))
+		r->route = AR_D_VERSION;
+	else if (!strcmp(path, "/info"))
+		r->route = AR_D_INFO;
+	else if (!strcmp(path, "/events"))
+		r->route = AR_D_EVENTS;
+	else if (!strcmp(path, "/containers/json"))
+		r->route = AR_D_CONTAINERS;
+	else if (len > plen + 5 && !strncmp(path, ctr, plen) &&
+		 !strcmp(path + len - 5, "/json") && path[plen] != '/') {
+		/* A name may be NODE/NAME: slashes are allowed in it. */
+		path[len - 5] = '\0';
+		r->route = AR_D_INSPECT;
+		r->ref = path + plen;
+	}
+}
+
+unsigned int api_req_parse(struct api_req *r, const char *url, size_t len,
+			   unsigned int method, const char **why)
+{
+	struct http_parser_url u;
+	char *path, *query = NULL, *rest, *ref;
+	size_t plen;
+
+	memset(r, 0, offsetof(struct api_req, buf));
+	r->route = AR_NOTFOUND;
+	r->method = method == HTTP_GET ? METHOD_GET :
+		    method == HTTP_HEAD ? METHOD_HEAD : METHOD_OTHER;
+	r->method_name = http_method_str(method);
+	r->path = "";
+	if (len > API_MAX_REQUEST) {
+		*why = "request target too long";
+		return 414;
+	}
+	memcpy(r->buf, url, len);
+	r->buf[len] = '\0';
+	if (strlen(r->buf) != len) {
+		*why = "bad request target";
+		return 400;
+	}
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(r->buf, len, 0, &u) ||
+	    !(u.field_set & (1 << UF_PATH))) {
+		*why = "bad request target";
+		return 400;
+	}
+	/* Fields do not overlap: each is cut where it ends. */
+	path = r->buf + u.field_data[UF_PATH].off;
+	plen = u.field_data[UF_PATH].len;
+	if (u.field_set & (1 << UF_QUERY)) {
+		query = r->buf + u.field_data[UF_QUERY].off;
+		query[u.field_data[UF_QUERY].len] = '\0';
+	}
+	path[plen] = '\0';
+	r->path = path;
+
+	if (!strcmp(path, "/v1/nodes"))
+		r->route = AR_NODES;
+	else if (!strncmp(path, "/v1/nodes/", 10) && !strchr(path + 10, '/'))
+		r->route = AR_NODE;
+	else if (!strcmp(path, "/v1/containers"))
+		r->route = AR_CONTAINERS;
+	else if (!strcmp(path, "/v1/events"))
+		r->route = AR_EVENTS;
+	else if (!strcmp(path, "/v1/summary"))
+		r->route = AR_SUMMARY;
+	else if (!strcmp(path, "/metrics"))
+		r->route = AR_METRICS;
+
+	if (r->route == AR_NODE) {
+		ref = path + 10;
+		if (url_decode(ref, false) || !*ref) {
+			*why = "bad node name in the path";
+			return 400;
+		}
+		r->ref = ref;
+	} else if (r->route == AR_NOTFOUND) {
+		/* Not ours: the Docker Engine API's, maybe versioned. */
+		rest = version_prefix(r, path);
+		if (rest)
+			path = rest;
+		r->path = path;
+		docker_route(r, path);
+	}
+	if (query) {
+		unsigned int st = split_query(r, query, why);
+
+		if (st)
+			return st;
+	}
+	if (r->route == AR_D_INSPECT) {
+		if (url_decode((char *)r->ref, false) || !*r->ref) {
+			*why = "bad container name in the path";
+			return 400;
+		}
+	}
+	return 0;
+}
+
+/* Appends @s to the pairs' buffer; NULL when full. */
+static const char *filters_keep(struct docker_filters *f, size_t *used,
+				const char *s, size_t len)
+{
+	char *p = f->buf + *used;
+
+	if (len >= sizeof(f->buf) - *used || strlen(s) != len)
+		return NULL;
+	memcpy(p, s, len + 1);
+	*used += len + 1;
+	return p;
+}
+
+static int filters_add(struct docker_filters *f, size_t *used,
+		       const char *key, struct json_object *v,
+		       const char **why)
+{
+	if (!json_object_is_type(v, json_type_string)) {
+		*why = "invalid filters: each value must be a string";
+		return -EINVAL;
+	}
+	if (f->n == DOCKER_FILTERS_MAX) {
+		*why = "invalid filters: too many";
+		return -EINVAL;
+	}
+	f->key[f->n] = filters_keep(f, used, key, strlen(key));
+	f->value[f->n] = filters_keep(f, used, json_object_get_string(v),
+				      (size_t)json_object_get_string_len(v));
+	if (!f->key[f->n] || !f->value[f->n]) {
+		*why = "invalid filters: too long, or a NUL inside";
+		return -EINVAL;
+	}
+	f->n++;
+	return 0;
+}
+
+int docker_filters_parse(const char *json, struct docker_filters *f,
+			 const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *o, *v;
+	struct json_object_iterator it, end;
+	size_t used = 0, i, len = strlen(json);
+	int err = 0;
+
+	f->n = 0;
+	if (!len)
+		return 0;
+	/* An object of objects or arrays: nothing deeper. */
+	tok = json_tokener_new_ex(3);
+	if (!tok) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    tok->char_offset != (int)len) {
+		json_object_put(o);
+		json_tokener_free(tok);
+		*why = "invalid filters: not a JSON object";
+		return -EINVAL;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		*why = "invalid filters: not a JSON object";
+		return -EINVAL;
+	}
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !err && !json_object_iter_equal(&it, &end);
+	     json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+
+		v = json_object_iter_peek_value(&it);
+		if (json_object_is_type(v, json_type_array)) {
+			/* The old form: {"label":["a=b"]}. */
+			for (i = 0; !err && i < json_object_array_length(v); i++)
+				err = filters_add(f, &used, key,
+						  json_object_array_get_idx(v, i),
+						  why);
+		} else if (json_object_is_type(v, json_type_object)) {
+			struct json_object_iterator vi, ve;
+
+			vi = json_object_iter_begin(v);
+			ve = json_object_iter_end(v);
+			for (; !err && !json_object_iter_equal(&vi, &ve);
+			     json_object_iter_next(&vi)) {
+				struct json_object *b = json_object_iter_peek_value(&vi);
+				struct json_object *name;
+
+				if (!json_object_is_type(b, json_type_boolean)) {
+					*why = "invalid filters: want {\"key\":{\"value\":true}}";
+					err = -EINVAL;
+					break;
+				}
+				name = json_object_new_string(json_object_iter_peek_name(&vi));
+				if (!name) {
+					*why = "out of memory";
+					err = -ENOMEM;
+					break;
+				}
+				err = filters_add(f, &used, key, name, why);
+				json_object_put(name);
+			}
+		} else {
+			*why = "invalid filters: want {\"key\":{\"value\":true}}";
+			err = -EINVAL;
+		}
+	}
+	json_object_put(o);
+	return err;
+}
+
+bool docker_filters_known(const struct docker_filters *f,
+			  const char *const *allowed, const char **bad)
+{
+	const char *const *k;
+	unsigned int i;
+
+	for (i = 0; i < f->n; i++) {
+		for (k = allowed; *k && strcmp(*k, f->key[i]); k++)
+			;
+		if (!*k) {
+			*bad = f->key[i];
+			return false;
+		}
+	}
+	return true;
+}
+
+int docker_timestamp_parse(const char *s, long long *ns)
+{
+	size_t a = strspn(s, "0123456789"), b = 0;
+	long long sec, frac = 0;
+	size_t i;
+
+	if (!a || a > 12)
+		return -EINVAL;
+	sec = strtoll(s, NULL, 10);
+	if (s[a] == '.') {
+		b = strspn(s + a + 1, "0123456789");
+		if (!b || b > 9)
+			return -EINVAL;
+		for (i = 0; i < 9; i++)
+			frac = frac * 10 + (i < b ? s[a + 1 + i] - '0' : 0);
+	}
+	if (s[a + (b ? b + 1 : 0)])
+		return -EINVAL;
+	*ns = sec * 1000000000LL + frac;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_APIREQ_H
+#define PEERWATCH_APIREQ_H
+
+/*
+ * A control API request taken apart, with no I/O: the request target split
+ * into path and query, the query percent-decoded into pairs, the route
+ * found (peerwatch's own /v1/... or the Docker Engine API façade, with or
+ * without its /vX.Y prefix), and the Docker "filters" JSON read. Every
+ * size is bounded; what is malformed gets a status and a reason.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#define API_MAX_REQUEST		8192		/* request line + headers */
+#define API_REQ_MAX_PARAMS	32
+#define DOCKER_FILTERS_MAX	32		/* key/value pairs */
+#define DOCKER_FILTERS_BYTES	4096
+
+/* The Docker Engine API version the façade speaks, and the oldest. */
+#define DOCKERAPI_VERSION	"1.41"
+#define DOCKERAPI_MIN_VERSION	"1.24"
+
+enum api_req_route {
+	AR_NODES,		/* /v1/nodes */
+	AR_NODE,		/* /v1/nodes/{key}: ref */
+	AR_CONTAINERS,		/* /v1/containers */
+	AR_EVENTS,		/* /v1/events */
+	AR_SUMMARY,
+	AR_METRICS,
+	AR_NOTFOUND,		/* none of ours, not Docker's */
+	/* The Docker Engine API façade. */
+	AR_D_PING,
+	AR_D_VERSION,
+	AR_D_INFO,
+	AR_D_CONTAINERS,
+	AR_D_INSPECT,		/* /containers/{ref}/json: ref */
+	AR_D_EVENTS,
+	AR_D_OTHER,		/* a Docker path the façade does not serve */
+};
+
+enum api_req_method {
+	METHOD_GET,
+	METHOD_HEAD,
+	METHOD_OTHER,		/* POST, DELETE...: changes something */
+};
+
+struct api_req {
+	enum api_req_method method;
+	const char *method_name;
+	enum api_req_route route;
+	bool docker;		/* a route of the façade, errors its way */
+	const char *path;	/* without the version prefix */
+	const char *version;	/* "1.41" of /v1.41/..., NULL: none */
+	const char *ref;	/* of AR_NODE and AR_D_INSPECT, decoded */
+	unsigned int nparams;
+	const char *key[API_REQ_MAX_PARAMS];
+	const char *value[API_REQ_MAX_PARAMS];	/* NULL: no '=' */
+	char version_buf[16];
+	char buf[API_MAX_REQUEST + 1];		/* what they point into */
+};
+
+/*
+ * Takes apart the request target @url (@len bytes) of a request with
+ * http_parser method @method. Returns 0, or the HTTP status to answer
+ * (400, 414) with the reason in @why; @r->docker is set either way once
+ * the path is known, so the error can be given in the right format.
+ */
+unsigned int api_req_parse(struct api_req *r, const char *url, size_t len,
+			   unsigned int method, const char **why);
+
+/* The value of query parameter @key; NULL if absent, "" if valueless. */
+const char *api_req_param(const struct api_req *r, const char *key);
+
+/*
+ * Compares two API versions "X.Y": <0, 0, >0. Malformed ones (the caller
+ * checks with api_version_valid) compare as 0.0.
+ */
+int api_version_cmp(const char *a, const char *b);
+bool api_version_valid(const char *v);
+
+/* Docker's filters, {"key":{"value":true}} or the old {"key":["value"]}. */
+struct docker_filters {
+	unsigned int n;
+	const char *key[DOCKER_FILTERS_MAX];
+	const char *value[DOCKER_FILTERS_MAX];
+	char buf[DOCKER_FILTERS_BYTES];
+};
+
+/* 0, or -EINVAL with the reason in @why. "" is no filter at all. */
+int docker_filters_parse(const char *json, struct docker_filters *f,
+			 const char **why);
+/* Whether @key is one of the NULL-terminated @allowed; if not, @why says. */
+bool docker_filters_known(const struct docker_filters *f,
+			  const char *const *allowed, const char **bad);
+
+/*
+ * Docker's timestamps in since/until: "SECONDS[.NANOSECONDS]" (what the CLI
+ * sends). 0, or -EINVAL.
+ */
+int docker_timestamp_parse(const char *s, long long *ns);
+
+#endif

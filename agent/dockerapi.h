@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_DOCKERAPI_H
+#define PEERWATCH_DOCKERAPI_H
+
+/*
+ * The Docker Engine API façade: the fleet as one read-only daemon, as
+ * classic Swarm's manager showed it to the docker CLI. Everything here is
+ * built from what the agent holds in memory; api.c does the transport,
+ * forward.c the one thing that asks an engine (inspect).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "apireq.h"
+
+struct engine;
+struct fleet;
+struct docker_container;
+
+/* The headers of every façade answer, as dockerd's: "Name: value\r\n"... */
+const char *dockerapi_headers(void);
+
+/*
+ * The API version of the request (its /vX.Y prefix) against what the
+ * façade speaks: 0, or 400 with dockerd's message in @why.
+ */
+unsigned int dockerapi_check_version(const struct api_req *r, char *why,
+				     size_t len);
+
+struct json_object *dockerapi_version(const struct fleet *f);
+struct json_object *dockerapi_info(const struct fleet *f);
+
+/*
+ * GET /containers/json with all, limit and filters: 0, or -EINVAL with
+ * the reason in @why (a 400), or -ENOMEM.
+ */
+int dockerapi_containers(const struct fleet *f, const struct api_req *r,
+			 struct json_object **out, char *why, size_t len);
+
+/*
+ * The container @ref names: a full ID, "NODE/NAME" (with or without the
+ * leading slash), a name alone if only one engine has it, or a unique ID
+ * prefix. 0 with the engine and container found; otherwise the status
+ * (404, or 500 for an ambiguous prefix, as dockerd) and the message.
+ */
+unsigned int dockerapi_find(const struct fleet *f, const char *ref,
+			    struct engine **e,
+			    const struct docker_container **c, char *why,
+			    size_t len);
+
+/* What a /events reader asked for. */
+struct dockerapi_evq {
+	long long since_ns, until_ns;	/* 0: not given */
+	struct docker_filters flt;
+};
+
+/* 0, or -EINVAL with the reason in @why (a 400). */
+int dockerapi_events_query(const struct api_req *r, struct dockerapi_evq *q,
+			   uint64_t now_ms, char *why, size_t len);
+/*
+ * An engine's event, tagged with that engine as Swarm did ("node" and
+ * Actor.Attributes node.name, node.addr): a new object, NULL without memory.
+ */
+struct json_object *dockerapi_event_tag(const struct engine *e,
+					struct json_object *raw,
+					uint64_t now_ms);
+/* The event's timeNano (or time). */
+long long dockerapi_event_ns(struct json_object *ev);
+/* Whether a tagged event passes @q's filters (not since/until). */
+bool dockerapi_event_match(const struct dockerapi_evq *q,
+			   struct json_object *ev);
+
+#endif
