@@ -237,14 +237,15 @@ static void client_flush(struct api_client *c)
 	    !c->ready) {
 		/* Said everything: the FIN goes after the answer. */
 		shutdown(c->fd, SHUT_WR);
-		if (!c->status) {
+		if (!c->status && !c->has_body) {
 			client_close(c);
 			return;
 		}
 		/*
-		 * A refused request may still be arriving: closing on unread
-		 * bytes would send a RST that can destroy the answer before
-		 * the client reads it. Read and drop them for a moment first.
+		 * A refused request, or a body (docker run's), may still be
+		 * arriving: closing on unread bytes would send a RST that can
+		 * destroy the answer before the client reads it. Read and drop
+		 * them for a moment first.
 		 */
 		c->lingering = true;
 		loop_timer_start(a->loop, &c->deadline, API_LINGER_MS);

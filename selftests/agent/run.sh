@@ -284,7 +284,7 @@ dk() { docker -H "unix://$DOCKER_DIR/sock" "$@"; }
 dockerd_cleanup() {
 	local m
 
-	dk rm -f pw-before pw-after >/dev/null 2>&1
+	dk rm -f pw-before pw-after pw-events >/dev/null 2>&1
 	[ -f "$DOCKER_DIR/pid" ] && kill "$(cat "$DOCKER_DIR/pid")" 2>/dev/null
 	for _ in $(seq 150); do
 		[ -f "$DOCKER_DIR/pid" ] || break
@@ -297,19 +297,25 @@ dockerd_cleanup() {
 	done
 }
 
-test_dockerd() {
-	local d=$TMP/docker t0 id seen started e4=127.0.0.1:2377 e6='[::1]:2377' en=localhost:2377
-	local all
+# start_dockerd DIR HOST...: a real dockerd in the test's netns, listening
+# on each HOST and on unix://DIR/sock, all its state under DIR, with the
+# image pwtest:latest (a static busybox, imported: there is no registry).
+# Returns 4 (skip) when dockerd is missing or cannot run here.
+start_dockerd() {
+	local d=$1 h hosts=()
 
+	shift
 	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
 		log "SKIP: dockerd or docker not installed"
 		return 4
 	fi
-	new_netns dockerd || return 1
 	DOCKER_DIR=$d
 	mkdir -p "$d/data" "$d/exec" "$d/img/bin"
 	TEST_CLEANUP=dockerd_cleanup
-	spawn "$d/dockerd.log" dockerd -H "tcp://$e4" -H "tcp://$e6" \
+	for h in "$@"; do
+		hosts+=(-H "$h")
+	done
+	spawn "$d/dockerd.log" dockerd "${hosts[@]}" \
 		-H "unix://$d/sock" --iptables=false --ip6tables=false \
 		--bridge=none --storage-driver=vfs --data-root "$d/data" \
 		--exec-root "$d/exec" -p "$d/pid"
@@ -325,6 +331,14 @@ test_dockerd() {
 	cp "$(command -v busybox)" "$d/img/bin/busybox" || return 1
 	tar -C "$d/img" -c . | dk import - pwtest:latest >/dev/null ||
 		fail "docker import" || return 1
+}
+
+test_dockerd() {
+	local d=$TMP/docker t0 id seen started e4=127.0.0.1:2377 e6='[::1]:2377' en=localhost:2377
+	local all
+
+	new_netns dockerd || return 1
+	start_dockerd "$d" "tcp://$e4" "tcp://$e6" || return $?
 	dk run -d --name pw-before --network none pwtest:latest /bin/busybox sleep 60 >/dev/null ||
 		fail "docker run" || return 1
 	start_agent --engine "$e4" --engine "$e6" --engine "$en" || return 1
@@ -748,6 +762,8 @@ fi
 
 # shellcheck source=selftests/agent/api.sh
 . selftests/agent/api.sh
+# shellcheck source=selftests/agent/docker.sh
+. selftests/agent/docker.sh
 
 run_test flags test_flags
 run_test scale test_scale
@@ -764,6 +780,7 @@ run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse
 run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
+run_test docker-cli test_docker_cli
 run_test tls-flags test_tls_flags
 run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
