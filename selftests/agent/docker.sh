@@ -9,7 +9,7 @@
 #   |  enginesim 127.1.0.1 .. 127.1.3.232 (1,000 engines x 5)          |
 #   |  dockerd tcp://127.0.0.1:2377 (its own data, exec roots, pidfile)  |
 #   |        ^ polling + /events, one connection each                  |
-#   |  peerwatchd --api-socket $API                                    |
+#   |  peerwatchd --api-socket $API --api-listen 127.0.0.1:2380        |
 #   +------------------------------------------------------------------+
 #        docker -H unix://$API ps|info|inspect|events|version|run (host
 #        side: the socket is a file); dk: the same CLI on dockerd itself.
@@ -31,7 +31,7 @@ test_docker_cli() {
 	# 127.1.0.1 + 999 = 127.1.3.232
 	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:2].[0:255]:2375" \
 		"127.1.3.[0:232]:2375" "$e" >"$TMP/docker.engines"
-	start_agent "file://$TMP/docker.engines" || return 1
+	start_agent --api-listen 127.0.0.1:2380 "file://$TMP/docker.engines" || return 1
 	wait_api 60000 '.states.healthy == 1001 and .containers == 5002' ||
 		fail "not healthy: $(api /v1/summary | jq -c '{states, containers}')" || return 1
 	log "1000 enginesim engines and dockerd healthy after ${ELAPSED} ms"
@@ -65,6 +65,8 @@ test_docker_cli() {
 	[ "$(comm -13 <(echo "$got") <(echo "$want") | wc -l)" = 0 ] ||
 		fail "docker ps -a lacks: $(comm -13 <(echo "$got") <(echo "$want") | head -3)" || return 1
 	log "docker ps -a over 1001 engines: $n containers in $ms ms, names prefixed ($node/pw-before, engine-0/...)"
+	[ "$(in_ns docker -H tcp://127.0.0.1:2380 ps -a -q | wc -l)" = 5002 ] ||
+		fail "docker ps -a over --api-listen" || return 1
 	pwd_docker ps | head -1 | grep -q '^CONTAINER ID *IMAGE *COMMAND *CREATED *STATUS *PORTS *NAMES$' ||
 		fail "docker ps: header" || return 1
 
