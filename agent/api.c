@@ -70,10 +70,7 @@ struct api_client {
 	struct loop_io io;
 	struct loop_timer deadline;
 	struct loop_defer free_work;
-	http_parser parser;
-	size_t got;			/* request bytes read */
-	char url[API_MAX_REQUEST];
-	size_t url_len;
+	struct api_head rq;		/* the request as it arrives */
 	unsigned int status;		/* set early by a bad request */
 	const char *why;
 	bool complete;			/* the request is whole */
@@ -237,7 +234,7 @@ static void client_flush(struct api_client *c)
 	    !c->ready) {
 		/* Said everything: the FIN goes after the answer. */
 		shutdown(c->fd, SHUT_WR);
-		if (!c->status && !c->has_body) {
+		if (!c->status && !c->rq.has_body) {
 			client_close(c);
 			return;
 		}
@@ -519,9 +516,9 @@ static unsigned int sent_status(const struct api_client *c)
 static int answer_ours(struct api_client *c, const struct api_req *r,
 		       enum api_route *route)
 {
-	if (c->method != HTTP_GET)
+	if (c->rq.method != HTTP_GET)
 		return respond_error(c, 405, "only GET");
-	if (c->has_body)
+	if (c->rq.has_body)
 		return respond_error(c, 413, "a request has no body here");
 	switch (r->route) {
 	case AR_NODES:
@@ -768,7 +765,7 @@ static int answer(struct api_client *c, enum api_route *route)
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	st = api_req_parse(r, c->url, c->url_len, c->method, &why);
+	st = api_req_parse(r, c->rq.url, c->rq.url_len, c->rq.method, &why);
 	c->docker = r->docker;
 	if (st)
 		err = respond_error(c, st, why);
@@ -782,9 +779,9 @@ static int answer(struct api_client *c, enum api_route *route)
 
 static bool cache_hit(const struct api *a, const struct api_client *c)
 {
-	return !c->status && c->method == HTTP_GET && a->cache.resp.len &&
+	return !c->status && c->rq.method == HTTP_GET && a->cache.resp.len &&
 	       loop_now(a->loop) - a->cache.ms < API_CACHE_MS &&
-	       !strcmp(a->cache.url, c->url);
+	       !strcmp(a->cache.url, c->rq.url);
 }
 
 static void cache_store(struct api *a, const struct api_client *c,
@@ -807,7 +804,7 @@ static void serve(struct api_client *c)
 	int err;
 
 	c->ready = false;
-	c->url[c->url_len] = '\0';
+	c->rq.url[c->rq.url_len] = '\0';
 	if (a->out_total > API_OUT_MAX) {
 		route = ROUTE_OTHER;
 		err = respond_error(c, 503, "busy: too many answers in flight");
@@ -816,7 +813,7 @@ static void serve(struct api_client *c)
 		err = client_queue(c, a->cache.resp.p, a->cache.resp.len);
 	} else {
 		/* answer() cuts the URL up: keep it whole for the cache. */
-		memcpy(a->cache.url, c->url, c->url_len + 1);
+		memcpy(a->cache.url, c->rq.url, c->rq.url_len + 1);
 		a->cache.resp.len = 0;
 		err = answer(c, &route);
 		fresh = true;
@@ -831,7 +828,7 @@ static void serve(struct api_client *c)
 	if (c->forward)
 		return;
 	status = sent_status(c);
-	if (fresh && !c->streaming && status == 200 && c->method == HTTP_GET)
+	if (fresh && !c->streaming && status == 200 && c->rq.method == HTTP_GET)
 		cache_store(a, c, route);
 	if (!c->streaming)
 		loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
@@ -857,46 +854,6 @@ static void render_fn(struct loop_timer *t)
 		serve(c);
 	}
 }
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-	struct api_client *c = p->data;
-
-	/* The total read is bounded first: this always fits. */
-	if (c->url_len + len >= sizeof(c->url))
-		return -1;
-	memcpy(c->url + c->url_len, at, len);
-	c->url_len += len;
-	return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-	struct api_client *c = p->data;
-
-	/* What to do with them depends on the route: answer() decides. */
-	c->method = p->method;
-	c->head = p->method == HTTP_HEAD;
-	c->has_body = (p->flags & F_CHUNKED) ||
-		      (p->content_length > 0 && p->content_length != ULLONG_MAX);
-	/* No body is read: the request ends with its headers. */
-	return 1;
-}
-
-static int on_message_complete(http_parser *p)
-{
-	struct api_client *c = p->data;
-
-	c->complete = true;
-	http_parser_pause(p, 1);
-	return 0;
-}
-
-static const http_parser_settings parser_settings = {
-	.on_url = on_url,
-	.on_headers_complete = on_headers_complete,
-	.on_message_complete = on_message_complete,
-};
 
 static void request_done(struct api_client *c)
 {
@@ -929,8 +886,8 @@ static void reject(struct api_client *c, unsigned int status, const char *why)
 static void client_read(struct api_client *c)
 {
 	char buf[4096];
+	unsigned int st;
 	ssize_t n;
-	size_t used;
 
 	for (;;) {
 		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -945,21 +902,15 @@ static void client_read(struct api_client *c)
 		/* A stream's reader has nothing to say, nor a refused one. */
 		if (c->complete)
 			continue;
-		c->got += (size_t)n;
-		if (c->got > API_MAX_REQUEST) {
-			reject(c, 431, "request too large");
+		st = api_head_feed(&c->rq, buf, (size_t)n);
+		if (st) {
+			reject(c, st, c->rq.why);
 			return;
 		}
-		used = http_parser_execute(&c->parser, &parser_settings, buf,
-					   (size_t)n);
-		if (c->complete)
+		if (c->rq.complete)
 			break;
-		if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || used != (size_t)n) {
-			reject(c, 400, http_errno_description(
-				       HTTP_PARSER_ERRNO(&c->parser)));
-			return;
-		}
 	}
+	c->head = c->rq.method == HTTP_HEAD;
 	request_done(c);
 }
 
@@ -1001,8 +952,7 @@ static int client_new(struct api *a, int fd)
 		return -ENOMEM;
 	c->api = a;
 	c->fd = fd;
-	http_parser_init(&c->parser, HTTP_REQUEST);
-	c->parser.data = c;
+	api_head_init(&c->rq);
 	loop_timer_init(&c->deadline, client_deadline);
 	err = loop_io_add(a->loop, &c->io, fd, EPOLLIN, client_io);
 	if (err) {

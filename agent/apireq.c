@@ -4,6 +4,7 @@
  * api.c does with each request's target, and what the fuzzer calls.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,80 @@
 #include <json-c/json.h>
 
 #include "apireq.h"
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+	struct api_head *h = p->data;
+
+	if (h->url_len + len >= sizeof(h->url))
+		return -1;
+	memcpy(h->url + h->url_len, at, len);
+	h->url_len += len;
+	h->url[h->url_len] = '\0';
+	return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+	struct api_head *h = p->data;
+
+	/* What to do with them depends on the route: the caller decides. */
+	h->method = p->method;
+	h->has_body = (p->flags & F_CHUNKED) ||
+		      (p->content_length > 0 && p->content_length != ULLONG_MAX);
+	/* No body is read: the request ends with its head. */
+	return 1;
+}
+
+static int on_message_complete(http_parser *p)
+{
+	struct api_head *h = p->data;
+
+	h->complete = true;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings head_settings = {
+	.on_url = on_url,
+	.on_headers_complete = on_headers_complete,
+	.on_message_complete = on_message_complete,
+};
+
+void api_head_init(struct api_head *h)
+{
+	memset(h, 0, offsetof(struct api_head, url));
+	h->url[0] = '\0';
+	h->url_len = 0;
+	h->method = 0;
+	h->has_body = false;
+	h->complete = false;
+	h->why = NULL;
+	http_parser_init(&h->parser, HTTP_REQUEST);
+	h->parser.data = h;
+}
+
+unsigned int api_head_feed(struct api_head *h, const char *data, size_t len)
+{
+	size_t used;
+
+	if (h->complete)
+		return 0;
+	used = http_parser_execute(&h->parser, &head_settings, data, len);
+	h->got += used;
+	if (h->complete)
+		return 0;
+	if (h->got + (len - used) > API_MAX_REQUEST ||
+	    HTTP_PARSER_ERRNO(&h->parser) == HPE_CB_url) {
+		h->why = "request too large";
+		return 431;
+	}
+	if (HTTP_PARSER_ERRNO(&h->parser) != HPE_OK || used != len) {
+		h->why = http_errno_description(HTTP_PARSER_ERRNO(&h->parser));
+		return 400;
+	}
+	return 0;
+}
 
 static int hexval(char ch)
 {
@@ -367,9 +442,12 @@ int docker_timestamp_parse(const char *s, long long *ns)
 	long long sec, frac = 0;
 	size_t i;
 
-	if (!a || a > 12)
+	/* Ten digits, up to what fits in nanoseconds (the year 2262). */
+	if (!a || a > 10)
 		return -EINVAL;
 	sec = strtoll(s, NULL, 10);
+	if (sec >= LLONG_MAX / 1000000000LL)
+		return -EINVAL;
 	if (s[a] == '.') {
 		b = strspn(s + a + 1, "0123456789");
 		if (!b || b > 9)

@@ -11,6 +11,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <http_parser.h>
 
 #define API_MAX_REQUEST		8192		/* request line + headers */
 #define API_REQ_MAX_PARAMS	32
@@ -20,6 +21,29 @@
 /* The Docker Engine API version the façade speaks, and the oldest. */
 #define DOCKERAPI_VERSION	"1.41"
 #define DOCKERAPI_MIN_VERSION	"1.24"
+
+/*
+ * A request's head as it arrives, in pieces: its method, target and
+ * whether a body follows (never read). At most API_MAX_REQUEST bytes.
+ */
+struct api_head {
+	http_parser parser;
+	size_t got;			/* bytes the parser took */
+	char url[API_MAX_REQUEST];
+	size_t url_len;
+	unsigned int method;		/* http_parser's */
+	bool has_body;
+	bool complete;			/* the head is whole */
+	const char *why;		/* of a refusal */
+};
+
+void api_head_init(struct api_head *h);
+/*
+ * Feeds @len received bytes: 0 (more needed, or h->complete), or the HTTP
+ * status to refuse the request with (400, 431) and the reason in h->why.
+ * Bytes after the head (a body) are left alone.
+ */
+unsigned int api_head_feed(struct api_head *h, const char *data, size_t len);
 
 enum api_req_route {
 	AR_NODES,		/* /v1/nodes */
@@ -96,7 +120,7 @@ bool docker_filters_known(const struct docker_filters *f,
 
 /*
  * Docker's timestamps in since/until: "SECONDS[.NANOSECONDS]" (what the CLI
- * sends). 0, or -EINVAL.
+ * sends), seconds up to what nanoseconds hold (2262). 0, or -EINVAL.
  */
 int docker_timestamp_parse(const char *s, long long *ns);
 

@@ -8,6 +8,7 @@ fuzz_dict() {
 	http)		echo "-dict=selftests/fuzz/http.dict" ;;
 	docker|jsonl)	echo "-dict=selftests/fuzz/json.dict" ;;
 	discovery)	echo "-dict=selftests/fuzz/discovery.dict" ;;
+	api)		echo "-dict=selftests/fuzz/api.dict" ;;
 	esac
 }
 
