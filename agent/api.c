@@ -610,23 +610,31 @@ static int docker_inspect(struct api_client *c, const struct api_req *r)
 }
 
 /* One tagged event to a Docker /events reader, as dockerd frames it. */
-static int docker_event_queue(struct api_client *c, struct json_object *ev)
+static int docker_event_send(struct api_client *c, const char *s, size_t len)
 {
-	const char *s;
 	char head[32];
-	size_t len;
 	int n;
 
-	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE,
-					      &len);
-	if (!s)
-		return -ENOMEM;
 	n = snprintf(head, sizeof(head), "%zx\r\n", len + 1);
 	if (client_queue(c, head, (size_t)n) || client_queue(c, s, len) ||
 	    client_queue(c, "\n\r\n", 3))
 		return -ENOMEM;
 	return 0;
+}
+
+static const char *event_string(struct json_object *ev, size_t *len)
+{
+	return json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE,
+						 len);
+}
+
+static int docker_event_queue(struct api_client *c, struct json_object *ev)
+{
+	size_t len;
+	const char *s = event_string(ev, &len);
+
+	return s ? docker_event_send(c, s, len) : -ENOMEM;
 }
 
 /* The last chunk: a Docker /events reader's until= has come. */
@@ -1215,23 +1223,26 @@ static void docker_broadcast(struct api *a, const struct engine *e,
 {
 	struct api_client *c, *next;
 	struct json_object *ev;
+	const char *s;
+	size_t len = 0;
 
 	ev = dockerapi_event_tag(e, raw, wall_ms());
 	if (!ev)
 		return;
-	for (c = a->head; c && a->docker_streams; c = next) {
+	s = a->docker_streams ? event_string(ev, &len) : NULL;
+	for (c = a->head; c && s; c = next) {
 		next = c->next;
 		if (!c->streaming || !c->evq ||
 		    !dockerapi_event_match(c->evq, ev))
 			continue;
-		if (strbuf_pending(&c->out) + 4096 > API_STREAM_MAX) {
+		if (strbuf_pending(&c->out) + len + 64 > API_STREAM_MAX) {
 			log_info("api: dropping a Docker /events reader %zu bytes behind",
 				 strbuf_pending(&c->out));
 			a->metrics->api_dropped++;
 			client_close(c);
 			continue;
 		}
-		if (docker_event_queue(c, ev)) {
+		if (docker_event_send(c, s, len)) {
 			client_close(c);
 			continue;
 		}
