@@ -171,3 +171,33 @@ test_docker_cli() {
 		fail "HEAD /_ping" || return 1
 	log "docker version: $(echo "$out" | grep 'Server:')"
 }
+
+# Docker /events under the API's limits: a reader that keeps up gets every
+# engine's events, merged; one that does not read is dropped, not buffered.
+test_docker_slow_reader() {
+	local good_pid t0 n engines
+
+	new_netns docker-slow || return 1
+	start_sim 100 --events-interval 50ms || return 1
+	start_agent "nodes://127.1.0.[1:100]:2375" || return 1
+	wait_api 20000 '.states.healthy == 100' || fail "not healthy" || return 1
+	pwd_docker events --format '{{json .}}' >"$TMP/dgood.out" 2>&1 &
+	good_pid=$!
+	PIDS+=("$good_pid")
+	# Reads a byte a second: its socket fills, then the agent's buffer.
+	curl -sN --limit-rate 1 --unix-socket "$API" http://d/v1.41/events >/dev/null &
+	PIDS+=($!)
+	t0=$(now_ms)
+	until api /metrics | grep -q '^peerwatch_api_events_dropped_total [1-9]'; do
+		[ $(($(now_ms) - t0)) -lt 20000 ] || fail "slow Docker reader not dropped" || return 1
+		sleep 0.2
+	done
+	log "slow Docker /events reader dropped after $(($(now_ms) - t0)) ms: $(grep -m1 'dropping a Docker' "$ALOG" | sed 's/.*api: //')"
+	kill -0 "$good_pid" || fail "the reading client was dropped too" || return 1
+	sleep 1
+	n=$(wc -l <"$TMP/dgood.out")
+	engines=$(jq -r '.Actor.Attributes["node.addr"]' "$TMP/dgood.out" | sort -u | wc -l)
+	[ "$n" -gt 100 ] && [ "$engines" -gt 50 ] ||
+		fail "good reader: $n events from $engines engines" || return 1
+	log "a docker events reader that keeps up stays: $n events from $engines engines, merged"
+}

@@ -781,6 +781,7 @@ run_test api-abuse test_api_abuse
 run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
 run_test docker-cli test_docker_cli
+run_test docker-slow-reader test_docker_slow_reader
 run_test tls-flags test_tls_flags
 run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
