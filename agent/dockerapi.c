@@ -311,9 +311,12 @@ static bool match_ancestor(const char *v, const void *arg)
 	const struct ctr_arg *a = arg;
 	size_t n = strlen(v);
 
+	size_t m = strlen(a->c->image);
+
 	/* The image as named, with ":latest" implied, or an ID prefix. */
 	return !strcmp(a->c->image, v) ||
 	       (!strncmp(a->c->image, v, n) && !strcmp(a->c->image + n, ":latest")) ||
+	       (!strncmp(v, a->c->image, m) && !strcmp(v + m, ":latest")) ||
 	       (n >= 4 && (!strncmp(a->c->image_id, v, n) ||
 			   (!strncmp(a->c->image_id, "sha256:", 7) &&
 			    !strncmp(a->c->image_id + 7, v, n))));
