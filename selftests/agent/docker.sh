@@ -31,7 +31,8 @@ test_docker_cli() {
 	# 127.1.0.1 + 999 = 127.1.3.232
 	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:2].[0:255]:2375" \
 		"127.1.3.[0:232]:2375" "$e" >"$TMP/docker.engines"
-	start_agent --api-listen 127.0.0.1:2380 "file://$TMP/docker.engines" || return 1
+	start_agent --api-listen 127.0.0.1:2380 --request-timeout 2s \
+		"file://$TMP/docker.engines" || return 1
 	wait_api 60000 '.states.healthy == 1001 and .containers == 5002' ||
 		fail "not healthy: $(api /v1/summary | jq -c '{states, containers}')" || return 1
 	log "1000 enginesim engines and dockerd healthy after ${ELAPSED} ms"
@@ -118,6 +119,20 @@ test_docker_cli() {
 	echo "$out" | grep -q 'Multiple IDs found with provided prefix: a' ||
 		fail "ambiguous prefix: $out" || return 1
 	log "docker inspect (name, NODE/NAME, short ID) = dockerd's own; ambiguous: '$(echo "$out" | tail -1)'"
+	# An engine that does not answer: the inspect fails within the
+	# engine's --request-timeout (2 s here), saying so; the rest is served.
+	id=$(api '/v1/containers?node=engine-9' | jq -r '.[0].id')
+	sim fault 127.1.0.10 freeze || return 1
+	t0=$(now_ms)
+	out=$(pwd_docker inspect "$id" 2>&1)
+	ms=$(($(now_ms) - t0))
+	echo "$out" | grep -q 'Error response from daemon: peerwatchd: engine 127.1.0.10:2375: no answer in time' ||
+		fail "inspect on a frozen engine: $out" || return 1
+	[ "$ms" -ge 1900 ] && [ "$ms" -le 5000 ] || fail "inspect gave up after $ms ms, want ~2000" || return 1
+	[ "$(pwd_docker ps -a -q --filter node=engine-9 | wc -l)" = 5 ] ||
+		fail "engine-9's containers not listed from memory" || return 1
+	sim clear 127.1.0.10 || return 1
+	log "inspect on a frozen engine: '$(echo "$out" | tail -1)' after $ms ms"
 
 	# docker events: one merged stream; a start on dockerd within 1 s.
 	pwd_docker events --filter type=container --filter event=start \

@@ -661,6 +661,19 @@ test_tls_dockerd() {
 	wait_until 10000 "$(all_settled 1)" ||
 		fail "dockerd over TLS: $(q '.nodes[0] | {state, cause, error}')" || return 1
 	log "dockerd $(q '.nodes[0].server_version') --tlsverify: healthy over TLS after ${ELAPSED} ms"
+	# docker inspect through the Docker façade: forwarded over TLS, with
+	# the agent's client certificate, on a connection of its own.
+	mkdir -p "$d/img/bin"
+	cp "$(command -v busybox)" "$d/img/bin/busybox" || return 1
+	tar -C "$d/img" -c . | dk import - pwtest:latest >/dev/null || fail "docker import" || return 1
+	dk create --name pw-before --network none pwtest:latest /bin/busybox true >/dev/null ||
+		fail "docker create" || return 1
+	wait_until 10000 '.nodes[0].containers | map(.name) | index("pw-before") != null' ||
+		fail "pw-before not listed" || return 1
+	[ "$(docker -H "unix://$API" inspect pw-before | jq -S .)" = "$(dk inspect pw-before | jq -S .)" ] ||
+		fail "docker inspect through peerwatchd over TLS differs" || return 1
+	[ "$(q '.nodes[0].state')" = healthy ] || fail "the forward disturbed the engine" || return 1
+	log "docker inspect through peerwatchd: forwarded over TLS, dockerd's answer"
 	stop_agent || return 1
 	start_agent --tlsverify --tlscacert "$TLSD/ca.pem" --engine "$e" || return 1
 	wait_until 10000 '.nodes[0].state == "unhealthy"' ||
