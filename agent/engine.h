@@ -34,6 +34,7 @@ struct engine_cfg {
 	uint64_t refresh_min_ms, refresh_max_ms;
 	uint64_t info_interval_ms;	/* /info and /version again */
 	uint64_t request_timeout_ms;
+	uint64_t late_ping_ms;		/* ping behind a late answer; 0: never */
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;
@@ -44,6 +45,7 @@ struct engine_cfg {
 
 struct engine_stats {
 	uint64_t requests;
+	uint64_t late_pings;		/* /_ping sent behind a late answer */
 	uint64_t errors;
 	uint64_t errors_by_cause[CAUSE_ERROR + 1];
 	uint64_t transitions;
@@ -91,6 +93,9 @@ struct engine_chan {
 	bool resend;			/* the last one closed under a request */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	bool suspect;			/* retransmitting: no new request */
+	bool late_mark;			/* deadline timer at the late-ping mark */
+	bool pinged;			/* a /_ping pipelined behind req */
+	bool ping_answer;		/* req: that /_ping, its answer awaited */
 	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];
