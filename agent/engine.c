@@ -137,6 +137,7 @@ static void chan_idle(struct engine_chan *ch)
 
 static void chan_close(struct engine_chan *ch)
 {
+	cookie_map_del(&ch->e->env->chans, &ch->cnode);
 	chan_idle(ch);
 	conn_close(ch->conn);
 	ch->conn = NULL;
@@ -664,6 +665,10 @@ static void chan_connected(void *arg)
 	struct engine *e = ch->e;
 
 	ch->connected = true;
+	/* Without memory for the index, kernel events miss this one only. */
+	if (conn_cookie(ch->conn))
+		cookie_map_add(&e->env->chans, &ch->cnode,
+			       conn_cookie(ch->conn));
 	if (ch == &e->events) {
 		chan_send(ch, REQ_EVENTS,
 			  "%s/events?filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
@@ -869,6 +874,13 @@ err:
 	free(e->addr);
 	free(e);
 	return err;
+}
+
+struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie)
+{
+	struct cookie_node *node = cookie_map_find(&env->chans, cookie);
+
+	return node ? container_of(node, struct engine_chan, cnode)->e : NULL;
 }
 
 static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)

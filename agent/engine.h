@@ -8,6 +8,7 @@
 
 #include "cause.h"
 #include "conn.h"
+#include "cookie_map.h"
 #include "docker.h"
 #include "http.h"
 #include "inventory.h"
@@ -72,6 +73,7 @@ struct engine_env {
 	struct engine_stats stats;
 	const struct engine_observer *observer;	/* NULL: nobody */
 	struct kevents *kev;		/* NULL: no kernel events */
+	struct cookie_map chans;	/* connected channels by cookie */
 };
 
 enum engine_req {
@@ -88,6 +90,7 @@ enum engine_req {
 struct engine_chan {
 	struct engine *e;
 	struct conn *conn;
+	struct cookie_node cnode;	/* in env->chans while connected */
 	bool connected;
 	bool streaming;			/* /events answered 200 */
 	bool resend;			/* the last one closed under a request */
@@ -151,6 +154,8 @@ const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */
 uint64_t engine_cookie(const struct engine *e);
 uint64_t engine_events_cookie(const struct engine *e);
+/* The engine with a connection of @cookie, or NULL: O(1). */
+struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie);
 
 /*
  * What the kernel (kevents.c) says of the connection of @e with @cookie:

@@ -95,23 +95,12 @@ static bool tuple_matches(const struct engine *e, const struct pw_event *ev)
 	       !memcmp(&s6->sin6_addr, &ev->daddr.v6, sizeof(ev->daddr.v6));
 }
 
-/*
- * Engines are sorted by name, not by socket: a scan, cheap next to the
- * work an event causes, and events come one per failing connection.
- */
+/* By cookie (O(1)); the tuple guards against a cookie of another netns. */
 static struct engine *find_engine(struct kevents *k, const struct pw_event *ev)
 {
-	size_t i;
+	struct engine *e = engine_by_cookie(&k->fleet->env, ev->cookie);
 
-	for (i = 0; i < k->fleet->n; i++) {
-		struct engine *e = k->fleet->v[i];
-
-		if ((engine_cookie(e) == ev->cookie ||
-		     engine_events_cookie(e) == ev->cookie) &&
-		    tuple_matches(e, ev))
-			return e;
-	}
-	return NULL;
+	return e && tuple_matches(e, ev) ? e : NULL;
 }
 
 int kevents_apply(struct kevents *k, const struct pw_event *ev)
