@@ -45,6 +45,7 @@ enum {
 	OPT_API_MAX_CLIENTS,
 	OPT_KERNEL_POLICY,
 	OPT_LATE_PING,
+	OPT_KERNEL_RCVBUF,
 };
 
 static const struct option options[] = {
@@ -76,6 +77,7 @@ static const struct option options[] = {
 	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
 	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
 	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
+	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -130,6 +132,8 @@ void config_usage(FILE *f)
 "  --api-max-clients N                control API clients at once (256)\n"
 "  --kernel-policy                    peerwatch.ko gives every connection to\n"
 "                                     the engines' ports --user-timeout\n"
+"  --kernel-rcvbuf SIZE               receive buffer for the module's events\n"
+"                                     (8MiB; smaller loses events sooner)\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
 "\n"
@@ -211,6 +215,7 @@ static void set_defaults(struct config *c)
 	c->state_file = CONFIG_DEFAULT_STATE_FILE;
 	c->api.socket = API_DEFAULT_SOCKET;
 	c->api.max_clients = 256;
+	c->kernel_rcvbuf = 8 << 20;
 	c->log_level = LOG_INFO;
 	c->tlsverify = -1;
 }
@@ -345,6 +350,12 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		if (!ret && e->late_ping_ms && e->late_ping_ms < 10)
 			return fail(err, len, "--late-ping: 0 or at least 10ms");
 		return ret;
+	case OPT_KERNEL_RCVBUF:
+		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
+			return fail(err, len, "--kernel-rcvbuf: '%s' is not a size in [4KiB, 1GiB]",
+				    arg);
+		c->kernel_rcvbuf = (uint32_t)bytes;
+		return 0;
 	case OPT_DISCOVERY_INTERVAL:
 		ret = get_duration("discovery-interval", arg, 0, 24 * HOUR,
 				   &c->discovery_interval_ms, err, len);

@@ -416,6 +416,7 @@ static void input(struct kevents *k, const void *buf, int len)
 
 void kevents_drain(struct kevents *k)
 {
+	bool lost = false;
 	int i;
 
 	if (!k || k->busy)
@@ -448,7 +449,8 @@ static void kevents_io(struct loop_io *io, uint32_t events)
 /* The socket that hears the module come and go, whatever our rights. */
 static int open_sock(struct kevents *k)
 {
-	int size = KEVENTS_RCVBUF;
+	int size = (int)(k->cfg.rcvbuf ?: KEVENTS_RCVBUF);
+	int one = 1;
 	uint16_t ctrl_id;
 	uint32_t grp;
 	int fd, err;
@@ -462,6 +464,11 @@ static int open_sock(struct kevents *k)
 	/* Past rmem_max needs CAP_NET_ADMIN; the default is a fallback. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/*
+	 * Without it, an event dropped at our full queue is invisible to the
+	 * sender: the module's count of undelivered events would miss it.
+	 */
+	setsockopt(fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof(one));
 	/* Blocking only for this request, answered before sendto() returns. */
 	err = pw_genl_resolve(k->sock, "nlctrl", "notify", &ctrl_id, &grp);
 	if (err)

@@ -252,6 +252,14 @@ static int render_kernel(const struct metrics *m, struct strbuf *b)
 			    "Times the kernel dropped events for this subscriber (ENOBUFS).");
 	err = err ?: strbuf_addf(b, "peerwatch_kernel_events_lost_total %llu\n",
 				 (unsigned long long)st->lost);
+	err = err ?: header(b, "peerwatch_kernel_resyncs_total", "counter",
+			    "Times every connection was checked (SO_ERROR, TCP_INFO): events lost, or the module loaded.");
+	err = err ?: strbuf_addf(b, "peerwatch_kernel_resyncs_total %llu\n",
+				 (unsigned long long)st->resyncs);
+	err = err ?: header(b, "peerwatch_kernel_resync_found_total", "counter",
+			    "Connections those checks found failed, retransmitting or recovered.");
+	err = err ?: strbuf_addf(b, "peerwatch_kernel_resync_found_total %llu\n",
+				 (unsigned long long)st->resync_found);
 	return err;
 }
 
