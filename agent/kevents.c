@@ -434,9 +434,16 @@ void kevents_drain(struct kevents *k)
 		if (errno != ENOBUFS)
 			break;
 		k->stats.lost++;
+		lost = true;
+	}
+	/*
+	 * Once, after what the queue still held was applied: a storm that
+	 * overflows it again and again costs one check of every connection
+	 * per wakeup, not one per overflow.
+	 */
+	if (lost)
 		log_warn("kernel events: some lost (receive queue full); checking every connection: %u acted on",
 			 kevents_resync(k));
-	}
 	k->busy = false;
 }
 
