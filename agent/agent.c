@@ -158,6 +158,7 @@ static void start_kevents(struct agent *a)
 	struct kevents_cfg kc = {
 		.policy = a->cfg->kernel_policy,
 		.user_timeout_ms = cfg_conn(a)->user_timeout_ms,
+		.rcvbuf = a->cfg->kernel_rcvbuf,
 	};
 	int err;
 

@@ -44,6 +44,8 @@ enum {
 	OPT_API_LISTEN_ANY,
 	OPT_API_MAX_CLIENTS,
 	OPT_KERNEL_POLICY,
+	OPT_LATE_PING,
+	OPT_KERNEL_RCVBUF,
 };
 
 static const struct option options[] = {
@@ -74,6 +76,8 @@ static const struct option options[] = {
 	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
 	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
 	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
+	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
+	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -99,6 +103,10 @@ void config_usage(FILE *f)
 "  --engine-info-interval DUR         /info and /version again (5m)\n"
 "  --engine-failure-retry N           failures in a row before unhealthy (3)\n"
 "  --request-timeout DUR              deadline of every request (10s)\n"
+"  --late-ping DUR                    an answer this late gets a /_ping\n"
+"                                     pipelined behind its request, so that\n"
+"                                     a lost answer shows as retransmission\n"
+"                                     (suspect); 0: never (250ms)\n"
 "  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
 "  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
 "  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (1s)\n"
@@ -124,6 +132,8 @@ void config_usage(FILE *f)
 "  --api-max-clients N                control API clients at once (256)\n"
 "  --kernel-policy                    peerwatch.ko gives every connection to\n"
 "                                     the engines' ports --user-timeout\n"
+"  --kernel-rcvbuf SIZE               receive buffer for the module's events\n"
+"                                     (8MiB; smaller loses events sooner)\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
 "\n"
@@ -186,6 +196,8 @@ static void set_defaults(struct config *c)
 	c->engine.info_interval_ms = 5 * MIN;
 	c->engine.failure_retry = 3;
 	c->engine.request_timeout_ms = 10 * SEC;
+	/* With an RTO of 200 ms and more, a lost answer is suspect in < 1 s. */
+	c->engine.late_ping_ms = 250;
 	c->engine.backoff_max_ms = 60 * SEC;
 	c->engine.max_body = 64ULL << 20;
 	c->engine.events = true;
@@ -203,6 +215,7 @@ static void set_defaults(struct config *c)
 	c->state_file = CONFIG_DEFAULT_STATE_FILE;
 	c->api.socket = API_DEFAULT_SOCKET;
 	c->api.max_clients = 256;
+	c->kernel_rcvbuf = 8 << 20;
 	c->log_level = LOG_INFO;
 	c->tlsverify = -1;
 }
@@ -330,6 +343,18 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_KERNEL_POLICY:
 		c->kernel_policy = true;
+		return 0;
+	case OPT_LATE_PING:
+		ret = get_duration("late-ping", arg, 0, 10 * MIN,
+				   &e->late_ping_ms, err, len);
+		if (!ret && e->late_ping_ms && e->late_ping_ms < 10)
+			return fail(err, len, "--late-ping: 0 or at least 10ms");
+		return ret;
+	case OPT_KERNEL_RCVBUF:
+		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
+			return fail(err, len, "--kernel-rcvbuf: '%s' is not a size in [4KiB, 1GiB]",
+				    arg);
+		c->kernel_rcvbuf = (uint32_t)bytes;
 		return 0;
 	case OPT_DISCOVERY_INTERVAL:
 		ret = get_duration("discovery-interval", arg, 0, 24 * HOUR,

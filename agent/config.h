@@ -26,6 +26,7 @@ struct config {
 	size_t nengines;
 	enum log_level log_level;
 	bool kernel_policy;		/* module policy for the engines' ports */
+	uint32_t kernel_rcvbuf;		/* bytes, for the module's events */
 	bool help;
 };
 

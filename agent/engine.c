@@ -130,10 +130,14 @@ static void chan_idle(struct engine_chan *ch)
 	json_object_put(ch->result);
 	ch->result = NULL;
 	ch->req = REQ_NONE;
+	ch->late_mark = false;
+	ch->pinged = false;
+	ch->ping_answer = false;
 }
 
 static void chan_close(struct engine_chan *ch)
 {
+	cookie_map_del(&ch->e->env->chans, &ch->cnode);
 	chan_idle(ch);
 	conn_close(ch->conn);
 	ch->conn = NULL;
@@ -225,27 +229,11 @@ static int chan_body(void *arg, const char *data, size_t len);
 static void chan_send(struct engine_chan *ch, enum engine_req req,
 		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void chan_send(struct engine_chan *ch, enum engine_req req,
-		      const char *fmt, ...)
+/* The answer to @req is what comes next on the connection. */
+static void chan_expect(struct engine_chan *ch, enum engine_req req)
 {
-	struct engine *e = ch->e;
-	const struct engine_cfg *cfg = cfg_of(e);
-	char buf[512];
-	va_list ap;
-	int n, err;
+	const struct engine_cfg *cfg = cfg_of(ch->e);
 
-	va_start(ap, fmt);
-	n = vsnprintf(ch->path, sizeof(ch->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(ch->path)) {
-		chan_fail(ch, CAUSE_ERROR, "request path too long");
-		return;
-	}
-	n = http_request_format(buf, sizeof(buf), "GET", e->addr, ch->path);
-	if (n < 0) {
-		chan_fail(ch, CAUSE_ERROR, "request too long");
-		return;
-	}
 	ch->req = req;
 	ch->tls_port = false;
 	http_resp_init(&ch->resp, cfg->max_body, req == REQ_EVENTS, false,
@@ -254,14 +242,85 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 	jsonl_init(&ch->jl, NULL,
 		   req == REQ_EVENTS ? ENGINE_MAX_EVENT_BYTES : cfg->max_body,
 		   chan_json_value, ch);
+}
+
+/* 0, or -errno after the channel failed. */
+static int chan_write_get(struct engine_chan *ch, const char *path)
+{
+	struct engine *e = ch->e;
+	char buf[512];
+	int n, err;
+
+	n = http_request_format(buf, sizeof(buf), "GET", e->addr, path);
+	if (n < 0) {
+		chan_fail(ch, CAUSE_ERROR, "request too long");
+		return n;
+	}
 	err = conn_write(ch->conn, buf, (size_t)n);
 	if (err) {
 		engine_error(ch, err);
-		return;
+		return err;
 	}
-	loop_timer_start(loop_of(e), &ch->deadline, cfg->request_timeout_ms);
 	e->env->stats.requests++;
 	e->requests++;
+	return 0;
+}
+
+static void chan_send(struct engine_chan *ch, enum engine_req req,
+		      const char *fmt, ...)
+{
+	struct engine *e = ch->e;
+	const struct engine_cfg *cfg = cfg_of(e);
+	uint64_t late = cfg->late_ping_ms;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(ch->path, sizeof(ch->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(ch->path)) {
+		chan_fail(ch, CAUSE_ERROR, "request path too long");
+		return;
+	}
+	chan_expect(ch, req);
+	if (chan_write_get(ch, ch->path))
+		return;
+	/* One timer: first the late-ping mark, then the deadline. */
+	ch->late_mark = req != REQ_EVENTS && late &&
+			late < cfg->request_timeout_ms;
+	loop_timer_start(loop_of(e), &ch->deadline,
+			 ch->late_mark ? late : cfg->request_timeout_ms);
+}
+
+/*
+ * The answer is late. With our request acknowledged and the answer lost
+ * (a blackhole just then), the connection holds nothing of ours to
+ * retransmit: no retransmission timeout, no SUSPECT from the kernel, and
+ * the user timeout waits for keepalive. A /_ping pipelined behind the
+ * request is data in flight again: one RTO later the kernel retransmits
+ * it. A live engine answers both, in order (HTTP/1.1); the ping's answer
+ * is read and checked like any other. Never on a suspect connection.
+ */
+static void late_ping(struct engine_chan *ch)
+{
+	struct engine *e = ch->e;
+
+	if (ch->suspect || ch->pinged || !ch->connected)
+		return;
+	if (chan_write_get(ch, "/_ping"))
+		return;
+	ch->pinged = true;
+	e->env->stats.late_pings++;
+}
+
+/* The request was answered: now the answer of the ping behind it. */
+static void await_ping(struct engine_chan *ch)
+{
+	chan_expect(ch, REQ_PING);
+	snprintf(ch->path, sizeof(ch->path), "/_ping");
+	ch->ping_answer = true;
+	loop_timer_start(loop_of(ch->e), &ch->deadline,
+			 cfg_of(ch->e)->request_timeout_ms);
 }
 
 static void schedule_refresh(struct engine *e)
@@ -363,6 +422,7 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 {
 	unsigned int status = http_resp_status(&ch->resp);
 	bool keep_alive = ch->resp.keep_alive;
+	bool pinged = ch->pinged;
 	int err;
 
 	loop_timer_stop(loop_of(e), &ch->deadline);
@@ -387,8 +447,11 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 	}
 	chan_idle(ch);
 	ch->served++;
+	/* Closing: the daemon never reads the ping behind, if any. */
 	if (!keep_alive)
 		chan_close(ch);
+	else if (pinged)
+		await_ping(ch);
 	e->failures = 0;
 	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
 	    !e->poll.suspect && !e->events.suspect) {
@@ -488,6 +551,20 @@ static void events_headers(struct engine *e, struct engine_chan *ch)
 	ch->attempts = 0;
 }
 
+static void events_data(struct engine *e, struct engine_chan *ch)
+{
+	if (!ch->streaming && ch->resp.headers_done) {
+		events_headers(e, ch);
+		if (!ch->conn)
+			return;
+	}
+	if (ch->resp.complete) {
+		/* The daemon ended the stream: come back later. */
+		chan_close(ch);
+		chan_retry_in(ch, ch->attempts++);
+	}
+}
+
 static void chan_data(void *arg, const char *buf, size_t len)
 {
 	struct engine_chan *ch = arg;
@@ -499,42 +576,41 @@ static void chan_data(void *arg, const char *buf, size_t len)
 		return;
 	}
 	e->alive_ms = loop_now(loop_of(e));
-	used = http_resp_feed(&ch->resp, buf, len);
-	if (!ch->conn)
-		return;
-	if (used < 0) {
-		chan_fail(ch, used == -EMSGSIZE || used == -EPROTO ?
-			  CAUSE_PROTOCOL : CAUSE_ERROR, "GET %s: %s", ch->path,
-			  ch->resp.error ? ch->resp.error :
-			  ch->jl.error ? ch->jl.error : strerror((int)-used));
-		return;
-	}
-	if (ch->req == REQ_EVENTS) {
-		if (!ch->streaming && ch->resp.headers_done) {
-			events_headers(e, ch);
-			if (!ch->conn)
-				return;
+	for (;;) {
+		used = http_resp_feed(&ch->resp, buf, len);
+		if (!ch->conn)
+			return;
+		if (used < 0) {
+			chan_fail(ch, used == -EMSGSIZE || used == -EPROTO ?
+				  CAUSE_PROTOCOL : CAUSE_ERROR, "GET %s: %s",
+				  ch->path, ch->resp.error ? ch->resp.error :
+				  ch->jl.error ? ch->jl.error :
+				  strerror((int)-used));
+			return;
 		}
-		if (ch->resp.complete) {
-			/* The daemon ended the stream: come back later. */
-			chan_close(ch);
-			chan_retry_in(ch, ch->attempts++);
+		if (ch->req == REQ_EVENTS) {
+			events_data(e, ch);
+			return;
 		}
-		return;
+		if (!ch->resp.complete)
+			return;
+		/* Only the answer to a pipelined ping may follow. */
+		if ((size_t)used < len && !ch->pinged) {
+			chan_fail(ch, CAUSE_PROTOCOL,
+				  "GET %s: data after the response", ch->path);
+			return;
+		}
+		if (jsonl_partial(&ch->jl)) {
+			chan_fail(ch, CAUSE_PROTOCOL, "GET %s: truncated JSON",
+				  ch->path);
+			return;
+		}
+		poll_complete(e, ch);
+		if ((size_t)used == len || !ch->conn)
+			return;
+		buf += used;
+		len -= (size_t)used;
 	}
-	if (!ch->resp.complete)
-		return;
-	if ((size_t)used < len) {
-		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: data after the response",
-			  ch->path);
-		return;
-	}
-	if (jsonl_partial(&ch->jl)) {
-		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: truncated JSON",
-			  ch->path);
-		return;
-	}
-	poll_complete(e, ch);
 }
 
 static void chan_eof(void *arg)
@@ -551,6 +627,12 @@ static void chan_eof(void *arg)
 	/* An idle keep-alive connection closed: the next request reconnects. */
 	if (ch->req == REQ_NONE) {
 		chan_close(ch);
+		return;
+	}
+	/* Or closed after an answer, before the late ping's: the same. */
+	if (ch->ping_answer && !ch->resp.header_bytes) {
+		chan_close(ch);
+		poll_next(e);
 		return;
 	}
 	/*
@@ -585,6 +667,10 @@ static void chan_connected(void *arg)
 	struct engine *e = ch->e;
 
 	ch->connected = true;
+	/* Without memory for the index, kernel events miss this one only. */
+	if (conn_cookie(ch->conn))
+		cookie_map_add(&e->env->chans, &ch->cnode,
+			       conn_cookie(ch->conn));
 	if (ch == &e->events) {
 		chan_send(ch, REQ_EVENTS,
 			  "%s/events?filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
@@ -687,8 +773,16 @@ static void poll_next(struct engine *e)
 static void deadline_fn(struct loop_timer *t)
 {
 	struct engine_chan *ch = container_of(t, struct engine_chan, deadline);
+	const struct engine_cfg *cfg = cfg_of(ch->e);
 	char d[32];
 
+	if (ch->late_mark) {
+		ch->late_mark = false;
+		loop_timer_start(loop_of(ch->e), &ch->deadline,
+				 cfg->request_timeout_ms - cfg->late_ping_ms);
+		late_ping(ch);
+		return;
+	}
 	duration_format(cfg_of(ch->e)->request_timeout_ms, d, sizeof(d));
 	chan_fail(ch, CAUSE_DEADLINE, "GET %s: no answer within %s", ch->path,
 		  d);
@@ -782,6 +876,13 @@ err:
 	free(e->addr);
 	free(e);
 	return err;
+}
+
+struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie)
+{
+	struct cookie_node *node = cookie_map_find(&env->chans, cookie);
+
+	return node ? container_of(node, struct engine_chan, cnode)->e : NULL;
 }
 
 static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)

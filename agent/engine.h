@@ -8,6 +8,7 @@
 
 #include "cause.h"
 #include "conn.h"
+#include "cookie_map.h"
 #include "docker.h"
 #include "http.h"
 #include "inventory.h"
@@ -34,6 +35,7 @@ struct engine_cfg {
 	uint64_t refresh_min_ms, refresh_max_ms;
 	uint64_t info_interval_ms;	/* /info and /version again */
 	uint64_t request_timeout_ms;
+	uint64_t late_ping_ms;		/* ping behind a late answer; 0: never */
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;
@@ -44,6 +46,7 @@ struct engine_cfg {
 
 struct engine_stats {
 	uint64_t requests;
+	uint64_t late_pings;		/* /_ping sent behind a late answer */
 	uint64_t errors;
 	uint64_t errors_by_cause[CAUSE_ERROR + 1];
 	uint64_t transitions;
@@ -72,6 +75,7 @@ struct engine_env {
 	struct engine_stats stats;
 	const struct engine_observer *observer;	/* NULL: nobody */
 	struct kevents *kev;		/* NULL: no kernel events */
+	struct cookie_map chans;	/* connected channels by cookie */
 };
 
 enum engine_req {
@@ -88,11 +92,15 @@ enum engine_req {
 struct engine_chan {
 	struct engine *e;
 	struct conn *conn;
+	struct cookie_node cnode;	/* in env->chans while connected */
 	bool connected;
 	bool streaming;			/* /events answered 200 */
 	bool resend;			/* the last one closed under a request */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	bool suspect;			/* retransmitting: no new request */
+	bool late_mark;			/* deadline timer at the late-ping mark */
+	bool pinged;			/* a /_ping pipelined behind req */
+	bool ping_answer;		/* req: that /_ping, its answer awaited */
 	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];
@@ -148,6 +156,8 @@ const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */
 uint64_t engine_cookie(const struct engine *e);
 uint64_t engine_events_cookie(const struct engine *e);
+/* The engine with a connection of @cookie, or NULL: O(1). */
+struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie);
 
 /*
  * What the kernel (kevents.c) says of the connection of @e with @cookie:

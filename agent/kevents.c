@@ -95,23 +95,12 @@ static bool tuple_matches(const struct engine *e, const struct pw_event *ev)
 	       !memcmp(&s6->sin6_addr, &ev->daddr.v6, sizeof(ev->daddr.v6));
 }
 
-/*
- * Engines are sorted by name, not by socket: a scan, cheap next to the
- * work an event causes, and events come one per failing connection.
- */
+/* By cookie (O(1)); the tuple guards against a cookie of another netns. */
 static struct engine *find_engine(struct kevents *k, const struct pw_event *ev)
 {
-	size_t i;
+	struct engine *e = engine_by_cookie(&k->fleet->env, ev->cookie);
 
-	for (i = 0; i < k->fleet->n; i++) {
-		struct engine *e = k->fleet->v[i];
-
-		if ((engine_cookie(e) == ev->cookie ||
-		     engine_events_cookie(e) == ev->cookie) &&
-		    tuple_matches(e, ev))
-			return e;
-	}
-	return NULL;
+	return e && tuple_matches(e, ev) ? e : NULL;
 }
 
 int kevents_apply(struct kevents *k, const struct pw_event *ev)
@@ -427,6 +416,7 @@ static void input(struct kevents *k, const void *buf, int len)
 
 void kevents_drain(struct kevents *k)
 {
+	bool lost = false;
 	int i;
 
 	if (!k || k->busy)
@@ -444,9 +434,16 @@ void kevents_drain(struct kevents *k)
 		if (errno != ENOBUFS)
 			break;
 		k->stats.lost++;
+		lost = true;
+	}
+	/*
+	 * Once, after what the queue still held was applied: a storm that
+	 * overflows it again and again costs one check of every connection
+	 * per wakeup, not one per overflow.
+	 */
+	if (lost)
 		log_warn("kernel events: some lost (receive queue full); checking every connection: %u acted on",
 			 kevents_resync(k));
-	}
 	k->busy = false;
 }
 
@@ -459,7 +456,8 @@ static void kevents_io(struct loop_io *io, uint32_t events)
 /* The socket that hears the module come and go, whatever our rights. */
 static int open_sock(struct kevents *k)
 {
-	int size = KEVENTS_RCVBUF;
+	int size = (int)(k->cfg.rcvbuf ?: KEVENTS_RCVBUF);
+	int one = 1;
 	uint16_t ctrl_id;
 	uint32_t grp;
 	int fd, err;
@@ -473,6 +471,11 @@ static int open_sock(struct kevents *k)
 	/* Past rmem_max needs CAP_NET_ADMIN; the default is a fallback. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	/*
+	 * Without it, an event dropped at our full queue is invisible to the
+	 * sender: the module's count of undelivered events would miss it.
+	 */
+	setsockopt(fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof(one));
 	/* Blocking only for this request, answered before sendto() returns. */
 	err = pw_genl_resolve(k->sock, "nlctrl", "notify", &ctrl_id, &grp);
 	if (err)

@@ -34,6 +34,7 @@ struct kevents_stats {
 struct kevents_cfg {
 	bool policy;			/* --kernel-policy */
 	uint32_t user_timeout_ms;	/* the policy's, as our own sockets' */
+	uint32_t rcvbuf;		/* bytes queued for us; 0: the default */
 };
 
 /*

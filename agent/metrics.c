@@ -188,6 +188,10 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 			    "Requests sent to engines.");
 	err = err ?: strbuf_addf(b, "peerwatch_engine_requests_total %llu\n",
 				 (unsigned long long)st->requests);
+	err = err ?: header(b, "peerwatch_engine_late_pings_total", "counter",
+			    "Pings pipelined behind a late answer (--late-ping).");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_late_pings_total %llu\n",
+				 (unsigned long long)st->late_pings);
 	err = err ?: header(b, "peerwatch_engine_errors_total", "counter",
 			    "Failed requests and connections to engines, by cause.");
 	for (c = CAUSE_NONE + 1; c <= CAUSE_ERROR && !err; c++)
@@ -248,6 +252,14 @@ static int render_kernel(const struct metrics *m, struct strbuf *b)
 			    "Times the kernel dropped events for this subscriber (ENOBUFS).");
 	err = err ?: strbuf_addf(b, "peerwatch_kernel_events_lost_total %llu\n",
 				 (unsigned long long)st->lost);
+	err = err ?: header(b, "peerwatch_kernel_resyncs_total", "counter",
+			    "Times every connection was checked (SO_ERROR, TCP_INFO): events lost, or the module loaded.");
+	err = err ?: strbuf_addf(b, "peerwatch_kernel_resyncs_total %llu\n",
+				 (unsigned long long)st->resyncs);
+	err = err ?: header(b, "peerwatch_kernel_resync_found_total", "counter",
+			    "Connections those checks found failed, retransmitting or recovered.");
+	err = err ?: strbuf_addf(b, "peerwatch_kernel_resync_found_total %llu\n",
+				 (unsigned long long)st->resync_found);
 	return err;
 }
 

@@ -356,7 +356,42 @@ test_dockerd() {
 	started=$(date -d "$(dk inspect -f '{{.State.StartedAt}}' "$id")" +%s%3N) ||
 		fail "docker inspect" || return 1
 	log "container started by docker run seen on all three $((seen - started)) ms after it started ($((seen - t0)) ms after docker run was called)"
-	[ $((seen - started)) -le 1000 ] || fail "slower than 1s"
+	[ $((seen - started)) -le 1000 ] || fail "slower than 1s" || return 1
+	dockerd_late_ping "$d" "$e4"
+}
+
+# dockerd_late_ping DIR ENGINE: dockerd stopped (SIGSTOP) for 1 s, so its
+# answer is late: the agent pipelines a /_ping behind the request, and Go's
+# server answers both, in order, on the same connection, once it runs again.
+dockerd_late_ping() {
+	local pid cookie pings errors r0 r1
+
+	stop_agent || return 1
+	start_agent --engine "$2" --late-ping 50ms --engine-refresh-min-interval 200ms \
+		--engine-refresh-max-interval 200ms || return 1
+	wait_until 10000 "$(all_settled 1)" ||
+		fail "dockerd: $(q '.nodes[0] | {state, error}')" || return 1
+	cookie=$(q '.nodes[0].cookie')
+	pid=$(cat "$1/pid") || return 1
+	kill -STOP "$pid"
+	sleep 1
+	kill -CONT "$pid"
+	sleep 1
+	dump || fail "dump" || return 1
+	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
+	pings=$(awk '$1 == "peerwatch_engine_late_pings_total" { print $2 }' "$TMP/metrics.txt")
+	errors=$(awk '$1 ~ /^peerwatch_engine_errors_total/ { n += $2 } END { print n + 0 }' "$TMP/metrics.txt")
+	# Polling goes on: the ping's answer was read, not still awaited.
+	r0=$(api /metrics | awk '$1 == "peerwatch_engine_requests_total" { print $2 }')
+	sleep 1
+	r1=$(api /metrics | awk '$1 == "peerwatch_engine_requests_total" { print $2 }')
+	[ $((r1 - r0)) -ge 2 ] || fail "no polling after the late answers: $r0 -> $r1 requests" || return 1
+	[ "${pings:-0}" -ge 1 ] && [ "$errors" = 0 ] &&
+		[ "$(q '.nodes[0].state')" = healthy ] &&
+		[ "$(q '.nodes[0].cookie')" = "$cookie" ] ||
+		fail "late ping against dockerd: $pings pings, $errors errors, $(q '.nodes[0] | {state, cookie, error}') (cookie was $cookie)" ||
+		return 1
+	log "dockerd stopped for 1 s: $pings ping(s) pipelined behind late answers, both answered in order on the same connection, no error; $((r1 - r0)) requests in the next second"
 }
 
 # A short run under valgrind, through connects, faults and reconnects.

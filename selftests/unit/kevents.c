@@ -338,6 +338,36 @@ TEST_F(kev, other_sockets_are_not_ours)
 				 self->r.port));
 }
 
+TEST_F(kev, cookie_index_follows_reconnects)
+{
+	struct engine *e = self->e;
+	uint64_t old = engine_cookie(e);
+	struct pw_event ev;
+
+	/* Events are off here: the polling connection only. */
+	EXPECT_EQ(1U, self->fleet->env.chans.n);
+	EXPECT_EQ(e, engine_by_cookie(&self->fleet->env, old));
+	ASSERT_EQ(0, craft(&ev, PEERWATCH_EVENT_DEAD, PEERWATCH_REASON_RESET,
+			   old, self->r.port));
+	ASSERT_EQ(0, kevents_apply(self->k, &ev));
+	ASSERT_EQ(ENGINE_DOWN, (int)e->state);
+	EXPECT_EQ(0U, self->fleet->env.chans.n);
+	EXPECT_EQ(NULL, engine_by_cookie(&self->fleet->env, old));
+
+	run_until(self->loop, e, ENGINE_HEALTHY);
+	ASSERT_EQ(ENGINE_HEALTHY, (int)e->state);
+	ASSERT_NE(old, engine_cookie(e));
+	EXPECT_EQ(1U, self->fleet->env.chans.n);
+	/* The old connection's events are no longer ours; the new one's are. */
+	ASSERT_EQ(0, craft(&ev, PEERWATCH_EVENT_SUSPECT, 0, old, self->r.port));
+	EXPECT_EQ(-ENOENT, kevents_apply(self->k, &ev));
+	EXPECT_EQ(ENGINE_HEALTHY, (int)e->state);
+	ASSERT_EQ(0, craft(&ev, PEERWATCH_EVENT_SUSPECT, 0, engine_cookie(e),
+			   self->r.port));
+	EXPECT_EQ(0, kevents_apply(self->k, &ev));
+	EXPECT_EQ(ENGINE_SUSPECT, (int)e->state);
+}
+
 TEST_F(kev, resync_recovers_a_quiet_suspect_and_fails_an_erred_socket)
 {
 	struct engine *e = self->e;
