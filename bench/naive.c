@@ -8,7 +8,8 @@
  *         [--events] [--status-interval DUR]
  *
  * Engine i (0..N-1) is at base + i, as enginesim numbers them. Each engine
- * gets a polling thread: connect, GET /info once, then GET
+ * gets a polling thread: connect, GET /_ping, /version and /info once,
+ * as the agent does on each new connection, then GET
  * /containers/json?all=1 every --interval on the same keep-alive
  * connection, each answer parsed as HTTP (Content-Length or chunked, by
  * http_parser) and its body as JSON (json-c), as the agent does. With
@@ -259,7 +260,10 @@ static void poller(uint32_t addr, const char *host)
 		fd = dial(addr);
 		if (fd < 0)
 			goto retry;
-		if (request(fd, host, "/info", &r) != 200)
+		/* What the agent asks first, in Swarm's order. */
+		if (request(fd, host, "/_ping", &r) != 200 ||
+		    request(fd, host, "/version", &r) != 200 ||
+		    request(fd, host, "/info", &r) != 200)
 			goto fail;
 		next = now_ms();
 		for (;;) {
