@@ -5,13 +5,14 @@
  * sockets, one request at a time.
  *
  *   naive --count N [--base ADDR] [--port PORT] [--interval DUR]
- *         [--events] [--status-interval DUR]
+ *         [--interval-max DUR] [--events] [--status-interval DUR]
  *
  * Engine i (0..N-1) is at base + i, as enginesim numbers them. Each engine
  * gets a polling thread: connect, GET /_ping, /version and /info once,
  * as the agent does on each new connection, then GET
- * /containers/json?all=1 every --interval on the same keep-alive
- * connection, each answer parsed as HTTP (Content-Length or chunked, by
+ * /containers/json?all=1 on the same keep-alive connection, waiting
+ * --interval (or a time drawn from [--interval, --interval-max]) after
+ * each answer, as the agent's refresh does; each answer parsed as HTTP (Content-Length or chunked, by
  * http_parser) and its body as JSON (json-c), as the agent does. With
  * --events a second thread per engine follows GET /events, reading the
  * chunked stream forever. A failed connection is retried after a second.
@@ -56,6 +57,7 @@ struct cfg {
 	uint16_t port;
 	unsigned int count;
 	uint64_t interval_ms;
+	uint64_t interval_max_ms;	/* 0: interval_ms */
 	uint64_t status_ms;
 	bool events;
 };
@@ -249,11 +251,21 @@ static int parse_containers(struct resp *r)
 	return ok ? 0 : -EPROTO;
 }
 
+/* The next wait, uniform in [interval, interval-max], as the agent draws. */
+static uint64_t next_wait(unsigned int *seed)
+{
+	uint64_t span = cfg.interval_max_ms - cfg.interval_ms;
+
+	if (!span)
+		return cfg.interval_ms;
+	return cfg.interval_ms + (uint64_t)rand_r(seed) % (span + 1);
+}
+
 static void poller(uint32_t addr, const char *host)
 {
+	unsigned int seed = addr ^ (unsigned int)wall_ms();
 	struct resp r = { .keep = true };
 	bool ready = false;
-	uint64_t next;
 	int fd;
 
 	for (;;) {
@@ -265,7 +277,6 @@ static void poller(uint32_t addr, const char *host)
 		    request(fd, host, "/version", &r) != 200 ||
 		    request(fd, host, "/info", &r) != 200)
 			goto fail;
-		next = now_ms();
 		for (;;) {
 			if (request(fd, host, "/containers/json?all=1", &r) !=
 			    200 || parse_containers(&r))
@@ -276,11 +287,7 @@ static void poller(uint32_t addr, const char *host)
 				if (atomic_fetch_add(&n_ready, 1) + 1 == cfg.count)
 					all_ready();
 			}
-			next += cfg.interval_ms;
-			if (next > now_ms())
-				sleep_ms(next - now_ms());
-			else
-				next = now_ms();
+			sleep_ms(next_wait(&seed));
 		}
 fail:
 		close(fd);
@@ -329,13 +336,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: naive --count N [--base ADDR] [--port PORT] [--interval DUR]\n"
-"             [--events] [--status-interval DUR]\n"
+"             [--interval-max DUR] [--events] [--status-interval DUR]\n"
 "\n"
 "  --count N               engines, at ADDR, ADDR+1, ... (1..%d)\n"
 "  --base ADDR             first engine address (127.1.0.1)\n"
 "  --port PORT             TCP port of every engine (2375)\n"
-"  --interval DUR          /containers/json period per engine (1s;\n"
-"                          100ms..1h)\n"
+"  --interval DUR          wait between an engine's /containers/json\n"
+"                          (1s; 100ms..1h)\n"
+"  --interval-max DUR      wait drawn uniformly from [--interval, this]\n"
+"                          after each answer (--interval)\n"
 "  --events                a second thread per engine follows /events\n"
 "  --status-interval DUR   status line period (1s; 100ms..1m)\n",
 		MAX_ENGINES);
@@ -348,6 +357,7 @@ static int parse_args(int argc, char **argv)
 		{ "base", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "interval-max", required_argument, NULL, 'm' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "status-interval", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -393,6 +403,15 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			}
 			break;
+		case 'm':
+			if (duration_parse(optarg, &cfg.interval_max_ms) ||
+			    cfg.interval_max_ms < 100 ||
+			    cfg.interval_max_ms > 3600000) {
+				fprintf(stderr, "naive: --interval-max: 100ms..1h, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'e':
 			cfg.events = true;
 			break;
@@ -418,6 +437,12 @@ static int parse_args(int argc, char **argv)
 	}
 	if (!cfg.count) {
 		fprintf(stderr, "naive: --count is required\n");
+		return -1;
+	}
+	if (!cfg.interval_max_ms)
+		cfg.interval_max_ms = cfg.interval_ms;
+	if (cfg.interval_max_ms < cfg.interval_ms) {
+		fprintf(stderr, "naive: --interval-max is below --interval\n");
 		return -1;
 	}
 	if (inet_pton(AF_INET, base, &in) != 1) {
