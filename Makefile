@@ -11,6 +11,8 @@
 #                   for FUZZ_TIME seconds (default 60); fuzz-build builds them
 #   make install    into DESTDIR/PREFIX (default /usr/local): binaries, man
 #                   pages, uapi header, systemd unit, DKMS module source
+#   make bench      install dependencies, build, run the benchmarks
+#                   (root; bench/results.json, .md and plots)
 #   V=1             show the commands
 
 KVER	?= $(shell scripts/kver)
@@ -63,6 +65,9 @@ endif
 ifneq ($(SIM_SRCS),)
 BINS	+= $(O)/enginesim
 endif
+ifneq ($(wildcard bench/naive.c),)
+BINS	+= $(O)/bench/naive
+endif
 UNIT_BINS := $(patsubst selftests/unit/%.c,$(O)/selftests/unit/%,$(UNIT_SRCS))
 KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
@@ -95,6 +100,11 @@ $(O)/peerwatch: $(call obj,$(CLI_SRCS)) $(LIB_OBJS)
 $(O)/enginesim: $(call obj,$(SIM_SRCS)) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The bench's baseline: one thread per connection, blocking sockets.
+$(O)/bench/naive: $(call obj,bench/naive.c) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 
 $(O)/selftests/unit/%.o: selftests/unit/%.c $(KSFT_INC)/kselftest_harness.h
 	$(call MSG,CC,$@)
@@ -180,6 +190,12 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)if [ -x scripts/demo ]; then scripts/demo $(O) $(KVER); \
 	else scripts/vm-demo $(O) $(KVER); fi
+
+# Needs root and a quiet machine; under 10 minutes on 2 cores.
+.PHONY: bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BINS)
+	$(Q)scripts/bench $(O)
 
 vm-demo: all
 	$(Q)scripts/vm-demo $(O) $(KVER)
