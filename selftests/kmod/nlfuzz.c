@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Random-attribute netlink fuzzing of every command of the family, as root
- * and as nobody (no capability), in a netns of its own holding one live
- * loopback connection.
+ * Random-attribute netlink fuzzing of every command of the family, a third
+ * of the messages each from root, from nobody (no capability), and from
+ * nobody in a user and network namespace of its own (CAP_NET_ADMIN over
+ * that netns only: what GENL_UNS_ADMIN_PERM commands let any user reach
+ * where unprivileged user namespaces are allowed). Each netns holds one
+ * live loopback connection.
  *
  * The commands and their attribute policies come from the controller's
  * dumps (CTRL_CMD_GETFAMILY, CTRL_CMD_GETPOLICY), so a command or an
@@ -28,28 +31,32 @@
  *   header cut short, reserved field set, or a flag other than
  *       NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and the whole NLM_F_DUMP: EINVAL
  *   command the family does not have: EOPNOTSUPP
- *   admin command from nobody: EPERM (or EOPNOTSUPP, as 6.12 checks the
- *       do/dump kind first)
+ *   admin command from nobody, or a GENL_ADMIN_PERM one from nobody in
+ *       its userns: EPERM (or EOPNOTSUPP, as 6.12 checks the do/dump kind
+ *       first)
  *   do on a dump-only command, dump on a do-only one: EOPNOTSUPP
  *   otherwise: 0, EINVAL, ERANGE (value or length outside the policy),
  *       ENOENT (no such socket or rule), ENOSPC (rule table full)
  *
  * Anything else, a reply that does not parse, or a success of an admin
  * command from nobody fails the test. Afterwards the kernel must still be
- * healthy: a valid SOCK_GET finds the live connection with its cookie,
- * after POLICY_FLUSH the module's live objects are back where they
- * started, its refcount is 0. vm-run fails the run on any WARN or oops.
+ * healthy: a valid SOCK_GET finds each live connection with its cookie,
+ * once our rules are flushed (nobody's went with its netns) the module's
+ * live objects are back where they started, and its refcount is 0.
+ * vm-run fails the run on any WARN or oops.
  *
  * PW_FUZZ_SEED=N reproduces a run's messages (the seed is printed),
- * PW_FUZZ_ITERS=N sets the number of messages (half as each user).
+ * PW_FUZZ_ITERS=N sets the number of messages (a third for each sender).
  */
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "pw_test.h"
 #include "pw_ctrl.h"
 
-#define DEFAULT_ITERS	500000
+#define DEFAULT_ITERS	750000
 #define MAX_ERRNO	134
 #define MSG_MAX		4096
 #define NCMD		256
@@ -57,14 +64,26 @@
 
 struct fuzz_stats {
 	int failed;
+	int skipped;		/* no unprivileged user namespaces */
 	char why[1024];
+	int health;		/* SOCK_GET of the live connection after */
 	long msgs;
 	long replies;
 	long res[NCMD][MAX_ERRNO + 1];
 	long by_errno[MAX_ERRNO + 1];
 };
 
-/* One per user: root's, then nobody's. */
+/*
+ * Who sends: root; nobody without any capability; nobody in a user and
+ * network namespace of its own, where it holds CAP_NET_ADMIN over that
+ * netns only (what GENL_UNS_ADMIN_PERM lets any user reach).
+ */
+enum sender { ROOT, NOBODY, NOBODY_USERNS, N_WHO };
+
+static const char *const who_names[N_WHO] = {
+	"root", "nobody", "nobody in its own userns",
+};
+
 static struct fuzz_stats *stats;
 static struct pw_ctrl_family fam;
 
@@ -286,7 +305,7 @@ static void allow(struct results *r, int n, ...)
 }
 
 /* Build one random message in @m, and the results it allows in @ok. */
-static void build(struct msg *m, const struct tuple *t, bool root,
+static void build(struct msg *m, const struct tuple *t, enum sender who,
 		  uint32_t seq, uint8_t *cmd_out, struct results *ok)
 {
 	static const uint16_t extra[] = {
@@ -408,7 +427,8 @@ static void build(struct msg *m, const struct tuple *t, bool root,
 		allow(ok, 1, EINVAL);
 	else if (!op)
 		allow(ok, 1, EOPNOTSUPP);
-	else if (!root && (op->flags & (GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM)))
+	else if (((op->flags & GENL_ADMIN_PERM) && who != ROOT) ||
+		 ((op->flags & GENL_UNS_ADMIN_PERM) && who == NOBODY))
 		allow(ok, 2, EPERM, EOPNOTSUPP);
 	else if (!(op->flags & (dump ? GENL_CMD_CAP_DUMP : GENL_CMD_CAP_DO)))
 		allow(ok, 1, EOPNOTSUPP);
@@ -489,7 +509,7 @@ static void hexdump(char *out, size_t size, const void *p, size_t len)
 		n += snprintf(out + n, size - n, "%02x", b[i]);
 }
 
-static void fuzz(struct fuzz_stats *st, const struct tuple *t, bool root,
+static void fuzz(struct fuzz_stats *st, const struct tuple *t, enum sender who,
 		 long iters)
 {
 	struct timeval tv = { .tv_sec = 5 };
@@ -515,7 +535,7 @@ static void fuzz(struct fuzz_stats *st, const struct tuple *t, bool root,
 		uint8_t cmd;
 		int ret;
 
-		build(&m, t, root, ++seq, &cmd, &ok);
+		build(&m, t, who, ++seq, &cmd, &ok);
 		ret = exchange(fd, &m, st);
 		st->msgs++;
 		e = ret > 0 ? MAX_ERRNO : -ret;
@@ -542,21 +562,128 @@ static void fuzz(struct fuzz_stats *st, const struct tuple *t, bool root,
 	close(fd);
 }
 
+/* Bring lo up without exec: nobody's capabilities would not survive it. */
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* A loopback connection in the current netns: fds[0..2], its tuple. */
+static int live_pair(int fds[3], struct tuple *t)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(FUZZ_PORT);
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fds[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fds[0] < 0 || fds[1] < 0 ||
+	    bind(fds[0], (void *)&a, sizeof(a)) || listen(fds[0], 4) ||
+	    connect(fds[1], (void *)&a, sizeof(a)))
+		return -errno;
+	fds[2] = accept4(fds[0], NULL, NULL, SOCK_CLOEXEC);
+	if (fds[2] < 0 || getsockname(fds[1], (void *)&a, &alen))
+		return -errno;
+	t->family = AF_INET;
+	t->saddr = a.sin_addr;
+	t->sport = ntohs(a.sin_port);
+	t->daddr.s_addr = htonl(INADDR_LOOPBACK);
+	t->dport = FUZZ_PORT;
+	t->cookie = pw_cookie(fds[1]);
+	return 0;
+}
+
+/* SOCK_GET of @t: 0 if it finds the connection with its cookie. */
+static int still_found(int fd, const struct tuple *t)
+{
+	struct pw_event ev;
+	struct pw_nl nl;
+	int ret;
+
+	ret = pw_nl_open(&nl);
+	if (ret)
+		return ret;
+	ret = pw_sock_get(&nl, fd, t->cookie, &ev);
+	if (!ret && (ev.cookie != t->cookie || ev.sport != t->sport))
+		ret = -ESTALE;
+	pw_nl_close(&nl);
+	return ret;
+}
+
+/* In a child: become @who and send @iters messages. */
+static void fuzz_as(enum sender who, uint64_t seed, const struct tuple *root_t,
+		    long iters)
+{
+	struct fuzz_stats *st = &stats[who];
+	struct tuple own;
+	const struct tuple *t = root_t;
+	int fds[3], ret;
+
+	rng_state = seed * 0x9E3779B97F4A7C15ULL + who + 1;
+	/*
+	 * A chrooted process cannot make a user namespace, and the vm-run
+	 * guest runs its command chrooted: take init's root first (only
+	 * sockets are used from here on).
+	 */
+	if (who == NOBODY_USERNS && !chroot("/proc/1/root"))
+		chdir("/");
+	if (who != ROOT &&
+	    (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))) {
+		snprintf(st->why, sizeof(st->why), "setresuid: %s",
+			 strerror(errno));
+		st->failed = 1;
+		_exit(1);
+	}
+	if (who == NOBODY_USERNS) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
+			snprintf(st->why, sizeof(st->why),
+				 "no unprivileged user namespace: %s",
+				 strerror(errno));
+			st->skipped = 1;
+			_exit(0);
+		}
+		ret = lo_up();
+		if (!ret)
+			ret = live_pair(fds, &own);
+		if (ret) {
+			snprintf(st->why, sizeof(st->why),
+				 "own netns setup: %s", strerror(-ret));
+			st->failed = 1;
+			_exit(1);
+		}
+		t = &own;
+	}
+	fuzz(st, t, who, iters);
+	if (who == NOBODY_USERNS)
+		st->health = still_found(fds[1], t);
+	_exit(0);
+}
+
 FIXTURE(nlfuzz) {
-	int lfd, c, s;
+	int fds[3];
 	struct tuple t;
 	struct pw_nl nl;
 };
 
 FIXTURE_SETUP(nlfuzz)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
 	struct mnl_socket *sock;
 
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	ASSERT_EQ(0, pw_sh("ip link set lo up"));
-	stats = mmap(NULL, 2 * sizeof(*stats), PROT_READ | PROT_WRITE,
+	ASSERT_EQ(0, lo_up());
+	stats = mmap(NULL, N_WHO * sizeof(*stats), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, stats);
 
@@ -570,43 +697,26 @@ FIXTURE_SETUP(nlfuzz)
 	ASSERT_LT(0, fam.n_ops);
 	ASSERT_LT(0, fam.n_policies);
 	ASSERT_EQ(0, pw_nl_open(&self->nl));
-
-	self->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, self->lfd);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons(FUZZ_PORT);
-	ASSERT_EQ(0, bind(self->lfd, (void *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(self->lfd, 4));
-	self->c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, self->c);
-	ASSERT_EQ(0, connect(self->c, (void *)&a, sizeof(a)));
-	self->s = accept(self->lfd, NULL, NULL);
-	ASSERT_LE(0, self->s);
-	ASSERT_EQ(0, getsockname(self->c, (void *)&a, &alen));
-	self->t.family = AF_INET;
-	self->t.saddr = a.sin_addr;
-	self->t.sport = ntohs(a.sin_port);
-	self->t.daddr.s_addr = htonl(INADDR_LOOPBACK);
-	self->t.dport = FUZZ_PORT;
-	self->t.cookie = pw_cookie(self->c);
+	ASSERT_EQ(0, live_pair(self->fds, &self->t));
 }
 
 FIXTURE_TEARDOWN(nlfuzz)
 {
+	int i;
+
 	pw_nl_close(&self->nl);
-	close(self->c);
-	close(self->s);
-	close(self->lfd);
+	for (i = 0; i < 3; i++)
+		close(self->fds[i]);
 }
 
 static void print_stats(struct __test_metadata *_metadata, const char *who,
-			const struct fuzz_stats *st)
+			const struct fuzz_stats *st, uint64_t ms)
 {
 	char line[1024];
 	int cmd, e, n;
 
-	n = snprintf(line, sizeof(line), "%s: %ld messages, %ld replies;",
-		     who, st->msgs, st->replies);
+	n = snprintf(line, sizeof(line), "%s: %ld messages in %llu ms, %ld replies;",
+		     who, st->msgs, (unsigned long long)ms, st->replies);
 	for (e = 0; e <= MAX_ERRNO; e++)
 		if (st->by_errno[e])
 			n += snprintf(line + n, sizeof(line) - n, " %s %ld",
@@ -616,7 +726,7 @@ static void print_stats(struct __test_metadata *_metadata, const char *who,
 	for (cmd = 0; cmd < NCMD; cmd++) {
 		if (!find_op(cmd))
 			continue;
-		n = snprintf(line, sizeof(line), "  %s cmd %d:", who, cmd);
+		n = snprintf(line, sizeof(line), "  cmd %d:", cmd);
 		for (e = 0; e <= MAX_ERRNO; e++)
 			if (st->res[cmd][e])
 				n += snprintf(line + n, sizeof(line) - n,
@@ -627,22 +737,27 @@ static void print_stats(struct __test_metadata *_metadata, const char *who,
 	}
 }
 
-TEST_F_TIMEOUT(nlfuzz, every_command, 600)
+/*
+ * Fuzz as @first to @last in turn (a share of the messages each), then
+ * check the kernel is still healthy.
+ */
+static void run(struct __test_metadata *_metadata,
+		FIXTURE_DATA(nlfuzz) *self, enum sender first, enum sender last)
 {
 	const char *env = getenv("PW_FUZZ_ITERS");
 	long iters = env ? strtol(env, NULL, 10) : DEFAULT_ITERS;
 	struct pw_stats before, after;
-	uint64_t seed, t0, t_root, t_user, deadline;
-	struct pw_event ev;
+	uint64_t seed, t0, ms, deadline;
 	long ref = -1;
 	int i, status;
+	enum sender who;
 	pid_t pid;
 	FILE *f;
 
 	env = getenv("PW_FUZZ_SEED");
 	seed = env ? strtoull(env, NULL, 0) : pw_now_ns();
 	ASSERT_LT(0, iters);
-	TH_LOG("seed %llu (PW_FUZZ_SEED), %ld messages (PW_FUZZ_ITERS), family id %u with %d commands, %d policies, maxattr %u",
+	TH_LOG("seed %llu (PW_FUZZ_SEED), a third of %ld messages (PW_FUZZ_ITERS) per sender, family id %u with %d commands, %d policies, maxattr %u",
 	       (unsigned long long)seed, iters, fam.id, fam.n_ops,
 	       fam.n_policies, fam.maxattr);
 	for (i = 0; i < fam.n_ops; i++)
@@ -651,42 +766,31 @@ TEST_F_TIMEOUT(nlfuzz, every_command, 600)
 		       fam.ops[i].dump_policy);
 	ASSERT_EQ(0, pw_stats_get(&self->nl, &before));
 
-	t0 = pw_now_ms();
-	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-	fuzz(&stats[0], &self->t, true, (iters + 1) / 2);
-	t_root = pw_now_ms() - t0;
-	ASSERT_EQ(0, stats[0].failed) TH_LOG("root: %s", stats[0].why);
-
-	t0 = pw_now_ms();
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		rng_state = seed * 0x9E3779B97F4A7C15ULL + 2;
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534)) {
-			snprintf(stats[1].why, sizeof(stats[1].why),
-				 "setresuid: %s", strerror(errno));
-			stats[1].failed = 1;
-			_exit(1);
-		}
-		fuzz(&stats[1], &self->t, false, iters / 2);
-		_exit(0);
+	for (who = first; who <= last; who++) {
+		t0 = pw_now_ms();
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			fuzz_as(who, seed, &self->t, iters / N_WHO +
+				(who < iters % N_WHO));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ms = pw_now_ms() - t0;
+		if (stats[who].skipped)
+			SKIP(return, "%s: %.200s", who_names[who],
+			     stats[who].why);
+		print_stats(_metadata, who_names[who], &stats[who], ms);
+		ASSERT_EQ(0, stats[who].failed)
+			TH_LOG("%s: %s", who_names[who], stats[who].why);
+		ASSERT_EQ(0, status);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	t_user = pw_now_ms() - t0;
-	print_stats(_metadata, "root", &stats[0]);
-	print_stats(_metadata, "nobody", &stats[1]);
-	TH_LOG("root %llu ms, nobody %llu ms",
-	       (unsigned long long)t_root, (unsigned long long)t_user);
-	ASSERT_EQ(0, stats[1].failed) TH_LOG("nobody: %s", stats[1].why);
-	ASSERT_EQ(0, status);
 
-	/* Still healthy: the live connection is found with its cookie. */
-	ASSERT_EQ(0, pw_sock_get(&self->nl, self->c, self->t.cookie, &ev));
-	EXPECT_EQ(self->t.cookie, ev.cookie);
-	EXPECT_EQ(self->t.sport, ev.sport);
+	/* Still healthy: the live connections are found with their cookie. */
+	EXPECT_EQ(0, still_found(self->fds[1], &self->t));
+	if (last == NOBODY_USERNS)
+		EXPECT_EQ(0, stats[NOBODY_USERNS].health);
+	/* Our rules flushed, those of nobody's netns gone with it. */
 	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
-	deadline = pw_now_ms() + 5000;
+	deadline = pw_now_ms() + 10000;
 	do {
 		ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
 		if (after.v[PEERWATCH_STAT_A_LIVE_OBJECTS] <=
@@ -705,6 +809,17 @@ TEST_F_TIMEOUT(nlfuzz, every_command, 600)
 	       (unsigned long long)after.v[PEERWATCH_STAT_A_LIVE_OBJECTS],
 	       (unsigned long long)before.v[PEERWATCH_STAT_A_LIVE_OBJECTS],
 	       ref);
+}
+
+TEST_F_TIMEOUT(nlfuzz, root_and_nobody, 600)
+{
+	run(_metadata, self, ROOT, NOBODY);
+}
+
+/* Skipped where the kernel forbids user namespaces to unprivileged users. */
+TEST_F_TIMEOUT(nlfuzz, nobody_in_own_userns, 600)
+{
+	run(_metadata, self, NOBODY_USERNS, NOBODY_USERNS);
 }
 
 TEST_HARNESS_MAIN
