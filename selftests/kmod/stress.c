@@ -4,7 +4,8 @@
  * send random SOCK_GET, SOCK_SET and POLICY requests, a subscriber reads
  * the events, and a reloader unloads and loads the module in a loop.
  *
- * Everything runs in a netns of its own, each role in its own process:
+ * Everything runs in a netns of its own (the churner's in theirs), each
+ * role in its own process:
  *
  *   connectors  CONNECTORS processes, CYCLES in all (PW_STRESS_CYCLES);
  *               each keeps a window of WINDOW connections open, v4 or v6,
@@ -14,6 +15,8 @@
  *               dead connections the connectors publish, with random
  *               cookies, values in and out of range, random rules
  *   subscriber  joined to the events group, validates every event
+ *   netns churn one netns after another, each with a connection, a rule
+ *               and a SOCK_SET, left to die with them still in place
  *   reloader    delete_module (retried while a dump holds the module),
  *               then finit_module, with random pauses, until the
  *               connectors are done; every unload must log 0 live objects
@@ -45,6 +48,8 @@
  * the module is loaded again for the tests after this one. vm-run fails
  * the run on any WARN, oops or lockdep report meanwhile.
  */
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -103,6 +108,7 @@ struct shared {
 	long events[PEERWATCH_EVENT_MAX + 1];
 	long enobufs;
 	long subscriber_joins;
+	long netns, netns_rules, netns_absent;
 	long res[OP_MAX][MAX_ERRNO + 1];
 	struct slot slots[NSLOTS];
 };
@@ -773,6 +779,93 @@ static void subscriber(void)
 	_exit(0);
 }
 
+/* ---- netns churn ---- */
+
+static int lo_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (fd < 0)
+		return -errno;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * In a netns of its own: a connection with a user timeout, a rule, a
+ * SOCK_SET on the connection, then exit with all of it still there, so
+ * that the module's per-netns state dies with the netns, while reloads go
+ * on. A missing family (ENOENT) is the only other result allowed.
+ */
+static void netns_one(void)
+{
+	static struct pw_ctrl_family f;
+	static char buf[8192];
+	struct pw_nl nl;
+	struct nlmsghdr *nlh;
+	int lfd, fds[2], ret, bad;
+
+	if (unshare(CLONE_NEWNET) || lo_up()) {
+		fail("%s: new netns: %s", __func__, strerror(errno));
+		_exit(1);
+	}
+	lfd = listen_on(AF_INET, PORT_V4);
+	fds[1] = lfd;
+	fds[0] = lfd < 0 ? -1 : connect_one(AF_INET, PORT_V4, &fds[1]);
+	if (fds[0] < 0 || nl_socket(&nl)) {
+		fail("%s: setup: %s", __func__, strerror(errno));
+		_exit(1);
+	}
+	ret = pw_ctrl_find(nl.sock, PEERWATCH_GENL_NAME, PEERWATCH_MCGRP_EVENTS,
+			   &f);
+	if (ret == -ENOENT) {
+		inc(&sh->netns_absent);
+		_exit(0);
+	}
+	nl.family_id = f.id;
+	do {
+		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
+		put_random_rule(nlh, &bad);
+	} while (bad);
+	ret = pw_nl_talk(&nl, nlh, NULL, NULL);
+	if (!ret)
+		inc(&sh->netns_rules);
+	if (!ret || ret == -ENOENT)
+		ret = pw_sock_set(&nl, fds[0], pw_cookie(fds[0]), 1000);
+	if (ret && ret != -ENOENT)
+		fail("%s: %s", __func__, strerror(-ret));
+	_exit(0);
+}
+
+static void netns_churn(void)
+{
+	int status;
+	pid_t pid;
+
+	while (!stopping()) {
+		pid = fork();
+		if (pid < 0) {
+			fail("%s: fork: %s", __func__, strerror(errno));
+			break;
+		}
+		if (!pid)
+			netns_one();
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			fail("%s: child status %#x", __func__, status);
+		inc(&sh->netns);
+		/* A netns costs the guest much: a few per second. */
+		usleep(200000 + rnd_below(200000));
+	}
+	_exit(0);
+}
+
 /* ---- reloader ---- */
 
 static int ko_memfd(void)
@@ -937,7 +1030,7 @@ static long module_refcnt(void)
 }
 
 FIXTURE(stress) {
-	pid_t pids[CONNECTORS + REQUESTERS + 2];
+	pid_t pids[CONNECTORS + REQUESTERS + 3];
 	int npids;
 	int kofd, kmsg;
 };
@@ -988,6 +1081,9 @@ static pid_t spawn(FIXTURE_DATA(stress) *self, uint64_t seed, int role,
 		break;
 	case 2:
 		subscriber();
+		break;
+	case 3:
+		netns_churn();
 		break;
 	default:
 		reloader(self->kofd, self->kmsg);
@@ -1045,6 +1141,7 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 		spawn(self, seed, 1, i, 0);
 	spawn(self, seed, 2, 0, 0);
 	spawn(self, seed, 3, 0, 0);
+	spawn(self, seed, 4, 0, 0);
 
 	deadline = t0 + RUN_LIMIT_S * 1000;
 	for (i = 0; i < CONNECTORS; i++) {
@@ -1078,6 +1175,8 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	       sh->subscriber_joins, sh->events[PEERWATCH_EVENT_SUSPECT],
 	       sh->events[PEERWATCH_EVENT_RECOVERED],
 	       sh->events[PEERWATCH_EVENT_DEAD], sh->enobufs);
+	TH_LOG("netns churn: %ld netns, %ld with a rule, %ld found no family",
+	       sh->netns, sh->netns_rules, sh->netns_absent);
 	TH_LOG("reloads: unload calls %ld ms (longest %ld), loads %ld ms (longest %ld)",
 	       sh->unload_ms, sh->unload_max_ms, sh->load_ms,
 	       sh->load_max_ms);
