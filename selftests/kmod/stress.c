@@ -652,7 +652,7 @@ static void requester(int idx)
 	struct req_nl r = { .gen = 1 };
 	char who[32];
 
-	snprintf(who, sizeof(who), "requester %d", idx);
+	snprintf(who, sizeof(who), "%s %d", __func__, idx);
 	if (nl_socket(&r.nl)) {
 		fail("%s: netlink socket: %s", who, strerror(errno));
 		_exit(1);
