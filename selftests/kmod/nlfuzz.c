@@ -24,7 +24,7 @@
  * carry the tuple and cookie of the live connection, so that lookups
  * succeed and what follows them runs too.
  *
- * Every message gets one answer (a 5 s receive timeout fails the test),
+ * Every message gets one answer (a 30 s receive timeout fails the test),
  * and the answer must be one the message allows:
  *
  *   without NLM_F_REQUEST: the plain ACK (0)
@@ -512,7 +512,7 @@ static void hexdump(char *out, size_t size, const void *p, size_t len)
 static void fuzz(struct fuzz_stats *st, const struct tuple *t, enum sender who,
 		 long iters)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = { .tv_sec = 30 };
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	static struct msg m;
 	uint32_t seq = rnd();
@@ -553,7 +553,7 @@ static void fuzz(struct fuzz_stats *st, const struct tuple *t, enum sender who,
 			snprintf(st->why, sizeof(st->why),
 				 "message %ld (cmd %u, flags %#x): %s; bytes %s",
 				 i, cmd, m.nlh->nlmsg_flags,
-				 ret > 0 ? "no answer in 5 s" :
+				 ret > 0 ? "no answer in 30 s" :
 				 ret ? strerror(-ret) : "success", hex);
 		}
 		st->failed = 1;

@@ -39,7 +39,8 @@
  * that starts while the module is going away, EPROTONOSUPPORT (the netlink
  * core cannot take a reference on it) are allowed too. The subscriber may
  * see ENOBUFS (its queue overflowed). Nothing else: no other errno, no
- * lost answer (a 10 s receive timeout fails the test).
+ * lost answer (a 30 s receive timeout, generous for a loaded TCG guest,
+ * fails the test).
  *
  * Afterwards, with the module loaded and every socket closed: the module's
  * live objects (STATS_GET) are back to 0, its refcount is 0, the TCP socket
@@ -315,7 +316,7 @@ struct req_nl {
 
 static int nl_socket(struct pw_nl *nl)
 {
-	struct timeval tv = { .tv_sec = 10 };
+	struct timeval tv = { .tv_sec = 30 };
 	int one = 1;
 
 	memset(nl, 0, sizeof(*nl));
