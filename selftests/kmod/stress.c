@@ -15,6 +15,8 @@
  *               dead connections the connectors publish, with random
  *               cookies, values in and out of range, random rules
  *   subscriber  joined to the events group, validates every event
+ *   victims     VICTIMS connections to a port that loses half the data
+ *               segments, some in a SUSPECT episode at any time
  *   netns churn one netns after another, each with a connection, a rule
  *               and a SOCK_SET, left to die with them still in place
  *   reloader    delete_module (retried while a dump holds the module),
@@ -66,6 +68,8 @@
 #define DEFAULT_CYCLES	20000
 #define PORT_V4		20000
 #define PORT_V6		21000
+#define PORT_LOSSY	23000
+#define VICTIMS		8
 #define MAX_ERRNO	134
 /* Generous: the cycles take ~30-60 s in the TCG guest, alone. */
 #define RUN_LIMIT_S	240
@@ -110,6 +114,7 @@ struct shared {
 	long enobufs;
 	long subscriber_joins;
 	long netns, netns_rules, netns_absent;
+	long victims;
 	long res[OP_MAX][MAX_ERRNO + 1];
 	struct slot slots[NSLOTS];
 };
@@ -780,6 +785,54 @@ static void subscriber(void)
 	_exit(0);
 }
 
+/* ---- lossy connections ---- */
+
+/*
+ * VICTIMS connections with a 3 s user timeout to the lossy port, each
+ * sending 200 bytes every 300 ms: their retransmissions keep sockets in
+ * SUSPECT episodes (tracked by the module) across the reloads. One that
+ * died, or sent 20 times, is replaced.
+ */
+static void victims(void)
+{
+	int c[VICTIMS], s[VICTIMS], sent[VICTIMS] = { 0 }, lfd, i, peer;
+	char buf[4096];
+
+	memset(buf, 'v', sizeof(buf));
+	lfd = listen_on(AF_INET, PORT_LOSSY);
+	if (lfd < 0) {
+		fail("%s: listener: %s", __func__, strerror(errno));
+		_exit(1);
+	}
+	for (i = 0; i < VICTIMS; i++)
+		c[i] = -1;
+	while (!stopping()) {
+		for (i = 0; i < VICTIMS; i++) {
+			if (c[i] >= 0 && sent[i] < 20 &&
+			    send(c[i], buf, 200, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+				sent[i]++;
+				recv(s[i], buf, sizeof(buf), MSG_DONTWAIT);
+				continue;
+			}
+			if (c[i] >= 0)
+				close_pair(c[i], s[i]);
+			peer = lfd;
+			c[i] = connect_one(AF_INET, PORT_LOSSY, &peer);
+			if (c[i] < 0) {
+				fail("%s: connect: %s", __func__, strerror(errno));
+				_exit(1);
+			}
+			s[i] = peer;
+			sent[i] = 0;
+			setsockopt(c[i], IPPROTO_TCP, TCP_USER_TIMEOUT,
+				   &(unsigned int){ 3000 }, sizeof(unsigned int));
+			inc(&sh->victims);
+		}
+		usleep(300000);
+	}
+	_exit(0);
+}
+
 /* ---- netns churn ---- */
 
 static int lo_up(void)
@@ -1031,7 +1084,7 @@ static long module_refcnt(void)
 }
 
 FIXTURE(stress) {
-	pid_t pids[CONNECTORS + REQUESTERS + 3];
+	pid_t pids[CONNECTORS + REQUESTERS + 4];
 	int npids;
 	int kofd, kmsg;
 };
@@ -1045,6 +1098,17 @@ FIXTURE_SETUP(stress)
 	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, pw_sh("ip link set lo up"));
+	/*
+	 * Lossy port: half the segments with data to it are lost (at
+	 * input: a drop at output is a local error TCP just retries), so that
+	 * its connections retransmit, go SUSPECT and RECOVERED, or DEAD.
+	 */
+	ASSERT_EQ(0, pw_sh("nft -f - <<'EOF'\n"
+			   "table inet pwstress {\n"
+			   "  chain in { type filter hook input priority 0;\n"
+			   "    tcp dport %d ip length > 100 numgen random mod 10 < 5 drop;\n"
+			   "  }\n"
+			   "}\nEOF", PORT_LOSSY));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -1085,6 +1149,9 @@ static pid_t spawn(FIXTURE_DATA(stress) *self, uint64_t seed, int role,
 		break;
 	case 3:
 		netns_churn();
+		break;
+	case 5:
+		victims();
 		break;
 	default:
 		reloader(self->kofd, self->kmsg);
@@ -1143,6 +1210,7 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	spawn(self, seed, 2, 0, 0);
 	spawn(self, seed, 3, 0, 0);
 	spawn(self, seed, 4, 0, 0);
+	spawn(self, seed, 5, 0, 0);
 
 	deadline = t0 + RUN_LIMIT_S * 1000;
 	for (i = 0; i < CONNECTORS; i++) {
@@ -1176,6 +1244,7 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	       sh->subscriber_joins, sh->events[PEERWATCH_EVENT_SUSPECT],
 	       sh->events[PEERWATCH_EVENT_RECOVERED],
 	       sh->events[PEERWATCH_EVENT_DEAD], sh->enobufs);
+	TH_LOG("lossy connections: %ld", sh->victims);
 	TH_LOG("netns churn: %ld netns, %ld with a rule, %ld found no family",
 	       sh->netns, sh->netns_rules, sh->netns_absent);
 	TH_LOG("reloads: unload calls %ld ms (longest %ld), loads %ld ms (longest %ld)",
@@ -1187,6 +1256,12 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	EXPECT_EQ(sh->reloads, sh->unload_logs);
 	/* RSTs to connections with a user timeout: some DEAD were seen. */
 	EXPECT_LT(0, sh->events[PEERWATCH_EVENT_DEAD]);
+	/*
+	 * The lossy connections had tracked episodes. RECOVERED, which needs
+	 * the same module instance through a whole episode, is only counted:
+	 * a starved guest may reload too slowly for one.
+	 */
+	EXPECT_LT(0, sh->events[PEERWATCH_EVENT_SUSPECT]);
 
 	/* Settled: no rule, no socket; the module's objects all gone. */
 	t_end = pw_now_ms();
