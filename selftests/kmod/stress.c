@@ -108,6 +108,7 @@ struct shared {
 	long unload_busy;
 	long unload_ms, unload_max_ms;	/* delete_module() calls */
 	long load_ms, load_max_ms;	/* finit_module() calls */
+	long loaded_ms;			/* loaded, between the calls */
 	long unload_logs;
 	long absent_resolves;
 	long events[PEERWATCH_EVENT_MAX + 1];
@@ -1000,12 +1001,13 @@ static void account(long *total, long *max, uint64_t t0)
 
 static void reloader(int kofd, int kmsg)
 {
-	uint64_t end, t0;
+	uint64_t end, t0, t_loaded = pw_now_ms();
 	long bad = 0;
 	int ret;
 
 	while (!stopping()) {
-		usleep(20000 + rnd_below(150000));
+		usleep(50000 + rnd_below(250000));
+		sh->loaded_ms += pw_now_ms() - t_loaded;
 		if (stopping())
 			break;
 		__atomic_fetch_add(&sh->gen, 1, __ATOMIC_SEQ_CST);
@@ -1040,6 +1042,7 @@ static void reloader(int kofd, int kmsg)
 		}
 		__atomic_fetch_add(&sh->gen, 1, __ATOMIC_SEQ_CST);
 		inc(&sh->reloads);
+		t_loaded = pw_now_ms();
 	}
 	/* Leave it loaded. */
 	if (__atomic_load_n(&sh->gen, __ATOMIC_SEQ_CST) & 1) {
@@ -1247,9 +1250,9 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	TH_LOG("lossy connections: %ld", sh->victims);
 	TH_LOG("netns churn: %ld netns, %ld with a rule, %ld found no family",
 	       sh->netns, sh->netns_rules, sh->netns_absent);
-	TH_LOG("reloads: unload calls %ld ms (longest %ld), loads %ld ms (longest %ld)",
+	TH_LOG("reloads: unload calls %ld ms (longest %ld), loads %ld ms (longest %ld), loaded %ld ms between them",
 	       sh->unload_ms, sh->unload_max_ms, sh->load_ms,
-	       sh->load_max_ms);
+	       sh->load_max_ms, sh->loaded_ms);
 	ASSERT_EQ(0, sh->failed) TH_LOG("%s", sh->why);
 	ASSERT_EQ(cycles, sh->cycles);
 	ASSERT_LT(0, sh->reloads);
@@ -1257,11 +1260,13 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	/* RSTs to connections with a user timeout: some DEAD were seen. */
 	EXPECT_LT(0, sh->events[PEERWATCH_EVENT_DEAD]);
 	/*
-	 * The lossy connections had tracked episodes. RECOVERED, which needs
-	 * the same module instance through a whole episode, is only counted:
-	 * a starved guest may reload too slowly for one.
+	 * The lossy connections, always retransmitting, had tracked episodes
+	 * if the module was loaded long enough between the reloads, which
+	 * can take seconds each in the guest. RECOVERED, which needs the same
+	 * module instance through a whole episode, is only counted.
 	 */
-	EXPECT_LT(0, sh->events[PEERWATCH_EVENT_SUSPECT]);
+	if (sh->loaded_ms >= 3000)
+		EXPECT_LT(0, sh->events[PEERWATCH_EVENT_SUSPECT]);
 
 	/* Settled: no rule, no socket; the module's objects all gone. */
 	t_end = pw_now_ms();
