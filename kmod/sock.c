@@ -176,6 +176,12 @@ static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 	ret = pw_sock_parse_family(attrs, extack, &family);
 	if (ret)
 		return ERR_PTR(ret);
+	/* AF_UNSPEC means "any" to a dump only: a lookup needs addresses. */
+	if (family == AF_UNSPEC) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[PEERWATCH_A_FAMILY],
+				    "family must be AF_INET or AF_INET6");
+		return ERR_PTR(-EINVAL);
+	}
 	if (family == AF_INET &&
 	    (GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_SADDR4) ||
 	     GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_DADDR4)))

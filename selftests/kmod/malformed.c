@@ -161,6 +161,31 @@ TEST_F(bad, unknown_or_foreign_attribute)
 	EXPECT_EQ(-EINVAL, talk(self, nlh));
 }
 
+/*
+ * A lookup with family AF_UNSPEC and no address: a dump takes it as no
+ * filter, a lookup must refuse it (it once took it for AF_INET6 and
+ * dereferenced the missing addresses: an oops any user could cause with
+ * SOCK_GET; found by nlfuzz).
+ */
+TEST_F(bad, lookup_without_family)
+{
+	uint8_t cmds[] = { PEERWATCH_CMD_SOCK_GET, PEERWATCH_CMD_SOCK_SET };
+	struct nlmsghdr *nlh;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		nlh = req(self, cmds[i]);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, AF_UNSPEC);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, PW_PORT);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, PW_PORT);
+		mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, self->cookie);
+		if (cmds[i] == PEERWATCH_CMD_SOCK_SET)
+			mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, 1);
+		EXPECT_EQ(-EINVAL, talk(self, nlh));
+		TH_LOG("cmd %u, AF_UNSPEC: \"%s\"", cmds[i], self->nl.errmsg);
+	}
+}
+
 TEST_F(bad, truncated_attribute)
 {
 	struct nlmsghdr *nlh = set_req(self);
