@@ -176,7 +176,7 @@ host-check: userspace
 	$(Q)selftests/agent/run.sh $(O)
 
 vm-check: module $(KSFT_BINS) $(BINS)
-	$(Q)scripts/vm-run --kver $(KVER) -- selftests/kmod/run.sh $(O)
+	$(Q)scripts/vm-run --kver $(KVER) --timeout 1200 -- selftests/kmod/run.sh $(O)
 
 # The same suite on Debian 13's 6.12, fetched into a cache by debootstrap.
 vm-check-trixie: $(KSFT_BINS) $(BINS)
