@@ -766,7 +766,8 @@ while :; do
 	[ "$t" -lt "$TICK_MS" ] && sleep "$(printf '0.%03d' $((TICK_MS - t)))"
 done
 T_RAN=$(($(now_ms) - T_RUN))
-[ $((T_FIG - FIG_EVERY_MS)) -lt "$T_END" ] && figures
+# The last figures, unless a tick just printed them.
+[ $(($(now_ms) - T_FIG + FIG_EVERY_MS)) -gt 2000 ] && figures
 
 # -- the end: lift everything, converge, compare with the baseline ------------
 
