@@ -73,7 +73,7 @@
 # Ends with "soak: N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=../../scripts/suite.sh
+# shellcheck source=scripts/suite.sh
 . scripts/suite.sh
 
 O=${1:-build}
@@ -130,7 +130,13 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
+	# A failed run keeps its logs (agent, enginesim, /v1/events).
+	if [ "$suite_fail" -gt 0 ]; then
+		rm -f "$API" "$CTL" "$TMP/state.json"
+		echo "soak: logs kept in $TMP"
+	else
+		rm -rf "$TMP"
+	fi
 }
 trap cleanup EXIT
 
@@ -780,7 +786,7 @@ figures() {
 	for k in "${KINDS[@]}" discovery; do
 		s+=" $k ${APPLIED[$k]}"
 	done
-	echo "soak: $((($(now_ms) - T_RUN) / 1000))s: faults applied:$s; active ${#ACTIVE[@]}; transitions $(transitions) (agent counter $(metric peerwatch_engine_transitions_total)); checks $checks_pass passed, $checks_fail failed; agent fds $(fds "$AGENT_PID") RSS $(rss_kb "$AGENT_PID") KiB connections $(metric peerwatch_connections); enginesim connections $("$SIM" ctl "$CTL" stats | jq .connections)"
+	echo "soak: $((($(now_ms) - T_RUN) / 1000))s: faults applied:$s; active ${#ACTIVE[@]}; transitions $(transitions) (agent counter $(metric peerwatch_engine_transitions_total)); checks $checks_pass passed, $checks_fail failed; agent fds $(fds "$AGENT_PID") RSS $(rss_kb "$AGENT_PID") KiB connections $(metric peerwatch_connections); enginesim connections $("$SIM" ctl "$CTL" stats | jq .connections); load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # stats "L1 L2 ...": min/median/max of latencies in ms.
