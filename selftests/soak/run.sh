@@ -444,7 +444,7 @@ echo "soak: $ENGINES engines healthy after $T_CONV ms; baseline: agent fds $B_FD
 # Indexed by engine: its fault kind (empty when free), phase
 # (detect|hold|recover|late), the phase's start and deadline, hold time,
 # and whether a disallowed state was already reported.
-KIND=() PHASE=() T0=() DL=() HOLD=() BAD=()
+KIND=() PHASE=() T0=() DL=() HOLD=() BAD=() IDLOG=()
 declare -A ACTIVE=()
 declare -A APPLIED=() DETECTED=() RECOVERED=() DLAT=() RLAT=()
 for k in "${KINDS[@]}" discovery; do
@@ -517,10 +517,16 @@ start_fault() {
 	BAD[i]=
 	ACTIVE[$i]=1
 	APPLIED[$k]=$((APPLIED[$k] + 1))
+	# This change must log a line of its own: count those logged so far.
+	[ "$k" = id-change ] && IDLOG[i]=$(id_logged "$i")
 	if ! apply_fault "$i" "$k"; then
 		check "$k ${ADDR[i]}: applied" 1
 		free_engine "$i"
 	fi
+}
+
+id_logged() {
+	grep -cF "engine ${ADDR[$1]}:$PORT: healthy -> pending (id-change" "$ALOG"
 }
 
 free_engine() {
@@ -543,7 +549,7 @@ step_fault() {
 		if reached "$i"; then
 			lat=$((now - T0[i]))
 			if [ "$k" = id-change ] &&
-			   ! grep -qF "engine ${ADDR[i]}:$PORT: healthy -> pending (id-change" "$ALOG"; then
+			   [ "$(id_logged "$i")" -le "${IDLOG[i]}" ]; then
 				check "$k ${ADDR[i]}: the change logged" 1
 			fi
 			check "$k ${ADDR[i]}: detected within ${DETECT_MS[$k]} ms" 0
