@@ -65,7 +65,8 @@
 # every engine must be healthy with its original ID and both connections;
 # then the agent's descriptors, RSS and connections (its /metrics and ss
 # in the netns) must be within 5% of the baseline taken after the initial
-# convergence, both processes alive, SIGTERM must stop them with status 0,
+# convergence (its descriptors and connections exactly so, as all engines
+# are settled), both processes alive, SIGTERM must stop them with status 0,
 # and their logs hold no sanitizer report (BUILD_DIR build-san: SAN=1).
 # RSS is compared right after malloc_trim(0), called in the agent through
 # gdb (see measure()), and not with an ASan build; enginesim's connections
@@ -890,7 +891,23 @@ within() {
 	check "$1 back to baseline within $TOLERANCE%: $2 -> $3" \
 		$((d * 100 > $2 * TOLERANCE))
 }
+# exact NAME BASE CMD...: with every engine settled, the agent holds what
+# it held at the baseline, not one more: a leak of a descriptor per fault
+# hides within 5%. CMD is read again for up to 10 s, in case a connection
+# was being replaced at that instant.
+exact() {
+	local name=$1 base=$2 v
+
+	shift 2
+	for _ in $(seq 10); do
+		v=$("$@")
+		[ "$v" = "$base" ] && break
+		sleep 1
+	done
+	check "$name exactly back to baseline: $base -> $v" $((v != base))
+}
 within "agent descriptors" "$B_FDS" "${E_FDS:-0}"
+exact "agent descriptors" "$B_FDS" fds "$AGENT_PID"
 if [ -z "$TRIM" ]; then
 	echo "# skip: agent RSS: $TRIM_WHY"
 	suite_record "agent RSS" skip
@@ -901,6 +918,8 @@ else
 fi
 within "agent connections (/metrics)" "$B_CONNS" "${E_CONNS:-0}"
 within "agent connections (ss)" "$B_SS" "${E_SS:-0}"
+exact "agent connections (/metrics)" "$B_CONNS" metric peerwatch_connections
+exact "agent connections (ss)" "$B_SS" ss_conns dport
 within "enginesim connections" "$B_SIM_CONNS" "${E_SIM_CONNS:-0}"
 
 kill -0 "$EVENTS_PID" 2>/dev/null
