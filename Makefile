@@ -7,6 +7,8 @@
 #   make demo       install dependencies, build, run the demo
 #   make style      checkpatch --strict, sparse, shellcheck
 #   make SAN=1      userspace with ASan+UBSan (into build-san/)
+#   make soak       5,000 engines under random faults for DURATION (2m;
+#                   s, m or h), ENGINES=N, SEED=N (selftests/soak/run.sh)
 #   make fuzz       libFuzzer targets (clang, into build-fuzz/), each run
 #                   for FUZZ_TIME seconds (default 60); fuzz-build builds them
 #   make install    into DESTDIR/PREFIX (default /usr/local): binaries, man
@@ -177,6 +179,14 @@ host-check: userspace
 
 vm-check: module $(KSFT_BINS) $(BINS)
 	$(Q)scripts/vm-run --kver $(KVER) --timeout 1200 -- selftests/kmod/run.sh $(O)
+
+# make soak [DURATION=10m] [ENGINES=5000] [SEED=N] [SAN=1]
+DURATION ?= 2m
+ENGINES	?= 5000
+.PHONY: soak
+soak: userspace
+	$(Q)DURATION='$(DURATION)' ENGINES='$(ENGINES)' SEED='$(SEED)' \
+		selftests/soak/run.sh $(O)
 
 # The same suite on Debian 13's 6.12, fetched into a cache by debootstrap.
 vm-check-trixie: $(KSFT_BINS) $(BINS)

@@ -32,6 +32,7 @@
  * would send RST and could destroy the response on its way.
  */
 #define LINGER_MS	500
+#define GO_KEEPALIVE_S	15	/* net.ListenConfig's default KeepAlive */
 
 struct listener {
 	struct loop_io io;
@@ -297,7 +298,7 @@ static void conn_on_io(struct loop_io *io, uint32_t events)
 static int conn_new(struct sim *s, struct engine *e, int fd,
 		    struct conn **out)
 {
-	int one = 1;
+	int one = 1, ka = GO_KEEPALIVE_S;
 	struct conn *c;
 	int err;
 
@@ -321,8 +322,15 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 	c->linger.cb = conn_linger_done;
 	list_init(&c->stream_node);
 	http_conn_init(c);
-	/* dockerd (Go) sets TCP_NODELAY on every accepted socket. */
+	/*
+	 * dockerd (Go) sets TCP_NODELAY and a 15 s keepalive on every accepted
+	 * socket; the keepalive also ends connections whose client vanished
+	 * without a word (its socket gone while a blackhole dropped the FIN).
+	 */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka));
 	err = loop_add(s->loop, &c->io,
 		       EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 	if (err) {

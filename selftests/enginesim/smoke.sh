@@ -218,6 +218,18 @@ t_bad() {
 }
 check "malformed request gets 400" t_bad
 
+# As dockerd (Go): a 15 s keepalive on every accepted connection, which
+# also ends those whose client vanished.
+t_keepalive() {
+	local r
+
+	r=$(in_ns bash -c 'exec 3<>/dev/tcp/127.1.0.6/'"$PORT"'; sleep 0.3
+		ss -Htno state established "( sport = :'"$PORT"' and src 127.1.0.6 )"')
+	grep -qE 'timer:\(keepalive,1[0-5](\.[0-9]+)?sec,0\)' <<<"$r" ||
+		{ echo "# ss: $r"; return 1; }
+}
+check "accepted connections have a 15 s keepalive" t_keepalive
+
 t_all() {
 	local i a urls=()
 
