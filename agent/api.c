@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@
 #define API_RENDER_BUDGET_MS	5		/* per loop pass */
 #define API_RECENT		32		/* transitions in /v1/summary */
 #define API_CACHE_MS		100		/* an answer serves its twins */
+#define API_TRIM_BYTES		(1 << 20)	/* an answer this big... */
+#define API_TRIM_DELAY_MS	1000		/* ...trims this long after */
 #define API_LINGER_MS		5000		/* reading after an error */
 #define API_DOCKER_RING		1024		/* events kept for since= */
 
@@ -117,6 +120,7 @@ struct api {
 	bool full;			/* listeners paused at the limit */
 	size_t out_total;
 	struct loop_timer render;
+	struct loop_timer trim;		/* memory back after big answers */
 	struct json_object *recent[API_RECENT];	/* ring of transitions */
 	unsigned int nrecent;
 	struct api_cache cache;
@@ -156,10 +160,37 @@ static void listeners_watch(struct api *a, bool on)
 	listener_watch(a, &a->tcp_l, on);
 }
 
+/*
+ * A big answer (GET /v1/nodes at 5,000 engines is several MiB, built from
+ * many small JSON objects) leaves its memory with the allocator, which
+ * keeps it: glibc's heap does not shrink by itself past fragmentation and
+ * its mmap threshold grows with every big buffer freed. Within a second
+ * of such an answer being freed the stale cached answer is dropped and the
+ * free pages are handed back, so an idle agent's RSS is what it holds.
+ */
+static void trim_fn(struct loop_timer *t)
+{
+	struct api *a = container_of(t, struct api, trim);
+
+	if (loop_now(a->loop) - a->cache.ms >= API_CACHE_MS) {
+		strbuf_release(&a->cache.resp);
+		a->cache.url[0] = '\0';
+	}
+	malloc_trim(0);
+}
+
+static void trim_soon(struct api *a)
+{
+	if (!loop_timer_active(&a->trim))
+		loop_timer_start(a->loop, &a->trim, API_TRIM_DELAY_MS);
+}
+
 static void client_free_fn(struct loop_defer *d)
 {
 	struct api_client *c = container_of(d, struct api_client, free_work);
 
+	if (c->out.cap >= API_TRIM_BYTES)
+		trim_soon(c->api);
 	strbuf_release(&c->out);
 	free(c->evq);
 	free(c);
@@ -723,6 +754,8 @@ static int answer_docker(struct api_client *c, const struct api_req *r)
 	unsigned int st;
 	int err;
 
+	if (c->api->cfg->no_docker)
+		return respond_error(c, 404, "peerwatchd: the Docker Engine API is off here (--no-docker-api); the control API is under /v1/");
 	st = dockerapi_check_version(r, why, sizeof(why));
 	if (st)
 		return respond_error(c, st, why);
@@ -1286,6 +1319,7 @@ int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
 	a->unix_l.fd = -1;
 	a->tcp_l.fd = -1;
 	loop_timer_init(&a->render, render_fn);
+	loop_timer_init(&a->trim, trim_fn);
 	*why = "metrics";
 	err = metrics_new(&a->metrics, loop, fleet, kev);
 	if (!err && cfg->socket)
@@ -1326,6 +1360,7 @@ void api_free(struct api *a)
 	while (a->head)
 		client_close(a->head);
 	loop_timer_stop(a->loop, &a->render);
+	loop_timer_stop(a->loop, &a->trim);
 	listener_stop(a, &a->unix_l);
 	listener_stop(a, &a->tcp_l);
 	if (a->unlink_socket)

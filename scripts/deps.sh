@@ -14,7 +14,6 @@ iproute2 nftables procps psmisc util-linux openssl curl socat jq
 sparse shellcheck valgrind debootstrap xz-utils prometheus gnuplot-nox
 systemd dkms man-db groff-base
 docker.io
-gdb
 "
 
 missing=

@@ -68,8 +68,8 @@
 # convergence (its descriptors and connections exactly so, as all engines
 # are settled), both processes alive, SIGTERM must stop them with status 0,
 # and their logs hold no sanitizer report (BUILD_DIR build-san: SAN=1).
-# RSS is compared right after malloc_trim(0), called in the agent through
-# gdb (see measure()), and not with an ASan build; enginesim's connections
+# RSS is the agent's idle RSS (see measure()), not compared with an ASan
+# build; enginesim's connections
 # are compared too (its 15 s keepalive ends those a blackhole orphaned).
 # Ends with "soak: N passed, N failed, N skipped".
 set -u
@@ -246,14 +246,12 @@ for t in ip nft curl jq nsenter ss; do
 	fi
 done
 
-# The RSS comparison needs gdb (malloc_trim) and glibc's allocator:
-# ASan's quarantine holds freed memory by design.
-TRIM=1
-TRIM_WHY=
-if ! command -v gdb >/dev/null; then
-	TRIM='' TRIM_WHY="needs gdb to call malloc_trim (scripts/deps.sh)"
-elif grep -q __asan_init "$PW"; then
-	TRIM='' TRIM_WHY="ASan build: its quarantine keeps freed memory"
+# The RSS comparison needs glibc's allocator: ASan's quarantine holds
+# freed memory by design.
+RSS_CHECK=1
+RSS_WHY=
+if grep -q __asan_init "$PW"; then
+	RSS_CHECK='' RSS_WHY="ASan build: its quarantine keeps freed memory"
 fi
 
 echo "soak: SEED=$SEED DURATION=$DURATION ($DUR_S s) ENGINES=$ENGINES, up to $MAX_ACTIVE faults at once, $STARTS_PER_TICK new per tick, discovery churn of 1 to $CHURN_MAX engines; build $O"
@@ -371,11 +369,13 @@ ss_conns() {
 # MiB with what glibc keeps of freed memory (the multi-MiB answers of
 # GET /v1/nodes, the pool's spare buffers): M_RAW is the median of
 # MEASURE_S samples a second apart, each after a GET /v1/nodes as every
-# tick makes, and M_RSS is VmRSS right after malloc_trim(0), called in the
-# agent through gdb, which returns the free pages: what is left is live
+# tick makes, and M_RSS is VmRSS with the API quiet for IDLE_S seconds:
+# the agent hands free pages back a second after a big answer (api.c,
+# trim_fn), so what is left is live
 # memory and fragmentation, where a leak would show. Descriptors and
 # connections are those of the last sample, all engines settled.
 MEASURE_S=10
+IDLE_S=3
 measure() {
 	local r=()
 
@@ -387,8 +387,8 @@ measure() {
 	M_RAW=$(printf '%s\n' "${r[@]}" | sort -n | sed -n "$(((MEASURE_S + 1) / 2))p")
 	M_RAW_RANGE="$(printf '%s\n' "${r[@]}" | sort -n | sed -n '1p;$p' | paste -sd-) KiB"
 	M_RSS=
-	if [ -n "$TRIM" ] &&
-	   gdb -p "$AGENT_PID" -batch -nx -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1; then
+	if [ -n "$RSS_CHECK" ]; then
+		sleep "$IDLE_S"
 		M_RSS=$(rss_kb "$AGENT_PID")
 	fi
 	M_FDS=$(fds "$AGENT_PID")
@@ -438,7 +438,7 @@ PIDS+=("$EVENTS_PID")
 measure
 B_FDS=$M_FDS B_RSS=$M_RSS B_RAW=$M_RAW B_CONNS=$M_CONNS B_SS=$M_SS
 B_SIM_FDS=$M_SIM_FDS B_SIM_CONNS=$M_SIM_CONNS
-echo "soak: $ENGINES engines healthy after $T_CONV ms; baseline: agent fds $B_FDS, RSS ${B_RSS:--} KiB after malloc_trim ($B_RAW before: median of $M_RAW_RANGE), connections $B_CONNS (ss: $B_SS); enginesim fds $B_SIM_FDS, connections $B_SIM_CONNS"
+echo "soak: $ENGINES engines healthy after $T_CONV ms; baseline: agent fds $B_FDS, idle RSS ${B_RSS:--} KiB (while polled: median $B_RAW, range $M_RAW_RANGE), connections $B_CONNS (ss: $B_SS); enginesim fds $B_SIM_FDS, connections $B_SIM_CONNS"
 
 # -- faults -----------------------------------------------------------------
 
@@ -908,13 +908,13 @@ exact() {
 }
 within "agent descriptors" "$B_FDS" "${E_FDS:-0}"
 exact "agent descriptors" "$B_FDS" fds "$AGENT_PID"
-if [ -z "$TRIM" ]; then
-	echo "# skip: agent RSS: $TRIM_WHY"
+if [ -z "$RSS_CHECK" ]; then
+	echo "# skip: agent RSS: $RSS_WHY"
 	suite_record "agent RSS" skip
 elif [ -z "$B_RSS" ] || [ -z "$E_RSS" ]; then
-	check "agent RSS measured after malloc_trim" 1 "gdb could not call it"
+	check "agent idle RSS measured" 1 "no VmRSS for the agent"
 else
-	within "agent RSS after malloc_trim (KiB)" "$B_RSS" "$E_RSS"
+	within "agent idle RSS (KiB)" "$B_RSS" "$E_RSS"
 fi
 within "agent connections (/metrics)" "$B_CONNS" "${E_CONNS:-0}"
 within "agent connections (ss)" "$B_SS" "${E_SS:-0}"
@@ -953,6 +953,6 @@ echo "soak: discovery churn: $CHURN_BATCHES batches (latencies per batch), $CHUR
 echo "soak: transitions seen on /v1/events: $(transitions)"
 jq -r 'select(.type == "engine") | "\(.from) -> \(.state) (\(.cause // "-"))"' "$ELOG" 2>/dev/null |
 	sort | uniq -c | sort -rn | sed 's/^/soak:   /'
-echo "soak: baseline -> end: agent fds $B_FDS -> $E_FDS, RSS after malloc_trim ${B_RSS:--} -> ${E_RSS:--} KiB (before it, median $B_RAW -> $E_RAW KiB, end samples $E_RAW_RANGE), connections $B_CONNS -> $E_CONNS (ss $B_SS -> $E_SS); enginesim fds $B_SIM_FDS -> $E_SIM_FDS, connections $B_SIM_CONNS -> $E_SIM_CONNS"
+echo "soak: baseline -> end: agent fds $B_FDS -> $E_FDS, idle RSS ${B_RSS:--} -> ${E_RSS:--} KiB (while polled: median $B_RAW -> $E_RAW KiB, end samples $E_RAW_RANGE), connections $B_CONNS -> $E_CONNS (ss $B_SS -> $E_SS); enginesim fds $B_SIM_FDS -> $E_SIM_FDS, connections $B_SIM_CONNS -> $E_SIM_CONNS"
 echo "soak: checks $checks_pass passed, $checks_fail failed"
 suite_end soak
