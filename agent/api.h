@@ -16,6 +16,7 @@ struct api_cfg {
 	const char *socket;		/* UNIX socket path; NULL: none */
 	const char *listen;		/* TCP "host:port"; NULL: none */
 	bool listen_any;		/* allow a non-loopback --api-listen */
+	bool no_docker;			/* no Docker Engine API façade */
 	unsigned int max_clients;
 };
 

@@ -42,6 +42,7 @@ enum {
 	OPT_API_SOCKET,
 	OPT_API_LISTEN,
 	OPT_API_LISTEN_ANY,
+	OPT_NO_DOCKER_API,
 	OPT_API_MAX_CLIENTS,
 	OPT_KERNEL_POLICY,
 	OPT_LATE_PING,
@@ -74,6 +75,7 @@ static const struct option options[] = {
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
 	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
+	{ "no-docker-api", no_argument, NULL, OPT_NO_DOCKER_API },
 	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
 	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
 	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
@@ -129,6 +131,9 @@ void config_usage(FILE *f)
 "  --api-listen ADDR:PORT             control API on TCP too, loopback only\n"
 "  --api-listen-any                   allow a non-loopback --api-listen\n"
 "                                     (the API has no authentication)\n"
+"  --no-docker-api                    do not serve the Docker Engine API on\n"
+"                                     the API sockets (docker inspect there\n"
+"                                     shows every container's environment)\n"
 "  --api-max-clients N                control API clients at once (256)\n"
 "  --kernel-policy                    peerwatch.ko gives every connection to\n"
 "                                     the engines' ports --user-timeout\n"
@@ -398,6 +403,9 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_API_LISTEN_ANY:
 		c->api.listen_any = true;
+		return 0;
+	case OPT_NO_DOCKER_API:
+		c->api.no_docker = true;
 		return 0;
 	case OPT_API_MAX_CLIENTS:
 		return get_uint("api-max-clients", arg, 1, 10000,

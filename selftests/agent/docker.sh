@@ -216,3 +216,22 @@ test_docker_slow_reader() {
 		fail "good reader: $n events from $engines engines" || return 1
 	log "a docker events reader that keeps up stays: $n events from $engines engines, merged"
 }
+
+# --no-docker-api: the façade is gone from the socket (the docker CLI gets
+# a clear error), the control API is not.
+test_docker_off() {
+	local out rc
+
+	new_netns docker-off || return 1
+	start_sim 10 || return 1
+	start_agent --no-docker-api "nodes://127.1.0.[1:10]:2375" || return 1
+	wait_api 20000 '.states.healthy == 10' || fail "not healthy" || return 1
+	out=$(pwd_docker ps -a 2>&1)
+	rc=$?
+	[ "$rc" -ne 0 ] && echo "$out" | grep -q 'Docker Engine API is off here (--no-docker-api)' ||
+		fail "docker ps with --no-docker-api: rc $rc: $out" || return 1
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$API" http://d/v1.41/containers/json)" = 404 ] ||
+		fail "containers/json not 404" || return 1
+	[ "$(api /v1/nodes | jq length)" = 10 ] || fail "/v1/nodes" || return 1
+	log "--no-docker-api: docker ps exits $rc: '$(echo "$out" | head -1)'; /v1/nodes lists 10"
+}

@@ -830,6 +830,7 @@ run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
 run_test docker-cli test_docker_cli
 run_test docker-slow-reader test_docker_slow_reader
+run_test docker-off test_docker_off
 run_test tls-flags test_tls_flags
 run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
