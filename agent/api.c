@@ -609,7 +609,7 @@ static void forwarded(void *arg, unsigned int status, const char *body,
 		return;
 	}
 	status = sent_status(c);
-	a->metrics->api_requests[ROUTE_OTHER][status / 100 < 6 ? status / 100 : 5]++;
+	a->metrics->api_requests[ROUTE_DOCKER][status / 100 < 6 ? status / 100 : 5]++;
 	loop_timer_start(a->loop, &c->deadline, API_WRITE_TIMEOUT_MS);
 	client_flush(c);
 }
@@ -808,6 +808,8 @@ static int answer(struct api_client *c, enum api_route *route)
 		return -ENOMEM;
 	st = api_req_parse(r, c->rq.url, c->rq.url_len, c->rq.method, &why);
 	c->docker = r->docker;
+	if (r->docker)
+		*route = ROUTE_DOCKER;
 	if (st)
 		err = respond_error(c, st, why);
 	else if (r->docker)

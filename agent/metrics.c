@@ -33,6 +33,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_EVENTS] = "events",
 	[ROUTE_SUMMARY] = "summary",
 	[ROUTE_METRICS] = "metrics",
+	[ROUTE_DOCKER] = "docker",
 	[ROUTE_OTHER] = "other",
 };
 

@@ -28,6 +28,7 @@ enum api_route {
 	ROUTE_EVENTS,
 	ROUTE_SUMMARY,
 	ROUTE_METRICS,
+	ROUTE_DOCKER,		/* the Docker Engine API façade */
 	ROUTE_OTHER,
 	ROUTE_COUNT,
 };

@@ -247,7 +247,14 @@ int pw_nl_fd(const struct pw_nl *nl)
 int pw_nl_join_events(struct pw_nl *nl)
 {
 	int grp = (int)nl->events_grp;
+	int one = 1;
 
+	/*
+	 * Lets the module see (and count, PEERWATCH_STAT_A_UNDELIVERED_*)
+	 * events our full queue drops; we see ENOBUFS either way.
+	 */
+	mnl_socket_setsockopt(nl->sock, NETLINK_BROADCAST_ERROR, &one,
+			      sizeof(one));
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &grp,
 				  sizeof(grp)) < 0)
 		return -errno;

@@ -233,5 +233,7 @@ test_docker_off() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$API" http://d/v1.41/containers/json)" = 404 ] ||
 		fail "containers/json not 404" || return 1
 	[ "$(api /v1/nodes | jq length)" = 10 ] || fail "/v1/nodes" || return 1
+	api /metrics | grep -q '^peerwatch_api_requests_total{route="docker",code="4xx"} [1-9]' ||
+		fail "façade requests not counted under route=docker" || return 1
 	log "--no-docker-api: docker ps exits $rc: '$(echo "$out" | head -1)'; /v1/nodes lists 10"
 }

@@ -244,7 +244,11 @@ enum peerwatch_stat_attr {
 	PEERWATCH_STAT_A_DEAD_RESET,
 	PEERWATCH_STAT_A_DEAD_ABORT,
 	PEERWATCH_STAT_A_UNDELIVERED_NOMEM,	/* event not allocated */
-	PEERWATCH_STAT_A_UNDELIVERED_OVERFLOW,	/* a listener's queue was full */
+	/*
+	 * A listener's queue was full; seen only for listeners that set
+	 * NETLINK_BROADCAST_ERROR (peerwatchd and `peerwatch monitor` do).
+	 */
+	PEERWATCH_STAT_A_UNDELIVERED_OVERFLOW,
 	PEERWATCH_STAT_A_POLICY_HITS,		/* user timeouts given by policy */
 	PEERWATCH_STAT_A_POLICIES,		/* rules in this netns */
 	PEERWATCH_STAT_A_TRACKED,		/* sockets in a SUSPECT episode */
