@@ -64,7 +64,7 @@
 #define API_TRIM_BYTES		(1 << 20)	/* an answer this big... */
 #define API_TRIM_DELAY_MS	1000		/* ...trims this long after */
 #define API_LINGER_MS		5000		/* reading after an error */
-#define API_DOCKER_RING		1024		/* events kept for since= */
+#define API_DOCKER_RING		256		/* kept for since=, as dockerd */
 
 struct api_client {
 	struct api *api;
@@ -125,7 +125,11 @@ struct api {
 	unsigned int nrecent;
 	struct api_cache cache;
 	/* The engines' Docker events, tagged, for since= */
-	struct json_object *dring[API_DOCKER_RING];
+	struct dring_ev {
+		char *s;		/* the serialised event, owned */
+		size_t len;
+		long long ns;
+	} dring[API_DOCKER_RING];
 	unsigned int ndring;
 	unsigned int docker_streams;
 };
@@ -660,14 +664,6 @@ static const char *event_string(struct json_object *ev, size_t *len)
 						 len);
 }
 
-static int docker_event_queue(struct api_client *c, struct json_object *ev)
-{
-	size_t len;
-	const char *s = event_string(ev, &len);
-
-	return s ? docker_event_send(c, s, len) : -ENOMEM;
-}
-
 /* The last chunk: a Docker /events reader's until= has come. */
 static int docker_events_last(struct api_client *c)
 {
@@ -714,17 +710,21 @@ static int docker_events(struct api_client *c, const struct api_req *r)
 		err = client_queue(c, "\r\n", 2);
 	/* since=: what the ring still holds, oldest first. */
 	for (i = 0; !err && q->since_ns && i < API_DOCKER_RING; i++) {
-		struct json_object *ev =
-			a->dring[(a->ndring + i) % API_DOCKER_RING];
-		long long t;
+		const struct dring_ev *d =
+			&a->dring[(a->ndring + i) % API_DOCKER_RING];
+		struct json_object *ev;
+		bool match;
 
+		if (!d->s || d->ns < q->since_ns ||
+		    (q->until_ns && d->ns > q->until_ns))
+			continue;
+		ev = json_tokener_parse(d->s);
 		if (!ev)
 			continue;
-		t = dockerapi_event_ns(ev);
-		if (t < q->since_ns || (q->until_ns && t > q->until_ns))
-			continue;
-		if (dockerapi_event_match(q, ev))
-			err = docker_event_queue(c, ev);
+		match = dockerapi_event_match(q, ev);
+		json_object_put(ev);
+		if (match)
+			err = docker_event_send(c, d->s, d->len);
 	}
 	if (err)
 		return err;
@@ -1257,6 +1257,7 @@ static void docker_broadcast(struct api *a, const struct engine *e,
 			     struct json_object *raw)
 {
 	struct api_client *c, *next;
+	struct dring_ev *d;
 	struct json_object *ev;
 	const char *s;
 	size_t len = 0;
@@ -1264,8 +1265,8 @@ static void docker_broadcast(struct api *a, const struct engine *e,
 	ev = dockerapi_event_tag(e, raw, wall_ms());
 	if (!ev)
 		return;
-	s = a->docker_streams ? event_string(ev, &len) : NULL;
-	for (c = a->head; c && s; c = next) {
+	s = event_string(ev, &len);
+	for (c = a->head; c && s && a->docker_streams; c = next) {
 		next = c->next;
 		if (!c->streaming || !c->evq ||
 		    !dockerapi_event_match(c->evq, ev))
@@ -1283,8 +1284,20 @@ static void docker_broadcast(struct api *a, const struct engine *e,
 		}
 		client_flush(c);
 	}
-	json_object_put(a->dring[a->ndring % API_DOCKER_RING]);
-	a->dring[a->ndring++ % API_DOCKER_RING] = ev;
+	/*
+	 * Kept as text: a json-c tree costs several times its text, and the
+	 * ring is read only by a since= replay, which parses it again.
+	 */
+	d = &a->dring[a->ndring % API_DOCKER_RING];
+	free(d->s);
+	d->s = s ? malloc(len + 1) : NULL;
+	if (d->s) {
+		memcpy(d->s, s, len + 1);
+		d->len = len;
+		d->ns = dockerapi_event_ns(ev);
+		a->ndring++;
+	}
+	json_object_put(ev);
 }
 
 static void on_container(void *arg, const struct engine *e,
@@ -1370,7 +1383,7 @@ void api_free(struct api *a)
 	for (i = 0; i < API_RECENT; i++)
 		json_object_put(a->recent[i]);
 	for (i = 0; i < API_DOCKER_RING; i++)
-		json_object_put(a->dring[i]);
+		free(a->dring[i].s);
 	strbuf_release(&a->cache.resp);
 	metrics_free(a->metrics);
 	free(a);

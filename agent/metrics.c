@@ -4,6 +4,7 @@
  * only what no one else keeps (latencies, API traffic) is counted here.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,24 @@ static int render_api(const struct metrics *m, struct strbuf *b)
 	return err;
 }
 
+/*
+ * The allocator's view: what the agent holds, and what it has freed but
+ * the heap keeps (fragmentation; handed back after big API answers).
+ */
+static int render_memory(struct strbuf *b)
+{
+	struct mallinfo2 mi = mallinfo2();
+	int err;
+
+	err = header(b, "peerwatch_heap_bytes", "gauge",
+		     "Heap memory, in use (including mmapped blocks) and free within the heap.");
+	err = err ?: strbuf_addf(b, "peerwatch_heap_bytes{state=\"in_use\"} %zu\n",
+				 mi.uordblks + mi.hblkhd);
+	err = err ?: strbuf_addf(b, "peerwatch_heap_bytes{state=\"free\"} %zu\n",
+				 mi.fordblks);
+	return err;
+}
+
 int metrics_render(const struct metrics *m, struct strbuf *out)
 {
 	int err;
@@ -306,5 +325,6 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
+	err = err ?: render_memory(out);
 	return err;
 }
