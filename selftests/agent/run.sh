@@ -172,10 +172,11 @@ test_freeze_ping() {
 			fail "$a: cause $(q "$(node $a) | {cause, error}"), want ping-timeout" || return 1
 		since=$(ms_of "$(node $a).since") || return 1
 		lat=$((since - t0))
-		lats="$lats $lat"
+		lats="$lats$lat
+"
 		[ "$lat" -le "$bound" ] || fail "$a unhealthy after $lat ms, bound $bound" || return 1
 	done
-	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf ' %s' $lats | tr ' ' '\n' | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin); 45 healthy"
+	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf '%s' "$lats" | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin); 45 healthy"
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
 	pings=$(awk '$1 == "peerwatch_engine_pings_total" { print $2 }' "$TMP/metrics.txt")
 	errs=$(awk '$1 == "peerwatch_engine_errors_total{cause=\"ping-timeout\"}" { print $2 }' "$TMP/metrics.txt")
