@@ -451,7 +451,8 @@ dockerd_late_ping() {
 	log "dockerd stopped for 1 s: $pings ping(s) pipelined behind late answers, both answered in order on the same connection, no error; $((r1 - r0)) requests in the next second"
 }
 
-# A short run under valgrind, through connects, faults and reconnects.
+# A short run under valgrind, through connects, faults and reconnects,
+# idle pings (every 100 ms) between the refreshes.
 test_valgrind() {
 	local vlog=$TMP/valgrind.log rc
 
@@ -471,6 +472,7 @@ test_valgrind() {
 		--api-socket "$TMP/$NS.api.sock" \
 		--summary-interval 1s --request-timeout 1s \
 		--engine-refresh-min-interval 200ms --engine-refresh-max-interval 500ms \
+		--ping-interval 100ms \
 		--backoff-max 1s "nodes://127.1.0.[1:20]:2375"
 	AGENT_PID=$LAST_PID
 	wait_ready "$TMP/valgrind.agent.log" || return 1
