@@ -13,6 +13,7 @@ const char *cause_name(enum cause c)
 		[CAUSE_REFUSED] = "refused",
 		[CAUSE_UNREACHABLE] = "unreachable",
 		[CAUSE_DEADLINE] = "deadline",
+		[CAUSE_PING_TIMEOUT] = "ping-timeout",
 		[CAUSE_PROTOCOL] = "protocol",
 		[CAUSE_STATUS] = "status",
 		[CAUSE_CLOSED] = "closed",

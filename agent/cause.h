@@ -13,6 +13,7 @@ enum cause {
 	CAUSE_REFUSED,
 	CAUSE_UNREACHABLE,
 	CAUSE_DEADLINE,		/* a request got no complete answer in time */
+	CAUSE_PING_TIMEOUT,	/* nor the ping of an idle connection */
 	CAUSE_PROTOCOL,		/* bad HTTP or JSON, or a bound exceeded */
 	CAUSE_STATUS,		/* an HTTP error status */
 	CAUSE_CLOSED,		/* the engine closed mid-response */

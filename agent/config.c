@@ -46,6 +46,7 @@ enum {
 	OPT_API_MAX_CLIENTS,
 	OPT_KERNEL_POLICY,
 	OPT_LATE_PING,
+	OPT_PING_INTERVAL,
 	OPT_KERNEL_RCVBUF,
 };
 
@@ -79,6 +80,7 @@ static const struct option options[] = {
 	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
 	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
 	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
+	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
 	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -109,6 +111,14 @@ void config_usage(FILE *f)
 "                                     pipelined behind its request, so that\n"
 "                                     a lost answer shows as retransmission\n"
 "                                     (suspect); 0: never (250ms)\n"
+"  --ping-interval DUR                /_ping on a polling connection idle\n"
+"                                     this long; no answer within\n"
+"                                     --request-timeout fails like a\n"
+"                                     refresh (ping-timeout); 0: never (5s).\n"
+"                                     A frozen engine is unhealthy within\n"
+"                                     ping-interval + request-timeout x\n"
+"                                     failure-retry + 0.75s of backoff\n"
+"                                     (3 tries; 5s + 10s x 3: ~36s)\n"
 "  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
 "  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
 "  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (1s)\n"
@@ -203,6 +213,8 @@ static void set_defaults(struct config *c)
 	c->engine.request_timeout_ms = 10 * SEC;
 	/* With an RTO of 200 ms and more, a lost answer is suspect in < 1 s. */
 	c->engine.late_ping_ms = 250;
+	/* Idle polling connections answer a ping: a frozen engine shows. */
+	c->engine.ping_interval_ms = 5 * SEC;
 	c->engine.backoff_max_ms = 60 * SEC;
 	c->engine.max_body = 64ULL << 20;
 	c->engine.events = true;
@@ -354,6 +366,12 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 				   &e->late_ping_ms, err, len);
 		if (!ret && e->late_ping_ms && e->late_ping_ms < 10)
 			return fail(err, len, "--late-ping: 0 or at least 10ms");
+		return ret;
+	case OPT_PING_INTERVAL:
+		ret = get_duration("ping-interval", arg, 0, HOUR,
+				   &e->ping_interval_ms, err, len);
+		if (!ret && e->ping_interval_ms && e->ping_interval_ms < 100)
+			return fail(err, len, "--ping-interval: 0 or at least 100ms");
 		return ret;
 	case OPT_KERNEL_RCVBUF:
 		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))

@@ -9,6 +9,11 @@
  * of them in a row make it unhealthy. Both retry with exponential backoff
  * and full jitter; a complete refresh (ping, version, info, containers)
  * makes it healthy again and resets the counters.
+ *
+ * Between refreshes, a polling connection idle for --ping-interval gets a
+ * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
+ * a blackholed one has data of ours to retransmit. The idle wait and the
+ * ping's deadline use the channel's one deadline timer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,6 +138,8 @@ static void chan_idle(struct engine_chan *ch)
 	ch->late_mark = false;
 	ch->pinged = false;
 	ch->ping_answer = false;
+	ch->ping_due = false;
+	ch->idle_ping = false;
 }
 
 static void chan_close(struct engine_chan *ch)
@@ -283,10 +290,14 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 		return;
 	}
 	chan_expect(ch, req);
+	ch->ping_due = false;
 	if (chan_write_get(ch, ch->path))
 		return;
-	/* One timer: first the late-ping mark, then the deadline. */
-	ch->late_mark = req != REQ_EVENTS && late &&
+	/*
+	 * One timer: first the late-ping mark, then the deadline. An idle
+	 * ping needs no ping behind it: it is itself data to retransmit.
+	 */
+	ch->late_mark = req != REQ_EVENTS && !ch->idle_ping && late &&
 			late < cfg->request_timeout_ms;
 	loop_timer_start(loop_of(e), &ch->deadline,
 			 ch->late_mark ? late : cfg->request_timeout_ms);
@@ -321,6 +332,35 @@ static void await_ping(struct engine_chan *ch)
 	ch->ping_answer = true;
 	loop_timer_start(loop_of(ch->e), &ch->deadline,
 			 cfg_of(ch->e)->request_timeout_ms);
+}
+
+/*
+ * The polling connection has nothing to ask: its deadline timer waits for
+ * the next liveness ping. Not on a suspect connection, whose retransmits
+ * the kernel reports (a request would only queue behind them).
+ */
+static void ping_wait(struct engine_chan *ch)
+{
+	uint64_t interval = cfg_of(ch->e)->ping_interval_ms;
+
+	if (!interval || !ch->connected || ch->suspect || ch->req != REQ_NONE ||
+	    ch->ping_due)
+		return;
+	ch->ping_due = !loop_timer_start(loop_of(ch->e), &ch->deadline,
+					 interval);
+}
+
+/* Idle for --ping-interval: is the engine still answering? */
+static void idle_ping(struct engine_chan *ch)
+{
+	struct engine *e = ch->e;
+
+	ch->ping_due = false;
+	if (!ch->connected || ch->suspect || ch->req != REQ_NONE)
+		return;
+	ch->idle_ping = true;
+	e->env->stats.pings++;
+	chan_send(ch, REQ_PING, "/_ping");
 }
 
 static void schedule_refresh(struct engine *e)
@@ -756,7 +796,9 @@ static void poll_next(struct engine *e)
 	}
 	if (!ch->connected || ch->req != REQ_NONE || ch->suspect)
 		return;
-	if (e->work & W_PING)
+	if (!e->work)
+		ping_wait(ch);
+	else if (e->work & W_PING)
 		chan_send(ch, REQ_PING, "/_ping");
 	else if (e->work & W_VERSION)
 		chan_send(ch, REQ_VERSION, "%s/version", p);
@@ -776,6 +818,10 @@ static void deadline_fn(struct loop_timer *t)
 	const struct engine_cfg *cfg = cfg_of(ch->e);
 	char d[32];
 
+	if (ch->ping_due) {
+		idle_ping(ch);
+		return;
+	}
 	if (ch->late_mark) {
 		ch->late_mark = false;
 		loop_timer_start(loop_of(ch->e), &ch->deadline,
@@ -784,8 +830,9 @@ static void deadline_fn(struct loop_timer *t)
 		return;
 	}
 	duration_format(cfg_of(ch->e)->request_timeout_ms, d, sizeof(d));
-	chan_fail(ch, CAUSE_DEADLINE, "GET %s: no answer within %s", ch->path,
-		  d);
+	/* A ping asks nothing but "are you there?": its own cause. */
+	chan_fail(ch, ch->req == REQ_PING ? CAUSE_PING_TIMEOUT : CAUSE_DEADLINE,
+		  "GET %s: no answer within %s", ch->path, d);
 }
 
 static void poll_retry_fn(struct loop_timer *t)
@@ -909,8 +956,10 @@ int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
 		   !e->events.suspect) {
 		e->error[0] = '\0';
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
-		poll_next(e);
 	}
+	/* What waited for the retransmits to end: work, or the next ping. */
+	if (!on && ch == &e->poll)
+		poll_next(e);
 	return 0;
 }
 

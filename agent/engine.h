@@ -36,6 +36,7 @@ struct engine_cfg {
 	uint64_t info_interval_ms;	/* /info and /version again */
 	uint64_t request_timeout_ms;
 	uint64_t late_ping_ms;		/* ping behind a late answer; 0: never */
+	uint64_t ping_interval_ms;	/* idle polling connection; 0: never */
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;
@@ -47,6 +48,7 @@ struct engine_cfg {
 struct engine_stats {
 	uint64_t requests;
 	uint64_t late_pings;		/* /_ping sent behind a late answer */
+	uint64_t pings;			/* /_ping on an idle connection */
 	uint64_t errors;
 	uint64_t errors_by_cause[CAUSE_ERROR + 1];
 	uint64_t transitions;
@@ -101,6 +103,8 @@ struct engine_chan {
 	bool late_mark;			/* deadline timer at the late-ping mark */
 	bool pinged;			/* a /_ping pipelined behind req */
 	bool ping_answer;		/* req: that /_ping, its answer awaited */
+	bool ping_due;			/* idle: deadline timer at the next ping */
+	bool idle_ping;			/* req: a ping of the idle connection */
 	unsigned int served;		/* answers on this connection */
 	enum engine_req req;
 	char path[256];

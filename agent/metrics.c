@@ -190,6 +190,10 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 			    "Requests sent to engines.");
 	err = err ?: strbuf_addf(b, "peerwatch_engine_requests_total %llu\n",
 				 (unsigned long long)st->requests);
+	err = err ?: header(b, "peerwatch_engine_pings_total", "counter",
+			    "Pings of idle polling connections (--ping-interval).");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_pings_total %llu\n",
+				 (unsigned long long)st->pings);
 	err = err ?: header(b, "peerwatch_engine_late_pings_total", "counter",
 			    "Pings pipelined behind a late answer (--late-ping).");
 	err = err ?: strbuf_addf(b, "peerwatch_engine_late_pings_total %llu\n",

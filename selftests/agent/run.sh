@@ -40,6 +40,7 @@ test_flags() {
 		"--engine-failure-retry 0 --engine 127.0.0.1:1" \
 		"--user-timeout 2h --engine 127.0.0.1:1" \
 		"--max-body 12 --engine 127.0.0.1:1" \
+		"--ping-interval 50ms --engine 127.0.0.1:1" \
 		"--engine-refresh-min-interval 10s --engine-refresh-max-interval 5s --engine 127.0.0.1:1" \
 		"--engine nohostport" "--engine [::1]" "ftp://x:1" "--bogus" ""; do
 		# shellcheck disable=SC2086
@@ -52,7 +53,7 @@ test_flags() {
 		esac
 	done
 	"$PW" --help | grep -q -- --user-timeout || fail "--help" || return 1
-	log "10 bad command lines: exit 2 with a message each"
+	log "11 bad command lines: exit 2 with a message each"
 }
 
 # 2,000 engines reach healthy; the thread count does not grow with them.
@@ -109,7 +110,10 @@ test_blackhole() {
 # request timeout x failure retry + slack; slack (3 s) = the refresh
 # interval (1 s) before the first request, backoff between tries
 # (<= 0.25 + 0.5 s), polling the state and scheduling on a busy host.
-# Shortened: --request-timeout 1s, --engine-failure-retry 3.
+# The refresh fails first (deadline), then the pings of the new
+# connections: the cause is the last one's, ping-timeout.
+# Shortened: --request-timeout 1s, --engine-failure-retry 3; no idle
+# ping (--ping-interval 0): this is the refresh's own detection.
 test_freeze() {
 	local e=127.1.0.7:2375
 
@@ -117,6 +121,7 @@ test_freeze() {
 	start_sim 20 || return 1
 	start_agent --request-timeout 1s --engine-failure-retry 3 \
 		--engine-refresh-min-interval 1s --engine-refresh-max-interval 1s \
+		--ping-interval 0 \
 		--backoff-max 2s "nodes://127.1.0.[1:20]:2375" || return 1
 	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
 	sim fault 127.1.0.7 freeze || return 1
@@ -124,12 +129,64 @@ test_freeze() {
 		fail "frozen engine not unhealthy after ${ELAPSED} ms" || return 1
 	log "frozen engine unhealthy after ${ELAPSED} ms (bound 6000: 1s x 3 + 3s slack), cause $(q "$(node $e).cause"), failures $(q "$(node $e).failures")"
 	[ "$ELAPSED" -le 6000 ] || fail "too slow" || return 1
-	[ "$(q "$(node $e).cause")" = deadline ] || fail "cause" || return 1
+	[ "$(q "$(node $e).cause")" = ping-timeout ] || fail "cause" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
 	sim clear 127.1.0.7 || return 1
 	wait_until 10000 "$(node $e).state == \"healthy\"" ||
 		fail "not back after ${ELAPSED} ms" || return 1
 	log "healthy again ${ELAPSED} ms after the freeze was lifted"
+}
+
+# ms_of JQ_PATH: a time of the last dump ("2026-01-02T03:04:05.678Z"), in ms.
+ms_of() { q "$1 | (.[0:19] + \"Z\" | fromdate) * 1000 + (.[20:23] | tonumber)"; }
+
+# Frozen between refreshes: with the default refresh (30-60 s) nothing is
+# asked of 5 frozen engines of 50 for half a minute, but their idle
+# polling connections are pinged every second. Each is unhealthy
+# (ping-timeout) within the stated bound, --ping-interval +
+# --request-timeout x --engine-failure-retry + backoff (0.25 + 0.5 s) =
+# 4.75 s, + 3 s of margin for a loaded host (bound 7.75 s), measured from
+# the freeze to its transition; the other 45 stay healthy. Cleared, each
+# is healthy again within --backoff-max (2 s) + a refresh + margin (10 s).
+# Shortened: --ping-interval 1s --request-timeout 1s, --backoff-max 2s.
+test_freeze_ping() {
+	local t0 i a since lat lats="" bound=7750 pings errs
+
+	new_netns fzping || return 1
+	start_sim 50 || return 1
+	start_agent --ping-interval 1s --request-timeout 1s \
+		--engine-failure-retry 3 --backoff-max 2s \
+		"nodes://127.1.0.[1:50]:2375" || return 1
+	wait_until 20000 "$(all_settled 50)" || fail "not healthy: $(q .states)" || return 1
+	# Idle for more than a ping interval: every connection pinged once.
+	sleep 2
+	t0=$(now_ms)
+	sim fault 127.1.0.11-127.1.0.15 freeze || return 1
+	wait_until 20000 "[.nodes[] | select(.state == \"unhealthy\")] | length == 5" ||
+		fail "frozen engines not unhealthy after ${ELAPSED} ms: $(q .states)" || return 1
+	[ "$(q '.states.healthy')" = 45 ] || fail "others: $(q .states)" || return 1
+	for i in 11 12 13 14 15; do
+		a=127.1.0.$i:2375
+		[ "$(q "$(node $a).state")" = unhealthy ] || fail "$a: $(q "$(node $a) | {state, cause}")" || return 1
+		[ "$(q "$(node $a).cause")" = ping-timeout ] ||
+			fail "$a: cause $(q "$(node $a) | {cause, error}"), want ping-timeout" || return 1
+		since=$(ms_of "$(node $a).since") || return 1
+		lat=$((since - t0))
+		lats="$lats$lat
+"
+		[ "$lat" -le "$bound" ] || fail "$a unhealthy after $lat ms, bound $bound" || return 1
+	done
+	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf '%s' "$lats" | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin); 45 healthy"
+	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
+	pings=$(awk '$1 == "peerwatch_engine_pings_total" { print $2 }' "$TMP/metrics.txt")
+	errs=$(awk '$1 == "peerwatch_engine_errors_total{cause=\"ping-timeout\"}" { print $2 }' "$TMP/metrics.txt")
+	# Each of the 50 pinged at least once while idle; 5 x 3 pings failed.
+	[ "${pings:-0}" -ge 50 ] && [ "${errs:-0}" -ge 15 ] ||
+		fail "/metrics: $pings pings, $errs ping-timeout errors" || return 1
+	sim clear 127.1.0.11-127.1.0.15 || return 1
+	wait_until 10000 "$(all_healthy 50)" ||
+		fail "not back after ${ELAPSED} ms: $(q .states)" || return 1
+	log "healthy again ${ELAPSED} ms after the freeze was lifted (bound 10000); /metrics: $pings pings, $errs ping-timeout errors"
 }
 
 # A reset engine is down at once; it comes back when the fault is lifted.
@@ -394,7 +451,8 @@ dockerd_late_ping() {
 	log "dockerd stopped for 1 s: $pings ping(s) pipelined behind late answers, both answered in order on the same connection, no error; $((r1 - r0)) requests in the next second"
 }
 
-# A short run under valgrind, through connects, faults and reconnects.
+# A short run under valgrind, through connects, faults and reconnects,
+# idle pings (every 100 ms) between the refreshes.
 test_valgrind() {
 	local vlog=$TMP/valgrind.log rc
 
@@ -414,6 +472,7 @@ test_valgrind() {
 		--api-socket "$TMP/$NS.api.sock" \
 		--summary-interval 1s --request-timeout 1s \
 		--engine-refresh-min-interval 200ms --engine-refresh-max-interval 500ms \
+		--ping-interval 100ms \
 		--backoff-max 1s "nodes://127.1.0.[1:20]:2375"
 	AGENT_PID=$LAST_PID
 	wait_ready "$TMP/valgrind.agent.log" || return 1
@@ -817,6 +876,7 @@ run_test flags test_flags
 run_test scale test_scale
 run_test blackhole test_blackhole
 run_test freeze test_freeze
+run_test freeze-ping test_freeze_ping
 run_test reset test_reset
 run_test bad-responses test_bad_responses
 run_test close-after test_close_after

@@ -22,8 +22,9 @@
 #            socket's own ETIMEDOUT; the agent said once why it has no
 #            kernel events, and subscribes when the module is back, and
 #            again when it is reloaded.
-# idle:      (module) the same with a refresh every 60 s: both connections
-#            of each engine idle at the blackhole, nothing of ours to
+# idle:      (module) the same with a refresh every 60 s and no liveness
+#            ping (--ping-interval 0, which would make them suspect): both
+#            connections of each engine idle at the blackhole, nothing of ours to
 #            retransmit, so no SUSPECT (keepalive probes are not
 #            retransmissions): each is down at the kernel's DEAD
 #            (keepalive) within user timeout + 2 s, never suspect first.
@@ -262,7 +263,7 @@ test_idle() {
 
 	loaded || insmod "$KO" || fail "insmod $KO" || return 1
 	phase idle --engine-refresh-min-interval 60s \
-		--engine-refresh-max-interval 60s || return 1
+		--engine-refresh-max-interval 60s --ping-interval 0 || return 1
 	show_detections
 	bad=$(echo "$DET" | awk -v b=$((UT_MS + 2000)) '$2 != -1 || $3 == -1 || $3 > b || $4 != "kernel:keepalive"')
 	[ -z "$bad" ] || fail "idle: suspect, or not down by user timeout + 2 s with cause kernel:keepalive: $bad" || return 1
