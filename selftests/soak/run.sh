@@ -39,7 +39,8 @@
 #   fault       how                     expected                detect  recover
 #   blackhole   nft set element         down, user-timeout or    20 s    20 s
 #                                       connect-timeout
-#   freeze      enginesim fault freeze  unhealthy, deadline      30 s    20 s
+#   freeze      enginesim fault freeze  unhealthy, deadline  30 s    20 s
+#                                       or ping-timeout
 #   reset       enginesim fault reset   down, reset               5 s    20 s
 #   malformed   enginesim fault         unhealthy, protocol      15 s    20 s
 #               malformed
@@ -493,7 +494,7 @@ reached() {
 	case ${KIND[i]} in
 	blackhole) [ "${ST[i]}" = down ] &&
 		[[ ${CA[i]} == user-timeout || ${CA[i]} == connect-timeout ]] ;;
-	freeze) [ "${ST[i]}" = unhealthy ] && [ "${CA[i]}" = deadline ] ;;
+	freeze) [ "${ST[i]}" = unhealthy ] && { [ "${CA[i]}" = deadline ] || [ "${CA[i]}" = ping-timeout ]; } ;;
 	reset) [ "${ST[i]}" = down ] && [ "${CA[i]}" = reset ] ;;
 	malformed) [ "${ST[i]}" = unhealthy ] && [ "${CA[i]}" = protocol ] ;;
 	id-change) [ "${ST[i]}" = healthy ] && [ "${ID[i]}" != "${ORIG[i]}" ] &&
