@@ -72,16 +72,51 @@ int docker_version_parse(struct json_object *o, struct docker_version *v)
 	return err;
 }
 
+/* Copies the "k=v" strings of @labels into @buf; what is over bounds is counted. */
+static int info_labels(struct json_object *labels, char *buf,
+		       struct docker_info *info)
+{
+	size_t i, n, len, total = 0;
+
+	if (!json_object_is_type(labels, json_type_array))
+		return -EPROTO;
+	n = json_object_array_length(labels);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(labels, i),
+					 json_type_string))
+			return -EPROTO;
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(labels, i);
+		const char *s = json_object_get_string(v);
+
+		len = strlen(s);
+		if (!len || len != (size_t)json_object_get_string_len(v) ||
+		    len >= DOCKER_LABEL_KEY_MAX + DOCKER_LABEL_VALUE_MAX ||
+		    info->nlabels == DOCKER_MAX_LABELS ||
+		    total + len + 1 > DOCKER_LABELS_BYTES) {
+			if (info->labels_dropped < UINT16_MAX)
+				info->labels_dropped++;
+			continue;
+		}
+		memcpy(buf + total, s, len + 1);
+		total += len + 1;
+		info->nlabels++;
+	}
+	info->labels_len = (uint32_t)total;
+	return 0;
+}
+
 int docker_info_parse(struct json_object *o, struct docker_info *info)
 {
+	static char buf[DOCKER_LABELS_BYTES];
 	struct json_object *labels;
-	size_t i;
-	int err;
+	int err = 0;
 
 	memset(info, 0, sizeof(*info));
 	if (!json_object_is_type(o, json_type_object))
-		return -EPROTO;
-	err = get_str(o, "ID", info->id, sizeof(info->id), true);
+		err = -EPROTO;
+	if (!err)
+		err = get_str(o, "ID", info->id, sizeof(info->id), true);
 	if (!err && !info->id[0])
 		err = -EPROTO;
 	if (!err)
@@ -93,67 +128,152 @@ int docker_info_parse(struct json_object *o, struct docker_info *info)
 		err = get_int(o, "NCPU", &info->ncpu);
 	if (!err)
 		err = get_int(o, "MemTotal", &info->mem_total);
-	if (err)
+	if (!err && json_object_object_get_ex(o, "Labels", &labels) && labels)
+		err = info_labels(labels, buf, info);
+	json_object_put(o);
+	if (err) {
+		memset(info, 0, sizeof(*info));
 		return err;
-	if (json_object_object_get_ex(o, "Labels", &labels) && labels) {
-		if (!json_object_is_type(labels, json_type_array))
-			return -EPROTO;
-		for (i = 0; i < json_object_array_length(labels); i++)
-			if (!json_object_is_type(json_object_array_get_idx(labels, i),
-						 json_type_string))
-				return -EPROTO;
-		info->labels = json_object_get(labels);
+	}
+	if (info->labels_len) {
+		info->labels = malloc(info->labels_len);
+		if (!info->labels) {
+			memset(info, 0, sizeof(*info));
+			return -ENOMEM;
+		}
+		memcpy(info->labels, buf, info->labels_len);
 	}
 	return 0;
 }
 
 void docker_info_clear(struct docker_info *info)
 {
-	json_object_put(info->labels);
+	free(info->labels);
 	memset(info, 0, sizeof(*info));
 }
 
+bool docker_info_label_next(const struct docker_info *info, uint32_t *pos,
+			    const char **label)
+{
+	if (!info->labels || *pos >= info->labels_len)
+		return false;
+	*label = info->labels + *pos;
+	*pos += (uint32_t)strlen(*label) + 1;
+	return true;
+}
+
+/* A container being built: its strings are offsets into the builder's text. */
+enum { S_NAME, S_IMAGE, S_IMAGE_ID, S_COMMAND, S_STATUS, S_LABELS, S_COUNT };
+
+struct docker_entry {
+	char id[DOCKER_ID_MAX];
+	char state[DOCKER_STATE_MAX];
+	int64_t created;
+	uint32_t str[S_COUNT];
+	uint32_t labels_len;
+	uint16_t nlabels;
+	uint16_t labels_dropped;
+};
+
+/* Room for @need more bytes of text; the text stays under 4 GiB. */
+static int text_reserve(struct docker_builder *b, size_t need)
+{
+	size_t cap = b->text_cap ? b->text_cap : 4096;
+	char *p;
+
+	if (need > UINT32_MAX - b->len)
+		return -EMSGSIZE;
+	if (b->len + need <= b->text_cap)
+		return 0;
+	while (cap < b->len + need)
+		cap *= 2;
+	p = realloc(b->text, cap);
+	if (!p)
+		return -ENOMEM;
+	b->text = p;
+	b->text_cap = cap;
+	return 0;
+}
+
+void docker_builder_reset(struct docker_builder *b)
+{
+	b->n = 0;
+	b->len = 0;
+	/* Offset 0 is the empty string every absent member shares. */
+	if (!text_reserve(b, 1))
+		b->text[b->len++] = '\0';
+}
+
+void docker_builder_release(struct docker_builder *b)
+{
+	free(b->v);
+	free(b->text);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Appends @len bytes of @s and a NUL; the offset in *@off (0 for ""). */
+static int text_add(struct docker_builder *b, const char *s, size_t len,
+		    uint32_t *off)
+{
+	int err;
+
+	*off = 0;
+	if (!len)
+		return 0;
+	err = text_reserve(b, len + 1);
+	if (err)
+		return err;
+	*off = (uint32_t)b->len;
+	memcpy(b->text + b->len, s, len);
+	b->text[b->len + len] = '\0';
+	b->len += len + 1;
+	return 0;
+}
+
 /*
- * A string member cut to fit @len (at a character boundary) rather than
- * refused: for what is only shown, such as a command line.
+ * A string member of at most @max - 1 bytes into the text: -EPROTO if it
+ * is not a string, holds a NUL or, unless @cut, is too long. With @cut
+ * (for what is only shown, such as a command line) it is cut to fit at a
+ * character boundary instead.
  */
-static int get_str_cut(struct json_object *o, const char *key, char *buf,
-		       size_t len)
+static int text_member(struct docker_builder *b, struct json_object *o,
+		       const char *key, size_t max, bool cut, uint32_t *off)
 {
 	struct json_object *v;
 	const char *s;
 	size_t n;
 
-	buf[0] = '\0';
+	*off = 0;
 	if (!json_object_object_get_ex(o, key, &v) || !v)
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
 		return -EPROTO;
 	s = json_object_get_string(v);
 	n = strlen(s);
-	if (n >= len) {
-		n = len - 1;
+	if (!cut && n != (size_t)json_object_get_string_len(v))
+		return -EPROTO;
+	if (n >= max) {
+		if (!cut)
+			return -EPROTO;
+		n = max - 1;
 		/* Not in the middle of a UTF-8 sequence. */
 		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return 0;
+	return text_add(b, s, n, off);
 }
 
 /* "Labels": an object of strings, or null; what is over bounds is counted. */
-static int labels_parse(struct json_object *o, struct docker_container *c)
+static int labels_parse(struct docker_builder *b, struct json_object *o,
+			struct docker_entry *c)
 {
 	struct json_object *labels;
 	struct json_object_iterator it, end;
-	size_t total = 0, klen, vlen, cap;
+	size_t total = 0, klen, vlen;
+	bool any = false;
 	char *p;
+	int err;
 
-	c->labels = NULL;
-	c->labels_len = 0;
-	c->nlabels = 0;
-	c->labels_dropped = 0;
 	if (!json_object_object_get_ex(o, "Labels", &labels) || !labels)
 		return 0;
 	if (!json_object_is_type(labels, json_type_object))
@@ -161,20 +281,18 @@ static int labels_parse(struct json_object *o, struct docker_container *c)
 	/* Types first: a label that is not a string is a broken answer. */
 	it = json_object_iter_begin(labels);
 	end = json_object_iter_end(labels);
-	cap = 0;
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		struct json_object *v = json_object_iter_peek_value(&it);
-
-		if (!json_object_is_type(v, json_type_string))
+		if (!json_object_is_type(json_object_iter_peek_value(&it),
+					 json_type_string))
 			return -EPROTO;
-		cap++;
+		any = true;
 	}
-	if (!cap)
+	if (!any)
 		return 0;
-	cap = DOCKER_LABELS_BYTES;
-	p = malloc(cap);
-	if (!p)
-		return -ENOMEM;
+	err = text_reserve(b, DOCKER_LABELS_BYTES);
+	if (err)
+		return err;
+	p = b->text + b->len;
 	it = json_object_iter_begin(labels);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *k = json_object_iter_peek_name(&it);
@@ -187,7 +305,7 @@ static int labels_parse(struct json_object *o, struct docker_container *c)
 		    vlen >= DOCKER_LABEL_VALUE_MAX ||
 		    vlen != (size_t)json_object_get_string_len(v) ||
 		    c->nlabels == DOCKER_MAX_LABELS ||
-		    total + klen + vlen + 2 > cap) {
+		    total + klen + vlen + 2 > DOCKER_LABELS_BYTES) {
 			if (c->labels_dropped < UINT16_MAX)
 				c->labels_dropped++;
 			continue;
@@ -198,107 +316,234 @@ static int labels_parse(struct json_object *o, struct docker_container *c)
 		total += vlen + 1;
 		c->nlabels++;
 	}
-	if (!total) {
-		free(p);
-		return 0;
+	if (total) {
+		c->str[S_LABELS] = (uint32_t)b->len;
+		c->labels_len = (uint32_t)total;
+		b->len += total;
 	}
-	c->labels = realloc(p, total) ?: p;
-	c->labels_len = (uint32_t)total;
 	return 0;
 }
 
-static int container_parse(struct json_object *o, struct docker_container *c)
+/* The name: the first of "Names", without Docker's leading '/'. */
+static int name_parse(struct docker_builder *b, struct json_object *o,
+		      uint32_t *off)
 {
 	struct json_object *names, *first;
+	const char *s;
+	size_t n;
+
+	*off = 0;
+	if (!json_object_object_get_ex(o, "Names", &names) || !names)
+		return 0;
+	if (!json_object_is_type(names, json_type_array))
+		return -EPROTO;
+	first = json_object_array_get_idx(names, 0);
+	if (!first)
+		return 0;
+	if (!json_object_is_type(first, json_type_string))
+		return -EPROTO;
+	s = json_object_get_string(first);
+	/* Docker names carry a leading '/' (the link namespace). */
+	if (*s == '/')
+		s++;
+	n = strlen(s);
+	if (n >= DOCKER_NAME_MAX)
+		return -EPROTO;
+	return text_add(b, s, n, off);
+}
+
+static int entry_new(struct docker_builder *b, struct docker_entry **out)
+{
+	struct docker_entry *v;
+	size_t cap;
+
+	if (b->n >= DOCKER_MAX_CONTAINERS)
+		return -EMSGSIZE;
+	if (b->n == b->cap) {
+		cap = b->cap ? 2 * b->cap : 16;
+		v = realloc(b->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	*out = &b->v[b->n];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+static int container_parse(struct docker_builder *b, struct json_object *o)
+{
+	struct docker_entry *c;
 	int err;
 
 	if (!json_object_is_type(o, json_type_object))
 		return -EPROTO;
+	err = entry_new(b, &c);
+	if (err)
+		return err;
 	err = get_str(o, "Id", c->id, sizeof(c->id), true);
 	if (!err && !docker_id_valid(c->id))
 		err = -EPROTO;
 	if (!err)
-		err = get_str(o, "Image", c->image, sizeof(c->image), false);
-	if (!err)
 		err = get_str(o, "State", c->state, sizeof(c->state), false);
 	if (!err)
-		err = get_str(o, "ImageID", c->image_id, sizeof(c->image_id),
-			      false);
-	if (!err)
-		err = get_str_cut(o, "Command", c->command, sizeof(c->command));
-	if (!err)
-		err = get_str_cut(o, "Status", c->status, sizeof(c->status));
-	if (!err)
 		err = get_int(o, "Created", &c->created);
+	if (!err)
+		err = name_parse(b, o, &c->str[S_NAME]);
+	if (!err)
+		err = text_member(b, o, "Image", DOCKER_NAME_MAX, false,
+				  &c->str[S_IMAGE]);
+	if (!err)
+		err = text_member(b, o, "ImageID", DOCKER_IMAGE_ID_MAX, false,
+				  &c->str[S_IMAGE_ID]);
+	if (!err)
+		err = text_member(b, o, "Command", DOCKER_COMMAND_MAX, true,
+				  &c->str[S_COMMAND]);
+	if (!err)
+		err = text_member(b, o, "Status", DOCKER_STATUS_MAX, true,
+				  &c->str[S_STATUS]);
+	if (!err)
+		err = labels_parse(b, o, c);
+	if (!err)
+		b->n++;
+	return err;
+}
+
+int docker_builder_parse(struct docker_builder *b, struct json_object *o)
+{
+	size_t n0 = b->n, len0 = b->len, i, len;
+	int err = 0;
+
+	if (!b->len)
+		docker_builder_reset(b);
+	if (!b->len)
+		return -ENOMEM;
+	if (!json_object_is_type(o, json_type_array))
+		return -EPROTO;
+	len = json_object_array_length(o);
+	if (len > DOCKER_MAX_CONTAINERS - b->n)
+		return -EMSGSIZE;
+	for (i = 0; i < len && !err; i++)
+		err = container_parse(b, json_object_array_get_idx(o, i));
+	if (err) {
+		b->n = n0;
+		b->len = len0;
+	}
+	return err;
+}
+
+int docker_builder_add(struct docker_builder *b,
+		       const struct docker_container *c)
+{
+	const char *s[S_COUNT] = {
+		c->name, c->image, c->image_id, c->command, c->status,
+	};
+	size_t len0 = b->len;
+	struct docker_entry *e;
+	int err, i;
+
+	if (!b->len)
+		docker_builder_reset(b);
+	if (!b->len)
+		return -ENOMEM;
+	err = entry_new(b, &e);
 	if (err)
 		return err;
-	c->name[0] = '\0';
-	if (json_object_object_get_ex(o, "Names", &names) && names) {
-		const char *s;
-
-		if (!json_object_is_type(names, json_type_array))
-			return -EPROTO;
-		first = json_object_array_get_idx(names, 0);
-		if (first) {
-			if (!json_object_is_type(first, json_type_string))
-				return -EPROTO;
-			s = json_object_get_string(first);
-			/* Docker names carry a leading '/' (the link namespace). */
-			if (*s == '/')
-				s++;
-			if (strlen(s) >= sizeof(c->name))
-				return -EPROTO;
-			strcpy(c->name, s);
+	memcpy(e->id, c->id, sizeof(e->id));
+	memcpy(e->state, c->state, sizeof(e->state));
+	e->created = c->created;
+	for (i = 0; i < S_LABELS && !err; i++)
+		err = text_add(b, s[i] ?: "", strlen(s[i] ?: ""), &e->str[i]);
+	if (!err && c->labels && c->labels_len) {
+		err = text_reserve(b, c->labels_len);
+		if (!err) {
+			e->str[S_LABELS] = (uint32_t)b->len;
+			memcpy(b->text + b->len, c->labels, c->labels_len);
+			b->len += c->labels_len;
+			e->labels_len = c->labels_len;
+			e->nlabels = c->nlabels;
 		}
 	}
-	/* Last: nothing after it fails, so nothing leaks. */
-	return labels_parse(o, c);
+	e->labels_dropped = c->labels_dropped;
+	if (err) {
+		b->len = len0;
+		return err;
+	}
+	b->n++;
+	return 0;
 }
 
-void docker_container_clear(struct docker_container *c)
+size_t docker_builder_count(const struct docker_builder *b)
 {
-	free(c->labels);
-	c->labels = NULL;
-	c->labels_len = 0;
-	c->nlabels = 0;
+	return b->n;
 }
 
-void docker_containers_free(struct docker_container *v, size_t n)
+const char *docker_builder_id(const struct docker_builder *b, size_t i)
 {
-	size_t i;
+	return b->v[i].id;
+}
 
+int docker_builder_finish(struct docker_builder *b,
+			  struct docker_container **out, size_t *n)
+{
+	size_t head = b->n * sizeof(struct docker_container), i;
+	struct docker_container *v;
+	char *text;
+	int k;
+
+	if (!b->len)
+		docker_builder_reset(b);
+	if (!b->len)
+		return -ENOMEM;
+	v = realloc(*out, head + b->len);
 	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i].labels);
+		return -ENOMEM;
+	text = (char *)v + head;
+	memcpy(text, b->text, b->len);
+	for (i = 0; i < b->n; i++) {
+		const struct docker_entry *e = &b->v[i];
+		struct docker_container *c = &v[i];
+		const char **s[S_LABELS] = {
+			&c->name, &c->image, &c->image_id, &c->command,
+			&c->status,
+		};
+
+		memcpy(c->id, e->id, sizeof(c->id));
+		memcpy(c->state, e->state, sizeof(c->state));
+		c->created = e->created;
+		for (k = 0; k < S_LABELS; k++)
+			*s[k] = text + e->str[k];
+		c->labels = e->labels_len ? text + e->str[S_LABELS] : NULL;
+		c->labels_len = e->labels_len;
+		c->nlabels = e->nlabels;
+		c->labels_dropped = e->labels_dropped;
+	}
+	*out = v;
+	*n = b->n;
+	b->n = 0;
+	b->len = 0;
+	return 0;
+}
+
+void docker_containers_free(struct docker_container *v)
+{
 	free(v);
 }
 
 int docker_containers_parse(struct json_object *o,
 			    struct docker_container **out, size_t *n)
 {
-	struct docker_container *v;
-	size_t i, len;
+	struct docker_builder b = { 0 };
 	int err;
 
-	if (!json_object_is_type(o, json_type_array))
-		return -EPROTO;
-	len = json_object_array_length(o);
-	if (len > DOCKER_MAX_CONTAINERS)
-		return -EMSGSIZE;
-	v = calloc(len ? len : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < len; i++) {
-		err = container_parse(json_object_array_get_idx(o, i), &v[i]);
-		if (err) {
-			docker_containers_free(v, i);
-			return err;
-		}
-	}
-	*out = v;
-	*n = len;
-	return 0;
+	*out = NULL;
+	*n = 0;
+	err = docker_builder_parse(&b, o);
+	if (!err)
+		err = docker_builder_finish(&b, out, n);
+	docker_builder_release(&b);
+	return err;
 }
 
 bool docker_label_next(const struct docker_container *c, uint32_t *pos,

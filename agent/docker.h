@@ -44,23 +44,69 @@ struct docker_info {
 	char server_version[DOCKER_VERSION_MAX];
 	int64_t ncpu;
 	int64_t mem_total;
-	struct json_object *labels;	/* array of "k=v" strings, owned */
+	char *labels;			/* "k=v\0" each, owned; NULL: none */
+	uint32_t labels_len;
+	uint16_t nlabels;
+	uint16_t labels_dropped;	/* over the labels' bounds above */
 };
 
+/*
+ * A container as an engine listed it. The strings live in the block of
+ * the list the container is in (see docker_builder): they are never NULL
+ * ("" when absent), except labels, NULL when there are none.
+ */
 struct docker_container {
 	char id[DOCKER_ID_MAX];
-	char name[DOCKER_NAME_MAX];
-	char image[DOCKER_NAME_MAX];
 	char state[DOCKER_STATE_MAX];
-	char image_id[DOCKER_IMAGE_ID_MAX];
-	char command[DOCKER_COMMAND_MAX];
-	char status[DOCKER_STATUS_MAX];	/* as of the listing: "Up 2 hours" */
 	int64_t created;		/* Unix seconds */
-	char *labels;		/* "key\0value\0" pairs, owned; NULL: none */
+	const char *name;		/* without Docker's leading '/' */
+	const char *image;
+	const char *image_id;
+	const char *command;		/* cut to DOCKER_COMMAND_MAX - 1 */
+	const char *status;		/* as of the listing: "Up 2 hours" */
+	const char *labels;		/* "key\0value\0" pairs */
 	uint32_t labels_len;
 	uint16_t nlabels;
 	uint16_t labels_dropped;	/* over the bounds above */
 };
+
+/*
+ * Lists of containers are built here and then laid out in one block: the
+ * array, then every string it points to. An engine's whole inventory is
+ * thus one allocation, made once the listing's JSON tree is gone, so that
+ * long-lived memory is not scattered among the tree's many small pieces
+ * (which would keep their pages resident after the tree is freed).
+ * A builder's buffers are reused from one list to the next.
+ */
+struct docker_entry;
+struct docker_builder {
+	struct docker_entry *v;
+	size_t n, cap;
+	char *text;			/* the strings; offset 0 is "" */
+	size_t len, text_cap;
+};
+
+void docker_builder_reset(struct docker_builder *b);
+/* Frees what the builder keeps between lists. */
+void docker_builder_release(struct docker_builder *b);
+/*
+ * Adds every container of a /containers/json answer (@o, not consumed).
+ * On error nothing is added: -EPROTO (malformed), -EMSGSIZE (too many),
+ * -ENOMEM.
+ */
+int docker_builder_parse(struct docker_builder *b, struct json_object *o);
+/* Adds a copy of @c. */
+int docker_builder_add(struct docker_builder *b,
+		       const struct docker_container *c);
+size_t docker_builder_count(const struct docker_builder *b);
+const char *docker_builder_id(const struct docker_builder *b, size_t i);
+/*
+ * Lays what was added out in one block: *@v (realloc()ed from what it
+ * held, so the old list must not be used after; free() it) and *@n.
+ * On error *@v and *@n are untouched. The builder is then empty.
+ */
+int docker_builder_finish(struct docker_builder *b,
+			  struct docker_container **v, size_t *n);
 
 struct docker_event {
 	char type[DOCKER_STATE_MAX];
@@ -74,18 +120,23 @@ bool docker_id_valid(const char *id);
 bool docker_api_version_valid(const char *v);
 
 int docker_version_parse(struct json_object *o, struct docker_version *v);
-/* On success @info->labels holds a reference; docker_info_clear() drops it. */
+/*
+ * Takes @o: the tree is freed before the labels are copied out (see
+ * docker_builder). Labels are bounded as a container's are (a "k=v"
+ * string counts as key and value); docker_info_clear() frees them.
+ */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
 void docker_info_clear(struct docker_info *info);
+/* The engine's labels one by one ("k=v"): start with *pos = 0. */
+bool docker_info_label_next(const struct docker_info *info, uint32_t *pos,
+			    const char **label);
 /*
- * Fills a new array of *n entries from /containers/json; free it with
- * docker_containers_free().
+ * Parses /containers/json into a new block of *n entries (one allocation,
+ * see docker_builder); free it with docker_containers_free().
  */
 int docker_containers_parse(struct json_object *o,
 			    struct docker_container **out, size_t *n);
-void docker_containers_free(struct docker_container *v, size_t n);
-/* Drops what @c owns (its labels). */
-void docker_container_clear(struct docker_container *c);
+void docker_containers_free(struct docker_container *v);
 /*
  * The labels of @c one by one: start with *pos = 0; returns false after
  * the last. @key and @value point into @c.

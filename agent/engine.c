@@ -393,6 +393,7 @@ static int handle_ping(struct engine *e, struct engine_chan *ch)
 	return 0;
 }
 
+/* Takes @obj. */
 static int handle_info(struct engine *e, struct json_object *obj)
 {
 	struct docker_info info;
@@ -433,6 +434,7 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		break;
 	case REQ_INFO:
 		err = handle_info(e, ch->result);
+		ch->result = NULL;
 		if (!err)
 			e->info_due = loop_now(loop_of(e)) +
 				      cfg_of(e)->info_interval_ms;
@@ -440,6 +442,7 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		break;
 	case REQ_CONTAINERS:
 		err = inventory_replace(&e->inv, ch->result);
+		ch->result = NULL;
 		if (!err) {
 			e->refreshed_ms = wall_ms();
 			schedule_refresh(e);
@@ -448,6 +451,7 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		break;
 	case REQ_CONTAINER:
 		err = inventory_update(&e->inv, ch->result);
+		ch->result = NULL;
 		done = inventory_next(&e->inv) ? 0 : W_TARGETED;
 		break;
 	default:

@@ -5,66 +5,43 @@
 
 #include "inventory.h"
 
+/*
+ * Listings are parsed here, then laid out in the engine's block once the
+ * JSON tree is freed (docker.h). One builder serves every engine: the
+ * agent has one thread, and a listing is handled in one go.
+ */
+static struct docker_builder scratch;
+
+/* What a huge listing made the builder keep is handed back. */
+#define SCRATCH_KEEP (1U << 20)
+
+static int commit(struct inventory *inv)
+{
+	int err = docker_builder_finish(&scratch, &inv->v, &inv->n);
+
+	if (scratch.text_cap > SCRATCH_KEEP ||
+	    scratch.cap * 128 > SCRATCH_KEEP)
+		docker_builder_release(&scratch);
+	return err;
+}
+
 void inventory_clear(struct inventory *inv)
 {
-	docker_containers_free(inv->v, inv->n);
+	docker_containers_free(inv->v);
 	free(inv->pending);
 	memset(inv, 0, sizeof(*inv));
 }
 
 int inventory_replace(struct inventory *inv, struct json_object *list)
 {
-	struct docker_container *v;
-	size_t n;
 	int err;
 
-	err = docker_containers_parse(list, &v, &n);
+	docker_builder_reset(&scratch);
+	err = docker_builder_parse(&scratch, list);
+	json_object_put(list);
 	if (err)
 		return err;
-	docker_containers_free(inv->v, inv->n);
-	inv->v = v;
-	inv->n = n;
-	return 0;
-}
-
-static void remove_id(struct inventory *inv, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < inv->n; i++) {
-		if (!strcmp(inv->v[i].id, id)) {
-			docker_container_clear(&inv->v[i]);
-			inv->v[i] = inv->v[--inv->n];
-			return;
-		}
-	}
-}
-
-/* Takes what @c owns, on success and on failure alike. */
-static int upsert(struct inventory *inv, struct docker_container *c)
-{
-	struct docker_container *v;
-	size_t i;
-
-	for (i = 0; i < inv->n; i++) {
-		if (!strcmp(inv->v[i].id, c->id)) {
-			docker_container_clear(&inv->v[i]);
-			inv->v[i] = *c;
-			return 0;
-		}
-	}
-	if (inv->n >= DOCKER_MAX_CONTAINERS) {
-		docker_container_clear(c);
-		return -EMSGSIZE;
-	}
-	v = realloc(inv->v, (inv->n + 1) * sizeof(*v));
-	if (!v) {
-		docker_container_clear(c);
-		return -ENOMEM;
-	}
-	inv->v = v;
-	inv->v[inv->n++] = *c;
-	return 0;
+	return commit(inv);
 }
 
 static void pop_pending(struct inventory *inv)
@@ -78,25 +55,50 @@ static void pop_pending(struct inventory *inv)
 	}
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int inventory_update(struct inventory *inv, struct json_object *list)
 {
-	struct docker_container *v;
-	size_t i, n;
+	const char **ids = NULL, *id;
+	size_t i, k;
 	int err;
 
-	if (!inv->npending)
+	if (!inv->npending) {
+		json_object_put(list);
 		return -EINVAL;
-	err = docker_containers_parse(list, &v, &n);
+	}
+	docker_builder_reset(&scratch);
+	err = docker_builder_parse(&scratch, list);
+	json_object_put(list);
 	if (err)
 		return err;
-	remove_id(inv, inv->pending[0]);
-	for (i = 0; i < n; i++) {
-		if (!err)
-			err = upsert(inv, &v[i]);
-		else
-			docker_container_clear(&v[i]);
+	/*
+	 * What the answer holds comes first, as new as it gets; then every
+	 * container we had that it does not replace, except the pending ID,
+	 * gone if absent. IDs sorted: an engine may answer with many.
+	 */
+	k = docker_builder_count(&scratch);
+	if (k) {
+		ids = malloc(k * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		for (i = 0; i < k; i++)
+			ids[i] = docker_builder_id(&scratch, i);
+		qsort(ids, k, sizeof(*ids), cmp_id);
 	}
-	free(v);
+	for (i = 0; i < inv->n && !err; i++) {
+		id = inv->v[i].id;
+		if (!strcmp(id, inv->pending[0]) ||
+		    (k && bsearch(&id, ids, k, sizeof(*ids), cmp_id)))
+			continue;
+		err = docker_builder_add(&scratch, &inv->v[i]);
+	}
+	free(ids);
+	if (!err)
+		err = commit(inv);
 	pop_pending(inv);
 	return err;
 }

@@ -12,7 +12,8 @@
 
 /*
  * One engine's containers: replaced by a full listing, updated one by one
- * after /events, with the IDs still to refresh. Embedded in its engine.
+ * after /events, with the IDs still to refresh. Embedded in its engine;
+ * @v is one block, strings included (docker_builder).
  */
 struct inventory {
 	struct docker_container *v;
@@ -22,7 +23,10 @@ struct inventory {
 };
 
 void inventory_clear(struct inventory *inv);
-/* The answer to /containers/json?all=1 replaces everything. */
+/*
+ * The answer to /containers/json?all=1 replaces everything. Both calls
+ * take @list: it is freed before the new inventory is laid out.
+ */
 int inventory_replace(struct inventory *inv, struct json_object *list);
 /*
  * The answer to a listing filtered on the first pending ID: what it holds

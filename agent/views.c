@@ -75,6 +75,18 @@ static struct json_object *containers_json(const struct engine *e)
 	return a;
 }
 
+/* The engine's labels as dockerd's /info gives them: "k=v" strings. */
+static struct json_object *engine_labels_json(const struct engine *e)
+{
+	struct json_object *a = json_object_new_array_ext(e->info.nlabels);
+	uint32_t pos = 0;
+	const char *l;
+
+	while (a && docker_info_label_next(&e->info, &pos, &l))
+		json_object_array_add(a, json_object_new_string(l));
+	return a;
+}
+
 struct json_object *view_node(const struct engine *e, bool list)
 {
 	struct json_object *o = json_object_new_object();
@@ -102,7 +114,7 @@ struct json_object *view_node(const struct engine *e, bool list)
 	json_object_object_add(o, "ncpu", json_object_new_int64(e->info.ncpu));
 	json_object_object_add(o, "mem_total",
 			       json_object_new_int64(e->info.mem_total));
-	json_object_object_add(o, "labels", json_object_get(e->info.labels));
+	json_object_object_add(o, "labels", engine_labels_json(e));
 	json_object_object_add(o, "cookie",
 			       json_object_new_uint64(engine_cookie(e)));
 	json_object_object_add(o, "events_cookie",
@@ -121,22 +133,15 @@ bool view_node_is(const struct engine *e, const char *key)
 /* "k" holds when the engine has label k; "k=v" when it has it with v. */
 static bool has_label(const struct engine *e, const char *want)
 {
-	size_t wlen = strlen(want), i, n;
+	size_t wlen = strlen(want);
 	bool key_only = !strchr(want, '=');
+	const char *l;
+	uint32_t pos = 0;
 
-	if (!e->info.labels)
-		return false;
-	n = json_object_array_length(e->info.labels);
-	for (i = 0; i < n; i++) {
-		const char *l = json_object_get_string(
-			json_object_array_get_idx(e->info.labels, i));
-
-		if (!l)
-			continue;
+	while (docker_info_label_next(&e->info, &pos, &l))
 		if (key_only ? !strncmp(l, want, wlen) &&
 			       (l[wlen] == '=' || !l[wlen]) : !strcmp(l, want))
 			return true;
-	}
 	return false;
 }
 

@@ -42,13 +42,12 @@ static void fake_fleet(void)
 			struct docker_container *c = &e->inv.v[k];
 
 			snprintf(c->id, sizeof(c->id), "%x%063d", 10 + k, i);
-			snprintf(c->name, sizeof(c->name), "web-%d", k);
-			snprintf(c->image, sizeof(c->image), "nginx:1.25");
+			c->name = k ? "web-1" : "web-0";
+			c->image = "nginx:1.25";
+			c->image_id = c->command = c->status = "";
 			snprintf(c->state, sizeof(c->state), k ? "exited" : "running");
 			c->created = 1700000000 + i * 10 + k;
-			c->labels = malloc(sizeof(labels) - 1);
-			fuzz_assert(c->labels);
-			memcpy(c->labels, labels, sizeof(labels) - 1);
+			c->labels = labels;
 			c->labels_len = sizeof(labels) - 1;
 			c->nlabels = 2;
 		}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "docker.h"
+#include "inventory.h"
 #include "fuzz.h"
 
 /* As deep as the agent's pooled tokeners go. */
@@ -43,9 +44,11 @@ static void version(struct json_object *o)
 static void info(struct json_object *o)
 {
 	struct docker_info in;
-	size_t i;
+	const char *l;
+	uint32_t pos = 0;
+	unsigned int n = 0;
 
-	if (docker_info_parse(o, &in)) {
+	if (docker_info_parse(json_object_get(o), &in)) {
 		fuzz_assert(!in.labels);
 		return;
 	}
@@ -53,13 +56,58 @@ static void info(struct json_object *o)
 	fuzz_assert(in.id[0]);
 	bounded(in.name);
 	bounded(in.server_version);
-	if (in.labels) {
-		fuzz_assert(json_object_is_type(in.labels, json_type_array));
-		for (i = 0; i < json_object_array_length(in.labels); i++)
-			json_object_get_string(json_object_array_get_idx(in.labels, i));
+	fuzz_assert(in.labels_len <= DOCKER_LABELS_BYTES);
+	fuzz_assert(!in.labels == !in.labels_len);
+	while (docker_info_label_next(&in, &pos, &l)) {
+		fuzz_assert(*l);
+		n++;
 	}
+	fuzz_assert(n == in.nlabels && pos == in.labels_len);
 	docker_info_clear(&in);
 	fuzz_assert(!in.labels);
+}
+
+/* Labels lie in the block, as many as counted, within the bounds. */
+static void labels(const struct docker_container *c)
+{
+	const char *k, *val;
+	uint32_t pos = 0;
+	unsigned int n = 0;
+
+	fuzz_assert(c->labels_len <= DOCKER_LABELS_BYTES);
+	fuzz_assert(!c->labels == !c->labels_len);
+	while (docker_label_next(c, &pos, &k, &val)) {
+		fuzz_assert(*k && strlen(k) < DOCKER_LABEL_KEY_MAX);
+		fuzz_assert(strlen(val) < DOCKER_LABEL_VALUE_MAX);
+		n++;
+	}
+	fuzz_assert(pos == c->labels_len && n == c->nlabels);
+	fuzz_assert(n <= DOCKER_MAX_LABELS);
+}
+
+/*
+ * The same answer as a full listing, then as the answer to a targeted
+ * refresh of its first container: the engine's inventory ends up with
+ * exactly what the answer holds.
+ */
+static void inventory(struct json_object *o, size_t n)
+{
+	struct inventory inv = { 0 };
+	char id[DOCKER_ID_MAX];
+	size_t i;
+
+	fuzz_assert(!inventory_replace(&inv, json_object_get(o)));
+	fuzz_assert(inv.n == n);
+	if (n) {
+		strcpy(id, inv.v[0].id);
+		fuzz_assert(!inventory_want(&inv, id));
+		fuzz_assert(!inventory_update(&inv, json_object_get(o)));
+		/* Every container we had is in the answer: all replaced. */
+		fuzz_assert(inv.n == n);
+		for (i = 0; i < inv.n; i++)
+			labels(&inv.v[i]);
+	}
+	inventory_clear(&inv);
 }
 
 static void containers(struct json_object *o)
@@ -74,11 +122,16 @@ static void containers(struct json_object *o)
 	for (i = 0; i < n; i++) {
 		bounded(v[i].id);
 		fuzz_assert(docker_id_valid(v[i].id));
-		bounded(v[i].name);
-		bounded(v[i].image);
+		fuzz_assert(strlen(v[i].name) < DOCKER_NAME_MAX);
+		fuzz_assert(strlen(v[i].image) < DOCKER_NAME_MAX);
+		fuzz_assert(strlen(v[i].image_id) < DOCKER_IMAGE_ID_MAX);
+		fuzz_assert(strlen(v[i].command) < DOCKER_COMMAND_MAX);
+		fuzz_assert(strlen(v[i].status) < DOCKER_STATUS_MAX);
 		bounded(v[i].state);
+		labels(&v[i]);
 	}
-	docker_containers_free(v, n);
+	docker_containers_free(v);
+	inventory(o, n);
 }
 
 static void event(struct json_object *o)

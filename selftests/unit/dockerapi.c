@@ -34,13 +34,14 @@ static struct engine *fake_engine(int i)
 		const char *l = k ? "tier\0db\0" : "tier\0web\0";
 
 		snprintf(c->id, sizeof(c->id), "%c%d%062d", k ? 'b' : 'a', i, 0);
-		strcpy(c->name, k ? "db" : "web");
+		c->name = k ? "db" : "web";
 		strcpy(c->state, k ? "exited" : "running");
-		strcpy(c->image, k ? "postgres:15" : "nginx");
+		c->image = k ? "postgres:15" : "nginx";
+		c->image_id = c->command = c->status = "";
 		c->created = (k ? 200 : 100) + i;
+		/* What the inventory points into; static here. */
 		c->labels_len = k ? 8 : 9;
-		c->labels = malloc(c->labels_len);
-		memcpy(c->labels, l, c->labels_len);
+		c->labels = l;
 		c->nlabels = 1;
 	}
 	return e;

@@ -35,7 +35,6 @@ TEST(listing_then_targeted_updates)
 	o = listing("[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\"],\"State\":\"running\"},"
 		    "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"exited\"}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
-	json_object_put(o);
 	ASSERT_EQ(2U, inv.n);
 	EXPECT_STREQ("a", find(&inv, ID_A)->name);
 
@@ -49,23 +48,20 @@ TEST(listing_then_targeted_updates)
 
 	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	json_object_put(o);
 	EXPECT_STREQ("running", find(&inv, ID_B)->state);
 	EXPECT_STREQ(ID_C, inventory_next(&inv));
 
 	o = listing("[{\"Id\":\"" ID_C "\",\"Names\":[\"/c\"],\"State\":\"created\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	json_object_put(o);
 	EXPECT_EQ(3U, inv.n);
 
 	o = listing("[]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	json_object_put(o);
 	EXPECT_EQ(2U, inv.n);
 	EXPECT_EQ(NULL, find(&inv, ID_A));
 	EXPECT_EQ(NULL, inventory_next(&inv));
 	EXPECT_EQ(NULL, inv.pending);
-	EXPECT_EQ(-EINVAL, inventory_update(&inv, o));
+	EXPECT_EQ(-EINVAL, inventory_update(&inv, listing("[]")));
 	inventory_clear(&inv);
 }
 
@@ -93,10 +89,8 @@ TEST(a_bad_listing_changes_nothing)
 
 	o = listing("[{\"Id\":\"" ID_A "\"}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
-	json_object_put(o);
 	o = listing("[{\"Id\":\"" ID_B "\"},{\"Id\":42}]");
 	EXPECT_EQ(-EPROTO, inventory_replace(&inv, o));
-	json_object_put(o);
 	ASSERT_EQ(1U, inv.n);
 	EXPECT_NE(NULL, find(&inv, ID_A));
 	inventory_clear(&inv);
@@ -151,7 +145,7 @@ TEST(real_listings_with_labels)
 		EXPECT_EQ(0, strncmp(v[0].status, "Up ", 3));
 		EXPECT_LT(1700000000, v[0].created);
 		EXPECT_EQ(0, strncmp(v[0].image_id, "sha256:", 7));
-		docker_containers_free(v, n);
+		docker_containers_free(v);
 
 		/* As docker compose labels them. */
 		for (j = 0; j < json_object_array_length(o); j++) {
@@ -176,7 +170,7 @@ TEST(real_listings_with_labels)
 		EXPECT_TRUE(docker_container_has_label(&v[0], "empty"));
 		EXPECT_FALSE(docker_container_has_label(&v[0], "empty=x"));
 		EXPECT_EQ(0, v[0].labels_dropped);
-		docker_containers_free(v, n);
+		docker_containers_free(v);
 		json_object_put(o);
 	}
 }
@@ -214,7 +208,7 @@ TEST(malformed_labels)
 	/* null: none. */
 	ASSERT_EQ(0, parse_one("null", &v));
 	EXPECT_EQ(NULL, v[0].labels);
-	docker_containers_free(v, 1);
+	docker_containers_free(v);
 
 	/* Over the bounds: dropped and counted, the rest kept. */
 	len = (size_t)snprintf(big, sizeof(big), "{\"\":\"empty key\","
@@ -229,7 +223,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(1, v[0].nlabels);
 	EXPECT_EQ(4, v[0].labels_dropped);
 	EXPECT_TRUE(docker_container_has_label(&v[0], "ok=1"));
-	docker_containers_free(v, 1);
+	docker_containers_free(v);
 
 	/* Too many: the first DOCKER_MAX_LABELS kept. */
 	len = (size_t)snprintf(big, sizeof(big), "{");
@@ -241,7 +235,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(DOCKER_MAX_LABELS, v[0].nlabels);
 	EXPECT_EQ(10, v[0].labels_dropped);
 	EXPECT_EQ(DOCKER_MAX_LABELS, count_labels(&v[0]));
-	docker_containers_free(v, 1);
+	docker_containers_free(v);
 
 	/* Too many bytes in all: cut at DOCKER_LABELS_BYTES. */
 	len = (size_t)snprintf(big, sizeof(big), "{");
@@ -257,7 +251,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(16, v[0].nlabels);
 	EXPECT_EQ(24, v[0].labels_dropped);
 	EXPECT_GE(DOCKER_LABELS_BYTES, (int)v[0].labels_len);
-	docker_containers_free(v, 1);
+	docker_containers_free(v);
 }
 
 /* Replaced, updated, removed: labels follow their container, none leak. */
@@ -269,20 +263,16 @@ TEST(labels_follow_updates)
 	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"web\"}},"
 		    "{\"Id\":\"" ID_B "\",\"Labels\":{\"t\":\"db\"}}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
-	json_object_put(o);
 	ASSERT_EQ(0, inventory_want(&inv, ID_A));
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
 	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"cache\"}}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	json_object_put(o);
 	EXPECT_TRUE(docker_container_has_label(find(&inv, ID_A), "t=cache"));
 	o = listing("[]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	json_object_put(o);
 	EXPECT_EQ(NULL, find(&inv, ID_B));
 	o = listing("[{\"Id\":\"" ID_C "\",\"Labels\":{\"t\":\"x\"}}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
-	json_object_put(o);
 	EXPECT_EQ(1U, inv.n);
 	inventory_clear(&inv);
 }

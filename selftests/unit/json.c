@@ -61,9 +61,10 @@ TEST(info_dockerd_and_podman)
 	EXPECT_STREQ("20.10.24+dfsg1", info.server_version);
 	EXPECT_GT(info.ncpu, 0);
 	EXPECT_GT(info.mem_total, 0);
-	EXPECT_NE(NULL, info.labels);
+	/* "Labels": [] */
+	EXPECT_EQ(NULL, info.labels);
+	EXPECT_EQ(0, info.nlabels);
 	docker_info_clear(&info);
-	json_object_put(o);
 
 	o = parse_whole("podman/info.http");
 	ASSERT_NE(NULL, o);
@@ -71,7 +72,48 @@ TEST(info_dockerd_and_podman)
 	EXPECT_EQ(0, strncmp(info.id, "2cc50c56-", 9));
 	EXPECT_GT(info.ncpu, 0);
 	docker_info_clear(&info);
-	json_object_put(o);
+}
+
+/* Engine labels: kept in order, bounded like a container's. */
+TEST(info_labels)
+{
+	struct docker_info info;
+	const char *l;
+	uint32_t pos = 0;
+	char big[1 << 17], *p;
+	int i, n;
+
+	ASSERT_EQ(0, docker_info_parse(json_tokener_parse(
+		"{\"ID\":\"x\",\"Labels\":[\"zone=a\",\"gpu\",\"\",\"k=v\\u0000x\"]}"), &info));
+	EXPECT_EQ(2, info.nlabels);
+	EXPECT_EQ(2, info.labels_dropped);	/* empty, and holding a NUL */
+	ASSERT_TRUE(docker_info_label_next(&info, &pos, &l));
+	EXPECT_STREQ("zone=a", l);
+	ASSERT_TRUE(docker_info_label_next(&info, &pos, &l));
+	EXPECT_STREQ("gpu", l);
+	EXPECT_FALSE(docker_info_label_next(&info, &pos, &l));
+	docker_info_clear(&info);
+	EXPECT_EQ(NULL, info.labels);
+
+	EXPECT_EQ(-EPROTO, docker_info_parse(json_tokener_parse(
+		"{\"ID\":\"x\",\"Labels\":[\"a=b\",1]}"), &info));
+	EXPECT_EQ(NULL, info.labels);
+	EXPECT_EQ(-EPROTO, docker_info_parse(json_tokener_parse(
+		"{\"ID\":\"x\",\"Labels\":{\"a\":\"b\"}}"), &info));
+
+	/* 100 labels of 1000 bytes: 16 fit in 16 KiB, the rest counted. */
+	p = big + sprintf(big, "{\"ID\":\"x\",\"Labels\":[");
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "%s\"k%02d=%0995d\"", i ? "," : "", i, 0);
+	strcpy(p, "]}");
+	ASSERT_EQ(0, docker_info_parse(json_tokener_parse(big), &info));
+	EXPECT_EQ(16, info.nlabels);
+	EXPECT_EQ(84, info.labels_dropped);
+	EXPECT_GE(DOCKER_LABELS_BYTES, (int)info.labels_len);
+	for (n = 0, pos = 0; docker_info_label_next(&info, &pos, &l); n++)
+		EXPECT_EQ(999U, strlen(l));
+	EXPECT_EQ(16, n);
+	docker_info_clear(&info);
 }
 
 TEST(version)
@@ -226,7 +268,6 @@ TEST(old_event_shape_and_rejections)
 
 		EXPECT_EQ(-EPROTO, docker_info_parse(o, &info));
 	}
-	json_object_put(o);
 	EXPECT_TRUE(docker_api_version_valid("1.41"));
 	EXPECT_FALSE(docker_api_version_valid("1.41/../x"));
 	EXPECT_FALSE(docker_api_version_valid("v1.41"));

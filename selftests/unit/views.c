@@ -20,31 +20,24 @@ static const char *const running_or_exited[] = { "running", "exited" };
 static struct engine *fake_engine(int i, enum engine_state state)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	char buf[64];
-	int k;
+	char buf[64], list[512];
 
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
 	e->addr = strdup(buf);
 	e->state = state;
-	snprintf(e->info.name, sizeof(e->info.name), "engine-%d", i);
-	snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
-	e->info.labels = json_object_new_array();
-	snprintf(buf, sizeof(buf), "zone=z%d", i % 2);
-	json_object_array_add(e->info.labels, json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "index=%d", i);
-	json_object_array_add(e->info.labels, json_object_new_string(buf));
-	e->inv.n = 2;
-	e->inv.v = calloc(2, sizeof(*e->inv.v));
-	for (k = 0; k < 2; k++) {
-		snprintf(e->inv.v[k].id, sizeof(e->inv.v[k].id), "%064d", i * 2 + k);
-		snprintf(e->inv.v[k].name, sizeof(e->inv.v[k].name), "web-%d-%d", i, k);
-		strcpy(e->inv.v[k].state, running_or_exited[k]);
-		e->inv.v[k].labels = malloc(16);
-		memcpy(e->inv.v[k].labels, k ? "tier\0db\0" : "tier\0web\0",
-		       k ? 8 : 9);
-		e->inv.v[k].labels_len = k ? 8 : 9;
-		e->inv.v[k].nlabels = 1;
-	}
+	snprintf(list, sizeof(list),
+		 "{\"ID\":\"ID%d\",\"Name\":\"engine-%d\","
+		 "\"Labels\":[\"zone=z%d\",\"index=%d\"]}", i, i, i % 2, i);
+	if (docker_info_parse(json_tokener_parse(list), &e->info))
+		abort();
+	/* Through the inventory's own path, as an engine would list them. */
+	snprintf(list, sizeof(list),
+		 "[{\"Id\":\"%064d\",\"Names\":[\"/web-%d-0\"],\"State\":\"%s\",\"Labels\":{\"tier\":\"web\"}},"
+		 "{\"Id\":\"%064d\",\"Names\":[\"/web-%d-1\"],\"State\":\"%s\",\"Labels\":{\"tier\":\"db\"}}]",
+		 i * 2, i, running_or_exited[0], i * 2 + 1, i,
+		 running_or_exited[1]);
+	if (inventory_replace(&e->inv, json_tokener_parse(list)))
+		abort();
 	return e;
 }
 
@@ -70,7 +63,7 @@ FIXTURE_TEARDOWN(fleet)
 	for (i = 0; i < self->f.n; i++) {
 		struct engine *e = self->f.v[i];
 
-		json_object_put(e->info.labels);
+		docker_info_clear(&e->info);
 		inventory_clear(&e->inv);
 		free(e->addr);
 		free(e);
