@@ -4,7 +4,9 @@
  * fleet and its inventory, in dockerd's shapes and with its semantics
  * where they carry over to a fleet (filters, limit, ID prefixes).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,25 +280,135 @@ static bool any_value(const struct docker_filters *f, const char *key,
 	return hit;
 }
 
+/*
+ * id and name filters are regular expressions, as in dockerd (Go's RE2
+ * there, POSIX extended here: the same for what docker ps is given:
+ * literals, anchors, classes, alternation, repetition). Each is compiled
+ * once per request. One that does not compile matches nothing, as in
+ * dockerd; so do backreferences (RE2 has none; glibc may take exponential
+ * time on them) and repetition counts that multiply past 1,000 (RE2's
+ * bound), which could make a huge automaton: the loop stays responsive.
+ */
+#define FILTER_RE_MAX_LEN	512
+#define FILTER_RE_MAX_REPEAT	1000
+
+struct filter_re {
+	const char *value;
+	regex_t re;
+	bool ok;
+};
+
+struct filter_res {
+	struct filter_re v[DOCKER_FILTERS_MAX];
+	unsigned int n;
+};
+
+/* Backreferences, and the product of every {n,m}'s larger count. */
+static bool re_acceptable(const char *p)
+{
+	unsigned long product = 1, a, b;
+	char *end;
+
+	if (strlen(p) > FILTER_RE_MAX_LEN)
+		return false;
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (isdigit((unsigned char)p[1]))
+				return false;
+			if (p[1])
+				p++;
+			continue;
+		}
+		if (*p != '{' || !isdigit((unsigned char)p[1]))
+			continue;
+		a = strtoul(p + 1, &end, 10);
+		b = a;
+		if (*end == ',' && isdigit((unsigned char)end[1]))
+			b = strtoul(end + 1, &end, 10);
+		else if (*end == ',')
+			end++;
+		if (a > FILTER_RE_MAX_REPEAT || b > FILTER_RE_MAX_REPEAT)
+			return false;
+		if (b < a)
+			b = a;
+		product *= b ? b : 1;
+		if (product > FILTER_RE_MAX_REPEAT)
+			return false;
+		p = end - 1;
+	}
+	return true;
+}
+
+static void filter_res_build(struct filter_res *r,
+			     const struct docker_filters *f)
+{
+	unsigned int i;
+
+	r->n = 0;
+	for (i = 0; i < f->n; i++) {
+		struct filter_re *x = &r->v[r->n];
+
+		if (strcmp(f->key[i], "id") && strcmp(f->key[i], "name"))
+			continue;
+		x->value = f->value[i];
+		x->ok = re_acceptable(x->value) &&
+			!regcomp(&x->re, x->value, REG_EXTENDED | REG_NOSUB);
+		r->n++;
+	}
+}
+
+static void filter_res_free(struct filter_res *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].ok)
+			regfree(&r->v[i].re);
+	r->n = 0;
+}
+
+/* dockerd's filters.Match: the value itself, or its expression, matches. */
+static bool filter_match(const struct filter_res *r, const char *v,
+			 const char *s)
+{
+	unsigned int i;
+
+	if (!strcmp(v, s))
+		return true;
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].value == v)
+			return r->v[i].ok && !regexec(&r->v[i].re, s, 0, NULL, 0);
+	return false;
+}
+
 struct ctr_arg {
 	const struct engine *e;
 	const struct docker_container *c;
+	const struct filter_res *re;
 };
 
 static bool match_id(const char *v, const void *arg)
 {
 	const struct ctr_arg *a = arg;
 
-	return strstr(a->c->id, v) != NULL;
+	return filter_match(a->re, v, a->c->id);
 }
 
+/*
+ * The name in the fleet, "/ENGINE/NAME", or as its engine has it, "/NAME"
+ * and "NAME" (dockerd tries both), so that "^/web$" finds every
+ * container named web and "^/engine-7/" every container of engine-7.
+ */
 static bool match_name(const char *v, const void *arg)
 {
 	const struct ctr_arg *a = arg;
 	char name[2 * DOCKER_NAME_MAX + 8];
 
 	fleet_name(a->e, a->c, name, sizeof(name));
-	return strstr(name, v) != NULL;
+	if (filter_match(a->re, v, name) || filter_match(a->re, v, a->c->name))
+		return true;
+	snprintf(name, sizeof(name), "/%s", a->c->name);
+	return filter_match(a->re, v, name);
 }
 
 static bool match_status(const char *v, const void *arg)
@@ -330,10 +442,11 @@ static bool match_node(const char *v, const void *arg)
 }
 
 static bool container_passes(const struct docker_filters *f,
+			     const struct filter_res *re,
 			     const struct engine *e,
 			     const struct docker_container *c)
 {
-	struct ctr_arg a = { e, c };
+	struct ctr_arg a = { e, c, re };
 	unsigned int i;
 	bool given;
 
@@ -366,6 +479,7 @@ int dockerapi_containers(const struct fleet *f, const struct api_req *r,
 		"network", "publish", "expose", "volume", NULL,
 	};
 	static struct docker_filters flt;
+	static struct filter_res re;
 	const char *s, *bad = NULL, *msg = NULL;
 	struct listed *v;
 	struct json_object *a;
@@ -424,6 +538,7 @@ int dockerapi_containers(const struct fleet *f, const struct api_req *r,
 	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	filter_res_build(&re, &flt);
 	n = 0;
 	for (i = 0; i < f->n; i++) {
 		const struct engine *e = f->v[i];
@@ -434,12 +549,13 @@ int dockerapi_containers(const struct fleet *f, const struct api_req *r,
 			/* -n N lists the N newest whatever their state. */
 			if (!all && limit <= 0 && strcmp(c->state, "running"))
 				continue;
-			if (!container_passes(&flt, e, c))
+			if (!container_passes(&flt, &re, e, c))
 				continue;
 			v[n].e = e;
 			v[n++].c = c;
 		}
 	}
+	filter_res_free(&re);
 	qsort(v, n, sizeof(*v), newest_first);
 	if (limit > 0 && (size_t)limit < n)
 		n = (size_t)limit;

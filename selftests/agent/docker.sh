@@ -80,6 +80,13 @@ test_docker_cli() {
 	[ "$got" = "$want" ] || fail "--filter label: $got, want $want" || return 1
 	[ "$(pwd_docker ps -a -q --filter "name=$node/" | wc -l)" = 2 ] ||
 		fail "--filter name" || return 1
+	# name is a regular expression, tried on /ENGINE/NAME and /NAME too.
+	[ "$(pwd_docker ps -a -q --filter "name=^/$node/pw-(before|after)\$" | wc -l)" = 2 ] ||
+		fail "--filter name=^/$node/pw-(before|after)\$" || return 1
+	[ "$(pwd_docker ps -a -q --filter 'name=^/pw-after$' | wc -l)" = 1 ] ||
+		fail "--filter name=^/pw-after\$" || return 1
+	[ "$(pwd_docker ps -a -q --filter 'name=^/pw-after' --filter 'name=^/engine-5/' | wc -l)" = 6 ] ||
+		fail "--filter name, two values" || return 1
 	[ "$(pwd_docker ps -q --filter status=created | wc -l)" = 1 ] ||
 		fail "--filter status=created" || return 1
 	[ "$(pwd_docker ps -q -n 7 | wc -l)" = 7 ] || fail "-n 7" || return 1
@@ -87,7 +94,7 @@ test_docker_cli() {
 		fail "--filter node" || return 1
 	out=$(pwd_docker ps --filter bogus=1 2>&1)
 	echo "$out" | grep -q "invalid filter 'bogus'" || fail "bad filter: $out" || return 1
-	log "docker ps: running, --filter label/name/status/node, -n; '$out'"
+	log "docker ps: running, --filter label/name (regular expressions)/status/node, -n; '$out'"
 
 	# docker info: the fleet's totals and every engine in SystemStatus.
 	pwd_docker info >"$TMP/info.out" 2>&1 || fail "docker info: $(head -3 "$TMP/info.out")" || return 1

@@ -129,6 +129,23 @@ TEST_F(fleet, containers_json_as_dockerd)
 		     list(&self->f, "/containers/json?filters={\"name\":[\"engine-1/\"]}", why));
 	EXPECT_STREQ("/engine-0/web ",
 		     list(&self->f, "/containers/json?filters={\"id\":[\"a0\"]}", why));
+	/* id and name are regular expressions, as in dockerd. */
+	EXPECT_STREQ("/engine-2/web /engine-1/web /engine-0/web ",
+		     list(&self->f, "/containers/json?filters={\"name\":[\"^/web$\"]}", why));
+	EXPECT_STREQ("/engine-1/db /engine-1/web ",
+		     list(&self->f, "/containers/json?all=1&filters={\"name\":[\"^/engine-1/\"]}", why));
+	EXPECT_STREQ("/engine-2/db /engine-0/db /engine-2/web /engine-0/web ",
+		     list(&self->f, "/containers/json?all=1&filters={\"name\":[\"^/engine-[02]/(db|web)$\"]}", why));
+	EXPECT_STREQ("/engine-1/db ",
+		     list(&self->f, "/containers/json?all=1&filters={\"id\":[\"^b1\"]}", why));
+	EXPECT_STREQ("/engine-0/web ",
+		     list(&self->f, "/containers/json?filters={\"name\":[\"/engine-0/web\"]}", why));
+	/* What does not compile, or could run away, matches nothing. */
+	EXPECT_STREQ("", list(&self->f, "/containers/json?all=1&filters={\"name\":[\"(\"]}", why));
+	EXPECT_STREQ("", list(&self->f, "/containers/json?all=1&filters={\"name\":[\"(w)\\\\1\"]}", why));
+	EXPECT_STREQ("", list(&self->f, "/containers/json?all=1&filters={\"name\":[\"(w{0,100}){100}\"]}", why));
+	EXPECT_STREQ("/engine-0/web ",
+		     list(&self->f, "/containers/json?filters={\"name\":[\"(\",\"^/engine-0/w{1,3}e\"]}", why));
 	EXPECT_STREQ("/engine-2/web /engine-1/web /engine-0/web ",
 		     list(&self->f, "/containers/json?all=1&filters={\"ancestor\":[\"nginx:latest\"]}", why));
 
