@@ -47,6 +47,7 @@ enum {
 	OPT_KERNEL_POLICY,
 	OPT_LATE_PING,
 	OPT_PING_INTERVAL,
+	OPT_PING_TIMEOUT,
 	OPT_KERNEL_RCVBUF,
 };
 
@@ -81,6 +82,7 @@ static const struct option options[] = {
 	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
 	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
 	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
+	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -113,12 +115,14 @@ void config_usage(FILE *f)
 "                                     (suspect); 0: never (250ms)\n"
 "  --ping-interval DUR                /_ping on a polling connection idle\n"
 "                                     this long; no answer within\n"
-"                                     --request-timeout fails like a\n"
+"                                     --ping-timeout fails like a\n"
 "                                     refresh (ping-timeout); 0: never (5s).\n"
 "                                     A frozen engine is unhealthy within\n"
-"                                     ping-interval + request-timeout x\n"
+"                                     ping-interval + ping-timeout x\n"
 "                                     failure-retry + 0.75s of backoff\n"
-"                                     (3 tries; 5s + 10s x 3: ~36s)\n"
+"                                     (3 tries; 5s + 3s x 3: ~15s)\n"
+"  --ping-timeout DUR                 deadline of every /_ping, at most\n"
+"                                     --request-timeout (3s)\n"
 "  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
 "  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
 "  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (1s)\n"
@@ -215,6 +219,12 @@ static void set_defaults(struct config *c)
 	c->engine.late_ping_ms = 250;
 	/* Idle polling connections answer a ping: a frozen engine shows. */
 	c->engine.ping_interval_ms = 5 * SEC;
+	/*
+	 * dockerd answers /_ping from memory, touching no container: a
+	 * short deadline there, not that of /containers/json, bounds a
+	 * frozen engine.
+	 */
+	c->engine.ping_timeout_ms = 3 * SEC;
 	c->engine.backoff_max_ms = 60 * SEC;
 	c->engine.max_body = 64ULL << 20;
 	c->engine.events = true;
@@ -373,6 +383,9 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		if (!ret && e->ping_interval_ms && e->ping_interval_ms < 100)
 			return fail(err, len, "--ping-interval: 0 or at least 100ms");
 		return ret;
+	case OPT_PING_TIMEOUT:
+		return get_duration("ping-timeout", arg, 100, 10 * MIN,
+				    &e->ping_timeout_ms, err, len);
 	case OPT_KERNEL_RCVBUF:
 		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
 			return fail(err, len, "--kernel-rcvbuf: '%s' is not a size in [4KiB, 1GiB]",

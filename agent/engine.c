@@ -273,12 +273,23 @@ static int chan_write_get(struct engine_chan *ch, const char *path)
 	return 0;
 }
 
+/* A request's deadline: a /_ping has its own, shorter one. */
+static uint64_t req_timeout(const struct engine_chan *ch)
+{
+	const struct engine_cfg *cfg = cfg_of(ch->e);
+
+	if (ch->req == REQ_PING && cfg->ping_timeout_ms &&
+	    cfg->ping_timeout_ms < cfg->request_timeout_ms)
+		return cfg->ping_timeout_ms;
+	return cfg->request_timeout_ms;
+}
+
 static void chan_send(struct engine_chan *ch, enum engine_req req,
 		      const char *fmt, ...)
 {
 	struct engine *e = ch->e;
 	const struct engine_cfg *cfg = cfg_of(e);
-	uint64_t late = cfg->late_ping_ms;
+	uint64_t late = cfg->late_ping_ms, timeout;
 	va_list ap;
 	int n;
 
@@ -297,10 +308,11 @@ static void chan_send(struct engine_chan *ch, enum engine_req req,
 	 * One timer: first the late-ping mark, then the deadline. An idle
 	 * ping needs no ping behind it: it is itself data to retransmit.
 	 */
+	timeout = req_timeout(ch);
 	ch->late_mark = req != REQ_EVENTS && !ch->idle_ping && late &&
-			late < cfg->request_timeout_ms;
+			late < timeout;
 	loop_timer_start(loop_of(e), &ch->deadline,
-			 ch->late_mark ? late : cfg->request_timeout_ms);
+			 ch->late_mark ? late : timeout);
 }
 
 /*
@@ -330,8 +342,7 @@ static void await_ping(struct engine_chan *ch)
 	chan_expect(ch, REQ_PING);
 	snprintf(ch->path, sizeof(ch->path), "/_ping");
 	ch->ping_answer = true;
-	loop_timer_start(loop_of(ch->e), &ch->deadline,
-			 cfg_of(ch->e)->request_timeout_ms);
+	loop_timer_start(loop_of(ch->e), &ch->deadline, req_timeout(ch));
 }
 
 /*
@@ -829,11 +840,11 @@ static void deadline_fn(struct loop_timer *t)
 	if (ch->late_mark) {
 		ch->late_mark = false;
 		loop_timer_start(loop_of(ch->e), &ch->deadline,
-				 cfg->request_timeout_ms - cfg->late_ping_ms);
+				 req_timeout(ch) - cfg->late_ping_ms);
 		late_ping(ch);
 		return;
 	}
-	duration_format(cfg_of(ch->e)->request_timeout_ms, d, sizeof(d));
+	duration_format(req_timeout(ch), d, sizeof(d));
 	/* A ping asks nothing but "are you there?": its own cause. */
 	chan_fail(ch, ch->req == REQ_PING ? CAUSE_PING_TIMEOUT : CAUSE_DEADLINE,
 		  "GET %s: no answer within %s", ch->path, d);

@@ -37,6 +37,7 @@ struct engine_cfg {
 	uint64_t request_timeout_ms;
 	uint64_t late_ping_ms;		/* ping behind a late answer; 0: never */
 	uint64_t ping_interval_ms;	/* idle polling connection; 0: never */
+	uint64_t ping_timeout_ms;	/* every /_ping, if < request_timeout */
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;

@@ -41,6 +41,7 @@ test_flags() {
 		"--user-timeout 2h --engine 127.0.0.1:1" \
 		"--max-body 12 --engine 127.0.0.1:1" \
 		"--ping-interval 50ms --engine 127.0.0.1:1" \
+		"--ping-timeout 0 --engine 127.0.0.1:1" \
 		"--engine-refresh-min-interval 10s --engine-refresh-max-interval 5s --engine 127.0.0.1:1" \
 		"--engine nohostport" "--engine [::1]" "ftp://x:1" "--bogus" ""; do
 		# shellcheck disable=SC2086
@@ -53,7 +54,7 @@ test_flags() {
 		esac
 	done
 	"$PW" --help | grep -q -- --user-timeout || fail "--help" || return 1
-	log "11 bad command lines: exit 2 with a message each"
+	log "12 bad command lines: exit 2 with a message each"
 }
 
 # 2,000 engines reach healthy; the thread count does not grow with them.
@@ -144,17 +145,19 @@ ms_of() { q "$1 | (.[0:19] + \"Z\" | fromdate) * 1000 + (.[20:23] | tonumber)"; 
 # asked of 5 frozen engines of 50 for half a minute, but their idle
 # polling connections are pinged every second. Each is unhealthy
 # (ping-timeout) within the stated bound, --ping-interval +
-# --request-timeout x --engine-failure-retry + backoff (0.25 + 0.5 s) =
+# --ping-timeout x --engine-failure-retry + backoff (0.25 + 0.5 s) =
 # 4.75 s, + 3 s of margin for a loaded host (bound 7.75 s), measured from
-# the freeze to its transition; the other 45 stay healthy. Cleared, each
-# is healthy again within --backoff-max (2 s) + a refresh + margin (10 s).
-# Shortened: --ping-interval 1s --request-timeout 1s, --backoff-max 2s.
+# the freeze to its transition; the other 45 stay healthy. Every ping has
+# its own deadline: --request-timeout stays at its 10 s (with it, 33 s).
+# Cleared, each is healthy again within --backoff-max (2 s) + a refresh +
+# margin (10 s).
+# Shortened: --ping-interval 1s --ping-timeout 1s, --backoff-max 2s.
 test_freeze_ping() {
 	local t0 i a since lat lats="" bound=7750 pings errs
 
 	new_netns fzping || return 1
 	start_sim 50 || return 1
-	start_agent --ping-interval 1s --request-timeout 1s \
+	start_agent --ping-interval 1s --ping-timeout 1s \
 		--engine-failure-retry 3 --backoff-max 2s \
 		"nodes://127.1.0.[1:50]:2375" || return 1
 	wait_until 20000 "$(all_settled 50)" || fail "not healthy: $(q .states)" || return 1
@@ -176,7 +179,7 @@ test_freeze_ping() {
 "
 		[ "$lat" -le "$bound" ] || fail "$a unhealthy after $lat ms, bound $bound" || return 1
 	done
-	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf '%s' "$lats" | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin); 45 healthy"
+	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf '%s' "$lats" | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin; --request-timeout 10s); 45 healthy"
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
 	pings=$(awk '$1 == "peerwatch_engine_pings_total" { print $2 }' "$TMP/metrics.txt")
 	errs=$(awk '$1 == "peerwatch_engine_errors_total{cause=\"ping-timeout\"}" { print $2 }' "$TMP/metrics.txt")

@@ -5,6 +5,7 @@
  * engine that stops answering fails it (ping-timeout) and is unhealthy
  * after --engine-failure-retry of them; answering again, it is healthy.
  * No ping on a suspect connection; they resume when it is no longer.
+ * Every /_ping has --ping-timeout as its deadline when that is shorter.
  * Against a scripted engine on loopback, as late_ping.c.
  */
 #include <arpa/inet.h>
@@ -281,6 +282,44 @@ TEST_F(idle, frozen_engine_unhealthy_then_back)
 	pump_state(self, ENGINE_HEALTHY, 5000);
 	EXPECT_EQ(ENGINE_HEALTHY, (int)self->e->state);
 	EXPECT_EQ(0U, self->e->failures);
+}
+
+/* --ping-timeout: a ping fails at its own deadline, not the request's. */
+TEST_F(idle, ping_has_its_own_deadline)
+{
+	const uint64_t ping_timeout = TIMEOUT_MS / 2;
+	uint64_t t0, t1;
+	int i;
+
+	self->cfg.ping_timeout_ms = ping_timeout;
+	self->hold = true;
+	self->nheld = 0;
+	loop_update_time(self->loop);
+	t0 = loop_now(self->loop);
+	pump_held(self, 1);
+	ASSERT_EQ(1U, self->nheld);
+	EXPECT_EQ(0, strncmp(self->held[0], "GET /_ping ", 11));
+	loop_update_time(self->loop);
+	t1 = loop_now(self->loop);
+	for (i = 0; i < 100 &&
+	     !self->fleet->env.stats.errors_by_cause[CAUSE_PING_TIMEOUT]; i++)
+		pump(self, 5);
+	ASSERT_EQ(1ULL,
+		  self->fleet->env.stats.errors_by_cause[CAUSE_PING_TIMEOUT]);
+	EXPECT_LE(ping_timeout - 10, loop_now(self->loop) - t1);
+	EXPECT_GT((uint64_t)TIMEOUT_MS - 50, loop_now(self->loop) - t1);
+	EXPECT_NE(NULL, strstr(self->e->error, "no answer within 150ms"))
+		TH_LOG("%s", self->e->error);
+	/* And so for the pings that open the next connections' refreshes. */
+	pump_state(self, ENGINE_UNHEALTHY, 5000);
+	ASSERT_EQ(ENGINE_UNHEALTHY, (int)self->e->state);
+	EXPECT_EQ(3ULL,
+		  self->fleet->env.stats.errors_by_cause[CAUSE_PING_TIMEOUT]);
+	EXPECT_GE((uint64_t)PING_MS + 3 * ping_timeout + 750 + 300,
+		  loop_now(self->loop) - t0);
+	self->hold = false;
+	pump_state(self, ENGINE_HEALTHY, 5000);
+	EXPECT_EQ(ENGINE_HEALTHY, (int)self->e->state);
 }
 
 TEST_F(idle, no_ping_on_a_suspect_connection)
