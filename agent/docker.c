@@ -178,36 +178,24 @@ struct docker_entry {
 /* Room for @need more bytes of text; the text stays under 4 GiB. */
 static int text_reserve(struct docker_builder *b, size_t need)
 {
-	size_t cap = b->text_cap ? b->text_cap : 4096;
-	char *p;
-
-	if (need > UINT32_MAX - b->len)
+	if (need > UINT32_MAX - b->text.len)
 		return -EMSGSIZE;
-	if (b->len + need <= b->text_cap)
-		return 0;
-	while (cap < b->len + need)
-		cap *= 2;
-	p = realloc(b->text, cap);
-	if (!p)
-		return -ENOMEM;
-	b->text = p;
-	b->text_cap = cap;
-	return 0;
+	return strbuf_reserve(&b->text, need);
 }
 
 void docker_builder_reset(struct docker_builder *b)
 {
 	b->n = 0;
-	b->len = 0;
+	b->text.len = 0;
+	b->text.off = 0;
 	/* Offset 0 is the empty string every absent member shares. */
-	if (!text_reserve(b, 1))
-		b->text[b->len++] = '\0';
+	strbuf_add(&b->text, "", 1);
 }
 
 void docker_builder_release(struct docker_builder *b)
 {
 	free(b->v);
-	free(b->text);
+	strbuf_release(&b->text);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -223,10 +211,10 @@ static int text_add(struct docker_builder *b, const char *s, size_t len,
 	err = text_reserve(b, len + 1);
 	if (err)
 		return err;
-	*off = (uint32_t)b->len;
-	memcpy(b->text + b->len, s, len);
-	b->text[b->len + len] = '\0';
-	b->len += len + 1;
+	*off = (uint32_t)b->text.len;
+	memcpy(b->text.p + b->text.len, s, len);
+	b->text.p[b->text.len + len] = '\0';
+	b->text.len += len + 1;
 	return 0;
 }
 
@@ -292,7 +280,7 @@ static int labels_parse(struct docker_builder *b, struct json_object *o,
 	err = text_reserve(b, DOCKER_LABELS_BYTES);
 	if (err)
 		return err;
-	p = b->text + b->len;
+	p = b->text.p + b->text.len;
 	it = json_object_iter_begin(labels);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		const char *k = json_object_iter_peek_name(&it);
@@ -317,9 +305,9 @@ static int labels_parse(struct docker_builder *b, struct json_object *o,
 		c->nlabels++;
 	}
 	if (total) {
-		c->str[S_LABELS] = (uint32_t)b->len;
+		c->str[S_LABELS] = (uint32_t)b->text.len;
 		c->labels_len = (uint32_t)total;
-		b->len += total;
+		b->text.len += total;
 	}
 	return 0;
 }
@@ -412,13 +400,15 @@ static int container_parse(struct docker_builder *b, struct json_object *o)
 
 int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 {
-	size_t n0 = b->n, len0 = b->len, i, len;
+	size_t n0, len0, i, len;
 	int err = 0;
 
-	if (!b->len)
+	if (!b->text.len)
 		docker_builder_reset(b);
-	if (!b->len)
+	if (!b->text.len)
 		return -ENOMEM;
+	n0 = b->n;
+	len0 = b->text.len;
 	if (!json_object_is_type(o, json_type_array))
 		return -EPROTO;
 	len = json_object_array_length(o);
@@ -428,7 +418,7 @@ int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 		err = container_parse(b, json_object_array_get_idx(o, i));
 	if (err) {
 		b->n = n0;
-		b->len = len0;
+		b->text.len = len0;
 	}
 	return err;
 }
@@ -439,14 +429,15 @@ int docker_builder_add(struct docker_builder *b,
 	const char *s[S_COUNT] = {
 		c->name, c->image, c->image_id, c->command, c->status,
 	};
-	size_t len0 = b->len;
 	struct docker_entry *e;
+	size_t len0;
 	int err, i;
 
-	if (!b->len)
+	if (!b->text.len)
 		docker_builder_reset(b);
-	if (!b->len)
+	if (!b->text.len)
 		return -ENOMEM;
+	len0 = b->text.len;
 	err = entry_new(b, &e);
 	if (err)
 		return err;
@@ -458,16 +449,17 @@ int docker_builder_add(struct docker_builder *b,
 	if (!err && c->labels && c->labels_len) {
 		err = text_reserve(b, c->labels_len);
 		if (!err) {
-			e->str[S_LABELS] = (uint32_t)b->len;
-			memcpy(b->text + b->len, c->labels, c->labels_len);
-			b->len += c->labels_len;
+			e->str[S_LABELS] = (uint32_t)b->text.len;
+			memcpy(b->text.p + b->text.len, c->labels,
+			       c->labels_len);
+			b->text.len += c->labels_len;
 			e->labels_len = c->labels_len;
 			e->nlabels = c->nlabels;
 		}
 	}
 	e->labels_dropped = c->labels_dropped;
 	if (err) {
-		b->len = len0;
+		b->text.len = len0;
 		return err;
 	}
 	b->n++;
@@ -492,15 +484,15 @@ int docker_builder_finish(struct docker_builder *b,
 	char *text;
 	int k;
 
-	if (!b->len)
+	if (!b->text.len)
 		docker_builder_reset(b);
-	if (!b->len)
+	if (!b->text.len)
 		return -ENOMEM;
-	v = realloc(*out, head + b->len);
+	v = realloc(*out, head + b->text.len);
 	if (!v)
 		return -ENOMEM;
 	text = (char *)v + head;
-	memcpy(text, b->text, b->len);
+	memcpy(text, b->text.p, b->text.len);
 	for (i = 0; i < b->n; i++) {
 		const struct docker_entry *e = &b->v[i];
 		struct docker_container *c = &v[i];
@@ -522,7 +514,7 @@ int docker_builder_finish(struct docker_builder *b,
 	*out = v;
 	*n = b->n;
 	b->n = 0;
-	b->len = 0;
+	b->text.len = 0;
 	return 0;
 }
 

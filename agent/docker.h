@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "strbuf.h"
+
 /*
  * The parts of the Docker Engine API's JSON that peerwatch keeps, taken
  * from untrusted bytes: every string bounded, every type checked.
@@ -82,8 +84,7 @@ struct docker_entry;
 struct docker_builder {
 	struct docker_entry *v;
 	size_t n, cap;
-	char *text;			/* the strings; offset 0 is "" */
-	size_t len, text_cap;
+	struct strbuf text;		/* the strings; offset 0 is "" */
 };
 
 void docker_builder_reset(struct docker_builder *b);

@@ -7,7 +7,7 @@
 
 #include "strbuf.h"
 
-static int reserve(struct strbuf *b, size_t more)
+int strbuf_reserve(struct strbuf *b, size_t more)
 {
 	size_t cap;
 	char *p;
@@ -33,7 +33,7 @@ static int reserve(struct strbuf *b, size_t more)
 
 int strbuf_add(struct strbuf *b, const void *data, size_t len)
 {
-	int err = reserve(b, len);
+	int err = strbuf_reserve(b, len);
 
 	if (err)
 		return err;
@@ -52,7 +52,7 @@ int strbuf_addf(struct strbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -EINVAL;
-	err = reserve(b, (size_t)n + 1);
+	err = strbuf_reserve(b, (size_t)n + 1);
 	if (err)
 		return err;
 	va_start(ap, fmt);

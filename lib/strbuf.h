@@ -15,6 +15,8 @@ struct strbuf {
 	size_t cap;
 };
 
+/* Room for @more bytes after p + len; p may move. */
+int strbuf_reserve(struct strbuf *b, size_t more);
 int strbuf_add(struct strbuf *b, const void *data, size_t len);
 int strbuf_addf(struct strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -239,6 +239,22 @@ static void pump_state(struct _test_data_idle *self, enum engine_state state,
 		pump(self, 10);
 }
 
+/* The engine stops answering from now on, which is returned. */
+static uint64_t freeze(struct _test_data_idle *self)
+{
+	self->hold = true;
+	self->nheld = 0;
+	loop_update_time(self->loop);
+	return loop_now(self->loop);
+}
+
+/* Whether what the frozen engine got next is one /_ping, alone. */
+static bool held_one_ping(struct _test_data_idle *self)
+{
+	pump_held(self, 1);
+	return self->nheld == 1 && !strncmp(self->held[0], "GET /_ping ", 11);
+}
+
 TEST_F(idle, idle_connection_pinged)
 {
 	pump(self, 10 * PING_MS);
@@ -256,16 +272,10 @@ TEST_F(idle, idle_connection_pinged)
 
 TEST_F(idle, frozen_engine_unhealthy_then_back)
 {
-	uint64_t t0;
+	uint64_t t0 = freeze(self);
 
-	self->hold = true;
-	self->nheld = 0;
-	loop_update_time(self->loop);
-	t0 = loop_now(self->loop);
 	/* The idle ping, alone: no late ping behind it. */
-	pump_held(self, 1);
-	ASSERT_EQ(1U, self->nheld);
-	EXPECT_EQ(0, strncmp(self->held[0], "GET /_ping ", 11));
+	ASSERT_TRUE(held_one_ping(self));
 	pump(self, TIMEOUT_MS - 50);
 	EXPECT_EQ(1U, self->nheld);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.late_pings);
@@ -292,13 +302,8 @@ TEST_F(idle, ping_has_its_own_deadline)
 	int i;
 
 	self->cfg.ping_timeout_ms = ping_timeout;
-	self->hold = true;
-	self->nheld = 0;
-	loop_update_time(self->loop);
-	t0 = loop_now(self->loop);
-	pump_held(self, 1);
-	ASSERT_EQ(1U, self->nheld);
-	EXPECT_EQ(0, strncmp(self->held[0], "GET /_ping ", 11));
+	t0 = freeze(self);
+	ASSERT_TRUE(held_one_ping(self));
 	loop_update_time(self->loop);
 	t1 = loop_now(self->loop);
 	for (i = 0; i < 100 &&
