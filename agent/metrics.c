@@ -169,6 +169,7 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 {
 	const struct fleet *f = m->fleet;
 	const struct engine_stats *st = &f->env.stats;
+	struct tls_stats ts = { 0 };
 	size_t counts[ENGINE_NSTATES], containers = 0, i;
 	int s, c, err;
 
@@ -208,6 +209,15 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 			    "Engine state transitions.");
 	err = err ?: strbuf_addf(b, "peerwatch_engine_transitions_total %llu\n",
 				 (unsigned long long)st->transitions);
+	/* Zero without --tls: the series exist either way. */
+	if (f->env.tls)
+		tls_ctx_stats(f->env.tls, &ts);
+	err = err ?: header(b, "peerwatch_tls_handshakes_total", "counter",
+			    "Completed TLS handshakes with engines, by whether they resumed a session.");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_handshakes_total{resumed=\"false\"} %llu\n"
+				 "peerwatch_tls_handshakes_total{resumed=\"true\"} %llu\n",
+				 (unsigned long long)(ts.handshakes - ts.resumed),
+				 (unsigned long long)ts.resumed);
 	return err;
 }
 

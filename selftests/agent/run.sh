@@ -583,6 +583,7 @@ tls_agent() { # peerwatchd's TLS flags, client certificate included
 # HTTP, and reconnects that resume their sessions.
 test_tls_scale() {
 	local rss_plain rss_tls rss_small n=$TLS_FLEET f=$TMP/tls.engines resumed
+	local m_full m_res
 
 	tls_certs || return 1
 	new_netns tlsscale || return 1
@@ -630,10 +631,18 @@ test_tls_scale() {
 		fail "fault" || return 1
 	sleep 2
 	wait_until 5000 "$(all_healthy 50)" || fail "close-after 1: $(q .states)" || return 1
+	# The same counters in /metrics, read before the exit's log line.
+	api /metrics >"$TMP/tls.metrics" || fail "metrics" || return 1
+	m_full=$(awk '$1 == "peerwatch_tls_handshakes_total{resumed=\"false\"}" { print $2 }' "$TMP/tls.metrics")
+	m_res=$(awk '$1 == "peerwatch_tls_handshakes_total{resumed=\"true\"}" { print $2 }' "$TMP/tls.metrics")
 	stop_agent || return 1
 	resumed=$(sed -n 's/.*tls: \([0-9]*\) handshakes, \([0-9]*\) resumed.*/\1 \2/p' "$ALOG")
-	log "close-after 1 on 50 engines for 2 s: ${resumed% *} handshakes, ${resumed#* } resumed"
-	[ "${resumed#* }" -gt 0 ] || fail "no session resumed"
+	log "close-after 1 on 50 engines for 2 s: ${resumed% *} handshakes, ${resumed#* } resumed; /metrics before the exit: ${m_full:-?} full, ${m_res:-?} resumed"
+	[ "${resumed#* }" -gt 0 ] || fail "no session resumed" || return 1
+	[ "${m_res:-0}" -gt 0 ] && [ "${m_full:-0}" -ge 50 ] &&
+		[ "$((m_full + m_res))" -le "${resumed% *}" ] &&
+		[ "$m_res" -le "${resumed#* }" ] ||
+		fail "/metrics: $m_full full and $m_res resumed handshakes; at exit $resumed"
 }
 
 # Each TLS failure has its own cause and message, and makes that engine
