@@ -57,10 +57,10 @@ test_api_endpoints() {
 	for args in "--api-listen 10.1.2.3:2380" "--api-listen 0.0.0.0:2380" \
 		"--api-listen [::]:2380" "--api-listen nohost" "--api-max-clients 0"; do
 		# shellcheck disable=SC2086
-		out=$("$PW" $args --engine 127.0.0.1:1 2>&1)
+		out=$(pw $args --engine 127.0.0.1:1 2>&1)
 		[ $? -eq 2 ] && [ -n "$out" ] || fail "'$args': $out" || return 1
 	done
-	"$PW" --api-listen 0.0.0.0:2380 --engine 127.0.0.1:1 2>&1 | grep -q -- --api-listen-any ||
+	pw --api-listen 0.0.0.0:2380 --engine 127.0.0.1:1 2>&1 | grep -q -- --api-listen-any ||
 		fail "no hint of --api-listen-any" || return 1
 
 	new_netns api || return 1
@@ -254,6 +254,8 @@ slowloris() {
 # Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
 test_api_abuse() {
 	local i max_age=0 age max_lat=0 lat t0 codes ok busy huge rc
+
+	valgrind_skip "1,000 concurrent clients with polling on schedule is a measure of speed" && return 4
 
 	ABUSE=()
 

@@ -103,6 +103,27 @@ wait_ready() {
 	fail "peerwatchd did not start: $(tail -n 3 "$1")"
 }
 
+# PW_VALGRIND=1: every agent a test starts runs under valgrind's memcheck;
+# an error, or a definite or indirect leak at exit, fails the test (exit
+# status 99, the report quoted from $ALOG.vg). Tests that measure speed or
+# scale skip (valgrind_skip): the agent runs many times slower there.
+VALGRIND=()
+if [ -n "${PW_VALGRIND:-}" ]; then
+	VALGRIND=(valgrind --quiet --error-exitcode=99 --leak-check=full
+		"--show-leak-kinds=definite,indirect"
+		"--errors-for-leak-kinds=definite,indirect")
+fi
+
+# pw ARGS...: peerwatchd in the foreground (bad flags, --help), under
+# valgrind with PW_VALGRIND: its report on stderr, exit status 99.
+pw() { ${VALGRIND[@]+"${VALGRIND[@]}"} "$PW" "$@"; }
+
+# valgrind_skip WHAT: under PW_VALGRIND, say why the test skips; true then.
+valgrind_skip() {
+	[ -n "${PW_VALGRIND:-}" ] || return 1
+	log "SKIP: under valgrind: $1"
+}
+
 # start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
 # control API on $API (a path of its own: the default one is the host's).
 start_agent() {
@@ -111,13 +132,16 @@ start_agent() {
 	API=$TMP/$NS.api.sock
 	# A second agent in the netns: wait_ready must not see the first's log.
 	: >"$ALOG"
-	spawn "$ALOG" "$PW" --state-file "$STATE" --api-socket "$API" \
+	rm -f "$ALOG.vg"
+	spawn "$ALOG" ${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} \
+		"$PW" --state-file "$STATE" --api-socket "$API" \
 		--summary-interval 0 "$@"
 	AGENT_PID=$LAST_PID
 	wait_ready "$ALOG"
 }
 
-# stop_agent: SIGTERM must stop it cleanly, without sanitizer reports.
+# stop_agent: SIGTERM must stop it cleanly, without sanitizer or valgrind
+# reports.
 stop_agent() {
 	local rc
 
@@ -126,6 +150,10 @@ stop_agent() {
 	wait "$AGENT_PID"
 	rc=$?
 	AGENT_PID=
+	if [ "$rc" -eq 99 ] && [ -s "$ALOG.vg" ]; then
+		fail "valgrind: $(grep -v '^==[0-9]*== *$' "$ALOG.vg" | head -n 12)"
+		return 1
+	fi
 	[ "$rc" -eq 0 ] || fail "peerwatchd exited $rc on SIGTERM" || return 1
 	if grep -q "Sanitizer\|runtime error" "$ALOG"; then
 		fail "sanitizer: $(grep -m3 "Sanitizer\|runtime error" "$ALOG")"
