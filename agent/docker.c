@@ -188,8 +188,17 @@ void docker_builder_reset(struct docker_builder *b)
 	b->n = 0;
 	b->text.len = 0;
 	b->text.off = 0;
-	/* Offset 0 is the empty string every absent member shares. */
-	strbuf_add(&b->text, "", 1);
+}
+
+/* Offset 0 is the empty string every absent member shares. */
+static int builder_begin(struct docker_builder *b)
+{
+	return b->text.len ? 0 : strbuf_add(&b->text, "", 1);
+}
+
+size_t docker_builder_footprint(const struct docker_builder *b)
+{
+	return b->cap * sizeof(*b->v) + b->text.cap;
 }
 
 void docker_builder_release(struct docker_builder *b)
@@ -401,12 +410,10 @@ static int container_parse(struct docker_builder *b, struct json_object *o)
 int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 {
 	size_t n0, len0, i, len;
-	int err = 0;
+	int err = builder_begin(b);
 
-	if (!b->text.len)
-		docker_builder_reset(b);
-	if (!b->text.len)
-		return -ENOMEM;
+	if (err)
+		return err;
 	n0 = b->n;
 	len0 = b->text.len;
 	if (!json_object_is_type(o, json_type_array))
@@ -426,17 +433,15 @@ int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 int docker_builder_add(struct docker_builder *b,
 		       const struct docker_container *c)
 {
-	const char *s[S_COUNT] = {
+	const char *s[S_LABELS] = {
 		c->name, c->image, c->image_id, c->command, c->status,
 	};
 	struct docker_entry *e;
 	size_t len0;
-	int err, i;
+	int err = builder_begin(b), i;
 
-	if (!b->text.len)
-		docker_builder_reset(b);
-	if (!b->text.len)
-		return -ENOMEM;
+	if (err)
+		return err;
 	len0 = b->text.len;
 	err = entry_new(b, &e);
 	if (err)
@@ -445,7 +450,7 @@ int docker_builder_add(struct docker_builder *b,
 	memcpy(e->state, c->state, sizeof(e->state));
 	e->created = c->created;
 	for (i = 0; i < S_LABELS && !err; i++)
-		err = text_add(b, s[i] ?: "", strlen(s[i] ?: ""), &e->str[i]);
+		err = text_add(b, s[i], strlen(s[i]), &e->str[i]);
 	if (!err && c->labels && c->labels_len) {
 		err = text_reserve(b, c->labels_len);
 		if (!err) {
@@ -482,12 +487,10 @@ int docker_builder_finish(struct docker_builder *b,
 	size_t head = b->n * sizeof(struct docker_container), i;
 	struct docker_container *v;
 	char *text;
-	int k;
+	int err = builder_begin(b), k;
 
-	if (!b->text.len)
-		docker_builder_reset(b);
-	if (!b->text.len)
-		return -ENOMEM;
+	if (err)
+		return err;
 	v = realloc(*out, head + b->text.len);
 	if (!v)
 		return -ENOMEM;

@@ -87,9 +87,12 @@ struct docker_builder {
 	struct strbuf text;		/* the strings; offset 0 is "" */
 };
 
+/* Empties the builder, keeping its buffers. */
 void docker_builder_reset(struct docker_builder *b);
 /* Frees what the builder keeps between lists. */
 void docker_builder_release(struct docker_builder *b);
+/* Bytes the builder keeps allocated between lists. */
+size_t docker_builder_footprint(const struct docker_builder *b);
 /*
  * Adds every container of a /containers/json answer (@o, not consumed).
  * On error nothing is added: -EPROTO (malformed), -EMSGSIZE (too many),

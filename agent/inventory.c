@@ -19,8 +19,7 @@ static int commit(struct inventory *inv)
 {
 	int err = docker_builder_finish(&scratch, &inv->v, &inv->n);
 
-	if (scratch.text.cap > SCRATCH_KEEP ||
-	    scratch.cap * 128 > SCRATCH_KEEP)
+	if (docker_builder_footprint(&scratch) > SCRATCH_KEEP)
 		docker_builder_release(&scratch);
 	return err;
 }

@@ -731,15 +731,9 @@ test_tls_flags() {
 	new_netns tlsflags || return 1
 	# shellcheck disable=SC2046
 	start_sim_at good 2376 127.1.0.1 2 $(tls_sim fleet.pem ca.pem) || return 1
-	STATE=$TMP/$NS.state.json
-	ALOG=$TMP/$NS.agent.log
-	rm -f "$ALOG.vg"
-	spawn "$ALOG" env DOCKER_CERT_PATH="$d" DOCKER_TLS_VERIFY=1 \
-		${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} "$PW" --state-file "$STATE" \
-		--api-socket "$TMP/$NS.api.sock" --summary-interval 0 \
-		"nodes://127.1.0.[1:2]:2376"
-	AGENT_PID=$LAST_PID
-	wait_ready "$ALOG" || return 1
+	# The variables reach the agent through start_agent's environment.
+	DOCKER_CERT_PATH=$d DOCKER_TLS_VERIFY=1 \
+		start_agent "nodes://127.1.0.[1:2]:2376" || return 1
 	wait_until 10000 "$(all_healthy 2)" || fail "DOCKER_CERT_PATH: $(q '.nodes')" || return 1
 	log "DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH alone: 2 engines healthy over TLS"
 }
