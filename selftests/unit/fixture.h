@@ -87,4 +87,81 @@ static inline long fixture_dechunk(const char *p, size_t len, char *out,
 	return n;
 }
 
+/*
+ * The body of a captured response as its headers frame it: de-chunked
+ * when it says chunked (NULL if the framing is broken: every capture
+ * carries the framing it claims), else Content-Length bytes, else the rest
+ * of the file. NUL-terminated; its length in *blen.
+ */
+static inline char *fixture_body(const char *name, size_t *blen)
+{
+	size_t len, at;
+	char *raw = fixture_read(name, &len), *out, *te, *cl;
+	long n = -1;
+	int term;
+
+	if (!raw)
+		return NULL;
+	at = fixture_body_offset(raw);
+	out = at ? malloc(len + 1) : NULL;
+	if (!out)
+		goto out;
+	te = strcasestr(raw, "\r\nTransfer-Encoding: chunked\r\n");
+	cl = strcasestr(raw, "\r\nContent-Length: ");
+	if (te && te < raw + at) {
+		n = fixture_dechunk(raw + at, len - at, out, &term);
+	} else {
+		n = cl && cl < raw + at ? atol(cl + 18) : (long)(len - at);
+		if (n > (long)(len - at))
+			n = -1;
+		else
+			memcpy(out, raw + at, n);
+	}
+	if (n < 0) {
+		free(out);
+		out = NULL;
+		goto out;
+	}
+	out[n] = '\0';
+	*blen = n;
+out:
+	free(raw);
+	return out;
+}
+
+/* The capture a fake engine answers a request line with. */
+static inline const char *fixture_for_request(const char *req)
+{
+	if (strstr(req, "/_ping"))
+		return "dockerd/ping.http";
+	if (strstr(req, "/version"))
+		return "dockerd/version.http";
+	if (strstr(req, "/info"))
+		return "dockerd/info.http";
+	return "dockerd/containers_all.http";
+}
+
+/*
+ * A fake engine's whole answer to a request, as dockerd 20.10 would frame
+ * it with a Content-Length, into out; its length, or 0 if it does not fit.
+ */
+static inline size_t fixture_answer(const char *req, char *out, size_t cap)
+{
+	size_t blen, n = 0;
+	char *body = fixture_body(fixture_for_request(req), &blen);
+	int h;
+
+	if (!body)
+		return 0;
+	h = snprintf(out, cap, "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n", blen);
+	if (h > 0 && (size_t)h + blen <= cap) {
+		memcpy(out + h, body, blen);
+		n = h + blen;
+	}
+	free(body);
+	return n;
+}
+
 #endif

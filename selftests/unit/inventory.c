@@ -102,12 +102,12 @@ static struct json_object *fixture_json(const char *name)
 {
 	struct json_object *o;
 	size_t len;
-	char *buf = fixture_read(name, &len);
+	char *body = fixture_body(name, &len);
 
-	if (!buf)
+	if (!body)
 		return NULL;
-	o = json_tokener_parse(buf + fixture_body_offset(buf));
-	free(buf);
+	o = json_tokener_parse(body);
+	free(body);
 	return o;
 }
 

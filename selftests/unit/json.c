@@ -11,38 +11,10 @@
 #include "fixture.h"
 #include "jsonl.h"
 
-/* The body of a fixture, de-chunked when its framing is intact. */
-static char *body_of(const char *name, size_t *len)
-{
-	size_t n, at;
-	char *buf = fixture_read(name, &n), *out;
-	long dl;
-	int term;
-
-	if (!buf)
-		return NULL;
-	at = fixture_body_offset(buf);
-	out = malloc(n + 1);
-	if (!out) {
-		free(buf);
-		return NULL;
-	}
-	dl = strcasestr(buf, "Transfer-Encoding: chunked") ?
-	     fixture_dechunk(buf + at, n - at, out, &term) : -1;
-	if (dl < 0) {
-		dl = n - at;
-		memcpy(out, buf + at, dl);
-	}
-	out[dl] = '\0';
-	*len = dl;
-	free(buf);
-	return out;
-}
-
 static struct json_object *parse_whole(const char *name)
 {
 	size_t len;
-	char *body = body_of(name, &len);
+	char *body = fixture_body(name, &len);
 	struct json_object *o = body ? json_tokener_parse(body) : NULL;
 
 	free(body);
@@ -202,7 +174,7 @@ TEST(event_streams_split_at_every_byte)
 	size_t f, cut, len;
 
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
-		char *body = body_of(files[f], &len);
+		char *body = fixture_body(files[f], &len);
 		struct events whole = { 0 };
 		json_tokener *tok = json_tokener_new();
 		struct jsonl jl;

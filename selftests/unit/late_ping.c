@@ -26,41 +26,6 @@
 #define LATE_MS		100
 #define MAX_HELD	8
 
-/* The answer to one request, framed with a Content-Length; its length. */
-static size_t canned(const char *req, char *out, size_t cap)
-{
-	const char *name = strstr(req, "/_ping") ? "dockerd/ping.http" :
-			   strstr(req, "/version") ? "dockerd/version.http" :
-			   strstr(req, "/info") ? "dockerd/info.http" :
-			   "dockerd/containers_all.http";
-	char *raw, *body;
-	size_t len, off, n = 0;
-	int terminated, h;
-	long blen;
-
-	raw = fixture_read(name, &len);
-	body = raw ? malloc(len + 1) : NULL;
-	if (!body)
-		goto out;
-	off = fixture_body_offset(raw);
-	blen = fixture_dechunk(raw + off, len - off, body, &terminated);
-	if (blen < 0) {
-		blen = (long)(len - off);
-		memcpy(body, raw + off, blen);
-	}
-	h = snprintf(out, cap, "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %ld\r\n\r\n", blen);
-	if (h > 0 && (size_t)h + blen <= cap) {
-		memcpy(out + h, body, blen);
-		n = h + blen;
-	}
-out:
-	free(body);
-	free(raw);
-	return n;
-}
-
 FIXTURE(late) {
 	struct loop *loop;
 	struct pool *pool;
@@ -107,7 +72,7 @@ static void serve(struct _test_data_late *self)
 			}
 			self->nheld++;
 		} else {
-			n = canned(self->in, out, sizeof(out));
+			n = fixture_answer(self->in, out, sizeof(out));
 			send_all(self->fd, out, n);
 		}
 		n = end + 4 - self->in;
@@ -163,7 +128,7 @@ static size_t answers(struct _test_data_late *self, unsigned int from,
 	unsigned int i;
 
 	for (i = from; i < to; i++)
-		len += canned(self->held[i], out + len, cap - len);
+		len += fixture_answer(self->held[i], out + len, cap - len);
 	return len;
 }
 
