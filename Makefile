@@ -32,11 +32,15 @@ endif
 
 CC	?= gcc
 CFLAGS	?= -O2 -g
+# The agent's layers (see ARCHITECTURE.md): each folder is on the include
+# path, so a file includes its neighbours' headers by name.
+AGENT_DIRS := agent agent/net agent/watch agent/serve $(wildcard agent/cluster)
+AGENT_INC  := $(addprefix -I,$(AGENT_DIRS))
 PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(SANFLAGS) \
+	-MMD -MP -Iuapi -Ilib $(AGENT_INC) $(PKG_CFLAGS) $(SANFLAGS) \
 	-DPEERWATCH_VERSION='"$(VERSION)"'
 override LDFLAGS += $(SANFLAGS)
 LDLIBS	+= $(PKG_LIBS)
@@ -47,7 +51,7 @@ MSG	= @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 LIB_SRCS	:= $(wildcard lib/*.c)
-AGENT_SRCS	:= $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_SRCS	:= $(filter-out agent/main.c,$(wildcard $(addsuffix /*.c,$(AGENT_DIRS))))
 CLI_SRCS	:= $(wildcard cli/*.c)
 SIM_SRCS	:= $(wildcard selftests/enginesim/*.c)
 UNIT_SRCS	:= $(wildcard selftests/unit/*.c)
@@ -140,7 +144,7 @@ FUZZ_TIME	?= 60
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-		   -MMD -MP -Iuapi -Ilib -Iagent $(PKG_CFLAGS) $(FUZZ_SAN) \
+		   -MMD -MP -Iuapi -Ilib $(AGENT_INC) $(PKG_CFLAGS) $(FUZZ_SAN) \
 		   -DPEERWATCH_VERSION='"$(VERSION)"'
 FUZZ_SRCS	:= $(wildcard selftests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(patsubst selftests/fuzz/%.c,$(FUZZ_O)/%,$(FUZZ_SRCS))

@@ -13,7 +13,7 @@ qemu-system-x86 busybox-static cpio kmod
 iproute2 nftables procps psmisc util-linux openssl curl socat jq
 sparse shellcheck valgrind debootstrap xz-utils prometheus gnuplot-nox
 systemd dkms man-db groff-base
-docker.io
+docker.io etcd-server etcd-client
 "
 
 missing=
