@@ -131,29 +131,22 @@ test_reload() {
 test_valgrind() {
 	local vlog=$TMP/valgrind.log rc
 
-	valgrind_skip "every test of this run is under valgrind already" && return 4
-
-	if ! command -v valgrind >/dev/null; then
-		log "SKIP: valgrind not installed"
-		return 4
-	fi
-	if ldd "$PW" | grep -q libasan; then
-		log "SKIP: $PW is an ASan build; valgrind runs on the plain build"
-		return 4
-	fi
+	valgrind_usable || return 4
 	new_netns valgrind || return 1
 	start_sim 20 --events-interval 300ms || return 1
 	STATE=$TMP/$NS.state.json
 	spawn "$TMP/valgrind.agent.log" valgrind --leak-check=full \
 		--error-exitcode=1 --log-file="$vlog" "$PW" --state-file "$STATE" \
 		--api-socket "$TMP/$NS.api.sock" \
-		--summary-interval 1s --request-timeout 1s \
+		--summary-interval 1s --request-timeout 3s \
 		--engine-refresh-min-interval 200ms --engine-refresh-max-interval 500ms \
 		--ping-interval 100ms \
 		--backoff-max 1s "nodes://127.1.0.[1:20]:2375"
 	AGENT_PID=$LAST_PID
 	wait_ready "$TMP/valgrind.agent.log" || return 1
-	wait_until 30000 "[.nodes[] | select(.state == \"healthy\")] | length == 20" ||
+	# Memory errors, not speed: bounds with room for valgrind on two
+	# loaded cores.
+	wait_until 90000 "[.nodes[] | select(.state == \"healthy\")] | length == 20" ||
 		fail "not healthy under valgrind" || return 1
 	sim fault 127.1.0.2 reset && sim fault 127.1.0.3 malformed &&
 		sim fault 127.1.0.4 freeze && sim fault 127.1.0.5 oversized 100M &&
