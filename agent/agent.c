@@ -223,7 +223,9 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	}
 	if (!err) {
 		*why = "resolver";
-		err = resolver_new(&a->resolver, a->loop);
+		/* A lookup is a request like any other: same bound. */
+		err = resolver_new(&a->resolver, a->loop,
+				   cfg->engine.request_timeout_ms);
 	}
 	if (!err) {
 		*why = "fleet";

@@ -776,7 +776,7 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 	e->query = NULL;
 	if (err) {
 		chan_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
-			  err == -ENOENT ? "no such host" : "lookup failed");
+			  resolver_strerror(err));
 		return;
 	}
 	memcpy(&e->sa, sa, salen);

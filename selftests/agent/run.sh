@@ -231,6 +231,7 @@ run_test reset test_reset
 run_test bad-responses test_bad_responses
 run_test close-after test_close_after
 run_test id-change test_id_change
+run_test dns-silent test_dns_silent
 run_test reload test_reload
 run_test dockerd test_dockerd
 run_test valgrind test_valgrind
