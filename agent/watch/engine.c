@@ -19,7 +19,6 @@
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
  * a blackholed one has data of ours to retransmit.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,9 +46,6 @@ enum {
 };
 
 static void poll_next(struct engine *e);
-static void engine_fail(struct engine_chan *ch, enum cause cause,
-			const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 const char *engine_state_name(enum engine_state s)
 {
@@ -173,8 +169,9 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 }
 
 /* The engine finds fault with what the channel brought: close it, failed. */
-static void engine_fail(struct engine_chan *ch, enum cause cause,
-			const char *fmt, ...)
+static __attribute__((format(printf, 3, 4)))
+void engine_fail(struct engine_chan *ch, enum cause cause, const char *fmt,
+		 ...)
 {
 	char why[160];
 	va_list ap;
@@ -199,11 +196,8 @@ static void chan_sent(void *arg, enum channel_sent what)
 		env->stats.pings++;
 }
 
-static void poll_send(struct engine *e, enum engine_req req,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void poll_send(struct engine *e, enum engine_req req,
-		      const char *fmt, ...)
+static __attribute__((format(printf, 3, 4)))
+void poll_send(struct engine *e, enum engine_req req, const char *fmt, ...)
 {
 	struct channel_req r = {
 		.method = "GET",
@@ -537,7 +531,7 @@ static void poll_next(struct engine *e)
 	if (!e->work)
 		channel_wait_ping(ch);
 	else if (e->work & W_PING)
-		poll_send(e, REQ_PING, "/_ping");
+		poll_send(e, REQ_PING, DOCKER_PING_PATH);
 	else if (e->work & W_VERSION)
 		poll_send(e, REQ_VERSION, "%s/version", p);
 	else if (e->work & W_INFO)
@@ -584,27 +578,6 @@ static void chan_init(struct engine *e, struct engine_chan *ch,
 	loop_timer_init(&ch->retry, retry_fn);
 }
 
-void engine_env_init(struct engine_env *env, struct loop *loop,
-		     struct pool *pool, struct resolver *resolver,
-		     const struct engine_cfg *cfg)
-{
-	struct channel_cfg *cc = &env->chan.cfg;
-
-	env->loop = loop;
-	env->pool = pool;
-	env->resolver = resolver;
-	env->cfg = cfg;
-	env->chan.loop = loop;
-	env->chan.pool = pool;
-	cc->request_timeout_ms = cfg->request_timeout_ms;
-	cc->late_ping_ms = cfg->late_ping_ms;
-	cc->ping_interval_ms = cfg->ping_interval_ms;
-	cc->ping_timeout_ms = cfg->ping_timeout_ms;
-	cc->max_body = cfg->max_body;
-	cc->ping_path = "/_ping";
-	cc->conn = cfg->conn;
-}
-
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 {
 	struct engine *e;
@@ -620,26 +593,12 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 				       &e->port, &why) : -ENOMEM;
 	if (err)
 		goto err;
-	e->literal = host_is_literal(e->host);
+	/* A name is looked up on every new connection; a literal is set. */
+	e->literal = !host_sockaddr(e->host, e->port, &e->sa, &e->salen);
 	if (env->tls) {
 		err = tls_peer_new(&e->tls, env->tls, e->host);
 		if (err)
 			goto err;
-	}
-	if (e->literal) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&e->sa;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->sa;
-
-		if (inet_pton(AF_INET, e->host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(e->port);
-			e->salen = sizeof(*s4);
-		} else {
-			inet_pton(AF_INET6, e->host, &s6->sin6_addr);
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(e->port);
-			e->salen = sizeof(*s6);
-		}
 	}
 	e->state = ENGINE_PENDING;
 	e->since_ms = wall_ms();

@@ -131,10 +131,6 @@ struct engine {
 	struct loop_timer refresh;
 };
 
-/* Sets up @env's shared parts; the caller sets the others it has. */
-void engine_env_init(struct engine_env *env, struct loop *loop,
-		     struct pool *pool, struct resolver *resolver,
-		     const struct engine_cfg *cfg);
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr);
 /* Closes everything and frees, silently (at exit). */
 void engine_free(struct engine *e);

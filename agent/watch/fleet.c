@@ -9,6 +9,23 @@
 #include "kevents.h"
 #include "log.h"
 
+/* The engines' channels, with the Docker engines' ping. */
+static void channel_env_init(struct channel_env *env, struct loop *loop,
+			     struct pool *pool, const struct engine_cfg *cfg)
+{
+	env->loop = loop;
+	env->pool = pool;
+	env->cfg = (struct channel_cfg){
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.late_ping_ms = cfg->late_ping_ms,
+		.ping_interval_ms = cfg->ping_interval_ms,
+		.ping_timeout_ms = cfg->ping_timeout_ms,
+		.max_body = cfg->max_body,
+		.ping_path = DOCKER_PING_PATH,
+		.conn = cfg->conn,
+	};
+}
+
 int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	      struct resolver *resolver, const struct engine_cfg *cfg)
 {
@@ -17,7 +34,11 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	engine_env_init(&f->env, loop, pool, resolver, cfg);
+	f->env.loop = loop;
+	f->env.pool = pool;
+	f->env.resolver = resolver;
+	f->env.cfg = cfg;
+	channel_env_init(&f->env.chan, loop, pool, cfg);
 	if (cfg->tls.enable) {
 		char why[256];
 		int err = tls_ctx_new(&f->env.tls, &cfg->tls, why, sizeof(why));

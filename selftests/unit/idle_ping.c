@@ -228,7 +228,8 @@ TEST_F(idle, idle_connection_pinged)
 	EXPECT_GE(11U, self->pings_seen);
 	EXPECT_LE((uint64_t)PING_MS, self->ping_gap + 2);
 	EXPECT_EQ((uint64_t)self->pings_seen,
-		  self->fleet->env.stats.pings + (self->e->poll.ch.state > CHANNEL_IDLE));
+		  self->fleet->env.stats.pings +
+		  (self->e->poll.ch.state > CHANNEL_IDLE));
 	EXPECT_EQ(1U, self->accepted);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.errors);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.late_pings);
