@@ -212,8 +212,7 @@ static void expect(struct channel *ch, enum channel_mode mode)
 
 /* 0, or -errno after the channel failed. */
 static int write_request(struct channel *ch, const char *method,
-			 const char *path, const char *body, size_t body_len,
-			 enum channel_sent what)
+			 const char *path, const char *body, size_t body_len)
 {
 	char buf[512];
 	int n, err;
@@ -232,13 +231,13 @@ static int write_request(struct channel *ch, const char *method,
 		conn_failed(ch, err);
 		return err;
 	}
-	ch->ops->sent(ch->arg, what);
+	ch->ops->sent(ch->arg, CHANNEL_SENT_REQUEST);
 	return 0;
 }
 
 /* An idle ping needs no late ping behind it: it is itself data in flight. */
 static int ask(struct channel *ch, const struct channel_req *req,
-	       enum channel_sent what)
+	       bool idle_ping)
 {
 	uint64_t late = cfg_of(ch)->late_ping_ms, timeout;
 	int err;
@@ -251,12 +250,11 @@ static int ask(struct channel *ch, const struct channel_req *req,
 	ch->method = req->method;
 	expect(ch, req->mode);
 	err = write_request(ch, req->method, req->path, req->body,
-			    req->body_len, what);
+			    req->body_len);
 	if (err)
 		return err;
 	timeout = req_timeout(ch);
-	if (req->mode != CHANNEL_STREAM && what != CHANNEL_SENT_IDLE_PING &&
-	    late && late < timeout)
+	if (req->mode != CHANNEL_STREAM && !idle_ping && late && late < timeout)
 		set_timer(ch, CHANNEL_TIMER_LATE_MARK, late);
 	else
 		set_timer(ch, CHANNEL_TIMER_DEADLINE, timeout);
@@ -267,7 +265,7 @@ int channel_send(struct channel *ch, const struct channel_req *req)
 {
 	if (!channel_idle(ch))
 		return -EBUSY;
-	return ask(ch, req, CHANNEL_SENT_REQUEST);
+	return ask(ch, req, false);
 }
 
 static void late_ping(struct channel *ch)
@@ -276,9 +274,10 @@ static void late_ping(struct channel *ch)
 
 	if (ch->suspect || ch->ping_behind || !channel_connected(ch))
 		return;
-	if (write_request(ch, "GET", path, NULL, 0, CHANNEL_SENT_LATE_PING))
+	if (write_request(ch, "GET", path, NULL, 0))
 		return;
 	ch->ping_behind = true;
+	ch->ops->sent(ch->arg, CHANNEL_SENT_LATE_PING);
 }
 
 /* The request was answered: now the answer of the ping behind it. */
@@ -312,7 +311,8 @@ static void idle_ping(struct channel *ch)
 
 	if (!channel_idle(ch) || ch->suspect)
 		return;
-	ask(ch, &req, CHANNEL_SENT_IDLE_PING);
+	ch->ops->sent(ch->arg, CHANNEL_SENT_IDLE_PING);
+	ask(ch, &req, true);
 }
 
 void channel_set_suspect(struct channel *ch, bool on)
@@ -358,7 +358,7 @@ static void answered(struct channel *ch)
 	stop_timer(ch);
 	if (ch->tls_port) {
 		fail(ch, CAUSE_TLS_REQUIRED,
-		     "the engine wants TLS on this port: plain HTTP refused (use --tls)");
+		     "the peer wants TLS on this port: plain HTTP refused");
 		return;
 	}
 	snprintf(ans.path, sizeof(ans.path), "%s", ch->path);

@@ -94,9 +94,9 @@ enum channel_end {
 };
 
 enum channel_sent {
-	CHANNEL_SENT_REQUEST,
-	CHANNEL_SENT_LATE_PING,
-	CHANNEL_SENT_IDLE_PING,
+	CHANNEL_SENT_REQUEST,		/* any request written, pings too */
+	CHANNEL_SENT_LATE_PING,		/* and it was a late ping */
+	CHANNEL_SENT_IDLE_PING,		/* an idle ping goes (before its write) */
 };
 
 /*
@@ -116,7 +116,7 @@ struct channel_ops {
 	int (*event)(void *arg, struct json_object *obj);
 	void (*closed)(void *arg, enum channel_end how);
 	void (*failed)(void *arg, enum cause cause, const char *why);
-	/* A request went out, for the owner's counters. */
+	/* For the owner's counters. */
 	void (*sent)(void *arg, enum channel_sent what);
 };
 

@@ -89,11 +89,6 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 	return e->env->cfg;
 }
 
-static bool is_events(const struct engine_chan *ch)
-{
-	return ch == &ch->e->events;
-}
-
 /* Every transition is logged here, once, with its cause. */
 static void set_state(struct engine *e, enum engine_state state,
 		      enum cause cause)
@@ -143,21 +138,25 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
+	bool is_events = ch == &e->events;
 
+	/* The channel does not know our flags: say which one is wanted. */
+	if (cause == CAUSE_TLS_REQUIRED)
+		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
 	snprintf(e->error, sizeof(e->error), "%s", why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
 		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
-		is_events(ch) ? "events: " : "", cause_name(cause), e->error);
+		is_events ? "events: " : "", cause_name(cause), e->error);
 	ch->resend = false;
 	if (cause_is_down(cause)) {
 		e->failures++;
 		engine_down(e, cause);
 		return;
 	}
-	if (is_events(ch)) {
+	if (is_events) {
 		/* A broken stream is retried; it is no verdict on the engine. */
 		retry_in(ch, ch->attempts++);
 		return;
@@ -188,12 +187,18 @@ static void chan_sent(void *arg, enum channel_sent what)
 	struct engine_chan *ch = arg;
 	struct engine_env *env = ch->e->env;
 
-	env->stats.requests++;
-	ch->e->requests++;
-	if (what == CHANNEL_SENT_LATE_PING)
+	switch (what) {
+	case CHANNEL_SENT_REQUEST:
+		env->stats.requests++;
+		ch->e->requests++;
+		break;
+	case CHANNEL_SENT_LATE_PING:
 		env->stats.late_pings++;
-	else if (what == CHANNEL_SENT_IDLE_PING)
+		break;
+	case CHANNEL_SENT_IDLE_PING:
 		env->stats.pings++;
+		break;
+	}
 }
 
 static __attribute__((format(printf, 3, 4)))
@@ -379,23 +384,16 @@ static void poll_closed(void *arg, enum channel_end how)
 {
 	struct engine_chan *ch = arg;
 
-	switch (how) {
-	case CHANNEL_END_UNANSWERED:
-		/*
-		 * The request goes again on a new connection, which asks
-		 * nothing more first, so that even a daemon closing after
-		 * every answer makes progress.
-		 */
-		ch->resend = true;
-		poll_next(ch->e);
-		break;
-	case CHANNEL_END_ANSWERED:
-		poll_next(ch->e);
-		break;
-	default:
-		/* Idle: the next request reconnects. */
-		break;
-	}
+	/* Closed while idle: the next request reconnects. */
+	if (how == CHANNEL_END_IDLE)
+		return;
+	/*
+	 * Closed under a request, it goes again on a new connection, which
+	 * asks nothing more first, so that even a daemon closing after every
+	 * answer makes progress.
+	 */
+	ch->resend = how == CHANNEL_END_UNANSWERED;
+	poll_next(ch->e);
 }
 
 static const struct channel_ops poll_ops = {
@@ -406,36 +404,29 @@ static const struct channel_ops poll_ops = {
 	.sent = chan_sent,
 };
 
-static void handle_event(struct engine *e, const struct docker_event *ev,
-			 struct json_object *raw)
+static int events_event(void *arg, struct json_object *obj)
 {
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+	struct docker_event ev;
 	int err;
 
+	err = docker_event_parse(obj, &ev);
+	if (err)
+		return err;
 	if (e->env->observer)
-		e->env->observer->container(e->env->observer->arg, e, ev, raw);
-	if (strcmp(ev->type, "container"))
-		return;
-	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
-		  ev->action);
-	err = inventory_want(&e->inv, ev->id);
+		e->env->observer->container(e->env->observer->arg, e, &ev, obj);
+	if (strcmp(ev.type, "container"))
+		return 0;
+	log_debug("engine %s: container %.12s %s", e->addr, ev.id, ev.action);
+	err = inventory_want(&e->inv, ev.id);
 	/* A burst (or no memory): one full listing answers all of it. */
 	if (err == -ENOSPC)
 		e->work |= W_CONTAINERS;
 	else if (!err)
 		e->work |= W_TARGETED;
 	poll_next(e);
-}
-
-static int events_event(void *arg, struct json_object *obj)
-{
-	struct engine_chan *ch = arg;
-	struct docker_event ev;
-	int err;
-
-	err = docker_event_parse(obj, &ev);
-	if (!err)
-		handle_event(ch->e, &ev, obj);
-	return err;
+	return 0;
 }
 
 static void events_answer(void *arg, struct channel_answer *ans)

@@ -84,7 +84,8 @@ static void on_failed(void *arg, enum cause cause, const char *why)
 
 static void on_sent(void *arg, enum channel_sent what)
 {
-	((struct owner *)arg)->sent++;
+	if (what == CHANNEL_SENT_REQUEST)
+		((struct owner *)arg)->sent++;
 }
 
 static const struct channel_ops ops = {
