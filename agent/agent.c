@@ -188,12 +188,12 @@ static void start_kevents(struct agent *a)
 	};
 	int err;
 
-	err = kevents_new(&a->kev, a->loop, a->fleet, &kc);
+	err = kevents_new(&a->kev, a->loop, &kc, &fleet_kevents_ops, a->fleet);
 	if (err) {
 		log_warn("kernel events: off: %s", strerror(-err));
 		return;
 	}
-	a->fleet->env.kev = a->kev;
+	fleet_hear_kevents(a->fleet, a->kev);
 }
 
 int agent_new(struct agent **ap, const struct config *cfg, const char **why)
