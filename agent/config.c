@@ -7,7 +7,6 @@
  * bounds, TLS files, --api-listen-any) is checked after all of them.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +35,8 @@ static int check_engine(const char *arg, const char **why)
 static const struct opt options[] = {
 	{ .name = "engine", .type = OPT_LIST, F(engines), .arg = "HOST:PORT",
 	  .check = check_engine,
-	  .help = "an engine (repeatable), with or instead of the discovery URL" },
+	  .help = "an engine (repeatable), with or instead of the "
+		  "discovery URL" },
 	{ .name = "engine-refresh-min-interval", .type = OPT_DURATION,
 	  F(engine.refresh_min_ms), .min = 100, .max = 24 * HOUR,
 	  .def = 30 * SEC, .arg = "DUR",
@@ -58,12 +58,18 @@ static const struct opt options[] = {
 	{ .name = "late-ping", .type = OPT_DURATION, .flags = OPT_ZERO,
 	  F(engine.late_ping_ms), .min = 10, .max = 10 * MIN, .def = 250,
 	  .arg = "DUR",
-	  .help = "an answer this late gets a /_ping pipelined behind its request, so that a lost answer shows as retransmission (suspect); 0: never" },
+	  .help = "an answer this late gets a /_ping pipelined behind its "
+		  "request, so that a lost answer shows as retransmission "
+		  "(suspect); 0: never" },
 	/* Idle polling connections answer a ping: a frozen engine shows. */
 	{ .name = "ping-interval", .type = OPT_DURATION, .flags = OPT_ZERO,
 	  F(engine.ping_interval_ms), .min = 100, .max = HOUR, .def = 5 * SEC,
 	  .arg = "DUR",
-	  .help = "/_ping on a polling connection idle this long; no answer within --ping-timeout fails like a refresh (ping-timeout). A frozen engine is unhealthy within ping-interval + ping-timeout x failure-retry + 0.75s of backoff (3 tries; 5s + 3s x 3: ~15s); 0: never" },
+	  .help = "/_ping on a polling connection idle this long; no answer "
+		  "within --ping-timeout fails like a refresh (ping-timeout). "
+		  "A frozen engine is unhealthy within ping-interval + "
+		  "ping-timeout x failure-retry + 0.75s of backoff (3 tries; "
+		  "5s + 3s x 3: ~15s); 0: never" },
 	/*
 	 * dockerd answers /_ping from memory, touching no container: a
 	 * short deadline there, not that of /containers/json, bounds a
@@ -121,7 +127,8 @@ static const struct opt options[] = {
 	  .help = "CA of the engines ($DOCKER_CERT_PATH/ca.pem)" },
 	{ .name = "tlscert", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
 	  F(engine.tls.cert), .arg = "FILE",
-	  .help = "our client certificate ($DOCKER_CERT_PATH/cert.pem if there)" },
+	  .help = "our client certificate "
+		  "($DOCKER_CERT_PATH/cert.pem if there)" },
 	{ .name = "tlskey", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
 	  F(engine.tls.key), .arg = "FILE",
 	  .help = "our client key ($DOCKER_CERT_PATH/key.pem if there)" },
@@ -131,17 +138,22 @@ static const struct opt options[] = {
 	{ .name = "api-listen", .type = OPT_STRING, F(api.listen),
 	  .arg = "ADDR:PORT", .help = "control API on TCP too, loopback only" },
 	{ .name = "api-listen-any", .type = OPT_FLAG, F(api.listen_any),
-	  .help = "allow a non-loopback --api-listen (the API has no authentication)" },
+	  .help = "allow a non-loopback --api-listen (the API has no "
+		  "authentication)" },
 	{ .name = "no-docker-api", .type = OPT_FLAG, F(api.no_docker),
-	  .help = "do not serve the Docker Engine API on the API sockets (docker inspect there shows every container's environment)" },
+	  .help = "do not serve the Docker Engine API on the API sockets "
+		  "(docker inspect there shows every container's "
+		  "environment)" },
 	{ .name = "api-max-clients", .type = OPT_UINT, F(api.max_clients),
 	  .min = 1, .max = 10000, .def = 256, .arg = "N",
 	  .help = "control API clients at once" },
 	{ .name = "kernel-policy", .type = OPT_FLAG, F(kernel_policy),
-	  .help = "peerwatch.ko gives every connection to the engines' ports --user-timeout" },
+	  .help = "peerwatch.ko gives every connection to the engines' "
+		  "ports --user-timeout" },
 	{ .name = "kernel-rcvbuf", .type = OPT_SIZE, F(kernel_rcvbuf),
 	  .min = 4096, .max = 1LL << 30, .def = 8LL << 20, .arg = "SIZE",
-	  .help = "receive buffer for the module's events; smaller loses events sooner" },
+	  .help = "receive buffer for the module's events; smaller loses "
+		  "events sooner" },
 	{ .name = "verbose", .short_name = 'v', .type = OPT_SET, F(log_level),
 	  .val = LOG_DEBUG, .def = LOG_INFO, .help = "more logging" },
 	{ .name = "quiet", .short_name = 'q', .type = OPT_SET, F(log_level),
@@ -167,19 +179,6 @@ void config_usage(FILE *f)
 "\n"
 "Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
 "SIGINT/SIGTERM stop.\n");
-}
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 /* A file of DOCKER_CERT_PATH, or NULL if @must is false and it is not there. */
@@ -223,7 +222,7 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 		dir = getenv("DOCKER_CONFIG");
 	if (!dir || !*dir) {
 		if (asprintf(&fallback, "%s/.docker", home ? home : "") < 0)
-			return fail(err, len, "out of memory");
+			return opt_error(err, len, "out of memory");
 		dir = fallback;
 	}
 	ret = cert_path_file(&t->ca, dir, "ca.pem", t->verify);
@@ -232,7 +231,7 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 	if (!ret)
 		ret = cert_path_file(&t->key, dir, "key.pem", false);
 	free(fallback);
-	return ret ? fail(err, len, "out of memory") : 0;
+	return ret ? opt_error(err, len, "out of memory") : 0;
 }
 
 /* After every flag: --api-listen-any may come after --api-listen. */
@@ -244,8 +243,8 @@ static int check_api_listen(const struct config *c, char *err, size_t len)
 
 	if (c->api.listen && api_listen_addr(c->api.listen, c->api.listen_any,
 					     &ss, &sslen, &why))
-		return fail(err, len, "--api-listen '%s': %s", c->api.listen,
-			    why);
+		return opt_error(err, len, "--api-listen '%s': %s",
+				 c->api.listen, why);
 	return 0;
 }
 
@@ -264,21 +263,23 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (c->help)
 		return 0;
 	if (nargs > 1)
-		return fail(err, errlen, "one discovery URL only, got '%s' too",
-			    argv[2]);
+		return opt_error(err, errlen,
+				 "one discovery URL only, got '%s' too",
+				 argv[2]);
 	if (nargs)
 		c->url = argv[1];
 	if (c->url && strncmp(c->url, "nodes://", 8) &&
 	    strncmp(c->url, "file://", 7))
-		return fail(err, errlen,
-			    "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
-			    c->url);
+		return opt_error(err, errlen,
+				 "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
+				 c->url);
 	if (!c->engines.n && !c->url)
-		return fail(err, errlen, "no engines: give a discovery URL or --engine");
+		return opt_error(err, errlen,
+				 "no engines: give a discovery URL or --engine");
 	/* Checks across flags, after all of them. */
 	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
-		return fail(err, errlen,
-			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
+		return opt_error(err, errlen,
+				 "--engine-refresh-max-interval is below --engine-refresh-min-interval");
 	ret = resolve_tls(c, err, errlen);
 	if (ret)
 		return ret;

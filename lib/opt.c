@@ -22,10 +22,7 @@
 #define USAGE_COL	37	/* where the help text starts */
 #define USAGE_WIDTH	79
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
+int opt_error(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -128,19 +125,24 @@ static int check_entry(const struct opt *t, const struct opt *o, char *err,
 
 	spelling(o, name, sizeof(name));
 	if (!size_ok(o))
-		return fail(err, len, "option table: %s: field size %zu", name,
-			    o->size);
+		return opt_error(err, len, "option table: %s: field size %zu",
+				 name, o->size);
 	if (numeric(o) && (o->min > o->max ||
 			   stored(o, o->max) > field_max(o->size) ||
 			   !in_range(o, (uint64_t)o->def)))
-		return fail(err, len, "option table: %s: bounds or default", name);
+		return opt_error(err, len, "option table: %s: bounds or default",
+				 name);
 	if (o->type == OPT_SET && ((uint64_t)o->val > field_max(o->size) ||
 				   (uint64_t)o->def > field_max(o->size)))
-		return fail(err, len, "option table: %s: value too wide", name);
+		return opt_error(err, len, "option table: %s: value too wide",
+				 name);
+	/* A word and an option may share a name ("help", "--help"). */
 	for (p = t; p != o; p++)
-		if ((o->name && p->name && !strcmp(o->name, p->name)) ||
+		if ((o->name && p->name && !strcmp(o->name, p->name) &&
+		     (o->flags & OPT_WORD) == (p->flags & OPT_WORD)) ||
 		    (o->short_name && o->short_name == p->short_name))
-			return fail(err, len, "option table: %s twice", name);
+			return opt_error(err, len, "option table: %s twice",
+					 name);
 	return 0;
 }
 
@@ -188,7 +190,7 @@ int opt_defaults(const struct opt *t, void *base, char *err, size_t len)
 		if (ret)
 			return ret;
 		if (set_default(o, base)) {
-			fail(err, len, "out of memory");
+			opt_error(err, len, "out of memory");
 			return -ENOMEM;
 		}
 	}
@@ -204,9 +206,10 @@ static int set_uint(const struct opt *o, void *base, const char *name,
 	errno = 0;
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || *arg == '-' || !in_range(o, v))
-		return fail(err, len, "%s: '%s' is not an integer in [%llu, %llu]",
-			    name, arg, (unsigned long long)o->min,
-			    (unsigned long long)o->max);
+		return opt_error(err, len, "%s: '%s' is not %san integer in [%llu, %llu]",
+				 name, arg, o->flags & OPT_ZERO ? "0 or " : "",
+				 (unsigned long long)o->min,
+				 (unsigned long long)o->max);
 	store(o, base, v);
 	return 0;
 }
@@ -221,13 +224,13 @@ static int set_duration(const struct opt *o, void *base, const char *name,
 	duration_format(o->max, his, sizeof(his));
 	duration_format(o->min, mins, sizeof(mins));
 	if (duration_parse(arg, &v))
-		return fail(err, len, "%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)",
-			    name, arg);
+		return opt_error(err, len, "%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)",
+				 name, arg);
 	if (v < lo || v > o->max)
-		return fail(err, len, "%s: %s is out of range [%s, %s]", name,
-			    arg, los, his);
+		return opt_error(err, len, "%s: %s is out of range [%s, %s]",
+				 name, arg, los, his);
 	if (v && v < o->min)
-		return fail(err, len, "%s: 0 or at least %s", name, mins);
+		return opt_error(err, len, "%s: 0 or at least %s", name, mins);
 	store(o, base, stored(o, v));
 	return 0;
 }
@@ -241,8 +244,8 @@ static int set_size(const struct opt *o, void *base, const char *name,
 	size_format(o->min, los, sizeof(los));
 	size_format(o->max, his, sizeof(his));
 	if (size_parse(arg, &v) || !in_range(o, v))
-		return fail(err, len, "%s: '%s' is not a size in [%s, %s]",
-			    name, arg, los, his);
+		return opt_error(err, len, "%s: '%s' is not a size in [%s, %s]",
+				 name, arg, los, his);
 	store(o, base, v);
 	return 0;
 }
@@ -257,8 +260,8 @@ static int set_bool(const struct opt *o, void *base, const char *name,
 	else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
 		*p = 0;
 	else
-		return fail(err, len, "%s: '%s' is not true or false", name,
-			    arg);
+		return opt_error(err, len, "%s: '%s' is not true or false",
+				 name, arg);
 	return 0;
 }
 
@@ -268,9 +271,9 @@ static int check_value(const struct opt *o, const char *name, const char *arg,
 	const char *why = "bad value";
 
 	if ((o->flags & OPT_PATH) && !*arg)
-		return fail(err, len, "%s: empty path", name);
+		return opt_error(err, len, "%s: empty path", name);
 	if (o->check && o->check(arg, &why))
-		return fail(err, len, "%s '%s': %s", name, arg, why);
+		return opt_error(err, len, "%s '%s': %s", name, arg, why);
 	return 0;
 }
 
@@ -287,7 +290,7 @@ static int set_string(const struct opt *o, void *base, const char *arg,
 	free(*p);
 	*p = v ? strdup(v) : NULL;
 	if (v && !*p)
-		return fail(err, len, "out of memory");
+		return opt_error(err, len, "out of memory");
 	return 0;
 }
 
@@ -299,7 +302,7 @@ static int add_to_list(const struct opt *o, void *base, const char *arg,
 
 	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
-		return fail(err, len, "out of memory");
+		return opt_error(err, len, "out of memory");
 	l->v = v;
 	l->v[l->n++] = (char *)arg;
 	return 0;
@@ -336,7 +339,7 @@ static int apply(const struct opt *o, void *base, const char *arg, bool neg,
 	case OPT_FUNC:
 		return o->parse(o, base, arg, err, len);
 	}
-	return fail(err, len, "%s: unknown type", name);
+	return opt_error(err, len, "%s: unknown type", name);
 }
 
 static bool is_named(const struct opt *o, const char *name, size_t n)
@@ -389,7 +392,7 @@ const struct opt *opt_find(const struct opt *t, const char *name)
 	const struct opt *o;
 
 	for (o = t; !OPT_END(o); o++)
-		if (o->name && !strcmp(o->name, name))
+		if (is_named(o, name, strlen(name)))
 			return o;
 	return NULL;
 }
@@ -420,9 +423,10 @@ static int unknown(const struct opt *t, const char *a, const char *name,
 			add_hint(hint, sizeof(hint), "no-", o->name);
 	}
 	if (!*hint)
-		return fail(err, len, "unknown option '%s' (see --help)", a);
-	return fail(err, len, "unknown option '%s': options are never abbreviated; did you mean %s?",
-		    a, hint);
+		return opt_error(err, len, "unknown option '%s' (see --help)",
+				 a);
+	return opt_error(err, len, "unknown option '%s': options are never abbreviated; did you mean %s?",
+			 a, hint);
 }
 
 static int long_opt(const struct opt *t, void *base, int argc, char **argv,
@@ -438,14 +442,14 @@ static int long_opt(const struct opt *t, void *base, int argc, char **argv,
 	if (!o)
 		return unknown(t, a, name, n, err, len);
 	if (eq && (neg || (!takes_value(o) && o->type != OPT_BOOL)))
-		return fail(err, len, "option '--%.*s' takes no value", (int)n,
-			    name);
+		return opt_error(err, len, "option '--%.*s' takes no value",
+				 (int)n, name);
 	if (eq)
 		val = eq + 1;
 	else if (takes_value(o) && *i + 1 < argc)
 		val = argv[++*i];
 	else if (takes_value(o))
-		return fail(err, len, "option '%s' needs a value", a);
+		return opt_error(err, len, "option '%s' needs a value", a);
 	return apply(o, base, val, neg, err, len);
 }
 
@@ -460,8 +464,8 @@ static int short_opts(const struct opt *t, void *base, int argc, char **argv,
 	for (p = argv[*i] + 1; *p; p++) {
 		o = find_short(t, *p);
 		if (!o)
-			return fail(err, len, "unknown option '-%c' (see --help)",
-				    *p);
+			return opt_error(err, len, "unknown option '-%c' (see --help)",
+					 *p);
 		if (!takes_value(o)) {
 			ret = apply(o, base, NULL, false, err, len);
 			if (ret)
@@ -473,7 +477,8 @@ static int short_opts(const struct opt *t, void *base, int argc, char **argv,
 		else if (*i + 1 < argc)
 			val = argv[++*i];
 		else
-			return fail(err, len, "option '-%c' needs a value", *p);
+			return opt_error(err, len, "option '-%c' needs a value",
+					 *p);
 		return apply(o, base, val, false, err, len);
 	}
 	return 0;
@@ -491,7 +496,8 @@ static int word(const struct opt *t, void *base, int argc, char **argv,
 		return 1;
 	if (takes_value(o)) {
 		if (*i + 1 >= argc)
-			return fail(err, len, "'%s' needs a value", argv[*i]);
+			return opt_error(err, len, "'%s' needs a value",
+					 argv[*i]);
 		val = argv[++*i];
 	}
 	ret = apply(o, base, val, false, err, len);
@@ -512,7 +518,7 @@ int opt_parse(const struct opt *t, void *base, int argc, char **argv,
 						   err, len);
 			if (ret < 0)
 				return ret;
-			/* Positional arguments move up, over what was parsed. */
+			/* Arguments move up, over what was parsed. */
 			if (ret)
 				argv[1 + nargs++] = a;
 			continue;

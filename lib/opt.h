@@ -30,11 +30,11 @@ enum opt_type {
 enum {
 	OPT_NEG		= 1 << 0,	/* OPT_FLAG: --no-NAME too */
 	OPT_ZERO	= 1 << 1,	/* 0 too, below min ("0: never") */
-	OPT_SECONDS	= 1 << 2,	/* duration kept in whole seconds, rounded up */
+	OPT_SECONDS	= 1 << 2,	/* duration in seconds, rounded up */
 	OPT_PATH	= 1 << 3,	/* string: "" refused */
 	OPT_EMPTY_NULL	= 1 << 4,	/* string: "" kept as NULL */
-	OPT_COPY	= 1 << 5,	/* string: strdup()ed, freed by opt_clear() */
-	OPT_WORD	= 1 << 6,	/* spelled without dashes ("sport 80") */
+	OPT_COPY	= 1 << 5,	/* string: a copy, opt_clear() frees */
+	OPT_WORD	= 1 << 6,	/* without dashes: "sport 80" */
 };
 
 struct opt;
@@ -94,6 +94,10 @@ int opt_parse(const struct opt *t, void *base, int argc, char **argv,
 void opt_clear(const struct opt *t, void *base);
 /* One entry a line or more: the names, the help wrapped, the default. */
 void opt_usage(const struct opt *t, FILE *f);
+/* A message for the user in @err, for checks of the caller's; -EINVAL. */
+int opt_error(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The entry of --@name, or NULL. */
 const struct opt *opt_find(const struct opt *t, const char *name);
 
 #endif
