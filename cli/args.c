@@ -47,6 +47,10 @@ int cli_parse(const struct cli_cmd *cmd, void *args, int argc, char **argv)
 	else if (n > cmd->nargs)
 		fprintf(stderr, "%s %s: unexpected argument '%s'\n", prog,
 			cmd->name, argv[1 + cmd->nargs]);
+	else
+		fprintf(stderr, "%s %s: %d argument%s wanted, %d given\n",
+			prog, cmd->name, cmd->nargs, cmd->nargs > 1 ? "s" : "",
+			n);
 	cmd->usage(stderr);
 	return EXIT_USAGE;
 }
