@@ -235,8 +235,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	if (!err)
 		start_kevents(a);
 	if (!err)
-		err = discovery_new(&a->discovery, cfg->url, cfg->engines,
-				    cfg->nengines, why);
+		err = discovery_new(&a->discovery, cfg->url, cfg->engines.v,
+				    cfg->engines.n, why);
 	if (!err)
 		err = api_new(&a->api, a->loop, a->fleet, a->kev, &cfg->api,
 			      why);
