@@ -21,13 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "container_of.h"
 #include "hostport.h"
+#include "loop_events.h"
 #include "tls.h"
 
 struct tls_ctx {
@@ -261,10 +261,10 @@ static ssize_t tls_result(struct tls_conn *tc, int ret, uint32_t *want)
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
-		*want = EPOLLIN;
+		*want = LOOP_READ;
 		return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE:
-		*want = EPOLLOUT;
+		*want = LOOP_WRITE;
 		return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "conn.h"
 #include "faults.h"
+#include "sim_conn.h"
 #include "size.h"
 
 static const char *const names[] = {

@@ -64,7 +64,4 @@ struct sim {
 void sim_log(const struct sim *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Wall-clock milliseconds: the shared timeline of processes serving one fleet. */
-int64_t sim_realtime_ms(void);
-
 #endif

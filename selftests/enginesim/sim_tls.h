@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_TLS_H
-#define ENGINESIM_TLS_H
+#ifndef ENGINESIM_SIM_TLS_H
+#define ENGINESIM_SIM_TLS_H
 
 #include "sim.h"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn.h"
-#include "tls.h"
+#include "sim_conn.h"
+#include "sim_tls.h"
 #include "transport.h"
 
 #define TLS_HANDSHAKE_BYTE	0x16

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_HTTP_H
-#define ENGINESIM_HTTP_H
+#ifndef ENGINESIM_SIM_HTTP_H
+#define ENGINESIM_SIM_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>

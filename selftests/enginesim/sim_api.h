@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_API_H
-#define ENGINESIM_API_H
+#ifndef ENGINESIM_SIM_API_H
+#define ENGINESIM_SIM_API_H
 
 #include "sim.h"
 
