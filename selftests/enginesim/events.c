@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /events streams. Each engine with at least one stream open has a timer
- * on its synthetic schedule (see fleet.c); an event is formatted once and
+ * on its synthetic schedule (see sim_fleet.c); an event is formatted once and
  * sent as one chunk to every stream of the engine. Events of a frozen
  * engine are dropped, as if its daemon never produced them, and are not
  * counted as sent.

@@ -84,8 +84,10 @@
 #include "duration.h"
 #include "events.h"
 #include "sim.h"
+#include "sim_api.h"
 #include "sim_conn.h"
 #include "sim_fleet.h"
+#include "sim_http.h"
 #include "sim_tls.h"
 
 #define MAX_ENGINES	(1U << 20)
@@ -247,6 +249,13 @@ static void raise_nofile(const struct sim *s)
 		sim_log(s, "cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 }
 
+/* The layers above a connection: HTTP framing, the API, event streams. */
+static const struct conn_ops conn_ops = {
+	.opened = http_conn_init,
+	.input = api_feed,
+	.unsubscribe = events_unsubscribe,
+};
+
 struct sigwatch {
 	struct loop_io io;
 	struct sim *sim;
@@ -281,6 +290,7 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	raise_nofile(&s);
+	s.conn_ops = &conn_ops;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

@@ -9,6 +9,7 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+struct conn_ops;
 struct fleet;
 struct listener;
 struct ctl;
@@ -58,6 +59,7 @@ struct sim {
 	struct listener *listener;
 	struct ctl *ctl;
 	struct tls *tls;	/* NULL for plain HTTP */
+	const struct conn_ops *conn_ops;
 	struct sim_stats stats;
 };
 

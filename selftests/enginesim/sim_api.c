@@ -2,7 +2,9 @@
 /*
  * The Docker Engine API as dockerd 20.10.24 serves it: routes and JSON
  * bodies, in the shapes and field order of the captured responses. Bodies
- * end with a newline, as Go's json.Encoder writes them.
+ * end with a newline, as Go's json.Encoder writes them. The faults that
+ * replace or end answers (malformed, oversized, close-after) are applied
+ * per request here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -460,7 +462,8 @@ static int api_inspect(struct conn *c, const char *ref)
  * Classifies a request. For an inspect, *ref points at the container
  * reference inside path, which is cut at its "/json".
  */
-enum api_class api_route(char *path, unsigned int method, const char **ref)
+static enum api_class api_route(char *path, unsigned int method,
+				 const char **ref)
 {
 	static const char ctr_prefix[] = "/containers/";
 	size_t plen = sizeof(ctr_prefix) - 1;
@@ -490,8 +493,8 @@ enum api_class api_route(char *path, unsigned int method, const char **ref)
 	return API_NOTFOUND;
 }
 
-int api_respond(struct conn *c, enum api_class cls, const char *ref,
-		const char *query)
+static int api_respond(struct conn *c, enum api_class cls, const char *ref,
+		       const char *query)
 {
 	int err;
 
@@ -515,4 +518,61 @@ int api_respond(struct conn *c, enum api_class cls, const char *ref,
 	default:
 		return api_message(c, 404, "page not found");
 	}
+}
+
+/* Splits "/v1.41/info?x=y" into "/info" and "x=y", in place. */
+static void split_url(char *url, char **path, char **query)
+{
+	char *q = strchr(url, '?');
+	char *p = url;
+
+	*query = "";
+	if (q) {
+		*q = '\0';
+		*query = q + 1;
+	}
+	if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
+		char *s = p + 2;
+
+		while ((*s >= '0' && *s <= '9') || *s == '.')
+			s++;
+		if (*s == '/')
+			p = s;
+	}
+	*path = p;
+}
+
+/* One whole request: counted, routed, and answered as the engine's fault says. */
+static int api_serve(struct conn *c)
+{
+	struct engine *e = c->engine;
+	enum api_class cls;
+	char *path, *query;
+	const char *ref;
+	int err;
+
+	split_url(c->url, &path, &query);
+	cls = api_route(path, c->parser.method, &ref);
+	c->sim->stats.requests[cls]++;
+	if (e->fault == FAULT_MALFORMED)
+		err = http_malformed(c);
+	else if (e->fault == FAULT_OVERSIZED)
+		err = http_oversized(c, e->fault_arg, cls == API_INFO ||
+				     cls == API_EVENTS || cls == API_INSPECT);
+	else
+		err = api_respond(c, cls, ref, query);
+	if (err)
+		return err;
+	c->responses++;
+	if (e->fault == FAULT_CLOSE_AFTER && c->responses >= e->fault_arg)
+		c->close_after_write = 1;
+	return 0;
+}
+
+/* The connection's input: parse, and answer each whole request. */
+int api_feed(struct conn *c)
+{
+	int ret = http_feed(c);
+
+	return ret > 0 ? api_serve(c) : ret;
 }

@@ -13,10 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "sim_conn.h"
 #include "sim_fleet.h"
-#include "sim_http.h"
 #include "sim_tls.h"
 #include "transport.h"
 
@@ -41,28 +39,33 @@ struct listener {
 
 static char filler_bytes[16384];
 
-static ssize_t plain_recv(struct conn *c, void *p, size_t n)
+static ssize_t plain_recv(void *ctx, int fd, void *p, size_t n)
 {
-	ssize_t r = recv(c->io.fd, p, n, 0);
+	ssize_t r = recv(fd, p, n, 0);
+
+	(void)ctx;
 
 	return r < 0 ? -errno : r;
 }
 
-static ssize_t plain_send(struct conn *c, const void *p, size_t n)
+static ssize_t plain_send(void *ctx, int fd, const void *p, size_t n)
 {
-	ssize_t r = send(c->io.fd, p, n, MSG_NOSIGNAL);
+	ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+
+	(void)ctx;
 
 	return r < 0 ? -errno : r;
 }
 
-static int plain_shutdown(struct conn *c)
+static int plain_shutdown(void *ctx, int fd)
 {
-	return shutdown(c->io.fd, SHUT_WR) ? -errno : 0;
+	(void)ctx;
+	return shutdown(fd, SHUT_WR) ? -errno : 0;
 }
 
-static void plain_release(struct conn *c)
+static void plain_release(void *ctx)
 {
-	(void)c;
+	(void)ctx;
 }
 
 const struct transport transport_plain = {
@@ -84,11 +87,11 @@ void conn_close(struct conn *c)
 	if (c->io.fd < 0)
 		return;
 	loop_io_del(s->loop, &c->io);
-	c->tr->release(c);
+	c->tr->release(c->tr_ctx);
 	close(c->io.fd);
 	c->io.fd = -1;
 	if (c->streaming)
-		events_unsubscribe(c);
+		s->conn_ops->unsubscribe(c);
 	list_del(&c->engine_node);
 	loop_timer_stop(s->loop, &c->pace);
 	loop_timer_stop(s->loop, &c->linger);
@@ -138,7 +141,7 @@ static int conn_fill(struct conn *c)
 
 		if (!room)
 			return 0;
-		n = c->tr->recv(c, tmp, room);
+		n = c->tr->recv(c->tr_ctx, c->io.fd, tmp, room);
 		if (n == -EAGAIN || n == -EINTR) {
 			if (n == -EAGAIN)
 				c->rd_more = 0;
@@ -208,7 +211,7 @@ static int conn_flush(struct conn *c)
 			if (n > c->pace_budget)
 				n = c->pace_budget;
 		}
-		w = c->tr->send(c, p, n);
+		w = c->tr->send(c->tr_ctx, c->io.fd, p, n);
 		if (w == -EAGAIN)
 			return 0;
 		if (w == -EINTR)
@@ -253,7 +256,7 @@ void conn_progress(struct conn *c)
 		if (c->close_after_write && !conn_out_pending(c) &&
 		    !c->draining) {
 			c->draining = 1;
-			if (c->tr->shutdown(c) ||
+			if (c->tr->shutdown(c->tr_ctx, c->io.fd) ||
 			    loop_timer_start(c->sim->loop, &c->linger, LINGER_MS))
 				goto fail;
 		}
@@ -276,7 +279,7 @@ void conn_progress(struct conn *c)
 				return;
 			continue;
 		}
-		err = http_feed(c);
+		err = c->sim->conn_ops->input(c);
 		if (err)
 			goto fail;
 	}
@@ -309,7 +312,7 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 	c->engine = e;
 	c->tr = &transport_plain;
 	if (s->tls) {
-		err = tls_conn_init(s->tls, c);
+		err = tls_conn_init(s->tls, fd, &c->tr, &c->tr_ctx);
 		if (err) {
 			free(c);
 			return err;
@@ -318,7 +321,7 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 	loop_timer_init(&c->pace, conn_pace);
 	loop_timer_init(&c->linger, conn_linger_done);
 	list_init(&c->stream_node);
-	http_conn_init(c);
+	s->conn_ops->opened(c);
 	/*
 	 * dockerd (Go) sets TCP_NODELAY and a 15 s keepalive on every accepted
 	 * socket; the keepalive also ends connections whose client vanished
@@ -332,7 +335,7 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 			  LOOP_READ | LOOP_WRITE | LOOP_HANGUP | LOOP_EDGE,
 			  conn_on_io);
 	if (err) {
-		c->tr->release(c);
+		c->tr->release(c->tr_ctx);
 		free(c);
 		return err;
 	}

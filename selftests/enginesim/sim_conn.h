@@ -10,10 +10,22 @@
 #include "sim.h"
 #include "strbuf.h"
 
+struct conn;
 struct engine;
 struct transport;
 
 #define URL_MAX		512
+
+/*
+ * What a connection hands to the layers above it (HTTP, the API, event
+ * streams), set in struct sim by main.c: the connection calls up only
+ * through here, so the layers stack without a loop between them.
+ */
+struct conn_ops {
+	void (*opened)(struct conn *c);		/* accepted, before any input */
+	int (*input)(struct conn *c);		/* input pending: 0 or -errno */
+	void (*unsubscribe)(struct conn *c);	/* a streaming one closes */
+};
 
 /*
  * One accepted connection. It answers one request at a time: the parser

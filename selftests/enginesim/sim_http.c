@@ -2,15 +2,14 @@
 /*
  * HTTP/1.1 for the engines: requests parsed with http_parser, one at a time
  * (the parser pauses at the end of each), and responses framed with
- * dockerd's headers. The malformed, oversized and close-after faults act
- * here, since they are about framing rather than content.
+ * dockerd's headers, among them the malformed and oversized answers of
+ * those faults, since they are about framing rather than content.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "sim_api.h"
 #include "sim_conn.h"
 #include "sim_fleet.h"
 #include "sim_http.h"
@@ -211,7 +210,7 @@ static int http_fail(struct conn *c, enum http_fail why)
 }
 
 /* A status line no HTTP parser accepts, then a bogus header block. */
-static int http_malformed(struct conn *c)
+int http_malformed(struct conn *c)
 {
 	static const char junk[] = "HTTP/1.1 OK 200 Docker\r\n"
 				   "Content-Length: -12\r\n"
@@ -224,7 +223,7 @@ static int http_malformed(struct conn *c)
  * A valid response whose body is "bytes" long, streamed from a filler so
  * that a huge size costs no memory: {"Oversized":"aaaa...aaaa"}.
  */
-static int http_oversized(struct conn *c, uint64_t bytes, int chunked)
+int http_oversized(struct conn *c, uint64_t bytes, int chunked)
 {
 	static const char pre[] = "{\"Oversized\":\"";
 	static const char post[] = "\"}";
@@ -261,54 +260,6 @@ static int http_oversized(struct conn *c, uint64_t bytes, int chunked)
 	return err;
 }
 
-/* Splits "/v1.41/info?x=y" into "/info" and "x=y", in place. */
-static void http_split_url(char *url, char **path, char **query)
-{
-	char *q = strchr(url, '?');
-	char *p = url;
-
-	*query = "";
-	if (q) {
-		*q = '\0';
-		*query = q + 1;
-	}
-	if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
-		char *s = p + 2;
-
-		while ((*s >= '0' && *s <= '9') || *s == '.')
-			s++;
-		if (*s == '/')
-			p = s;
-	}
-	*path = p;
-}
-
-static int http_dispatch(struct conn *c)
-{
-	struct engine *e = c->engine;
-	enum api_class cls;
-	char *path, *query;
-	const char *ref;
-	int err;
-
-	http_split_url(c->url, &path, &query);
-	cls = api_route(path, c->parser.method, &ref);
-	c->sim->stats.requests[cls]++;
-	if (e->fault == FAULT_MALFORMED)
-		err = http_malformed(c);
-	else if (e->fault == FAULT_OVERSIZED)
-		err = http_oversized(c, e->fault_arg, cls == API_INFO ||
-				     cls == API_EVENTS || cls == API_INSPECT);
-	else
-		err = api_respond(c, cls, ref, query);
-	if (err)
-		return err;
-	c->responses++;
-	if (e->fault == FAULT_CLOSE_AFTER && c->responses >= e->fault_arg)
-		c->close_after_write = 1;
-	return 0;
-}
-
 int http_feed(struct conn *c)
 {
 	size_t len = strbuf_pending(&c->in);
@@ -333,5 +284,5 @@ int http_feed(struct conn *c)
 	if (!c->req_ready)
 		return 0;
 	c->req_ready = 0;
-	return http_dispatch(c);
+	return 1;
 }

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "sim_conn.h"
 #include "sim_tls.h"
 #include "transport.h"
 
@@ -39,9 +38,8 @@ static void tls_log_errors(const char *what)
 	}
 }
 
-static ssize_t tls_result(struct conn *c, int ret, size_t done)
+static ssize_t tls_result(SSL *ssl, int ret, size_t done)
 {
-	SSL *ssl = c->tr_ctx;
 	int err;
 
 	if (ret > 0)
@@ -64,61 +62,61 @@ static ssize_t tls_result(struct conn *c, int ret, size_t done)
 }
 
 /* Before the handshake: is the client speaking TLS at all? */
-static ssize_t tls_check_plain(struct conn *c)
+static ssize_t tls_check_plain(int fd)
 {
 	char drain[4096];
 	unsigned char b;
 	ssize_t n;
 
-	n = recv(c->io.fd, &b, 1, MSG_PEEK);
+	n = recv(fd, &b, 1, MSG_PEEK);
 	if (n < 0)
 		return -errno;
 	if (!n || b == TLS_HANDSHAKE_BYTE)
 		return n;
 	/* Consume the request, or the close would send RST over the answer. */
-	while (recv(c->io.fd, drain, sizeof(drain), 0) > 0)
+	while (recv(fd, drain, sizeof(drain), 0) > 0)
 		;
-	send(c->io.fd, plain_answer, sizeof(plain_answer) - 1, MSG_NOSIGNAL);
+	send(fd, plain_answer, sizeof(plain_answer) - 1, MSG_NOSIGNAL);
 	return -EPROTO;
 }
 
-static ssize_t tls_recv(struct conn *c, void *p, size_t n)
+static ssize_t tls_recv(void *ctx, int fd, void *p, size_t n)
 {
-	SSL *ssl = c->tr_ctx;
+	SSL *ssl = ctx;
 	size_t done = 0;
 	ssize_t r;
 	int ret;
 
 	if (SSL_in_before(ssl)) {
-		r = tls_check_plain(c);
+		r = tls_check_plain(fd);
 		if (r <= 0)
 			return r;
 	}
 	ret = SSL_read_ex(ssl, p, n, &done);
-	return tls_result(c, ret, done);
+	return tls_result(ssl, ret, done);
 }
 
-static ssize_t tls_send(struct conn *c, const void *p, size_t n)
+static ssize_t tls_send(void *ctx, int fd, const void *p, size_t n)
 {
 	size_t done = 0;
 	int ret;
 
-	ret = SSL_write_ex(c->tr_ctx, p, n, &done);
-	return tls_result(c, ret, done);
+	(void)fd;
+	ret = SSL_write_ex(ctx, p, n, &done);
+	return tls_result(ctx, ret, done);
 }
 
 /* close_notify first, as Go's server sends it; then no more from us. */
-static int tls_shutdown(struct conn *c)
+static int tls_shutdown(void *ctx, int fd)
 {
-	SSL_shutdown(c->tr_ctx);
+	SSL_shutdown(ctx);
 	ERR_clear_error();
-	return shutdown(c->io.fd, SHUT_WR) ? -errno : 0;
+	return shutdown(fd, SHUT_WR) ? -errno : 0;
 }
 
-static void tls_release(struct conn *c)
+static void tls_release(void *ctx)
 {
-	SSL_free(c->tr_ctx);
-	c->tr_ctx = NULL;
+	SSL_free(ctx);
 }
 
 static const struct transport transport_tls = {
@@ -202,18 +200,20 @@ void tls_free(struct tls *t)
 	free(t);
 }
 
-int tls_conn_init(struct tls *t, struct conn *c)
+/* The transport of an accepted socket: its ops and state for the connection. */
+int tls_conn_init(struct tls *t, int fd, const struct transport **tr,
+		  void **ctx)
 {
 	SSL *ssl = SSL_new(t->ctx);
 
 	if (!ssl)
 		return -ENOMEM;
-	if (SSL_set_fd(ssl, c->io.fd) != 1) {
+	if (SSL_set_fd(ssl, fd) != 1) {
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
 	SSL_set_accept_state(ssl);
-	c->tr = &transport_tls;
-	c->tr_ctx = ssl;
+	*tr = &transport_tls;
+	*ctx = ssl;
 	return 0;
 }
