@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "sim_tls.h"
+#include "sslctx.h"
 #include "transport.h"
 
 #define TLS_HANDSHAKE_BYTE	0x16
@@ -141,6 +142,14 @@ static int tls_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
+void tls_free(struct tls *t)
+{
+	if (!t)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
 int tls_new(const struct sim_opts *o, struct tls **out)
 {
 	struct tls *t;
@@ -153,16 +162,11 @@ int tls_new(const struct sim_opts *o, struct tls **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->ctx = SSL_CTX_new(TLS_server_method());
+	t->ctx = sslctx_new(TLS_server_method());
 	if (!t->ctx) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	/* Idle connections keep no record buffers. */
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(t->ctx, tls_alpn, NULL);
 	/* Without it, resuming a session of a verified client is refused. */
 	SSL_CTX_set_session_id_context(t->ctx, (const unsigned char *)"enginesim",
@@ -187,17 +191,8 @@ int tls_new(const struct sim_opts *o, struct tls **out)
 fail_ssl:
 	tls_log_errors("TLS setup");
 fail:
-	SSL_CTX_free(t->ctx);
-	free(t);
+	tls_free(t);
 	return err;
-}
-
-void tls_free(struct tls *t)
-{
-	if (!t)
-		return;
-	SSL_CTX_free(t->ctx);
-	free(t);
 }
 
 /* The transport of an accepted socket: its ops and state for the connection. */
