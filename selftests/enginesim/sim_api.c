@@ -351,10 +351,10 @@ static int api_info(struct conn *c)
 	addr_str(e->addr, addr);
 	fmt_time(now, now_s);
 	err = strbuf_addf(&body, info_fmt, id, n, run, n - run, imgs,
-			 23 + 2 * run, 41 + 3 * run, now_s, engine_ncpu(e),
-			 (unsigned long long)engine_memtotal(e), e->index,
-			 e->index, addr, e->index % 4, addr,
-			 c->sim->opts.port);
+			  23 + 2 * run, 41 + 3 * run, now_s, engine_ncpu(e),
+			  (unsigned long long)engine_memtotal(e), e->index,
+			  e->index, addr, e->index % 4, addr,
+			  c->sim->opts.port);
 	if (err) {
 		strbuf_release(&body);
 		return err;
@@ -402,10 +402,10 @@ static int api_containers(struct conn *c, const char *query)
 		err = strbuf_addf(&body, "%s", sep);
 		if (!err)
 			err = strbuf_addf(&body, ctr_list_fmt, ct.id, ct.name,
-					 ct.image, ct.image_id, ct.command,
-					 (long long)(ct.created_ms / 1000),
-					 labels, state_names[ct.state], status,
-					 net, ep);
+					  ct.image, ct.image_id, ct.command,
+					  (long long)(ct.created_ms / 1000),
+					  labels, state_names[ct.state], status,
+					  net, ep);
 		sep = ",";
 	}
 	if (!err)
@@ -444,13 +444,13 @@ static int api_inspect(struct conn *c, const char *ref)
 	endpoint_id(&ct, ep);
 	ctr_labels(e, &ct, labels, sizeof(labels));
 	err = strbuf_addf(&body, inspect_fmt, ct.id, created, ct.path, ct.args,
-			 state_names[ct.state],
-			 ct.state == CTR_RUNNING ? "true" : "false",
-			 ct.state == CTR_RUNNING ? ct.pid : 0,
-			 ct.state == CTR_EXITED ? ct.exit_code : 0,
-			 started, finished, ct.image_id, ct.id, ct.id, ct.id,
-			 ct.id, ct.id, ct.name, ct.id, ct.args, ct.image,
-			 labels, net, ep);
+			  state_names[ct.state],
+			  ct.state == CTR_RUNNING ? "true" : "false",
+			  ct.state == CTR_RUNNING ? ct.pid : 0,
+			  ct.state == CTR_EXITED ? ct.exit_code : 0,
+			  started, finished, ct.image_id, ct.id, ct.id, ct.id,
+			  ct.id, ct.id, ct.name, ct.id, ct.args, ct.image,
+			  labels, net, ep);
 	if (err) {
 		strbuf_release(&body);
 		return err;
@@ -463,7 +463,7 @@ static int api_inspect(struct conn *c, const char *ref)
  * reference inside path, which is cut at its "/json".
  */
 static enum api_class api_route(char *path, unsigned int method,
-				 const char **ref)
+				const char **ref)
 {
 	static const char ctr_prefix[] = "/containers/";
 	size_t plen = sizeof(ctr_prefix) - 1;

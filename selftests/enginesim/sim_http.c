@@ -134,27 +134,27 @@ int http_respond(struct conn *c, int status, unsigned int flags,
 
 	if (flags & HTTP_PING)
 		err = strbuf_addf(o, "HTTP/1.1 %d %s\r\n"
-				 "Api-Version: 1.41\r\n"
-				 "Cache-Control: no-cache, no-store, must-revalidate\r\n"
-				 "Docker-Experimental: false\r\n"
-				 "Ostype: linux\r\n"
-				 "Pragma: no-cache\r\n"
-				 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-				 "Date: %s\r\n"
-				 "%s"
-				 "Content-Length: %zu\r\n"
-				 "Content-Type: text/plain; charset=utf-8\r\n\r\n",
-				 status, status_text(status), http_date(),
-				 keep ? "" : "Connection: close\r\n", len);
+				  "Api-Version: 1.41\r\n"
+				  "Cache-Control: no-cache, no-store, must-revalidate\r\n"
+				  "Docker-Experimental: false\r\n"
+				  "Ostype: linux\r\n"
+				  "Pragma: no-cache\r\n"
+				  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+				  "Date: %s\r\n"
+				  "%s"
+				  "Content-Length: %zu\r\n"
+				  "Content-Type: text/plain; charset=utf-8\r\n\r\n",
+				  status, status_text(status), http_date(),
+				  keep ? "" : "Connection: close\r\n", len);
 	else
 		err = strbuf_addf(o, "HTTP/1.1 %d %s\r\n"
-				 "Api-Version: 1.41\r\n"
-				 "Content-Type: application/json\r\n"
-				 "Docker-Experimental: false\r\n"
-				 "Ostype: linux\r\n"
-				 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-				 "Date: %s\r\n",
-				 status, status_text(status), http_date());
+				  "Api-Version: 1.41\r\n"
+				  "Content-Type: application/json\r\n"
+				  "Docker-Experimental: false\r\n"
+				  "Ostype: linux\r\n"
+				  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+				  "Date: %s\r\n",
+				  status, status_text(status), http_date());
 	if (err)
 		return err;
 	if (!(flags & HTTP_PING)) {
@@ -205,8 +205,8 @@ static int http_fail(struct conn *c, enum http_fail why)
 	c->sim->stats.requests[API_BAD]++;
 	c->close_after_write = 1;
 	return strbuf_addf(&c->out, "HTTP/1.1 %s\r\n"
-			  "Content-Type: text/plain; charset=utf-8\r\n"
-			  "Connection: close\r\n\r\n%s", lines[why], lines[why]);
+			   "Content-Type: text/plain; charset=utf-8\r\n"
+			   "Connection: close\r\n\r\n%s", lines[why], lines[why]);
 }
 
 /* A status line no HTTP parser accepts, then a bogus header block. */
@@ -231,18 +231,18 @@ int http_oversized(struct conn *c, uint64_t bytes, int chunked)
 	int err;
 
 	err = strbuf_addf(&c->out, "HTTP/1.1 200 OK\r\n"
-			 "Api-Version: 1.41\r\n"
-			 "Content-Type: application/json\r\n"
-			 "Docker-Experimental: false\r\n"
-			 "Ostype: linux\r\n"
-			 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-			 "Date: %s\r\n", http_date());
+			  "Api-Version: 1.41\r\n"
+			  "Content-Type: application/json\r\n"
+			  "Docker-Experimental: false\r\n"
+			  "Ostype: linux\r\n"
+			  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+			  "Date: %s\r\n", http_date());
 	if (!err && chunked)
 		err = strbuf_addf(&c->out, "Transfer-Encoding: chunked\r\n\r\n"
-				 "%llx\r\n", (unsigned long long)bytes);
+				  "%llx\r\n", (unsigned long long)bytes);
 	else if (!err)
 		err = strbuf_addf(&c->out, "Content-Length: %llu\r\n\r\n",
-				 (unsigned long long)bytes);
+				  (unsigned long long)bytes);
 	if (err)
 		return err;
 	if (bytes >= wrap) {
