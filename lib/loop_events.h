@@ -7,10 +7,10 @@
  * for some of them and is handed those that fired. Apart from loop.h so
  * that a backend, which translates them, needs nothing else of the loop.
  */
-#define LOOP_READ	0x01	/* readable, or end of stream */
-#define LOOP_WRITE	0x02	/* writable */
-#define LOOP_HANGUP	0x04	/* the peer shut its sending side */
-#define LOOP_ERROR	0x08	/* error or full hang-up: fired, never asked */
-#define LOOP_EDGE	0x10	/* asked: fire on changes only, not levels */
+#define LOOP_READ	0x01U	/* readable, or end of stream */
+#define LOOP_WRITE	0x02U	/* writable */
+#define LOOP_HANGUP	0x04U	/* the peer shut its sending side */
+#define LOOP_ERROR	0x08U	/* error or full hang-up: fired, never asked */
+#define LOOP_EDGE	0x10U	/* asked: fire on changes only, not levels */
 
 #endif
