@@ -104,9 +104,10 @@ enum channel_sent {
 };
 
 /*
- * Reports to the owner. After closed() or failed() the connection is gone
- * (the channel is closed, and may connect again). Each may close, fail or
- * use the channel again.
+ * Reports to the owner, every one required but event(), which only a
+ * stream calls. After closed() or failed() the connection is gone (the
+ * channel is closed, and may connect again). Each may close, fail or use
+ * the channel again.
  */
 struct channel_ops {
 	void (*connected)(void *arg);
