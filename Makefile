@@ -184,7 +184,7 @@ deps:
 
 # Each suite prints "N passed, N failed"; check sums them up.
 unit-check: userspace
-	$(Q)scripts/run-unit $(O)
+	$(Q)selftests/unit/run.sh $(O)
 
 host-check: userspace
 	$(Q)selftests/agent/run.sh $(O)
