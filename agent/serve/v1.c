@@ -168,12 +168,7 @@ int v1_summary(void *router, struct server_client *c,
 	json_object_object_add(o, "states", states);
 	json_object_object_add(o, "containers",
 			       json_object_new_int64((int64_t)containers));
-	json_object_object_add(o, "connections",
-			       json_object_new_int64((int64_t)conn_open_count()));
-	json_object_object_add(o, "requests",
-			       json_object_new_uint64(f->env.stats.requests));
-	json_object_object_add(o, "errors",
-			       json_object_new_uint64(f->env.stats.errors));
+	view_traffic(o, f);
 	json_object_object_add(o, "transitions",
 			       json_object_new_uint64(f->env.stats.transitions));
 	json_object_object_add(o, "api_clients",
