@@ -186,6 +186,16 @@ static int check_labels(const struct view_filter *flt, const char **why)
 	return 0;
 }
 
+void view_traffic(struct json_object *o, const struct fleet *f)
+{
+	json_object_object_add(o, "connections",
+			       json_object_new_int64((int64_t)conn_open_count()));
+	json_object_object_add(o, "requests",
+			       json_object_new_uint64(f->env.stats.requests));
+	json_object_object_add(o, "errors",
+			       json_object_new_uint64(f->env.stats.errors));
+}
+
 int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	       struct json_object **out, const char **why)
 {

@@ -30,6 +30,11 @@ struct json_object *view_time(uint64_t ms);
  * containers; otherwise their number.
  */
 struct json_object *view_node(const struct engine *e, bool list);
+/*
+ * The fleet's traffic into @o: "connections" open now, "requests" and
+ * "errors" since the start, as /v1/summary and the state file show them.
+ */
+void view_traffic(struct json_object *o, const struct fleet *f);
 /* The labels of @c as a JSON object. */
 struct json_object *view_container_labels(const struct docker_container *c);
 /* Whether @e is the node @key names: its address, ID or name. */
