@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +50,13 @@ enum {
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
 	OPT_KERNEL_RCVBUF,
+	OPT_CLUSTER,
+	OPT_CLUSTER_NAME,
+	OPT_CLUSTER_TTL,
+	OPT_CLUSTER_REPLICAS,
+	OPT_ETCD_CACERT,
+	OPT_ETCD_CERT,
+	OPT_ETCD_KEY,
 };
 
 static const struct option options[] = {
@@ -84,6 +92,13 @@ static const struct option options[] = {
 	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
 	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
+	{ "cluster-ttl", required_argument, NULL, OPT_CLUSTER_TTL },
+	{ "cluster-replicas", required_argument, NULL, OPT_CLUSTER_REPLICAS },
+	{ "etcd-cacert", required_argument, NULL, OPT_ETCD_CACERT },
+	{ "etcd-cert", required_argument, NULL, OPT_ETCD_CERT },
+	{ "etcd-key", required_argument, NULL, OPT_ETCD_KEY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -153,6 +168,16 @@ void config_usage(FILE *f)
 "                                     the engines' ports --user-timeout\n"
 "  --kernel-rcvbuf SIZE               receive buffer for the module's events\n"
 "                                     (8MiB; smaller loses events sooner)\n"
+"  --cluster etcd://H:P[,H:P...][/PREFIX]\n"
+"                                     share the fleet with the other agents\n"
+"                                     of PREFIX (" CLUSTER_DEFAULT_PREFIX ") through etcd v3\n"
+"  --cluster-name NAME                this agent's name there (host name)\n"
+"  --cluster-ttl DUR                  lease TTL: a dead agent's engines are\n"
+"                                     taken over within 2 x TTL (10s)\n"
+"  --cluster-replicas N               agents watching each engine (1)\n"
+"  --etcd-cacert FILE, --etcd-cert FILE, --etcd-key FILE\n"
+"                                     etcd over TLS ($ETCDCTL_CACERT,\n"
+"                                     $ETCDCTL_CERT, $ETCDCTL_KEY)\n"
 "  -v, --verbose / -q, --quiet        more / less logging\n"
 "  -h, --help\n"
 "\n"
@@ -245,6 +270,8 @@ static void set_defaults(struct config *c)
 	c->kernel_rcvbuf = 8 << 20;
 	c->log_level = LOG_INFO;
 	c->tlsverify = -1;
+	c->cluster.ttl_ms = 10 * SEC;
+	c->cluster.replicas = 1;
 }
 
 /* Keepalive takes whole seconds: round up, never to 0. */
@@ -459,6 +486,24 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 		return set_path(&c->engine.tls.cert, "tlscert", arg, err, len);
 	case OPT_TLSKEY:
 		return set_path(&c->engine.tls.key, "tlskey", arg, err, len);
+	case OPT_CLUSTER:
+		c->cluster.url = arg;
+		return 0;
+	case OPT_CLUSTER_NAME:
+		c->cluster.name = arg;
+		return 0;
+	case OPT_CLUSTER_TTL:
+		return get_duration("cluster-ttl", arg, 2 * SEC, 10 * MIN,
+				    &c->cluster.ttl_ms, err, len);
+	case OPT_CLUSTER_REPLICAS:
+		return get_uint("cluster-replicas", arg, 1, 8,
+				&c->cluster.replicas, err, len);
+	case OPT_ETCD_CACERT:
+		return set_path(&c->cluster.cacert, "etcd-cacert", arg, err, len);
+	case OPT_ETCD_CERT:
+		return set_path(&c->cluster.cert, "etcd-cert", arg, err, len);
+	case OPT_ETCD_KEY:
+		return set_path(&c->cluster.key, "etcd-key", arg, err, len);
 	case 'v':
 		c->log_level = LOG_DEBUG;
 		return 0;
@@ -471,6 +516,40 @@ static int parse_one(struct config *c, int opt, const char *arg, char *err,
 	default:
 		return fail(err, len, "unknown option (see --help)");
 	}
+}
+
+/* etcdctl's environment, for what the flags left unset. */
+static int resolve_cluster(struct cluster_cfg *cl, char *err, size_t len)
+{
+	static const struct {
+		const char *env, *flag;
+		size_t off;
+	} files[] = {
+		{ "ETCDCTL_CACERT", "etcd-cacert", offsetof(struct cluster_cfg, cacert) },
+		{ "ETCDCTL_CERT", "etcd-cert", offsetof(struct cluster_cfg, cert) },
+		{ "ETCDCTL_KEY", "etcd-key", offsetof(struct cluster_cfg, key) },
+	};
+	const char *why, *v;
+	unsigned int i;
+	int ret;
+
+	if (!cl->url)
+		return 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char **dst = (char **)((char *)cl + files[i].off);
+
+		v = getenv(files[i].env);
+		if (*dst || !v || !*v)
+			continue;
+		ret = set_path(dst, files[i].flag, v, err, len);
+		if (ret)
+			return ret;
+	}
+	if (!cl->cert != !cl->key)
+		return fail(err, len, "--etcd-cert and --etcd-key go together");
+	if (cluster_check(cl, &why))
+		return fail(err, len, "%s", why);
+	return 0;
 }
 
 /* After every flag: --api-listen-any may come after --api-listen. */
@@ -524,8 +603,11 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 		return fail(err, errlen,
 			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
 	ret = resolve_tls(c, err, errlen);
+	if (!ret)
+		ret = resolve_cluster(&c->cluster, err, errlen);
 	if (ret)
 		return ret;
+	c->cluster.api = c->api.listen;
 	return check_api_listen(c, err, errlen);
 }
 
@@ -538,4 +620,8 @@ void config_clear(struct config *c)
 	free(c->engine.tls.cert);
 	free(c->engine.tls.key);
 	c->engine.tls.ca = c->engine.tls.cert = c->engine.tls.key = NULL;
+	free(c->cluster.cacert);
+	free(c->cluster.cert);
+	free(c->cluster.key);
+	c->cluster.cacert = c->cluster.cert = c->cluster.key = NULL;
 }
