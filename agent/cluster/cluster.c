@@ -1081,6 +1081,20 @@ bad:
 	return -EINVAL;
 }
 
+static void stats(void *arg, struct fleet_share_stats *st)
+{
+	const struct cluster *c = arg;
+	struct etcd_stats es;
+
+	etcd_stats(c->etcd, &es);
+	st->up = c->phase == PH_UP;
+	st->agents = c->nagents;
+	st->requests = es.requests;
+	st->errors = es.errors;
+	st->writes = c->writes;
+	st->keepalives = c->keepalives;
+}
+
 int cluster_check(const struct cluster_cfg *cfg, const char **why)
 {
 	char prefix[256], name[CLUSTER_NAME_MAX + 1];
@@ -1154,6 +1168,7 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 		goto err;
 	c->share.mine = mine;
 	c->share.peer = peer;
+	c->share.stats = stats;
 	c->share.name = c->name;
 	c->share.arg = c;
 	fleet->share = &c->share;
@@ -1194,18 +1209,3 @@ void cluster_free(struct cluster *c)
 	free(c);
 }
 
-void cluster_stats(const struct cluster *c, struct cluster_stats *st)
-{
-	struct etcd_stats es;
-
-	etcd_stats(c->etcd, &es);
-	memset(st, 0, sizeof(*st));
-	st->up = c->phase == PH_UP;
-	st->agents = c->nagents;
-	st->fleet = c->fleet->all.n;
-	st->here = c->fleet->n;
-	st->requests = es.requests;
-	st->errors = es.errors;
-	st->writes = c->writes;
-	st->keepalives = c->keepalives;
-}

@@ -24,16 +24,6 @@ struct cluster_cfg {
 	const char *api;		/* our API address, for the others */
 };
 
-struct cluster_stats {
-	bool up;			/* a live lease and our watches open */
-	size_t agents;			/* live agents, us included */
-	size_t fleet;			/* engines of the whole fleet */
-	size_t here;			/* of them, watched by this agent */
-	uint64_t requests, errors;	/* to etcd */
-	uint64_t writes;		/* keys written (state, membership) */
-	uint64_t keepalives;
-};
-
 /* What the cluster needs of the agent. */
 struct cluster_ops {
 	/* Another live agent has our name: the agent must stop. */
@@ -55,6 +45,5 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 		const char **why);
 /* Leaves silently: the others take our engines when the lease expires. */
 void cluster_free(struct cluster *c);
-void cluster_stats(const struct cluster *c, struct cluster_stats *st);
 
 #endif

@@ -510,6 +510,7 @@ static int answer_summary(struct api_client *c)
 	json_object_object_add(o, "api_clients",
 			       json_object_new_uint64(a->metrics->api_clients));
 	json_object_object_add(o, "recent", recent);
+	json_object_object_add(o, "cluster", view_cluster(f));
 	err = respond_json(c, 200, o);
 	json_object_put(o);
 	return err;

@@ -16,6 +16,15 @@ struct fleet_peer_view {
 	const char *watcher;		/* that agent's --cluster-name */
 };
 
+/* How the sharing goes, for /v1/summary and /metrics. */
+struct fleet_share_stats {
+	bool up;			/* a live lease and our watches open */
+	size_t agents;			/* live agents, us included */
+	uint64_t requests, errors;	/* to the store */
+	uint64_t writes;		/* keys written */
+	uint64_t keepalives;
+};
+
 /*
  * Several agents share the fleet (agent/cluster/): which engines this
  * agent watches, and what the others say of theirs. The sharer calls
@@ -26,6 +35,7 @@ struct fleet_share {
 	bool (*mine)(void *arg, const char *addr, bool have);
 	/* The watcher's word on @addr, if any. */
 	bool (*peer)(void *arg, const char *addr, struct fleet_peer_view *out);
+	void (*stats)(void *arg, struct fleet_share_stats *st);
 	const char *name;		/* this agent's */
 	void *arg;
 };
