@@ -354,7 +354,8 @@ static void alone_fn(struct loop_timer *t)
 {
 	struct cluster *c = container_of(t, struct cluster, alone_timer);
 
-	if (c->ever_up)
+	/* A lease granted: etcd answers, and we are only not in yet. */
+	if (c->ever_up || c->lease)
 		return;
 	log_warn("cluster: etcd unreachable for %llu ms: watching every engine meanwhile",
 		 (unsigned long long)c->ttl_ms);

@@ -228,6 +228,8 @@ fi
 . selftests/agent/api.sh
 # shellcheck source=selftests/agent/docker.sh
 . selftests/agent/docker.sh
+# shellcheck source=selftests/agent/cluster.sh
+. selftests/agent/cluster.sh
 
 run_test flags test_flags
 run_test scale test_scale
@@ -253,4 +255,8 @@ run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
 run_test tls-dockerd test_tls_dockerd
 run_test tls-valgrind test_tls_valgrind
+run_test cluster-share test_cluster_share
+run_test cluster-failover test_cluster_failover
+run_test cluster-blackhole test_cluster_blackhole
+run_test cluster-etcd-member test_cluster_etcd_member
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -1,0 +1,332 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Several agents sharing one fleet through a real etcd (Debian's
+# etcd-server), sourced by run.sh (new_netns, start_sim, spawn, fail...).
+#
+#   netns pwt-<pid>-<test>                                         lo only
+#   +------------------------------------------------------------------+
+#   |  etcd m0 127.0.0.1:2379  m1 :22379  m2 :32379   (peers :2380,   |
+#   |        :22380, :32380; one cluster, private --data-dir each)    |
+#   |     ^ lease, agents/, state/ (JSON gateway, HTTP/1.1)           |
+#   |  peerwatchd a0, a1, a2 --cluster etcd://m0,m1,m2/peerwatch      |
+#   |     | each only its share of the engines (rendezvous hashing)   |
+#   |     v                                                           |
+#   |  enginesim 127.1.0.1 .. : one polling and one /events connection |
+#   |  per engine, whichever agent holds it                           |
+#   +------------------------------------------------------------------+
+#
+# Each agent's /v1/nodes lists the whole fleet: its own engines (with
+# their connection cookies) and the others' (the state they wrote to
+# etcd), each with its watcher. "Watched exactly once" = every engine is
+# local to exactly one agent, and enginesim counts two connections per
+# engine. The lease TTL is shortened to 3 s (default 10 s).
+
+ETCD_PORTS=(2379 22379 32379)
+ETCD_URL=etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
+CL_TTL_MS=3000
+declare -A CL_PID CL_SOCK
+
+etcd_present() {
+	command -v etcd >/dev/null && return 0
+	log "SKIP: no etcd (Debian's etcd-server)"
+	return 4
+}
+
+# start_etcd: the three members of one cluster, each with its own data.
+start_etcd() {
+	local i init="" p
+
+	for i in 0 1 2; do
+		p=${ETCD_PORTS[$i]}
+		init+="${init:+,}m$i=http://127.0.0.1:$((p + 1))"
+	done
+	for i in 0 1 2; do
+		p=${ETCD_PORTS[$i]}
+		spawn "$TMP/$NS.etcd$i.log" etcd --name "m$i" \
+			--data-dir "$TMP/$NS.etcd$i" \
+			--listen-client-urls "http://127.0.0.1:$p" \
+			--advertise-client-urls "http://127.0.0.1:$p" \
+			--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
+			--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
+			--initial-cluster "$init" --initial-cluster-state new \
+			--initial-cluster-token "$NS"
+		ETCD_PID[$i]=$LAST_PID
+	done
+	for _ in $(seq 200); do
+		etcd_rev >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "etcd did not start: $(tail -n 3 "$TMP/$NS.etcd0.log")"
+}
+
+# etcd_rev [PORT]: the store's revision (it grows with every write).
+etcd_rev() {
+	in_ns curl -sf --max-time 2 -X POST \
+		"http://127.0.0.1:${1:-2379}/v3/kv/range" -d '{"key":"AA=="}' |
+		jq -er '.header.revision'
+}
+
+# start_cagent NAME ARGS...: an agent of the cluster, its API on a socket.
+start_cagent() {
+	local name=$1
+
+	shift
+	CL_SOCK[$name]=$TMP/$NS.$name.sock
+	spawn "$TMP/$NS.$name.log" "$PW" --cluster "$ETCD_URL" \
+		--cluster-name "$name" --cluster-ttl "${CL_TTL_MS}ms" \
+		--api-socket "${CL_SOCK[$name]}" --state-file "$TMP/$NS.$name.json" \
+		--summary-interval 0 "$@"
+	CL_PID[$name]=$LAST_PID
+}
+
+capi() {
+	curl -sS --max-time 10 --unix-socket "${CL_SOCK[$1]}" "http://pw$2"
+}
+
+# The /v1/nodes answers of NAMES, as capi_all saved them.
+nodes_files() { local a; for a in "$@"; do echo "$TMP/$NS.$a.nodes"; done; }
+
+# wait_shares MS N NAMES...: until every engine is watched once and every
+# agent lists all N healthy; SHARES holds the counts, ELAPSED the wait.
+wait_shares() {
+	local limit=$1 n=$2 t0 files
+
+	shift 2
+	t0=$(now_ms)
+	while :; do
+		SHARES=bad
+		if capi_all "$@"; then
+			mapfile -t files < <(nodes_files "$@")
+			SHARES=$(jq -rs --argjson n "$n" '
+				(map([.[] | select(.cookie != null) | .addr])) as $local |
+				($local | add | group_by(.) | map(length)) as $owners |
+				(map([.[] | select(.state == "healthy" and .watcher != null)] |
+				 length)) as $seen |
+				if ($owners | length) == $n and all($owners[]; . == 1) and
+				   all($seen[]; . == $n)
+				then ($local | map(length) | map(tostring) | join(" "))
+				else "bad" end' "${files[@]}" 2>/dev/null)
+		fi
+		if [ -n "$SHARES" ] && [ "$SHARES" != bad ]; then
+			ELAPSED=$(($(now_ms) - t0))
+			return 0
+		fi
+		[ $(($(now_ms) - t0)) -lt "$limit" ] || { ELAPSED=$(($(now_ms) - t0)); return 1; }
+		sleep 0.2
+	done
+}
+capi_all() {
+	local name
+
+	for name in "$@"; do
+		capi "$name" /v1/nodes >"$TMP/$NS.$name.nodes" 2>/dev/null || return 1
+	done
+}
+
+# Exactly two connections per engine at enginesim.
+sim_conns() { "$SIM" ctl "$CTL" stats | jq -r .connections; }
+
+# balanced N SHARES...: each share within 15% of N / agents.
+balanced() {
+	local n=$1 k=$# s
+
+	shift
+	k=$((k - 1))
+	for s in "$@"; do
+		[ $((s * k * 100)) -ge $((n * 85)) ] &&
+			[ $((s * k * 100)) -le $((n * 115)) ] || return 1
+	done
+}
+
+# watch_views NAMES...: in the background, every 200 ms, any engine those
+# agents show unhealthy or down goes to $TMP/$NS.bad; stop_views ends it.
+watch_views() {
+	: >"$TMP/$NS.bad"
+	(
+		while :; do
+			for name in "$@"; do
+				curl -s --max-time 5 --unix-socket "${CL_SOCK[$name]}" \
+					http://pw/v1/nodes 2>/dev/null |
+					jq -r --arg a "$name" '.[] |
+						select(.state == "unhealthy" or .state == "down") |
+						"\($a) \(.addr) \(.state) \(.watcher)"' \
+						>>"$TMP/$NS.bad" 2>/dev/null
+			done
+			sleep 0.2
+		done
+	) &
+	VIEWS_PID=$!
+	PIDS+=("$VIEWS_PID")
+}
+stop_views() { kill "$VIEWS_PID" 2>/dev/null; wait "$VIEWS_PID" 2>/dev/null; }
+
+# stop_cagents NAMES...: SIGTERM, exit 0, no sanitizer report.
+stop_cagents() {
+	local name rc
+
+	for name in "$@"; do
+		kill -TERM "${CL_PID[$name]}" 2>/dev/null
+		wait "${CL_PID[$name]}"
+		rc=$?
+		[ "$rc" -eq 0 ] || fail "agent $name exited $rc on SIGTERM" || return 1
+		if grep -q "Sanitizer\|runtime error" "$TMP/$NS.$name.log"; then
+			fail "$name: $(grep -m3 "Sanitizer\|runtime error" "$TMP/$NS.$name.log")"
+			return 1
+		fi
+	done
+}
+
+cluster_setup() {
+	local n=$1 name
+
+	shift
+	etcd_present || return
+	new_netns "$1" || return 1
+	shift
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	for name in a0 a1 a2; do
+		start_cagent "$name" "$(fleet_file "$n")" "$@" || return 1
+	done
+}
+
+# The fleet 127.1.0.1 .. +N-1 as a discovery file (nodes:// ranges are by
+# the last byte only).
+fleet_file() {
+	local n=$1 f=$TMP/fleet.$1 i
+
+	[ -s "$f" ] || for ((i = 0; i < n; i++)); do
+		echo "127.1.$(((1 + i) / 256)).$(((1 + i) % 256)):2375"
+	done >"$f"
+	echo "file://$f"
+}
+
+# 3 agents, 3,000 engines: each watched exactly once, a third each
+# (within 15%), all listed healthy by every agent with their watcher.
+# Then steady state: no write to etcd at all, keepalives only.
+test_cluster_share() {
+	local n=3000 r0 r1 ka0 ka1 name
+
+	etcd_present || return
+	new_netns cshare || return 1
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	for name in a0 a1 a2; do
+		start_cagent "$name" "$(fleet_file $n)" || return 1
+	done
+	wait_shares 60000 "$n" a0 a1 a2 ||
+		fail "not shared after ${ELAPSED} ms: $SHARES" || return 1
+	log "$n engines shared by 3 agents after ${ELAPSED} ms: $SHARES"
+	balanced "$n" $SHARES || fail "shares $SHARES: not within 15% of a third" || return 1
+	[ "$(sim_conns)" = $((2 * n)) ] ||
+		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
+	r0=$(etcd_rev)
+	ka0=$(capi a0 /v1/summary | jq .cluster.etcd_keepalives)
+	sleep 5
+	r1=$(etcd_rev)
+	ka1=$(capi a0 /v1/summary | jq .cluster.etcd_keepalives)
+	log "steady state over 5 s: $((r1 - r0)) writes to etcd (revision $r0 -> $r1), $(((ka1 - ka0) * 3)) keepalives from 3 agents: $(echo "scale=1; ($ka1 - $ka0) * 3 / 5" | bc) per second"
+	[ "$r1" = "$r0" ] || fail "etcd written in steady state: revision $r0 -> $r1" || return 1
+	stop_cagents a0 a1 a2
+}
+
+# SIGKILL an agent: within 2 x TTL its engines are watched exactly once
+# again, by the others, and no survivor ever shows one unhealthy or down.
+# Restarted: its engines move back, exactly once, never unhealthy or down.
+test_cluster_failover() {
+	local n=600 t0 r0 r1
+
+	cluster_setup "$n" cfail || return 1
+	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	log "shared: $SHARES"
+	watch_views a0 a1
+	r0=$(etcd_rev)
+	kill -KILL "${CL_PID[a2]}"
+	t0=$(now_ms)
+	wait_shares 20000 "$n" a0 a1 || fail "not taken over: $SHARES" || return 1
+	r1=$(etcd_rev)
+	ELAPSED=$(($(now_ms) - t0))
+	log "a2 killed: its engines watched again by a0, a1 after ${ELAPSED} ms (bound 2 x TTL = $((2 * CL_TTL_MS)) ms): $SHARES; $((r1 - r0)) keys written meanwhile"
+	[ "$ELAPSED" -le $((2 * CL_TTL_MS)) ] || fail "takeover too slow" || return 1
+	[ "$(sim_conns)" = $((2 * n)) ] ||
+		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
+	start_cagent a2 "$(fleet_file $n)" || return 1
+	t0=$(now_ms)
+	wait_shares 20000 "$n" a0 a1 a2 || fail "not back: $SHARES" || return 1
+	log "a2 restarted: engines back after $(($(now_ms) - t0)) ms: $SHARES"
+	# No engine watched twice afterwards, once every handover is over.
+	sleep $((CL_TTL_MS / 1000 + 1))
+	[ "$(sim_conns)" = $((2 * n)) ] ||
+		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
+	wait_shares 1000 "$n" a0 a1 a2 || fail "after: $SHARES" || return 1
+	stop_views
+	[ ! -s "$TMP/$NS.bad" ] ||
+		fail "survivors showed: $(sort -u "$TMP/$NS.bad" | head -n 5)" || return 1
+	stop_cagents a0 a1 a2
+}
+
+# A blackholed engine: down on every agent's view within 1 s of its
+# watcher's verdict. Shortened: --user-timeout 2s, keepalive 1s/1s.
+test_cluster_blackhole() {
+	local n=60 e=127.1.0.7:2375 w t_w t_all name
+
+	cluster_setup "$n" cblack --user-timeout 2s --keepalive-idle 1s \
+		--keepalive-interval 1s --engine-refresh-min-interval 1s \
+		--engine-refresh-max-interval 2s || return 1
+	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	w=$(capi a0 /v1/nodes | jq -r ".[] | select(.addr == \"$e\") | .watcher")
+	blackhole 127.1.0.7 || fail "nft" || return 1
+	t_w=
+	t_all=
+	for _ in $(seq 300); do
+		[ -n "$t_w" ] || ! capi "$w" /v1/nodes | jq -e ".[] | select(.addr == \"$e\" and .state == \"down\")" >/dev/null ||
+			t_w=$(now_ms)
+		if [ -n "$t_w" ]; then
+			for name in a0 a1 a2; do
+				capi "$name" /v1/nodes | jq -e ".[] | select(.addr == \"$e\" and .state == \"down\")" >/dev/null || continue 2
+			done
+			t_all=$(now_ms)
+			break
+		fi
+		sleep 0.05
+	done
+	[ -n "$t_all" ] || fail "not down everywhere (watcher $w: ${t_w:-not down})" || return 1
+	log "blackholed $e: down at its watcher $w, and on every agent $((t_all - t_w)) ms later (bound 1000)"
+	[ $((t_all - t_w)) -le 1000 ] || fail "too slow" || return 1
+	unblackhole
+	stop_cagents a0 a1 a2
+}
+
+# One etcd member killed: nothing changes (no engine moves, all listed).
+# A second agent with a live agent's name says so and exits.
+test_cluster_etcd_member() {
+	local n=300 before after rc
+
+	cluster_setup "$n" cmember || return 1
+	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	before=$SHARES
+	watch_views a0 a1 a2
+	kill -KILL "${ETCD_PID[0]}"
+	sleep $((2 * CL_TTL_MS / 1000 + 1))
+	wait_shares 2000 "$n" a0 a1 a2 || fail "after: $SHARES" || return 1
+	after=$SHARES
+	stop_views
+	log "etcd m0 killed: shares $before -> $after"
+	[ "$before" = "$after" ] || fail "engines moved" || return 1
+	[ ! -s "$TMP/$NS.bad" ] ||
+		fail "agents showed: $(sort -u "$TMP/$NS.bad" | head -n 5)" || return 1
+	for name in a0 a1 a2; do
+		capi "$name" /v1/summary | jq -e '.cluster.up and .cluster.agents == 3' >/dev/null ||
+			fail "$name: $(capi "$name" /v1/summary | jq -c .cluster)" || return 1
+	done
+	spawn "$TMP/$NS.dup.log" "$PW" --cluster "$ETCD_URL" --cluster-name a1 \
+		--cluster-ttl "${CL_TTL_MS}ms" --api-socket "$TMP/$NS.dup.sock" \
+		--state-file "$TMP/$NS.dup.json" "$(fleet_file "$n")"
+	wait "$LAST_PID"
+	rc=$?
+	grep -q "another live agent is named a1" "$TMP/$NS.dup.log" && [ "$rc" -ne 0 ] ||
+		fail "duplicate name: exit $rc, $(tail -n 2 "$TMP/$NS.dup.log")" || return 1
+	log "a second a1: exit $rc, \"$(grep -o 'another live agent.*' "$TMP/$NS.dup.log")\""
+	stop_cagents a0 a2
+}
