@@ -479,9 +479,15 @@ static int apply_state(void *arg, const struct etcd_kv *kv)
 	if (!strcmp(watcher, c->name) && r->sent &&
 	    r->sent_state == v.state && r->sent_cause == v.cause)
 		r->sent = false;
-	/* Someone else's verdict on an engine we hold may end a handover. */
-	if (strcmp(watcher, c->name) && fleet_find(c->fleet, addr))
-		reassign_soon(c, 0);
+	/*
+	 * Someone else's verdict on an engine we hold may end a handover,
+	 * or be a late write of its last owner over ours: then ours again.
+	 */
+	if (strcmp(watcher, c->name) && fleet_find(c->fleet, addr)) {
+		reassign_soon(c, CLUSTER_PUBLISH_MS);
+		if (!rank(c, addr))
+			c->republish = true;
+	}
 	return 0;
 }
 
@@ -510,8 +516,8 @@ static void batch_flush(struct batch *b)
 
 	if (!b->n)
 		return;
-	err = etcd_call(c->etcd, "/v3/kv/txn", etcd_req_txn(b->ops), txn_done,
-			c);
+	err = etcd_call(c->etcd, "/v3/kv/txn", etcd_req_txn(b->ops), false,
+			txn_done, c);
 	if (err)
 		log_warn("cluster: writing engine states: %s", strerror(-err));
 	else
@@ -957,7 +963,7 @@ static void step(struct cluster *c)
 	}
 	c->step_busy = true;
 	c->step_epoch = c->epoch;
-	err = etcd_call(c->etcd, path, req, fn, c);
+	err = etcd_call(c->etcd, path, req, false, fn, c);
 	if (err) {
 		c->step_busy = false;
 		reset(c, "%s: %s", path, strerror(-err));
@@ -1001,7 +1007,7 @@ static void ka_fn(struct loop_timer *t)
 	if (c->ka_busy)
 		return;
 	err = etcd_call(c->etcd, "/v3/lease/keepalive",
-			etcd_req_lease(c->lease), kept, c);
+			etcd_req_lease(c->lease), true, kept, c);
 	if (!err) {
 		c->ka_busy = true;
 		c->keepalives++;
@@ -1161,8 +1167,12 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 		}
 	}
 	ec.tls = c->tls;
-	/* A call must fail well within a TTL, so that a member can fail over. */
-	ec.timeout_ms = c->ttl_ms / 3 < 2000 ? c->ttl_ms / 3 : 2000;
+	/*
+	 * A call must fail within a TTL, so that a member can fail over
+	 * before our lease goes; but a loaded etcd may take a second to
+	 * answer, and that is no reason to leave it.
+	 */
+	ec.timeout_ms = c->ttl_ms / 2 < 5000 ? c->ttl_ms / 2 : 5000;
 	*why = "etcd client";
 	err = etcd_new(&c->etcd, loop, pool, resolver, &ec);
 	if (err)

@@ -50,7 +50,6 @@ struct etcd_chan {
 	struct tls_peer *peer;
 	struct resolver_query *query;
 	bool stream;
-	bool headers_seen;
 	struct http_resp resp;
 	json_tokener *tok;
 	struct jsonl jl;
@@ -70,21 +69,29 @@ struct etcd_stream {
 	bool ended;
 };
 
+/* A queue of calls and the connection they go on, one at a time. */
+struct etcd_lane {
+	struct etcd_chan ch;
+	bool busy;			/* the head call is in flight */
+	struct etcd_call *head, *tail;
+	struct loop_timer kick_timer;
+};
+
+/* Keepalives have a lane of their own: never behind a train of writes. */
+enum { LANE_CALLS, LANE_URGENT, LANES };
+
 struct etcd {
 	struct loop *loop;
 	struct pool *pool;
 	struct resolver *resolver;
 	struct etcd_cfg cfg;
 	unsigned int cur;		/* the endpoint in use */
-	struct etcd_chan unary;
-	bool busy;			/* the head call is in flight */
-	struct etcd_call *head, *tail;
+	struct etcd_lane lane[LANES];
 	struct etcd_stats st;
-	struct loop_timer kick_timer;
 };
 
 static void chan_fail(struct etcd_chan *ch, int err, const char *why);
-static void kick(struct etcd *e);
+static void kick(struct etcd_lane *l);
 
 static int format_post(char **out, size_t *outlen, const struct etcd *e,
 		       const char *path, struct json_object *req)
@@ -193,21 +200,26 @@ static void resp_start(struct etcd_chan *ch)
 		   ETCD_MAX_ANSWER, on_value, ch);
 	ch->nerror = 0;
 	ch->error[0] = '\0';
-	ch->headers_seen = false;
 }
 
-static void call_done(struct etcd *e, int err, const char *why)
+static struct etcd_lane *lane_of(struct etcd_chan *ch)
 {
-	struct etcd_call *c = e->head;
-	struct json_object *body = NULL, *answer = e->unary.answer;
+	return container_of(ch, struct etcd_lane, ch);
+}
+
+static void call_done(struct etcd_lane *l, int err, const char *why)
+{
+	struct etcd *e = l->ch.e;
+	struct etcd_call *c = l->head;
+	struct json_object *body = NULL, *answer = l->ch.answer;
 	int64_t rev = 0;
 
-	e->head = c->next;
-	if (!e->head)
-		e->tail = NULL;
-	e->busy = false;
-	e->unary.answer = NULL;
-	loop_timer_stop(e->loop, &e->unary.deadline);
+	l->head = c->next;
+	if (!l->head)
+		l->tail = NULL;
+	l->busy = false;
+	l->ch.answer = NULL;
+	loop_timer_stop(e->loop, &l->ch.deadline);
 	if (!err && !answer) {
 		err = -EPROTO;
 		why = "an empty answer";
@@ -220,12 +232,11 @@ static void call_done(struct etcd *e, int err, const char *why)
 	json_object_put(answer);
 	free(c->req);
 	free(c);
-	kick(e);
+	kick(l);
 }
 
 static void chan_complete(struct etcd_chan *ch)
 {
-	struct etcd *e = ch->e;
 	unsigned int status = http_resp_status(&ch->resp);
 	char why[256];
 
@@ -243,7 +254,7 @@ static void chan_complete(struct etcd_chan *ch)
 		chan_close(ch);
 	else
 		resp_start(ch);
-	call_done(e, 0, NULL);
+	call_done(lane_of(ch), 0, NULL);
 }
 
 static void chan_data(void *arg, const char *buf, size_t len)
@@ -251,7 +262,7 @@ static void chan_data(void *arg, const char *buf, size_t len)
 	struct etcd_chan *ch = arg;
 	ssize_t n;
 
-	if (ch->e->busy == false && !ch->stream) {
+	if (!ch->stream && !lane_of(ch)->busy) {
 		chan_fail(ch, -EPROTO, "etcd sent bytes nobody asked for");
 		return;
 	}
@@ -260,11 +271,6 @@ static void chan_data(void *arg, const char *buf, size_t len)
 		chan_fail(ch, (int)n, ch->jl.error ? ch->jl.error :
 			  ch->resp.error ? ch->resp.error : "bad answer");
 		return;
-	}
-	if (ch->stream && ch->resp.headers_done && !ch->headers_seen) {
-		ch->headers_seen = true;
-		if (http_resp_status(&ch->resp) == 200)
-			loop_timer_stop(ch->e->loop, &ch->deadline);
 	}
 	if (ch->resp.complete)
 		chan_complete(ch);
@@ -277,7 +283,7 @@ static void chan_eof(void *arg)
 	struct etcd_chan *ch = arg;
 	int err;
 
-	if (!ch->stream && !ch->e->busy) {
+	if (!ch->stream && !lane_of(ch)->busy) {
 		chan_close(ch);		/* an idle keep-alive closed */
 		return;
 	}
@@ -299,7 +305,7 @@ static void chan_error(void *arg, int err)
 		snprintf(why, sizeof(why), "%s", msg);
 	else
 		snprintf(why, sizeof(why), "%s", strerror(-err));
-	if (!ch->stream && !ch->e->busy) {
+	if (!ch->stream && !lane_of(ch)->busy) {
 		chan_close(ch);
 		return;
 	}
@@ -369,7 +375,13 @@ static int chan_send(struct etcd_chan *ch, char *req, size_t len)
 
 	resp_start(ch);
 	e->st.requests++;
-	loop_timer_start(e->loop, &ch->deadline, e->cfg.timeout_ms);
+	/*
+	 * A watch answers when etcd has something to say: only its connect
+	 * has a deadline (conn.c's); a member that dies under it is found
+	 * by the keepalives, whose failure closes the watches.
+	 */
+	if (!ch->stream)
+		loop_timer_start(e->loop, &ch->deadline, e->cfg.timeout_ms);
 	if (ch->conn) {
 		err = conn_write(ch->conn, req, len);
 		free(req);
@@ -383,25 +395,25 @@ static int chan_send(struct etcd_chan *ch, char *req, size_t len)
 
 static void kick_fn(struct loop_timer *t)
 {
-	struct etcd *e = container_of(t, struct etcd, kick_timer);
-	struct etcd_call *c = e->head;
+	struct etcd_lane *l = container_of(t, struct etcd_lane, kick_timer);
+	struct etcd_call *c = l->head;
 	int err;
 
-	if (e->busy || !c)
+	if (l->busy || !c)
 		return;
-	e->busy = true;
-	err = chan_send(&e->unary, c->req, c->reqlen);
+	l->busy = true;
+	err = chan_send(&l->ch, c->req, c->reqlen);
 	c->req = NULL;
 	if (err)
-		chan_fail(&e->unary, err, strerror(-err));
+		chan_fail(&l->ch, err, strerror(-err));
 }
 
 /* Calls start from the loop, never inside etcd_call() or a callback. */
-static void kick(struct etcd *e)
+static void kick(struct etcd_lane *l)
 {
-	if (e->busy || !e->head || loop_timer_active(&e->kick_timer))
+	if (l->busy || !l->head || loop_timer_active(&l->kick_timer))
 		return;
-	loop_timer_start(e->loop, &e->kick_timer, 0);
+	loop_timer_start(l->ch.e->loop, &l->kick_timer, 0);
 }
 
 static void chan_fail(struct etcd_chan *ch, int err, const char *why)
@@ -416,8 +428,8 @@ static void chan_fail(struct etcd_chan *ch, int err, const char *why)
 	if (err != -EIO)
 		etcd_failover(e);
 	if (!ch->stream) {
-		if (e->busy)
-			call_done(e, err, msg);
+		if (lane_of(ch)->busy)
+			call_done(lane_of(ch), err, msg);
 		return;
 	}
 	s = container_of(ch, struct etcd_stream, ch);
@@ -438,8 +450,9 @@ static int chan_init(struct etcd_chan *ch, struct etcd *e, bool stream)
 }
 
 int etcd_call(struct etcd *e, const char *path, struct json_object *req,
-	      etcd_done_fn fn, void *arg)
+	      bool urgent, etcd_done_fn fn, void *arg)
 {
+	struct etcd_lane *l = &e->lane[urgent ? LANE_URGENT : LANE_CALLS];
 	struct etcd_call *c;
 	int err = -ENOMEM;
 
@@ -453,12 +466,12 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 	json_object_put(req);
 	c->fn = fn;
 	c->arg = arg;
-	if (e->tail)
-		e->tail->next = c;
+	if (l->tail)
+		l->tail->next = c;
 	else
-		e->head = c;
-	e->tail = c;
-	kick(e);
+		l->head = c;
+	l->tail = c;
+	kick(l);
 	return 0;
 
 err:
@@ -519,7 +532,7 @@ int etcd_new(struct etcd **ep, struct loop *loop, struct pool *pool,
 	     struct resolver *resolver, const struct etcd_cfg *cfg)
 {
 	struct etcd *e;
-	int err;
+	int err, i;
 
 	if (!cfg->nep || cfg->nep > ETCD_MAX_ENDPOINTS)
 		return -EINVAL;
@@ -530,11 +543,17 @@ int etcd_new(struct etcd **ep, struct loop *loop, struct pool *pool,
 	e->pool = pool;
 	e->resolver = resolver;
 	e->cfg = *cfg;
-	loop_timer_init(&e->kick_timer, kick_fn);
-	err = chan_init(&e->unary, e, false);
-	if (err) {
-		free(e);
-		return err;
+	for (i = 0; i < LANES; i++) {
+		loop_timer_init(&e->lane[i].kick_timer, kick_fn);
+		loop_timer_init(&e->lane[i].ch.deadline, deadline_fn);
+		e->lane[i].ch.e = e;
+	}
+	for (i = 0; i < LANES; i++) {
+		err = chan_init(&e->lane[i].ch, e, false);
+		if (err) {
+			etcd_free(e);
+			return err;
+		}
 	}
 	*ep = e;
 	return 0;
@@ -543,17 +562,23 @@ int etcd_new(struct etcd **ep, struct loop *loop, struct pool *pool,
 void etcd_free(struct etcd *e)
 {
 	struct etcd_call *c;
+	int i;
 
 	if (!e)
 		return;
-	chan_close(&e->unary);
-	json_tokener_free(e->unary.tok);
-	while ((c = e->head)) {
-		e->head = c->next;
-		free(c->req);
-		free(c);
+	for (i = 0; i < LANES; i++) {
+		struct etcd_lane *l = &e->lane[i];
+
+		chan_close(&l->ch);
+		if (l->ch.tok)
+			json_tokener_free(l->ch.tok);
+		while ((c = l->head)) {
+			l->head = c->next;
+			free(c->req);
+			free(c);
+		}
+		loop_timer_stop(e->loop, &l->kick_timer);
 	}
-	loop_timer_stop(e->loop, &e->kick_timer);
 	free(e);
 }
 

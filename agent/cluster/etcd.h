@@ -59,10 +59,11 @@ void etcd_free(struct etcd *e);
 /*
  * POST @req (consumed) to @path ("/v3/kv/range"); @fn runs later, from
  * the loop, exactly once unless the client is freed first. Calls go one
- * at a time on one keep-alive connection, in order.
+ * at a time on one keep-alive connection, in order; an @urgent one (a
+ * keepalive, which must not wait behind a train of writes) goes next.
  */
 int etcd_call(struct etcd *e, const char *path, struct json_object *req,
-	      etcd_done_fn fn, void *arg);
+	      bool urgent, etcd_done_fn fn, void *arg);
 /* A long-lived answer (/v3/watch) on a connection of its own. */
 int etcd_stream_open(struct etcd *e, struct etcd_stream **sp,
 		     const char *path, struct json_object *req,
