@@ -78,6 +78,8 @@ start_cagent() {
 		--api-socket "${CL_SOCK[$name]}" --state-file "$TMP/$NS.$name.json" \
 		--summary-interval 0 "$@"
 	CL_PID[$name]=$LAST_PID
+	# run.sh shows the last lines of the first agent's log on a failure.
+	[ "$name" != a0 ] || ALOG=$TMP/$NS.$name.log
 }
 
 capi() {
