@@ -108,9 +108,9 @@ wait_shares() {
 				if ($owners | length) == $n and all($owners[]; . == 1) and
 				   all($seen[]; . == $n)
 				then ($local | map(length) | map(tostring) | join(" "))
-				else "bad" end' "${files[@]}" 2>/dev/null)
+				else "bad: local \($local | map(length)), watched \($owners | length) of \($n), twice \([$owners[] | select(. > 1)] | length), listed healthy with a watcher \($seen)" end' "${files[@]}" 2>/dev/null)
 		fi
-		if [ -n "$SHARES" ] && [ "$SHARES" != bad ]; then
+		if [ -n "$SHARES" ] && [ "${SHARES#bad}" = "$SHARES" ]; then
 			ELAPSED=$(($(now_ms) - t0))
 			return 0
 		fi
@@ -240,12 +240,13 @@ test_cluster_failover() {
 	local n=600 t0 r0 r1
 
 	cluster_setup "$n" cfail || return 1
-	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	log "shared: $SHARES"
 	watch_views a0 a1
 	r0=$(etcd_rev)
 	kill -KILL "${CL_PID[a2]}"
 	t0=$(now_ms)
+	wait "${CL_PID[a2]}" 2>/dev/null
 	wait_shares 20000 "$n" a0 a1 || fail "not taken over: $SHARES" || return 1
 	r1=$(etcd_rev)
 	ELAPSED=$(($(now_ms) - t0))
@@ -276,7 +277,7 @@ test_cluster_blackhole() {
 	cluster_setup "$n" cblack --user-timeout 2s --keepalive-idle 1s \
 		--keepalive-interval 1s --engine-refresh-min-interval 1s \
 		--engine-refresh-max-interval 2s || return 1
-	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	w=$(capi a0 /v1/nodes | jq -r ".[] | select(.addr == \"$e\") | .watcher")
 	blackhole 127.1.0.7 || fail "nft" || return 1
 	t_w=
@@ -306,10 +307,11 @@ test_cluster_etcd_member() {
 	local n=300 before after rc
 
 	cluster_setup "$n" cmember || return 1
-	wait_shares 30000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	before=$SHARES
 	watch_views a0 a1 a2
 	kill -KILL "${ETCD_PID[0]}"
+	wait "${ETCD_PID[0]}" 2>/dev/null
 	sleep $((2 * CL_TTL_MS / 1000 + 1))
 	wait_shares 2000 "$n" a0 a1 a2 || fail "after: $SHARES" || return 1
 	after=$SHARES
