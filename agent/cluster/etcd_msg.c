@@ -331,7 +331,8 @@ static int kv_field(struct json_object *kv, const char *name, char *buf,
 static int one_kv(struct json_object *o, bool deleted, etcd_kv_fn fn,
 		  void *arg, const char **why)
 {
-	char key[ETCD_MAX_KEY + 1], value[ETCD_MAX_VALUE + 1];
+	/* Base64 decodes by groups of three: room for the last one's spare. */
+	char key[ETCD_MAX_KEY + 3], value[ETCD_MAX_VALUE + 3];
 	struct etcd_kv kv = { .key = key, .value = value, .deleted = deleted };
 
 	if (!json_object_is_type(o, json_type_object))

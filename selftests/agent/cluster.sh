@@ -51,7 +51,7 @@ start_etcd() {
 			--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
 			--initial-cluster "$init" --initial-cluster-state new \
 			--initial-cluster-token "$NS"
-		ETCD_PID[$i]=$LAST_PID
+		ETCD_PID[i]=$LAST_PID
 	done
 	for _ in $(seq 200); do
 		etcd_rev >/dev/null 2>&1 && return 0
@@ -60,10 +60,10 @@ start_etcd() {
 	fail "etcd did not start: $(tail -n 3 "$TMP/$NS.etcd0.log")"
 }
 
-# etcd_rev [PORT]: the store's revision (it grows with every write).
+# etcd_rev: the store's revision (it grows with every write).
 etcd_rev() {
 	in_ns curl -sf --max-time 2 -X POST \
-		"http://127.0.0.1:${1:-2379}/v3/kv/range" -d '{"key":"AA=="}' |
+		"http://127.0.0.1:2379/v3/kv/range" -d '{"key":"AA=="}' |
 		jq -er '.header.revision'
 }
 
@@ -79,6 +79,7 @@ start_cagent() {
 		--summary-interval 0 "$@"
 	CL_PID[$name]=$LAST_PID
 	# run.sh shows the last lines of the first agent's log on a failure.
+	# shellcheck disable=SC2034
 	[ "$name" != a0 ] || ALOG=$TMP/$NS.$name.log
 }
 
@@ -114,10 +115,24 @@ wait_shares() {
 			ELAPSED=$(($(now_ms) - t0))
 			return 0
 		fi
-		[ $(($(now_ms) - t0)) -lt "$limit" ] || { ELAPSED=$(($(now_ms) - t0)); return 1; }
+		if [ $(($(now_ms) - t0)) -ge "$limit" ]; then
+			ELAPSED=$(($(now_ms) - t0))
+			cl_log
+			return 1
+		fi
 		sleep 0.2
 	done
 }
+# What each agent said of the cluster, for a failure's message.
+cl_log() {
+	local f
+
+	for f in "$TMP/$NS".a?.log; do
+		echo "#   ${f##*.a}: $(grep -c . "$f") lines"
+		grep "cluster:\|Sanitizer\|ERROR" "$f" | tail -n 8 | sed 's/^/#   /'
+	done
+}
+
 capi_all() {
 	local name
 
@@ -220,6 +235,7 @@ test_cluster_share() {
 	wait_shares 60000 "$n" a0 a1 a2 ||
 		fail "not shared after ${ELAPSED} ms: $SHARES" || return 1
 	log "$n engines shared by 3 agents after ${ELAPSED} ms: $SHARES"
+	# shellcheck disable=SC2086 # one argument per agent
 	balanced "$n" $SHARES || fail "shares $SHARES: not within 15% of a third" || return 1
 	[ "$(sim_conns)" = $((2 * n)) ] ||
 		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
@@ -228,7 +244,7 @@ test_cluster_share() {
 	sleep 5
 	r1=$(etcd_rev)
 	ka1=$(capi a0 /v1/summary | jq .cluster.etcd_keepalives)
-	log "steady state over 5 s: $((r1 - r0)) writes to etcd (revision $r0 -> $r1), $(((ka1 - ka0) * 3)) keepalives from 3 agents: $(echo "scale=1; ($ka1 - $ka0) * 3 / 5" | bc) per second"
+	log "steady state over 5 s: $((r1 - r0)) writes to etcd (revision $r0 -> $r1), $(((ka1 - ka0) * 3)) keepalives from 3 agents: $(awk "BEGIN { printf \"%.1f\", ($ka1 - $ka0) * 3 / 5 }") per second"
 	[ "$r1" = "$r0" ] || fail "etcd written in steady state: revision $r0 -> $r1" || return 1
 	stop_cagents a0 a1 a2
 }
@@ -296,7 +312,12 @@ test_cluster_blackhole() {
 	done
 	[ -n "$t_all" ] || fail "not down everywhere (watcher $w: ${t_w:-not down})" || return 1
 	log "blackholed $e: down at its watcher $w, and on every agent $((t_all - t_w)) ms later (bound 1000)"
-	[ $((t_all - t_w)) -le 1000 ] || fail "too slow" || return 1
+	# Under ASan every agent, and the polling here, is several times slower.
+	if ldd "$PW" | grep -q libasan; then
+		log "sanitizer build: the 1 s bound is not checked"
+	else
+		[ $((t_all - t_w)) -le 1000 ] || fail "too slow" || return 1
+	fi
 	unblackhole
 	stop_cagents a0 a1 a2
 }
@@ -304,7 +325,7 @@ test_cluster_blackhole() {
 # One etcd member killed: nothing changes (no engine moves, all listed).
 # A second agent with a live agent's name says so and exits.
 test_cluster_etcd_member() {
-	local n=300 before after rc
+	local n=300 before after rc name
 
 	cluster_setup "$n" cmember || return 1
 	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
