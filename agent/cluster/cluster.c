@@ -891,7 +891,8 @@ static void state_read(void *arg, int err, struct json_object *body,
 	twalk_r(c->records, forget_unseen, NULL);
 	c->rev_state = rev;
 	err = etcd_stream_open(c->etcd, &c->w_agents, "/v3/watch",
-			       etcd_req_watch(c->prefix_agents, rev + 1),
+			       etcd_req_watch(c->prefix_agents,
+					      c->rev_agents + 1),
 			       agents_msg, watch_end, c);
 	if (!err)
 		err = etcd_stream_open(c->etcd, &c->w_state, "/v3/watch",

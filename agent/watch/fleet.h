@@ -8,6 +8,9 @@
 
 #include "discovery.h"
 
+struct kevents;
+struct kevents_ops;
+
 /* What the fleet knows of an engine from the agent that watches it. */
 struct fleet_peer_view {
 	enum engine_state state;
@@ -66,5 +69,10 @@ int fleet_reassign(struct fleet *f);
 struct engine *fleet_find(const struct fleet *f, const char *addr);
 /* Engines in each state. */
 void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES]);
+
+/* The fleet's connections for kevents_new(), with the fleet as arg. */
+extern const struct kevents_ops fleet_kevents_ops;
+/* Kernel news of a connection is heard before its error is taken. */
+void fleet_hear_kevents(struct fleet *f, struct kevents *k);
 
 #endif

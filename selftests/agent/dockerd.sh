@@ -28,12 +28,13 @@ dockerd_cleanup() {
 	done
 }
 
-# start_dockerd DIR HOST...: a real dockerd in the test's netns, listening
-# on each HOST and on unix://DIR/sock, all its state under DIR, with the
+# start_dockerd DIR ARG...: a real dockerd in the test's netns, listening
+# on each ARG that is an address (tcp://...) and on unix://DIR/sock, the
+# other ARGs passed on (--tlsverify ...), all its state under DIR, with the
 # image pwtest:latest (a static busybox, imported: there is no registry).
 # Returns 4 (skip) when dockerd is missing or cannot run here.
 start_dockerd() {
-	local d=$1 h hosts=()
+	local d=$1 a args=()
 
 	shift
 	if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
@@ -43,10 +44,13 @@ start_dockerd() {
 	DOCKER_DIR=$d
 	mkdir -p "$d/data" "$d/exec" "$d/img/bin"
 	TEST_CLEANUP=dockerd_cleanup
-	for h in "$@"; do
-		hosts+=(-H "$h")
+	for a in "$@"; do
+		case $a in
+		tcp://*) args+=(-H "$a") ;;
+		*) args+=("$a") ;;
+		esac
 	done
-	spawn "$d/dockerd.log" dockerd "${hosts[@]}" \
+	spawn "$d/dockerd.log" dockerd "${args[@]}" \
 		-H "unix://$d/sock" --iptables=false --ip6tables=false \
 		--bridge=none --storage-driver=vfs --data-root "$d/data" \
 		--exec-root "$d/exec" -p "$d/pid"

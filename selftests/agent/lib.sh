@@ -124,6 +124,34 @@ valgrind_skip() {
 	log "SKIP: under valgrind: $1"
 }
 
+# valgrind_usable: for a test that starts valgrind itself: false, saying
+# why, when it cannot (under PW_VALGRIND already, not installed, or an
+# ASan build, which valgrind cannot run).
+valgrind_usable() {
+	valgrind_skip "every test of this run is under valgrind already" &&
+		return 1
+	if ! command -v valgrind >/dev/null; then
+		log "SKIP: valgrind not installed"
+		return 1
+	fi
+	if ldd "$PW" | grep -q libasan; then
+		log "SKIP: $PW is an ASan build; valgrind runs on the plain build"
+		return 1
+	fi
+}
+
+# AGENT_WRAP: a command that start_agent runs the agent under (with_resolv).
+AGENT_WRAP=()
+
+# with_resolv FILE: the next agents see FILE as /etc/resolv.conf (a mount
+# namespace of their own); with_resolv alone: the host's again.
+with_resolv() {
+	AGENT_WRAP=()
+	[ $# -eq 0 ] && return
+	# shellcheck disable=SC2016 # expanded by that shell, not this one
+	AGENT_WRAP=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$1")
+}
+
 # start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
 # control API on $API (a path of its own: the default one is the host's).
 start_agent() {
@@ -133,7 +161,8 @@ start_agent() {
 	# A second agent in the netns: wait_ready must not see the first's log.
 	: >"$ALOG"
 	rm -f "$ALOG.vg"
-	spawn "$ALOG" ${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} \
+	spawn "$ALOG" ${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"} \
+		${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} \
 		"$PW" --state-file "$STATE" --api-socket "$API" \
 		--summary-interval 0 "$@"
 	AGENT_PID=$LAST_PID
