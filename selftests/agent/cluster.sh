@@ -378,3 +378,43 @@ test_cluster_etcd_member() {
 	log "a second a1: exit $rc, \"$(grep -o 'another live agent.*' "$TMP/$NS.dup.log")\""
 	stop_cagents a0 a2
 }
+
+# locals NAMES...: "min max" of how many agents watch each engine.
+locals() {
+	local files
+
+	capi_all "$@" || return 1
+	mapfile -t files < <(nodes_files "$@")
+	jq -rs '[map(.[] | select(.cookie != null) | .addr)[]] | group_by(.) |
+		map(length) | "\(min) \(max) \(length)"' "${files[@]}"
+}
+
+# --cluster-replicas 2: every engine watched by two agents (four
+# connections at enginesim); one agent killed leaves every engine watched,
+# and within 2 x TTL by two again.
+test_cluster_replicas() {
+	local n=300 got t0
+
+	cluster_setup "$n" crepl --cluster-replicas 2 || return 1
+	t0=$(now_ms)
+	while [ "$(locals a0 a1 a2)" != "2 2 $n" ] || [ "$(sim_conns)" != $((4 * n)) ]; do
+		[ $(($(now_ms) - t0)) -lt 60000 ] ||
+			fail "replicas: $(locals a0 a1 a2), $(sim_conns) connections" || return 1
+		sleep 0.2
+	done
+	log "replicas 2: every engine of $n watched by 2 agents, $(sim_conns) connections"
+	kill -KILL "${CL_PID[a2]}"
+	wait "${CL_PID[a2]}" 2>/dev/null
+	got=$(locals a0 a1)
+	log "a2 killed: engines watched by min/max $got (min, max, engines)"
+	[ "${got%% *}" -ge 1 ] && [ "${got##* }" = "$n" ] ||
+		fail "an engine unwatched: $got" || return 1
+	t0=$(now_ms)
+	while [ "$(locals a0 a1)" != "2 2 $n" ]; do
+		[ $(($(now_ms) - t0)) -lt $((2 * CL_TTL_MS)) ] ||
+			fail "not two again: $(locals a0 a1)" || return 1
+		sleep 0.2
+	done
+	log "two watchers each again after $(($(now_ms) - t0)) ms (bound $((2 * CL_TTL_MS)))"
+	stop_cagents a0 a1
+}

@@ -265,4 +265,5 @@ run_test cluster-share test_cluster_share
 run_test cluster-failover test_cluster_failover
 run_test cluster-blackhole test_cluster_blackhole
 run_test cluster-etcd-member test_cluster_etcd_member
+run_test cluster-replicas test_cluster_replicas
 suite_end "host${PW_VALGRIND:+-valgrind}"
