@@ -15,8 +15,6 @@ struct tls_ctx;
 #define ETCD_MAX_ENDPOINTS	16
 /* A whole range answer: 100,000 state keys are ~25 MiB of JSON. */
 #define ETCD_MAX_ANSWER		(64u << 20)
-/* One message of a stream (a batch of watch events). */
-#define ETCD_MAX_MESSAGE	(16u << 20)
 
 struct etcd_endpoint {
 	char host[256];

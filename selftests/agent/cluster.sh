@@ -263,9 +263,8 @@ test_cluster_failover() {
 	log "shared: $SHARES"
 	watch_views a0 a1
 	r0=$(etcd_rev)
-	kill -KILL "${CL_PID[a2]}"
 	t0=$(now_ms)
-	wait "${CL_PID[a2]}" 2>/dev/null
+	{ kill -KILL "${CL_PID[a2]}"; wait "${CL_PID[a2]}"; } 2>/dev/null
 	WATCHED_ONLY=1 wait_shares 20000 "$n" a0 a1 ||
 		fail "not taken over: $SHARES" || return 1
 	ELAPSED=$(($(now_ms) - t0))
@@ -354,8 +353,7 @@ test_cluster_etcd_member() {
 	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	before=$SHARES
 	watch_views a0 a1 a2
-	kill -KILL "${ETCD_PID[0]}"
-	wait "${ETCD_PID[0]}" 2>/dev/null
+	{ kill -KILL "${ETCD_PID[0]}"; wait "${ETCD_PID[0]}"; } 2>/dev/null
 	sleep $((2 * CL_TTL_MS / 1000 + 1))
 	wait_shares 2000 "$n" a0 a1 a2 || fail "after: $SHARES" || return 1
 	after=$SHARES
@@ -403,8 +401,7 @@ test_cluster_replicas() {
 		sleep 0.2
 	done
 	log "replicas 2: every engine of $n watched by 2 agents, $(sim_conns) connections"
-	kill -KILL "${CL_PID[a2]}"
-	wait "${CL_PID[a2]}" 2>/dev/null
+	{ kill -KILL "${CL_PID[a2]}"; wait "${CL_PID[a2]}"; } 2>/dev/null
 	got=$(locals a0 a1)
 	log "a2 killed: engines watched by min/max $got (min, max, engines)"
 	[ "${got%% *}" -ge 1 ] && [ "${got##* }" = "$n" ] ||
