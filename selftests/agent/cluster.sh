@@ -20,11 +20,13 @@
 # their connection cookies) and the others' (the state they wrote to
 # etcd), each with its watcher. "Watched exactly once" = every engine is
 # local to exactly one agent, and enginesim counts two connections per
-# engine. The lease TTL is shortened to 4 s (default 10 s).
+# engine. The lease TTL is shortened to 5 s (default 10 s): a takeover
+# takes the TTL plus etcd revoking the lease through raft (three fsyncs)
+# plus the reconnects, which on a loaded 2-core machine is seconds.
 
 ETCD_PORTS=(2379 22379 32379)
 ETCD_URL=etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
-CL_TTL_MS=4000
+CL_TTL_MS=5000
 declare -A CL_PID CL_SOCK
 
 etcd_present() {
