@@ -321,6 +321,46 @@ static int render_memory(struct strbuf *b)
 	return err;
 }
 
+/* Only with --cluster: an agent alone has no such series. */
+static int render_cluster(const struct metrics *m, struct strbuf *b)
+{
+	const struct fleet *f = m->fleet;
+	struct fleet_share_stats st = { 0 };
+	int err;
+
+	if (!f->share)
+		return 0;
+	f->share->stats(f->share->arg, &st);
+	err = header(b, "peerwatch_cluster_up", "gauge",
+		     "1 while this agent holds a lease in etcd and follows the others.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_up %d\n", st.up);
+	err = err ?: header(b, "peerwatch_cluster_agents", "gauge",
+			    "Live agents sharing the fleet, this one included.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_agents %zu\n", st.agents);
+	err = err ?: header(b, "peerwatch_cluster_engines", "gauge",
+			    "Engines watched here, and in the whole fleet.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_engines{where=\"here\"} %zu\n"
+				 "peerwatch_cluster_engines{where=\"fleet\"} %zu\n",
+				 f->n, f->all.n);
+	err = err ?: header(b, "peerwatch_etcd_requests_total", "counter",
+			    "Requests to etcd (calls and watches).");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_requests_total %llu\n",
+				 (unsigned long long)st.requests);
+	err = err ?: header(b, "peerwatch_etcd_errors_total", "counter",
+			    "Failed requests to etcd.");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_errors_total %llu\n",
+				 (unsigned long long)st.errors);
+	err = err ?: header(b, "peerwatch_etcd_writes_total", "counter",
+			    "Keys written to etcd (engine states, membership).");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_writes_total %llu\n",
+				 (unsigned long long)st.writes);
+	err = err ?: header(b, "peerwatch_etcd_keepalives_total", "counter",
+			    "Lease keepalives sent to etcd.");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_keepalives_total %llu\n",
+				 (unsigned long long)st.keepalives);
+	return err;
+}
+
 int metrics_render(const struct metrics *m, struct strbuf *out)
 {
 	int err;
@@ -329,6 +369,7 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
+	err = err ?: render_cluster(m, out);
 	err = err ?: render_memory(out);
 	return err;
 }

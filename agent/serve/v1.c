@@ -174,6 +174,7 @@ int v1_summary(void *router, struct server_client *c,
 	json_object_object_add(o, "api_clients",
 			       json_object_new_uint64(v->metrics->api_clients));
 	json_object_object_add(o, "recent", recent);
+	json_object_object_add(o, "cluster", view_cluster(f));
 	err = server_respond_json(c, 200, o);
 	json_object_put(o);
 	return err;

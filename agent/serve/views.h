@@ -40,6 +40,9 @@ struct json_object *view_container_labels(const struct docker_container *c);
 /* Whether @e is the node @key names: its address, ID or name. */
 bool view_node_is(const struct engine *e, const char *key);
 
+/* The sharing of the fleet with other agents, or NULL when alone. */
+struct json_object *view_cluster(const struct fleet *f);
+
 /*
  * The answers of GET /v1/nodes and /v1/containers: 0, or -EINVAL with the
  * reason in @why when a filter is malformed.
