@@ -29,9 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cluster_int.h"
 #include "container_of.h"
 #include "etcd.h"
@@ -46,14 +46,6 @@
 static void reset(struct cluster *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void step(struct cluster *c);
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- watches ---- */
 
@@ -456,7 +448,7 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 	c->ops = *ops;
 	c->ttl_ms = cfg->ttl_ms;
 	c->replicas = cfg->replicas;
-	c->started_ms = wall_ms();
+	c->started_ms = clock_wall_ms();
 	loop_timer_init(&c->retry_timer, retry_fn);
 	loop_timer_init(&c->ka_timer, ka_fn);
 	loop_timer_init(&c->publish_timer, cluster_publish_fn);
