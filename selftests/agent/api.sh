@@ -339,14 +339,14 @@ test_api_abuse() {
 	huge=$(grep -l '^HTTP/1.1 431' "$TMP"/huge.* | wc -l)
 	log "1000 concurrent clients: HTTP codes:$codes"
 	log "5 requests of 1 MiB: $huge answered 431"
-	log "50 slowloris clients lived $(for i in $(seq 50); do cat "$TMP/slow.$i"; done | sort -n | sed -n '1p;$p' | tr '\n' ' ')ms (min max), bound 5000 ms header deadline"
+	log "50 slowloris clients lived $(for i in $(seq 50); do cat "$TMP/slow.$i"; done | sort -n | sed -n '1p;$p' | tr '\n' ' ')ms (min max): a 5,000 ms header deadline, each client's own clock (a bash loop polling every 0.5 s among 1,000 other clients), bound $(bound 10000) ms"
 	log "during: canary listing age at most ${max_age} ms, /v1/summary at most ${max_lat} ms"
 	rc=0
 	[ $((ok + busy)) = 1000 ] && [ "$ok" -gt 0 ] || fail "1000 clients: $codes" || rc=1
 	[ "$(grep -vc '^400$\|^503$' "$TMP/bad.codes")" = 0 ] || fail "malformed filters" || rc=1
 	[ "$huge" = 5 ] || fail "huge requests: $huge of 5 answered 431" || rc=1
 	for i in $(seq 50); do
-		[ "$(cat "$TMP/slow.$i")" -le 7000 ] || fail "slowloris $i: $(cat "$TMP/slow.$i") ms" || rc=1
+		[ "$(cat "$TMP/slow.$i")" -le "$(bound 10000)" ] || fail "slowloris $i: $(cat "$TMP/slow.$i") ms" || rc=1
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
 	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1

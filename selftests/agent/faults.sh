@@ -236,6 +236,11 @@ test_dns_silent() {
 	printf 'nameserver 127.0.0.53\n' >"$conf"
 	in_ns ip addr add 127.0.0.53/8 dev lo 2>/dev/null
 	spawn "$TMP/$NS.dns.log" socat -u UDP-RECV:53,bind=127.0.0.53 /dev/null
+	# Bound before the agent asks: a closed port answers at once (ICMP).
+	for _ in $(seq 100); do
+		in_ns ss -Huln 'sport = :53' | grep -q 127.0.0.53 && break
+		sleep 0.05
+	done
 	in_ns nft -f - <<-EOF || fail "nft" || return 1
 		table inet pwdns {
 			chain input {
