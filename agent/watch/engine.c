@@ -457,13 +457,16 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		if (!err) {
 			e->refreshed_ms = wall_ms();
 			schedule_refresh(e);
+			pace_done(&e->pace, &e->inv);
 		}
 		done = W_CONTAINERS;
 		break;
 	case REQ_CONTAINER:
 		err = inventory_update(&e->inv, ch->result);
 		ch->result = NULL;
-		done = inventory_next(&e->inv) ? 0 : W_TARGETED;
+		if (!err)
+			pace_done(&e->pace, &e->inv);
+		done = W_TARGETED;
 		break;
 	default:
 		return -EPROTO;
@@ -523,20 +526,21 @@ static void poll_complete(struct engine *e, struct engine_chan *ch)
 static void handle_event(struct engine *e, const struct docker_event *ev,
 			 struct json_object *raw)
 {
-	int err;
-
 	if (e->env->observer)
 		e->env->observer->container(e->env->observer->arg, e, ev, raw);
 	if (strcmp(ev->type, "container"))
 		return;
 	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
 		  ev->action);
-	err = inventory_want(&e->inv, ev->id);
-	/* A burst (or no memory): one full listing answers all of it. */
-	if (err == -ENOSPC)
-		e->work |= W_CONTAINERS;
-	else if (!err)
-		e->work |= W_TARGETED;
+	pace_event(&e->pace, &e->inv, ev);
+}
+
+/* Events want containers refreshed now (pace.c). */
+static void pace_fire(struct pace *p, bool full)
+{
+	struct engine *e = container_of(p, struct engine, pace);
+
+	e->work |= full ? W_CONTAINERS : W_TARGETED;
 	poll_next(e);
 }
 
@@ -799,6 +803,27 @@ static void poll_open(struct engine *e)
 		chan_retry_in(&e->poll, e->poll.attempts++);
 }
 
+/* The containers events want refreshed, in one filtered listing. */
+static void poll_targeted(struct engine *e, struct engine_chan *ch)
+{
+	char filter[200];
+	int n = inventory_filter(&e->inv, filter, sizeof(filter));
+
+	if (n > 0) {
+		chan_send(ch, REQ_CONTAINER,
+			  "%s/containers/json?all=1&filters=%s", e->api_prefix,
+			  filter);
+		return;
+	}
+	/* Answered by a full listing meanwhile; or, too long, one is due. */
+	e->work &= ~W_TARGETED;
+	if (n < 0)
+		e->work |= W_CONTAINERS;
+	else
+		pace_done(&e->pace, &e->inv);
+	poll_next(e);
+}
+
 static void poll_next(struct engine *e)
 {
 	struct engine_chan *ch = &e->poll;
@@ -819,12 +844,11 @@ static void poll_next(struct engine *e)
 		chan_send(ch, REQ_VERSION, "%s/version", p);
 	else if (e->work & W_INFO)
 		chan_send(ch, REQ_INFO, "%s/info", p);
-	else if (e->work & W_CONTAINERS)
+	else if (e->work & W_CONTAINERS) {
+		inventory_sent_all(&e->inv);
 		chan_send(ch, REQ_CONTAINERS, "%s/containers/json?all=1", p);
-	else if (e->work & W_TARGETED)
-		chan_send(ch, REQ_CONTAINER,
-			  "%s/containers/json?all=1&filters=%%7B%%22id%%22%%3A%%5B%%22%s%%22%%5D%%7D",
-			  p, inventory_next(&e->inv));
+	} else if (e->work & W_TARGETED)
+		poll_targeted(e, ch);
 }
 
 static void deadline_fn(struct loop_timer *t)
@@ -930,6 +954,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->poll, poll_retry_fn);
 	chan_init(e, &e->events, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);
+	pace_init(&e->pace, env->loop, &env->events, e->addr, pace_fire);
 	*ep = e;
 	return 0;
 
@@ -1011,6 +1036,7 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->events.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
+	pace_stop(&e->pace);
 	resolver_cancel(e->query);
 	forget_engine(e);
 	tls_peer_free(e->tls);

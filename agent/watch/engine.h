@@ -14,6 +14,7 @@
 #include "inventory.h"
 #include "jsonl.h"
 #include "loop.h"
+#include "pace.h"
 #include "tls.h"
 
 struct kevents;
@@ -76,6 +77,7 @@ struct engine_env {
 	const struct engine_cfg *cfg;
 	struct tls_ctx *tls;		/* NULL: plain HTTP */
 	struct engine_stats stats;
+	struct event_stats events;
 	const struct engine_observer *observer;	/* NULL: nobody */
 	struct kevents *kev;		/* NULL: no kernel events */
 	struct cookie_map chans;	/* connected channels by cookie */
@@ -148,6 +150,7 @@ struct engine {
 
 	struct engine_chan poll, events;
 	struct loop_timer refresh;
+	struct pace pace;		/* refreshes after events */
 };
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr);
