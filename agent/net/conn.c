@@ -40,6 +40,7 @@ struct conn {
 	bool read_wants_out;		/* the transport's read waits for EPOLLOUT */
 	bool write_wants_in;		/* and its write for EPOLLIN */
 	bool expired;			/* the connect deadline passed */
+	bool read_paused;		/* conn_read_pause() */
 	struct loop_io io;
 	struct loop_timer connect_timer;
 	struct loop_defer free_work;
@@ -53,7 +54,7 @@ static size_t conn_open;
 
 static uint32_t events_of(const struct conn *c)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP;
+	uint32_t ev = c->read_paused ? 0 : EPOLLIN | EPOLLRDHUP;
 
 	if ((c->out && !c->write_wants_in) || c->read_wants_out)
 		ev |= EPOLLOUT;
@@ -310,7 +311,8 @@ static void do_read(struct conn *c)
 			return;
 		}
 		c->cbs->data(c->arg, conn_rbuf, (size_t)n);
-		if (c->state != CONN_OPEN || (size_t)n < sizeof(conn_rbuf))
+		if (c->state != CONN_OPEN || c->read_paused ||
+		    (size_t)n < sizeof(conn_rbuf))
 			return;
 	}
 }
@@ -332,9 +334,22 @@ static void conn_io(struct loop_io *io, uint32_t events)
 	if (c->out && (events & (c->write_wants_in ? rd : EPOLLOUT)) &&
 	    flush(c))
 		return;
+	/* Paused, an error or hangup (always reported) is still read. */
+	if (c->read_paused)
+		rd = EPOLLERR | EPOLLHUP;
 	if (c->state == CONN_OPEN &&
 	    (events & (c->read_wants_out ? EPOLLOUT | rd : rd)))
 		do_read(c);
+}
+
+int conn_read_pause(struct conn *c, bool pause)
+{
+	if (c->read_paused == pause)
+		return 0;
+	c->read_paused = pause;
+	/* Connecting, epoll follows the handshake; events_of() once open. */
+	return c->state == CONN_OPEN ?
+	       loop_io_mod(c->loop, &c->io, events_of(c)) : 0;
 }
 
 static void connect_expired(struct loop_timer *t)

@@ -544,6 +544,21 @@ static void pace_fire(struct pace *p, bool full)
 	poll_next(e);
 }
 
+/* Events flood: the stream is read again when the pace allows. */
+static void pace_hold(struct pace *p, bool on)
+{
+	struct engine *e = container_of(p, struct engine, pace);
+
+	if (e->events.conn && conn_read_pause(e->events.conn, on))
+		chan_fail(&e->events, CAUSE_ERROR, "events: cannot %s reading",
+			  on ? "pause" : "resume");
+}
+
+static const struct pace_ops pace_ops = {
+	.fire = pace_fire,
+	.hold = pace_hold,
+};
+
 static int chan_json_value(void *arg, struct json_object *obj)
 {
 	struct engine_chan *ch = arg;
@@ -954,7 +969,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->poll, poll_retry_fn);
 	chan_init(e, &e->events, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);
-	pace_init(&e->pace, env->loop, &env->events, e->addr, pace_fire);
+	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	*ep = e;
 	return 0;
 

@@ -13,19 +13,25 @@
  *
  *   ignored   attach detach exec_create exec_start exec_detach exec_die
  *             top resize commit copy archive-path extract-to-dir export
- *             prune; kill oom stop (a signal or the end of a stop changes
- *             nothing by itself: the process ending is "die", which
- *             always comes too); update (resources and restart policy,
- *             neither kept). podman: exec exec_died cleanup mount unmount
- *             sync renumber
- *   applied   destroy (podman: remove) drops the container; rename takes
- *             the new name from Attributes.name. Nothing left to ask.
- *   refresh   create (the listing has what the event lacks); start
- *             restart unpause (running now); die (podman's libpod:
- *             died; exited, the code from Attributes.exitCode); pause;
- *             health_status, when the kept status shows another health
- *             (dockerd sends it on a change, podman 4.3 on every run);
- *             podman: init checkpoint restore
+ *             prune; kill oom stop (a signal, or the end of a stop,
+ *             changes nothing by itself: the process ending is "die",
+ *             which always comes too); update (resources and restart
+ *             policy, neither kept). podman: exec exec_died cleanup mount
+ *             unmount sync renumber
+ *   applied   the event says all of it, and nothing is asked:
+ *             destroy (podman: remove) drops the container; rename takes
+ *             Attributes.name; die (libpod: died) makes it exited with
+ *             Attributes.exitCode; pause and unpause set the state;
+ *             health_status ("health_status: healthy", or podman's
+ *             Attributes.health_status) puts the health in the status
+ *             as docker ps shows it.
+ *             dockerd sends die, pause and unpause before its listing
+ *             shows them (handleContainerExit logs "die", then
+ *             checkpoints the container's view): a listing asked at once
+ *             would undo what the event says. The periodic listing
+ *             confirms them later.
+ *   refresh   create, start, restart; podman: init checkpoint restore.
+ *             Start and restart are applied at once too (running).
  *   unknown   anything else: refreshed, as a new action may change what
  *             is kept.
  *
@@ -44,6 +50,7 @@ enum event_effect {
 	FX_RUNNING,
 	FX_EXITED,
 	FX_PAUSED,
+	FX_UNPAUSED,
 	FX_HEALTH,
 };
 
@@ -63,8 +70,8 @@ static const struct event_action actions[] = {
 	{ "create", EVENT_REFRESH, FX_NONE },
 	{ "destroy", EVENT_APPLIED, FX_REMOVE },
 	{ "detach", EVENT_IGNORED, FX_NONE },
-	{ "die", EVENT_REFRESH, FX_EXITED },
-	{ "died", EVENT_REFRESH, FX_EXITED },
+	{ "die", EVENT_APPLIED, FX_EXITED },
+	{ "died", EVENT_APPLIED, FX_EXITED },
 	{ "exec", EVENT_IGNORED, FX_NONE },
 	{ "exec_create", EVENT_IGNORED, FX_NONE },
 	{ "exec_detach", EVENT_IGNORED, FX_NONE },
@@ -73,12 +80,12 @@ static const struct event_action actions[] = {
 	{ "exec_start", EVENT_IGNORED, FX_NONE },
 	{ "export", EVENT_IGNORED, FX_NONE },
 	{ "extract-to-dir", EVENT_IGNORED, FX_NONE },
-	{ "health_status", EVENT_REFRESH, FX_HEALTH },
+	{ "health_status", EVENT_APPLIED, FX_HEALTH },
 	{ "init", EVENT_REFRESH, FX_NONE },
 	{ "kill", EVENT_IGNORED, FX_NONE },
 	{ "mount", EVENT_IGNORED, FX_NONE },
 	{ "oom", EVENT_IGNORED, FX_NONE },
-	{ "pause", EVENT_REFRESH, FX_PAUSED },
+	{ "pause", EVENT_APPLIED, FX_PAUSED },
 	{ "prune", EVENT_IGNORED, FX_NONE },
 	{ "remove", EVENT_APPLIED, FX_REMOVE },
 	{ "rename", EVENT_APPLIED, FX_RENAME },
@@ -91,7 +98,7 @@ static const struct event_action actions[] = {
 	{ "sync", EVENT_IGNORED, FX_NONE },
 	{ "top", EVENT_IGNORED, FX_NONE },
 	{ "unmount", EVENT_IGNORED, FX_NONE },
-	{ "unpause", EVENT_REFRESH, FX_RUNNING },
+	{ "unpause", EVENT_APPLIED, FX_UNPAUSED },
 	{ "update", EVENT_IGNORED, FX_NONE },
 };
 
@@ -148,22 +155,28 @@ static const char *event_health(const struct docker_event *ev)
 	return p + strspn(p + 1, " ") + 1;
 }
 
-/*
- * Whether the kept status already shows @health, as docker ps does:
- * "Up 2 hours (healthy)", "Up 3 seconds (health: starting)".
- */
-static bool status_shows(const char *status, const char *health)
+static bool health_known(const char *h)
 {
-	char want[DOCKER_STATE_MAX + 16];
-	size_t n = strlen(status), k;
+	return !strcmp(h, "healthy") || !strcmp(h, "unhealthy") ||
+	       !strcmp(h, "starting");
+}
 
-	snprintf(want, sizeof(want), "(%s)", health);
-	k = strlen(want);
-	if (n >= k && !strcmp(status + n - k, want))
-		return true;
-	snprintf(want, sizeof(want), "(health: %s)", health);
-	k = strlen(want);
-	return n >= k && !strcmp(status + n - k, want);
+/*
+ * @status with @health as docker ps shows it: "Up 2 hours (healthy)",
+ * "Up 3 seconds (health: starting)"; what it showed before replaced.
+ */
+static void status_health(const char *status, const char *health, char *out,
+			  size_t size)
+{
+	const char *paren = strrchr(status, '(');
+	size_t n = strlen(status);
+
+	if (paren && paren > status && paren[-1] == ' ' &&
+	    (!strcmp(paren, "(healthy)") || !strcmp(paren, "(unhealthy)") ||
+	     !strncmp(paren, "(health: ", 9)))
+		n = (size_t)(paren - status - 1);
+	snprintf(out, size, "%.*s (%s%s)", (int)n, status,
+		 strcmp(health, "starting") ? "" : "health: ", health);
 }
 
 /* The effect of @ev on its container: whether a refresh is still wanted. */
@@ -172,12 +185,14 @@ static bool apply(struct inventory *inv, const struct docker_event *ev,
 {
 	const struct docker_container *c = inventory_find(inv, ev->id);
 	const char *state = NULL, *status = NULL;
-	char exited[DOCKER_STATUS_MAX];
+	char buf[DOCKER_STATUS_MAX];
 
 	/* Not known yet (its create missed, or a listing late): ask. */
 	if (!c)
 		return fx != FX_REMOVE;
 	switch (fx) {
+	case FX_NONE:
+		return true;
 	case FX_REMOVE:
 		/* Without memory to lay the rest out, the refresh drops it. */
 		return inventory_remove(inv, ev->id) != 0;
@@ -185,8 +200,13 @@ static bool apply(struct inventory *inv, const struct docker_event *ev,
 		return !ev->name[0] ||
 		       inventory_patch(inv, ev->id, NULL, NULL, ev->name);
 	case FX_HEALTH:
-		return !event_health(ev)[0] ||
-		       !status_shows(c->status, event_health(ev));
+		if (!health_known(event_health(ev)))
+			return true;
+		status_health(c->status, event_health(ev), buf, sizeof(buf));
+		if (!strcmp(buf, c->status))
+			return false;
+		status = buf;
+		break;
 	case FX_RUNNING:
 		/* What docker ps says of a container just started. */
 		state = "running";
@@ -196,21 +216,22 @@ static bool apply(struct inventory *inv, const struct docker_event *ev,
 		state = "exited";
 		status = "Exited";
 		if (ev->exit_code >= 0) {
-			snprintf(exited, sizeof(exited),
+			snprintf(buf, sizeof(buf),
 				 "Exited (%d) Less than a second ago",
 				 ev->exit_code);
-			status = exited;
+			status = buf;
 		}
 		break;
 	case FX_PAUSED:
 		state = "paused";
 		break;
-	case FX_NONE:
-		return true;
+	case FX_UNPAUSED:
+		state = "running";
+		break;
 	}
-	/* At once; the refresh that follows confirms it (or, out of memory, does it). */
-	(void)inventory_patch(inv, ev->id, state, status, NULL);
-	return true;
+	/* Out of memory, a listing does it. */
+	return inventory_patch(inv, ev->id, state, status, NULL) != 0 ||
+	       fx == FX_RUNNING;
 }
 
 bool event_apply(struct inventory *inv, const struct docker_event *ev,
