@@ -209,7 +209,7 @@ demo: deps
 .PHONY: bench
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BINS)
-	$(Q)scripts/bench $(O)
+	$(Q)bench/run $(O)
 
 vm-demo: all
 	$(Q)scripts/vm-demo $(O) $(KVER)

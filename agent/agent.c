@@ -135,6 +135,8 @@ static void memory_fn(struct loop_timer *t)
 	if (mi.fordblks >= AGENT_TRIM_MIN_FREE &&
 	    mi.fordblks > (mi.uordblks + mi.hblkhd) / 4)
 		malloc_trim(0);
+	/* Repeated log lines are summed up when their window ends. */
+	log_flush();
 	loop_timer_start(a->loop, t, AGENT_TRIM_MS);
 }
 

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 		ret = ret ? 1 : 0;
 	}
 	agent_free(agent);
+	log_flush_all();
 	ares_library_cleanup();
 	config_clear(&cfg);
 	return ret;

@@ -124,6 +124,22 @@ valgrind_skip() {
 	log "SKIP: under valgrind: $1"
 }
 
+# valgrind_usable: for a test that starts valgrind itself: false, saying
+# why, when it cannot (under PW_VALGRIND already, not installed, or an
+# ASan build, which valgrind cannot run).
+valgrind_usable() {
+	valgrind_skip "every test of this run is under valgrind already" &&
+		return 1
+	if ! command -v valgrind >/dev/null; then
+		log "SKIP: valgrind not installed"
+		return 1
+	fi
+	if ldd "$PW" | grep -q libasan; then
+		log "SKIP: $PW is an ASan build; valgrind runs on the plain build"
+		return 1
+	fi
+}
+
 # start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
 # control API on $API (a path of its own: the default one is the host's).
 start_agent() {
