@@ -146,13 +146,18 @@ canary_sample() {
 # and the canary's refresh age and the API's answers stay within what
 # they were without the flood + margin. The machine is shared and
 # loaded: both phases see its load, only the second sees the flood.
-# Bounds: CPU 50% of a core (measured 8-10%); the canary's age and the
-# API 1.5 s over the quiet phase's (the age at least 1 s + 1.5 s).
+# Bounds: CPU 50% of a core (measured 7-12%); the canary's age 1.5 s over
+# the quiet phase's (at least 1 s + 1.5 s), the API's 2 s over it (each
+# answer is a curl started on a machine loaded to 20 or 30).
 test_event_flood() {
 	local canary=127.2.0.1:2377 f=$TMP/flood.engines t ticks0 ticks1 hz cpu
 	local r0 r1 ev0 ev1 reqs floods sim_pid sim0 sim1 age0 api0 agebound apibound
 
 	valgrind_skip "it measures CPU time and latency" && return 4
+	if ldd "$PW" | grep -q libasan; then
+		log "SKIP: $PW is an ASan build: it measures CPU time and latency, which sanitizers multiply"
+		return 4
+	fi
 	new_netns evflood || return 1
 	start_sim 20 --events-interval 1ms || return 1
 	sim_pid=$LAST_PID
@@ -185,7 +190,7 @@ test_event_flood() {
 	cpu=$(((ticks1 - ticks0) * 100000 / hz / t))
 	reqs=$((r1 - r0))
 	agebound=$((age0 > 1000 ? age0 + 1500 : 2500))
-	apibound=$((api0 + 1500))
+	apibound=$((api0 + 2000))
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
 	floods=$(metric_of peerwatch_engine_event_floods_total)
 	log "20 engines x $(((ev1 - ev0) * 1000 / 20 / t)) events/s for $t ms: agent CPU $cpu% of a core (bound 50%), enginesim $(((sim1 - sim0) * 100000 / hz / t))%; $reqs requests to the flooding engines ($((reqs * 100000 / t / 20)) per 100 s each; refresh interval 1 s)"
