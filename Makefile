@@ -40,8 +40,11 @@ PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-MMD -MP -Iuapi -Ilib $(AGENT_INC) $(PKG_CFLAGS) $(SANFLAGS) \
+	-MMD -MP -Iuapi -Ilib $(PKG_CFLAGS) $(SANFLAGS) \
 	-DPEERWATCH_VERSION='"$(VERSION)"'
+# The agent's folders are on every include path but the CLI's: cli/ sees
+# lib/ and uapi/ only, so that it cannot come to depend on the agent.
+INC	:= $(AGENT_INC)
 override LDFLAGS += $(SANFLAGS)
 LDLIBS	+= $(PKG_LIBS)
 
@@ -93,7 +96,9 @@ tests: $(UNIT_BINS) $(KSFT_BINS)
 $(O)/%.o: %.c
 	$(call MSG,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(INC) -c -o $@ $<
+
+$(O)/cli/%.o: INC :=
 
 $(O)/peerwatchd: $(call obj,agent/main.c) $(AGENT_OBJS) $(LIB_OBJS)
 	$(call MSG,LD,$@)
@@ -115,7 +120,7 @@ $(O)/bench/naive: $(call obj,bench/naive.c) $(LIB_OBJS)
 $(O)/selftests/unit/%.o: selftests/unit/%.c $(KSFT_INC)/kselftest_harness.h
 	$(call MSG,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(INC) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
 
 $(O)/selftests/unit/%: $(O)/selftests/unit/%.o $(AGENT_OBJS) $(LIB_OBJS)
 	$(call MSG,LD,$@)
@@ -129,7 +134,7 @@ $(KSFT_INC)/kselftest_harness.h:
 $(O)/selftests/kmod/%.o: selftests/kmod/%.c $(KSFT_INC)/kselftest_harness.h
 	$(call MSG,CC,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(INC) -Wno-unused-parameter -I$(KSFT_INC) -c -o $@ $<
 
 $(O)/selftests/kmod/%: $(O)/selftests/kmod/%.o $(LIB_OBJS)
 	$(call MSG,LD,$@)

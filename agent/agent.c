@@ -188,12 +188,12 @@ static void start_kevents(struct agent *a)
 	};
 	int err;
 
-	err = kevents_new(&a->kev, a->loop, a->fleet, &kc);
+	err = kevents_new(&a->kev, a->loop, &kc, &fleet_kevents_ops, a->fleet);
 	if (err) {
 		log_warn("kernel events: off: %s", strerror(-err));
 		return;
 	}
-	a->fleet->env.kev = a->kev;
+	fleet_hear_kevents(a->fleet, a->kev);
 }
 
 int agent_new(struct agent **ap, const struct config *cfg, const char **why)
@@ -223,7 +223,9 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	}
 	if (!err) {
 		*why = "resolver";
-		err = resolver_new(&a->resolver, a->loop);
+		/* A lookup is a request like any other: same bound. */
+		err = resolver_new(&a->resolver, a->loop,
+				   cfg->engine.request_timeout_ms);
 	}
 	if (!err) {
 		*why = "fleet";
@@ -233,8 +235,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	if (!err)
 		start_kevents(a);
 	if (!err)
-		err = discovery_new(&a->discovery, cfg->url, cfg->engines,
-				    cfg->nengines, why);
+		err = discovery_new(&a->discovery, cfg->url, cfg->engines.v,
+				    cfg->engines.n, why);
 	if (!err)
 		err = api_new(&a->api, a->loop, a->fleet, a->kev, &cfg->api,
 			      why);

@@ -1,98 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flags, with Swarm's names where Swarm had one and Go-style durations.
- * Every value is bounded: a typo must fail at start, not at 3 a.m.
+ * Every value is bounded: a typo must fail at start, not at 3 a.m. Each
+ * flag is one entry of the table below (lib/opt.h), which gives its
+ * parsing, its default and its line of --help; what spans flags (refresh
+ * bounds, TLS files, --api-listen-any) is checked after all of them.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backoff.h"
 #include "config.h"
-#include "duration.h"
 #include "hostport.h"
-#include "size.h"
+#include "opt.h"
+#include "pwapi.h"
 
-enum {
-	OPT_REFRESH_MIN = 256,
-	OPT_REFRESH_MAX,
-	OPT_INFO_INTERVAL,
-	OPT_FAILURE_RETRY,
-	OPT_REQUEST_TIMEOUT,
-	OPT_USER_TIMEOUT,
-	OPT_KEEPALIVE_IDLE,
-	OPT_KEEPALIVE_INTERVAL,
-	OPT_KEEPALIVE_COUNT,
-	OPT_BACKOFF_MAX,
-	OPT_EVENTS,
-	OPT_NO_EVENTS,
-	OPT_DISCOVERY_INTERVAL,
-	OPT_MAX_BODY,
-	OPT_ENGINE,
-	OPT_STATE_FILE,
-	OPT_SUMMARY_INTERVAL,
-	OPT_TLS,
-	OPT_TLSVERIFY,
-	OPT_TLSCACERT,
-	OPT_TLSCERT,
-	OPT_TLSKEY,
-	OPT_API_SOCKET,
-	OPT_API_LISTEN,
-	OPT_API_LISTEN_ANY,
-	OPT_NO_DOCKER_API,
-	OPT_API_MAX_CLIENTS,
-	OPT_KERNEL_POLICY,
-	OPT_LATE_PING,
-	OPT_PING_INTERVAL,
-	OPT_PING_TIMEOUT,
-	OPT_KERNEL_RCVBUF,
-};
-
-static const struct option options[] = {
-	{ "engine-refresh-min-interval", required_argument, NULL, OPT_REFRESH_MIN },
-	{ "engine-refresh-max-interval", required_argument, NULL, OPT_REFRESH_MAX },
-	{ "engine-info-interval", required_argument, NULL, OPT_INFO_INTERVAL },
-	{ "engine-failure-retry", required_argument, NULL, OPT_FAILURE_RETRY },
-	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
-	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
-	{ "keepalive-idle", required_argument, NULL, OPT_KEEPALIVE_IDLE },
-	{ "keepalive-interval", required_argument, NULL, OPT_KEEPALIVE_INTERVAL },
-	{ "keepalive-count", required_argument, NULL, OPT_KEEPALIVE_COUNT },
-	{ "backoff-max", required_argument, NULL, OPT_BACKOFF_MAX },
-	{ "events", no_argument, NULL, OPT_EVENTS },
-	{ "no-events", no_argument, NULL, OPT_NO_EVENTS },
-	{ "discovery-interval", required_argument, NULL, OPT_DISCOVERY_INTERVAL },
-	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
-	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
-	{ "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
-	{ "tls", no_argument, NULL, OPT_TLS },
-	{ "tlsverify", optional_argument, NULL, OPT_TLSVERIFY },
-	{ "tlscacert", required_argument, NULL, OPT_TLSCACERT },
-	{ "tlscert", required_argument, NULL, OPT_TLSCERT },
-	{ "tlskey", required_argument, NULL, OPT_TLSKEY },
-	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
-	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
-	{ "api-listen-any", no_argument, NULL, OPT_API_LISTEN_ANY },
-	{ "no-docker-api", no_argument, NULL, OPT_NO_DOCKER_API },
-	{ "api-max-clients", required_argument, NULL, OPT_API_MAX_CLIENTS },
-	{ "kernel-policy", no_argument, NULL, OPT_KERNEL_POLICY },
-	{ "late-ping", required_argument, NULL, OPT_LATE_PING },
-	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
-	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
-	{ "kernel-rcvbuf", required_argument, NULL, OPT_KERNEL_RCVBUF },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-#define SEC	1000ULL
+#define SEC	1000LL
 #define MIN	(60 * SEC)
 #define HOUR	(60 * MIN)
+
+#define F(member)	OPT_FIELD(struct config, member)
+
+static int check_engine(const char *arg, const char **why)
+{
+	char host[256];
+	uint16_t port;
+
+	return hostport_parse(arg, host, sizeof(host), &port, why);
+}
+
+/* Every flag, in the order of --help. */
+static const struct opt options[] = {
+	{ .name = "engine", .type = OPT_LIST, F(engines), .arg = "HOST:PORT",
+	  .check = check_engine,
+	  .help = "an engine (repeatable), with or instead of the "
+		  "discovery URL" },
+	{ .name = "engine-refresh-min-interval", .type = OPT_DURATION,
+	  F(engine.refresh_min_ms), .min = 100, .max = 24 * HOUR,
+	  .def = 30 * SEC, .arg = "DUR",
+	  .help = "container refresh, lower bound" },
+	{ .name = "engine-refresh-max-interval", .type = OPT_DURATION,
+	  F(engine.refresh_max_ms), .min = 100, .max = 24 * HOUR,
+	  .def = 60 * SEC, .arg = "DUR",
+	  .help = "container refresh, upper bound" },
+	{ .name = "engine-info-interval", .type = OPT_DURATION,
+	  F(engine.info_interval_ms), .min = SEC, .max = 24 * HOUR,
+	  .def = 5 * MIN, .arg = "DUR", .help = "/info and /version again" },
+	{ .name = "engine-failure-retry", .type = OPT_UINT,
+	  F(engine.failure_retry), .min = 1, .max = 1000, .def = 3,
+	  .arg = "N", .help = "failures in a row before unhealthy" },
+	{ .name = "request-timeout", .type = OPT_DURATION,
+	  F(engine.request_timeout_ms), .min = 100, .max = 10 * MIN,
+	  .def = 10 * SEC, .arg = "DUR", .help = "deadline of every request" },
+	/* With an RTO of 200 ms and more, a lost answer is suspect in < 1 s. */
+	{ .name = "late-ping", .type = OPT_DURATION, .flags = OPT_ZERO,
+	  F(engine.late_ping_ms), .min = 10, .max = 10 * MIN, .def = 250,
+	  .arg = "DUR",
+	  .help = "an answer this late gets a /_ping pipelined behind its "
+		  "request, so that a lost answer shows as retransmission "
+		  "(suspect); 0: never" },
+	/* Idle polling connections answer a ping: a frozen engine shows. */
+	{ .name = "ping-interval", .type = OPT_DURATION, .flags = OPT_ZERO,
+	  F(engine.ping_interval_ms), .min = 100, .max = HOUR, .def = 5 * SEC,
+	  .arg = "DUR",
+	  .help = "/_ping on a polling connection idle this long; no answer "
+		  "within --ping-timeout fails like a refresh (ping-timeout). "
+		  "A frozen engine is unhealthy within ping-interval + "
+		  "ping-timeout x failure-retry + 0.75s of backoff (3 tries; "
+		  "5s + 3s x 3: ~15s); 0: never" },
+	/*
+	 * dockerd answers /_ping from memory, touching no container: a
+	 * short deadline there, not that of /containers/json, bounds a
+	 * frozen engine.
+	 */
+	{ .name = "ping-timeout", .type = OPT_DURATION,
+	  F(engine.ping_timeout_ms), .min = 100, .max = 10 * MIN,
+	  .def = 3 * SEC, .arg = "DUR",
+	  .help = "deadline of every /_ping, at most --request-timeout" },
+	{ .name = "user-timeout", .type = OPT_DURATION,
+	  F(engine.conn.user_timeout_ms), .min = 100, .max = HOUR,
+	  .def = 20 * SEC, .arg = "DUR",
+	  .help = "TCP_USER_TIMEOUT of each socket" },
+	{ .name = "keepalive-idle", .type = OPT_DURATION, .flags = OPT_SECONDS,
+	  F(engine.conn.keepidle_s), .min = SEC, .max = 2 * HOUR,
+	  .def = 10 * SEC, .arg = "DUR",
+	  .help = "TCP_KEEPIDLE, whole seconds" },
+	/*
+	 * Probes go out only on a silent connection: a short interval costs
+	 * nothing while the peer answers, and bounds detection on an idle
+	 * connection to the user timeout + 1 s.
+	 */
+	{ .name = "keepalive-interval", .type = OPT_DURATION,
+	  .flags = OPT_SECONDS, F(engine.conn.keepintvl_s), .min = SEC,
+	  .max = 10 * MIN, .def = SEC, .arg = "DUR",
+	  .help = "TCP_KEEPINTVL, whole seconds" },
+	{ .name = "keepalive-count", .type = OPT_UINT, F(engine.conn.keepcnt),
+	  .min = 1, .max = 127, .def = 3, .arg = "N", .help = "TCP_KEEPCNT" },
+	{ .name = "backoff-max", .type = OPT_DURATION,
+	  F(engine.backoff_max_ms), .min = BACKOFF_BASE_MS, .max = HOUR,
+	  .def = 60 * SEC, .arg = "DUR", .help = "cap of reconnect backoff" },
+	{ .name = "events", .type = OPT_FLAG, .flags = OPT_NEG,
+	  F(engine.events), .def = true,
+	  .help = "follow each engine's /events" },
+	{ .name = "discovery-interval", .type = OPT_DURATION, .flags = OPT_ZERO,
+	  F(discovery_interval_ms), .min = SEC, .max = 24 * HOUR,
+	  .def = 60 * SEC, .arg = "DUR",
+	  .help = "re-read discovery; 0: SIGHUP only" },
+	{ .name = "max-body", .type = OPT_SIZE, F(engine.max_body),
+	  .min = 4096, .max = 1LL << 30, .def = 64LL << 20, .arg = "SIZE",
+	  .help = "largest response body" },
+	{ .name = "state-file", .type = OPT_STRING, .flags = OPT_PATH,
+	  F(state_file), .def_str = CONFIG_DEFAULT_STATE_FILE, .arg = "PATH",
+	  .help = "JSON state written on SIGUSR1" },
+	{ .name = "summary-interval", .type = OPT_DURATION, .flags = OPT_ZERO,
+	  F(summary_interval_ms), .min = 100, .max = 24 * HOUR,
+	  .def = 10 * SEC, .arg = "DUR",
+	  .help = "summary line on stderr; 0: none" },
+	{ .name = "tls", .type = OPT_FLAG, F(engine.tls.enable),
+	  .help = "TLS to every engine, verified unless --tlsverify=false" },
+	{ .name = "tlsverify", .type = OPT_BOOL, F(tlsverify), .def = -1,
+	  .arg = "BOOL", .help = "TLS, and verify the engines (BOOL: true)" },
+	{ .name = "tlscacert", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(engine.tls.ca), .arg = "FILE",
+	  .help = "CA of the engines ($DOCKER_CERT_PATH/ca.pem)" },
+	{ .name = "tlscert", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(engine.tls.cert), .arg = "FILE",
+	  .help = "our client certificate "
+		  "($DOCKER_CERT_PATH/cert.pem if there)" },
+	{ .name = "tlskey", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(engine.tls.key), .arg = "FILE",
+	  .help = "our client key ($DOCKER_CERT_PATH/key.pem if there)" },
+	{ .name = "api-socket", .type = OPT_STRING, .flags = OPT_EMPTY_NULL,
+	  F(api.socket), .def_str = API_DEFAULT_SOCKET, .arg = "PATH",
+	  .help = "control API socket, mode 0660; \"\": none" },
+	{ .name = "api-listen", .type = OPT_STRING, F(api.listen),
+	  .arg = "ADDR:PORT", .help = "control API on TCP too, loopback only" },
+	{ .name = "api-listen-any", .type = OPT_FLAG, F(api.listen_any),
+	  .help = "allow a non-loopback --api-listen (the API has no "
+		  "authentication)" },
+	{ .name = "no-docker-api", .type = OPT_FLAG, F(api.no_docker),
+	  .help = "do not serve the Docker Engine API on the API sockets "
+		  "(docker inspect there shows every container's "
+		  "environment)" },
+	{ .name = "api-max-clients", .type = OPT_UINT, F(api.max_clients),
+	  .min = 1, .max = 10000, .def = 256, .arg = "N",
+	  .help = "control API clients at once" },
+	{ .name = "kernel-policy", .type = OPT_FLAG, F(kernel_policy),
+	  .help = "peerwatch.ko gives every connection to the engines' "
+		  "ports --user-timeout" },
+	{ .name = "kernel-rcvbuf", .type = OPT_SIZE, F(kernel_rcvbuf),
+	  .min = 4096, .max = 1LL << 30, .def = 8LL << 20, .arg = "SIZE",
+	  .help = "receive buffer for the module's events; smaller loses "
+		  "events sooner" },
+	{ .name = "verbose", .short_name = 'v', .type = OPT_SET, F(log_level),
+	  .val = LOG_DEBUG, .def = LOG_INFO, .help = "more logging" },
+	{ .name = "quiet", .short_name = 'q', .type = OPT_SET, F(log_level),
+	  .val = LOG_WARN, .def = LOG_INFO, .help = "less logging" },
+	{ .name = "help", .short_name = 'h', .type = OPT_FLAG, F(help),
+	  .help = "this text" },
+	{ 0 },
+};
 
 void config_usage(FILE *f)
 {
@@ -101,166 +170,15 @@ void config_usage(FILE *f)
 "\n"
 "Watches Docker engines over one event loop and marks them pending,\n"
 "healthy, unhealthy or down. Durations are Go-style (500ms, 10s, 2m).\n"
-"\n"
-"  --engine HOST:PORT                 an engine (repeatable), with or\n"
-"                                     instead of the discovery URL\n"
-"  --engine-refresh-min-interval DUR  container refresh, lower bound (30s)\n"
-"  --engine-refresh-max-interval DUR  container refresh, upper bound (60s)\n"
-"  --engine-info-interval DUR         /info and /version again (5m)\n"
-"  --engine-failure-retry N           failures in a row before unhealthy (3)\n"
-"  --request-timeout DUR              deadline of every request (10s)\n"
-"  --late-ping DUR                    an answer this late gets a /_ping\n"
-"                                     pipelined behind its request, so that\n"
-"                                     a lost answer shows as retransmission\n"
-"                                     (suspect); 0: never (250ms)\n"
-"  --ping-interval DUR                /_ping on a polling connection idle\n"
-"                                     this long; no answer within\n"
-"                                     --ping-timeout fails like a\n"
-"                                     refresh (ping-timeout); 0: never (5s).\n"
-"                                     A frozen engine is unhealthy within\n"
-"                                     ping-interval + ping-timeout x\n"
-"                                     failure-retry + 0.75s of backoff\n"
-"                                     (3 tries; 5s + 3s x 3: ~15s)\n"
-"  --ping-timeout DUR                 deadline of every /_ping, at most\n"
-"                                     --request-timeout (3s)\n"
-"  --user-timeout DUR                 TCP_USER_TIMEOUT of each socket (20s)\n"
-"  --keepalive-idle DUR               TCP_KEEPIDLE, whole seconds (10s)\n"
-"  --keepalive-interval DUR           TCP_KEEPINTVL, whole seconds (1s)\n"
-"  --keepalive-count N                TCP_KEEPCNT (3)\n"
-"  --backoff-max DUR                  cap of reconnect backoff (60s)\n"
-"  --events, --no-events              follow each engine's /events (on)\n"
-"  --discovery-interval DUR           re-read discovery; 0: SIGHUP only (60s)\n"
-"  --max-body SIZE                    largest response body (64MiB)\n"
-"  --state-file PATH                  JSON state written on SIGUSR1\n"
-"                                     (" CONFIG_DEFAULT_STATE_FILE ")\n"
-"  --summary-interval DUR             summary line on stderr; 0: none (10s)\n"
-"  --tls                              TLS to every engine, verified unless\n"
-"                                     --tlsverify=false\n"
-"  --tlsverify[=BOOL]                 TLS, and verify the engines (true)\n"
-"  --tlscacert FILE                   CA of the engines ($DOCKER_CERT_PATH/ca.pem)\n"
-"  --tlscert FILE, --tlskey FILE      our client certificate and key\n"
-"                                     ($DOCKER_CERT_PATH/{cert,key}.pem if there)\n"
-"  --api-socket PATH                  control API socket, mode 0660; \"\": none\n"
-"                                     (" API_DEFAULT_SOCKET ")\n"
-"  --api-listen ADDR:PORT             control API on TCP too, loopback only\n"
-"  --api-listen-any                   allow a non-loopback --api-listen\n"
-"                                     (the API has no authentication)\n"
-"  --no-docker-api                    do not serve the Docker Engine API on\n"
-"                                     the API sockets (docker inspect there\n"
-"                                     shows every container's environment)\n"
-"  --api-max-clients N                control API clients at once (256)\n"
-"  --kernel-policy                    peerwatch.ko gives every connection to\n"
-"                                     the engines' ports --user-timeout\n"
-"  --kernel-rcvbuf SIZE               receive buffer for the module's events\n"
-"                                     (8MiB; smaller loses events sooner)\n"
-"  -v, --verbose / -q, --quiet        more / less logging\n"
-"  -h, --help\n"
+"\n");
+	opt_usage(options, f);
+	fprintf(f,
 "\n"
 "DOCKER_CERT_PATH defaults to ~/.docker; a non-empty DOCKER_TLS_VERIFY\n"
 "turns on --tlsverify, as with the docker CLI.\n"
 "\n"
 "Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
 "SIGINT/SIGTERM stop.\n");
-}
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int get_duration(const char *name, const char *arg, uint64_t min,
-			uint64_t max, uint64_t *out, char *err, size_t len)
-{
-	char lo[32], hi[32];
-
-	duration_format(min, lo, sizeof(lo));
-	duration_format(max, hi, sizeof(hi));
-	if (duration_parse(arg, out))
-		return fail(err, len, "--%s: '%s' is not a duration (e.g. 500ms, 10s, 2m)",
-			    name, arg);
-	if (*out < min || *out > max)
-		return fail(err, len, "--%s: %s is out of range [%s, %s]",
-			    name, arg, lo, hi);
-	return 0;
-}
-
-static int get_uint(const char *name, const char *arg, unsigned long min,
-		    unsigned long max, unsigned int *out, char *err, size_t len)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v < min || v > max)
-		return fail(err, len, "--%s: '%s' is not an integer in [%lu, %lu]",
-			    name, arg, min, max);
-	*out = (unsigned int)v;
-	return 0;
-}
-
-static void set_defaults(struct config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->engine.refresh_min_ms = 30 * SEC;
-	c->engine.refresh_max_ms = 60 * SEC;
-	c->engine.info_interval_ms = 5 * MIN;
-	c->engine.failure_retry = 3;
-	c->engine.request_timeout_ms = 10 * SEC;
-	/* With an RTO of 200 ms and more, a lost answer is suspect in < 1 s. */
-	c->engine.late_ping_ms = 250;
-	/* Idle polling connections answer a ping: a frozen engine shows. */
-	c->engine.ping_interval_ms = 5 * SEC;
-	/*
-	 * dockerd answers /_ping from memory, touching no container: a
-	 * short deadline there, not that of /containers/json, bounds a
-	 * frozen engine.
-	 */
-	c->engine.ping_timeout_ms = 3 * SEC;
-	c->engine.backoff_max_ms = 60 * SEC;
-	c->engine.max_body = 64ULL << 20;
-	c->engine.events = true;
-	c->engine.conn.user_timeout_ms = 20 * SEC;
-	c->engine.conn.keepidle_s = 10;
-	/*
-	 * Probes go out only on a silent connection: a short interval costs
-	 * nothing while the peer answers, and bounds detection on an idle
-	 * connection to the user timeout + 1 s.
-	 */
-	c->engine.conn.keepintvl_s = 1;
-	c->engine.conn.keepcnt = 3;
-	c->discovery_interval_ms = 60 * SEC;
-	c->summary_interval_ms = 10 * SEC;
-	c->state_file = CONFIG_DEFAULT_STATE_FILE;
-	c->api.socket = API_DEFAULT_SOCKET;
-	c->api.max_clients = 256;
-	c->kernel_rcvbuf = 8 << 20;
-	c->log_level = LOG_INFO;
-	c->tlsverify = -1;
-}
-
-/* Keepalive takes whole seconds: round up, never to 0. */
-static uint32_t to_seconds(uint64_t ms)
-{
-	return (uint32_t)((ms + 999) / 1000);
-}
-
-static int set_path(char **dst, const char *name, const char *arg, char *err,
-		    size_t len)
-{
-	if (!*arg)
-		return fail(err, len, "--%s: empty path", name);
-	free(*dst);
-	*dst = strdup(arg);
-	return *dst ? 0 : fail(err, len, "out of memory");
 }
 
 /* A file of DOCKER_CERT_PATH, or NULL if @must is false and it is not there. */
@@ -304,7 +222,7 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 		dir = getenv("DOCKER_CONFIG");
 	if (!dir || !*dir) {
 		if (asprintf(&fallback, "%s/.docker", home ? home : "") < 0)
-			return fail(err, len, "out of memory");
+			return opt_error(err, len, "out of memory");
 		dir = fallback;
 	}
 	ret = cert_path_file(&t->ca, dir, "ca.pem", t->verify);
@@ -313,164 +231,7 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 	if (!ret)
 		ret = cert_path_file(&t->key, dir, "key.pem", false);
 	free(fallback);
-	return ret ? fail(err, len, "out of memory") : 0;
-}
-
-static int parse_one(struct config *c, int opt, const char *arg, char *err,
-		     size_t len)
-{
-	struct engine_cfg *e = &c->engine;
-	uint64_t v, bytes;
-	char **engines, host[256];
-	const char *why;
-	uint16_t port;
-	int ret = 0;
-
-	switch (opt) {
-	case OPT_REFRESH_MIN:
-		return get_duration("engine-refresh-min-interval", arg, 100,
-				    24 * HOUR, &e->refresh_min_ms, err, len);
-	case OPT_REFRESH_MAX:
-		return get_duration("engine-refresh-max-interval", arg, 100,
-				    24 * HOUR, &e->refresh_max_ms, err, len);
-	case OPT_INFO_INTERVAL:
-		return get_duration("engine-info-interval", arg, SEC, 24 * HOUR,
-				    &e->info_interval_ms, err, len);
-	case OPT_FAILURE_RETRY:
-		return get_uint("engine-failure-retry", arg, 1, 1000,
-				&e->failure_retry, err, len);
-	case OPT_REQUEST_TIMEOUT:
-		return get_duration("request-timeout", arg, 100, 10 * MIN,
-				    &e->request_timeout_ms, err, len);
-	case OPT_USER_TIMEOUT:
-		ret = get_duration("user-timeout", arg, 100, HOUR, &v, err, len);
-		e->conn.user_timeout_ms = (uint32_t)v;
-		return ret;
-	case OPT_KEEPALIVE_IDLE:
-		ret = get_duration("keepalive-idle", arg, SEC, 2 * HOUR, &v, err,
-				   len);
-		e->conn.keepidle_s = to_seconds(v);
-		return ret;
-	case OPT_KEEPALIVE_INTERVAL:
-		ret = get_duration("keepalive-interval", arg, SEC, 10 * MIN, &v,
-				   err, len);
-		e->conn.keepintvl_s = to_seconds(v);
-		return ret;
-	case OPT_KEEPALIVE_COUNT:
-		return get_uint("keepalive-count", arg, 1, 127, &e->conn.keepcnt,
-				err, len);
-	case OPT_BACKOFF_MAX:
-		return get_duration("backoff-max", arg, BACKOFF_BASE_MS, HOUR,
-				    &e->backoff_max_ms, err, len);
-	case OPT_EVENTS:
-		e->events = true;
-		return 0;
-	case OPT_NO_EVENTS:
-		e->events = false;
-		return 0;
-	case OPT_KERNEL_POLICY:
-		c->kernel_policy = true;
-		return 0;
-	case OPT_LATE_PING:
-		ret = get_duration("late-ping", arg, 0, 10 * MIN,
-				   &e->late_ping_ms, err, len);
-		if (!ret && e->late_ping_ms && e->late_ping_ms < 10)
-			return fail(err, len, "--late-ping: 0 or at least 10ms");
-		return ret;
-	case OPT_PING_INTERVAL:
-		ret = get_duration("ping-interval", arg, 0, HOUR,
-				   &e->ping_interval_ms, err, len);
-		if (!ret && e->ping_interval_ms && e->ping_interval_ms < 100)
-			return fail(err, len, "--ping-interval: 0 or at least 100ms");
-		return ret;
-	case OPT_PING_TIMEOUT:
-		return get_duration("ping-timeout", arg, 100, 10 * MIN,
-				    &e->ping_timeout_ms, err, len);
-	case OPT_KERNEL_RCVBUF:
-		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
-			return fail(err, len, "--kernel-rcvbuf: '%s' is not a size in [4KiB, 1GiB]",
-				    arg);
-		c->kernel_rcvbuf = (uint32_t)bytes;
-		return 0;
-	case OPT_DISCOVERY_INTERVAL:
-		ret = get_duration("discovery-interval", arg, 0, 24 * HOUR,
-				   &c->discovery_interval_ms, err, len);
-		if (!ret && c->discovery_interval_ms &&
-		    c->discovery_interval_ms < SEC)
-			return fail(err, len, "--discovery-interval: 0 or at least 1s");
-		return ret;
-	case OPT_SUMMARY_INTERVAL:
-		ret = get_duration("summary-interval", arg, 0, 24 * HOUR,
-				   &c->summary_interval_ms, err, len);
-		if (!ret && c->summary_interval_ms &&
-		    c->summary_interval_ms < 100)
-			return fail(err, len, "--summary-interval: 0 or at least 100ms");
-		return ret;
-	case OPT_MAX_BODY:
-		if (size_parse(arg, &bytes) || bytes < 4096 || bytes > (1ULL << 30))
-			return fail(err, len, "--max-body: '%s' is not a size in [4KiB, 1GiB]",
-				    arg);
-		e->max_body = bytes;
-		return 0;
-	case OPT_ENGINE:
-		if (hostport_parse(arg, host, sizeof(host), &port, &why))
-			return fail(err, len, "--engine '%s': %s", arg, why);
-		engines = realloc(c->engines, (c->nengines + 1) * sizeof(*engines));
-		if (!engines)
-			return fail(err, len, "out of memory");
-		c->engines = engines;
-		c->engines[c->nengines++] = (char *)arg;
-		return 0;
-	case OPT_STATE_FILE:
-		if (!*arg)
-			return fail(err, len, "--state-file: empty path");
-		c->state_file = arg;
-		return 0;
-	case OPT_API_SOCKET:
-		c->api.socket = *arg ? arg : NULL;
-		return 0;
-	case OPT_API_LISTEN:
-		c->api.listen = arg;
-		return 0;
-	case OPT_API_LISTEN_ANY:
-		c->api.listen_any = true;
-		return 0;
-	case OPT_NO_DOCKER_API:
-		c->api.no_docker = true;
-		return 0;
-	case OPT_API_MAX_CLIENTS:
-		return get_uint("api-max-clients", arg, 1, 10000,
-				&c->api.max_clients, err, len);
-	case OPT_TLS:
-		c->engine.tls.enable = true;
-		return 0;
-	case OPT_TLSVERIFY:
-		if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
-			c->tlsverify = 1;
-		else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
-			c->tlsverify = 0;
-		else
-			return fail(err, len, "--tlsverify: '%s' is not true or false",
-				    arg);
-		return 0;
-	case OPT_TLSCACERT:
-		return set_path(&c->engine.tls.ca, "tlscacert", arg, err, len);
-	case OPT_TLSCERT:
-		return set_path(&c->engine.tls.cert, "tlscert", arg, err, len);
-	case OPT_TLSKEY:
-		return set_path(&c->engine.tls.key, "tlskey", arg, err, len);
-	case 'v':
-		c->log_level = LOG_DEBUG;
-		return 0;
-	case 'q':
-		c->log_level = LOG_WARN;
-		return 0;
-	case 'h':
-		c->help = true;
-		return 0;
-	default:
-		return fail(err, len, "unknown option (see --help)");
-	}
+	return ret ? opt_error(err, len, "out of memory") : 0;
 }
 
 /* After every flag: --api-listen-any may come after --api-listen. */
@@ -482,47 +243,43 @@ static int check_api_listen(const struct config *c, char *err, size_t len)
 
 	if (c->api.listen && api_listen_addr(c->api.listen, c->api.listen_any,
 					     &ss, &sslen, &why))
-		return fail(err, len, "--api-listen '%s': %s", c->api.listen,
-			    why);
+		return opt_error(err, len, "--api-listen '%s': %s",
+				 c->api.listen, why);
 	return 0;
 }
 
 int config_parse(struct config *c, int argc, char **argv, char *err,
 		 size_t errlen)
 {
-	int opt, ret;
+	int nargs, ret;
 
-	set_defaults(c);
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":vqh", options, NULL)) != -1) {
-		if (opt == '?')
-			return fail(err, errlen, "unknown option '%s' (see --help)",
-				    argv[optind - 1]);
-		if (opt == ':')
-			return fail(err, errlen, "option '%s' needs a value",
-				    argv[optind - 1]);
-		ret = parse_one(c, opt, optarg, err, errlen);
-		if (ret)
-			return ret;
-	}
+	memset(c, 0, sizeof(*c));
+	ret = opt_defaults(options, c, err, errlen);
+	if (ret)
+		return ret;
+	nargs = opt_parse(options, c, argc, argv, err, errlen);
+	if (nargs < 0)
+		return nargs;
 	if (c->help)
 		return 0;
-	if (optind < argc)
-		c->url = argv[optind++];
-	if (optind < argc)
-		return fail(err, errlen, "one discovery URL only, got '%s' too",
-			    argv[optind]);
+	if (nargs > 1)
+		return opt_error(err, errlen,
+				 "one discovery URL only, got '%s' too",
+				 argv[2]);
+	if (nargs)
+		c->url = argv[1];
 	if (c->url && strncmp(c->url, "nodes://", 8) &&
 	    strncmp(c->url, "file://", 7))
-		return fail(err, errlen,
-			    "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
-			    c->url);
-	if (!c->nengines && !c->url)
-		return fail(err, errlen, "no engines: give a discovery URL or --engine");
+		return opt_error(err, errlen,
+				 "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
+				 c->url);
+	if (!c->engines.n && !c->url)
+		return opt_error(err, errlen,
+				 "no engines: give a discovery URL or --engine");
+	/* Checks across flags, after all of them. */
 	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
-		return fail(err, errlen,
-			    "--engine-refresh-max-interval is below --engine-refresh-min-interval");
+		return opt_error(err, errlen,
+				 "--engine-refresh-max-interval is below --engine-refresh-min-interval");
 	ret = resolve_tls(c, err, errlen);
 	if (ret)
 		return ret;
@@ -531,11 +288,5 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 
 void config_clear(struct config *c)
 {
-	free(c->engines);
-	c->engines = NULL;
-	c->nengines = 0;
-	free(c->engine.tls.ca);
-	free(c->engine.tls.cert);
-	free(c->engine.tls.key);
-	c->engine.tls.ca = c->engine.tls.cert = c->engine.tls.key = NULL;
+	opt_clear(options, c);
 }

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "engine.h"
 #include "log.h"
+#include "opt.h"
 
 #define CONFIG_DEFAULT_STATE_FILE "/run/peerwatch/state.json"
 
@@ -22,8 +23,7 @@ struct config {
 	struct api_cfg api;
 	int tlsverify;			/* --tlsverify[=BOOL]: 1, 0, -1: absent */
 	const char *url;		/* the positional discovery URL */
-	char **engines;			/* --engine, in argv order */
-	size_t nengines;
+	struct opt_list engines;	/* --engine, in argv order */
 	enum log_level log_level;
 	bool kernel_policy;		/* module policy for the engines' ports */
 	uint32_t kernel_rcvbuf;		/* bytes, for the module's events */
@@ -31,8 +31,9 @@ struct config {
 };
 
 /*
- * Parse argv into @c. Returns 0, or -EINVAL with a message for the user in
- * @err. @c->help asks the caller to print config_usage() and stop.
+ * Parse argv into @c, by the option table of config.c. Returns 0, or
+ * -EINVAL (-ENOMEM) with a message for the user in @err; config_clear()
+ * @c either way. @c->help asks the caller to print config_usage() and stop.
  */
 int config_parse(struct config *c, int argc, char **argv, char *err,
 		 size_t errlen);

@@ -12,6 +12,8 @@
 
 #include "nl.h"
 #include "nlevent.h"
+#include "opt.h"
+#include "pwapi.h"
 
 extern const char *prog;
 
@@ -21,6 +23,85 @@ enum {
 	EXIT_FAIL = 1,		/* the operation failed */
 	EXIT_USAGE = 2,		/* bad command line */
 };
+
+/*
+ * A subcommand's command line (args.c): its option table, which holds a
+ * "help" flag and owns nothing (no OPT_COPY, no OPT_LIST), and how many
+ * positional arguments it wants.
+ */
+struct cli_cmd {
+	const char *name;		/* "peerwatch NAME: what is wrong" */
+	const struct opt *opts;
+	void (*usage)(FILE *f);
+	int nargs;
+};
+
+/* What cli_parse() returns when the subcommand goes on. */
+#define CLI_PARSED	(-1)
+
+/*
+ * Parses argv by @cmd into @args, which holds the values of its OPT_FUNC
+ * fields to start from; the positional arguments are left in argv[1..].
+ * Returns CLI_PARSED, or the exit status after --help (the usage on
+ * stdout) or a bad command line (why, and the usage, on stderr).
+ */
+int cli_parse(const struct cli_cmd *cmd, void *args, int argc, char **argv);
+/* --NAME VALUE: "?NAME=VALUE" or "&NAME=VALUE" on the path in the field. */
+int cli_opt_query(const struct opt *o, void *args, const char *arg,
+		  char *err, size_t len);
+/* A port (uint16_t field), a prefix (struct cli_addr field). */
+int cli_opt_port(const struct opt *o, void *args, const char *arg,
+		 char *err, size_t len);
+int cli_opt_prefix(const struct opt *o, void *args, const char *arg,
+		   char *err, size_t len);
+
+/* The options several subcommands share, for a table of @args_type. */
+#define CLI_OPT_HELP(args_type) \
+	{ .name = "help", .short_name = 'h', .type = OPT_FLAG, \
+	  OPT_FIELD(args_type, help), .help = "this text" }
+/* The module's subcommands take "help" too, as ip(8) does. */
+#define CLI_OPT_HELP_WORD(args_type) \
+	{ .name = "help", .flags = OPT_WORD, .type = OPT_FLAG, \
+	  OPT_FIELD(args_type, help), .help = "this text" }
+#define CLI_OPT_JSON(args_type) \
+	{ .name = "json", .short_name = 'j', .type = OPT_FLAG, \
+	  OPT_FIELD(args_type, json), .help = "one JSON object a line" }
+#define CLI_OPT_SOCKET(args_type) \
+	{ .name = "api-socket", .type = OPT_STRING, \
+	  OPT_FIELD(args_type, sock), \
+	  .def_str = API_DEFAULT_SOCKET, .arg = "PATH", \
+	  .help = "peerwatchd's control API" }
+/* The module's filters, as ip(8) spells them: "dport 80", by @fn. */
+#define CLI_OPT_WORD(args_type, word, member, fn) \
+	{ .name = word, .flags = OPT_WORD, .type = OPT_FUNC, \
+	  OPT_FIELD(args_type, member), .parse = fn }
+/* -4, -6 into a uint16_t family; dst PREFIX into a struct cli_addr. */
+#define CLI_OPT_FAMILY(args_type) \
+	{ .short_name = '4', .type = OPT_SET, \
+	  OPT_FIELD(args_type, family), .val = AF_INET }, \
+	{ .short_name = '6', .type = OPT_SET, \
+	  OPT_FIELD(args_type, family), .val = AF_INET6 }
+#define CLI_OPT_DST(args_type) \
+	CLI_OPT_WORD(args_type, "dst", dst, cli_opt_prefix)
+#define CLI_OPT_FILTER(args_type, filter, value) \
+	{ .name = filter, .type = OPT_FUNC, OPT_FIELD(args_type, path), \
+	  .parse = cli_opt_query, .arg = value }
+
+/* The control API's views: a GET of @path, its filters as its query. */
+struct cli_api_args {
+	bool json, help;
+	const char *sock;
+	char path[2048];
+};
+
+/* -j, --api-socket: the API's subcommands without filters. */
+extern const struct opt cli_api_opts[];
+
+/* The module's subcommands that take -j alone. */
+struct cli_json_args {
+	bool json, help;
+};
+extern const struct opt cli_json_opts[];
 
 int cmd_monitor(int argc, char **argv);
 int cmd_sockets(int argc, char **argv);
@@ -79,6 +160,8 @@ struct cli_addr {
 
 /* "ADDR" or "ADDR/LEN". */
 int cli_parse_prefix(const char *s, struct cli_addr *out);
+/* A prefix as the module's destination filter; none when @dst has no family. */
+void cli_put_dst(struct nlmsghdr *nlh, const struct cli_addr *dst);
 /* "ADDR:PORT" or "[ADDR6]:PORT". */
 int cli_parse_endpoint(const char *s, struct cli_addr *addr, uint16_t *port);
 int cli_parse_u16(const char *s, uint16_t *out);

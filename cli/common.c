@@ -80,6 +80,16 @@ int cli_parse_prefix(const char *s, struct cli_addr *out)
 	return 0;
 }
 
+void cli_put_dst(struct nlmsghdr *nlh, const struct cli_addr *dst)
+{
+	if (dst->family == AF_INET)
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &dst->addr.v4);
+	if (dst->family == AF_INET6)
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR6, 16, &dst->addr.v6);
+	if (dst->family)
+		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, dst->prefix_len);
+}
+
 int cli_parse_endpoint(const char *s, struct cli_addr *addr, uint16_t *port)
 {
 	char host[INET6_ADDRSTRLEN + 1];

@@ -1,21 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* peerwatch containers: every engine's containers, from peerwatchd. */
-#include <getopt.h>
 #include <stdio.h>
 
-#include "api.h"
 #include "cli.h"
-
-static const struct option options[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "node", required_argument, NULL, 'n' },
-	{ "state", required_argument, NULL, 's' },
-	{ "label", required_argument, NULL, 'l' },
-	{ "name", required_argument, NULL, 'N' },
-	{ "api-socket", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 static void usage(FILE *f)
 {
@@ -26,6 +13,21 @@ static void usage(FILE *f)
 		"(created, running, paused, restarting, removing, exited, dead).\n"
 		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
 }
+
+static const struct opt options[] = {
+	CLI_OPT_JSON(struct cli_api_args),
+	CLI_OPT_FILTER(struct cli_api_args, "node", "ADDR|ID|NAME"),
+	CLI_OPT_FILTER(struct cli_api_args, "state", "STATE"),
+	CLI_OPT_FILTER(struct cli_api_args, "label", "KEY[=VALUE]"),
+	CLI_OPT_FILTER(struct cli_api_args, "name", "PART"),
+	CLI_OPT_SOCKET(struct cli_api_args),
+	CLI_OPT_HELP(struct cli_api_args),
+	{ 0 },
+};
+
+static const struct cli_cmd cmd = {
+	.name = "containers", .opts = options, .usage = usage,
+};
 
 static int print_containers(struct json_object *a)
 {
@@ -55,43 +57,11 @@ static int print_containers(struct json_object *a)
 
 int cmd_containers(int argc, char **argv)
 {
-	const char *sock = API_DEFAULT_SOCKET;
-	char path[2048] = "/v1/containers";
-	bool json = false;
-	int opt, err = 0;
+	struct cli_api_args a = { .path = API_PATH_CONTAINERS };
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			err = err ?: cli_api_query(path, sizeof(path), "node", optarg);
-			break;
-		case 's':
-			err = err ?: cli_api_query(path, sizeof(path), "state", optarg);
-			break;
-		case 'l':
-			err = err ?: cli_api_query(path, sizeof(path), "label", optarg);
-			break;
-		case 'N':
-			err = err ?: cli_api_query(path, sizeof(path), "name", optarg);
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc || err) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return cli_api_show(sock, path, json, print_containers);
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	return cli_api_show(a.sock, a.path, a.json, print_containers);
 }

@@ -28,6 +28,10 @@ static void usage(FILE *f)
 		prog);
 }
 
+static const struct cli_cmd cmd = {
+	.name = "monitor", .opts = cli_json_opts, .usage = usage,
+};
+
 static void monitor_cb(const struct pw_event *ev, void *data)
 {
 	cli_print_sock(ev, *(bool *)data);
@@ -36,22 +40,13 @@ static void monitor_cb(const struct pw_event *ev, void *data)
 int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct cli_json_args a = { 0 };
 	struct pw_nl nl;
-	bool json = false;
-	int i, ret;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			json = true;
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (cli_nl_open(&nl))
 		return EXIT_FAIL;
 	ret = pw_nl_join_events(&nl);
@@ -65,7 +60,7 @@ int cmd_monitor(int argc, char **argv)
 
 	ret = 0;
 	while (!stop) {
-		ret = pw_nl_read_events(&nl, monitor_cb, &json);
+		ret = pw_nl_read_events(&nl, monitor_cb, &a.json);
 		if (ret == -ENOBUFS)
 			fprintf(stderr, "%s: events lost: receive queue overflowed\n",
 				prog);

@@ -3,20 +3,9 @@
  * peerwatch nodes, peerwatch node X: the engines peerwatchd watches, from
  * its control API.
  */
-#include <getopt.h>
 #include <stdio.h>
 
-#include "api.h"
 #include "cli.h"
-
-static const struct option options[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "state", required_argument, NULL, 's' },
-	{ "label", required_argument, NULL, 'l' },
-	{ "api-socket", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 static void usage(FILE *f)
 {
@@ -26,6 +15,24 @@ static void usage(FILE *f)
 		"containers. STATE: pending, healthy, suspect, unhealthy, down.\n"
 		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog, prog);
 }
+
+static const struct opt nodes_opts[] = {
+	CLI_OPT_JSON(struct cli_api_args),
+	CLI_OPT_FILTER(struct cli_api_args, "state", "STATE"),
+	CLI_OPT_FILTER(struct cli_api_args, "label", "KEY[=VALUE]"),
+	CLI_OPT_SOCKET(struct cli_api_args),
+	CLI_OPT_HELP(struct cli_api_args),
+	{ 0 },
+};
+
+static const struct cli_cmd nodes_cmd = {
+	.name = "nodes", .opts = nodes_opts, .usage = usage,
+};
+
+/* ADDR|ID|NAME */
+static const struct cli_cmd node_cmd = {
+	.name = "node", .opts = cli_api_opts, .usage = usage, .nargs = 1,
+};
 
 static const char *num(struct json_object *o, const char *key, char *buf,
 		       size_t size)
@@ -68,39 +75,13 @@ static int print_nodes(struct json_object *a)
 
 int cmd_nodes(int argc, char **argv)
 {
-	const char *sock = API_DEFAULT_SOCKET;
-	char path[2048] = "/v1/nodes";
-	bool json = false;
-	int opt, err = 0;
+	struct cli_api_args a = { .path = API_PATH_NODES };
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			err = err ?: cli_api_query(path, sizeof(path), "state", optarg);
-			break;
-		case 'l':
-			err = err ?: cli_api_query(path, sizeof(path), "label", optarg);
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc || err) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return cli_api_show(sock, path, json, print_nodes);
+	ret = cli_parse(&nodes_cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	return cli_api_show(a.sock, a.path, a.json, print_nodes);
 }
 
 static void print_field(struct json_object *o, const char *key)
@@ -157,35 +138,15 @@ static int print_node(struct json_object *o)
 
 int cmd_node(int argc, char **argv)
 {
-	const char *sock = API_DEFAULT_SOCKET;
-	char path[2048] = "/v1/nodes/";
-	bool json = false;
-	int opt;
+	struct cli_api_args a = { .path = API_PATH_NODES "/" };
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
+	ret = cli_parse(&node_cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (cli_api_escape(a.path, sizeof(a.path), argv[1])) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cli_api_escape(path, sizeof(path), argv[optind])) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return cli_api_show(sock, path, json, print_node);
+	return cli_api_show(a.sock, a.path, a.json, print_node);
 }

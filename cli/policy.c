@@ -113,144 +113,175 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_ports(const char *s, uint16_t *min, uint16_t *max)
-{
-	char buf[16];
-	char *dash;
+struct port_range {
+	uint16_t min, max;
+	bool set;
+};
 
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	dash = strchr(buf, '-');
-	if (dash)
-		*dash = '\0';
-	if (cli_parse_u16(buf, min))
-		return -EINVAL;
-	*max = *min;
-	return dash ? cli_parse_u16(dash + 1, max) : 0;
+struct policy_args {
+	bool json, help;
+	uint16_t family;
+	struct cli_addr dst;
+	struct port_range ports;
+	uint32_t ms;
+};
+
+/* PORT or PORT-PORT */
+static int parse_ports(const struct opt *o, void *args, const char *arg,
+		       char *err, size_t len)
+{
+	struct port_range *r = opt_field(o, args);
+	char buf[16], *dash = NULL;
+
+	if (strlen(arg) < sizeof(buf)) {
+		strcpy(buf, arg);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = '\0';
+		r->set = !cli_parse_u16(buf, &r->min);
+		r->max = r->min;
+		if (r->set && dash)
+			r->set = !cli_parse_u16(dash + 1, &r->max);
+	}
+	if (!r->set)
+		return opt_error(err, len, "dport: '%s' is not PORT or PORT-PORT",
+				 arg);
+	return 0;
 }
 
-static int policy_add(struct pw_nl *nl, int argc, char **argv)
+static int parse_timeout(const struct opt *o, void *args, const char *arg,
+			 char *err, size_t len)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint16_t family = 0, pmin = 0, pmax = 0;
-	struct cli_addr dst = { 0 };
-	bool ports = false;
-	struct nlmsghdr *nlh;
-	uint32_t ms = 0;
-	int i, ret;
+	uint32_t *ms = opt_field(o, args);
 
-	for (i = 0; i < argc; i++) {
-		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+	if (cli_parse_ms(arg, ms) || !*ms)
+		return opt_error(err, len, "timeout: '%s' is not a non-zero duration",
+				 arg);
+	return 0;
+}
 
-		if (!strcmp(arg, "-4")) {
-			family = AF_INET;
-		} else if (!strcmp(arg, "-6")) {
-			family = AF_INET6;
-		} else if (!strcmp(arg, "dst") && val && !cli_parse_prefix(val, &dst)) {
-			i++;
-		} else if (!strcmp(arg, "dport") && val && !parse_ports(val, &pmin, &pmax)) {
-			ports = true;
-			i++;
-		} else if (!strcmp(arg, "timeout") && val && !cli_parse_ms(val, &ms) && ms) {
-			i++;
-		} else {
-			fprintf(stderr, "%s policy add: bad argument '%s'\n", prog, arg);
-			return -EINVAL;
-		}
+static const struct opt add_opts[] = {
+	CLI_OPT_FAMILY(struct policy_args),
+	CLI_OPT_DST(struct policy_args),
+	CLI_OPT_WORD(struct policy_args, "dport", ports, parse_ports),
+	CLI_OPT_WORD(struct policy_args, "timeout", ms, parse_timeout),
+	CLI_OPT_HELP(struct policy_args),
+	{ 0 },
+};
+
+static const struct opt list_opts[] = {
+	CLI_OPT_JSON(struct policy_args),
+	CLI_OPT_HELP(struct policy_args),
+	{ 0 },
+};
+
+static const struct opt help_only[] = {
+	CLI_OPT_HELP(struct policy_args),
+	{ 0 },
+};
+
+enum policy_op { POLICY_ADD, POLICY_DEL, POLICY_LIST, POLICY_FLUSH };
+
+static const struct {
+	const char *word;
+	struct cli_cmd cmd;
+} ops[] = {
+	[POLICY_ADD] = { "add", { "policy add", add_opts, usage, 0 } },
+	[POLICY_DEL] = { "del", { "policy del", help_only, usage, 1 } },
+	[POLICY_LIST] = { "list", { "policy list", list_opts, usage, 0 } },
+	[POLICY_FLUSH] = { "flush", { "policy flush", help_only, usage, 0 } },
+};
+
+static void put_rule(struct nlmsghdr *nlh, const struct policy_args *a)
+{
+	uint16_t family = a->dst.family ?: a->family ?: AF_INET;
+
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, family);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, a->ms);
+	cli_put_dst(nlh, &a->dst);
+	if (a->ports.set) {
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MIN, a->ports.min);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MAX, a->ports.max);
 	}
-	if (!ms || (dst.family && family && dst.family != family)) {
+}
+
+/* The checks across arguments, once they are all parsed. */
+static int check_args(enum policy_op op, const struct policy_args *a,
+		      const char *id_arg, uint32_t *id)
+{
+	unsigned long v;
+	char *end;
+
+	if (op == POLICY_ADD && (!a->ms || (a->dst.family && a->family &&
+					    a->dst.family != a->family))) {
 		fprintf(stderr, "%s policy add: needs a non-zero timeout and a dst of the family\n",
 			prog);
 		return -EINVAL;
 	}
-	if (dst.family)
-		family = dst.family;
-	if (!family)
-		family = AF_INET;
-
-	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
-	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, family);
-	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, ms);
-	if (dst.family == AF_INET)
-		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &dst.addr.v4);
-	if (dst.family == AF_INET6)
-		mnl_attr_put(nlh, PEERWATCH_A_DADDR6, 16, &dst.addr.v6);
-	if (dst.family)
-		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, dst.prefix_len);
-	if (ports) {
-		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MIN, pmin);
-		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MAX, pmax);
+	if (op != POLICY_DEL)
+		return 0;
+	errno = 0;
+	v = strtoul(id_arg, &end, 10);
+	if (errno || end == id_arg || *end || !v || v > UINT32_MAX) {
+		fprintf(stderr, "%s policy del: bad ID '%s'\n", prog, id_arg);
+		usage(stderr);
+		return -EINVAL;
 	}
-	ret = pw_nl_talk(nl, nlh, rule_cb, NULL);
-	if (ret)
-		cli_nl_error(nl, "adding the policy", ret);
-	return ret;
+	*id = (uint32_t)v;
+	return 0;
 }
 
 int cmd_policy(int argc, char **argv)
 {
+	static const char *const what[] = {
+		[POLICY_ADD] = "adding the policy",
+		[POLICY_DEL] = "deleting the policy",
+		[POLICY_LIST] = "listing policies",
+		[POLICY_FLUSH] = "flushing policies",
+	};
+	static const uint8_t nlcmd[] = {
+		[POLICY_ADD] = PEERWATCH_CMD_POLICY_ADD,
+		[POLICY_DEL] = PEERWATCH_CMD_POLICY_DEL,
+		[POLICY_LIST] = PEERWATCH_CMD_POLICY_DUMP,
+		[POLICY_FLUSH] = PEERWATCH_CMD_POLICY_FLUSH,
+	};
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct policy_args a = { 0 };
 	struct nlmsghdr *nlh;
+	enum policy_op op;
 	struct pw_nl nl;
-	const char *sub;
-	bool json = false;
 	uint32_t id = 0;
-	char *end;
 	int ret;
 
 	if (argc < 2 || cli_is_help(argv[1])) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	sub = argv[1];
-	if (!strcmp(sub, "del")) {
-		errno = 0;
-		id = argc == 3 ? strtoul(argv[2], &end, 10) : 0;
-		if (argc != 3 || errno || *end || !id) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	} else if (!strcmp(sub, "list")) {
-		if (argc == 3 && (!strcmp(argv[2], "-j") || !strcmp(argv[2], "--json"))) {
-			json = true;
-		} else if (argc != 2) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	} else if (!strcmp(sub, "flush")) {
-		if (argc != 2) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	} else if (strcmp(sub, "add")) {
+	for (op = POLICY_ADD; op <= POLICY_FLUSH; op++)
+		if (!strcmp(argv[1], ops[op].word))
+			break;
+	if (op > POLICY_FLUSH) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	ret = cli_parse(&ops[op].cmd, &a, argc - 1, argv + 1);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (check_args(op, &a, op == POLICY_DEL ? argv[2] : NULL, &id))
+		return EXIT_USAGE;
 
 	if (cli_nl_open(&nl))
 		return EXIT_FAIL;
-	if (!strcmp(sub, "add")) {
-		ret = policy_add(&nl, argc - 2, argv + 2);
-	} else if (!strcmp(sub, "del")) {
-		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_POLICY_DEL, 0);
+	nlh = pw_nl_request(&nl, buf, nlcmd[op],
+			    op == POLICY_LIST ? NLM_F_DUMP : 0);
+	if (op == POLICY_ADD)
+		put_rule(nlh, &a);
+	if (op == POLICY_DEL)
 		mnl_attr_put_u32(nlh, PEERWATCH_A_POLICY_ID, id);
-		ret = pw_nl_talk(&nl, nlh, NULL, NULL);
-		if (ret)
-			cli_nl_error(&nl, "deleting the policy", ret);
-	} else if (!strcmp(sub, "list")) {
-		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_POLICY_DUMP, NLM_F_DUMP);
-		ret = pw_nl_talk(&nl, nlh, rule_cb, &json);
-		if (ret)
-			cli_nl_error(&nl, "listing policies", ret);
-	} else {
-		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_POLICY_FLUSH, 0);
-		ret = pw_nl_talk(&nl, nlh, NULL, NULL);
-		if (ret)
-			cli_nl_error(&nl, "flushing policies", ret);
-	}
+	ret = pw_nl_talk(&nl, nlh, op == POLICY_ADD || op == POLICY_LIST ?
+			 rule_cb : NULL, &a.json);
+	if (ret)
+		cli_nl_error(&nl, what[op], ret);
 	pw_nl_close(&nl);
-	if (ret == -EINVAL && !nl.errmsg[0] && !strcmp(sub, "add"))
-		return EXIT_USAGE;
 	return ret ? EXIT_FAIL : EXIT_OK;
 }

@@ -4,10 +4,8 @@
  * netns, named by its tuple and cookie.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/peerwatch.h>
 
@@ -21,6 +19,38 @@ static void usage(FILE *f)
 		"restores the system default). Without --cookie the socket that\n"
 		"has the tuple now is used. Needs CAP_NET_ADMIN.\n", prog);
 }
+
+struct set_timeout_args {
+	bool help;
+	uint64_t cookie;
+};
+
+static int parse_cookie(const struct opt *o, void *args, const char *arg,
+			char *err, size_t len)
+{
+	uint64_t *cookie = opt_field(o, args);
+	char *end;
+
+	errno = 0;
+	*cookie = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || !*cookie)
+		return opt_error(err, len, "bad cookie '%s'", arg);
+	return 0;
+}
+
+static const struct opt options[] = {
+	{ .name = "cookie", .type = OPT_FUNC,
+	  OPT_FIELD(struct set_timeout_args, cookie), .parse = parse_cookie,
+	  .arg = "COOKIE" },
+	CLI_OPT_HELP(struct set_timeout_args),
+	CLI_OPT_HELP_WORD(struct set_timeout_args),
+	{ 0 },
+};
+
+/* LOCAL REMOTE TIMEOUT */
+static const struct cli_cmd cmd = {
+	.name = "set-timeout", .opts = options, .usage = usage, .nargs = 3,
+};
 
 static void put_tuple(struct nlmsghdr *nlh, const struct cli_addr *l,
 		      uint16_t lport, const struct cli_addr *r, uint16_t rport)
@@ -49,53 +79,35 @@ static int cookie_cb(const struct nlmsghdr *nlh, void *data)
 int cmd_set_timeout(int argc, char **argv)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct set_timeout_args a = { 0 };
 	struct cli_addr local, remote;
 	uint16_t lport, rport;
 	struct nlmsghdr *nlh;
-	uint64_t cookie = 0;
 	struct pw_nl nl;
 	uint32_t ms;
-	char *end;
 	int ret;
 
-	if (argc > 1 && cli_is_help(argv[1])) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	argc--;
-	argv++;
-	if (argc >= 2 && !strcmp(argv[0], "--cookie")) {
-		errno = 0;
-		cookie = strtoull(argv[1], &end, 0);
-		if (errno || end == argv[1] || *end || !cookie) {
-			fprintf(stderr, "%s set-timeout: bad cookie '%s'\n", prog, argv[1]);
-			return EXIT_USAGE;
-		}
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc != 3) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (cli_parse_endpoint(argv[0], &local, &lport) ||
-	    cli_parse_endpoint(argv[1], &remote, &rport) ||
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (cli_parse_endpoint(argv[1], &local, &lport) ||
+	    cli_parse_endpoint(argv[2], &remote, &rport) ||
 	    local.family != remote.family) {
 		fprintf(stderr, "%s set-timeout: LOCAL and REMOTE must be ADDR:PORT of one family\n",
 			prog);
 		return EXIT_USAGE;
 	}
-	if (cli_parse_ms(argv[2], &ms)) {
-		fprintf(stderr, "%s set-timeout: bad timeout '%s'\n", prog, argv[2]);
+	if (cli_parse_ms(argv[3], &ms)) {
+		fprintf(stderr, "%s set-timeout: bad timeout '%s'\n", prog, argv[3]);
 		return EXIT_USAGE;
 	}
 
 	if (cli_nl_open(&nl))
 		return EXIT_FAIL;
-	if (!cookie) {
+	if (!a.cookie) {
 		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_GET, 0);
 		put_tuple(nlh, &local, lport, &remote, rport);
-		ret = pw_nl_talk(&nl, nlh, cookie_cb, &cookie);
+		ret = pw_nl_talk(&nl, nlh, cookie_cb, &a.cookie);
 		if (ret) {
 			cli_nl_error(&nl, "finding the socket", ret);
 			goto out;
@@ -103,7 +115,7 @@ int cmd_set_timeout(int argc, char **argv)
 	}
 	nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_SET, 0);
 	put_tuple(nlh, &local, lport, &remote, rport);
-	mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, cookie);
+	mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, a.cookie);
 	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, ms);
 	ret = pw_nl_talk(&nl, nlh, NULL, NULL);
 	if (ret)

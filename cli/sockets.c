@@ -22,18 +22,46 @@ static void usage(FILE *f)
 		prog);
 }
 
-static int parse_state(const char *s, uint32_t *mask)
+struct sockets_args {
+	bool json, help, with_timeout;
+	uint16_t family, sport, dport;
+	struct cli_addr dst;
+	uint32_t states;
+};
+
+/* state STATE, repeatable: any of them. */
+static int parse_state(const struct opt *o, void *args, const char *arg,
+		       char *err, size_t len)
 {
+	uint32_t *mask = opt_field(o, args);
 	unsigned int st;
 
 	for (st = 1; st <= TCP_CLOSING; st++) {
-		if (!strcasecmp(s, pw_tcp_state_name(st))) {
+		if (!strcasecmp(arg, pw_tcp_state_name(st))) {
 			*mask |= 1U << st;
 			return 0;
 		}
 	}
-	return -EINVAL;
+	return opt_error(err, len, "state: '%s' is not a TCP state", arg);
 }
+
+static const struct opt options[] = {
+	CLI_OPT_JSON(struct sockets_args),
+	CLI_OPT_FAMILY(struct sockets_args),
+	CLI_OPT_DST(struct sockets_args),
+	CLI_OPT_WORD(struct sockets_args, "sport", sport, cli_opt_port),
+	CLI_OPT_WORD(struct sockets_args, "dport", dport, cli_opt_port),
+	CLI_OPT_WORD(struct sockets_args, "state", states, parse_state),
+	{ .name = "with-timeout", .flags = OPT_WORD, .type = OPT_FLAG,
+	  OPT_FIELD(struct sockets_args, with_timeout) },
+	CLI_OPT_HELP(struct sockets_args),
+	CLI_OPT_HELP_WORD(struct sockets_args),
+	{ 0 },
+};
+
+static const struct cli_cmd cmd = {
+	.name = "sockets", .opts = options, .usage = usage,
+};
 
 static int sockets_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -48,70 +76,39 @@ static int sockets_cb(const struct nlmsghdr *nlh, void *data)
 int cmd_sockets(int argc, char **argv)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint16_t family = 0, sport = 0, dport = 0;
-	struct cli_addr dst = { 0 };
-	uint32_t states = 0, flags = 0;
+	struct sockets_args a = { 0 };
+	const struct cli_addr *dst = &a.dst;
 	struct nlmsghdr *nlh;
 	struct pw_nl nl;
-	bool json = false;
-	int i, ret;
+	int ret;
 
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (cli_is_help(arg)) {
-			usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(arg, "-j") || !strcmp(arg, "--json")) {
-			json = true;
-		} else if (!strcmp(arg, "-4")) {
-			family = AF_INET;
-		} else if (!strcmp(arg, "-6")) {
-			family = AF_INET6;
-		} else if (!strcmp(arg, "with-timeout")) {
-			flags |= PEERWATCH_DUMP_F_USER_TIMEOUT;
-		} else if (!strcmp(arg, "sport") && val && !cli_parse_u16(val, &sport)) {
-			i++;
-		} else if (!strcmp(arg, "dport") && val && !cli_parse_u16(val, &dport)) {
-			i++;
-		} else if (!strcmp(arg, "dst") && val && !cli_parse_prefix(val, &dst)) {
-			i++;
-		} else if (!strcmp(arg, "state") && val && !parse_state(val, &states)) {
-			i++;
-		} else {
-			fprintf(stderr, "%s sockets: bad argument '%s'\n", prog, arg);
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (dst.family && family && dst.family != family) {
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	if (dst->family && a.family && dst->family != a.family) {
 		fprintf(stderr, "%s sockets: dst does not match -4/-6\n", prog);
 		return EXIT_USAGE;
 	}
-	if (dst.family)
-		family = dst.family;
+	if (dst->family)
+		a.family = dst->family;
 
 	if (cli_nl_open(&nl))
 		return EXIT_FAIL;
 	nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_GET, NLM_F_DUMP);
-	if (family)
-		mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, family);
-	if (sport)
-		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, sport);
-	if (dport)
-		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, dport);
-	if (states)
-		mnl_attr_put_u32(nlh, PEERWATCH_A_STATE_MASK, states);
-	if (flags)
-		mnl_attr_put_u32(nlh, PEERWATCH_A_DUMP_FLAGS, flags);
-	if (dst.family == AF_INET)
-		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &dst.addr.v4);
-	if (dst.family == AF_INET6)
-		mnl_attr_put(nlh, PEERWATCH_A_DADDR6, 16, &dst.addr.v6);
-	if (dst.family)
-		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, dst.prefix_len);
+	if (a.family)
+		mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, a.family);
+	if (a.sport)
+		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, a.sport);
+	if (a.dport)
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, a.dport);
+	if (a.states)
+		mnl_attr_put_u32(nlh, PEERWATCH_A_STATE_MASK, a.states);
+	if (a.with_timeout)
+		mnl_attr_put_u32(nlh, PEERWATCH_A_DUMP_FLAGS,
+				 PEERWATCH_DUMP_F_USER_TIMEOUT);
+	cli_put_dst(nlh, dst);
 
-	ret = pw_nl_talk(&nl, nlh, sockets_cb, &json);
+	ret = pw_nl_talk(&nl, nlh, sockets_cb, &a.json);
 	if (ret)
 		cli_nl_error(&nl, "listing sockets", ret);
 	pw_nl_close(&nl);

@@ -4,7 +4,6 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <json-c/json.h>
 #include <linux/genetlink.h>
@@ -38,6 +37,10 @@ static void usage(FILE *f)
 		"module-wide tracked sockets and live objects.\n", prog);
 }
 
+static const struct cli_cmd cmd = {
+	.name = "stats", .opts = cli_json_opts, .usage = usage,
+};
+
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct json_object *o = data;
@@ -65,21 +68,13 @@ int cmd_stats(int argc, char **argv)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct json_object *o;
 	struct nlmsghdr *nlh;
+	struct cli_json_args a = { 0 };
 	struct pw_nl nl;
-	bool json = false;
 	int ret;
 
-	if (argc == 2 && cli_is_help(argv[1])) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc == 2 && (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json"))) {
-		json = true;
-	} else if (argc != 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (cli_nl_open(&nl))
 		return EXIT_FAIL;
 	o = json_object_new_object();
@@ -87,7 +82,7 @@ int cmd_stats(int argc, char **argv)
 	ret = pw_nl_talk(&nl, nlh, stats_cb, o);
 	if (ret) {
 		cli_nl_error(&nl, "reading counters", ret);
-	} else if (json) {
+	} else if (a.json) {
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object_object_foreach(o, key, val)

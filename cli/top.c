@@ -4,7 +4,6 @@
  * the latest transitions, redrawn from GET /v1/summary every interval.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "cli.h"
 
 #define BAR_WIDTH	50
@@ -24,14 +22,6 @@
 /* Healthy first: the bar gives the others their cells from it. */
 static const char *const states[STATES] = {
 	"healthy", "suspect", "unhealthy", "down", "pending",
-};
-
-static const struct option options[] = {
-	{ "interval", required_argument, NULL, 'i' },
-	{ "iterations", required_argument, NULL, 'n' },
-	{ "api-socket", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
 };
 
 static volatile sig_atomic_t stop;
@@ -48,9 +38,44 @@ static void usage(FILE *f)
 		"A live view of peerwatchd: engines by state, request, error and\n"
 		"transition rates, and the latest transitions. q or Ctrl-C quits.\n"
 		"  -i, --interval DUR     refresh period (1s)\n"
-		"  -n, --iterations N     stop after N refreshes\n"
+		"  -n, --iterations N     stop after N refreshes (0: never)\n"
 		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
 }
+
+struct top_args {
+	bool help;
+	const char *sock;
+	uint32_t interval;		/* ms */
+	unsigned int iterations;	/* 0: until stopped */
+};
+
+/* A Go-style duration or a number of ms, as set-timeout takes. */
+static int parse_interval(const struct opt *o, void *args, const char *arg,
+			  char *err, size_t len)
+{
+	uint32_t *ms = opt_field(o, args);
+
+	if (cli_parse_ms(arg, ms) || *ms < 100)
+		return opt_error(err, len, "--interval: at least 100ms");
+	return 0;
+}
+
+#define T(member)	OPT_FIELD(struct top_args, member)
+
+static const struct opt options[] = {
+	{ .name = "interval", .short_name = 'i', .type = OPT_FUNC,
+	  T(interval), .parse = parse_interval, .arg = "DUR" },
+	{ .name = "iterations", .short_name = 'n', .type = OPT_UINT,
+	  T(iterations), .min = 1, .max = UINT32_MAX, .arg = "N",
+	  .flags = OPT_ZERO },
+	CLI_OPT_SOCKET(struct top_args),
+	CLI_OPT_HELP(struct top_args),
+	{ 0 },
+};
+
+static const struct cli_cmd cmd = {
+	.name = "top", .opts = options, .usage = usage,
+};
 
 struct sample {
 	double t;			/* monotonic seconds */
@@ -183,48 +208,19 @@ static bool wait_key(int ms, bool tty_in)
 
 int cmd_top(int argc, char **argv)
 {
-	const char *sock = API_DEFAULT_SOCKET;
+	struct top_args a = { .interval = 1000 };
 	struct sample prev = { 0 }, cur;
 	bool tty = isatty(STDOUT_FILENO), tty_in = isatty(STDIN_FILENO);
 	struct sigaction sa = { .sa_handler = on_signal };
-	unsigned int iterations = 0, done = 0, rows = 24;
+	unsigned int done = 0, rows = 24;
 	struct termios saved, raw;
-	uint32_t interval = 1000;
 	struct winsize ws;
-	int opt, ret = EXIT_OK;
-	char *end;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:n:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (cli_parse_ms(optarg, &interval) || interval < 100) {
-				fprintf(stderr, "%s: --interval: at least 100ms\n", prog);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			iterations = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end || !iterations) {
-				fprintf(stderr, "%s: --iterations: a positive number\n", prog);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	ret = EXIT_OK;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (tty_in && !tcgetattr(STDIN_FILENO, &saved)) {
@@ -239,7 +235,7 @@ int cmd_top(int argc, char **argv)
 	while (!stop) {
 		struct json_object *s = NULL;
 
-		if (cli_api_get(sock, "/v1/summary", &s)) {
+		if (cli_api_get(a.sock, API_PATH_SUMMARY, &s)) {
 			ret = EXIT_FAIL;
 			break;
 		}
@@ -255,9 +251,9 @@ int cmd_top(int argc, char **argv)
 			putchar('\n');
 		json_object_put(s);
 		prev = cur;
-		if (iterations && ++done == iterations)
+		if (a.iterations && ++done == a.iterations)
 			break;
-		if (wait_key((int)interval, tty_in))
+		if (wait_key((int)a.interval, tty_in))
 			break;
 	}
 	if (tty)

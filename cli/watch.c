@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* peerwatch watch: engine transitions and container events, live. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
 #include "cli.h"
-
-static const struct option options[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "api-socket", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 static void usage(FILE *f)
 {
@@ -22,6 +13,10 @@ static void usage(FILE *f)
 		"container event as peerwatchd sees it; -j: one JSON object a line.\n"
 		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
 }
+
+static const struct cli_cmd cmd = {
+	.name = "watch", .opts = cli_api_opts, .usage = usage,
+};
 
 /* "2026-01-02T03:04:05.678Z" -> "03:04:05.678" */
 static const char *clock_part(const char *iso)
@@ -73,31 +68,12 @@ static int on_line(void *arg, const char *line)
 
 int cmd_watch(int argc, char **argv)
 {
-	const char *sock = API_DEFAULT_SOCKET;
-	bool json = false;
-	int opt;
+	struct cli_api_args a = { 0 };
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'S':
-			sock = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return cli_api_stream(sock, "/v1/events", -1, on_line, &json) ?
+	ret = cli_parse(&cmd, &a, argc, argv);
+	if (ret != CLI_PARSED)
+		return ret;
+	return cli_api_stream(a.sock, API_PATH_EVENTS, -1, on_line, &a.json) ?
 	       EXIT_FAIL : EXIT_OK;
 }

@@ -15,6 +15,29 @@ bool host_is_literal(const char *host)
 	       inet_pton(AF_INET6, host, &a6) == 1;
 }
 
+int host_sockaddr(const char *host, uint16_t port,
+		  struct sockaddr_storage *sa, socklen_t *salen)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*salen = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*salen = sizeof(*s6);
+		return 0;
+	}
+	memset(sa, 0, sizeof(*sa));
+	return -EINVAL;
+}
+
 static bool name_valid(const char *h)
 {
 	size_t label = 0;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /*
  * "host:port", "1.2.3.4:port" or "[v6]:port", port 1..65535. Host names
@@ -15,5 +16,8 @@ int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
 		   const char **why);
 /* Whether @host is an IPv4 or IPv6 literal (no brackets). */
 bool host_is_literal(const char *host);
+/* The address of literal @host with @port: 0, or -EINVAL for a name. */
+int host_sockaddr(const char *host, uint16_t port,
+		  struct sockaddr_storage *sa, socklen_t *salen);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,4 +37,19 @@ int size_parse(const char *s, uint64_t *bytes)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int size_format(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "", "KiB", "MiB", "GiB" };
+	unsigned int i = 0;
+	int n;
+
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && bytes &&
+	       !(bytes & 1023)) {
+		bytes >>= 10;
+		i++;
+	}
+	n = snprintf(buf, len, "%llu%s", (unsigned long long)bytes, units[i]);
+	return n >= 0 && (size_t)n < len ? 0 : -ENOSPC;
 }

@@ -204,13 +204,26 @@ int http_resp_eof(struct http_resp *r)
 int http_request_format(char *buf, size_t len, const char *method,
 			const char *host, const char *path)
 {
+	return http_request_format_body(buf, len, method, host, path, NULL, 0);
+}
+
+int http_request_format_body(char *buf, size_t len, const char *method,
+			     const char *host, const char *path,
+			     const char *type, size_t body_len)
+{
+	char body[96] = "";
 	int n;
 
+	if (type)
+		snprintf(body, sizeof(body),
+			 "Content-Type: %.40s\r\nContent-Length: %zu\r\n", type,
+			 body_len);
 	n = snprintf(buf, len,
 		     "%s %s HTTP/1.1\r\n"
 		     "Host: %s\r\n"
 		     "User-Agent: peerwatchd\r\n"
 		     "Accept: application/json\r\n"
-		     "\r\n", method, path, host);
+		     "%s"
+		     "\r\n", method, path, host, body);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

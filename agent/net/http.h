@@ -56,5 +56,9 @@ static inline unsigned int http_resp_status(const struct http_resp *r)
 /* Format a GET/HEAD request; -ENOSPC if it does not fit. */
 int http_request_format(char *buf, size_t len, const char *method,
 			const char *host, const char *path);
+/* The same with a body of @body_len bytes of @type to follow (NULL: none). */
+int http_request_format_body(char *buf, size_t len, const char *method,
+			     const char *host, const char *path,
+			     const char *type, size_t body_len);
 
 #endif

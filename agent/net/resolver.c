@@ -2,6 +2,13 @@
 /*
  * Host names through c-ares inside the event loop: its sockets are watched
  * by the loop, its timeouts are one loop timer. No thread, no getaddrinfo().
+ *
+ * A lookup ends within the resolver's deadline whatever the nameservers
+ * do: c-ares alone retries a silent one for tens of seconds (4 tries with
+ * a growing timeout, per server), leaving the engine pending with no word.
+ * Each query has its own loop timer; when it fires the owner is told
+ * -ETIMEDOUT, and c-ares's answer, whenever it comes, only frees the query.
+ * c-ares is also told to give up at about the same time.
  */
 #include <ares.h>
 #include <errno.h>
@@ -28,6 +35,7 @@ struct resolver {
 	ares_channel channel;
 	struct loop_timer timer;
 	struct res_sock *socks;
+	uint64_t deadline_ms;
 };
 
 struct resolver_query {
@@ -36,7 +44,10 @@ struct resolver_query {
 	void *arg;
 	uint16_t port;
 	bool cancelled;
+	bool answered;			/* by c-ares */
+	bool reported;			/* the deadline told the owner */
 	int err;
+	struct loop_timer deadline;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct loop_defer done;
@@ -115,7 +126,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable,
 	r->socks = s;
 }
 
-int resolver_new(struct resolver **rp, struct loop *loop)
+int resolver_new(struct resolver **rp, struct loop *loop, uint64_t deadline_ms)
 {
 	struct ares_options opts = { 0 };
 	struct resolver *r;
@@ -125,10 +136,15 @@ int resolver_new(struct resolver **rp, struct loop *loop)
 	if (!r)
 		return -ENOMEM;
 	r->loop = loop;
+	r->deadline_ms = deadline_ms;
 	loop_timer_init(&r->timer, timer_fn);
 	opts.sock_state_cb = sock_state;
 	opts.sock_state_cb_data = r;
-	status = ares_init_options(&r->channel, &opts, ARES_OPT_SOCK_STATE_CB);
+	/* Two tries per server, each half the deadline. */
+	opts.timeout = deadline_ms / 2 > 0 ? (int)(deadline_ms / 2) : 1;
+	opts.tries = 2;
+	status = ares_init_options(&r->channel, &opts, ARES_OPT_SOCK_STATE_CB |
+				   ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (status != ARES_SUCCESS) {
 		free(r);
 		return status == ARES_ENOMEM ? -ENOMEM : -EIO;
@@ -158,9 +174,20 @@ static void query_done(struct loop_defer *d)
 {
 	struct resolver_query *q = container_of(d, struct resolver_query, done);
 
-	if (!q->cancelled)
+	if (!q->cancelled && !q->reported)
 		q->fn(q->arg, q->err, (struct sockaddr *)&q->sa, q->salen);
 	free(q);
+}
+
+/* No answer in time: say so now; c-ares's answer will only free it. */
+static void deadline_fn(struct loop_timer *t)
+{
+	struct resolver_query *q = container_of(t, struct resolver_query,
+						deadline);
+
+	q->reported = true;
+	if (!q->cancelled)
+		q->fn(q->arg, -ETIMEDOUT, NULL, 0);
 }
 
 static void answer(void *arg, int status, int timeouts,
@@ -184,6 +211,8 @@ static void answer(void *arg, int status, int timeouts,
 		q->err = -EAGAIN;
 	}
 	ares_freeaddrinfo(res);
+	q->answered = true;
+	loop_timer_stop(q->r->loop, &q->deadline);
 	if (status == ARES_EDESTRUCTION) {
 		free(q);
 		return;
@@ -208,10 +237,26 @@ int resolver_lookup(struct resolver *r, const char *host, uint16_t port,
 	q->fn = fn;
 	q->arg = arg;
 	q->port = port;
+	loop_timer_init(&q->deadline, deadline_fn);
 	*qp = q;
 	ares_getaddrinfo(r->channel, host, NULL, &hints, answer, q);
+	/* Unless it was answered from inside ares_getaddrinfo(). */
+	if (!q->answered && r->deadline_ms)
+		loop_timer_start(r->loop, &q->deadline, r->deadline_ms);
 	rearm(r);
 	return 0;
+}
+
+const char *resolver_strerror(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "no such host";
+	case -ETIMEDOUT:
+		return "the resolver did not answer in time";
+	default:
+		return "lookup failed";
+	}
 }
 
 void resolver_cancel(struct resolver_query *q)

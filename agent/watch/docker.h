@@ -13,6 +13,7 @@
  * The parts of the Docker Engine API's JSON that peerwatch keeps, taken
  * from untrusted bytes: every string bounded, every type checked.
  */
+#define DOCKER_PING_PATH	"/_ping"	/* unversioned, as docker does */
 #define DOCKER_ID_MAX		65	/* 64 hex digits */
 #define DOCKER_ENGINE_ID_MAX	128
 #define DOCKER_NAME_MAX		256

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One Docker engine: its polling connection and /events stream, the Docker
- * API requests in Swarm's order, and the node state with its cause.
+ * One Docker engine: the Docker API requests in Swarm's order on its
+ * polling channel, its /events stream on another (channel.c carries both),
+ * and the node state with its cause.
+ *
+ * What is still to ask is a set of work bits; poll_next() asks the first
+ * of them whenever the polling channel is idle, and an answer clears its
+ * bit only when it was good.
  *
  * Health: a failure that says the engine cannot be reached (user timeout,
  * reset, refused...) makes it down at once; any other failure (a request
@@ -10,12 +15,10 @@
  * and full jitter; a complete refresh (ping, version, info, containers)
  * makes it healthy again and resets the counters.
  *
- * Between refreshes, a polling connection idle for --ping-interval gets a
+ * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
- * a blackholed one has data of ours to retransmit. The idle wait and the
- * ping's deadline use the channel's one deadline timer.
+ * a blackholed one has data of ours to retransmit.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,20 +29,11 @@
 
 #include "backoff.h"
 #include "container_of.h"
-#include "duration.h"
 #include "engine.h"
 #include "hostport.h"
-#include "kevents.h"
 #include "log.h"
-#include "pool.h"
 #include "rand.h"
 #include "resolver.h"
-
-/* The body of Go's answer to plain HTTP on a TLS port. */
-#define GO_PLAIN_TO_TLS "Client sent an HTTP request to an HTTPS server."
-
-/* One /events line; dockerd's are well under 1 KiB. */
-#define ENGINE_MAX_EVENT_BYTES	(1024 * 1024)
 
 enum {
 	W_PING = 1 << 0,
@@ -52,9 +46,6 @@ enum {
 };
 
 static void poll_next(struct engine *e);
-static void events_open(struct engine *e);
-static void chan_fail(struct engine_chan *ch, enum cause cause,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 const char *engine_state_name(enum engine_state s)
 {
@@ -72,12 +63,12 @@ const char *engine_state_name(enum engine_state s)
 
 uint64_t engine_cookie(const struct engine *e)
 {
-	return e->poll.connected ? conn_cookie(e->poll.conn) : 0;
+	return channel_cookie(&e->poll.ch);
 }
 
 uint64_t engine_events_cookie(const struct engine *e)
 {
-	return e->events.connected ? conn_cookie(e->events.conn) : 0;
+	return channel_cookie(&e->events.ch);
 }
 
 static uint64_t wall_ms(void)
@@ -117,44 +108,14 @@ static void set_state(struct engine *e, enum engine_state state,
 	e->state = state;
 	e->cause = cause;
 	e->since_ms = wall_ms();
+	e->alive_ms = e->poll.ch.alive_ms > e->events.ch.alive_ms ?
+		      e->poll.ch.alive_ms : e->events.ch.alive_ms;
 	e->env->stats.transitions++;
 	if (obs)
 		obs->transition(obs->arg, e, from);
 }
 
-/* Drops what a request holds; the connection itself stays. */
-static void chan_idle(struct engine_chan *ch)
-{
-	struct engine *e = ch->e;
-
-	loop_timer_stop(loop_of(e), &ch->deadline);
-	if (ch->jl.tok) {
-		pool_tok_put(e->env->pool, ch->jl.tok);
-		ch->jl.tok = NULL;
-	}
-	json_object_put(ch->result);
-	ch->result = NULL;
-	ch->req = REQ_NONE;
-	ch->late_mark = false;
-	ch->pinged = false;
-	ch->ping_answer = false;
-	ch->ping_due = false;
-	ch->idle_ping = false;
-}
-
-static void chan_close(struct engine_chan *ch)
-{
-	cookie_map_del(&ch->e->env->chans, &ch->cnode);
-	chan_idle(ch);
-	conn_close(ch->conn);
-	ch->conn = NULL;
-	ch->connected = false;
-	ch->streaming = false;
-	ch->suspect = false;
-	ch->served = 0;
-}
-
-static void chan_retry_in(struct engine_chan *ch, unsigned int attempt)
+static void retry_in(struct engine_chan *ch, unsigned int attempt)
 {
 	struct engine *e = ch->e;
 	uint64_t delay = backoff_delay(attempt, BACKOFF_BASE_MS,
@@ -165,30 +126,30 @@ static void chan_retry_in(struct engine_chan *ch, unsigned int attempt)
 
 static void engine_down(struct engine *e, enum cause cause)
 {
-	chan_close(&e->poll);
-	chan_close(&e->events);
+	channel_close(&e->poll.ch);
+	channel_close(&e->events.ch);
 	loop_timer_stop(loop_of(e), &e->events.retry);
 	set_state(e, ENGINE_DOWN, cause);
-	chan_retry_in(&e->poll, e->poll.attempts++);
+	retry_in(&e->poll, e->poll.attempts++);
 }
 
-static void chan_fail(struct engine_chan *ch, enum cause cause,
-		      const char *fmt, ...)
+/* The channel of @arg failed and is closed: what it means for the engine. */
+static void chan_failed(void *arg, enum cause cause, const char *why)
 {
+	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
 	bool is_events = ch == &e->events;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(e->error, sizeof(e->error), fmt, ap);
-	va_end(ap);
+	/* The channel does not know our flags: say which one is wanted. */
+	if (cause == CAUSE_TLS_REQUIRED)
+		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
+	snprintf(e->error, sizeof(e->error), "%s", why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
 		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
 		is_events ? "events: " : "", cause_name(cause), e->error);
-	chan_close(ch);
 	ch->resend = false;
 	if (cause_is_down(cause)) {
 		e->failures++;
@@ -197,181 +158,65 @@ static void chan_fail(struct engine_chan *ch, enum cause cause,
 	}
 	if (is_events) {
 		/* A broken stream is retried; it is no verdict on the engine. */
-		chan_retry_in(ch, ch->attempts++);
+		retry_in(ch, ch->attempts++);
 		return;
 	}
 	e->failures++;
 	if (e->failures >= cfg_of(e)->failure_retry)
 		set_state(e, ENGINE_UNHEALTHY, cause);
-	chan_retry_in(ch, e->failures - 1);
+	retry_in(ch, e->failures - 1);
 }
 
-static void engine_error(struct engine_chan *ch, int err)
+/* The engine finds fault with what the channel brought: close it, failed. */
+static __attribute__((format(printf, 3, 4)))
+void engine_fail(struct engine_chan *ch, enum cause cause, const char *fmt,
+		 ...)
 {
-	struct conn *c = ch->conn;
-	enum cause cause = CAUSE_NONE;
 	char why[160];
-
-	/*
-	 * The kernel wakes us for a dead socket's error before it sends its
-	 * DEAD event: read that first, so that the cause is the kernel's.
-	 */
-	if (c && ch->connected) {
-		kevents_drain(ch->e->env->kev);
-		if (ch->conn != c)
-			return;
-	}
-	if (ch->conn)
-		cause = conn_error_cause(ch->conn, err, why, sizeof(why));
-	if (cause != CAUSE_NONE)
-		chan_fail(ch, cause, "%s", why);
-	else
-		chan_fail(ch, cause_from_errno(err, ch->connected), "%s",
-			  strerror(-err));
-}
-
-static int chan_json_value(void *arg, struct json_object *obj);
-static int chan_body(void *arg, const char *data, size_t len);
-
-static void chan_send(struct engine_chan *ch, enum engine_req req,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* The answer to @req is what comes next on the connection. */
-static void chan_expect(struct engine_chan *ch, enum engine_req req)
-{
-	const struct engine_cfg *cfg = cfg_of(ch->e);
-
-	ch->req = req;
-	ch->tls_port = false;
-	http_resp_init(&ch->resp, cfg->max_body, req == REQ_EVENTS, false,
-		       chan_body, ch);
-	/* The tokener is lent by the pool when the body starts. */
-	jsonl_init(&ch->jl, NULL,
-		   req == REQ_EVENTS ? ENGINE_MAX_EVENT_BYTES : cfg->max_body,
-		   chan_json_value, ch);
-}
-
-/* 0, or -errno after the channel failed. */
-static int chan_write_get(struct engine_chan *ch, const char *path)
-{
-	struct engine *e = ch->e;
-	char buf[512];
-	int n, err;
-
-	n = http_request_format(buf, sizeof(buf), "GET", e->addr, path);
-	if (n < 0) {
-		chan_fail(ch, CAUSE_ERROR, "request too long");
-		return n;
-	}
-	err = conn_write(ch->conn, buf, (size_t)n);
-	if (err) {
-		engine_error(ch, err);
-		return err;
-	}
-	e->env->stats.requests++;
-	e->requests++;
-	return 0;
-}
-
-/* A request's deadline: a /_ping has its own, shorter one. */
-static uint64_t req_timeout(const struct engine_chan *ch)
-{
-	const struct engine_cfg *cfg = cfg_of(ch->e);
-
-	if (ch->req == REQ_PING && cfg->ping_timeout_ms &&
-	    cfg->ping_timeout_ms < cfg->request_timeout_ms)
-		return cfg->ping_timeout_ms;
-	return cfg->request_timeout_ms;
-}
-
-static void chan_send(struct engine_chan *ch, enum engine_req req,
-		      const char *fmt, ...)
-{
-	struct engine *e = ch->e;
-	const struct engine_cfg *cfg = cfg_of(e);
-	uint64_t late = cfg->late_ping_ms, timeout;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(ch->path, sizeof(ch->path), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(ch->path)) {
-		chan_fail(ch, CAUSE_ERROR, "request path too long");
-		return;
+	channel_close(&ch->ch);
+	chan_failed(ch, cause, why);
+}
+
+static void chan_sent(void *arg, enum channel_sent what)
+{
+	struct engine_chan *ch = arg;
+	struct engine_env *env = ch->e->env;
+
+	switch (what) {
+	case CHANNEL_SENT_REQUEST:
+		env->stats.requests++;
+		ch->e->requests++;
+		break;
+	case CHANNEL_SENT_LATE_PING:
+		env->stats.late_pings++;
+		break;
+	case CHANNEL_SENT_IDLE_PING:
+		env->stats.pings++;
+		break;
 	}
-	chan_expect(ch, req);
-	ch->ping_due = false;
-	if (chan_write_get(ch, ch->path))
-		return;
-	/*
-	 * One timer: first the late-ping mark, then the deadline. An idle
-	 * ping needs no ping behind it: it is itself data to retransmit.
-	 */
-	timeout = req_timeout(ch);
-	ch->late_mark = req != REQ_EVENTS && !ch->idle_ping && late &&
-			late < timeout;
-	loop_timer_start(loop_of(e), &ch->deadline,
-			 ch->late_mark ? late : timeout);
 }
 
-/*
- * The answer is late. With our request acknowledged and the answer lost
- * (a blackhole just then), the connection holds nothing of ours to
- * retransmit: no retransmission timeout, no SUSPECT from the kernel, and
- * the user timeout waits for keepalive. A /_ping pipelined behind the
- * request is data in flight again: one RTO later the kernel retransmits
- * it. A live engine answers both, in order (HTTP/1.1); the ping's answer
- * is read and checked like any other. Never on a suspect connection.
- */
-static void late_ping(struct engine_chan *ch)
+static __attribute__((format(printf, 3, 4)))
+void poll_send(struct engine *e, enum engine_req req, const char *fmt, ...)
 {
-	struct engine *e = ch->e;
+	struct channel_req r = {
+		.method = "GET",
+		.mode = req == REQ_PING ? CHANNEL_PING : CHANNEL_ANSWER,
+	};
+	char path[2 * CHANNEL_PATH_MAX];
+	va_list ap;
 
-	if (ch->suspect || ch->pinged || !ch->connected)
-		return;
-	if (chan_write_get(ch, "/_ping"))
-		return;
-	ch->pinged = true;
-	e->env->stats.late_pings++;
-}
-
-/* The request was answered: now the answer of the ping behind it. */
-static void await_ping(struct engine_chan *ch)
-{
-	chan_expect(ch, REQ_PING);
-	snprintf(ch->path, sizeof(ch->path), "/_ping");
-	ch->ping_answer = true;
-	loop_timer_start(loop_of(ch->e), &ch->deadline, req_timeout(ch));
-}
-
-/*
- * The polling connection has nothing to ask: its deadline timer waits for
- * the next liveness ping. Not on a suspect connection, whose retransmits
- * the kernel reports (a request would only queue behind them).
- */
-static void ping_wait(struct engine_chan *ch)
-{
-	uint64_t interval = cfg_of(ch->e)->ping_interval_ms;
-
-	if (!interval || !ch->connected || ch->suspect || ch->req != REQ_NONE ||
-	    ch->ping_due)
-		return;
-	ch->ping_due = !loop_timer_start(loop_of(ch->e), &ch->deadline,
-					 interval);
-}
-
-/* Idle for --ping-interval: is the engine still answering? */
-static void idle_ping(struct engine_chan *ch)
-{
-	struct engine *e = ch->e;
-
-	ch->ping_due = false;
-	if (!ch->connected || ch->suspect || ch->req != REQ_NONE)
-		return;
-	ch->idle_ping = true;
-	e->env->stats.pings++;
-	chan_send(ch, REQ_PING, "/_ping");
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	r.path = path;
+	e->poll.req = req;
+	channel_send(&e->poll.ch, &r);
 }
 
 static void schedule_refresh(struct engine *e)
@@ -389,9 +234,9 @@ static void forget_engine(struct engine *e)
 	memset(&e->version, 0, sizeof(e->version));
 }
 
-static int handle_ping(struct engine *e, struct engine_chan *ch)
+static int handle_ping(struct engine *e, const struct channel_answer *ans)
 {
-	const char *v = ch->resp.api_version;
+	const char *v = ans->api_version;
 
 	/* Without the header, unversioned paths get the daemon's default. */
 	if (!v[0]) {
@@ -425,35 +270,36 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	return 0;
 }
 
-/* A request's work is done only when its answer was good. */
-static int handle_result(struct engine *e, struct engine_chan *ch)
+/* A request's work is done only when its answer was good. Takes the body. */
+static int handle_result(struct engine *e, struct channel_answer *ans)
 {
+	struct json_object *body = ans->body;
 	struct docker_version version;
 	unsigned int done;
 	int err;
 
-	switch (ch->req) {
+	switch (ans->ping ? REQ_PING : e->poll.req) {
 	case REQ_PING:
-		err = handle_ping(e, ch);
+		err = handle_ping(e, ans);
 		done = W_PING;
 		break;
 	case REQ_VERSION:
-		err = docker_version_parse(ch->result, &version);
+		err = docker_version_parse(body, &version);
 		if (!err)
 			e->version = version;
 		done = W_VERSION;
 		break;
 	case REQ_INFO:
-		err = handle_info(e, ch->result);
-		ch->result = NULL;
+		err = handle_info(e, body);
+		body = NULL;
 		if (!err)
 			e->info_due = loop_now(loop_of(e)) +
 				      cfg_of(e)->info_interval_ms;
 		done = W_INFO;
 		break;
 	case REQ_CONTAINERS:
-		err = inventory_replace(&e->inv, ch->result);
-		ch->result = NULL;
+		err = inventory_replace(&e->inv, body);
+		body = NULL;
 		if (!err) {
 			e->refreshed_ms = wall_ms();
 			schedule_refresh(e);
@@ -462,77 +308,122 @@ static int handle_result(struct engine *e, struct engine_chan *ch)
 		done = W_CONTAINERS;
 		break;
 	case REQ_CONTAINER:
-		err = inventory_update(&e->inv, ch->result);
-		ch->result = NULL;
+		err = inventory_update(&e->inv, body);
+		body = NULL;
 		if (!err)
 			pace_done(&e->pace, &e->inv);
 		done = W_TARGETED;
 		break;
 	default:
-		return -EPROTO;
+		err = -EPROTO;
+		done = 0;
+		break;
 	}
+	json_object_put(body);
 	if (!err)
 		e->work &= ~done;
 	return err;
 }
 
-static void poll_complete(struct engine *e, struct engine_chan *ch)
+static void events_open(struct engine *e)
 {
-	unsigned int status = http_resp_status(&ch->resp);
-	bool keep_alive = ch->resp.keep_alive;
-	bool pinged = ch->pinged;
+	channel_connect(&e->events.ch, (struct sockaddr *)&e->sa, e->salen,
+			e->tls);
+}
+
+static void poll_answer(void *arg, struct channel_answer *ans)
+{
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
 	int err;
 
-	loop_timer_stop(loop_of(e), &ch->deadline);
-	if (ch->tls_port) {
-		chan_fail(ch, CAUSE_TLS_REQUIRED,
-			  "the engine wants TLS on this port: plain HTTP refused (use --tls)");
+	if (ans->status != 200) {
+		json_object_put(ans->body);
+		engine_fail(ch, CAUSE_STATUS, "%s %s: HTTP %u", ans->method,
+			    ans->path, ans->status);
 		return;
 	}
-	if (status != 200) {
-		chan_fail(ch, CAUSE_STATUS, "GET %s: HTTP %u", ch->path, status);
+	if (!ans->ping && !ans->body) {
+		engine_fail(ch, CAUSE_PROTOCOL, "%s %s: empty body",
+			    ans->method, ans->path);
 		return;
 	}
-	if (ch->req != REQ_PING && !ch->result) {
-		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: empty body", ch->path);
-		return;
-	}
-	err = handle_result(e, ch);
+	err = handle_result(e, ans);
 	if (err) {
-		chan_fail(ch, CAUSE_PROTOCOL, "GET %s: unexpected answer (%s)",
-			  ch->path, strerror(-err));
+		engine_fail(ch, CAUSE_PROTOCOL,
+			    "%s %s: unexpected answer (%s)", ans->method,
+			    ans->path, strerror(-err));
 		return;
 	}
-	chan_idle(ch);
-	ch->served++;
-	/* Closing: the daemon never reads the ping behind, if any. */
-	if (!keep_alive)
-		chan_close(ch);
-	else if (pinged)
-		await_ping(ch);
 	e->failures = 0;
 	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
-	    !e->poll.suspect && !e->events.suspect) {
+	    !e->poll.ch.suspect && !e->events.ch.suspect) {
 		e->poll.attempts = 0;
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 		e->error[0] = '\0';
 	}
 	if (e->state == ENGINE_HEALTHY && cfg_of(e)->events &&
-	    !e->events.conn && !loop_timer_active(&e->events.retry))
+	    e->events.ch.state == CHANNEL_CLOSED &&
+	    !loop_timer_active(&e->events.retry))
 		events_open(e);
 	poll_next(e);
 }
 
-static void handle_event(struct engine *e, const struct docker_event *ev,
-			 struct json_object *raw)
+static void poll_connected(void *arg)
 {
-	if (e->env->observer)
-		e->env->observer->container(e->env->observer->arg, e, ev, raw);
-	if (strcmp(ev->type, "container"))
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+
+	/* A new connection may reach a new daemon: ask who it is. */
+	if (!ch->resend)
+		e->work |= W_PING | W_INFO;
+	ch->resend = false;
+	if (e->state != ENGINE_HEALTHY)
+		e->work |= W_CYCLE;
+	poll_next(e);
+}
+
+static void poll_closed(void *arg, enum channel_end how)
+{
+	struct engine_chan *ch = arg;
+
+	/* Closed while idle: the next request reconnects. */
+	if (how == CHANNEL_END_IDLE)
 		return;
-	log_debug("engine %s: container %.12s %s", e->addr, ev->id,
-		  ev->action);
-	pace_event(&e->pace, &e->inv, ev);
+	/*
+	 * Closed under a request, it goes again on a new connection, which
+	 * asks nothing more first, so that even a daemon closing after every
+	 * answer makes progress.
+	 */
+	ch->resend = how == CHANNEL_END_UNANSWERED;
+	poll_next(ch->e);
+}
+
+static const struct channel_ops poll_ops = {
+	.connected = poll_connected,
+	.answer = poll_answer,
+	.closed = poll_closed,
+	.failed = chan_failed,
+	.sent = chan_sent,
+};
+
+static int events_event(void *arg, struct json_object *obj)
+{
+	struct engine_chan *ch = arg;
+	struct engine *e = ch->e;
+	struct docker_event ev;
+	int err;
+
+	err = docker_event_parse(obj, &ev);
+	if (err)
+		return err;
+	if (e->env->observer)
+		e->env->observer->container(e->env->observer->arg, e, &ev, obj);
+	if (strcmp(ev.type, "container"))
+		return 0;
+	log_debug("engine %s: container %.12s %s", e->addr, ev.id, ev.action);
+	pace_event(&e->pace, &e->inv, &ev);
+	return 0;
 }
 
 /* Events want containers refreshed now (pace.c). */
@@ -549,9 +440,9 @@ static void pace_hold(struct pace *p, bool on)
 {
 	struct engine *e = container_of(p, struct engine, pace);
 
-	if (e->events.conn && conn_read_pause(e->events.conn, on))
-		chan_fail(&e->events, CAUSE_ERROR, "events: cannot %s reading",
-			  on ? "pause" : "resume");
+	if (channel_read_pause(&e->events.ch, on))
+		engine_fail(&e->events, CAUSE_ERROR, "events: cannot %s reading",
+			    on ? "pause" : "resume");
 }
 
 static const struct pace_ops pace_ops = {
@@ -559,233 +450,51 @@ static const struct pace_ops pace_ops = {
 	.hold = pace_hold,
 };
 
-static int chan_json_value(void *arg, struct json_object *obj)
+static void events_answer(void *arg, struct channel_answer *ans)
 {
 	struct engine_chan *ch = arg;
-	struct docker_event ev;
 
-	if (ch->req == REQ_EVENTS) {
-		int err = docker_event_parse(obj, &ev);
-
-		if (!err)
-			handle_event(ch->e, &ev, obj);
-		json_object_put(obj);
-		if (err)
-			return err;
-		/* The refresh it started may have found the engine down. */
-		return ch->conn ? 0 : -ECANCELED;
-	}
-	if (ch->result) {
-		json_object_put(obj);
-		return -EPROTO;
-	}
-	ch->result = obj;
-	return 0;
-}
-
-static int chan_body(void *arg, const char *data, size_t len)
-{
-	struct engine_chan *ch = arg;
-	struct engine *e = ch->e;
-	struct pool *pool = e->env->pool;
-	int err;
-
-	/* Go's TLS server answers plain HTTP so, as dockerd --tls does. */
-	if (!e->env->tls && http_resp_status(&ch->resp) == 400 &&
-	    memmem(data, len, GO_PLAIN_TO_TLS, sizeof(GO_PLAIN_TO_TLS) - 1))
-		ch->tls_port = true;
-	/* The ping says "OK"; error bodies are not worth parsing. */
-	if (ch->req == REQ_PING || http_resp_status(&ch->resp) != 200)
-		return 0;
-	if (!ch->jl.tok) {
-		ch->jl.tok = pool_tok_get(pool);
-		if (!ch->jl.tok)
-			return -ENOMEM;
-	}
-	err = jsonl_feed(&ch->jl, data, len);
-	/* A quiet stream holds no tokener between its events. */
-	if (!err && ch->req == REQ_EVENTS && !jsonl_partial(&ch->jl)) {
-		pool_tok_put(pool, ch->jl.tok);
-		ch->jl.tok = NULL;
-	}
-	return err;
-}
-
-static void events_headers(struct engine *e, struct engine_chan *ch)
-{
-	unsigned int status = http_resp_status(&ch->resp);
-
-	if (status != 200) {
-		chan_fail(ch, CAUSE_STATUS, "GET %s: HTTP %u", ch->path, status);
+	if (ans->status != 200) {
+		engine_fail(ch, CAUSE_STATUS, "%s %s: HTTP %u", ans->method,
+			    ans->path, ans->status);
 		return;
 	}
-	/* The stream may stay silent for hours: keepalive watches it now. */
-	loop_timer_stop(loop_of(e), &ch->deadline);
-	ch->streaming = true;
 	ch->attempts = 0;
 }
 
-static void events_data(struct engine *e, struct engine_chan *ch)
-{
-	if (!ch->streaming && ch->resp.headers_done) {
-		events_headers(e, ch);
-		if (!ch->conn)
-			return;
-	}
-	if (ch->resp.complete) {
-		/* The daemon ended the stream: come back later. */
-		chan_close(ch);
-		chan_retry_in(ch, ch->attempts++);
-	}
-}
-
-static void chan_data(void *arg, const char *buf, size_t len)
+static void events_connected(void *arg)
 {
 	struct engine_chan *ch = arg;
-	struct engine *e = ch->e;
-	ssize_t used;
+	char path[CHANNEL_PATH_MAX];
+	struct channel_req r = {
+		.method = "GET",
+		.path = path,
+		.mode = CHANNEL_STREAM,
+	};
 
-	if (ch->req == REQ_NONE) {
-		chan_fail(ch, CAUSE_PROTOCOL, "data without a request");
-		return;
-	}
-	e->alive_ms = loop_now(loop_of(e));
-	for (;;) {
-		used = http_resp_feed(&ch->resp, buf, len);
-		if (!ch->conn)
-			return;
-		if (used < 0) {
-			chan_fail(ch, used == -EMSGSIZE || used == -EPROTO ?
-				  CAUSE_PROTOCOL : CAUSE_ERROR, "GET %s: %s",
-				  ch->path, ch->resp.error ? ch->resp.error :
-				  ch->jl.error ? ch->jl.error :
-				  strerror((int)-used));
-			return;
-		}
-		if (ch->req == REQ_EVENTS) {
-			events_data(e, ch);
-			return;
-		}
-		if (!ch->resp.complete)
-			return;
-		/* Only the answer to a pipelined ping may follow. */
-		if ((size_t)used < len && !ch->pinged) {
-			chan_fail(ch, CAUSE_PROTOCOL,
-				  "GET %s: data after the response", ch->path);
-			return;
-		}
-		if (jsonl_partial(&ch->jl)) {
-			chan_fail(ch, CAUSE_PROTOCOL, "GET %s: truncated JSON",
-				  ch->path);
-			return;
-		}
-		poll_complete(e, ch);
-		if ((size_t)used == len || !ch->conn)
-			return;
-		buf += used;
-		len -= (size_t)used;
-	}
+	snprintf(path, sizeof(path),
+		 "%s/events?filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
+		 ch->e->api_prefix);
+	channel_send(&ch->ch, &r);
 }
 
-static void chan_eof(void *arg)
+/* The daemon ended the stream: come back later. */
+static void events_closed(void *arg, enum channel_end how)
 {
 	struct engine_chan *ch = arg;
-	struct engine *e = ch->e;
-	int err;
 
-	if (ch->req == REQ_EVENTS && ch->streaming) {
-		chan_close(ch);
-		chan_retry_in(ch, ch->attempts++);
-		return;
-	}
-	/* An idle keep-alive connection closed: the next request reconnects. */
-	if (ch->req == REQ_NONE) {
-		chan_close(ch);
-		return;
-	}
-	/* Or closed after an answer, before the late ping's: the same. */
-	if (ch->ping_answer && !ch->resp.header_bytes) {
-		chan_close(ch);
-		poll_next(e);
-		return;
-	}
-	/*
-	 * Closed as we reused it, before any byte of the answer: the daemon
-	 * ended an idle connection just then. Not a failure; the request goes
-	 * again on a new connection, which asks nothing more first, so that
-	 * even a daemon closing after every answer makes progress.
-	 */
-	if (ch->served && !ch->resp.header_bytes) {
-		chan_close(ch);
-		ch->resend = true;
-		poll_next(e);
-		return;
-	}
-	err = http_resp_eof(&ch->resp);
-	if (err || ch->req == REQ_EVENTS) {
-		chan_fail(ch, CAUSE_CLOSED, "GET %s: closed before the answer",
-			  ch->path);
-		return;
-	}
-	chan_data(ch, NULL, 0);
+	(void)how;
+	retry_in(ch, ch->attempts++);
 }
 
-static void chan_error(void *arg, int err)
-{
-	engine_error(arg, err);
-}
-
-static void chan_connected(void *arg)
-{
-	struct engine_chan *ch = arg;
-	struct engine *e = ch->e;
-
-	ch->connected = true;
-	/* Without memory for the index, kernel events miss this one only. */
-	if (conn_cookie(ch->conn))
-		cookie_map_add(&e->env->chans, &ch->cnode,
-			       conn_cookie(ch->conn));
-	if (ch == &e->events) {
-		chan_send(ch, REQ_EVENTS,
-			  "%s/events?filters=%%7B%%22type%%22%%3A%%5B%%22container%%22%%5D%%7D",
-			  e->api_prefix);
-		return;
-	}
-	/* A new connection may reach a new daemon: ask who it is. */
-	if (!ch->resend)
-		e->work |= W_PING | W_INFO;
-	ch->resend = false;
-	if (e->state != ENGINE_HEALTHY)
-		e->work |= W_CYCLE;
-	poll_next(e);
-}
-
-static const struct conn_cbs chan_cbs = {
-	.connected = chan_connected,
-	.data = chan_data,
-	.eof = chan_eof,
-	.error = chan_error,
+static const struct channel_ops events_ops = {
+	.connected = events_connected,
+	.answer = events_answer,
+	.event = events_event,
+	.closed = events_closed,
+	.failed = chan_failed,
+	.sent = chan_sent,
 };
-
-static void chan_connect(struct engine_chan *ch)
-{
-	struct engine *e = ch->e;
-	struct conn_opts opts = cfg_of(e)->conn;
-	struct conn_transport *tr = NULL;
-	int err = 0;
-
-	opts.connect_timeout_ms = cfg_of(e)->request_timeout_ms;
-	if (e->tls)
-		err = tls_transport_new(&tr, e->tls);
-	if (!err)
-		err = conn_new(&ch->conn, loop_of(e), e->env->pool,
-			       (struct sockaddr *)&e->sa, e->salen, &opts, tr,
-			       &chan_cbs, ch);
-	if (err) {
-		ch->conn = NULL;
-		engine_error(ch, err);
-	}
-}
 
 static void resolved(void *arg, int err, const struct sockaddr *sa,
 		     socklen_t salen)
@@ -794,13 +503,13 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 
 	e->query = NULL;
 	if (err) {
-		chan_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
-			  err == -ENOENT ? "no such host" : "lookup failed");
+		engine_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
+			    resolver_strerror(err));
 		return;
 	}
 	memcpy(&e->sa, sa, salen);
 	e->salen = salen;
-	chan_connect(&e->poll);
+	channel_connect(&e->poll.ch, sa, salen, e->tls);
 }
 
 static void poll_open(struct engine *e)
@@ -808,26 +517,26 @@ static void poll_open(struct engine *e)
 	int err;
 
 	if (e->literal) {
-		chan_connect(&e->poll);
+		channel_connect(&e->poll.ch, (struct sockaddr *)&e->sa,
+				e->salen, e->tls);
 		return;
 	}
 	/* Names are looked up again on every new connection. */
 	err = resolver_lookup(e->env->resolver, e->host, e->port, resolved, e,
 			      &e->query);
 	if (err)
-		chan_retry_in(&e->poll, e->poll.attempts++);
+		retry_in(&e->poll, e->poll.attempts++);
 }
 
 /* The containers events want refreshed, in one filtered listing. */
-static void poll_targeted(struct engine *e, struct engine_chan *ch)
+static void poll_targeted(struct engine *e)
 {
 	char filter[200];
 	int n = inventory_filter(&e->inv, filter, sizeof(filter));
 
 	if (n > 0) {
-		chan_send(ch, REQ_CONTAINER,
-			  "%s/containers/json?all=1&filters=%s", e->api_prefix,
-			  filter);
+		poll_send(e, REQ_CONTAINER, "%s/containers/json?all=1&filters=%s",
+			  e->api_prefix, filter);
 		return;
 	}
 	/* Answered by a full listing meanwhile; or, too long, one is due. */
@@ -841,52 +550,29 @@ static void poll_targeted(struct engine *e, struct engine_chan *ch)
 
 static void poll_next(struct engine *e)
 {
-	struct engine_chan *ch = &e->poll;
+	struct channel *ch = &e->poll.ch;
 	const char *p = e->api_prefix;
 
-	if (!ch->conn) {
-		if (e->work && !e->query && !loop_timer_active(&ch->retry))
+	if (ch->state == CHANNEL_CLOSED) {
+		if (e->work && !e->query && !loop_timer_active(&e->poll.retry))
 			poll_open(e);
 		return;
 	}
-	if (!ch->connected || ch->req != REQ_NONE || ch->suspect)
+	if (!channel_idle(ch) || ch->suspect)
 		return;
 	if (!e->work)
-		ping_wait(ch);
+		channel_wait_ping(ch);
 	else if (e->work & W_PING)
-		chan_send(ch, REQ_PING, "/_ping");
+		poll_send(e, REQ_PING, DOCKER_PING_PATH);
 	else if (e->work & W_VERSION)
-		chan_send(ch, REQ_VERSION, "%s/version", p);
+		poll_send(e, REQ_VERSION, "%s/version", p);
 	else if (e->work & W_INFO)
-		chan_send(ch, REQ_INFO, "%s/info", p);
+		poll_send(e, REQ_INFO, "%s/info", p);
 	else if (e->work & W_CONTAINERS) {
 		inventory_sent_all(&e->inv);
-		chan_send(ch, REQ_CONTAINERS, "%s/containers/json?all=1", p);
+		poll_send(e, REQ_CONTAINERS, "%s/containers/json?all=1", p);
 	} else if (e->work & W_TARGETED)
-		poll_targeted(e, ch);
-}
-
-static void deadline_fn(struct loop_timer *t)
-{
-	struct engine_chan *ch = container_of(t, struct engine_chan, deadline);
-	const struct engine_cfg *cfg = cfg_of(ch->e);
-	char d[32];
-
-	if (ch->ping_due) {
-		idle_ping(ch);
-		return;
-	}
-	if (ch->late_mark) {
-		ch->late_mark = false;
-		loop_timer_start(loop_of(ch->e), &ch->deadline,
-				 req_timeout(ch) - cfg->late_ping_ms);
-		late_ping(ch);
-		return;
-	}
-	duration_format(req_timeout(ch), d, sizeof(d));
-	/* A ping asks nothing but "are you there?": its own cause. */
-	chan_fail(ch, ch->req == REQ_PING ? CAUSE_PING_TIMEOUT : CAUSE_DEADLINE,
-		  "GET %s: no answer within %s", ch->path, d);
+		poll_targeted(e);
 }
 
 static void poll_retry_fn(struct loop_timer *t)
@@ -901,13 +587,8 @@ static void events_retry_fn(struct loop_timer *t)
 {
 	struct engine *e = container_of(t, struct engine, events.retry);
 
-	if (e->state == ENGINE_HEALTHY && !e->events.conn)
+	if (e->state == ENGINE_HEALTHY && e->events.ch.state == CHANNEL_CLOSED)
 		events_open(e);
-}
-
-static void events_open(struct engine *e)
-{
-	chan_connect(&e->events);
 }
 
 static void refresh_fn(struct loop_timer *t)
@@ -921,10 +602,10 @@ static void refresh_fn(struct loop_timer *t)
 }
 
 static void chan_init(struct engine *e, struct engine_chan *ch,
-		      loop_timer_fn retry_fn)
+		      const struct channel_ops *ops, loop_timer_fn retry_fn)
 {
 	ch->e = e;
-	loop_timer_init(&ch->deadline, deadline_fn);
+	channel_init(&ch->ch, &e->env->chan, e->addr, ops, ch);
 	loop_timer_init(&ch->retry, retry_fn);
 }
 
@@ -943,31 +624,17 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 				       &e->port, &why) : -ENOMEM;
 	if (err)
 		goto err;
-	e->literal = host_is_literal(e->host);
+	/* A name is looked up on every new connection; a literal is set. */
+	e->literal = !host_sockaddr(e->host, e->port, &e->sa, &e->salen);
 	if (env->tls) {
 		err = tls_peer_new(&e->tls, env->tls, e->host);
 		if (err)
 			goto err;
 	}
-	if (e->literal) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&e->sa;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&e->sa;
-
-		if (inet_pton(AF_INET, e->host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(e->port);
-			e->salen = sizeof(*s4);
-		} else {
-			inet_pton(AF_INET6, e->host, &s6->sin6_addr);
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(e->port);
-			e->salen = sizeof(*s6);
-		}
-	}
 	e->state = ENGINE_PENDING;
 	e->since_ms = wall_ms();
-	chan_init(e, &e->poll, poll_retry_fn);
-	chan_init(e, &e->events, events_retry_fn);
+	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
+	chan_init(e, &e->events, &events_ops, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);
 	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	*ep = e;
@@ -982,9 +649,9 @@ err:
 
 struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie)
 {
-	struct cookie_node *node = cookie_map_find(&env->chans, cookie);
+	struct channel *ch = channel_by_cookie(&env->chan, cookie);
 
-	return node ? container_of(node, struct engine_chan, cnode)->e : NULL;
+	return ch ? container_of(ch, struct engine_chan, ch)->e : NULL;
 }
 
 static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)
@@ -1002,13 +669,13 @@ int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
 
 	if (!ch)
 		return -ENOENT;
-	ch->suspect = on;
+	channel_set_suspect(&ch->ch, on);
 	if (on && e->state == ENGINE_HEALTHY) {
 		snprintf(e->error, sizeof(e->error), "%s connection retransmits",
 			 ch == &e->poll ? "polling" : "events");
 		set_state(e, ENGINE_SUSPECT, CAUSE_KERNEL_SUSPECT);
-	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.suspect &&
-		   !e->events.suspect) {
+	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.ch.suspect &&
+		   !e->events.ch.suspect) {
 		e->error[0] = '\0';
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 	}
@@ -1025,7 +692,7 @@ int engine_conn_failed(struct engine *e, uint64_t cookie, enum cause cause,
 
 	if (!ch)
 		return -ENOENT;
-	chan_fail(ch, cause, "%s", why);
+	engine_fail(ch, cause, "%s", why);
 	return 0;
 }
 
@@ -1046,8 +713,8 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	chan_close(&e->poll);
-	chan_close(&e->events);
+	channel_close(&e->poll.ch);
+	channel_close(&e->events.ch);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->events.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);

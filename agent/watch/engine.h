@@ -7,17 +7,15 @@
 #include <sys/socket.h>
 
 #include "cause.h"
+#include "channel.h"
 #include "conn.h"
-#include "cookie_map.h"
 #include "docker.h"
 #include "http.h"
 #include "inventory.h"
-#include "jsonl.h"
 #include "loop.h"
 #include "pace.h"
 #include "tls.h"
 
-struct kevents;
 struct pool;
 struct resolver;
 struct resolver_query;
@@ -79,8 +77,7 @@ struct engine_env {
 	struct engine_stats stats;
 	struct event_stats events;
 	const struct engine_observer *observer;	/* NULL: nobody */
-	struct kevents *kev;		/* NULL: no kernel events */
-	struct cookie_map chans;	/* connected channels by cookie */
+	struct channel_env chan;	/* of every engine's channels */
 };
 
 enum engine_req {
@@ -90,31 +87,14 @@ enum engine_req {
 	REQ_INFO,
 	REQ_CONTAINERS,
 	REQ_CONTAINER,		/* targeted refresh after an event */
-	REQ_EVENTS,
 };
 
-/* One HTTP connection of an engine: polling, or the /events stream. */
+/* One HTTP channel of an engine: polling, or the /events stream. */
 struct engine_chan {
 	struct engine *e;
-	struct conn *conn;
-	struct cookie_node cnode;	/* in env->chans while connected */
-	bool connected;
-	bool streaming;			/* /events answered 200 */
+	struct channel ch;
+	enum engine_req req;		/* what the polling request asked */
 	bool resend;			/* the last one closed under a request */
-	bool tls_port;			/* answered as a TLS port to plain HTTP */
-	bool suspect;			/* retransmitting: no new request */
-	bool late_mark;			/* deadline timer at the late-ping mark */
-	bool pinged;			/* a /_ping pipelined behind req */
-	bool ping_answer;		/* req: that /_ping, its answer awaited */
-	bool ping_due;			/* idle: deadline timer at the next ping */
-	bool idle_ping;			/* req: a ping of the idle connection */
-	unsigned int served;		/* answers on this connection */
-	enum engine_req req;
-	char path[256];
-	struct http_resp resp;
-	struct jsonl jl;		/* tokener lent by the pool in flight */
-	struct json_object *result;
-	struct loop_timer deadline;
 	struct loop_timer retry;
 	unsigned int attempts;		/* for the backoff of this channel */
 };
@@ -138,7 +118,8 @@ struct engine {
 	unsigned int failures;		/* consecutive */
 	uint64_t requests;
 	uint64_t refreshed_ms;		/* wall clock of the last listing */
-	uint64_t alive_ms;		/* loop time of the last byte or answer */
+	uint64_t alive_ms;		/* loop time of the last byte, updated
+					 * at each transition */
 
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	struct docker_version version;
@@ -168,7 +149,7 @@ uint64_t engine_events_cookie(const struct engine *e);
 struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie);
 
 /*
- * What the kernel (kevents.c) says of the connection of @e with @cookie:
+ * What the kernel says of the connection of @e with @cookie:
  * it retransmits (@on: no new request on it, a healthy engine becomes
  * suspect) or no longer does; or it failed (closed at once, the engine
  * failed with @cause). Return 0, or -ENOENT if @cookie is not of @e.

@@ -2,10 +2,29 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "discovery.h"
 #include "fleet.h"
+#include "kevents.h"
 #include "log.h"
+
+/* The engines' channels, with the Docker engines' ping. */
+static void channel_env_init(struct channel_env *env, struct loop *loop,
+			     struct pool *pool, const struct engine_cfg *cfg)
+{
+	env->loop = loop;
+	env->pool = pool;
+	env->cfg = (struct channel_cfg){
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.late_ping_ms = cfg->late_ping_ms,
+		.ping_interval_ms = cfg->ping_interval_ms,
+		.ping_timeout_ms = cfg->ping_timeout_ms,
+		.max_body = cfg->max_body,
+		.ping_path = DOCKER_PING_PATH,
+		.conn = cfg->conn,
+	};
+}
 
 int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	      struct resolver *resolver, const struct engine_cfg *cfg)
@@ -19,6 +38,7 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f->env.pool = pool;
 	f->env.resolver = resolver;
 	f->env.cfg = cfg;
+	channel_env_init(&f->env.chan, loop, pool, cfg);
 	if (cfg->tls.enable) {
 		char why[256];
 		int err = tls_ctx_new(&f->env.tls, &cfg->tls, why, sizeof(why));
@@ -110,4 +130,77 @@ void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES])
 	memset(counts, 0, ENGINE_NSTATES * sizeof(counts[0]));
 	for (i = 0; i < f->n; i++)
 		counts[f->v[i]->state]++;
+}
+
+static const struct sockaddr_storage *kev_peer(void *arg, uint64_t cookie)
+{
+	struct fleet *f = arg;
+	struct engine *e = engine_by_cookie(&f->env, cookie);
+
+	return e ? &e->sa : NULL;
+}
+
+static void kev_suspect(void *arg, uint64_t cookie, bool on)
+{
+	struct fleet *f = arg;
+	struct engine *e = engine_by_cookie(&f->env, cookie);
+
+	if (e)
+		engine_kernel_suspect(e, cookie, on);
+}
+
+static void kev_failed(void *arg, uint64_t cookie, enum cause cause,
+		       const char *why)
+{
+	struct fleet *f = arg;
+	struct engine *e = engine_by_cookie(&f->env, cookie);
+
+	if (e)
+		engine_conn_failed(e, cookie, cause, why);
+}
+
+/* Two per engine: its polling channel, then its events channel. */
+static bool kev_conn(void *arg, size_t i, struct kevents_conn *c)
+{
+	struct fleet *f = arg;
+	const struct channel *ch;
+
+	if (i / 2 >= f->n)
+		return false;
+	ch = i % 2 ? &f->v[i / 2]->events.ch : &f->v[i / 2]->poll.ch;
+	c->cookie = channel_cookie(ch);
+	c->fd = channel_fd(ch);
+	c->suspect = ch->suspect;
+	return true;
+}
+
+static bool kev_port(void *arg, size_t i, uint16_t *family, uint16_t *port)
+{
+	struct fleet *f = arg;
+
+	if (i >= f->n)
+		return false;
+	/* An engine not yet resolved: its rule is made for IPv4. */
+	*family = f->v[i]->sa.ss_family ?: AF_INET;
+	*port = f->v[i]->port;
+	return true;
+}
+
+const struct kevents_ops fleet_kevents_ops = {
+	.peer = kev_peer,
+	.suspect = kev_suspect,
+	.failed = kev_failed,
+	.conn = kev_conn,
+	.port = kev_port,
+};
+
+static void catch_up(void *arg)
+{
+	kevents_drain(arg);
+}
+
+void fleet_hear_kevents(struct fleet *f, struct kevents *k)
+{
+	f->env.chan.catch_up = catch_up;
+	f->env.chan.catch_up_arg = k;
 }

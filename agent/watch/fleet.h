@@ -7,6 +7,8 @@
 #include "engine.h"
 
 struct addr_list;
+struct kevents;
+struct kevents_ops;
 
 /* Every engine, sorted by address, and what they share. */
 struct fleet {
@@ -25,5 +27,10 @@ void fleet_free(struct fleet *f);
 int fleet_sync(struct fleet *f, const struct addr_list *want);
 /* Engines in each state. */
 void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES]);
+
+/* The fleet's connections for kevents_new(), with the fleet as arg. */
+extern const struct kevents_ops fleet_kevents_ops;
+/* Kernel news of a connection is heard before its error is taken. */
+void fleet_hear_kevents(struct fleet *f, struct kevents *k);
 
 #endif

@@ -4,7 +4,8 @@
  * non-blocking generic netlink socket joined to nlctrl's "notify" group,
  * so that the module loaded, unloaded or reloaded at any time is seen at
  * once, and to the module's "events" group while the family exists.
- * Events are matched to the fleet's connections by cookie and tuple.
+ * Events are matched to the owner's connections by cookie and tuple, and
+ * reported to it through kevents_ops.
  * Lost events (ENOBUFS) are answered by checking every connection.
  *
  * With --kernel-policy, one module policy rule per engine port gives the
@@ -25,8 +26,6 @@
 #include <linux/genetlink.h>
 
 #include "container_of.h"
-#include "engine.h"
-#include "fleet.h"
 #include "kevents.h"
 #include "log.h"
 #include "loop.h"
@@ -45,7 +44,8 @@ struct kevents_rule {
 
 struct kevents {
 	struct loop *loop;
-	struct fleet *fleet;
+	const struct kevents_ops *ops;
+	void *arg;			/* of ops */
 	struct kevents_cfg cfg;
 	struct mnl_socket *sock;	/* nlctrl notify + peerwatch events */
 	struct loop_io io;
@@ -81,12 +81,13 @@ static enum cause cause_of_reason(unsigned int reason)
 	}
 }
 
-static bool tuple_matches(const struct engine *e, const struct pw_event *ev)
+static bool tuple_matches(const struct sockaddr_storage *sa,
+			  const struct pw_event *ev)
 {
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&e->sa;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&e->sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
-	if (ev->family != e->sa.ss_family)
+	if (ev->family != sa->ss_family)
 		return false;
 	if (ev->family == AF_INET)
 		return ntohs(s4->sin_port) == ev->dport &&
@@ -96,74 +97,71 @@ static bool tuple_matches(const struct engine *e, const struct pw_event *ev)
 }
 
 /* By cookie (O(1)); the tuple guards against a cookie of another netns. */
-static struct engine *find_engine(struct kevents *k, const struct pw_event *ev)
+static bool ours(struct kevents *k, const struct pw_event *ev)
 {
-	struct engine *e = engine_by_cookie(&k->fleet->env, ev->cookie);
+	const struct sockaddr_storage *sa = k->ops->peer(k->arg, ev->cookie);
 
-	return e && tuple_matches(e, ev) ? e : NULL;
+	return sa && tuple_matches(sa, ev);
 }
 
 int kevents_apply(struct kevents *k, const struct pw_event *ev)
 {
-	struct engine *e;
 	char why[160];
 
 	if (ev->event <= PEERWATCH_EVENT_MAX)
 		k->stats.events[ev->event]++;
 	if (ev->event == PEERWATCH_EVENT_DEAD && ev->reason <= PEERWATCH_REASON_MAX)
 		k->stats.dead[ev->reason]++;
-	e = find_engine(k, ev);
-	if (!e)
+	if (!ours(k, ev))
 		return -ENOENT;
 	k->stats.matched++;
 	switch (ev->event) {
 	case PEERWATCH_EVENT_SUSPECT:
-		return engine_kernel_suspect(e, ev->cookie, true);
 	case PEERWATCH_EVENT_RECOVERED:
-		return engine_kernel_suspect(e, ev->cookie, false);
+		k->ops->suspect(k->arg, ev->cookie,
+				ev->event == PEERWATCH_EVENT_SUSPECT);
+		return 0;
 	case PEERWATCH_EVENT_DEAD:
 		snprintf(why, sizeof(why),
 			 "kernel: %s in %s after %u retransmits, last ACK %u ms ago",
 			 pw_reason_name(ev->reason),
 			 pw_tcp_state_name(ev->state), ev->retransmits,
 			 ev->last_ack_ms);
-		return engine_conn_failed(e, ev->cookie,
-					  cause_of_reason(ev->reason), why);
+		k->ops->failed(k->arg, ev->cookie, cause_of_reason(ev->reason),
+			       why);
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
 /* One connection after lost events: 1 if acted on, else 0. */
-static int check_chan(struct engine *e, const struct engine_chan *ch)
+static int check_conn(struct kevents *k, const struct kevents_conn *c)
 {
 	struct tcp_info ti;
-	uint64_t cookie;
 	socklen_t len;
 	char why[96];
 	int soerr = 0;
-	int fd;
 
-	if (!ch->connected || !ch->conn)
+	if (c->fd < 0)
 		return 0;
-	fd = conn_fd(ch->conn);
-	cookie = conn_cookie(ch->conn);
 	len = sizeof(soerr);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 		soerr = errno;
 	/* Reading SO_ERROR clears it: this is now the only report of it. */
 	if (soerr) {
 		snprintf(why, sizeof(why), "%s (found after lost kernel events)",
 			 strerror(soerr));
-		engine_conn_failed(e, cookie, cause_from_errno(-soerr, true), why);
+		k->ops->failed(k->arg, c->cookie, cause_from_errno(-soerr, true),
+			       why);
 		return 1;
 	}
 	len = sizeof(ti);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 		return 0;
 	if (ti.tcpi_state == TCP_ESTABLISHED &&
-	    (ti.tcpi_retransmits || ti.tcpi_backoff) != ch->suspect) {
-		engine_kernel_suspect(e, cookie, !ch->suspect);
+	    (ti.tcpi_retransmits || ti.tcpi_backoff) != c->suspect) {
+		k->ops->suspect(k->arg, c->cookie, !c->suspect);
 		return 1;
 	}
 	return 0;
@@ -171,16 +169,14 @@ static int check_chan(struct engine *e, const struct engine_chan *ch)
 
 unsigned int kevents_resync(struct kevents *k)
 {
+	struct kevents_conn c;
 	unsigned int found = 0;
 	size_t i;
 
 	k->stats.resyncs++;
-	for (i = 0; i < k->fleet->n; i++) {
-		struct engine *e = k->fleet->v[i];
-
-		found += check_chan(e, &e->poll);
-		found += check_chan(e, &e->events);
-	}
+	/* Each looked at only now: acting on one may close another. */
+	for (i = 0; k->ops->conn(k->arg, i, &c); i++)
+		found += check_conn(k, &c);
 	k->stats.resync_found += found;
 	return found;
 }
@@ -225,13 +221,14 @@ static int policy_del(struct kevents *k, uint32_t id)
 	return pw_nl_talk(&k->ctl, nlh, NULL, NULL);
 }
 
-static bool fleet_uses(const struct fleet *f, uint16_t family, uint16_t port)
+static bool peers_use(const struct kevents *k, uint16_t family,
+		      uint16_t port)
 {
+	uint16_t f, p;
 	size_t i;
 
-	for (i = 0; i < f->n; i++)
-		if (f->v[i]->port == port &&
-		    (f->v[i]->sa.ss_family ?: AF_INET) == family)
+	for (i = 0; k->ops->port(k->arg, i, &f, &p); i++)
+		if (p == port && f == family)
 			return true;
 	return false;
 }
@@ -249,12 +246,13 @@ static bool have_rule(const struct kevents *k, uint16_t family, uint16_t port)
 static void policy_sync(struct kevents *k)
 {
 	struct kevents_rule *r;
+	uint16_t family, port;
 	size_t i = 0;
 	int err;
 
 	while (i < k->nrules) {
 		r = &k->rules[i];
-		if (fleet_uses(k->fleet, r->family, r->port)) {
+		if (peers_use(k, r->family, r->port)) {
 			i++;
 			continue;
 		}
@@ -264,11 +262,8 @@ static void policy_sync(struct kevents *k)
 				 strerror(-err));
 		*r = k->rules[--k->nrules];
 	}
-	for (i = 0; i < k->fleet->n; i++) {
-		const struct engine *e = k->fleet->v[i];
-		uint16_t family = e->sa.ss_family ?: AF_INET;
-
-		if (have_rule(k, family, e->port))
+	for (i = 0; k->ops->port(k->arg, i, &family, &port); i++) {
+		if (have_rule(k, family, port))
 			continue;
 		r = realloc(k->rules, (k->nrules + 1) * sizeof(*r));
 		if (!r)
@@ -276,16 +271,16 @@ static void policy_sync(struct kevents *k)
 		k->rules = r;
 		r = &k->rules[k->nrules];
 		r->family = family;
-		r->port = e->port;
-		err = policy_add(k, family, e->port, &r->id);
+		r->port = port;
+		err = policy_add(k, family, port, &r->id);
 		if (err) {
-			log_warn("kernel policy: port %u: %s%s%s", e->port,
+			log_warn("kernel policy: port %u: %s%s%s", port,
 				 strerror(-err), k->ctl.errmsg[0] ? ": " : "",
 				 k->ctl.errmsg);
 			return;
 		}
 		log_info("kernel policy: rule %u: user timeout %u ms for every connection to port %u",
-			 r->id, k->cfg.user_timeout_ms, e->port);
+			 r->id, k->cfg.user_timeout_ms, port);
 		k->nrules++;
 	}
 }
@@ -489,8 +484,9 @@ static int open_sock(struct kevents *k)
 	return loop_io_add(k->loop, &k->io, fd, EPOLLIN, kevents_io);
 }
 
-int kevents_new(struct kevents **kp, struct loop *loop, struct fleet *fleet,
-		const struct kevents_cfg *cfg)
+int kevents_new(struct kevents **kp, struct loop *loop,
+		const struct kevents_cfg *cfg, const struct kevents_ops *ops,
+		void *arg)
 {
 	struct kevents *k;
 	int err;
@@ -499,7 +495,8 @@ int kevents_new(struct kevents **kp, struct loop *loop, struct fleet *fleet,
 	if (!k)
 		return -ENOMEM;
 	k->loop = loop;
-	k->fleet = fleet;
+	k->ops = ops;
+	k->arg = arg;
 	k->cfg = *cfg;
 	err = open_sock(k);
 	if (err)

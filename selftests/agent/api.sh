@@ -66,6 +66,17 @@ test_api_endpoints() {
 	done
 	pw --api-listen 0.0.0.0:2380 --engine 127.0.0.1:1 2>&1 | grep -q -- --api-listen-any ||
 		fail "no hint of --api-listen-any" || return 1
+	# The CLI refuses a bad command line before it connects: status 2, why.
+	for args in "nodes --js" "nodes extra" "node" "node a b" "containers --label" \
+		"top -i 50ms" "top -n x" "watch --bogus"; do
+		# shellcheck disable=SC2086
+		out=$("$CLI" $args 2>&1)
+		[ $? -eq 2 ] && [[ $out == "peerwatch ${args%% *}: "* ]] ||
+			fail "peerwatch $args: $out" || return 1
+	done
+	out=$("$CLI" nodes --js 2>&1)
+	[[ $out == *"never abbreviated; did you mean --json?"* ]] ||
+		fail "peerwatch nodes --js: $out" || return 1
 
 	new_netns api || return 1
 	start_sim 2000 --containers 5 --events-interval 0 || return 1

@@ -37,7 +37,8 @@ metric_of() { awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$TMP/metri
 # Real dockerd, 10 containers healthchecked every second (about 30 exec
 # events a second): over 10 s, peerwatchd asks it at most once a second,
 # while docker stop, docker rm and docker rename, made in that window,
-# each show in /v1/containers within 1 s of the command's return.
+# each show in /v1/containers within 1 s of the command's return (not
+# asserted under valgrind: it checks memory there, not speed).
 #
 # Requests are counted in dockerd's own debug log, one "Calling GET ..."
 # line per API request it serves. The agent is the only client that GETs
@@ -47,7 +48,7 @@ metric_of() { awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$TMP/metri
 # engine (connections, keep-alive, timing); unlike counters on packets,
 # it counts requests, whatever their segmentation or pipelining.
 test_dockerd_events() {
-	local d=$TMP/docker e=127.0.0.1:2377 i c0 c1 n t0 t lat=""
+	local d=$TMP/docker e=127.0.0.1:2377 i c0 c1 n t0 t slowest lat=""
 
 	new_netns dkevents || return 1
 	start_dockerd "$d" "tcp://$e" --debug || return $?
@@ -88,28 +89,31 @@ test_dockerd_events() {
 	containers_until 3000 '"name":"pw-hc1","image":"[^"]*","state":"exited"' ||
 		fail "docker stop not seen after ${ELAPSED} ms: $(api /v1/containers | jq -c '[.[] | {name, state}]')" || return 1
 	lat="stop $ELAPSED"
-	t=$ELAPSED
+	slowest=$ELAPSED
 	sleep 1
 	dk rm pw-hc1 >/dev/null || fail "docker rm" || return 1
 	containers_until 3000 '!"name":"pw-hc1"' ||
 		fail "docker rm not seen after ${ELAPSED} ms" || return 1
 	lat="$lat, rm $ELAPSED"
-	[ "$ELAPSED" -gt "$t" ] && t=$ELAPSED
+	[ "$ELAPSED" -gt "$slowest" ] && slowest=$ELAPSED
 	sleep 1
 	dk rename pw-hc2 pw-hc2-renamed >/dev/null || fail "docker rename" || return 1
 	containers_until 3000 '"name":"pw-hc2-renamed"' ||
 		fail "docker rename not seen after ${ELAPSED} ms" || return 1
 	lat="$lat, rename $ELAPSED"
-	[ "$ELAPSED" -gt "$t" ] && t=$ELAPSED
-	sleep $(((t0 + 10000 - $(now_ms)) / 1000)).$(((t0 + 10000 - $(now_ms)) % 1000 / 100))
+	[ "$ELAPSED" -gt "$slowest" ] && slowest=$ELAPSED
+	t=$((t0 + 10000 - $(now_ms)))
+	[ "$t" -gt 0 ] && sleep "$((t / 1000)).$(printf %03d $((t % 1000)))"
 	c1=$(grep -c 'msg="Calling GET ' "$d/dockerd.log")
+	t=$(($(now_ms) - t0))
 	n=$((c1 - c0))
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
-	log "10 containers healthchecked every 1s: $n requests from peerwatchd to dockerd in $((($(now_ms) - t0) / 100))00 ms (bound 10); $(($(metric_of 'peerwatch_engine_events_total{class="ignored"}') - ign0)) events ignored, $(($(metric_of peerwatch_engine_event_refreshes_total) - ref0)) event refreshes"
+	log "10 containers healthchecked every 1s: $n requests from peerwatchd to dockerd in $t ms (bound $((t / 1000)), one a second); $(($(metric_of 'peerwatch_engine_events_total{class="ignored"}') - ign0)) events ignored, $(($(metric_of peerwatch_engine_event_refreshes_total) - ref0)) event refreshes"
 	log "seen in /v1/containers after the command returned: $lat ms (bound 1000)"
 	log "dockerd's requests: $(grep 'msg="Calling GET ' "$d/dockerd.log" | tail -n "$n" | sed 's/.*Calling GET \([^?"]*\).*/\1/' | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
-	[ "$n" -le 10 ] || fail "$n requests in 10 s" || return 1
-	[ "$t" -le 1000 ] || fail "slower than 1 s" || return 1
+	[ "$n" -le $((t / 1000)) ] || fail "$n requests in $t ms" || return 1
+	valgrind_skip "the 1 s bound of stop, rm and rename (memory errors, not speed)" && return 0
+	[ "$slowest" -le 1000 ] || fail "slower than 1 s" || return 1
 }
 
 # The agent's CPU time so far, in clock ticks (utime + stime).

@@ -221,3 +221,52 @@ test_id_change() {
 	log "ID $old -> $new: pending, then healthy after ${ELAPSED} ms"
 	[ "$(q '.states.healthy')" = 5 ] || fail "others: $(q .states)"
 }
+
+# A nameserver that takes every query and answers none: an engine given by
+# name is down (dns) within the request timeout, its error says the
+# resolver did not answer, and the lookup is retried with backoff; an
+# engine given by address is not disturbed. c-ares alone would retry for
+# tens of seconds with the engine pending and no word.
+# Shortened: --request-timeout 2s (the lookup's bound), --backoff-max 2s.
+test_dns_silent() {
+	local conf=$TMP/resolv.silent named=engine-a.pwtest:2375 q0 q1 t0
+
+	new_netns dnssilent || return 1
+	start_sim 1 || return 1
+	printf 'nameserver 127.0.0.53\n' >"$conf"
+	in_ns ip addr add 127.0.0.53/8 dev lo 2>/dev/null
+	spawn "$TMP/$NS.dns.log" socat -u UDP-RECV:53,bind=127.0.0.53 /dev/null
+	in_ns nft -f - <<-EOF || fail "nft" || return 1
+		table inet pwdns {
+			chain input {
+				type filter hook input priority 0;
+				udp dport 53 counter
+			}
+		}
+	EOF
+	with_resolv "$conf"
+	start_agent --request-timeout 2s --backoff-max 2s \
+		--engine 127.1.0.1:2375 --engine "$named"
+	with_resolv
+	[ -n "$AGENT_PID" ] || return 1
+	t0=$(now_ms)
+	# 2 s of lookup from the agent's first line, + 5 s for a loaded host
+	# and valgrind.
+	wait_until 7000 "($(node "$named")).state == \"down\" and ($(node 127.1.0.1:2375)).state == \"healthy\"" ||
+		fail "after $(($(now_ms) - t0)) ms: $(q '.nodes | map({addr, state, cause, error})')" || return 1
+	log "silent nameserver: $named down ${ELAPSED} ms after the agent's start: $(q "($(node "$named")) | \"\(.cause): \(.error)\"")"
+	[ "$(q "($(node "$named")).cause")" = dns ] || fail "cause" || return 1
+	q "($(node "$named")).error" | grep -q "the resolver did not answer in time" ||
+		fail "error: $(q "($(node "$named")).error")" || return 1
+	q0=$(in_ns nft list table inet pwdns | grep -oE 'packets [0-9]+' | cut -d' ' -f2)
+	t0=$(now_ms)
+	while :; do
+		q1=$(in_ns nft list table inet pwdns | grep -oE 'packets [0-9]+' | cut -d' ' -f2)
+		[ "$q1" -ge $((q0 + 2)) ] && break
+		[ $(($(now_ms) - t0)) -lt 15000 ] ||
+			fail "no lookup retried in 15 s ($q0 -> $q1 queries)" || return 1
+		sleep 0.2
+	done
+	log "retried: $((q1 - q0)) more queries within $(($(now_ms) - t0)) ms"
+	dump && [ "$(q "($(node "$named")).state")" = down ] || fail "not down any more" || return 1
+}

@@ -140,6 +140,18 @@ valgrind_usable() {
 	fi
 }
 
+# AGENT_WRAP: a command that start_agent runs the agent under (with_resolv).
+AGENT_WRAP=()
+
+# with_resolv FILE: the next agents see FILE as /etc/resolv.conf (a mount
+# namespace of their own); with_resolv alone: the host's again.
+with_resolv() {
+	AGENT_WRAP=()
+	[ $# -eq 0 ] && return
+	# shellcheck disable=SC2016 # expanded by that shell, not this one
+	AGENT_WRAP=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$1")
+}
+
 # start_agent ARGS...: peerwatchd in the netns, state in $STATE, log $ALOG,
 # control API on $API (a path of its own: the default one is the host's).
 start_agent() {
@@ -149,7 +161,8 @@ start_agent() {
 	# A second agent in the netns: wait_ready must not see the first's log.
 	: >"$ALOG"
 	rm -f "$ALOG.vg"
-	spawn "$ALOG" ${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} \
+	spawn "$ALOG" ${AGENT_WRAP[@]+"${AGENT_WRAP[@]}"} \
+		${VALGRIND[@]+"${VALGRIND[@]}" "--log-file=$ALOG.vg"} \
 		"$PW" --state-file "$STATE" --api-socket "$API" \
 		--summary-interval 0 "$@"
 	AGENT_PID=$LAST_PID

@@ -36,9 +36,11 @@ O=${1:-build}
 # shellcheck source=selftests/agent/lib.sh
 . selftests/agent/lib.sh
 
-# Bad flags fail at once, with a message and exit status 2.
+# Bad flags fail at once, with a message and exit status 2. A prefix of a
+# flag is refused, naming the flag. --help lists every flag the man page
+# documents.
 test_flags() {
-	local args rc out
+	local args rc out flag
 
 	for args in "--request-timeout 5x --engine 127.0.0.1:1" \
 		"--engine-failure-retry 0 --engine 127.0.0.1:1" \
@@ -47,6 +49,7 @@ test_flags() {
 		"--ping-interval 50ms --engine 127.0.0.1:1" \
 		"--ping-timeout 0 --engine 127.0.0.1:1" \
 		"--engine-refresh-min-interval 10s --engine-refresh-max-interval 5s --engine 127.0.0.1:1" \
+		"--engine-refresh-min 5s --engine 127.0.0.1:1" \
 		"--engine nohostport" "--engine [::1]" "ftp://x:1" "--bogus" ""; do
 		# shellcheck disable=SC2086
 		out=$(pw $args 2>&1)
@@ -57,8 +60,17 @@ test_flags() {
 		*) fail "'$args': no message: $out" || return 1 ;;
 		esac
 	done
-	pw --help | grep -q -- --user-timeout || fail "--help" || return 1
-	log "12 bad command lines: exit 2 with a message each"
+	out=$(pw --engine-refresh-min 5s --engine 127.0.0.1:1 2>&1)
+	[[ $out == *"never abbreviated"*"--engine-refresh-min-interval"* ]] ||
+		fail "abbreviation: $out" || return 1
+	log "13 bad command lines: exit 2 with a message each; '$out'"
+	out=$(pw --help) || fail "--help: exit $?" || return 1
+	for flag in $(sed -n '/^\.SH OPTIONS/,/^\.SH /p' man/peerwatchd.8 |
+		sed 's/\\-/-/g' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -qE -- "^  (-., )?$flag([] ,[]|$)" <<<"$out" ||
+			fail "--help lacks $flag" || return 1
+	done
+	log "--help lists the $(grep -c '^  -' <<<"$out") flags, each of the man page's"
 }
 
 # 2,000 engines reach healthy; the thread count does not grow with them.
@@ -233,6 +245,7 @@ run_test reset test_reset
 run_test bad-responses test_bad_responses
 run_test close-after test_close_after
 run_test id-change test_id_change
+run_test dns-silent test_dns_silent
 run_test reload test_reload
 run_test dockerd test_dockerd
 run_test dockerd-events test_dockerd_events

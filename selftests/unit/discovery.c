@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Discovery: Swarm's nodes:// and file:// syntax, ranges, bad entries. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,28 @@ TEST(hostport)
 					  &why));
 	EXPECT_EQ(-EINVAL, hostport_parse("a..b:1", host, sizeof(host), &port,
 					  &why));
+}
+
+TEST(literal_host_address)
+{
+	struct sockaddr_storage sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+	socklen_t len;
+
+	ASSERT_EQ(0, host_sockaddr("127.1.0.7", 2375, &sa, &len));
+	EXPECT_EQ(AF_INET, s4->sin_family);
+	EXPECT_EQ(sizeof(*s4), len);
+	EXPECT_EQ(2375, ntohs(s4->sin_port));
+	EXPECT_EQ(htonl(0x7f010007), s4->sin_addr.s_addr);
+	ASSERT_EQ(0, host_sockaddr("::1", 2376, &sa, &len));
+	EXPECT_EQ(AF_INET6, s6->sin6_family);
+	EXPECT_EQ(sizeof(*s6), len);
+	EXPECT_EQ(2376, ntohs(s6->sin6_port));
+	EXPECT_TRUE(IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr));
+	/* A name is looked up, not taken: nothing is set. */
+	EXPECT_EQ(-EINVAL, host_sockaddr("docker.example", 1, &sa, &len));
+	EXPECT_EQ(0, sa.ss_family);
 }
 
 TEST_HARNESS_MAIN

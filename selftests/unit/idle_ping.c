@@ -228,7 +228,8 @@ TEST_F(idle, idle_connection_pinged)
 	EXPECT_GE(11U, self->pings_seen);
 	EXPECT_LE((uint64_t)PING_MS, self->ping_gap + 2);
 	EXPECT_EQ((uint64_t)self->pings_seen,
-		  self->fleet->env.stats.pings + (self->e->poll.req != REQ_NONE));
+		  self->fleet->env.stats.pings +
+		  (self->e->poll.ch.state > CHANNEL_IDLE));
 	EXPECT_EQ(1U, self->accepted);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.errors);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.late_pings);
@@ -266,7 +267,7 @@ TEST_F(idle, ping_has_its_own_deadline)
 	uint64_t t0, t1;
 	int i;
 
-	self->cfg.ping_timeout_ms = ping_timeout;
+	self->fleet->env.chan.cfg.ping_timeout_ms = ping_timeout;
 	t0 = freeze(self);
 	ASSERT_TRUE(held_one_ping(self));
 	loop_update_time(self->loop);

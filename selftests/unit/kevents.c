@@ -204,8 +204,9 @@ FIXTURE_SETUP(kev)
 				 accept_io));
 
 	/* No module on the host: it says so and waits, which is what we test. */
-	ASSERT_EQ(0, kevents_new(&self->k, self->loop, self->fleet, &kc));
-	self->fleet->env.kev = self->k;
+	ASSERT_EQ(0, kevents_new(&self->k, self->loop, &kc, &fleet_kevents_ops,
+				 self->fleet));
+	fleet_hear_kevents(self->fleet, self->k);
 
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", self->r.port);
 	want.v = calloc(1, sizeof(char *));
@@ -316,19 +317,19 @@ TEST_F(kev, cookie_index_follows_reconnects)
 	struct pw_event ev;
 
 	/* Events are off here: the polling connection only. */
-	EXPECT_EQ(1U, self->fleet->env.chans.n);
+	EXPECT_EQ(1U, self->fleet->env.chan.conns.n);
 	EXPECT_EQ(e, engine_by_cookie(&self->fleet->env, old));
 	ASSERT_EQ(0, craft(&ev, PEERWATCH_EVENT_DEAD, PEERWATCH_REASON_RESET,
 			   old, self->r.port));
 	ASSERT_EQ(0, kevents_apply(self->k, &ev));
 	ASSERT_EQ(ENGINE_DOWN, (int)e->state);
-	EXPECT_EQ(0U, self->fleet->env.chans.n);
+	EXPECT_EQ(0U, self->fleet->env.chan.conns.n);
 	EXPECT_EQ(NULL, engine_by_cookie(&self->fleet->env, old));
 
 	run_until(self->loop, e, ENGINE_HEALTHY);
 	ASSERT_EQ(ENGINE_HEALTHY, (int)e->state);
 	ASSERT_NE(old, engine_cookie(e));
-	EXPECT_EQ(1U, self->fleet->env.chans.n);
+	EXPECT_EQ(1U, self->fleet->env.chan.conns.n);
 	/* The old connection's events are no longer ours; the new one's are. */
 	ASSERT_EQ(0, craft(&ev, PEERWATCH_EVENT_SUSPECT, 0, old, self->r.port));
 	EXPECT_EQ(-ENOENT, kevents_apply(self->k, &ev));

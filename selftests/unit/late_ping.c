@@ -199,7 +199,7 @@ static void late_request(struct _test_data_late *self,
 	/* Not before the late mark (the loop's clock, in whole ms). */
 	EXPECT_LE((uint64_t)LATE_MS, self->held_at[1] - self->held_at[0] + 2);
 	EXPECT_EQ(1ULL, self->fleet->env.stats.late_pings);
-	EXPECT_TRUE(self->e->poll.pinged);
+	EXPECT_TRUE(self->e->poll.ch.ping_behind);
 }
 
 TEST_F(late, both_answers_in_one_segment)
@@ -221,7 +221,7 @@ TEST_F(late, both_answers_in_one_segment)
 	/* The same connection, serving the next refreshes. */
 	EXPECT_EQ(cookie, engine_cookie(e));
 	EXPECT_EQ(1U, self->accepted);
-	EXPECT_FALSE(e->poll.ping_answer);
+	EXPECT_NE(CHANNEL_PING_BEHIND, (int)e->poll.ch.state);
 }
 
 TEST_F(late, ping_answer_later)
@@ -236,8 +236,8 @@ TEST_F(late, ping_answer_later)
 	send_all(self->fd, out, n);
 	pump(self, 100);
 	/* The request is done; the ping's answer is awaited, nothing sent. */
-	EXPECT_TRUE(e->poll.ping_answer);
-	EXPECT_EQ(REQ_PING, (int)e->poll.req);
+	EXPECT_EQ(CHANNEL_PING_BEHIND, (int)e->poll.ch.state);
+	EXPECT_EQ(CHANNEL_PING, (int)e->poll.ch.mode);
 	EXPECT_EQ(2U, self->nheld);
 	requests = e->requests;
 	pump(self, 100);
@@ -248,7 +248,7 @@ TEST_F(late, ping_answer_later)
 	n = answers(self, 1, 2, out, sizeof(out));
 	send_all(self->fd, out, n);
 	pump(self, 100);
-	EXPECT_FALSE(e->poll.ping_answer);
+	EXPECT_NE(CHANNEL_PING_BEHIND, (int)e->poll.ch.state);
 	EXPECT_LT(requests, e->requests);
 	EXPECT_EQ(ENGINE_HEALTHY, (int)e->state);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.errors);
@@ -267,7 +267,7 @@ TEST_F(late, closed_between_the_answers)
 	n = answers(self, 0, 1, out, sizeof(out));
 	send_all(self->fd, out, n);
 	pump(self, 100);
-	ASSERT_TRUE(e->poll.ping_answer);
+	ASSERT_EQ(CHANNEL_PING_BEHIND, (int)e->poll.ch.state);
 	/* The daemon closes before the ping's answer: no failure. */
 	self->hold = false;
 	shutdown(self->fd, SHUT_WR);
@@ -305,7 +305,7 @@ TEST_F(late, no_ping_on_a_suspect_connection)
 	struct engine *e = self->e;
 
 	/* A late mark far enough to turn suspect before it, however loaded. */
-	self->cfg.late_ping_ms = 1000;
+	self->fleet->env.chan.cfg.late_ping_ms = 1000;
 	self->hold = true;
 	self->nheld = 0;
 	pump_held(self, 1);
@@ -315,7 +315,7 @@ TEST_F(late, no_ping_on_a_suspect_connection)
 	pump(self, 1500);
 	EXPECT_EQ(1U, self->nheld);
 	EXPECT_EQ(0ULL, self->fleet->env.stats.late_pings);
-	EXPECT_FALSE(e->poll.pinged);
+	EXPECT_FALSE(e->poll.ch.ping_behind);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The HTTP channel on its own, as an owner other than the engine (an etcd
+ * JSON-gateway client) uses it: a POST with a JSON body and its JSON
+ * answer, a stream of JSON values split anywhere, the request deadline.
+ * The peer is a loopback socket that the test reads and answers by hand.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "kselftest_harness.h"
+#include "loop.h"
+#include "pool.h"
+
+#define TIMEOUT_MS	300
+
+struct owner {
+	struct channel ch;
+	bool connected;
+	unsigned int answers, events, closed, failed, sent;
+	unsigned int status;
+	enum channel_end end;
+	enum cause cause;
+	char why[160];
+	char key[32];			/* "key" of the last body or event */
+};
+
+static void take_key(struct owner *o, struct json_object *obj)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(obj, "key", &v))
+		snprintf(o->key, sizeof(o->key), "%s", json_object_get_string(v));
+}
+
+static void on_connected(void *arg)
+{
+	((struct owner *)arg)->connected = true;
+}
+
+static void on_answer(void *arg, struct channel_answer *ans)
+{
+	struct owner *o = arg;
+
+	o->answers++;
+	o->status = ans->status;
+	if (ans->body)
+		take_key(o, ans->body);
+	json_object_put(ans->body);
+}
+
+static int on_event(void *arg, struct json_object *obj)
+{
+	struct owner *o = arg;
+
+	o->events++;
+	take_key(o, obj);
+	return 0;
+}
+
+static void on_closed(void *arg, enum channel_end how)
+{
+	struct owner *o = arg;
+
+	o->closed++;
+	o->end = how;
+}
+
+static void on_failed(void *arg, enum cause cause, const char *why)
+{
+	struct owner *o = arg;
+
+	o->failed++;
+	o->cause = cause;
+	snprintf(o->why, sizeof(o->why), "%s", why);
+}
+
+static void on_sent(void *arg, enum channel_sent what)
+{
+	if (what == CHANNEL_SENT_REQUEST)
+		((struct owner *)arg)->sent++;
+}
+
+static const struct channel_ops ops = {
+	.connected = on_connected,
+	.answer = on_answer,
+	.event = on_event,
+	.closed = on_closed,
+	.failed = on_failed,
+	.sent = on_sent,
+};
+
+FIXTURE(chan) {
+	struct loop *loop;
+	struct pool *pool;
+	struct channel_env env;
+	struct owner o;
+	int lfd, fd;			/* listening; the peer's end */
+};
+
+/* Run the loop until *@flag is set, at most 2 s. */
+static void run_until(struct _test_data_chan *self, const unsigned int *flag)
+{
+	int i;
+
+	for (i = 0; i < 200 && !*flag; i++)
+		loop_run_once(self->loop, 10);
+}
+
+/* What the peer received within 2 s: one request, with its body. */
+static size_t peer_read(int fd, char *buf, size_t cap)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap - 1 && poll(&pfd, 1, 2000) == 1) {
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") && (!strstr(buf, "POST") ||
+						 strchr(buf, '}')))
+			break;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static void peer_write(int fd, const char *s)
+{
+	ssize_t n = send(fd, s, strlen(s), MSG_NOSIGNAL);
+
+	(void)n;
+}
+
+FIXTURE_SETUP(chan)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int i;
+
+	ASSERT_EQ(0, loop_new(&self->loop));
+	ASSERT_EQ(0, pool_new(&self->pool));
+	self->env = (struct channel_env){
+		.loop = self->loop,
+		.pool = self->pool,
+		.cfg = {
+			.request_timeout_ms = TIMEOUT_MS,
+			.max_body = 1 << 20,
+			.ping_path = "/health",
+			.conn = { .user_timeout_ms = 5000, .keepidle_s = 10,
+				  .keepintvl_s = 1, .keepcnt = 3 },
+		},
+	};
+	memset(&self->o, 0, sizeof(self->o));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	self->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->lfd);
+	ASSERT_EQ(0, bind(self->lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(self->lfd, 1));
+	ASSERT_EQ(0, getsockname(self->lfd, (struct sockaddr *)&sa, &len));
+
+	channel_init(&self->o.ch, &self->env, "127.0.0.1", &ops, &self->o);
+	channel_connect(&self->o.ch, (struct sockaddr *)&sa, len, NULL);
+	ASSERT_EQ(CHANNEL_CONNECTING, (int)self->o.ch.state);
+	self->fd = accept4(self->lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < 200 && !self->o.connected; i++)
+		loop_run_once(self->loop, 10);
+	ASSERT_TRUE(self->o.connected);
+	ASSERT_TRUE(channel_idle(&self->o.ch));
+	ASSERT_NE(0ULL, channel_cookie(&self->o.ch));
+	EXPECT_EQ(&self->o.ch,
+		  channel_by_cookie(&self->env, channel_cookie(&self->o.ch)));
+}
+
+FIXTURE_TEARDOWN(chan)
+{
+	channel_close(&self->o.ch);
+	loop_run_once(self->loop, 0);
+	close(self->fd);
+	close(self->lfd);
+	pool_free(self->pool);
+	loop_free(self->loop);
+}
+
+TEST_F(chan, post_with_a_json_body_and_its_json_answer)
+{
+	static const char body[] = "{\"key\":\"Zm9v\"}";
+	struct channel_req req = {
+		.method = "POST",
+		.path = "/v3/kv/range",
+		.body = body,
+		.body_len = sizeof(body) - 1,
+		.mode = CHANNEL_ANSWER,
+	};
+	char in[4096];
+
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	/* One request at a time. */
+	EXPECT_EQ(-EBUSY, channel_send(&self->o.ch, &req));
+	EXPECT_EQ(1U, self->o.sent);
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+	EXPECT_EQ(0, strncmp(in, "POST /v3/kv/range HTTP/1.1\r\n", 28));
+	EXPECT_NE(NULL, strstr(in, "\r\nHost: 127.0.0.1\r\n"));
+	EXPECT_NE(NULL, strstr(in, "\r\nContent-Type: application/json\r\n"));
+	EXPECT_NE(NULL, strstr(in, "\r\nContent-Length: 14\r\n"));
+	EXPECT_NE(NULL, strstr(in, "\r\n\r\n{\"key\":\"Zm9v\"}"));
+
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Content-Type: application/json\r\n"
+		   "Content-Length: 15\r\n\r\n"
+		   "{\"key\":\"value\"}");
+	run_until(self, &self->o.answers);
+	ASSERT_EQ(1U, self->o.answers);
+	EXPECT_EQ(200U, self->o.status);
+	EXPECT_STREQ("value", self->o.key);
+	EXPECT_EQ(0U, self->o.failed);
+	/* Kept alive, ready for the next. */
+	EXPECT_TRUE(channel_idle(&self->o.ch));
+	EXPECT_EQ(1U, self->o.ch.served);
+}
+
+TEST_F(chan, stream_of_json_values_split_anywhere)
+{
+	struct channel_req req = {
+		.method = "GET",
+		.path = "/v3/watch",
+		.mode = CHANNEL_STREAM,
+	};
+	char in[4096];
+	int i;
+
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+	EXPECT_EQ(0, strncmp(in, "GET /v3/watch HTTP/1.1\r\n", 24));
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n"
+		   "10\r\n{\"key\":\"1\"}\n{\"ke\r\n"
+		   "8\r\ny\":\"2\"}\n\r\n");
+	for (i = 0; i < 200 && self->o.events < 2; i++)
+		loop_run_once(self->loop, 10);
+	/* The answer once its headers were in, then each value. */
+	EXPECT_EQ(1U, self->o.answers);
+	EXPECT_EQ(200U, self->o.status);
+	ASSERT_EQ(2U, self->o.events);
+	EXPECT_STREQ("2", self->o.key);
+	EXPECT_EQ(CHANNEL_STREAMING, (int)self->o.ch.state);
+	/* A stream may stay quiet past the request deadline. */
+	for (i = 0; i < 2 * TIMEOUT_MS / 10; i++)
+		loop_run_once(self->loop, 10);
+	EXPECT_EQ(0U, self->o.failed);
+
+	peer_write(self->fd, "0\r\n\r\n");
+	run_until(self, &self->o.closed);
+	ASSERT_EQ(1U, self->o.closed);
+	EXPECT_EQ(CHANNEL_END_STREAM, (int)self->o.end);
+	EXPECT_EQ(CHANNEL_CLOSED, (int)self->o.ch.state);
+	EXPECT_EQ(0U, self->o.failed);
+}
+
+TEST_F(chan, unanswered_request_fails_at_its_deadline)
+{
+	struct channel_req req = {
+		.method = "GET",
+		.path = "/v3/slow",
+		.mode = CHANNEL_ANSWER,
+	};
+	uint64_t t0;
+	char in[4096];
+
+	loop_update_time(self->loop);
+	t0 = loop_now(self->loop);
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	EXPECT_EQ(CHANNEL_TIMER_DEADLINE, (int)self->o.ch.timer);
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+	run_until(self, &self->o.failed);
+	ASSERT_EQ(1U, self->o.failed);
+	EXPECT_LE((uint64_t)TIMEOUT_MS, loop_now(self->loop) - t0 + 2);
+	EXPECT_EQ(CAUSE_DEADLINE, (int)self->o.cause);
+	EXPECT_STREQ("GET /v3/slow: no answer within 300ms", self->o.why);
+	/* Closed, out of the cookie index; it may connect again. */
+	EXPECT_EQ(CHANNEL_CLOSED, (int)self->o.ch.state);
+	EXPECT_EQ(0ULL, channel_cookie(&self->o.ch));
+	EXPECT_EQ(0U, self->env.conns.n);
+	EXPECT_EQ(0U, self->o.answers);
+}
+
+TEST_HARNESS_MAIN
