@@ -48,7 +48,7 @@ metric_of() { awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$TMP/metri
 # engine (connections, keep-alive, timing); unlike counters on packets,
 # it counts requests, whatever their segmentation or pipelining.
 test_dockerd_events() {
-	local d=$TMP/docker e=127.0.0.1:2377 i c0 c1 n t0 t slowest lat=""
+	local d=$TMP/dkevents e=127.0.0.1:2377 i c0 c1 n t0 t slowest lat=""
 
 	new_netns dkevents || return 1
 	start_dockerd "$d" "tcp://$e" --debug || return $?
