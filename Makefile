@@ -108,6 +108,9 @@ $(O)/peerwatch: $(call obj,$(CLI_SRCS)) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# enginesim stands on lib/ alone: it does not see the agent's headers.
+$(call obj,$(SIM_SRCS)): override CFLAGS := $(filter-out $(AGENT_INC),$(CFLAGS))
+
 $(O)/enginesim: $(call obj,$(SIM_SRCS)) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -181,7 +184,7 @@ deps:
 
 # Each suite prints "N passed, N failed"; check sums them up.
 unit-check: userspace
-	$(Q)scripts/run-unit $(O)
+	$(Q)selftests/unit/run.sh $(O)
 
 host-check: userspace
 	$(Q)selftests/agent/run.sh $(O)

@@ -14,7 +14,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 
 #include "agent.h"
 #include "api.h"
@@ -175,7 +174,7 @@ static int setup_signals(struct agent *a)
 	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (a->sigfd < 0)
 		return -errno;
-	return loop_io_add(a->loop, &a->sig_io, a->sigfd, EPOLLIN, signal_io);
+	return loop_io_add(a->loop, &a->sig_io, a->sigfd, LOOP_READ, signal_io);
 }
 
 /* Kernel events are a bonus: the agent works fully without them. */

@@ -46,6 +46,7 @@
 #include <http_parser.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "duration.h"
 
 #define MAX_ENGINES	20000
@@ -120,14 +121,6 @@ static const http_parser_settings settings = {
 	.on_message_complete = on_complete,
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(uint64_t ms)
 {
 	struct timespec ts = {
@@ -139,18 +132,10 @@ static void sleep_ms(uint64_t ms)
 		;
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The connect storm is over: say when, on the wall clock, for the bench. */
 static void all_ready(void)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = clock_wall_ms();
 
 	printf("naive: all %u ready ms=%llu at=%llu\n", cfg.count,
 	       (unsigned long long)(now - t0_wall), (unsigned long long)now);
@@ -263,7 +248,7 @@ static uint64_t next_wait(unsigned int *seed)
 
 static void poller(uint32_t addr, const char *host)
 {
-	unsigned int seed = addr ^ (unsigned int)wall_ms();
+	unsigned int seed = addr ^ (unsigned int)clock_wall_ms();
 	struct resp r = { .keep = true };
 	bool ready = false;
 	int fd;
@@ -460,7 +445,7 @@ static int parse_args(int argc, char **argv)
 static void status(uint64_t t0)
 {
 	printf("naive: ms=%llu threads=%llu ready=%llu polls=%llu errors=%llu bytes=%llu\n",
-	       (unsigned long long)(now_ms() - t0),
+	       (unsigned long long)(clock_mono_ms() - t0),
 	       (unsigned long long)atomic_load(&n_threads),
 	       (unsigned long long)atomic_load(&n_ready),
 	       (unsigned long long)atomic_load(&n_polls),
@@ -486,8 +471,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	t0 = now_ms();
-	t0_wall = wall_ms();
+	t0 = clock_mono_ms();
+	t0_wall = clock_wall_ms();
 	if (cfg.events)
 		per = 2;
 	want = cfg.count * per;

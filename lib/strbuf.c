@@ -69,6 +69,13 @@ void strbuf_consume(struct strbuf *b, size_t n)
 		b->off = b->len = 0;
 }
 
+void strbuf_drain(struct strbuf *b, size_t n)
+{
+	strbuf_consume(b, n);
+	if (!strbuf_pending(b))
+		strbuf_release(b);
+}
+
 void strbuf_release(struct strbuf *b)
 {
 	free(b->p);

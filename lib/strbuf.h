@@ -5,8 +5,9 @@
 #include <stddef.h>
 
 /*
- * A growable byte buffer with a read offset, for answers and streams of
- * the control API; embedded in its owner, emptied by strbuf_release().
+ * A growable byte buffer with a read offset, for the answers and streams
+ * of the control API and of enginesim; embedded in its owner, emptied by
+ * strbuf_release().
  */
 struct strbuf {
 	char *p;
@@ -26,6 +27,11 @@ static inline size_t strbuf_pending(const struct strbuf *b)
 	return b->len - b->off;
 }
 void strbuf_consume(struct strbuf *b, size_t n);
+/*
+ * Consumes @n bytes, and frees the storage once nothing is pending: for
+ * buffers that sit empty most of their life, as an idle connection's.
+ */
+void strbuf_drain(struct strbuf *b, size_t n);
 void strbuf_release(struct strbuf *b);
 
 #endif

@@ -19,11 +19,11 @@
  * An HTTP/1.1 channel over one connection (conn.h) at a time: a GET or a
  * POST with an optional JSON body, one request at a time, its answer read
  * whole (the body as one JSON value) or as a stream of JSON values, each
- * request with its deadline. It keeps its connection alive as dockerd and
- * etcd expect: a ping pipelined behind a late answer, so that a lost
- * answer still leaves data of ours for the kernel to retransmit, and a
- * ping of a connection idle for long. It knows nothing of what it asks;
- * it calls up only through channel_ops, as conn.h does for TCP and TLS.
+ * request with its deadline. It watches its peer with pings (a GET of the
+ * owner's ping path): one pipelined behind a late answer, so that a lost
+ * answer still leaves data of ours for the kernel to retransmit, and one
+ * on a connection idle for long. It knows nothing of what it asks; it
+ * calls up only through channel_ops, as conn.h does for TCP and TLS.
  */
 
 #define CHANNEL_PATH_MAX	256
@@ -67,7 +67,11 @@ enum channel_mode {
 struct channel_req {
 	const char *method;		/* "GET" or "POST": a constant */
 	const char *path;
-	const char *body;		/* JSON, or NULL */
+	/*
+	 * JSON, or NULL. Meant small: what the socket cannot take at once
+	 * waits in one pool buffer (POOL_BUF_SIZE), or the request fails.
+	 */
+	const char *body;
 	size_t body_len;
 	enum channel_mode mode;
 };
@@ -100,9 +104,10 @@ enum channel_sent {
 };
 
 /*
- * Reports to the owner. After closed() or failed() the connection is gone
- * (the channel is closed, and may connect again). Each may close, fail or
- * use the channel again.
+ * Reports to the owner, every one required but event(), which only a
+ * stream calls. After closed() or failed() the connection is gone (the
+ * channel is closed, and may connect again). Each may close, fail or use
+ * the channel again.
  */
 struct channel_ops {
 	void (*connected)(void *arg);

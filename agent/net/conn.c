@@ -6,8 +6,8 @@
  * pool buffer only while the kernel cannot take it, input read into one
  * scratch buffer shared by all connections and handed to the owner at once.
  * A transport (TLS) may sit under it: its handshake runs after connect()
- * within the same deadline, and its reads may wait for EPOLLOUT and its
- * writes for EPOLLIN.
+ * within the same deadline, and its reads may wait for LOOP_WRITE and its
+ * writes for LOOP_READ.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -37,8 +36,8 @@ struct conn {
 	const struct conn_cbs *cbs;
 	void *arg;
 	enum conn_state state;
-	bool read_wants_out;		/* the transport's read waits for EPOLLOUT */
-	bool write_wants_in;		/* and its write for EPOLLIN */
+	bool read_wants_out;		/* the transport's read waits for LOOP_WRITE */
+	bool write_wants_in;		/* and its write for LOOP_READ */
 	bool expired;			/* the connect deadline passed */
 	bool read_paused;		/* conn_read_pause() */
 	struct loop_io io;
@@ -54,10 +53,10 @@ static size_t conn_open;
 
 static uint32_t events_of(const struct conn *c)
 {
-	uint32_t ev = c->read_paused ? 0 : EPOLLIN | EPOLLRDHUP;
+	uint32_t ev = c->read_paused ? 0 : LOOP_READ | LOOP_HANGUP;
 
 	if ((c->out && !c->write_wants_in) || c->read_wants_out)
-		ev |= EPOLLOUT;
+		ev |= LOOP_WRITE;
 	return ev;
 }
 
@@ -75,13 +74,13 @@ static ssize_t follow(struct conn *c, ssize_t n, bool *flag, bool val)
 
 static ssize_t tr_read(struct conn *c, void *buf, size_t len)
 {
-	uint32_t want = EPOLLIN;
+	uint32_t want = LOOP_READ;
 	ssize_t n;
 
 	if (c->tr) {
 		n = c->tr->ops->read(c->tr, c->io.fd, buf, len, &want);
 		return follow(c, n, &c->read_wants_out,
-			      n == -EAGAIN && want == EPOLLOUT);
+			      n == -EAGAIN && want == LOOP_WRITE);
 	}
 	n = recv(c->io.fd, buf, len, 0);
 	return n < 0 ? -errno : n;
@@ -89,13 +88,13 @@ static ssize_t tr_read(struct conn *c, void *buf, size_t len)
 
 static ssize_t tr_write(struct conn *c, const void *buf, size_t len)
 {
-	uint32_t want = EPOLLOUT;
+	uint32_t want = LOOP_WRITE;
 	ssize_t n;
 
 	if (c->tr) {
 		n = c->tr->ops->write(c->tr, c->io.fd, buf, len, &want);
 		return follow(c, n, &c->write_wants_in,
-			      n == -EAGAIN && want == EPOLLIN);
+			      n == -EAGAIN && want == LOOP_READ);
 	}
 	n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
 	return n < 0 ? -errno : n;
@@ -257,7 +256,7 @@ static void set_open(struct conn *c)
 
 static void handshake(struct conn *c)
 {
-	uint32_t want = EPOLLIN;
+	uint32_t want = LOOP_READ;
 	int err;
 
 	err = c->tr->ops->handshake(c->tr, c->io.fd, &want);
@@ -266,7 +265,7 @@ static void handshake(struct conn *c)
 		return;
 	}
 	if (err == -EAGAIN)
-		err = loop_io_mod(c->loop, &c->io, want | EPOLLRDHUP);
+		err = loop_io_mod(c->loop, &c->io, want | LOOP_HANGUP);
 	if (err)
 		c->cbs->error(c->arg, err);
 }
@@ -321,7 +320,7 @@ static void conn_io(struct loop_io *io, uint32_t events)
 {
 	struct conn *c = container_of(io, struct conn, io);
 
-	uint32_t rd = EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+	uint32_t rd = LOOP_READ | LOOP_ERROR | LOOP_HANGUP;
 
 	if (c->state == CONN_CONNECTING) {
 		finish_connect(c);
@@ -331,14 +330,14 @@ static void conn_io(struct loop_io *io, uint32_t events)
 		handshake(c);
 		return;
 	}
-	if (c->out && (events & (c->write_wants_in ? rd : EPOLLOUT)) &&
+	if (c->out && (events & (c->write_wants_in ? rd : LOOP_WRITE)) &&
 	    flush(c))
 		return;
 	/* Paused, an error or hangup (always reported) is still read. */
 	if (c->read_paused)
-		rd = EPOLLERR | EPOLLHUP;
+		rd = LOOP_ERROR;
 	if (c->state == CONN_OPEN &&
-	    (events & (c->read_wants_out ? EPOLLOUT | rd : rd)))
+	    (events & (c->read_wants_out ? LOOP_WRITE | rd : rd)))
 		do_read(c);
 }
 
@@ -397,7 +396,7 @@ int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 	err = loop_timer_start(loop, &c->connect_timer, opts->connect_timeout_ms);
 	if (err)
 		goto err;
-	err = loop_io_add(loop, &c->io, fd, EPOLLOUT, conn_io);
+	err = loop_io_add(loop, &c->io, fd, LOOP_WRITE, conn_io);
 	if (err)
 		goto err;
 	conn_open++;

@@ -34,8 +34,8 @@ struct conn_cbs {
 /*
  * A transport under the connection, e.g. TLS (tls.c). Each call returns
  * what recv()/send() would (bytes, 0 at end of stream, -errno), or -EAGAIN
- * with *@want set to the epoll event it waits for, which may be EPOLLOUT
- * for a read or EPOLLIN for a write. handshake() runs once TCP is
+ * with *@want set to the loop event it waits for, which may be LOOP_WRITE
+ * for a read or LOOP_READ for a write. handshake() runs once TCP is
  * connected, until it returns 0; why() explains the last -EPROTO.
  */
 struct conn_transport;

@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "container_of.h"
 #include "loop.h"
@@ -81,8 +80,8 @@ static void sock_io(struct loop_io *io, uint32_t events)
 	int fd = io->fd;
 
 	ares_process_fd(r->channel,
-			events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
-			events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
+			events & (LOOP_READ | LOOP_ERROR) ? fd : ARES_SOCKET_BAD,
+			events & LOOP_WRITE ? fd : ARES_SOCKET_BAD);
 	rearm(r);
 }
 
@@ -96,7 +95,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable,
 {
 	struct resolver *r = data;
 	struct res_sock **pp, *s;
-	uint32_t ev = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
+	uint32_t ev = (readable ? LOOP_READ : 0) | (writable ? LOOP_WRITE : 0);
 
 	for (pp = &r->socks; *pp; pp = &(*pp)->next)
 		if ((*pp)->io.fd == fd)

@@ -21,13 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "container_of.h"
 #include "hostport.h"
+#include "loop_events.h"
+#include "sslctx.h"
 #include "tls.h"
 
 struct tls_ctx {
@@ -94,19 +95,12 @@ int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 	if (!t)
 		return -ENOMEM;
 	t->verify = cfg->verify;
-	t->ctx = SSL_CTX_new(TLS_client_method());
+	/* Records are written from conn.c's pool buffer, which may move. */
+	t->ctx = sslctx_new(TLS_client_method());
 	if (!t->ctx) {
 		ret = fail(err, errlen, "TLS", NULL);
 		goto err;
 	}
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	/*
-	 * Records are written from conn.c's pool buffer, which may move
-	 * between tries; an idle connection keeps no record buffers.
-	 */
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1);
 	/* Sessions are kept per engine, not in a cache OpenSSL would search. */
 	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
@@ -261,10 +255,10 @@ static ssize_t tls_result(struct tls_conn *tc, int ret, uint32_t *want)
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
-		*want = EPOLLIN;
+		*want = LOOP_READ;
 		return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE:
-		*want = EPOLLOUT;
+		*want = LOOP_WRITE;
 		return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;

@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -153,7 +152,7 @@ static uint64_t wall_ms(void)
 static void listener_watch(struct api *a, struct api_listener *l, bool on)
 {
 	if (l->fd >= 0)
-		loop_io_mod(a->loop, &l->io, on ? EPOLLIN : 0);
+		loop_io_mod(a->loop, &l->io, on ? LOOP_READ : 0);
 }
 
 /* At the client limit, new clients wait in the backlog until one leaves. */
@@ -242,7 +241,7 @@ static int client_queue(struct api_client *c, const void *data, size_t len)
 	return err;
 }
 
-/* Sends what it can; the rest waits for EPOLLOUT. */
+/* Sends what it can; the rest waits for LOOP_WRITE. */
 static void client_flush(struct api_client *c)
 {
 	struct api *a = c->api;
@@ -281,11 +280,11 @@ static void client_flush(struct api_client *c)
 		 */
 		c->lingering = true;
 		loop_timer_start(a->loop, &c->deadline, API_LINGER_MS);
-		loop_io_mod(a->loop, &c->io, EPOLLIN);
+		loop_io_mod(a->loop, &c->io, LOOP_READ);
 		return;
 	}
-	loop_io_mod(a->loop, &c->io, (c->streaming ? EPOLLIN : 0) |
-		    (strbuf_pending(&c->out) ? EPOLLOUT : 0));
+	loop_io_mod(a->loop, &c->io, (c->streaming ? LOOP_READ : 0) |
+		    (strbuf_pending(&c->out) ? LOOP_WRITE : 0));
 }
 
 static const char *status_text(unsigned int status)
@@ -961,9 +960,9 @@ static void client_io(struct loop_io *io, uint32_t events)
 {
 	struct api_client *c = container_of(io, struct api_client, io);
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	if (events & (LOOP_READ | LOOP_ERROR))
 		client_read(c);
-	if (!c->closed && (events & EPOLLOUT))
+	if (!c->closed && (events & LOOP_WRITE))
 		client_flush(c);
 }
 
@@ -997,7 +996,7 @@ static int client_new(struct api *a, int fd)
 	c->fd = fd;
 	api_head_init(&c->rq);
 	loop_timer_init(&c->deadline, client_deadline);
-	err = loop_io_add(a->loop, &c->io, fd, EPOLLIN, client_io);
+	err = loop_io_add(a->loop, &c->io, fd, LOOP_READ, client_io);
 	if (err) {
 		free(c);
 		return err;
@@ -1049,7 +1048,7 @@ static int listener_start(struct api *a, struct api_listener *l, int fd)
 	l->fd = fd;
 	if (listen(fd, SOMAXCONN))
 		return -errno;
-	return loop_io_add(a->loop, &l->io, fd, EPOLLIN, listener_io);
+	return loop_io_add(a->loop, &l->io, fd, LOOP_READ, listener_io);
 }
 
 /* A socket file left by a dead agent is replaced; a live agent's is not. */

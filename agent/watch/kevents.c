@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -481,7 +480,7 @@ static int open_sock(struct kevents *k)
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC))
 		return -errno;
-	return loop_io_add(k->loop, &k->io, fd, EPOLLIN, kevents_io);
+	return loop_io_add(k->loop, &k->io, fd, LOOP_READ, kevents_io);
 }
 
 int kevents_new(struct kevents **kp, struct loop *loop,

@@ -18,10 +18,10 @@ test_blackhole() {
 		--backoff-max 2s "nodes://127.1.0.[1:20]:2375" || return 1
 	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
 	blackhole 127.1.0.5 || fail "nft" || return 1
-	wait_until 8000 "$(node $e).state == \"down\"" ||
+	wait_until "$(bound 8000)" "$(node $e).state == \"down\"" ||
 		fail "blackholed engine not down after ${ELAPSED} ms" || return 1
 	log "blackholed engine down after ${ELAPSED} ms (bound 5000: user timeout 3s + 2s), cause $(q "$(node $e).cause")"
-	[ "$ELAPSED" -le 5000 ] || fail "too slow" || return 1
+	[ "$ELAPSED" -le "$(bound 5000)" ] || fail "too slow" || return 1
 	[ "$(q "$(node $e).cause")" = user-timeout ] ||
 		fail "cause $(q "$(node $e).cause"), want user-timeout" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
@@ -53,7 +53,7 @@ test_freeze() {
 	wait_until 10000 "$(node $e).state == \"unhealthy\"" ||
 		fail "frozen engine not unhealthy after ${ELAPSED} ms" || return 1
 	log "frozen engine unhealthy after ${ELAPSED} ms (bound 6000: 1s x 3 + 3s slack), cause $(q "$(node $e).cause"), failures $(q "$(node $e).failures")"
-	[ "$ELAPSED" -le 6000 ] || fail "too slow" || return 1
+	[ "$ELAPSED" -le "$(bound 6000)" ] || fail "too slow" || return 1
 	[ "$(q "$(node $e).cause")" = ping-timeout ] || fail "cause" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
 	sim clear 127.1.0.7 || return 1
@@ -101,7 +101,7 @@ test_freeze_ping() {
 		lat=$((since - t0))
 		lats="$lats$lat
 "
-		[ "$lat" -le "$bound" ] || fail "$a unhealthy after $lat ms, bound $bound" || return 1
+		[ "$lat" -le "$(bound "$bound")" ] || fail "$a unhealthy after $lat ms, bound $bound" || return 1
 	done
 	log "5 frozen engines of 50 unhealthy (ping-timeout) after$(printf '%s' "$lats" | sort -n | awk 'NF { v[n++] = $1 } END { printf " min %d / median %d / max %d", v[0], v[int(n / 2)], v[n - 1] }') ms from the freeze (bound $bound: 1s + 1s x 3 + 0.75s + 3s margin; --request-timeout 10s); 45 healthy"
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
@@ -126,10 +126,10 @@ test_reset() {
 		--backoff-max 2s --summary-interval 300ms "nodes://127.1.0.[1:20]:2375" || return 1
 	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
 	sim fault 127.1.0.9 reset || return 1
-	wait_until 5000 "$(node $e).state == \"down\"" ||
+	wait_until "$(bound 5000)" "$(node $e).state == \"down\"" ||
 		fail "reset engine not down after ${ELAPSED} ms" || return 1
 	log "reset engine down after ${ELAPSED} ms (bound 1000), cause $(q "$(node $e).cause")"
-	[ "$ELAPSED" -le 1000 ] || fail "not at once" || return 1
+	[ "$ELAPSED" -le "$(bound 1000)" ] || fail "not at once" || return 1
 	[ "$(q "$(node $e).cause")" = reset ] || fail "cause" || return 1
 	[ "$(q '.errors_by_cause.reset')" -ge 1 ] || fail "errors by cause: $(q '.errors_by_cause')" || return 1
 	[ "$(q '.states.healthy')" = 19 ] || fail "others: $(q .states)" || return 1
@@ -165,7 +165,7 @@ test_bad_responses() {
 	[ "$(q "$(node $o).cause")" = protocol ] || fail "oversized cause" || return 1
 	grep -q "engine $m: protocol" "$ALOG" || fail "no error logged for $m" || return 1
 	mark=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-	wait_until 5000 "$others | all(.state == \"healthy\" and .refreshed > \"$mark\")" ||
+	wait_until "$(bound 5000)" "$others | all(.state == \"healthy\" and .refreshed > \"$mark\")" ||
 		fail "the others stopped polling" || return 1
 	after=$(q "$others | map(\"\(.addr) \(.cookie) \(.events_cookie)\") | join(\",\")")
 	[ "$before" = "$after" ] ||
@@ -192,7 +192,7 @@ test_close_after() {
 	sim fault 127.1.0.3 close-after 2 || return 1
 	mark=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 	sleep 3
-	wait_until 3000 "[($(node $a)), ($(node $b))] | all(.state == \"healthy\" and .failures == 0 and .refreshed > \"$mark\")" ||
+	wait_until "$(bound 3000)" "[($(node $a)), ($(node $b))] | all(.state == \"healthy\" and .failures == 0 and .refreshed > \"$mark\")" ||
 		fail "$(q "[($(node $a)), ($(node $b))] | map({addr, state, failures, error})")" || return 1
 	! grep -q "warn: engine \($a\|$b\)" "$ALOG" ||
 		fail "errors logged: $(grep -m2 "warn: engine \($a\|$b\)" "$ALOG")" || return 1
@@ -212,7 +212,7 @@ test_id_change() {
 	wait_until 10000 "$(all_healthy 5)" || fail "not healthy" || return 1
 	old=$(q "$(node $e).id")
 	sim fault 127.1.0.2 id-change || return 1
-	wait_until 5000 "$(node $e) | .state == \"healthy\" and .id != \"$old\"" ||
+	wait_until "$(bound 5000)" "$(node $e) | .state == \"healthy\" and .id != \"$old\"" ||
 		fail "ID change not seen" || return 1
 	new=$(q "$(node $e).id")
 	grep -q "engine $e: healthy -> pending (id-change: ID" "$ALOG" ||
@@ -252,7 +252,7 @@ test_dns_silent() {
 	t0=$(now_ms)
 	# 2 s of lookup from the agent's first line, + 5 s for a loaded host
 	# and valgrind.
-	wait_until 7000 "($(node "$named")).state == \"down\" and ($(node 127.1.0.1:2375)).state == \"healthy\"" ||
+	wait_until "$(bound 7000)" "($(node "$named")).state == \"down\" and ($(node 127.1.0.1:2375)).state == \"healthy\"" ||
 		fail "after $(($(now_ms) - t0)) ms: $(q '.nodes | map({addr, state, cause, error})')" || return 1
 	log "silent nameserver: $named down ${ELAPSED} ms after the agent's start: $(q "($(node "$named")) | \"\(.cause): \(.error)\"")"
 	[ "$(q "($(node "$named")).cause")" = dns ] || fail "cause" || return 1

@@ -65,11 +65,11 @@ test_flags() {
 		fail "abbreviation: $out" || return 1
 	log "13 bad command lines: exit 2 with a message each; '$out'"
 	out=$(pw --help) || fail "--help: exit $?" || return 1
-	for flag in $(sed -n '/^\.SH OPTIONS/,/^\.SH /p' man/peerwatchd.8 |
-		sed 's/\\-/-/g' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	while read -r flag; do
 		grep -qE -- "^  (-., )?$flag([] ,[]|$)" <<<"$out" ||
 			fail "--help lacks $flag" || return 1
-	done
+	done < <(sed -n '/^\.SH OPTIONS/,/^\.SH /p' man/peerwatchd.8 |
+		sed 's/\\-/-/g' | grep -o -- '--[a-z][a-z-]*' | sort -u)
 	log "--help lists the $(grep -c '^  -' <<<"$out") flags, each of the man page's"
 }
 
@@ -236,6 +236,8 @@ fi
 # shellcheck source=selftests/agent/events.sh
 . selftests/agent/events.sh
 
+[ "$SLACK_MS" -gt 0 ] &&
+	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
 run_test flags test_flags
 run_test scale test_scale
 run_test blackhole test_blackhole

@@ -10,17 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "ctl.h"
 #include "events.h"
 #include "faults.h"
-#include "fleet.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
 
 #define CTL_LINE_MAX	512
 #define CTL_CLIENTS_MAX	64
@@ -40,14 +39,14 @@ struct ctl {
 
 struct ctl_client {
 	struct loop_io io;
-	struct loop_deferred dfr;
+	struct loop_defer dfr;
 	struct list_head node;
 	struct ctl *ctl;
 	size_t len;
 	char line[CTL_LINE_MAX];
 };
 
-static void client_free_deferred(struct loop_deferred *d)
+static void client_free_deferred(struct loop_defer *d)
 {
 	free(container_of(d, struct ctl_client, dfr));
 }
@@ -58,12 +57,12 @@ static void client_close(struct ctl_client *cl)
 
 	if (cl->io.fd < 0)
 		return;
-	loop_del(ctl->sim->loop, &cl->io);
+	loop_io_del(ctl->sim->loop, &cl->io);
 	close(cl->io.fd);
 	cl->io.fd = -1;
 	list_del(&cl->node);
 	ctl->nr_clients--;
-	loop_defer(ctl->sim->loop, &cl->dfr);
+	loop_defer(ctl->sim->loop, &cl->dfr, client_free_deferred);
 }
 
 /* "A", "A-B" (IPv4, inside the fleet) or "all", as engine indexes. */
@@ -339,7 +338,7 @@ static void ctl_on_io(struct loop_io *io, uint32_t events)
 		if (fd < 0) {
 			/* Out of descriptors: pause, or the loop would spin. */
 			if (errno == EMFILE || errno == ENFILE) {
-				loop_mod(ctl->sim->loop, io, 0);
+				loop_io_mod(ctl->sim->loop, io, 0);
 				loop_timer_start(ctl->sim->loop, &ctl->retry,
 						 CTL_RETRY_MS);
 			}
@@ -352,10 +351,9 @@ static void ctl_on_io(struct loop_io *io, uint32_t events)
 			continue;
 		}
 		cl->io.fd = fd;
-		cl->io.cb = client_on_io;
-		cl->dfr.fn = client_free_deferred;
 		cl->ctl = ctl;
-		if (loop_add(ctl->sim->loop, &cl->io, EPOLLIN | EPOLLET)) {
+		if (loop_io_add(ctl->sim->loop, &cl->io, fd, LOOP_READ | LOOP_EDGE,
+				client_on_io)) {
 			close(fd);
 			free(cl);
 			continue;
@@ -369,7 +367,7 @@ static void ctl_resume(struct loop_timer *t)
 {
 	struct ctl *ctl = container_of(t, struct ctl, retry);
 
-	loop_mod(ctl->sim->loop, &ctl->io, EPOLLIN);
+	loop_io_mod(ctl->sim->loop, &ctl->io, LOOP_READ);
 }
 
 static int ctl_addr(const char *path, struct sockaddr_un *sun)
@@ -396,8 +394,7 @@ int ctl_new(struct sim *s, const char *path, struct ctl **out)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->sim = s;
-	ctl->io.cb = ctl_on_io;
-	ctl->retry.cb = ctl_resume;
+	loop_timer_init(&ctl->retry, ctl_resume);
 	list_init(&ctl->clients);
 	ctl->path = strdup(path);
 	ctl->io.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -413,7 +410,7 @@ int ctl_new(struct sim *s, const char *path, struct ctl **out)
 		err = -errno;
 		goto err_free;
 	}
-	err = loop_add(s->loop, &ctl->io, EPOLLIN);
+	err = loop_io_add(s->loop, &ctl->io, ctl->io.fd, LOOP_READ, ctl_on_io);
 	if (err)
 		goto err_unlink;
 	*out = ctl;
@@ -438,7 +435,7 @@ void ctl_free(struct ctl *ctl)
 	list_for_each_safe(pos, tmp, &ctl->clients)
 		client_close(container_of(pos, struct ctl_client, node));
 	loop_timer_stop(ctl->sim->loop, &ctl->retry);
-	loop_del(ctl->sim->loop, &ctl->io);
+	loop_io_del(ctl->sim->loop, &ctl->io);
 	close(ctl->io.fd);
 	unlink(ctl->path);
 	free(ctl->path);

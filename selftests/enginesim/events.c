@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /events streams. Each engine with at least one stream open has a timer
- * on its synthetic schedule (see fleet.c); an event is formatted once and
+ * on its synthetic schedule (see sim_fleet.c); an event is formatted once and
  * sent as one chunk to every stream of the engine. Events of a frozen
  * engine are dropped, as if its daemon never produced them, and are not
  * counted as sent.
@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
+#include "clock.h"
 #include "events.h"
-#include "fleet.h"
-#include "http.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
+#include "sim_http.h"
 
 /* A stream that fell this far behind the schedule skips ahead. */
 #define MAX_CATCHUP	16
@@ -55,7 +56,7 @@ static void events_emit(struct engine *e, const struct ctr *ct,
 static void events_arm(struct engine *e)
 {
 	struct sim *s = e->sim;
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	int64_t when = engine_slot_time(e, e->ev_next_slot);
 
 	loop_timer_start(s->loop, &e->ev_timer, when > now ? when - now : 0);
@@ -64,7 +65,7 @@ static void events_arm(struct engine *e)
 static void events_tick(struct loop_timer *t)
 {
 	struct engine *e = container_of(t, struct engine, ev_timer);
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	int64_t fired = engine_slot_fired(e, now);
 
 	if (fired - e->ev_next_slot >= MAX_CATCHUP)
@@ -88,7 +89,7 @@ void events_init(struct fleet *f)
 	unsigned int i;
 
 	for (i = 0; i < f->count; i++)
-		f->engines[i].ev_timer.cb = events_tick;
+		loop_timer_init(&f->engines[i].ev_timer, events_tick);
 }
 
 int events_subscribe(struct conn *c)
@@ -101,7 +102,7 @@ int events_subscribe(struct conn *c)
 	list_add_tail(&c->stream_node, &e->streams);
 	s->stats.streams_open++;
 	if (first && s->opts.events_interval_ms && s->opts.containers) {
-		e->ev_next_slot = engine_slot_fired(e, sim_realtime_ms()) + 1;
+		e->ev_next_slot = engine_slot_fired(e, clock_wall_ms()) + 1;
 		events_arm(e);
 	}
 	return 0;
@@ -135,7 +136,7 @@ static int events_pick(struct engine *e, int want_running, int64_t now,
 int events_command(struct engine *e, const char *action, const char *name,
 		   char *reply, size_t size)
 {
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	int stop = !strcmp(action, "stop");
 	int die = !strcmp(action, "die");
 	unsigned int idx;

@@ -2,15 +2,15 @@
 /*
  * Per-engine faults. An engine has at most one fault kind at a time (a new
  * one replaces the old) plus an ID generation. Faults that concern new
- * connections are checked at accept (conn.c), those that concern answers
- * where they are framed (http.c) or sent (conn.c); here they are set and
+ * connections are checked at accept (sim_conn.c), those that concern answers
+ * where they are chosen (sim_api.c) or sent (sim_conn.c); here they are set and
  * lifted, and their effect on open connections is applied at once.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "conn.h"
 #include "faults.h"
+#include "sim_conn.h"
 #include "size.h"
 
 static const char *const names[] = {

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "fleet.h"
+#include "sim_fleet.h"
 
 /* The id-change fault: not a kind of its own, it bumps engine->id_gen. */
 #define FAULT_ID_CHANGE	(-1)

@@ -3,14 +3,11 @@
 #ifndef ENGINESIM_LIST_H
 #define ENGINESIM_LIST_H
 
-#include <stddef.h>
+#include "container_of.h"
 
 struct list_head {
 	struct list_head *next, *prev;
 };
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 static inline void list_init(struct list_head *h)
 {

@@ -73,23 +73,22 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "ctl.h"
 #include "duration.h"
 #include "events.h"
-#include "fleet.h"
 #include "sim.h"
-#include "tls.h"
+#include "sim_api.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
+#include "sim_http.h"
+#include "sim_tls.h"
 
 #define MAX_ENGINES	(1U << 20)
 #define MAX_CONTAINERS	256
@@ -122,30 +121,6 @@ static const char usage[] =
 	"  clear ADDR[-ADDR2]|all\n"
 	"  event ADDR[-ADDR2]|all start|stop|die|create [NAME]\n"
 	"  stats\n";
-
-static int quiet;
-
-void sim_log(const struct sim *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)s;
-	if (quiet)
-		return;
-	va_start(ap, fmt);
-	fputs("enginesim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-int64_t sim_realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int parse_uint(const char *s, unsigned long long max,
 		      unsigned long long *out)
@@ -274,6 +249,13 @@ static void raise_nofile(const struct sim *s)
 		sim_log(s, "cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 }
 
+/* The layers above a connection: HTTP framing, the API, event streams. */
+static const struct conn_ops conn_ops = {
+	.opened = http_conn_init,
+	.input = api_feed,
+	.unsubscribe = events_unsubscribe,
+};
+
 struct sigwatch {
 	struct loop_io io;
 	struct sim *sim;
@@ -291,7 +273,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 
 int main(int argc, char **argv)
 {
-	struct sigwatch sw = { .io.fd = -1, .io.cb = on_signal };
+	struct sigwatch sw = { .io.fd = -1 };
 	struct sim s = {};
 	char first[16], last[16];
 	sigset_t mask;
@@ -307,8 +289,8 @@ int main(int argc, char **argv)
 	err = parse_args(argc, argv, &s.opts);
 	if (err)
 		return err > 0 ? 0 : 2;
-	quiet = s.opts.quiet;
 	raise_nofile(&s);
+	s.conn_ops = &conn_ops;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -325,7 +307,7 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto err_loop;
 	}
-	err = loop_add(s.loop, &sw.io, EPOLLIN);
+	err = loop_io_add(s.loop, &sw.io, sw.io.fd, LOOP_READ, on_signal);
 	if (err)
 		goto err_signal;
 	if (s.opts.tls_cert || s.opts.tls_key || s.opts.tls_ca) {
@@ -367,6 +349,9 @@ err_fleet:
 err_tls:
 	tls_free(s.tls);
 err_signal:
+	/* Connections are freed after a pass: run one. */
+	loop_run_once(s.loop, 0);
+	loop_io_del(s.loop, &sw.io);
 	if (sw.io.fd >= 0)
 		close(sw.io.fd);
 err_loop:

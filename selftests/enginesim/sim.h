@@ -9,6 +9,7 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+struct conn_ops;
 struct fleet;
 struct listener;
 struct ctl;
@@ -58,13 +59,11 @@ struct sim {
 	struct listener *listener;
 	struct ctl *ctl;
 	struct tls *tls;	/* NULL for plain HTTP */
+	const struct conn_ops *conn_ops;
 	struct sim_stats stats;
 };
 
 void sim_log(const struct sim *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* Wall-clock milliseconds: the shared timeline of processes serving one fleet. */
-int64_t sim_realtime_ms(void);
 
 #endif

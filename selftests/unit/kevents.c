@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,7 +97,7 @@ static void accept_io(struct loop_io *io, uint32_t events)
 		return;
 	for (i = 0; i < MAX_CLIENTS && r->c[i].io.active; i++)
 		;
-	if (i == MAX_CLIENTS || loop_io_add(r->loop, &r->c[i].io, fd, EPOLLIN,
+	if (i == MAX_CLIENTS || loop_io_add(r->loop, &r->c[i].io, fd, LOOP_READ,
 					    client_io)) {
 		close(fd);
 		return;
@@ -200,7 +199,7 @@ FIXTURE_SETUP(kev)
 	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sa, &len));
 	self->r.loop = self->loop;
 	self->r.port = ntohs(sa.sin_port);
-	ASSERT_EQ(0, loop_io_add(self->loop, &self->r.lio, fd, EPOLLIN,
+	ASSERT_EQ(0, loop_io_add(self->loop, &self->r.lio, fd, LOOP_READ,
 				 accept_io));
 
 	/* No module on the host: it says so and waits, which is what we test. */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The event loop: timer heap order, re-arming, removal during dispatch. */
+/*
+ * The event loop: timer heap order, re-arming, removal during dispatch,
+ * readiness asked and told in the loop's own bits.
+ */
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -150,8 +153,8 @@ TEST(handler_removed_earlier_in_the_pass_is_not_called)
 	a.loop = b.loop = loop;
 	a.other = &b;
 	b.other = &a;
-	ASSERT_EQ(0, loop_io_add(loop, &a.io, pa[0], EPOLLIN, remove_other));
-	ASSERT_EQ(0, loop_io_add(loop, &b.io, pb[0], EPOLLIN, remove_other));
+	ASSERT_EQ(0, loop_io_add(loop, &a.io, pa[0], LOOP_READ, remove_other));
+	ASSERT_EQ(0, loop_io_add(loop, &b.io, pb[0], LOOP_READ, remove_other));
 	/* Both are ready in the same pass; whichever runs first removes the other. */
 	ASSERT_EQ(0, loop_run_once(loop, 100));
 	EXPECT_EQ(1, a.calls + b.calls);
@@ -186,6 +189,71 @@ TEST(deferred_work_runs_once_after_the_pass)
 	EXPECT_EQ(1, deferred_runs);
 	ASSERT_EQ(0, loop_run_once(loop, 0));
 	EXPECT_EQ(1, deferred_runs);
+	loop_free(loop);
+}
+
+/* What each pass handed to a watched socket. */
+struct seen_io {
+	struct loop_io io;
+	int calls;
+	uint32_t events;
+};
+
+static void record(struct loop_io *io, uint32_t events)
+{
+	struct seen_io *s = (struct seen_io *)io;
+
+	s->calls++;
+	s->events = events;
+}
+
+static uint32_t pass(struct loop *loop, struct seen_io *s)
+{
+	s->events = 0;
+	loop_run_once(loop, 100);
+	return s->events;
+}
+
+/* The loop's bits go through the backend and come back as the loop's. */
+TEST(readiness_is_asked_and_told_in_loop_bits)
+{
+	struct seen_io r = { 0 }, w = { 0 }, e = { 0 };
+	int sv[2], sw[2], se[2];
+	struct loop *loop;
+
+	ASSERT_EQ(0, loop_new(&loop));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sw));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, se));
+
+	ASSERT_EQ(0, loop_io_add(loop, &w.io, sw[0], LOOP_WRITE, record));
+	EXPECT_EQ(LOOP_WRITE, pass(loop, &w));
+	loop_io_del(loop, &w.io);
+
+	ASSERT_EQ(0, loop_io_add(loop, &r.io, sv[0], LOOP_READ | LOOP_HANGUP,
+				 record));
+	ASSERT_EQ(1, write(sv[1], "x", 1));
+	EXPECT_EQ(LOOP_READ, pass(loop, &r));
+	ASSERT_EQ(0, shutdown(sv[1], SHUT_WR));
+	EXPECT_EQ(LOOP_READ | LOOP_HANGUP, pass(loop, &r));
+	close(sv[1]);
+	EXPECT_EQ(LOOP_READ | LOOP_HANGUP | LOOP_ERROR, pass(loop, &r));
+	loop_io_del(loop, &r.io);
+
+	/* Edge-triggered: one call for one arrival, though it stays unread. */
+	ASSERT_EQ(0, loop_io_add(loop, &e.io, se[0], LOOP_READ | LOOP_EDGE,
+				 record));
+	ASSERT_EQ(1, write(se[1], "x", 1));
+	EXPECT_EQ(LOOP_READ, pass(loop, &e));
+	EXPECT_EQ(0U, pass(loop, &e));
+	EXPECT_EQ(1, e.calls);
+	loop_io_del(loop, &e.io);
+
+	close(sv[0]);
+	close(sw[0]);
+	close(sw[1]);
+	close(se[0]);
+	close(se[1]);
 	loop_free(loop);
 }
 

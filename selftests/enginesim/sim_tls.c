@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn.h"
-#include "tls.h"
+#include "sim_tls.h"
+#include "sslctx.h"
 #include "transport.h"
 
 #define TLS_HANDSHAKE_BYTE	0x16
@@ -39,9 +39,8 @@ static void tls_log_errors(const char *what)
 	}
 }
 
-static ssize_t tls_result(struct conn *c, int ret, size_t done)
+static ssize_t tls_result(SSL *ssl, int ret, size_t done)
 {
-	SSL *ssl = c->tr_ctx;
 	int err;
 
 	if (ret > 0)
@@ -64,61 +63,61 @@ static ssize_t tls_result(struct conn *c, int ret, size_t done)
 }
 
 /* Before the handshake: is the client speaking TLS at all? */
-static ssize_t tls_check_plain(struct conn *c)
+static ssize_t tls_check_plain(int fd)
 {
 	char drain[4096];
 	unsigned char b;
 	ssize_t n;
 
-	n = recv(c->io.fd, &b, 1, MSG_PEEK);
+	n = recv(fd, &b, 1, MSG_PEEK);
 	if (n < 0)
 		return -errno;
 	if (!n || b == TLS_HANDSHAKE_BYTE)
 		return n;
 	/* Consume the request, or the close would send RST over the answer. */
-	while (recv(c->io.fd, drain, sizeof(drain), 0) > 0)
+	while (recv(fd, drain, sizeof(drain), 0) > 0)
 		;
-	send(c->io.fd, plain_answer, sizeof(plain_answer) - 1, MSG_NOSIGNAL);
+	send(fd, plain_answer, sizeof(plain_answer) - 1, MSG_NOSIGNAL);
 	return -EPROTO;
 }
 
-static ssize_t tls_recv(struct conn *c, void *p, size_t n)
+static ssize_t tls_recv(void *ctx, int fd, void *p, size_t n)
 {
-	SSL *ssl = c->tr_ctx;
+	SSL *ssl = ctx;
 	size_t done = 0;
 	ssize_t r;
 	int ret;
 
 	if (SSL_in_before(ssl)) {
-		r = tls_check_plain(c);
+		r = tls_check_plain(fd);
 		if (r <= 0)
 			return r;
 	}
 	ret = SSL_read_ex(ssl, p, n, &done);
-	return tls_result(c, ret, done);
+	return tls_result(ssl, ret, done);
 }
 
-static ssize_t tls_send(struct conn *c, const void *p, size_t n)
+static ssize_t tls_send(void *ctx, int fd, const void *p, size_t n)
 {
 	size_t done = 0;
 	int ret;
 
-	ret = SSL_write_ex(c->tr_ctx, p, n, &done);
-	return tls_result(c, ret, done);
+	(void)fd;
+	ret = SSL_write_ex(ctx, p, n, &done);
+	return tls_result(ctx, ret, done);
 }
 
 /* close_notify first, as Go's server sends it; then no more from us. */
-static int tls_shutdown(struct conn *c)
+static int tls_shutdown(void *ctx, int fd)
 {
-	SSL_shutdown(c->tr_ctx);
+	SSL_shutdown(ctx);
 	ERR_clear_error();
-	return shutdown(c->io.fd, SHUT_WR) ? -errno : 0;
+	return shutdown(fd, SHUT_WR) ? -errno : 0;
 }
 
-static void tls_release(struct conn *c)
+static void tls_release(void *ctx)
 {
-	SSL_free(c->tr_ctx);
-	c->tr_ctx = NULL;
+	SSL_free(ctx);
 }
 
 static const struct transport transport_tls = {
@@ -143,6 +142,14 @@ static int tls_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
+void tls_free(struct tls *t)
+{
+	if (!t)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
 int tls_new(const struct sim_opts *o, struct tls **out)
 {
 	struct tls *t;
@@ -155,16 +162,11 @@ int tls_new(const struct sim_opts *o, struct tls **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->ctx = SSL_CTX_new(TLS_server_method());
+	t->ctx = sslctx_new(TLS_server_method());
 	if (!t->ctx) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	/* Idle connections keep no record buffers. */
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(t->ctx, tls_alpn, NULL);
 	/* Without it, resuming a session of a verified client is refused. */
 	SSL_CTX_set_session_id_context(t->ctx, (const unsigned char *)"enginesim",
@@ -189,31 +191,24 @@ int tls_new(const struct sim_opts *o, struct tls **out)
 fail_ssl:
 	tls_log_errors("TLS setup");
 fail:
-	SSL_CTX_free(t->ctx);
-	free(t);
+	tls_free(t);
 	return err;
 }
 
-void tls_free(struct tls *t)
-{
-	if (!t)
-		return;
-	SSL_CTX_free(t->ctx);
-	free(t);
-}
-
-int tls_conn_init(struct tls *t, struct conn *c)
+/* The transport of an accepted socket: its ops and state for the connection. */
+int tls_conn_init(struct tls *t, int fd, const struct transport **tr,
+		  void **ctx)
 {
 	SSL *ssl = SSL_new(t->ctx);
 
 	if (!ssl)
 		return -ENOMEM;
-	if (SSL_set_fd(ssl, c->io.fd) != 1) {
+	if (SSL_set_fd(ssl, fd) != 1) {
 		SSL_free(ssl);
 		return -ENOMEM;
 	}
 	SSL_set_accept_state(ssl);
-	c->tr = &transport_tls;
-	c->tr_ctx = ssl;
+	*tr = &transport_tls;
+	*ctx = ssl;
 	return 0;
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The unit suite: every kselftest binary in BUILD_DIR/selftests/unit.
-#   scripts/run-unit [BUILD_DIR]
+#   selftests/unit/run.sh [BUILD_DIR]
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 O=${1:-build}
 . scripts/suite.sh
 

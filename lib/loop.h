@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "loop_events.h"
+
 struct loop;
 struct loop_io;
 struct loop_timer;
@@ -17,7 +19,7 @@ typedef void (*loop_defer_fn)(struct loop_defer *d);
 /* A file descriptor watched by the loop; embedded in its owner. */
 struct loop_io {
 	int fd;
-	uint32_t events;		/* EPOLLIN / EPOLLOUT wanted */
+	uint32_t events;		/* LOOP_* bits asked for */
 	bool active;
 	/* Pass in which it was removed: stale events of that pass are dropped, even if it is added again. Zero in a new owner. */
 	uint64_t removed_iter;

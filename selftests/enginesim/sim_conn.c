@@ -10,15 +10,12 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "events.h"
-#include "fleet.h"
-#include "http.h"
-#include "tls.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
+#include "sim_tls.h"
 #include "transport.h"
 
 #define IN_MAX		16384
@@ -42,28 +39,33 @@ struct listener {
 
 static char filler_bytes[16384];
 
-static ssize_t plain_recv(struct conn *c, void *p, size_t n)
+static ssize_t plain_recv(void *ctx, int fd, void *p, size_t n)
 {
-	ssize_t r = recv(c->io.fd, p, n, 0);
+	ssize_t r = recv(fd, p, n, 0);
+
+	(void)ctx;
 
 	return r < 0 ? -errno : r;
 }
 
-static ssize_t plain_send(struct conn *c, const void *p, size_t n)
+static ssize_t plain_send(void *ctx, int fd, const void *p, size_t n)
 {
-	ssize_t r = send(c->io.fd, p, n, MSG_NOSIGNAL);
+	ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+
+	(void)ctx;
 
 	return r < 0 ? -errno : r;
 }
 
-static int plain_shutdown(struct conn *c)
+static int plain_shutdown(void *ctx, int fd)
 {
-	return shutdown(c->io.fd, SHUT_WR) ? -errno : 0;
+	(void)ctx;
+	return shutdown(fd, SHUT_WR) ? -errno : 0;
 }
 
-static void plain_release(struct conn *c)
+static void plain_release(void *ctx)
 {
-	(void)c;
+	(void)ctx;
 }
 
 const struct transport transport_plain = {
@@ -73,7 +75,7 @@ const struct transport transport_plain = {
 	.release = plain_release,
 };
 
-static void conn_free_deferred(struct loop_deferred *d)
+static void conn_free_deferred(struct loop_defer *d)
 {
 	free(container_of(d, struct conn, dfr));
 }
@@ -84,19 +86,19 @@ void conn_close(struct conn *c)
 
 	if (c->io.fd < 0)
 		return;
-	loop_del(s->loop, &c->io);
-	c->tr->release(c);
+	loop_io_del(s->loop, &c->io);
+	c->tr->release(c->tr_ctx);
 	close(c->io.fd);
 	c->io.fd = -1;
 	if (c->streaming)
-		events_unsubscribe(c);
+		s->conn_ops->unsubscribe(c);
 	list_del(&c->engine_node);
 	loop_timer_stop(s->loop, &c->pace);
 	loop_timer_stop(s->loop, &c->linger);
-	buf_reset(&c->in);
-	buf_reset(&c->out);
+	strbuf_release(&c->in);
+	strbuf_release(&c->out);
 	s->stats.conns_open--;
-	loop_defer(s->loop, &c->dfr);
+	loop_defer(s->loop, &c->dfr, conn_free_deferred);
 }
 
 /* Close with SO_LINGER 0: the kernel sends RST instead of FIN. */
@@ -121,7 +123,7 @@ void conn_abort(struct conn *c)
  */
 void conn_refuse(struct conn *c)
 {
-	buf_reset(&c->out);
+	strbuf_release(&c->out);
 	c->filler = 0;
 	c->tail_len = 0;
 	c->close_after_write = 1;
@@ -133,13 +135,13 @@ static int conn_fill(struct conn *c)
 	char tmp[IN_MAX];
 
 	while (c->rd_more && !c->rd_eof) {
-		size_t room = IN_MAX - buf_pending(&c->in);
+		size_t room = IN_MAX - strbuf_pending(&c->in);
 		ssize_t n;
 		int err;
 
 		if (!room)
 			return 0;
-		n = c->tr->recv(c, tmp, room);
+		n = c->tr->recv(c->tr_ctx, c->io.fd, tmp, room);
 		if (n == -EAGAIN || n == -EINTR) {
 			if (n == -EAGAIN)
 				c->rd_more = 0;
@@ -151,7 +153,7 @@ static int conn_fill(struct conn *c)
 			c->rd_eof = 1;
 			break;
 		}
-		err = buf_append(&c->in, tmp, n);
+		err = strbuf_add(&c->in, tmp, n);
 		if (err)
 			return err;
 	}
@@ -182,9 +184,9 @@ static int conn_flush(struct conn *c)
 		size_t n;
 		ssize_t w;
 
-		if (buf_pending(&c->out)) {
-			p = c->out.data + c->out.off;
-			n = buf_pending(&c->out);
+		if (strbuf_pending(&c->out)) {
+			p = c->out.p + c->out.off;
+			n = strbuf_pending(&c->out);
 		} else if (c->filler) {
 			p = filler_bytes;
 			n = c->filler < sizeof(filler_bytes) ?
@@ -201,7 +203,7 @@ static int conn_flush(struct conn *c)
 				uint64_t chunk = bps / 20 ? bps / 20 : 1;
 				uint64_t ms = chunk * 1000 / bps;
 
-				if (!loop_timer_armed(&c->pace))
+				if (!loop_timer_active(&c->pace))
 					return loop_timer_start(c->sim->loop, &c->pace,
 								ms ? ms : 1);
 				return 0;
@@ -209,7 +211,7 @@ static int conn_flush(struct conn *c)
 			if (n > c->pace_budget)
 				n = c->pace_budget;
 		}
-		w = c->tr->send(c, p, n);
+		w = c->tr->send(c->tr_ctx, c->io.fd, p, n);
 		if (w == -EAGAIN)
 			return 0;
 		if (w == -EINTR)
@@ -218,8 +220,8 @@ static int conn_flush(struct conn *c)
 			return w;
 		if (e->fault == FAULT_SLOW)
 			c->pace_budget -= w;
-		if (buf_pending(&c->out)) {
-			buf_consume(&c->out, w);
+		if (strbuf_pending(&c->out)) {
+			strbuf_drain(&c->out, w);
 		} else if (c->filler) {
 			c->filler -= w;
 		} else {
@@ -254,7 +256,7 @@ void conn_progress(struct conn *c)
 		if (c->close_after_write && !conn_out_pending(c) &&
 		    !c->draining) {
 			c->draining = 1;
-			if (c->tr->shutdown(c) ||
+			if (c->tr->shutdown(c->tr_ctx, c->io.fd) ||
 			    loop_timer_start(c->sim->loop, &c->linger, LINGER_MS))
 				goto fail;
 		}
@@ -263,21 +265,21 @@ void conn_progress(struct conn *c)
 			goto fail;
 		if (c->streaming || c->draining) {
 			/* Nothing more is expected from this client. */
-			buf_reset(&c->in);
+			strbuf_release(&c->in);
 			if (c->rd_eof)
 				goto fail;
 			if (c->rd_more)
 				continue;
 			return;
 		}
-		if (!buf_pending(&c->in)) {
+		if (!strbuf_pending(&c->in)) {
 			if (c->rd_eof)
 				goto fail;
 			if (!c->rd_more)
 				return;
 			continue;
 		}
-		err = http_feed(c);
+		err = c->sim->conn_ops->input(c);
 		if (err)
 			goto fail;
 	}
@@ -290,7 +292,7 @@ static void conn_on_io(struct loop_io *io, uint32_t events)
 {
 	struct conn *c = container_of(io, struct conn, io);
 
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	if (events & (LOOP_READ | LOOP_HANGUP | LOOP_ERROR))
 		c->rd_more = 1;
 	conn_progress(c);
 }
@@ -306,22 +308,20 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 	if (!c)
 		return -ENOMEM;
 	c->io.fd = fd;
-	c->io.cb = conn_on_io;
-	c->dfr.fn = conn_free_deferred;
 	c->sim = s;
 	c->engine = e;
 	c->tr = &transport_plain;
 	if (s->tls) {
-		err = tls_conn_init(s->tls, c);
+		err = tls_conn_init(s->tls, fd, &c->tr, &c->tr_ctx);
 		if (err) {
 			free(c);
 			return err;
 		}
 	}
-	c->pace.cb = conn_pace;
-	c->linger.cb = conn_linger_done;
+	loop_timer_init(&c->pace, conn_pace);
+	loop_timer_init(&c->linger, conn_linger_done);
 	list_init(&c->stream_node);
-	http_conn_init(c);
+	s->conn_ops->opened(c);
 	/*
 	 * dockerd (Go) sets TCP_NODELAY and a 15 s keepalive on every accepted
 	 * socket; the keepalive also ends connections whose client vanished
@@ -331,10 +331,11 @@ static int conn_new(struct sim *s, struct engine *e, int fd,
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka, sizeof(ka));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka, sizeof(ka));
-	err = loop_add(s->loop, &c->io,
-		       EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	err = loop_io_add(s->loop, &c->io, fd,
+			  LOOP_READ | LOOP_WRITE | LOOP_HANGUP | LOOP_EDGE,
+			  conn_on_io);
 	if (err) {
-		c->tr->release(c);
+		c->tr->release(c->tr_ctx);
 		free(c);
 		return err;
 	}
@@ -396,7 +397,7 @@ static void listener_on_io(struct loop_io *io, uint32_t events)
 			/* Level-triggered: pause, or the loop would spin. */
 			sim_log(l->sim, "accept: %s, pausing %d ms",
 				strerror(errno), ACCEPT_RETRY_MS);
-			loop_mod(l->sim->loop, io, 0);
+			loop_io_mod(l->sim->loop, io, 0);
 			loop_timer_start(l->sim->loop, &l->retry,
 					 ACCEPT_RETRY_MS);
 		}
@@ -408,7 +409,7 @@ static void listener_resume(struct loop_timer *t)
 {
 	struct listener *l = container_of(t, struct listener, retry);
 
-	loop_mod(l->sim->loop, &l->io, EPOLLIN);
+	loop_io_mod(l->sim->loop, &l->io, LOOP_READ);
 }
 
 int listener_new(struct sim *s, struct listener **out)
@@ -427,8 +428,7 @@ int listener_new(struct sim *s, struct listener **out)
 	if (!l)
 		return -ENOMEM;
 	l->sim = s;
-	l->retry.cb = listener_resume;
-	l->io.cb = listener_on_io;
+	loop_timer_init(&l->retry, listener_resume);
 	l->io.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->io.fd < 0) {
 		err = -errno;
@@ -445,7 +445,7 @@ int listener_new(struct sim *s, struct listener **out)
 		err = -errno;
 		goto err_close;
 	}
-	err = loop_add(s->loop, &l->io, EPOLLIN);
+	err = loop_io_add(s->loop, &l->io, l->io.fd, LOOP_READ, listener_on_io);
 	if (err)
 		goto err_close;
 	*out = l;
@@ -475,7 +475,7 @@ void listener_free(struct listener *l)
 			conn_close(container_of(pos, struct conn, engine_node));
 	}
 	loop_timer_stop(s->loop, &l->retry);
-	loop_del(s->loop, &l->io);
+	loop_io_del(s->loop, &l->io);
 	close(l->io.fd);
 	free(l);
 }

@@ -2,19 +2,22 @@
 /*
  * The Docker Engine API as dockerd 20.10.24 serves it: routes and JSON
  * bodies, in the shapes and field order of the captured responses. Bodies
- * end with a newline, as Go's json.Encoder writes them.
+ * end with a newline, as Go's json.Encoder writes them. The faults that
+ * replace or end answers (malformed, oversized, close-after) are applied
+ * per request here.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
-#include "buf.h"
-#include "conn.h"
+#include "clock.h"
 #include "events.h"
-#include "fleet.h"
-#include "http.h"
+#include "sim_api.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
+#include "sim_http.h"
+#include "strbuf.h"
 
 static const char version_body[] =
 	"{\"Platform\":{\"Name\":\"\"},\"Components\":[{\"Name\":\"Engine\","
@@ -298,26 +301,26 @@ static void ctr_labels(const struct engine *e, const struct ctr *ct,
 }
 
 static int respond_json(struct conn *c, int status, unsigned int flags,
-			struct buf *body)
+			struct strbuf *body)
 {
-	int err = http_respond(c, status, flags, body->data + body->off,
-			       buf_pending(body));
+	int err = http_respond(c, status, flags, body->p + body->off,
+			       strbuf_pending(body));
 
-	buf_reset(body);
+	strbuf_release(body);
 	return err;
 }
 
 static int api_message(struct conn *c, int status, const char *msg)
 {
-	struct buf body = {};
+	struct strbuf body = {};
 	char esc[2 * URL_MAX];
 	int err;
 
 	err = json_escape(esc, sizeof(esc), msg);
 	if (!err)
-		err = buf_printf(&body, "{\"message\":\"%s\"}\n", esc);
+		err = strbuf_addf(&body, "{\"message\":\"%s\"}\n", esc);
 	if (err) {
-		buf_reset(&body);
+		strbuf_release(&body);
 		return err;
 	}
 	return respond_json(c, status, 0, &body);
@@ -328,9 +331,9 @@ static int api_info(struct conn *c)
 	const struct engine *e = c->engine;
 	unsigned int i, n = engine_nr_containers(e), run = 0, imgs = 0;
 	const char *seen[8] = {};
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	char id[60], addr[16], now_s[40];
-	struct buf body = {};
+	struct strbuf body = {};
 	struct ctr ct;
 	int err;
 
@@ -347,13 +350,13 @@ static int api_info(struct conn *c)
 	engine_id(e, id);
 	addr_str(e->addr, addr);
 	fmt_time(now, now_s);
-	err = buf_printf(&body, info_fmt, id, n, run, n - run, imgs,
-			 23 + 2 * run, 41 + 3 * run, now_s, engine_ncpu(e),
-			 (unsigned long long)engine_memtotal(e), e->index,
-			 e->index, addr, e->index % 4, addr,
-			 c->sim->opts.port);
+	err = strbuf_addf(&body, info_fmt, id, n, run, n - run, imgs,
+			  23 + 2 * run, 41 + 3 * run, now_s, engine_ncpu(e),
+			  (unsigned long long)engine_memtotal(e), e->index,
+			  e->index, addr, e->index % 4, addr,
+			  c->sim->opts.port);
 	if (err) {
-		buf_reset(&body);
+		strbuf_release(&body);
 		return err;
 	}
 	return respond_json(c, 200, HTTP_CHUNKED, &body);
@@ -378,16 +381,16 @@ static int api_containers(struct conn *c, const char *query)
 {
 	const struct engine *e = c->engine;
 	unsigned int i, n = engine_nr_containers(e);
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	int all = query_all(query);
 	char net[65], ep[65], status[64], labels[256];
-	struct buf body = {};
+	struct strbuf body = {};
 	const char *sep = "";
 	struct ctr ct;
 	int err;
 
 	network_id(e, net);
-	err = buf_append(&body, "[", 1);
+	err = strbuf_add(&body, "[", 1);
 	/* Newest first, as dockerd lists them: creation follows idx. */
 	for (i = n; !err && i-- > 0;) {
 		engine_container(e, i, now, &ct);
@@ -396,19 +399,19 @@ static int api_containers(struct conn *c, const char *query)
 		ctr_status(&ct, now, status, sizeof(status));
 		ctr_labels(e, &ct, labels, sizeof(labels));
 		endpoint_id(&ct, ep);
-		err = buf_printf(&body, "%s", sep);
+		err = strbuf_addf(&body, "%s", sep);
 		if (!err)
-			err = buf_printf(&body, ctr_list_fmt, ct.id, ct.name,
-					 ct.image, ct.image_id, ct.command,
-					 (long long)(ct.created_ms / 1000),
-					 labels, state_names[ct.state], status,
-					 net, ep);
+			err = strbuf_addf(&body, ctr_list_fmt, ct.id, ct.name,
+					  ct.image, ct.image_id, ct.command,
+					  (long long)(ct.created_ms / 1000),
+					  labels, state_names[ct.state], status,
+					  net, ep);
 		sep = ",";
 	}
 	if (!err)
-		err = buf_append(&body, "]\n", 2);
+		err = strbuf_add(&body, "]\n", 2);
 	if (err) {
-		buf_reset(&body);
+		strbuf_release(&body);
 		return err;
 	}
 	return respond_json(c, 200, 0, &body);
@@ -417,10 +420,10 @@ static int api_containers(struct conn *c, const char *query)
 static int api_inspect(struct conn *c, const char *ref)
 {
 	const struct engine *e = c->engine;
-	int64_t now = sim_realtime_ms();
+	int64_t now = clock_wall_ms();
 	char created[40], started[40], finished[40], net[65], ep[65];
 	char msg[URL_MAX + 32], labels[256];
-	struct buf body = {};
+	struct strbuf body = {};
 	struct ctr ct;
 	int err;
 
@@ -440,16 +443,16 @@ static int api_inspect(struct conn *c, const char *ref)
 	network_id(e, net);
 	endpoint_id(&ct, ep);
 	ctr_labels(e, &ct, labels, sizeof(labels));
-	err = buf_printf(&body, inspect_fmt, ct.id, created, ct.path, ct.args,
-			 state_names[ct.state],
-			 ct.state == CTR_RUNNING ? "true" : "false",
-			 ct.state == CTR_RUNNING ? ct.pid : 0,
-			 ct.state == CTR_EXITED ? ct.exit_code : 0,
-			 started, finished, ct.image_id, ct.id, ct.id, ct.id,
-			 ct.id, ct.id, ct.name, ct.id, ct.args, ct.image,
-			 labels, net, ep);
+	err = strbuf_addf(&body, inspect_fmt, ct.id, created, ct.path, ct.args,
+			  state_names[ct.state],
+			  ct.state == CTR_RUNNING ? "true" : "false",
+			  ct.state == CTR_RUNNING ? ct.pid : 0,
+			  ct.state == CTR_EXITED ? ct.exit_code : 0,
+			  started, finished, ct.image_id, ct.id, ct.id, ct.id,
+			  ct.id, ct.id, ct.name, ct.id, ct.args, ct.image,
+			  labels, net, ep);
 	if (err) {
-		buf_reset(&body);
+		strbuf_release(&body);
 		return err;
 	}
 	return respond_json(c, 200, HTTP_CHUNKED, &body);
@@ -459,7 +462,8 @@ static int api_inspect(struct conn *c, const char *ref)
  * Classifies a request. For an inspect, *ref points at the container
  * reference inside path, which is cut at its "/json".
  */
-enum api_class api_route(char *path, unsigned int method, const char **ref)
+static enum api_class api_route(char *path, unsigned int method,
+				const char **ref)
 {
 	static const char ctr_prefix[] = "/containers/";
 	size_t plen = sizeof(ctr_prefix) - 1;
@@ -489,8 +493,8 @@ enum api_class api_route(char *path, unsigned int method, const char **ref)
 	return API_NOTFOUND;
 }
 
-int api_respond(struct conn *c, enum api_class cls, const char *ref,
-		const char *query)
+static int api_respond(struct conn *c, enum api_class cls, const char *ref,
+		       const char *query)
 {
 	int err;
 
@@ -514,4 +518,61 @@ int api_respond(struct conn *c, enum api_class cls, const char *ref,
 	default:
 		return api_message(c, 404, "page not found");
 	}
+}
+
+/* Splits "/v1.41/info?x=y" into "/info" and "x=y", in place. */
+static void split_url(char *url, char **path, char **query)
+{
+	char *q = strchr(url, '?');
+	char *p = url;
+
+	*query = "";
+	if (q) {
+		*q = '\0';
+		*query = q + 1;
+	}
+	if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
+		char *s = p + 2;
+
+		while ((*s >= '0' && *s <= '9') || *s == '.')
+			s++;
+		if (*s == '/')
+			p = s;
+	}
+	*path = p;
+}
+
+/* One whole request: counted, routed, and answered as the engine's fault says. */
+static int api_serve(struct conn *c)
+{
+	struct engine *e = c->engine;
+	enum api_class cls;
+	char *path, *query;
+	const char *ref;
+	int err;
+
+	split_url(c->url, &path, &query);
+	cls = api_route(path, c->parser.method, &ref);
+	c->sim->stats.requests[cls]++;
+	if (e->fault == FAULT_MALFORMED)
+		err = http_malformed(c);
+	else if (e->fault == FAULT_OVERSIZED)
+		err = http_oversized(c, e->fault_arg, cls == API_INFO ||
+				     cls == API_EVENTS || cls == API_INSPECT);
+	else
+		err = api_respond(c, cls, ref, query);
+	if (err)
+		return err;
+	c->responses++;
+	if (e->fault == FAULT_CLOSE_AFTER && c->responses >= e->fault_arg)
+		c->close_after_write = 1;
+	return 0;
+}
+
+/* The connection's input: parse, and answer each whole request. */
+int api_feed(struct conn *c)
+{
+	int ret = http_feed(c);
+
+	return ret > 0 ? api_serve(c) : ret;
 }

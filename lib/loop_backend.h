@@ -4,7 +4,8 @@
 
 /*
  * The loop's polling backend, kept apart so that loop.c holds no system
- * specific code: it only registers descriptors and reports fired ones.
+ * specific code: it only registers descriptors and reports fired ones,
+ * both with the loop's own LOOP_* bits (loop_events.h).
  */
 #include <stdint.h>
 

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The epoll backend of the event loop. */
+/*
+ * The epoll backend of the event loop: the only file that speaks epoll,
+ * translating the loop's readiness bits both ways.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "loop_backend.h"
+#include "loop_events.h"
 
 #define BACKEND_MAX_EVENTS 1024
 
@@ -40,10 +44,26 @@ void backend_free(struct loop_backend *b)
 	free(b);
 }
 
+static uint32_t to_epoll(uint32_t events)
+{
+	return (events & LOOP_READ ? EPOLLIN : 0) |
+	       (events & LOOP_WRITE ? EPOLLOUT : 0) |
+	       (events & LOOP_HANGUP ? EPOLLRDHUP : 0) |
+	       (events & LOOP_EDGE ? EPOLLET : 0);
+}
+
+static uint32_t from_epoll(uint32_t events)
+{
+	return (events & EPOLLIN ? LOOP_READ : 0) |
+	       (events & EPOLLOUT ? LOOP_WRITE : 0) |
+	       (events & EPOLLRDHUP ? LOOP_HANGUP : 0) |
+	       (events & (EPOLLERR | EPOLLHUP) ? LOOP_ERROR : 0);
+}
+
 static int ctl(struct loop_backend *b, int op, int fd, uint32_t events,
 	       void *ptr)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	struct epoll_event ev = { .events = to_epoll(events), .data.ptr = ptr };
 
 	return epoll_ctl(b->epfd, op, fd, &ev) ? -errno : 0;
 }
@@ -75,7 +95,7 @@ int backend_poll(struct loop_backend *b, struct loop_fired *fired, int max,
 		return errno == EINTR ? 0 : -errno;
 	for (i = 0; i < n; i++) {
 		fired[i].ptr = b->events[i].data.ptr;
-		fired[i].events = b->events[i].events;
+		fired[i].events = from_epoll(b->events[i].events);
 	}
 	return n;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleet.h"
+#include "sim_fleet.h"
 
 #define TAG_CTR		0x6374720000000000ULL
 #define TAG_ID		0x6964000000000000ULL

@@ -1,19 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_CONN_H
-#define ENGINESIM_CONN_H
+#ifndef ENGINESIM_SIM_CONN_H
+#define ENGINESIM_SIM_CONN_H
 
 #include <http_parser.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "list.h"
 #include "loop.h"
 #include "sim.h"
+#include "strbuf.h"
 
+struct conn;
 struct engine;
 struct transport;
 
 #define URL_MAX		512
+
+/*
+ * What a connection hands to the layers above it (HTTP, the API, event
+ * streams), set in struct sim by main.c: the connection calls up only
+ * through here, so the layers stack without a loop between them.
+ */
+struct conn_ops {
+	void (*opened)(struct conn *c);		/* accepted, before any input */
+	int (*input)(struct conn *c);		/* input pending: 0 or -errno */
+	void (*unsubscribe)(struct conn *c);	/* a streaming one closes */
+};
 
 /*
  * One accepted connection. It answers one request at a time: the parser
@@ -22,7 +34,7 @@ struct transport;
  */
 struct conn {
 	struct loop_io io;
-	struct loop_deferred dfr;
+	struct loop_defer dfr;
 	struct sim *sim;
 	struct engine *engine;
 	struct list_head engine_node;	/* engine->conns */
@@ -30,8 +42,8 @@ struct conn {
 	const struct transport *tr;
 	void *tr_ctx;
 	http_parser parser;
-	struct buf in;
-	struct buf out;
+	struct strbuf in;
+	struct strbuf out;
 	uint64_t filler;		/* oversized-body bytes after out */
 	char tail[16];			/* sent after the filler */
 	unsigned int tail_len;
@@ -64,7 +76,7 @@ void conn_refuse(struct conn *c);
 
 static inline size_t conn_out_pending(const struct conn *c)
 {
-	return buf_pending(&c->out) + c->filler + c->tail_len;
+	return strbuf_pending(&c->out) + c->filler + c->tail_len;
 }
 
 #endif

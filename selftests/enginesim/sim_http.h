@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_HTTP_H
-#define ENGINESIM_HTTP_H
+#ifndef ENGINESIM_SIM_HTTP_H
+#define ENGINESIM_SIM_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,9 +13,12 @@ struct conn;
 #define HTTP_PING	0x4	/* /_ping's no-cache headers and text/plain */
 
 void http_conn_init(struct conn *c);
+/* 1 once a whole request is parsed (c->url, c->parser), 0 or -errno. */
 int http_feed(struct conn *c);
 int http_respond(struct conn *c, int status, unsigned int flags,
 		 const char *body, size_t len);
 int http_chunk(struct conn *c, const char *data, size_t len);
+int http_malformed(struct conn *c);
+int http_oversized(struct conn *c, uint64_t bytes, int chunked);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef ENGINESIM_FLEET_H
-#define ENGINESIM_FLEET_H
+#ifndef ENGINESIM_SIM_FLEET_H
+#define ENGINESIM_SIM_FLEET_H
 
 #include <stdint.h>
 #include <stdio.h>

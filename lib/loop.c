@@ -8,8 +8,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "loop.h"
 #include "loop_backend.h"
 
@@ -27,14 +27,6 @@ struct loop {
 	bool stop;
 };
 
-static uint64_t clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int loop_new(struct loop **loopp)
 {
 	struct loop *loop;
@@ -51,7 +43,7 @@ int loop_new(struct loop **loopp)
 	loop->defer_tail = &loop->defer_head;
 	/* Iteration 0 is never a dispatch pass: see loop_io_del(). */
 	loop->iter = 1;
-	loop->now = clock_ms();
+	loop->now = clock_mono_ms();
 	*loopp = loop;
 	return 0;
 }
@@ -72,7 +64,7 @@ uint64_t loop_now(const struct loop *loop)
 
 void loop_update_time(struct loop *loop)
 {
-	loop->now = clock_ms();
+	loop->now = clock_mono_ms();
 }
 
 int loop_io_add(struct loop *loop, struct loop_io *io, int fd,
@@ -271,7 +263,7 @@ int loop_run_once(struct loop *loop, int max_wait_ms)
 			 poll_timeout(loop, max_wait_ms));
 	if (n < 0)
 		return n;
-	loop->now = clock_ms();
+	loop->now = clock_mono_ms();
 	loop->iter++;
 	for (i = 0; i < n; i++) {
 		struct loop_io *io = loop->fired[i].ptr;

@@ -2,18 +2,17 @@
 /*
  * HTTP/1.1 for the engines: requests parsed with http_parser, one at a time
  * (the parser pauses at the end of each), and responses framed with
- * dockerd's headers. The malformed, oversized and close-after faults act
- * here, since they are about framing rather than content.
+ * dockerd's headers, among them the malformed and oversized answers of
+ * those faults, since they are about framing rather than content.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
-#include "conn.h"
-#include "fleet.h"
-#include "http.h"
+#include "sim_conn.h"
+#include "sim_fleet.h"
+#include "sim_http.h"
 
 /* dockerd (Go) allows 1 MiB of headers; a simulator needs far less. */
 #define HDR_MAX		8192
@@ -130,41 +129,41 @@ int http_respond(struct conn *c, int status, unsigned int flags,
 {
 	int head = c->parser.method == HTTP_HEAD;
 	int keep = http_keep_alive(c);
-	struct buf *o = &c->out;
+	struct strbuf *o = &c->out;
 	int err;
 
 	if (flags & HTTP_PING)
-		err = buf_printf(o, "HTTP/1.1 %d %s\r\n"
-				 "Api-Version: 1.41\r\n"
-				 "Cache-Control: no-cache, no-store, must-revalidate\r\n"
-				 "Docker-Experimental: false\r\n"
-				 "Ostype: linux\r\n"
-				 "Pragma: no-cache\r\n"
-				 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-				 "Date: %s\r\n"
-				 "%s"
-				 "Content-Length: %zu\r\n"
-				 "Content-Type: text/plain; charset=utf-8\r\n\r\n",
-				 status, status_text(status), http_date(),
-				 keep ? "" : "Connection: close\r\n", len);
+		err = strbuf_addf(o, "HTTP/1.1 %d %s\r\n"
+				  "Api-Version: 1.41\r\n"
+				  "Cache-Control: no-cache, no-store, must-revalidate\r\n"
+				  "Docker-Experimental: false\r\n"
+				  "Ostype: linux\r\n"
+				  "Pragma: no-cache\r\n"
+				  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+				  "Date: %s\r\n"
+				  "%s"
+				  "Content-Length: %zu\r\n"
+				  "Content-Type: text/plain; charset=utf-8\r\n\r\n",
+				  status, status_text(status), http_date(),
+				  keep ? "" : "Connection: close\r\n", len);
 	else
-		err = buf_printf(o, "HTTP/1.1 %d %s\r\n"
-				 "Api-Version: 1.41\r\n"
-				 "Content-Type: application/json\r\n"
-				 "Docker-Experimental: false\r\n"
-				 "Ostype: linux\r\n"
-				 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-				 "Date: %s\r\n",
-				 status, status_text(status), http_date());
+		err = strbuf_addf(o, "HTTP/1.1 %d %s\r\n"
+				  "Api-Version: 1.41\r\n"
+				  "Content-Type: application/json\r\n"
+				  "Docker-Experimental: false\r\n"
+				  "Ostype: linux\r\n"
+				  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+				  "Date: %s\r\n",
+				  status, status_text(status), http_date());
 	if (err)
 		return err;
 	if (!(flags & HTTP_PING)) {
 		if (!keep)
-			err = buf_printf(o, "Connection: close\r\n");
+			err = strbuf_addf(o, "Connection: close\r\n");
 		if (!err && (flags & (HTTP_CHUNKED | HTTP_STREAM)))
-			err = buf_printf(o, "Transfer-Encoding: chunked\r\n\r\n");
+			err = strbuf_addf(o, "Transfer-Encoding: chunked\r\n\r\n");
 		else if (!err)
-			err = buf_printf(o, "Content-Length: %zu\r\n\r\n", len);
+			err = strbuf_addf(o, "Content-Length: %zu\r\n\r\n", len);
 		if (err)
 			return err;
 	}
@@ -175,9 +174,9 @@ int http_respond(struct conn *c, int status, unsigned int flags,
 		return 0;
 	if (flags & HTTP_CHUNKED) {
 		err = http_chunk(c, body, len);
-		return err ? err : buf_append(o, "0\r\n\r\n", 5);
+		return err ? err : strbuf_add(o, "0\r\n\r\n", 5);
 	}
-	return buf_append(o, body, len);
+	return strbuf_add(o, body, len);
 }
 
 int http_chunk(struct conn *c, const char *data, size_t len)
@@ -186,11 +185,11 @@ int http_chunk(struct conn *c, const char *data, size_t len)
 
 	if (!len)
 		return 0;
-	err = buf_printf(&c->out, "%zx\r\n", len);
+	err = strbuf_addf(&c->out, "%zx\r\n", len);
 	if (!err)
-		err = buf_append(&c->out, data, len);
+		err = strbuf_add(&c->out, data, len);
 	if (!err)
-		err = buf_append(&c->out, "\r\n", 2);
+		err = strbuf_add(&c->out, "\r\n", 2);
 	return err;
 }
 
@@ -205,49 +204,49 @@ static int http_fail(struct conn *c, enum http_fail why)
 
 	c->sim->stats.requests[API_BAD]++;
 	c->close_after_write = 1;
-	return buf_printf(&c->out, "HTTP/1.1 %s\r\n"
-			  "Content-Type: text/plain; charset=utf-8\r\n"
-			  "Connection: close\r\n\r\n%s", lines[why], lines[why]);
+	return strbuf_addf(&c->out, "HTTP/1.1 %s\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\n"
+			   "Connection: close\r\n\r\n%s", lines[why], lines[why]);
 }
 
 /* A status line no HTTP parser accepts, then a bogus header block. */
-static int http_malformed(struct conn *c)
+int http_malformed(struct conn *c)
 {
 	static const char junk[] = "HTTP/1.1 OK 200 Docker\r\n"
 				   "Content-Length: -12\r\n"
 				   "\x01\x02 not a header\r\n\r\n{\"message\":";
 
-	return buf_append(&c->out, junk, sizeof(junk) - 1);
+	return strbuf_add(&c->out, junk, sizeof(junk) - 1);
 }
 
 /*
  * A valid response whose body is "bytes" long, streamed from a filler so
  * that a huge size costs no memory: {"Oversized":"aaaa...aaaa"}.
  */
-static int http_oversized(struct conn *c, uint64_t bytes, int chunked)
+int http_oversized(struct conn *c, uint64_t bytes, int chunked)
 {
 	static const char pre[] = "{\"Oversized\":\"";
 	static const char post[] = "\"}";
 	uint64_t wrap = sizeof(pre) - 1 + sizeof(post) - 1;
 	int err;
 
-	err = buf_printf(&c->out, "HTTP/1.1 200 OK\r\n"
-			 "Api-Version: 1.41\r\n"
-			 "Content-Type: application/json\r\n"
-			 "Docker-Experimental: false\r\n"
-			 "Ostype: linux\r\n"
-			 "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
-			 "Date: %s\r\n", http_date());
+	err = strbuf_addf(&c->out, "HTTP/1.1 200 OK\r\n"
+			  "Api-Version: 1.41\r\n"
+			  "Content-Type: application/json\r\n"
+			  "Docker-Experimental: false\r\n"
+			  "Ostype: linux\r\n"
+			  "Server: Docker/20.10.24+dfsg1 (linux)\r\n"
+			  "Date: %s\r\n", http_date());
 	if (!err && chunked)
-		err = buf_printf(&c->out, "Transfer-Encoding: chunked\r\n\r\n"
-				 "%llx\r\n", (unsigned long long)bytes);
+		err = strbuf_addf(&c->out, "Transfer-Encoding: chunked\r\n\r\n"
+				  "%llx\r\n", (unsigned long long)bytes);
 	else if (!err)
-		err = buf_printf(&c->out, "Content-Length: %llu\r\n\r\n",
-				 (unsigned long long)bytes);
+		err = strbuf_addf(&c->out, "Content-Length: %llu\r\n\r\n",
+				  (unsigned long long)bytes);
 	if (err)
 		return err;
 	if (bytes >= wrap) {
-		err = buf_append(&c->out, pre, sizeof(pre) - 1);
+		err = strbuf_add(&c->out, pre, sizeof(pre) - 1);
 		c->filler = bytes - wrap;
 		memcpy(c->tail, post, sizeof(post) - 1);
 		c->tail_len = sizeof(post) - 1;
@@ -261,69 +260,21 @@ static int http_oversized(struct conn *c, uint64_t bytes, int chunked)
 	return err;
 }
 
-/* Splits "/v1.41/info?x=y" into "/info" and "x=y", in place. */
-static void http_split_url(char *url, char **path, char **query)
-{
-	char *q = strchr(url, '?');
-	char *p = url;
-
-	*query = "";
-	if (q) {
-		*q = '\0';
-		*query = q + 1;
-	}
-	if (p[0] == '/' && p[1] == 'v' && p[2] >= '0' && p[2] <= '9') {
-		char *s = p + 2;
-
-		while ((*s >= '0' && *s <= '9') || *s == '.')
-			s++;
-		if (*s == '/')
-			p = s;
-	}
-	*path = p;
-}
-
-static int http_dispatch(struct conn *c)
-{
-	struct engine *e = c->engine;
-	enum api_class cls;
-	char *path, *query;
-	const char *ref;
-	int err;
-
-	http_split_url(c->url, &path, &query);
-	cls = api_route(path, c->parser.method, &ref);
-	c->sim->stats.requests[cls]++;
-	if (e->fault == FAULT_MALFORMED)
-		err = http_malformed(c);
-	else if (e->fault == FAULT_OVERSIZED)
-		err = http_oversized(c, e->fault_arg, cls == API_INFO ||
-				     cls == API_EVENTS || cls == API_INSPECT);
-	else
-		err = api_respond(c, cls, ref, query);
-	if (err)
-		return err;
-	c->responses++;
-	if (e->fault == FAULT_CLOSE_AFTER && c->responses >= e->fault_arg)
-		c->close_after_write = 1;
-	return 0;
-}
-
 int http_feed(struct conn *c)
 {
-	size_t len = buf_pending(&c->in);
+	size_t len = strbuf_pending(&c->in);
 	enum http_errno herr;
 	size_t done;
 
 	done = http_parser_execute(&c->parser, &settings,
-				   c->in.data + c->in.off, len);
+				   c->in.p + c->in.off, len);
 	herr = HTTP_PARSER_ERRNO(&c->parser);
-	buf_consume(&c->in, done);
+	strbuf_drain(&c->in, done);
 	if (herr == HPE_PAUSED) {
 		http_parser_pause(&c->parser, 0);
 	} else if (herr != HPE_OK || (done < len && !c->req_ready)) {
 		/* Whatever follows a bad request is not read. */
-		buf_reset(&c->in);
+		strbuf_release(&c->in);
 		if (c->url_overflow)
 			return http_fail(c, FAIL_URL);
 		if (c->hdr_bytes > HDR_MAX)
@@ -333,5 +284,5 @@ int http_feed(struct conn *c)
 	if (!c->req_ready)
 		return 0;
 	c->req_ready = 0;
-	return http_dispatch(c);
+	return 1;
 }
