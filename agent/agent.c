@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "api.h"
+#include "cluster.h"
 #include "config.h"
 #include "container_of.h"
 #include "discovery.h"
@@ -37,6 +38,8 @@ struct agent {
 	struct kevents *kev;		/* NULL: no netlink at all */
 	struct discovery *discovery;
 	struct api *api;
+	struct cluster *cluster;	/* NULL: alone */
+	int fatal;			/* why agent_run() stopped early */
 	struct report report;
 	sigset_t oldmask;
 	int sigfd;
@@ -195,6 +198,25 @@ static void start_kevents(struct agent *a)
 	fleet_hear_kevents(a->fleet, a->kev);
 }
 
+static void cluster_fatal(void *arg, const char *why)
+{
+	struct agent *a = arg;
+
+	log_err("cluster: %s", why);
+	a->fatal = -EEXIST;
+	loop_stop(a->loop);
+}
+
+static int start_cluster(struct agent *a, const char **why)
+{
+	const struct cluster_ops ops = { .fatal = cluster_fatal, .arg = a };
+
+	if (!a->cfg->cluster.url)
+		return 0;
+	return cluster_new(&a->cluster, a->loop, a->pool, a->resolver,
+			   a->fleet, &a->cfg->cluster, &ops, why);
+}
+
 int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 {
 	struct agent *a;
@@ -233,6 +255,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	}
 	if (!err)
 		start_kevents(a);
+	if (!err)
+		err = start_cluster(a, why);
 	if (!err)
 		err = discovery_new(&a->discovery, cfg->url, cfg->engines.v,
 				    cfg->engines.n, why);
@@ -275,7 +299,8 @@ int agent_run(struct agent *a)
 		loop_timer_start(a->loop, &a->discovery_timer,
 				 a->cfg->discovery_interval_ms);
 	loop_timer_start(a->loop, &a->memory_timer, AGENT_TRIM_MS);
-	return loop_run(a->loop);
+	err = loop_run(a->loop);
+	return err ? err : a->fatal;
 }
 
 void agent_free(struct agent *a)
@@ -288,6 +313,7 @@ void agent_free(struct agent *a)
 		loop_timer_stop(a->loop, &a->memory_timer);
 	}
 	api_free(a->api);
+	cluster_free(a->cluster);
 	/* Before the fleet and the loop it uses. */
 	kevents_free(a->kev);
 	fleet_free(a->fleet);

@@ -154,6 +154,28 @@ static const struct opt options[] = {
 	  .min = 4096, .max = 1LL << 30, .def = 8LL << 20, .arg = "SIZE",
 	  .help = "receive buffer for the module's events; smaller loses "
 		  "events sooner" },
+	{ .name = "cluster", .type = OPT_STRING, F(cluster.url),
+	  .arg = "etcd://H:P[,H:P...][/PREFIX]",
+	  .help = "share the fleet with the other agents of PREFIX "
+		  "(" CLUSTER_DEFAULT_PREFIX ") through etcd v3" },
+	{ .name = "cluster-name", .type = OPT_STRING, F(cluster.name),
+	  .arg = "NAME", .help = "this agent's name there (the host name)" },
+	{ .name = "cluster-ttl", .type = OPT_DURATION, F(cluster.ttl_ms),
+	  .min = 2 * SEC, .max = 10 * MIN, .def = 10 * SEC, .arg = "DUR",
+	  .help = "lease TTL: a dead agent's engines are taken over within "
+		  "2 x TTL" },
+	{ .name = "cluster-replicas", .type = OPT_UINT, F(cluster.replicas),
+	  .min = 1, .max = 8, .def = 1, .arg = "N",
+	  .help = "agents watching each engine" },
+	{ .name = "etcd-cacert", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(cluster.cacert), .arg = "FILE",
+	  .help = "CA of etcd's members ($ETCDCTL_CACERT)" },
+	{ .name = "etcd-cert", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(cluster.cert), .arg = "FILE",
+	  .help = "our client certificate for etcd ($ETCDCTL_CERT)" },
+	{ .name = "etcd-key", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
+	  F(cluster.key), .arg = "FILE",
+	  .help = "our client key for etcd ($ETCDCTL_KEY)" },
 	{ .name = "verbose", .short_name = 'v', .type = OPT_SET, F(log_level),
 	  .val = LOG_DEBUG, .def = LOG_INFO, .help = "more logging" },
 	{ .name = "quiet", .short_name = 'q', .type = OPT_SET, F(log_level),
@@ -234,6 +256,39 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 	return ret ? opt_error(err, len, "out of memory") : 0;
 }
 
+/* etcdctl's environment, for what the flags left unset. */
+static int resolve_cluster(struct cluster_cfg *cl, char *err, size_t len)
+{
+	static const struct {
+		const char *env;
+		size_t off;
+	} files[] = {
+		{ "ETCDCTL_CACERT", offsetof(struct cluster_cfg, cacert) },
+		{ "ETCDCTL_CERT", offsetof(struct cluster_cfg, cert) },
+		{ "ETCDCTL_KEY", offsetof(struct cluster_cfg, key) },
+	};
+	const char *why, *v;
+	unsigned int i;
+
+	if (!cl->url)
+		return 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char **dst = (char **)((char *)cl + files[i].off);
+
+		v = getenv(files[i].env);
+		if (*dst || !v || !*v)
+			continue;
+		*dst = strdup(v);
+		if (!*dst)
+			return opt_error(err, len, "out of memory");
+	}
+	if (!cl->cert != !cl->key)
+		return opt_error(err, len, "--etcd-cert and --etcd-key go together");
+	if (cluster_check(cl, &why))
+		return opt_error(err, len, "%s", why);
+	return 0;
+}
+
 /* After every flag: --api-listen-any may come after --api-listen. */
 static int check_api_listen(const struct config *c, char *err, size_t len)
 {
@@ -281,8 +336,11 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 		return opt_error(err, errlen,
 				 "--engine-refresh-max-interval is below --engine-refresh-min-interval");
 	ret = resolve_tls(c, err, errlen);
+	if (!ret)
+		ret = resolve_cluster(&c->cluster, err, errlen);
 	if (ret)
 		return ret;
+	c->cluster.api = c->api.listen;
 	return check_api_listen(c, err, errlen);
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "cluster.h"
 #include "engine.h"
 #include "log.h"
 #include "opt.h"
@@ -27,6 +28,7 @@ struct config {
 	enum log_level log_level;
 	bool kernel_policy;		/* module policy for the engines' ports */
 	uint32_t kernel_rcvbuf;		/* bytes, for the module's events */
+	struct cluster_cfg cluster;	/* --cluster*, --etcd-* */
 	bool help;
 };
 

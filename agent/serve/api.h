@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#define API_DEFAULT_SOCKET	"/run/peerwatch/agent.sock"
-
 struct api;
 struct fleet;
 struct kevents;

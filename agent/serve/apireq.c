@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Control API requests taken apart, without I/O (see apireq.h): what
- * api.c does with each request's target, and what the fuzzer calls.
+ * the routes do with each request's target, and what the fuzzer calls.
  */
 #include <errno.h>
 #include <limits.h>
@@ -181,57 +181,51 @@ int api_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* "/vX.Y/rest": copies X.Y into @r and returns "/rest"; else NULL. */
-static char *version_prefix(struct api_req *r, char *path)
+void api_req_unversion(struct api_req *r)
 {
+	const char *path = r->path;
 	size_t n;
 
 	if (path[0] != '/' || path[1] != 'v')
-		return NULL;
+		return;
 	n = strspn(path + 2, "0123456789.");
 	if (!n || path[2 + n] != '/' || n >= sizeof(r->version_buf))
-		return NULL;
+		return;
 	memcpy(r->version_buf, path + 2, n);
 	r->version_buf[n] = '\0';
 	r->version = r->version_buf;
-	return path + 2 + n;
+	r->path = path + 2 + n;
 }
 
-static void docker_route(struct api_req *r, char *path)
+int api_req_match(struct api_req *r, const char *pattern)
 {
-	static const char ctr[] = "/containers/";
-	size_t len = strlen(path), plen = sizeof(ctr) - 1;
+	const char *open = strchr(pattern, '{'), *tail;
+	size_t len = strlen(r->path), head, rest, n;
 
-	r->docker = true;
-	r->route = AR_D_OTHER;
-	if (!strcmp(path, "/_ping"))
-		r->route = AR_D_PING;
-	else if (!strcmp(path, "/version"))
-		r->route = AR_D_VERSION;
-	else if (!strcmp(path, "/info"))
-		r->route = AR_D_INFO;
-	else if (!strcmp(path, "/events"))
-		r->route = AR_D_EVENTS;
-	else if (!strcmp(path, "/containers/json"))
-		r->route = AR_D_CONTAINERS;
-	else if (len > plen + 5 && !strncmp(path, ctr, plen) &&
-		 !strcmp(path + len - 5, "/json") && path[plen] != '/') {
-		/* A name may be NODE/NAME: slashes are allowed in it. */
-		path[len - 5] = '\0';
-		r->route = AR_D_INSPECT;
-		r->ref = path + plen;
-	}
+	if (!open)
+		return strcmp(r->path, pattern) ? -ENOENT : 0;
+	head = (size_t)(open - pattern);
+	tail = strchr(open, '}');
+	tail = tail ? tail + 1 : open + strlen(open);
+	rest = strlen(tail);
+	if (len <= head + rest || strncmp(r->path, pattern, head) ||
+	    strcmp(r->path + len - rest, tail) || r->path[head] == '/')
+		return -ENOENT;
+	n = len - head - rest;
+	memcpy(r->ref_buf, r->path + head, n);
+	r->ref_buf[n] = '\0';
+	r->ref = r->ref_buf;
+	return url_decode(r->ref_buf, false) || !r->ref_buf[0] ? -EINVAL : 0;
 }
 
 unsigned int api_req_parse(struct api_req *r, const char *url, size_t len,
 			   unsigned int method, const char **why)
 {
 	struct http_parser_url u;
-	char *path, *query = NULL, *rest, *ref;
+	char *path, *query = NULL;
 	size_t plen;
 
 	memset(r, 0, offsetof(struct api_req, buf));
-	r->route = AR_NOTFOUND;
 	r->method = method == HTTP_GET ? METHOD_GET :
 		    method == HTTP_HEAD ? METHOD_HEAD : METHOD_OTHER;
 	r->method_name = http_method_str(method);
@@ -261,48 +255,7 @@ unsigned int api_req_parse(struct api_req *r, const char *url, size_t len,
 	}
 	path[plen] = '\0';
 	r->path = path;
-
-	if (!strcmp(path, "/v1/nodes"))
-		r->route = AR_NODES;
-	else if (!strncmp(path, "/v1/nodes/", 10) && !strchr(path + 10, '/'))
-		r->route = AR_NODE;
-	else if (!strcmp(path, "/v1/containers"))
-		r->route = AR_CONTAINERS;
-	else if (!strcmp(path, "/v1/events"))
-		r->route = AR_EVENTS;
-	else if (!strcmp(path, "/v1/summary"))
-		r->route = AR_SUMMARY;
-	else if (!strcmp(path, "/metrics"))
-		r->route = AR_METRICS;
-
-	if (r->route == AR_NODE) {
-		ref = path + 10;
-		if (url_decode(ref, false) || !*ref) {
-			*why = "bad node name in the path";
-			return 400;
-		}
-		r->ref = ref;
-	} else if (r->route == AR_NOTFOUND) {
-		/* Not ours: the Docker Engine API's, maybe versioned. */
-		rest = version_prefix(r, path);
-		if (rest)
-			path = rest;
-		r->path = path;
-		docker_route(r, path);
-	}
-	if (query) {
-		unsigned int st = split_query(r, query, why);
-
-		if (st)
-			return st;
-	}
-	if (r->route == AR_D_INSPECT) {
-		if (url_decode((char *)r->ref, false) || !*r->ref) {
-			*why = "bad container name in the path";
-			return 400;
-		}
-	}
-	return 0;
+	return query ? split_query(r, query, why) : 0;
 }
 
 /* Appends @s to the pairs' buffer; NULL when full. */
@@ -432,6 +385,31 @@ bool docker_filters_known(const struct docker_filters *f,
 			*bad = f->key[i];
 			return false;
 		}
+	}
+	return true;
+}
+
+bool docker_filters_pass(const struct docker_filters *f,
+			 const struct docker_filter_key *keys,
+			 const void *arg)
+{
+	const struct docker_filter_key *k;
+	unsigned int i;
+	bool given, hit;
+
+	for (k = keys; k->key; k++) {
+		given = hit = false;
+		for (i = 0; i < f->n; i++) {
+			if (strcmp(f->key[i], k->key))
+				continue;
+			given = true;
+			if (k->match(f->value[i], arg))
+				hit = true;
+			else if (k->every)
+				return false;
+		}
+		if (given && !hit)
+			return false;
 	}
 	return true;
 }

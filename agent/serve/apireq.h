@@ -4,10 +4,10 @@
 
 /*
  * A control API request taken apart, with no I/O: the request target split
- * into path and query, the query percent-decoded into pairs, the route
- * found (peerwatch's own /v1/... or the Docker Engine API façade, with or
- * without its /vX.Y prefix), and the Docker "filters" JSON read. Every
- * size is bounded; what is malformed gets a status and a reason.
+ * into path and query, the query percent-decoded into pairs, the path held
+ * against a route's pattern (routes.c has the table), a Docker /vX.Y prefix
+ * taken off, and the Docker "filters" JSON read. Every size is bounded;
+ * what is malformed gets a status and a reason.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,24 +45,6 @@ void api_head_init(struct api_head *h);
  */
 unsigned int api_head_feed(struct api_head *h, const char *data, size_t len);
 
-enum api_req_route {
-	AR_NODES,		/* /v1/nodes */
-	AR_NODE,		/* /v1/nodes/{key}: ref */
-	AR_CONTAINERS,		/* /v1/containers */
-	AR_EVENTS,		/* /v1/events */
-	AR_SUMMARY,
-	AR_METRICS,
-	AR_NOTFOUND,		/* none of ours, not Docker's */
-	/* The Docker Engine API façade. */
-	AR_D_PING,
-	AR_D_VERSION,
-	AR_D_INFO,
-	AR_D_CONTAINERS,
-	AR_D_INSPECT,		/* /containers/{ref}/json: ref */
-	AR_D_EVENTS,
-	AR_D_OTHER,		/* a Docker path the façade does not serve */
-};
-
 enum api_req_method {
 	METHOD_GET,
 	METHOD_HEAD,
@@ -72,26 +54,36 @@ enum api_req_method {
 struct api_req {
 	enum api_req_method method;
 	const char *method_name;
-	enum api_req_route route;
-	bool docker;		/* a route of the façade, errors its way */
+	bool docker;		/* for the façade, errors its way */
 	const char *path;	/* without the version prefix */
 	const char *version;	/* "1.41" of /v1.41/..., NULL: none */
-	const char *ref;	/* of AR_NODE and AR_D_INSPECT, decoded */
+	const char *ref;	/* what a pattern's {name} matched, decoded */
 	unsigned int nparams;
 	const char *key[API_REQ_MAX_PARAMS];
 	const char *value[API_REQ_MAX_PARAMS];	/* NULL: no '=' */
 	char version_buf[16];
 	char buf[API_MAX_REQUEST + 1];		/* what they point into */
+	char ref_buf[API_MAX_REQUEST + 1];	/* ref, the path left whole */
 };
 
 /*
  * Takes apart the request target @url (@len bytes) of a request with
  * http_parser method @method. Returns 0, or the HTTP status to answer
- * (400, 414) with the reason in @why; @r->docker is set either way once
- * the path is known, so the error can be given in the right format.
+ * (400, 414) with the reason in @why.
  */
 unsigned int api_req_parse(struct api_req *r, const char *url, size_t len,
 			   unsigned int method, const char **why);
+
+/*
+ * Holds the path against @pattern, literal but for one "{name}": a part
+ * that is not empty and does not start with '/' (a container may be
+ * NODE/NAME), percent-decoded into @r->ref. 0 if it matches, -ENOENT if
+ * not, -EINVAL if the part does not decode.
+ */
+int api_req_match(struct api_req *r, const char *pattern);
+
+/* A Docker client's "/vX.Y/rest": the version into @r, the path "/rest". */
+void api_req_unversion(struct api_req *r);
 
 /* The value of query parameter @key; NULL if absent, "" if valueless. */
 const char *api_req_param(const struct api_req *r, const char *key);
@@ -117,6 +109,21 @@ int docker_filters_parse(const char *json, struct docker_filters *f,
 /* Whether @key is one of the NULL-terminated @allowed; if not, @why says. */
 bool docker_filters_known(const struct docker_filters *f,
 			  const char *const *allowed, const char **bad);
+
+/* A filter key and how one of its values matches; a NULL key ends a table. */
+struct docker_filter_key {
+	const char *key;
+	bool (*match)(const char *v, const void *arg);
+	bool every;		/* every value must match (labels); else any */
+};
+
+/*
+ * Whether @arg passes @f, as in dockerd: every key of @keys that @f gives
+ * holds; a key holds if any of its values matches (every one, if @every).
+ */
+bool docker_filters_pass(const struct docker_filters *f,
+			 const struct docker_filter_key *keys,
+			 const void *arg);
 
 /*
  * Docker's timestamps in since/until: "SECONDS[.NANOSECONDS]" (what the CLI

@@ -5,8 +5,8 @@
 /*
  * The Docker Engine API façade: the fleet as one read-only daemon, as
  * classic Swarm's manager showed it to the docker CLI. Everything here is
- * built from what the agent holds in memory; api.c does the transport,
- * forward.c the one thing that asks an engine (inspect).
+ * built from what the agent holds in memory; facade.c answers with it,
+ * forward.c does the one thing that asks an engine (inspect).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,8 +18,17 @@ struct engine;
 struct fleet;
 struct docker_container;
 
+#ifndef PEERWATCH_VERSION
+#define PEERWATCH_VERSION "unknown"
+#endif
+#define DOCKERAPI_SERVER	"peerwatchd"
+
 /* The headers of every façade answer, as dockerd's: "Name: value\r\n"... */
-const char *dockerapi_headers(void);
+#define DOCKERAPI_HEADERS \
+	"Api-Version: " DOCKERAPI_VERSION "\r\n" \
+	"Docker-Experimental: false\r\n" \
+	"Ostype: linux\r\n" \
+	"Server: " DOCKERAPI_SERVER "/" PEERWATCH_VERSION " (linux)\r\n"
 
 /*
  * The API version of the request (its /vX.Y prefix) against what the
@@ -27,6 +36,21 @@ const char *dockerapi_headers(void);
  */
 unsigned int dockerapi_check_version(const struct api_req *r, char *why,
 				     size_t len);
+
+/* The name the façade gives an engine: its own, or its address. */
+const char *dockerapi_node_name(const struct engine *e);
+
+static inline void dockerapi_add_str(struct json_object *o, const char *k,
+				     const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static inline void dockerapi_add_int(struct json_object *o, const char *k,
+				     int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
 
 struct json_object *dockerapi_version(const struct fleet *f);
 struct json_object *dockerapi_info(const struct fleet *f);

@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cause.h"
 #include "container_of.h"
 #include "fleet.h"
 #include "kevents.h"
 #include "metrics.h"
+#include "nlevent.h"
+#include "clock.h"
 
 /* A timer this often measures how late the loop runs it. */
 #define METRICS_TICK_MS	100
@@ -26,41 +27,6 @@ static const double lag_bounds[METRICS_BUCKETS] = {
 static const double detection_bounds[METRICS_BUCKETS] = {
 	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300,
 };
-
-static const char *const route_names[ROUTE_COUNT] = {
-	[ROUTE_NODES] = "nodes",
-	[ROUTE_NODE] = "node",
-	[ROUTE_CONTAINERS] = "containers",
-	[ROUTE_EVENTS] = "events",
-	[ROUTE_SUMMARY] = "summary",
-	[ROUTE_METRICS] = "metrics",
-	[ROUTE_DOCKER] = "docker",
-	[ROUTE_OTHER] = "other",
-};
-
-static const char *const kevent_names[PEERWATCH_EVENT_MAX + 1] = {
-	[PEERWATCH_EVENT_DEAD] = "dead",
-	[PEERWATCH_EVENT_SUSPECT] = "suspect",
-	[PEERWATCH_EVENT_RECOVERED] = "recovered",
-};
-
-/* As peerwatch monitor -j names them. */
-static const char *const reason_names[PEERWATCH_REASON_MAX + 1] = {
-	[PEERWATCH_REASON_USER_TIMEOUT] = "user-timeout",
-	[PEERWATCH_REASON_RETRIES] = "retries",
-	[PEERWATCH_REASON_KEEPALIVE] = "keepalive",
-	[PEERWATCH_REASON_ZERO_WINDOW] = "zero-window",
-	[PEERWATCH_REASON_RESET] = "reset",
-	[PEERWATCH_REASON_ABORT] = "abort",
-};
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void observe(struct histogram *h, double v)
 {
@@ -82,7 +48,7 @@ static void tick_start(struct metrics *m)
 static void tick_fn(struct loop_timer *t)
 {
 	struct metrics *m = container_of(t, struct metrics, tick);
-	uint64_t now = mono_ms();
+	uint64_t now = clock_mono_ms();
 
 	observe(&m->loop_lag, now > m->tick_due ?
 		(double)(now - m->tick_due) / 1000 : 0);
@@ -133,6 +99,29 @@ void metrics_transition(struct metrics *m, const struct engine *e,
 		return;
 	observe(&m->detection[e->state], now > e->alive_ms ?
 		(double)(now - e->alive_ms) / 1000 : 0);
+}
+
+int metrics_route_add(struct metrics *m, const char *label)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nroutes; i++)
+		if (!strcmp(m->route_label[i], label))
+			return 0;
+	if (m->nroutes == METRICS_ROUTES)
+		return -ENOSPC;
+	m->route_label[m->nroutes++] = label;
+	return 0;
+}
+
+void metrics_request(struct metrics *m, const char *label,
+		     unsigned int status)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nroutes; i++)
+		if (!strcmp(m->route_label[i], label))
+			m->api_requests[i][status / 100 < 6 ? status / 100 : 5]++;
 }
 
 static int header(struct strbuf *b, const char *name, const char *type,
@@ -283,13 +272,13 @@ static int render_kernel(const struct metrics *m, struct strbuf *b)
 		     "Dead-peer events from peerwatch.ko, by type.");
 	for (k = PEERWATCH_EVENT_DEAD; k <= PEERWATCH_EVENT_MAX && !err; k++)
 		err = strbuf_addf(b, "peerwatch_kernel_events_total{type=\"%s\"} %llu\n",
-				  kevent_names[k],
+				  pw_event_name(k),
 				  (unsigned long long)st->events[k]);
 	err = err ?: header(b, "peerwatch_kernel_dead_total", "counter",
 			    "DEAD events from peerwatch.ko, by reason.");
 	for (k = PEERWATCH_REASON_USER_TIMEOUT; k <= PEERWATCH_REASON_MAX && !err; k++)
 		err = strbuf_addf(b, "peerwatch_kernel_dead_total{reason=\"%s\"} %llu\n",
-				  reason_names[k],
+				  pw_reason_name(k),
 				  (unsigned long long)st->dead[k]);
 	err = err ?: header(b, "peerwatch_kernel_events_lost_total", "counter",
 			    "Times the kernel dropped events for this subscriber (ENOBUFS).");
@@ -308,14 +297,15 @@ static int render_kernel(const struct metrics *m, struct strbuf *b)
 
 static int render_api(const struct metrics *m, struct strbuf *b)
 {
-	int r, k, err = 0;
+	unsigned int r;
+	int k, err = 0;
 
 	err = err ?: header(b, "peerwatch_api_requests_total", "counter",
 			    "Control API requests answered, by route and status class.");
-	for (r = 0; r < ROUTE_COUNT && !err; r++)
+	for (r = 0; r < m->nroutes && !err; r++)
 		for (k = 2; k < 6 && !err; k++)
 			err = strbuf_addf(b, "peerwatch_api_requests_total{route=\"%s\",code=\"%dxx\"} %llu\n",
-					  route_names[r], k,
+					  m->route_label[r], k,
 					  (unsigned long long)m->api_requests[r][k]);
 	err = err ?: header(b, "peerwatch_api_clients", "gauge",
 			    "Control API clients connected.");
@@ -358,6 +348,46 @@ static int render_memory(struct strbuf *b)
 	return err;
 }
 
+/* Only with --cluster: an agent alone has no such series. */
+static int render_cluster(const struct metrics *m, struct strbuf *b)
+{
+	const struct fleet *f = m->fleet;
+	struct fleet_share_stats st = { 0 };
+	int err;
+
+	if (!f->share)
+		return 0;
+	f->share->stats(f->share->arg, &st);
+	err = header(b, "peerwatch_cluster_up", "gauge",
+		     "1 while this agent holds a lease in etcd and follows the others.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_up %d\n", st.up);
+	err = err ?: header(b, "peerwatch_cluster_agents", "gauge",
+			    "Live agents sharing the fleet, this one included.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_agents %zu\n", st.agents);
+	err = err ?: header(b, "peerwatch_cluster_engines", "gauge",
+			    "Engines watched here, and in the whole fleet.");
+	err = err ?: strbuf_addf(b, "peerwatch_cluster_engines{where=\"here\"} %zu\n"
+				 "peerwatch_cluster_engines{where=\"fleet\"} %zu\n",
+				 f->n, f->all.n);
+	err = err ?: header(b, "peerwatch_etcd_requests_total", "counter",
+			    "Requests to etcd (calls and watches).");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_requests_total %llu\n",
+				 (unsigned long long)st.requests);
+	err = err ?: header(b, "peerwatch_etcd_errors_total", "counter",
+			    "Failed requests to etcd.");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_errors_total %llu\n",
+				 (unsigned long long)st.errors);
+	err = err ?: header(b, "peerwatch_etcd_writes_total", "counter",
+			    "Keys written to etcd (engine states, membership).");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_writes_total %llu\n",
+				 (unsigned long long)st.writes);
+	err = err ?: header(b, "peerwatch_etcd_keepalives_total", "counter",
+			    "Lease keepalives sent to etcd.");
+	err = err ?: strbuf_addf(b, "peerwatch_etcd_keepalives_total %llu\n",
+				 (unsigned long long)st.keepalives);
+	return err;
+}
+
 int metrics_render(const struct metrics *m, struct strbuf *out)
 {
 	int err;
@@ -366,6 +396,7 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
+	err = err ?: render_cluster(m, out);
 	err = err ?: render_memory(out);
 	return err;
 }

@@ -12,6 +12,7 @@ struct kevents;
 struct loop;
 
 #define METRICS_BUCKETS	12
+#define METRICS_ROUTES	16	/* labels of API requests */
 
 /* Cumulative counts of observations at or below each bound, in seconds. */
 struct histogram {
@@ -19,18 +20,6 @@ struct histogram {
 	uint64_t counts[METRICS_BUCKETS];
 	uint64_t count;
 	double sum;
-};
-
-enum api_route {
-	ROUTE_NODES,
-	ROUTE_NODE,
-	ROUTE_CONTAINERS,
-	ROUTE_EVENTS,
-	ROUTE_SUMMARY,
-	ROUTE_METRICS,
-	ROUTE_DOCKER,		/* the Docker Engine API façade */
-	ROUTE_OTHER,
-	ROUTE_COUNT,
 };
 
 /* What the agent counts for /metrics; the fleet's own stats are read live. */
@@ -42,7 +31,9 @@ struct metrics {
 	uint64_t tick_due;		/* monotonic ms the tick was meant for */
 	struct histogram loop_lag;	/* timer lateness: the loop's latency */
 	struct histogram detection[ENGINE_NSTATES];	/* by state entered */
-	uint64_t api_requests[ROUTE_COUNT][6];	/* by route, status / 100 */
+	const char *route_label[METRICS_ROUTES];	/* in the order added */
+	unsigned int nroutes;
+	uint64_t api_requests[METRICS_ROUTES][6];	/* by route, status / 100 */
 	uint64_t api_full;		/* times the client limit was reached */
 	uint64_t api_timeouts;		/* header or write deadline */
 	uint64_t api_dropped;		/* /v1/events readers too slow */
@@ -56,6 +47,15 @@ void metrics_free(struct metrics *m);
 /* An engine left @from: how long since it last showed life. */
 void metrics_transition(struct metrics *m, const struct engine *e,
 			enum engine_state from);
+/*
+ * API requests are counted under @label (a route's, or "other") from now
+ * on, shown in the order added; one added twice is counted once. 0, or
+ * -ENOSPC past METRICS_ROUTES labels.
+ */
+int metrics_route_add(struct metrics *m, const char *label);
+/* A request answered with @status, under an added @label. */
+void metrics_request(struct metrics *m, const char *label,
+		     unsigned int status);
 /* Prometheus text exposition format 0.0.4. */
 int metrics_render(const struct metrics *m, struct strbuf *out);
 

@@ -74,12 +74,7 @@ static struct json_object *state_json(const struct fleet *f)
 	json_object_object_add(root, "pid", json_object_new_int(getpid()));
 	json_object_object_add(root, "engines", json_object_new_int64((int64_t)f->n));
 	json_object_object_add(root, "states", states);
-	json_object_object_add(root, "connections",
-			       json_object_new_int64((int64_t)conn_open_count()));
-	json_object_object_add(root, "requests",
-			       json_object_new_uint64(f->env.stats.requests));
-	json_object_object_add(root, "errors",
-			       json_object_new_uint64(f->env.stats.errors));
+	view_traffic(root, f);
 	json_object_object_add(root, "errors_by_cause", causes_json(&f->env.stats));
 	json_object_object_add(root, "transitions",
 			       json_object_new_uint64(f->env.stats.transitions));

@@ -186,6 +186,92 @@ static int check_labels(const struct view_filter *flt, const char **why)
 	return 0;
 }
 
+void view_traffic(struct json_object *o, const struct fleet *f)
+{
+	json_object_object_add(o, "connections",
+			       json_object_new_int64((int64_t)conn_open_count()));
+	json_object_object_add(o, "requests",
+			       json_object_new_uint64(f->env.stats.requests));
+	json_object_object_add(o, "errors",
+			       json_object_new_uint64(f->env.stats.errors));
+}
+
+/* An engine another agent watches: what it wrote of it, if anything. */
+static struct json_object *peer_node(const char *addr,
+				     const struct fleet_peer_view *pv)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "addr", json_object_new_string(addr));
+	json_object_object_add(o, "state", json_object_new_string(pv ?
+			       engine_state_name(pv->state) : "pending"));
+	json_object_object_add(o, "cause", pv && pv->cause != CAUSE_NONE ?
+			       json_object_new_string(cause_name(pv->cause)) :
+			       NULL);
+	json_object_object_add(o, "since", pv ? view_time(pv->since_ms) : NULL);
+	json_object_object_add(o, "watcher", pv ?
+			       json_object_new_string(pv->watcher) : NULL);
+	return o;
+}
+
+/*
+ * One engine of a shared fleet: ours with our name as its watcher, unless
+ * we only just took it over (pending here) and its last watcher's verdict
+ * is the better word; or another agent's.
+ */
+static int shared_node(const struct fleet *f, const char *addr,
+		       const struct view_filter *flt, struct json_object *a)
+{
+	const struct fleet_share *sh = f->share;
+	const struct engine *e = fleet_find(f, addr);
+	struct fleet_peer_view pv;
+	bool known = sh->peer(sh->arg, addr, &pv);
+	struct json_object *o;
+
+	if (e && (e->state != ENGINE_PENDING || !known)) {
+		if (!node_matches(e, flt))
+			return 0;
+		o = view_node(e, false);
+		if (o)
+			json_object_object_add(o, "watcher",
+					       json_object_new_string(sh->name));
+	} else {
+		if (flt->nlabels || (flt->state && strcmp(flt->state, known ?
+				     engine_state_name(pv.state) : "pending")))
+			return 0;
+		o = peer_node(addr, known ? &pv : NULL);
+	}
+	return o && !json_object_array_add(a, o) ? 0 : -ENOMEM;
+}
+
+struct json_object *view_cluster(const struct fleet *f)
+{
+	struct fleet_share_stats st = { 0 };
+	struct json_object *o;
+
+	if (!f->share)
+		return NULL;
+	f->share->stats(f->share->arg, &st);
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "name", json_object_new_string(f->share->name));
+	json_object_object_add(o, "up", json_object_new_boolean(st.up));
+	json_object_object_add(o, "agents", json_object_new_int64((int64_t)st.agents));
+	json_object_object_add(o, "engines_fleet",
+			       json_object_new_int64((int64_t)f->all.n));
+	json_object_object_add(o, "engines_here",
+			       json_object_new_int64((int64_t)f->n));
+	json_object_object_add(o, "etcd_requests", json_object_new_uint64(st.requests));
+	json_object_object_add(o, "etcd_errors", json_object_new_uint64(st.errors));
+	json_object_object_add(o, "etcd_writes", json_object_new_uint64(st.writes));
+	json_object_object_add(o, "etcd_keepalives",
+			       json_object_new_uint64(st.keepalives));
+	return o;
+}
+
 int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	       struct json_object **out, const char **why)
 {
@@ -212,7 +298,10 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	a = json_object_new_array();
 	if (!a)
 		return -ENOMEM;
-	for (i = 0; i < f->n; i++)
+	for (i = 0; f->share && i < f->all.n; i++)
+		if (shared_node(f, f->all.v[i], flt, a))
+			goto nomem;
+	for (i = 0; !f->share && i < f->n; i++)
 		if (node_matches(f->v[i], flt) &&
 		    json_object_array_add(a, view_node(f->v[i], false)))
 			goto nomem;

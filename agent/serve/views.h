@@ -30,10 +30,18 @@ struct json_object *view_time(uint64_t ms);
  * containers; otherwise their number.
  */
 struct json_object *view_node(const struct engine *e, bool list);
+/*
+ * The fleet's traffic into @o: "connections" open now, "requests" and
+ * "errors" since the start, as /v1/summary and the state file show them.
+ */
+void view_traffic(struct json_object *o, const struct fleet *f);
 /* The labels of @c as a JSON object. */
 struct json_object *view_container_labels(const struct docker_container *c);
 /* Whether @e is the node @key names: its address, ID or name. */
 bool view_node_is(const struct engine *e, const char *key);
+
+/* The sharing of the fleet with other agents, or NULL when alone. */
+struct json_object *view_cluster(const struct fleet *f);
 
 /*
  * The answers of GET /v1/nodes and /v1/containers: 0, or -EINVAL with the

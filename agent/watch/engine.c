@@ -25,9 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "container_of.h"
 #include "engine.h"
 #include "hostport.h"
@@ -71,14 +71,6 @@ uint64_t engine_events_cookie(const struct engine *e)
 	return channel_cookie(&e->events.ch);
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct loop *loop_of(const struct engine *e)
 {
 	return e->env->loop;
@@ -107,7 +99,7 @@ static void set_state(struct engine *e, enum engine_state state,
 			 engine_state_name(e->state), engine_state_name(state));
 	e->state = state;
 	e->cause = cause;
-	e->since_ms = wall_ms();
+	e->since_ms = clock_wall_ms();
 	e->alive_ms = e->poll.ch.alive_ms > e->events.ch.alive_ms ?
 		      e->poll.ch.alive_ms : e->events.ch.alive_ms;
 	e->env->stats.transitions++;
@@ -301,7 +293,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans)
 		err = inventory_replace(&e->inv, body);
 		body = NULL;
 		if (!err) {
-			e->refreshed_ms = wall_ms();
+			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
 			pace_done(&e->pace, &e->inv);
 		}
@@ -632,7 +624,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 			goto err;
 	}
 	e->state = ENGINE_PENDING;
-	e->since_ms = wall_ms();
+	e->since_ms = clock_wall_ms();
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	chan_init(e, &e->events, &events_ops, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);

@@ -69,26 +69,101 @@ void fleet_free(struct fleet *f)
 		tls_ctx_free(f->env.tls);
 	}
 	free(f->v);
+	addr_list_clear(&f->all);
 	free(f);
 }
 
-/* A merge of two sorted lists: O(n), and the survivors keep their place. */
+static int copy_list(struct addr_list *dst, const struct addr_list *src)
+{
+	struct addr_list l = { 0 };
+
+	l.v = calloc(src->n + 1, sizeof(*l.v));
+	if (!l.v)
+		return -ENOMEM;
+	l.cap = src->n + 1;
+	for (l.n = 0; l.n < src->n; l.n++) {
+		l.v[l.n] = strdup(src->v[l.n]);
+		if (!l.v[l.n]) {
+			addr_list_clear(&l);
+			return -ENOMEM;
+		}
+	}
+	addr_list_clear(dst);
+	*dst = l;
+	return 0;
+}
+
+struct engine *fleet_find(const struct fleet *f, const char *addr)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(f->v[mid]->addr, addr);
+
+		if (!c)
+			return f->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The addresses of @all to watch here, in order. */
+static const char **ours(const struct fleet *f, size_t *n)
+{
+	const struct fleet_share *sh = f->share;
+	const char **v;
+	size_t i;
+
+	v = calloc(f->all.n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	*n = 0;
+	for (i = 0; i < f->all.n; i++)
+		if (!sh || sh->mine(sh->arg, f->all.v[i],
+				    fleet_find(f, f->all.v[i])))
+			v[(*n)++] = f->all.v[i];
+	return v;
+}
+
 int fleet_sync(struct fleet *f, const struct addr_list *want)
 {
-	struct engine **v, **started;
+	int err;
+
+	if (want != &f->all) {
+		err = copy_list(&f->all, want);
+		if (err)
+			return err;
+	}
+	return fleet_reassign(f);
+}
+
+/* A merge of two sorted lists: O(n), and the survivors keep their place. */
+int fleet_reassign(struct fleet *f)
+{
+	struct engine **v = NULL, **started = NULL;
 	size_t i = 0, j = 0, n = 0, nstarted = 0, added = 0, removed = 0;
+	size_t nwant = 0;
+	const char **want;
 	int err = 0;
 
-	v = calloc(f->n + want->n + 1, sizeof(*v));
-	started = calloc(want->n + 1, sizeof(*started));
+	want = ours(f, &nwant);
+	if (want) {
+		v = calloc(f->n + nwant + 1, sizeof(*v));
+		started = calloc(nwant + 1, sizeof(*started));
+	}
 	if (!v || !started) {
+		free(want);
 		free(v);
 		free(started);
 		return -ENOMEM;
 	}
-	while (i < f->n || j < want->n) {
-		int c = i == f->n ? 1 : j == want->n ? -1 :
-			strcmp(f->v[i]->addr, want->v[j]);
+	while (i < f->n || j < nwant) {
+		int c = i == f->n ? 1 : j == nwant ? -1 :
+			strcmp(f->v[i]->addr, want[j]);
 
 		if (c < 0) {
 			engine_remove(f->v[i++]);
@@ -99,9 +174,9 @@ int fleet_sync(struct fleet *f, const struct addr_list *want)
 		} else {
 			struct engine *e;
 
-			err = engine_new(&e, &f->env, want->v[j++]);
+			err = engine_new(&e, &f->env, want[j++]);
 			if (err) {
-				log_err("engine %s: %s", want->v[j - 1],
+				log_err("engine %s: %s", want[j - 1],
 					strerror(-err));
 				continue;
 			}
@@ -117,6 +192,7 @@ int fleet_sync(struct fleet *f, const struct addr_list *want)
 	for (i = 0; i < nstarted; i++)
 		engine_start(started[i]);
 	free(started);
+	free(want);
 	if (added || removed)
 		log_info("discovery: %zu engines (%zu added, %zu removed)", n,
 			 added, removed);

@@ -6,15 +6,53 @@
 
 #include "engine.h"
 
-struct addr_list;
+#include "discovery.h"
+
 struct kevents;
 struct kevents_ops;
 
-/* Every engine, sorted by address, and what they share. */
+/* What the fleet knows of an engine from the agent that watches it. */
+struct fleet_peer_view {
+	enum engine_state state;
+	enum cause cause;
+	uint64_t since_ms;		/* wall clock */
+	const char *watcher;		/* that agent's --cluster-name */
+};
+
+/* How the sharing goes, for /v1/summary and /metrics. */
+struct fleet_share_stats {
+	bool up;			/* a live lease and our watches open */
+	size_t agents;			/* live agents, us included */
+	uint64_t requests, errors;	/* to the store */
+	uint64_t writes;		/* keys written */
+	uint64_t keepalives;
+};
+
+/*
+ * Several agents share the fleet (agent/cluster/): which engines this
+ * agent watches, and what the others say of theirs. The sharer calls
+ * fleet_reassign() when its answers change.
+ */
+struct fleet_share {
+	/* Whether to watch @addr here; @have: it is watched here now. */
+	bool (*mine)(void *arg, const char *addr, bool have);
+	/* The watcher's word on @addr, if any. */
+	bool (*peer)(void *arg, const char *addr, struct fleet_peer_view *out);
+	void (*stats)(void *arg, struct fleet_share_stats *st);
+	const char *name;		/* this agent's */
+	void *arg;
+};
+
+/*
+ * The engines watched here, sorted by address, and what they share; all:
+ * every engine of the discovery, watched here or elsewhere.
+ */
 struct fleet {
 	struct engine_env env;
 	struct engine **v;
 	size_t n;
+	struct addr_list all;
+	const struct fleet_share *share;	/* NULL: all are ours */
 };
 
 int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
@@ -25,6 +63,10 @@ void fleet_free(struct fleet *f);
  * ones are removed, the others are not touched at all.
  */
 int fleet_sync(struct fleet *f, const struct addr_list *want);
+/* fleet_sync() again with the last discovery: the sharer changed its mind. */
+int fleet_reassign(struct fleet *f);
+/* The engine of @addr watched here, or NULL: O(log n). */
+struct engine *fleet_find(const struct fleet *f, const char *addr);
 /* Engines in each state. */
 void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES]);
 

@@ -167,6 +167,13 @@ test_api_endpoints() {
 	done
 	[ "$(api_code /v1/nodes/nope)" = 404 ] || fail "unknown node" || return 1
 	[ "$(api_code /nope)" = 404 ] || fail "unknown path" || return 1
+	# Under /v1/ the path is ours, known or not: our 404, not the façade's.
+	for u in /v1/node /v1/nodes/engine-7/x/y /v1; do
+		[ "$(api_code "$u")" = 404 ] || fail "$u: HTTP $(api_code "$u")" || return 1
+		out=$(api "$u")
+		echo "$out" | jq -e '(.error | length > 0) and .message == null' >/dev/null ||
+			fail "$u: not /v1's 404: $out" || return 1
+	done
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --unix-socket "$API" http://pw/v1/nodes)
 	[ "$code" = 405 ] || fail "POST: $code" || return 1
 	log "$bad malformed filters: 400 with a reason; unknown node/path 404; POST 405"

@@ -235,6 +235,8 @@ fi
 . selftests/agent/docker.sh
 # shellcheck source=selftests/agent/events.sh
 . selftests/agent/events.sh
+# shellcheck source=selftests/agent/cluster.sh
+. selftests/agent/cluster.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -265,4 +267,9 @@ run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
 run_test tls-dockerd test_tls_dockerd
 run_test tls-valgrind test_tls_valgrind
+run_test cluster-share test_cluster_share
+run_test cluster-failover test_cluster_failover
+run_test cluster-blackhole test_cluster_blackhole
+run_test cluster-etcd-member test_cluster_etcd_member
+run_test cluster-replicas test_cluster_replicas
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the control API's request parsing (agent/apireq.c)
- * and what the Docker façade makes of a request (agent/dockerapi.c).
+ * libFuzzer target: the control API's request parsing (apireq.c), the
+ * route it finds (routes.c) and what the Docker façade makes of a request
+ * (dockerapi*.c).
  * The first byte chooses how the rest, the bytes of a request as a client
  * sends them, is cut into reads; the head is parsed piece by piece, the
- * target taken apart, the query and Docker filters read, and the façade's
+ * target taken apart and routed, the query and Docker filters read, and the façade's
  * filters run against a small fake fleet. Every pointer the parse hands
  * out must stay inside its buffers, every count within its bound.
  */
@@ -15,6 +16,7 @@
 #include "dockerapi.h"
 #include "fleet.h"
 #include "fuzz.h"
+#include "routes.h"
 
 static struct fleet fleet;
 static struct json_object *sample_ev;
@@ -131,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct api_head h;
 	static struct api_req r;
+	const struct route *row;
 	struct fuzz_split split;
 	const char *why = NULL, *p;
 	unsigned int st = 0, i;
@@ -169,6 +172,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	fuzz_assert(r.nparams <= API_REQ_MAX_PARAMS);
+	st = route_find(&r, &row, &why);
+	if (st) {
+		fuzz_assert(st == 400 && why && r.ref);
+		return 0;
+	}
+	fuzz_assert(!row || (row->api == ROUTE_DOCKER) == r.docker);
+	fuzz_assert(!r.ref || row);
 	inside(r.path, r.buf);
 	for (i = 0; i < r.nparams; i++) {
 		inside(r.key[i], r.buf);
@@ -176,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(r.value[i], r.buf);
 	}
 	if (r.ref) {
-		inside(r.ref, r.buf);
+		inside(r.ref, r.ref_buf);
 		fuzz_assert(r.ref[0]);
 	}
 	if (r.version) {

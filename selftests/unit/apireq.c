@@ -5,14 +5,19 @@
 
 #include "kselftest_harness.h"
 #include "apireq.h"
+#include "routes.h"
 
 static struct api_req req;
+
+static const struct route *row;
 
 static unsigned int parse(const char *url, unsigned int method)
 {
 	const char *why = NULL;
 	unsigned int st = api_req_parse(&req, url, strlen(url), method, &why);
 
+	if (!st)
+		st = route_find(&req, &row, &why);
 	if (st && !why)
 		return 999;
 	return st;
@@ -21,44 +26,62 @@ static unsigned int parse(const char *url, unsigned int method)
 TEST(routes_ours_and_dockers)
 {
 	ASSERT_EQ(0U, parse("/v1/nodes?state=healthy", HTTP_GET));
-	EXPECT_EQ((int)AR_NODES, (int)req.route);
+	ASSERT_NE(NULL, row);
+	EXPECT_STREQ("/v1/nodes", row->path);
 	EXPECT_FALSE(req.docker);
 	EXPECT_STREQ("healthy", api_req_param(&req, "state"));
 
 	ASSERT_EQ(0U, parse("/v1/nodes/127.1.0.8%3A2375", HTTP_GET));
-	EXPECT_EQ((int)AR_NODE, (int)req.route);
+	ASSERT_NE(NULL, row);
+	EXPECT_STREQ("node", row->label);
 	EXPECT_STREQ("127.1.0.8:2375", req.ref);
+	ASSERT_EQ(0U, parse("/metrics", HTTP_GET));
+	ASSERT_NE(NULL, row);
+	EXPECT_FALSE(req.docker);
 
 	ASSERT_EQ(0U, parse("/_ping", HTTP_HEAD));
-	EXPECT_EQ((int)AR_D_PING, (int)req.route);
+	ASSERT_NE(NULL, row);
+	EXPECT_STREQ("/_ping", row->path);
+	EXPECT_TRUE(row->head);
 	EXPECT_TRUE(req.docker);
 	EXPECT_EQ(NULL, req.version);
 	EXPECT_EQ((int)METHOD_HEAD, (int)req.method);
 
 	ASSERT_EQ(0U, parse("/v1.41/containers/json?all=1&limit=3", HTTP_GET));
-	EXPECT_EQ((int)AR_D_CONTAINERS, (int)req.route);
+	ASSERT_NE(NULL, row);
+	EXPECT_STREQ("docker", row->label);
 	EXPECT_STREQ("1.41", req.version);
 	EXPECT_STREQ("/containers/json", req.path);
 	EXPECT_STREQ("3", api_req_param(&req, "limit"));
 
 	/* A name may be NODE/NAME. */
 	ASSERT_EQ(0U, parse("/v1.41/containers/engine-3/web/json", HTTP_GET));
-	EXPECT_EQ((int)AR_D_INSPECT, (int)req.route);
+	ASSERT_NE(NULL, row);
+	EXPECT_STREQ("/containers/{id}/json", row->path);
 	EXPECT_STREQ("engine-3/web", req.ref);
+	EXPECT_STREQ("/containers/engine-3/web/json", req.path);
 	ASSERT_EQ(0U, parse("/containers/%2Fweb/json", HTTP_GET));
 	EXPECT_STREQ("/web", req.ref);
 	ASSERT_EQ(0U, parse("/containers//json", HTTP_GET));
-	EXPECT_EQ((int)AR_D_OTHER, (int)req.route);
+	EXPECT_EQ(NULL, row);
+	EXPECT_TRUE(req.docker);
 
 	ASSERT_EQ(0U, parse("/v1.41/containers/create", HTTP_POST));
 	EXPECT_EQ((int)METHOD_OTHER, (int)req.method);
 	EXPECT_TRUE(req.docker);
+	EXPECT_EQ(NULL, row);
+	/* Under /v1/ is ours, known or not: never a Docker API version 1. */
 	ASSERT_EQ(0U, parse("/v1/nope", HTTP_GET));
-	EXPECT_STREQ("1", req.version);
-	EXPECT_STREQ("/nope", req.path);
+	EXPECT_EQ(NULL, row);
+	EXPECT_FALSE(req.docker);
+	EXPECT_EQ(NULL, req.version);
+	ASSERT_EQ(0U, parse("/v1/node", HTTP_GET));
+	EXPECT_EQ(NULL, row);
+	EXPECT_FALSE(req.docker);
 
 	EXPECT_EQ(400U, parse("/v1.41/containers/json?name=%00", HTTP_GET));
 	EXPECT_EQ(400U, parse("/v1.41/containers/a%zz/json", HTTP_GET));
+	EXPECT_EQ(400U, parse("/v1/nodes/a%zz", HTTP_GET));
 	EXPECT_EQ(400U, parse("not a target", HTTP_GET));
 }
 

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control API's HTTP server (see server.h), served by the agent's own
+ * loop. Clients must never delay the engines: a request is bounded in
+ * size and must arrive whole within a deadline; clients are limited in
+ * number (more wait in the kernel's listen backlog, costing us nothing),
+ * and so are the bytes all answers hold; answers are built a few
+ * milliseconds per pass, between engine events; a stream's reader that
+ * falls behind is dropped rather than buffered.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <http_parser.h>
+
+#include "container_of.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "clock.h"
+#include "server.h"
+
+#define SERVER_HEADER_TIMEOUT_MS	5000
+#define SERVER_WRITE_TIMEOUT_MS		10000
+#define SERVER_STREAM_MAX	(256 * 1024)	/* unsent bytes of a stream */
+#define SERVER_OUT_MAX		(128 << 20)	/* unsent bytes, all answers */
+#define SERVER_RENDER_BUDGET_MS	5		/* per loop pass */
+#define SERVER_CACHE_MS		100		/* an answer serves its twins */
+#define SERVER_TRIM_BYTES	(1 << 20)	/* an answer this big... */
+#define SERVER_TRIM_DELAY_MS	1000		/* ...trims this long after */
+#define SERVER_LINGER_MS	5000		/* reading after an error */
+#define SERVER_LABEL_OTHER	"other"
+#define SERVER_LISTENERS	2
+
+struct server_listener {
+	struct server *srv;
+	int fd;
+	struct loop_io io;
+};
+
+/*
+ * The last answer, whole: a thousand clients asking the same thing within
+ * SERVER_CACHE_MS cost one rendering, not a thousand.
+ */
+struct server_cache {
+	char url[API_MAX_REQUEST];
+	uint64_t ms;			/* loop time it was built */
+	const char *label;
+	struct strbuf resp;
+};
+
+struct server {
+	const struct server_cfg *cfg;
+	const struct server_ops *ops;
+	struct loop *loop;
+	struct metrics *metrics;
+	struct server_listener listeners[SERVER_LISTENERS];	/* UNIX, TCP */
+	bool unlink_socket;
+	struct server_client *head, *tail;
+	unsigned int nclients;
+	bool full;			/* listeners paused at the limit */
+	size_t out_total;
+	struct loop_timer render;
+	struct loop_timer trim;		/* memory back after big answers */
+	struct server_cache cache;
+};
+
+/* At the client limit, new clients wait in the backlog until one leaves. */
+static void listeners_watch(struct server *s, bool on)
+{
+	struct server_listener *l;
+
+	s->full = !on;
+	for (l = s->listeners; l < s->listeners + SERVER_LISTENERS; l++)
+		if (l->fd >= 0)
+			loop_io_mod(s->loop, &l->io, on ? LOOP_READ : 0);
+}
+
+/*
+ * A big answer (GET /v1/nodes at 5,000 engines is several MiB, built from
+ * many small JSON objects) leaves its memory with the allocator, which
+ * keeps it: glibc's heap does not shrink by itself past fragmentation and
+ * its mmap threshold grows with every big buffer freed. Within a second
+ * of such an answer being freed the stale cached answer is dropped and the
+ * free pages are handed back, so an idle agent's RSS is what it holds.
+ */
+static void trim_fn(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, trim);
+
+	if (loop_now(s->loop) - s->cache.ms >= SERVER_CACHE_MS) {
+		strbuf_release(&s->cache.resp);
+		s->cache.url[0] = '\0';
+	}
+	malloc_trim(0);
+}
+
+static void trim_soon(struct server *s)
+{
+	if (!loop_timer_active(&s->trim))
+		loop_timer_start(s->loop, &s->trim, SERVER_TRIM_DELAY_MS);
+}
+
+static void client_free_fn(struct loop_defer *d)
+{
+	struct server_client *c = container_of(d, struct server_client,
+					       free_work);
+
+	if (c->out.cap >= SERVER_TRIM_BYTES)
+		trim_soon(c->srv);
+	strbuf_release(&c->out);
+	free(c);
+}
+
+static void stream_leave(struct server_client *c)
+{
+	struct server_stream *st = c->stream;
+
+	if (c->sprev)
+		c->sprev->snext = c->snext;
+	else
+		st->head = c->snext;
+	if (c->snext)
+		c->snext->sprev = c->sprev;
+	st->n--;
+	if (st->gauge)
+		(*st->gauge)--;
+	c->stream = NULL;
+}
+
+/* The only way a client ends; freed after the current pass. */
+static void client_close(struct server_client *c)
+{
+	struct server *s = c->srv;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	loop_io_del(s->loop, &c->io);
+	loop_timer_stop(s->loop, &c->deadline);
+	close(c->fd);
+	s->out_total -= strbuf_pending(&c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	s->nclients--;
+	s->metrics->api_clients--;
+	if (s->full)
+		listeners_watch(s, true);
+	if (c->stream)
+		stream_leave(c);
+	if (c->release)
+		c->release(c->data);
+	c->release = NULL;
+	loop_defer(s->loop, &c->free_work, client_free_fn);
+}
+
+int server_queue(struct server_client *c, const void *data, size_t len)
+{
+	int err = strbuf_add(&c->out, data, len);
+
+	if (!err)
+		c->srv->out_total += len;
+	return err;
+}
+
+/* Sends what it can; the rest waits for LOOP_WRITE. */
+static void client_flush(struct server_client *c)
+{
+	struct server *s = c->srv;
+	ssize_t n;
+
+	while (strbuf_pending(&c->out)) {
+		n = send(c->fd, c->out.p + c->out.off, strbuf_pending(&c->out),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		strbuf_consume(&c->out, (size_t)n);
+		s->out_total -= (size_t)n;
+		if (!c->stream)
+			loop_timer_start(s->loop, &c->deadline,
+					 SERVER_WRITE_TIMEOUT_MS);
+	}
+	if (!strbuf_pending(&c->out) && !c->stream && c->complete &&
+	    !c->ready) {
+		/* Said everything: the FIN goes after the answer. */
+		shutdown(c->fd, SHUT_WR);
+		if (!c->status && !c->rq.has_body) {
+			client_close(c);
+			return;
+		}
+		/*
+		 * A refused request, or a body (docker run's), may still be
+		 * arriving: closing on unread bytes would send a RST that can
+		 * destroy the answer before the client reads it. Read and drop
+		 * them for a moment first.
+		 */
+		c->lingering = true;
+		loop_timer_start(s->loop, &c->deadline, SERVER_LINGER_MS);
+		loop_io_mod(s->loop, &c->io, LOOP_READ);
+		return;
+	}
+	loop_io_mod(s->loop, &c->io, (c->stream ? LOOP_READ : 0) |
+		    (strbuf_pending(&c->out) ? LOOP_WRITE : 0));
+}
+
+static const char *status_text(unsigned int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+int server_respond(struct server_client *c, unsigned int status,
+		   const char *type, const char *extra, const char *body,
+		   size_t len)
+{
+	char head[768];
+	int n, err;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %u %s\r\n%s%sContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		     status, status_text(status),
+		     c->dialect ? c->dialect->headers : "", extra, type, len);
+	err = server_queue(c, head, (size_t)n);
+	/* A HEAD is answered as its GET would be, without the body. */
+	if (!err && !c->head)
+		err = server_queue(c, body, len);
+	return err;
+}
+
+int server_respond_json(struct server_client *c, unsigned int status,
+			struct json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	struct strbuf b = { 0 };
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	if (!c->dialect || !c->dialect->json_newline)
+		return server_respond(c, status, "application/json", "", s,
+				      len);
+	err = strbuf_add(&b, s, len);
+	if (!err)
+		err = strbuf_add(&b, "\n", 1);
+	if (!err)
+		err = server_respond(c, status, "application/json", "", b.p,
+				     b.len);
+	strbuf_release(&b);
+	return err;
+}
+
+int server_respond_error(struct server_client *c, unsigned int status,
+			 const char *why)
+{
+	struct json_object *o = json_object_new_object();
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, c->dialect ? c->dialect->error_key : "error",
+			       json_object_new_string(why));
+	err = server_respond_json(c, status, o);
+	json_object_put(o);
+	return err;
+}
+
+void server_attach(struct server_client *c, void *data,
+		   void (*release)(void *data))
+{
+	c->data = data;
+	c->release = release;
+}
+
+void server_wait(struct server_client *c)
+{
+	c->waiting = true;
+}
+
+static unsigned int sent_status(const struct server_client *c)
+{
+	/* "HTTP/1.1 NNN": the first answer queued tells. */
+	return c->out.len - c->out.off >= 12 ?
+	       (unsigned int)atoi(c->out.p + c->out.off + 9) : 500;
+}
+
+/* An answer is queued: counted, and on its way within a deadline. */
+static void answer_sent(struct server_client *c)
+{
+	struct server *s = c->srv;
+
+	if (!c->stream)
+		loop_timer_start(s->loop, &c->deadline,
+				 SERVER_WRITE_TIMEOUT_MS);
+	metrics_request(s->metrics, c->label, sent_status(c));
+	client_flush(c);
+}
+
+void server_answered(struct server_client *c, int err)
+{
+	c->waiting = false;
+	if (err) {
+		client_close(c);
+		return;
+	}
+	answer_sent(c);
+}
+
+void server_stream_start(struct server_client *c, struct server_stream *st)
+{
+	c->stream = st;
+	c->sprev = NULL;
+	c->snext = st->head;
+	if (st->head)
+		st->head->sprev = c;
+	st->head = c;
+	st->n++;
+	if (st->gauge)
+		(*st->gauge)++;
+	loop_timer_stop(c->srv->loop, &c->deadline);
+}
+
+void server_stream_until(struct server_client *c, uint64_t ms)
+{
+	loop_timer_start(c->srv->loop, &c->deadline, ms);
+}
+
+/* The last chunk: the stream's end has come. */
+static void stream_end(struct server_client *c)
+{
+	stream_leave(c);
+	if (server_queue(c, "0\r\n\r\n", 5)) {
+		client_close(c);
+		return;
+	}
+	loop_timer_start(c->srv->loop, &c->deadline, SERVER_WRITE_TIMEOUT_MS);
+	client_flush(c);
+}
+
+int server_chunk(struct server_client *c, const char *s, size_t len)
+{
+	char head[32];
+	int n;
+
+	n = snprintf(head, sizeof(head), "%zx\r\n", len + 1);
+	if (server_queue(c, head, (size_t)n) || server_queue(c, s, len) ||
+	    server_queue(c, "\n\r\n", 3))
+		return -ENOMEM;
+	return 0;
+}
+
+void server_stream_send(struct server_client *c, const char *s, size_t len)
+{
+	if (strbuf_pending(&c->out) + len + 64 > SERVER_STREAM_MAX) {
+		log_info("api: dropping a %s reader %zu bytes behind",
+			 c->stream->name, strbuf_pending(&c->out));
+		c->srv->metrics->api_dropped++;
+		client_close(c);
+		return;
+	}
+	if (server_chunk(c, s, len)) {
+		client_close(c);
+		return;
+	}
+	client_flush(c);
+}
+
+static bool cache_hit(const struct server *s, const struct server_client *c)
+{
+	return !c->status && c->rq.method == HTTP_GET && s->cache.resp.len &&
+	       loop_now(s->loop) - s->cache.ms < SERVER_CACHE_MS &&
+	       !strcmp(s->cache.url, c->rq.url);
+}
+
+static void cache_store(struct server *s, const struct server_client *c)
+{
+	strbuf_release(&s->cache.resp);
+	if (strbuf_add(&s->cache.resp, c->out.p + c->out.off,
+		       strbuf_pending(&c->out)))
+		return;
+	s->cache.ms = loop_now(s->loop);
+	s->cache.label = c->label;
+}
+
+static void serve(struct server_client *c)
+{
+	struct server *s = c->srv;
+	bool fresh = false;
+	int err;
+
+	c->ready = false;
+	c->label = SERVER_LABEL_OTHER;
+	c->rq.url[c->rq.url_len] = '\0';
+	if (s->out_total > SERVER_OUT_MAX) {
+		err = server_respond_error(c, 503,
+					   "busy: too many answers in flight");
+	} else if (cache_hit(s, c)) {
+		c->label = s->cache.label;
+		err = server_queue(c, s->cache.resp.p, s->cache.resp.len);
+	} else if (c->status) {
+		err = server_respond_error(c, c->status, c->why);
+	} else {
+		/* The routes cut the URL up: keep it whole for the cache. */
+		memcpy(s->cache.url, c->rq.url, c->rq.url_len + 1);
+		s->cache.resp.len = 0;
+		err = s->ops->answer(s->ops->arg, c);
+		fresh = true;
+	}
+	if (err) {
+		/* Whatever was queued is dropped with the client. */
+		log_warn("api: %s", strerror(-err));
+		client_close(c);
+		return;
+	}
+	if (c->waiting)
+		return;
+	if (fresh && !c->stream && sent_status(c) == 200 &&
+	    c->rq.method == HTTP_GET)
+		cache_store(s, c);
+	answer_sent(c);
+}
+
+/* Answers queued requests, a few ms per pass, so engines go between. */
+static void render_fn(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, render);
+	uint64_t start = clock_mono_ms();
+	struct server_client *c, *next;
+
+	for (c = s->head; c; c = next) {
+		next = c->next;
+		if (!c->ready)
+			continue;
+		if (clock_mono_ms() - start >=
+		    SERVER_RENDER_BUDGET_MS) {
+			loop_timer_start(s->loop, &s->render, 0);
+			return;
+		}
+		serve(c);
+	}
+}
+
+static void request_done(struct server_client *c)
+{
+	struct server *s = c->srv;
+
+	c->complete = true;
+	c->ready = true;
+	loop_timer_stop(s->loop, &c->deadline);
+	loop_io_mod(s->loop, &c->io, 0);
+	if (!loop_timer_active(&s->render))
+		loop_timer_start(s->loop, &s->render, 0);
+}
+
+/*
+ * A request that cannot be served: answered at once, not queued behind
+ * real work (an error costs nothing to build), then closed.
+ */
+static void reject(struct server_client *c, unsigned int status,
+		   const char *why)
+{
+	struct server *s = c->srv;
+
+	c->status = status;
+	c->why = why;
+	c->complete = true;
+	loop_timer_stop(s->loop, &c->deadline);
+	loop_io_mod(s->loop, &c->io, 0);
+	serve(c);
+}
+
+static void client_read(struct server_client *c)
+{
+	char buf[4096];
+	unsigned int st;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		/* A stream's reader has nothing to say, nor a refused one. */
+		if (c->complete)
+			continue;
+		st = api_head_feed(&c->rq, buf, (size_t)n);
+		if (st) {
+			reject(c, st, c->rq.why);
+			return;
+		}
+		if (c->rq.complete)
+			break;
+	}
+	c->head = c->rq.method == HTTP_HEAD;
+	request_done(c);
+}
+
+static void client_io(struct loop_io *io, uint32_t events)
+{
+	struct server_client *c = container_of(io, struct server_client, io);
+
+	if (events & (LOOP_READ | LOOP_ERROR))
+		client_read(c);
+	if (!c->closed && (events & LOOP_WRITE))
+		client_flush(c);
+}
+
+static void client_deadline(struct loop_timer *t)
+{
+	struct server_client *c = container_of(t, struct server_client,
+					       deadline);
+
+	/* A stream's own end (a Docker /events reader's until=). */
+	if (c->stream) {
+		stream_end(c);
+		return;
+	}
+	if (!c->lingering)
+		c->srv->metrics->api_timeouts++;
+	if (c->complete) {
+		client_close(c);
+		return;
+	}
+	reject(c, 408, "request not received in time");
+}
+
+static int client_new(struct server *s, int fd)
+{
+	struct server_client *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->srv = s;
+	c->fd = fd;
+	c->label = SERVER_LABEL_OTHER;
+	api_head_init(&c->rq);
+	loop_timer_init(&c->deadline, client_deadline);
+	err = loop_io_add(s->loop, &c->io, fd, LOOP_READ, client_io);
+	if (err) {
+		free(c);
+		return err;
+	}
+	c->prev = s->tail;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+	s->nclients++;
+	s->metrics->api_clients++;
+	/* Absolute, not reset by each byte: a slowloris gets no more. */
+	loop_timer_start(s->loop, &c->deadline, SERVER_HEADER_TIMEOUT_MS);
+	return 0;
+}
+
+static void listener_io(struct loop_io *io, uint32_t events)
+{
+	struct server_listener *l = container_of(io, struct server_listener,
+						 io);
+	struct server *s = l->srv;
+	int fd, err;
+
+	(void)events;
+	for (;;) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* Out of descriptors: the backlog waits for a close. */
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("api: accept: %s", strerror(errno));
+			return;
+		}
+		err = client_new(s, fd);
+		if (err) {
+			log_warn("api: %s", strerror(-err));
+			close(fd);
+		}
+		if (s->nclients >= s->cfg->max_clients) {
+			s->metrics->api_full++;
+			listeners_watch(s, false);
+			return;
+		}
+	}
+}
+
+/* Accepts from @fd, a listening socket, from now on; @fd is its. */
+static int listener_start(struct server *s, struct server_listener *l,
+			  int fd)
+{
+	int err;
+
+	l->srv = s;
+	err = loop_io_add(s->loop, &l->io, fd, LOOP_READ, listener_io);
+	if (err)
+		close(fd);
+	else
+		l->fd = fd;
+	return err;
+}
+
+int server_new(struct server **sp, struct loop *loop, struct metrics *m,
+	       const struct server_cfg *cfg, const struct server_ops *ops,
+	       const char **why)
+{
+	struct server *s;
+	int fd, err = 0;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->ops = ops;
+	s->loop = loop;
+	s->metrics = m;
+	s->listeners[0].fd = -1;
+	s->listeners[1].fd = -1;
+	loop_timer_init(&s->render, render_fn);
+	loop_timer_init(&s->trim, trim_fn);
+	if (cfg->socket) {
+		err = listener_unix(cfg->socket, &fd, why);
+		s->unlink_socket = !err;
+		if (!err)
+			err = listener_start(s, &s->listeners[0], fd);
+	}
+	if (!err && cfg->listen) {
+		err = listener_tcp(cfg->listen, cfg->listen_len, &fd, why);
+		if (!err)
+			err = listener_start(s, &s->listeners[1], fd);
+	}
+	if (err) {
+		server_free(s);
+		return err;
+	}
+	*sp = s;
+	return 0;
+}
+
+void server_free(struct server *s)
+{
+	struct server_listener *l;
+
+	if (!s)
+		return;
+	while (s->head)
+		client_close(s->head);
+	loop_timer_stop(s->loop, &s->render);
+	loop_timer_stop(s->loop, &s->trim);
+	for (l = s->listeners; l < s->listeners + SERVER_LISTENERS; l++) {
+		if (l->fd >= 0) {
+			loop_io_del(s->loop, &l->io);
+			close(l->fd);
+		}
+	}
+	if (s->unlink_socket)
+		unlink(s->cfg->socket);
+	strbuf_release(&s->cache.resp);
+	free(s);
+}
