@@ -320,6 +320,11 @@ void channel_set_suspect(struct channel *ch, bool on)
 	ch->suspect = on;
 }
 
+int channel_read_pause(struct channel *ch, bool pause)
+{
+	return ch->conn ? conn_read_pause(ch->conn, pause) : 0;
+}
+
 static void deadline_fn(struct loop_timer *t)
 {
 	struct channel *ch = container_of(t, struct channel, deadline);

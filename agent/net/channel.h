@@ -180,6 +180,8 @@ int channel_send(struct channel *ch, const struct channel_req *req);
 void channel_wait_ping(struct channel *ch);
 /* The kernel says the connection retransmits (@on), or no longer. */
 void channel_set_suspect(struct channel *ch, bool on);
+/* Stop reading a stream (@pause), or read it again (conn_read_pause). */
+int channel_read_pause(struct channel *ch, bool pause);
 /* Closes the connection, silently; the channel may connect again. */
 void channel_close(struct channel *ch);
 

@@ -39,6 +39,7 @@ struct conn {
 	bool read_wants_out;		/* the transport's read waits for LOOP_WRITE */
 	bool write_wants_in;		/* and its write for LOOP_READ */
 	bool expired;			/* the connect deadline passed */
+	bool read_paused;		/* conn_read_pause() */
 	struct loop_io io;
 	struct loop_timer connect_timer;
 	struct loop_defer free_work;
@@ -52,7 +53,7 @@ static size_t conn_open;
 
 static uint32_t events_of(const struct conn *c)
 {
-	uint32_t ev = LOOP_READ | LOOP_HANGUP;
+	uint32_t ev = c->read_paused ? 0 : LOOP_READ | LOOP_HANGUP;
 
 	if ((c->out && !c->write_wants_in) || c->read_wants_out)
 		ev |= LOOP_WRITE;
@@ -309,7 +310,8 @@ static void do_read(struct conn *c)
 			return;
 		}
 		c->cbs->data(c->arg, conn_rbuf, (size_t)n);
-		if (c->state != CONN_OPEN || (size_t)n < sizeof(conn_rbuf))
+		if (c->state != CONN_OPEN || c->read_paused ||
+		    (size_t)n < sizeof(conn_rbuf))
 			return;
 	}
 }
@@ -331,9 +333,22 @@ static void conn_io(struct loop_io *io, uint32_t events)
 	if (c->out && (events & (c->write_wants_in ? rd : LOOP_WRITE)) &&
 	    flush(c))
 		return;
+	/* Paused, an error or hangup (always reported) is still read. */
+	if (c->read_paused)
+		rd = LOOP_ERROR;
 	if (c->state == CONN_OPEN &&
 	    (events & (c->read_wants_out ? LOOP_WRITE | rd : rd)))
 		do_read(c);
+}
+
+int conn_read_pause(struct conn *c, bool pause)
+{
+	if (c->read_paused == pause)
+		return 0;
+	c->read_paused = pause;
+	/* Connecting, epoll follows the handshake; events_of() once open. */
+	return c->state == CONN_OPEN ?
+	       loop_io_mod(c->loop, &c->io, events_of(c)) : 0;
 }
 
 static void connect_expired(struct loop_timer *t)

@@ -62,6 +62,12 @@ int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 	     const struct conn_cbs *cbs, void *arg);
 /* Queue @len bytes; they are sent once connected. */
 int conn_write(struct conn *c, const void *buf, size_t len);
+/*
+ * Stop reading (@pause) or read again: what comes meanwhile waits in the
+ * kernel, and the peer is held back by TCP. An error or hangup is still
+ * read. A TLS record already decrypted waits for the next readiness.
+ */
+int conn_read_pause(struct conn *c, bool pause);
 /* The only way a connection ends: unwatched, timers stopped, freed after the current dispatch pass. */
 void conn_close(struct conn *c);
 

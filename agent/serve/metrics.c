@@ -154,6 +154,32 @@ static int histogram(struct strbuf *b, const char *name, const char *label,
 	return err;
 }
 
+/* What engines' container events cost (agent/watch/events.c, pace.c). */
+static int render_events(const struct event_stats *st, struct strbuf *b)
+{
+	int c, err;
+
+	err = header(b, "peerwatch_engine_events_total", "counter",
+		     "Container events received from engines, by class of action.");
+	for (c = 0; c < EVENT_NCLASSES && !err; c++)
+		err = strbuf_addf(b, "peerwatch_engine_events_total{class=\"%s\"} %llu\n",
+				  event_class_name(c),
+				  (unsigned long long)st->by_class[c]);
+	err = err ?: header(b, "peerwatch_engine_event_refreshes_total", "counter",
+			    "Listings sent to engines for their events.");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_event_refreshes_total %llu\n",
+				 (unsigned long long)st->refreshes);
+	err = err ?: header(b, "peerwatch_engine_event_refreshes_saved_total", "counter",
+			    "Events answered by a listing sent for another (coalescing).");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_event_refreshes_saved_total %llu\n",
+				 (unsigned long long)st->saved);
+	err = err ?: header(b, "peerwatch_engine_event_floods_total", "counter",
+			    "Times an engine's events degraded into periodic full listings.");
+	err = err ?: strbuf_addf(b, "peerwatch_engine_event_floods_total %llu\n",
+				 (unsigned long long)st->floods);
+	return err;
+}
+
 static int render_fleet(const struct metrics *m, struct strbuf *b)
 {
 	const struct fleet *f = m->fleet;
@@ -194,6 +220,7 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 		err = strbuf_addf(b, "peerwatch_engine_errors_total{cause=\"%s\"} %llu\n",
 				  cause_name(c),
 				  (unsigned long long)st->errors_by_cause[c]);
+	err = err ?: render_events(&f->env.events, b);
 	err = err ?: header(b, "peerwatch_engine_transitions_total", "counter",
 			    "Engine state transitions.");
 	err = err ?: strbuf_addf(b, "peerwatch_engine_transitions_total %llu\n",

@@ -567,19 +567,65 @@ bool docker_container_has_label(const struct docker_container *c,
 	return false;
 }
 
+/* A string member cut to fit @len, "" when absent or not a string. */
+static void get_str_cut(struct json_object *o, const char *key, char *buf,
+			size_t len)
+{
+	struct json_object *v;
+	size_t n;
+
+	buf[0] = '\0';
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	n = strnlen(json_object_get_string(v), len - 1);
+	/* Not in the middle of a UTF-8 sequence. */
+	while (n && n < (size_t)json_object_get_string_len(v) &&
+	       ((unsigned char)json_object_get_string(v)[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, json_object_get_string(v), n);
+	buf[n] = '\0';
+}
+
+/* What an event's Attributes say that the inventory can use. */
+static void event_attributes(struct json_object *actor, struct docker_event *ev)
+{
+	struct json_object *attrs;
+	char code[16];
+	char *end;
+	long n;
+
+	if (!json_object_object_get_ex(actor, "Attributes", &attrs) ||
+	    !json_object_is_type(attrs, json_type_object))
+		return;
+	if (get_str(attrs, "name", ev->name, sizeof(ev->name), false))
+		ev->name[0] = '\0';
+	if (ev->name[0] == '/')
+		memmove(ev->name, ev->name + 1, strlen(ev->name));
+	if (get_str(attrs, "health_status", ev->health, sizeof(ev->health),
+		    false))
+		ev->health[0] = '\0';
+	if (get_str(attrs, "exitCode", code, sizeof(code), false) || !code[0])
+		return;
+	errno = 0;
+	n = strtol(code, &end, 10);
+	if (!errno && !*end && n >= 0 && n <= 255)
+		ev->exit_code = (int)n;
+}
+
 int docker_event_parse(struct json_object *o, struct docker_event *ev)
 {
 	struct json_object *actor;
 	int err;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->exit_code = -1;
 	if (!json_object_is_type(o, json_type_object))
 		return -EPROTO;
 	err = get_str(o, "Type", ev->type, sizeof(ev->type), false);
-	if (!err)
-		err = get_str(o, "Action", ev->action, sizeof(ev->action), false);
 	if (err)
 		return err;
+	get_str_cut(o, "Action", ev->action, sizeof(ev->action));
 	/* Other types (images, volumes...) name their actors differently. */
 	if (ev->type[0] && strcmp(ev->type, "container"))
 		return 0;
@@ -587,13 +633,14 @@ int docker_event_parse(struct json_object *o, struct docker_event *ev)
 		if (!json_object_is_type(actor, json_type_object))
 			return -EPROTO;
 		err = get_str(actor, "ID", ev->id, sizeof(ev->id), false);
+		if (!err)
+			event_attributes(actor, ev);
 	}
 	/* API < 1.22 events: only "status" and "id", always containers. */
 	if (!err && !ev->type[0]) {
 		strcpy(ev->type, "container");
-		err = get_str(o, "status", ev->action, sizeof(ev->action), false);
-		if (!err)
-			err = get_str(o, "id", ev->id, sizeof(ev->id), false);
+		get_str_cut(o, "status", ev->action, sizeof(ev->action));
+		err = get_str(o, "id", ev->id, sizeof(ev->id), false);
 	}
 	return err;
 }

@@ -113,10 +113,19 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i);
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **v, size_t *n);
 
+/*
+ * A container event. dockerd appends to some actions what they ran or
+ * found ("exec_start: /bin/sh -c ...", "health_status: healthy"): the
+ * action is cut to fit rather than refused. Attributes that are absent,
+ * not strings or over bounds are left empty: they never break a stream.
+ */
 struct docker_event {
 	char type[DOCKER_STATE_MAX];
 	char action[DOCKER_NAME_MAX];
 	char id[DOCKER_ID_MAX];
+	char name[DOCKER_NAME_MAX];	/* Attributes.name, without '/' */
+	char health[DOCKER_STATE_MAX];	/* podman's Attributes.health_status */
+	int exit_code;			/* Attributes.exitCode; -1: none */
 };
 
 /* A container ID we can put in a URL: 1..64 lowercase hex digits. */

@@ -295,13 +295,16 @@ static int handle_result(struct engine *e, struct channel_answer *ans)
 		if (!err) {
 			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
+			pace_done(&e->pace, &e->inv);
 		}
 		done = W_CONTAINERS;
 		break;
 	case REQ_CONTAINER:
 		err = inventory_update(&e->inv, body);
 		body = NULL;
-		done = inventory_next(&e->inv) ? 0 : W_TARGETED;
+		if (!err)
+			pace_done(&e->pace, &e->inv);
+		done = W_TARGETED;
 		break;
 	default:
 		err = -EPROTO;
@@ -411,15 +414,33 @@ static int events_event(void *arg, struct json_object *obj)
 	if (strcmp(ev.type, "container"))
 		return 0;
 	log_debug("engine %s: container %.12s %s", e->addr, ev.id, ev.action);
-	err = inventory_want(&e->inv, ev.id);
-	/* A burst (or no memory): one full listing answers all of it. */
-	if (err == -ENOSPC)
-		e->work |= W_CONTAINERS;
-	else if (!err)
-		e->work |= W_TARGETED;
-	poll_next(e);
+	pace_event(&e->pace, &e->inv, &ev);
 	return 0;
 }
+
+/* Events want containers refreshed now (pace.c). */
+static void pace_fire(struct pace *p, bool full)
+{
+	struct engine *e = container_of(p, struct engine, pace);
+
+	e->work |= full ? W_CONTAINERS : W_TARGETED;
+	poll_next(e);
+}
+
+/* Events flood: the stream is read again when the pace allows. */
+static void pace_hold(struct pace *p, bool on)
+{
+	struct engine *e = container_of(p, struct engine, pace);
+
+	if (channel_read_pause(&e->events.ch, on))
+		engine_fail(&e->events, CAUSE_ERROR, "events: cannot %s reading",
+			    on ? "pause" : "resume");
+}
+
+static const struct pace_ops pace_ops = {
+	.fire = pace_fire,
+	.hold = pace_hold,
+};
 
 static void events_answer(void *arg, struct channel_answer *ans)
 {
@@ -499,6 +520,26 @@ static void poll_open(struct engine *e)
 		retry_in(&e->poll, e->poll.attempts++);
 }
 
+/* The containers events want refreshed, in one filtered listing. */
+static void poll_targeted(struct engine *e)
+{
+	char filter[200];
+	int n = inventory_filter(&e->inv, filter, sizeof(filter));
+
+	if (n > 0) {
+		poll_send(e, REQ_CONTAINER, "%s/containers/json?all=1&filters=%s",
+			  e->api_prefix, filter);
+		return;
+	}
+	/* Answered by a full listing meanwhile; or, too long, one is due. */
+	e->work &= ~W_TARGETED;
+	if (n < 0)
+		e->work |= W_CONTAINERS;
+	else
+		pace_done(&e->pace, &e->inv);
+	poll_next(e);
+}
+
 static void poll_next(struct engine *e)
 {
 	struct channel *ch = &e->poll.ch;
@@ -519,12 +560,11 @@ static void poll_next(struct engine *e)
 		poll_send(e, REQ_VERSION, "%s/version", p);
 	else if (e->work & W_INFO)
 		poll_send(e, REQ_INFO, "%s/info", p);
-	else if (e->work & W_CONTAINERS)
+	else if (e->work & W_CONTAINERS) {
+		inventory_sent_all(&e->inv);
 		poll_send(e, REQ_CONTAINERS, "%s/containers/json?all=1", p);
-	else if (e->work & W_TARGETED)
-		poll_send(e, REQ_CONTAINER,
-			  "%s/containers/json?all=1&filters=%%7B%%22id%%22%%3A%%5B%%22%s%%22%%5D%%7D",
-			  p, inventory_next(&e->inv));
+	} else if (e->work & W_TARGETED)
+		poll_targeted(e);
 }
 
 static void poll_retry_fn(struct loop_timer *t)
@@ -588,6 +628,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	chan_init(e, &e->events, &events_ops, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);
+	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	*ep = e;
 	return 0;
 
@@ -669,6 +710,7 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->events.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
+	pace_stop(&e->pace);
 	resolver_cancel(e->query);
 	forget_engine(e);
 	tls_peer_free(e->tls);

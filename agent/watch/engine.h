@@ -13,6 +13,7 @@
 #include "http.h"
 #include "inventory.h"
 #include "loop.h"
+#include "pace.h"
 #include "tls.h"
 
 struct pool;
@@ -74,6 +75,7 @@ struct engine_env {
 	const struct engine_cfg *cfg;
 	struct tls_ctx *tls;		/* NULL: plain HTTP */
 	struct engine_stats stats;
+	struct event_stats events;
 	const struct engine_observer *observer;	/* NULL: nobody */
 	struct channel_env chan;	/* of every engine's channels */
 };
@@ -129,6 +131,7 @@ struct engine {
 
 	struct engine_chan poll, events;
 	struct loop_timer refresh;
+	struct pace pace;		/* refreshes after events */
 };
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,19 @@ void inventory_clear(struct inventory *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
+/* The IDs asked for are answered: those wanted since stay. */
+static void pop_sent(struct inventory *inv)
+{
+	inv->npending -= inv->nsent;
+	memmove(inv->pending[0], inv->pending[inv->nsent],
+		inv->npending * sizeof(inv->pending[0]));
+	inv->nsent = 0;
+	if (!inv->npending) {
+		free(inv->pending);
+		inv->pending = NULL;
+	}
+}
+
 int inventory_replace(struct inventory *inv, struct json_object *list)
 {
 	int err;
@@ -38,25 +53,26 @@ int inventory_replace(struct inventory *inv, struct json_object *list)
 	docker_builder_reset(&scratch);
 	err = docker_builder_parse(&scratch, list);
 	json_object_put(list);
-	if (err)
-		return err;
-	return commit(inv);
-}
-
-static void pop_pending(struct inventory *inv)
-{
-	inv->npending--;
-	memmove(inv->pending[0], inv->pending[1],
-		inv->npending * sizeof(inv->pending[0]));
-	if (!inv->npending) {
-		free(inv->pending);
-		inv->pending = NULL;
-	}
+	if (!err)
+		err = commit(inv);
+	if (!err && inv->nsent)
+		pop_sent(inv);
+	return err;
 }
 
 static int cmp_id(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool was_sent(const struct inventory *inv, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < inv->nsent; i++)
+		if (!strcmp(id, inv->pending[i]))
+			return true;
+	return false;
 }
 
 int inventory_update(struct inventory *inv, struct json_object *list)
@@ -65,7 +81,7 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 	size_t i, k;
 	int err;
 
-	if (!inv->npending) {
+	if (!inv->nsent) {
 		json_object_put(list);
 		return -EINVAL;
 	}
@@ -76,8 +92,8 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 		return err;
 	/*
 	 * What the answer holds comes first, as new as it gets; then every
-	 * container we had that it does not replace, except the pending ID,
-	 * gone if absent. IDs sorted: an engine may answer with many.
+	 * container we had that it does not replace, except the IDs asked
+	 * about, gone if absent. IDs sorted: an engine may answer with many.
 	 */
 	k = docker_builder_count(&scratch);
 	if (k) {
@@ -90,7 +106,7 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 	}
 	for (i = 0; i < inv->n && !err; i++) {
 		id = inv->v[i].id;
-		if (!strcmp(id, inv->pending[0]) ||
+		if (was_sent(inv, id) ||
 		    (k && bsearch(&id, ids, k, sizeof(*ids), cmp_id)))
 			continue;
 		err = docker_builder_add(&scratch, &inv->v[i]);
@@ -98,7 +114,7 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 	free(ids);
 	if (!err)
 		err = commit(inv);
-	pop_pending(inv);
+	pop_sent(inv);
 	return err;
 }
 
@@ -108,7 +124,8 @@ int inventory_want(struct inventory *inv, const char *id)
 
 	if (!docker_id_valid(id))
 		return -EINVAL;
-	for (i = 0; i < inv->npending; i++)
+	/* Asked for already, it is asked again: the answer may predate. */
+	for (i = inv->nsent; i < inv->npending; i++)
 		if (!strcmp(inv->pending[i], id))
 			return 0;
 	if (!inv->pending)
@@ -118,4 +135,77 @@ int inventory_want(struct inventory *inv, const char *id)
 		return -ENOSPC;
 	strcpy(inv->pending[inv->npending++], id);
 	return 0;
+}
+
+/* Docker's short IDs: unique enough, and the engine answers all matches. */
+#define FILTER_ID_DIGITS 12
+
+int inventory_filter(struct inventory *inv, char *buf, size_t size)
+{
+	unsigned int i;
+	size_t len;
+
+	if (!inv->npending)
+		return 0;
+	len = (size_t)snprintf(buf, size, "%%7B%%22id%%22%%3A%%5B");
+	for (i = 0; i < inv->npending && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%%22%.*s%%22",
+					i ? "%2C" : "", FILTER_ID_DIGITS,
+					inv->pending[i]);
+	if (len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%%5D%%7D");
+	if (len >= size)
+		return -ENOSPC;
+	inv->nsent = inv->npending;
+	return (int)len;
+}
+
+const struct docker_container *inventory_find(const struct inventory *inv,
+					      const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n; i++)
+		if (!strcmp(inv->v[i].id, id))
+			return &inv->v[i];
+	return NULL;
+}
+
+/* The inventory laid out again without @id, or with it changed. */
+static int rebuild(struct inventory *inv, const char *id, bool drop,
+		   const char *state, const char *status, const char *name)
+{
+	struct docker_container c;
+	bool found = false;
+	size_t i;
+	int err = 0;
+
+	docker_builder_reset(&scratch);
+	for (i = 0; i < inv->n && !err; i++) {
+		c = inv->v[i];
+		if (!strcmp(c.id, id)) {
+			found = true;
+			if (drop)
+				continue;
+			if (state)
+				snprintf(c.state, sizeof(c.state), "%s", state);
+			c.status = status ? status : c.status;
+			c.name = name ? name : c.name;
+		}
+		err = docker_builder_add(&scratch, &c);
+	}
+	if (!err && !found)
+		err = -ENOENT;
+	return err ? err : commit(inv);
+}
+
+int inventory_patch(struct inventory *inv, const char *id, const char *state,
+		    const char *status, const char *name)
+{
+	return rebuild(inv, id, false, state, status, name);
+}
+
+int inventory_remove(struct inventory *inv, const char *id)
+{
+	return rebuild(inv, id, true, NULL, NULL, NULL);
 }

@@ -233,6 +233,8 @@ fi
 . selftests/agent/api.sh
 # shellcheck source=selftests/agent/docker.sh
 . selftests/agent/docker.sh
+# shellcheck source=selftests/agent/events.sh
+. selftests/agent/events.sh
 # shellcheck source=selftests/agent/cluster.sh
 . selftests/agent/cluster.sh
 
@@ -250,6 +252,8 @@ run_test id-change test_id_change
 run_test dns-silent test_dns_silent
 run_test reload test_reload
 run_test dockerd test_dockerd
+run_test dockerd-events test_dockerd_events
+run_test event-flood test_event_flood
 run_test valgrind test_valgrind
 run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse

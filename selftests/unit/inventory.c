@@ -29,8 +29,10 @@ static const struct docker_container *find(const struct inventory *inv,
 
 TEST(listing_then_targeted_updates)
 {
+	const struct docker_container *c;
 	struct inventory inv = { 0 };
 	struct json_object *o;
+	char f[256];
 
 	o = listing("[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\"],\"State\":\"running\"},"
 		    "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"exited\"}]");
@@ -38,30 +40,94 @@ TEST(listing_then_targeted_updates)
 	ASSERT_EQ(2U, inv.n);
 	EXPECT_STREQ("a", find(&inv, ID_A)->name);
 
-	/* b started, c created, a removed: three events, three refreshes. */
+	/* b started, c created: one listing filtered on both. */
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
 	ASSERT_EQ(0, inventory_want(&inv, ID_C));
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
+	EXPECT_EQ(2U, inventory_pending(&inv));
+	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
+	EXPECT_STREQ("%7B%22id%22%3A%5B%22bbbb00000000%22%2C%22cccc00000000%22%5D%7D", f);
+	/* Wanted while asked: asked again after, the answer may predate it. */
+	ASSERT_EQ(0, inventory_want(&inv, ID_B));
 	ASSERT_EQ(0, inventory_want(&inv, ID_A));
-	EXPECT_EQ(3U, inv.npending);
-	EXPECT_STREQ(ID_B, inventory_next(&inv));
+	EXPECT_EQ(4U, inventory_pending(&inv));
 
-	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"}]");
+	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"},"
+		    "{\"Id\":\"" ID_C "\",\"Names\":[\"/c\"],\"State\":\"created\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	EXPECT_STREQ("running", find(&inv, ID_B)->state);
-	EXPECT_STREQ(ID_C, inventory_next(&inv));
-
-	o = listing("[{\"Id\":\"" ID_C "\",\"Names\":[\"/c\"],\"State\":\"created\"}]");
-	ASSERT_EQ(0, inventory_update(&inv, o));
+	c = find(&inv, ID_B);
+	ASSERT_NE(NULL, c);
+	EXPECT_STREQ("running", c->state);
 	EXPECT_EQ(3U, inv.n);
+	EXPECT_EQ(2U, inventory_pending(&inv));
+	EXPECT_EQ(-EINVAL, inventory_update(&inv, listing("[]")));
 
-	o = listing("[]");
+	/* a removed, b unchanged: absent from the answer, a is gone. */
+	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
+	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
 	EXPECT_EQ(2U, inv.n);
 	EXPECT_EQ(NULL, find(&inv, ID_A));
-	EXPECT_EQ(NULL, inventory_next(&inv));
+	EXPECT_EQ(0U, inventory_pending(&inv));
 	EXPECT_EQ(NULL, inv.pending);
-	EXPECT_EQ(-EINVAL, inventory_update(&inv, listing("[]")));
+	EXPECT_EQ(0, inventory_filter(&inv, f, sizeof(f)));
+	/* Too short a buffer: nothing is marked asked. */
+	ASSERT_EQ(0, inventory_want(&inv, ID_A));
+	EXPECT_EQ(-ENOSPC, inventory_filter(&inv, f, 40));
+	EXPECT_EQ(0U, inv.nsent);
+	inventory_clear(&inv);
+}
+
+/* A full listing answers the IDs pending when it was asked for, only. */
+TEST(full_listing_answers_what_was_pending)
+{
+	struct inventory inv = { 0 };
+	char f[256];
+	int i, n;
+
+	ASSERT_EQ(0, inventory_want(&inv, ID_A));
+	inventory_sent_all(&inv);
+	ASSERT_EQ(0, inventory_want(&inv, ID_B));
+	ASSERT_EQ(0, inventory_replace(&inv, listing("[]")));
+	EXPECT_EQ(1U, inventory_pending(&inv));
+	EXPECT_STREQ(ID_B, inv.pending[0]);
+	inventory_clear(&inv);
+	/* A full batch fits the engine's request path with room to spare. */
+	for (i = 0; i < INVENTORY_MAX_PENDING; i++) {
+		char id[DOCKER_ID_MAX];
+
+		snprintf(id, sizeof(id), "%064x", i);
+		ASSERT_EQ(0, inventory_want(&inv, id));
+	}
+	n = inventory_filter(&inv, f, sizeof(f));
+	EXPECT_GE(200, n);
+	EXPECT_LT(0, n);
+	inventory_clear(&inv);
+}
+
+/* What events say, applied without a listing. */
+TEST(patch_and_remove)
+{
+	struct inventory inv = { 0 };
+	const struct docker_container *c;
+
+	ASSERT_EQ(0, inventory_replace(&inv, listing(
+		"[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\"],\"State\":\"running\","
+		"\"Status\":\"Up 2 hours\",\"Labels\":{\"t\":\"web\"}},"
+		"{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"}]")));
+	ASSERT_EQ(0, inventory_patch(&inv, ID_A, "exited", "Exited (3)", "a2"));
+	c = inventory_find(&inv, ID_A);
+	ASSERT_NE(NULL, c);
+	EXPECT_STREQ("exited", c->state);
+	EXPECT_STREQ("Exited (3)", c->status);
+	EXPECT_STREQ("a2", c->name);
+	EXPECT_TRUE(docker_container_has_label(c, "t=web"));
+	EXPECT_EQ(-ENOENT, inventory_patch(&inv, ID_C, "running", NULL, NULL));
+	ASSERT_EQ(0, inventory_remove(&inv, ID_B));
+	EXPECT_EQ(1U, inv.n);
+	EXPECT_EQ(NULL, inventory_find(&inv, ID_B));
+	EXPECT_EQ(-ENOENT, inventory_remove(&inv, ID_B));
+	EXPECT_STREQ("a2", inventory_find(&inv, ID_A)->name);
 	inventory_clear(&inv);
 }
 
@@ -259,15 +325,18 @@ TEST(labels_follow_updates)
 {
 	struct inventory inv = { 0 };
 	struct json_object *o;
+	char f[256];
 
 	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"web\"}},"
 		    "{\"Id\":\"" ID_B "\",\"Labels\":{\"t\":\"db\"}}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
 	ASSERT_EQ(0, inventory_want(&inv, ID_A));
-	ASSERT_EQ(0, inventory_want(&inv, ID_B));
+	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
 	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"cache\"}}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
 	EXPECT_TRUE(docker_container_has_label(find(&inv, ID_A), "t=cache"));
+	ASSERT_EQ(0, inventory_want(&inv, ID_B));
+	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
 	o = listing("[]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
 	EXPECT_EQ(NULL, find(&inv, ID_B));
