@@ -21,6 +21,11 @@ bool pw_event_listening(const struct sock *sk)
 	       genl_has_listeners(&pw_genl_family, net, PW_MCGRP_EVENTS);
 }
 
+/* The DEAD counter of a reason other than UNSPEC. */
+#define PW_DEAD_STAT(reason) \
+	(PEERWATCH_STAT_A_DEAD_USER_TIMEOUT + \
+	 ((reason) - PEERWATCH_REASON_USER_TIMEOUT))
+
 static enum peerwatch_stat_attr pw_event_stat(enum peerwatch_event event,
 					      enum peerwatch_reason reason)
 {
@@ -28,8 +33,19 @@ static enum peerwatch_stat_attr pw_event_stat(enum peerwatch_event event,
 		return PEERWATCH_STAT_A_SUSPECT;
 	if (event == PEERWATCH_EVENT_RECOVERED)
 		return PEERWATCH_STAT_A_RECOVERED;
-	return PEERWATCH_STAT_A_DEAD_USER_TIMEOUT +
-	       (reason - PEERWATCH_REASON_USER_TIMEOUT);
+	/* The DEAD counters follow the reasons, one for one and in order. */
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_RETRIES) !=
+		     PEERWATCH_STAT_A_DEAD_RETRIES);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_KEEPALIVE) !=
+		     PEERWATCH_STAT_A_DEAD_KEEPALIVE);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_ZERO_WINDOW) !=
+		     PEERWATCH_STAT_A_DEAD_ZERO_WINDOW);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_RESET) !=
+		     PEERWATCH_STAT_A_DEAD_RESET);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_ABORT) !=
+		     PEERWATCH_STAT_A_DEAD_ABORT);
+	BUILD_BUG_ON(PEERWATCH_REASON_ABORT != PEERWATCH_REASON_MAX);
+	return PW_DEAD_STAT(reason);
 }
 
 void pw_event_send(struct sock *sk, enum peerwatch_event event,

@@ -28,8 +28,6 @@ static inline void pw_stat_inc(const struct net *net,
 /* Objects the module allocated and not yet freed: must be 0 at unload. */
 extern atomic_long_t pw_live_objects;
 
-int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info);
-
 int pw_pernet_init(void);
 void pw_pernet_exit(void);
 

@@ -93,6 +93,7 @@ static void pw_policy_free_rcu(struct rcu_head *head)
 
 static void pw_policy_del_locked(struct pw_net *pn, struct pw_policy *p)
 {
+	lockdep_assert_held(&pn->lock);
 	list_del_rcu(&p->list);
 	WRITE_ONCE(pn->n_policies, pn->n_policies - 1);
 	call_rcu(&p->rcu, pw_policy_free_rcu);
