@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 #include <linux/peerwatch.h>
 
+#include "event.h"
 #include "genl.h"
 #include "hooks.h"
 #include "pernet.h"
@@ -44,9 +45,17 @@ static void __exit peerwatch_exit(void)
 {
 	long live;
 
-	/* Hooks first: once they are gone nothing creates objects. */
-	pw_hooks_exit();
+	/*
+	 * The family first, before anything sleeps: from the moment rmmod
+	 * marks the module going, netlink refuses to start its dumps
+	 * (EPROTONOSUPPORT); once the family is gone, requests get ENOENT,
+	 * and those already running have finished. Events stop before it
+	 * (event.c says why); the hooks run on, silent, until they are
+	 * unregistered, after which nothing creates objects.
+	 */
+	pw_event_stop();
 	pw_genl_exit();
+	pw_hooks_exit();
 	pw_track_exit();
 	pw_pernet_exit();
 	/* Our RCU callbacks are module code: let them all run. */

@@ -24,13 +24,17 @@ static int __net_init pw_net_init(struct net *net)
 
 	mutex_init(&pn->lock);
 	INIT_LIST_HEAD(&pn->policies);
+	xa_init_flags(&pn->policy_ids, XA_FLAGS_ALLOC1);
 	pn->next_policy_id = 1;
 	return 0;
 }
 
 static void __net_exit pw_net_exit(struct net *net)
 {
-	pw_policy_flush(pw_net(net));
+	struct pw_net *pn = pw_net(net);
+
+	pw_policy_flush(pn);
+	xa_destroy(&pn->policy_ids);
 }
 
 static struct pernet_operations pw_net_ops = {

@@ -5,6 +5,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <linux/peerwatch.h>
@@ -12,8 +13,10 @@
 struct pw_net {
 	struct mutex lock;		/* serialises policy changes */
 	struct list_head policies;	/* struct pw_policy, RCU readers */
+	struct xarray policy_ids;	/* id -> struct pw_policy, under lock */
 	unsigned int n_policies;	/* READ_ONCE() in hooks */
-	u32 next_policy_id;
+	u32 next_policy_id;		/* where the next id search starts */
+	u64 policy_seq;			/* of the last rule added */
 	atomic64_t stats[__PEERWATCH_STAT_A_MAX];
 };
 

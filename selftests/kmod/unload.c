@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unloading under load: sockets in SUSPECT episodes, a policy, 1,000
- * connections churning with events and a subscriber listening. The module
- * goes, the kernel stays clean (vm-run fails on any WARN), the module's
+ * connections churning with events, a subscriber listening and a client
+ * sending requests (a doit, a dump with answers, an empty dump) without a
+ * pause. The module goes, every request gets an answer or ENOENT (never
+ * EPROTONOSUPPORT, as a dump started while the module is half torn down
+ * would), the kernel stays clean (vm-run fails on any WARN), the module's
  * live objects are back to zero, and it loads again for the tests after.
  */
 #include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -15,12 +19,20 @@
 #define VICTIMS 50
 #define CHURN 1000
 
+/* What the requester got, shared with the test. */
+struct answers {
+	volatile int stop;
+	long ok, enoent, other;
+	int other_err;
+};
+
 FIXTURE(unload) {
 	struct pw_topo t;
 	struct pw_nl nl;	/* the subscriber, flooded by the churn */
 	struct pw_nl ctl;	/* commands */
 	int lfd, vfd;
-	pid_t churner;
+	pid_t churner, requester;
+	struct answers *ans;
 	bool loaded;
 };
 
@@ -34,6 +46,9 @@ FIXTURE_SETUP(unload)
 	ASSERT_LE(0, self->vfd);
 	ASSERT_EQ(0, pw_subscribe(self->t.cli, &self->nl));
 	ASSERT_EQ(0, pw_nl_open(&self->ctl));
+	self->ans = mmap(NULL, sizeof(*self->ans), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ans);
 }
 
 static int load_module(void)
@@ -54,6 +69,11 @@ FIXTURE_TEARDOWN(unload)
 		kill(self->churner, SIGKILL);
 		waitpid(self->churner, NULL, 0);
 	}
+	if (self->requester > 0) {
+		kill(self->requester, SIGKILL);
+		waitpid(self->requester, NULL, 0);
+	}
+	munmap(self->ans, sizeof(*self->ans));
 	pw_nl_close(&self->nl);
 	pw_nl_close(&self->ctl);
 	pw_topo_teardown(&self->t);
@@ -87,6 +107,47 @@ static void churn(FIXTURE_DATA(unload) *self)
 			close(i & 1 ? c[i] : s[i]);
 		}
 	}
+}
+
+/*
+ * Send requests until told to stop, through a family id resolved once:
+ * STATS_GET (a doit), POLICY_DUMP (a dump with one answer) and SOCK_GET
+ * dumps that match nothing; count the answers by kind.
+ */
+static void request(struct answers *ans)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct pw_stats st;
+	struct pw_nl nl;
+	int i, ret;
+
+	if (pw_nl_open(&nl))
+		_exit(1);
+	for (i = 0; !ans->stop; i++) {
+		switch (i % 3) {
+		case 0:
+			ret = pw_stats_get(&nl, &st);
+			break;
+		case 1:
+			ret = pw_dump_count(&nl, PEERWATCH_CMD_POLICY_DUMP);
+			break;
+		default:
+			nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_GET,
+					    NLM_F_DUMP);
+			mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, 1);
+			ret = pw_nl_talk(&nl, nlh, NULL, NULL);
+		}
+		if (ret >= 0) {
+			ans->ok++;
+		} else if (ret == -ENOENT) {
+			ans->enoent++;
+		} else {
+			ans->other++;
+			ans->other_err = -ret;
+		}
+	}
+	_exit(0);
 }
 
 /* The count the last unload printed, or -1. */
@@ -159,6 +220,14 @@ TEST_F_TIMEOUT(unload, under_load, 120)
 	EXPECT_GE(st.v[PEERWATCH_STAT_A_LIVE_OBJECTS], VICTIMS + 1U);
 	ASSERT_EQ(0, waitpid(self->churner, NULL, WNOHANG));
 
+	self->requester = fork();
+	ASSERT_LE(0, self->requester);
+	if (!self->requester)
+		request(self->ans);
+	end = pw_now_ms() + 5000;
+	while (!self->ans->ok && pw_now_ms() < end)
+		usleep(10000);
+
 	for (i = 0; i < 50 && ret; i++) {
 		ret = syscall(SYS_delete_module, "peerwatch", O_NONBLOCK) ? -errno : 0;
 		if (ret)
@@ -167,6 +236,18 @@ TEST_F_TIMEOUT(unload, under_load, 120)
 	ASSERT_EQ(0, ret);
 	self->loaded = false;
 	ASSERT_EQ(0, waitpid(self->churner, NULL, WNOHANG));
+	end = pw_now_ms() + 5000;
+	while (!self->ans->enoent && pw_now_ms() < end)
+		usleep(10000);
+	self->ans->stop = 1;
+	ASSERT_EQ(self->requester, waitpid(self->requester, NULL, 0));
+	self->requester = 0;
+	TH_LOG("requests during the unload: %ld answered, %ld ENOENT, %ld other (last: %s)",
+	       self->ans->ok, self->ans->enoent, self->ans->other,
+	       self->ans->other ? strerror(self->ans->other_err) : "none");
+	EXPECT_EQ(0, self->ans->other);
+	EXPECT_LT(0, self->ans->ok);
+	EXPECT_LT(0, self->ans->enoent);
 	EXPECT_EQ(0, last_unload_count());
 	TH_LOG("unloaded while churning: %ld live objects left", last_unload_count());
 

@@ -115,9 +115,12 @@
  *    PEERWATCH_A_DPORT_MIN, PEERWATCH_A_DPORT_MAX: NLA_U16, optional: the
  *        remote port range, bounds included
  *
- * and replies with the rule, including PEERWATCH_A_POLICY_ID: NLA_U32.
- * POLICY_DEL takes PEERWATCH_A_POLICY_ID. POLICY_DUMP (NLM_F_DUMP) sends
- * one message per rule with its attributes and PEERWATCH_A_HITS: NLA_U64.
+ * and replies with the rule, including PEERWATCH_A_POLICY_ID: NLA_U32, never
+ * 0 and never the id of another live rule of the netns (ids are handed out
+ * in turn and wrap after 2^32 additions). POLICY_DEL takes
+ * PEERWATCH_A_POLICY_ID. POLICY_DUMP (NLM_F_DUMP) sends one message per
+ * rule, in the order they are tried, with its attributes and
+ * PEERWATCH_A_HITS: NLA_U64.
  * POLICY_FLUSH takes nothing and deletes every rule of the netns.
  *
  * PEERWATCH_CMD_STATS_GET
