@@ -249,7 +249,13 @@ void pw_hooks_exit(void)
 	tracepoint_synchronize_unregister();
 }
 
-int __init pw_hooks_init(void)
+/*
+ * Every tracepoint is found before any probe is registered: a kernel that
+ * lacks one fails here with nothing running. @fail_step, for tests of the
+ * error paths, fails init after step N: 1 the look-up, 2 and on the
+ * registration of each probe.
+ */
+int __init pw_hooks_init(unsigned int fail_step)
 {
 	int i, ret;
 
@@ -260,18 +266,25 @@ int __init pw_hooks_init(void)
 	check_trace_callback_type_tcp_probe(pw_probe_rcv);
 
 	for_each_kernel_tracepoint(pw_hook_find, NULL);
-
 	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++) {
 		if (!pw_hooks[i].tp) {
 			pr_err("tracepoint %s not found\n", pw_hooks[i].name);
-			ret = -ENOENT;
-			goto err_unregister;
+			return -ENOENT;
 		}
+	}
+	if (fail_step == 1)
+		return -ECANCELED;
+
+	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++) {
 		ret = tracepoint_probe_register(pw_hooks[i].tp,
 						pw_hooks[i].probe, NULL);
 		if (ret)
 			goto err_unregister;
 		pw_hooks[i].registered = true;
+		if (fail_step == i + 2) {
+			ret = -ECANCELED;
+			goto err_unregister;
+		}
 	}
 	return 0;
 

@@ -51,15 +51,33 @@ FIXTURE_SETUP(unload)
 	ASSERT_NE(MAP_FAILED, self->ans);
 }
 
-static int load_module(void)
+static int load_module_with(const char *params)
 {
 	const char *ko = getenv("PEERWATCH_KO") ?: "peerwatch.ko";
 	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
+	return ret;
+}
+
+static int load_module(void)
+{
+	return load_module_with("");
+}
+
+/* Unload, waiting out references that requests hold for a moment. */
+static int unload_module(void)
+{
+	int i, ret = -1;
+
+	for (i = 0; i < 50 && ret; i++) {
+		ret = syscall(SYS_delete_module, "peerwatch", O_NONBLOCK) ? -errno : 0;
+		if (ret)
+			usleep(100000);
+	}
 	return ret;
 }
 
@@ -177,7 +195,7 @@ static long last_unload_count(void)
 TEST_F_TIMEOUT(unload, under_load, 120)
 {
 	struct rlimit rl = { 4 * CHURN, 4 * CHURN };
-	int victims[VICTIMS], peers[VICTIMS], i, ret = -1;
+	int victims[VICTIMS], peers[VICTIMS], i;
 	struct pw_stats st;
 	uint64_t end;
 
@@ -228,12 +246,7 @@ TEST_F_TIMEOUT(unload, under_load, 120)
 	while (!self->ans->ok && pw_now_ms() < end)
 		usleep(10000);
 
-	for (i = 0; i < 50 && ret; i++) {
-		ret = syscall(SYS_delete_module, "peerwatch", O_NONBLOCK) ? -errno : 0;
-		if (ret)
-			usleep(100000);
-	}
-	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, unload_module());
 	self->loaded = false;
 	ASSERT_EQ(0, waitpid(self->churner, NULL, WNOHANG));
 	end = pw_now_ms() + 5000;
@@ -262,6 +275,30 @@ TEST_F_TIMEOUT(unload, under_load, 120)
 		close(victims[i]);
 		close(peers[i]);
 	}
+}
+
+/*
+ * Init fails after each of its steps in turn (the fail_init parameter):
+ * the pernet state, the family, the tracepoint look-up, then each of the
+ * four probes registered. Every failure leaves no module behind and a
+ * clean kernel (vm-run checks), and a step past the last one loads.
+ */
+TEST(init_fails_cleanly_at_each_step)
+{
+	char params[32];
+	int step;
+
+	ASSERT_EQ(0, unload_module());
+	for (step = 1; step <= 7; step++) {
+		snprintf(params, sizeof(params), "fail_init=%d", step);
+		EXPECT_EQ(-ECANCELED, load_module_with(params)) {
+			TH_LOG("step %d", step);
+		}
+		EXPECT_NE(0, access("/sys/module/peerwatch", F_OK));
+	}
+	ASSERT_EQ(0, load_module_with("fail_init=8"));
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module());
 }
 
 TEST_HARNESS_MAIN
