@@ -65,8 +65,9 @@ module_param(watch_all, bool, 0644);
 MODULE_PARM_DESC(watch_all, "Watch every TCP socket, not only those with a user timeout");
 
 /*
- * The socket whose active RST this CPU sent last. A keepalive abort sends
- * it and closes the socket in the same timer run, on the same CPU.
+ * The socket whose active RST this CPU sent last, before its move to
+ * TCP_CLOSE. A keepalive abort sends it and closes the socket in the same
+ * timer run, on the same CPU, where the state hook takes the record back.
  */
 static DEFINE_PER_CPU(const struct sock *, pw_rst_sk);
 
@@ -150,8 +151,14 @@ static void pw_probe_send_reset(void *data, const struct sock *sk,
 				const struct sk_buff *skb)
 #endif
 {
-	/* skb is the segment that caused a passive RST; NULL for ours. */
-	if (!skb && sk)
+	/*
+	 * skb is the segment that caused a passive RST; NULL for ours. The
+	 * resets of tcp_close() with unread data, of SO_LINGER 0 and of
+	 * tcp_disconnect() follow the move to TCP_CLOSE: recorded, they would
+	 * outlive it and make a later death of a socket at that address
+	 * look like a keepalive abort.
+	 */
+	if (!skb && sk && sk->sk_state != TCP_CLOSE)
 		this_cpu_write(pw_rst_sk, sk);
 }
 
