@@ -50,6 +50,19 @@ static int count_events(struct pw_nl *nl, uint64_t cookie, int type, int ms)
 	return n;
 }
 
+/*
+ * SUSPECT is the first timeout's own: sent before that timeout counts its
+ * retransmission, and before the second timeout (2 RTOs later). Measured
+ * in a quiet guest it comes within RTO + 100 ms; the bound here holds in a
+ * guest starved by a loaded host, where the timer itself fires late.
+ */
+static void expect_first_timeout(struct __test_metadata *_metadata,
+				 const struct pw_event *ev, uint64_t t0)
+{
+	EXPECT_EQ(0U, ev->retransmits);
+	EXPECT_LT(ev->timestamp_ns - t0, 3ULL * ev->rto_ms * 1000000ULL);
+}
+
 TEST_F_TIMEOUT(suspect, then_recovered, 60)
 {
 	struct pw_event ev;
@@ -72,7 +85,7 @@ TEST_F_TIMEOUT(suspect, then_recovered, 60)
 		ASSERT_EQ(0, pw_wait_event(&self->nl, cookie, 0, 3000, &ev));
 		ASSERT_EQ(PEERWATCH_EVENT_SUSPECT, ev.event);
 		EXPECT_EQ(20000U, ev.user_timeout_ms);
-		EXPECT_LE(ev.timestamp_ns - t0, (ev.rto_ms + 100) * 1000000ULL);
+		expect_first_timeout(_metadata, &ev, t0);
 		TH_LOG("round %d: SUSPECT %llu ms after the blackhole (rto %u ms, %u retransmits)",
 		       round, (unsigned long long)(ev.timestamp_ns - t0) / 1000000,
 		       ev.rto_ms, ev.retransmits);
@@ -217,7 +230,7 @@ TEST_F_TIMEOUT(rto, suspect_then_dead_or_recovered, 60)
 	EXPECT_EQ(state, ev.state);
 	TH_LOG("SUSPECT %llu ms after the send (rto %u ms)",
 	       (unsigned long long)(ev.timestamp_ns - t0) / 1000000, ev.rto_ms);
-	EXPECT_LE(ev.timestamp_ns - t0, (ev.rto_ms + 100) * 1000000ULL);
+	expect_first_timeout(_metadata, &ev, t0);
 
 	if (close_wait) {
 		t0 = pw_now_ns();
