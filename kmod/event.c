@@ -3,6 +3,13 @@
  * Events: a socket's fate becomes one multicast message to the events group
  * of the socket's own netns. Called from the hooks: atomic context, the
  * socket locked by softirq or owner, so nothing here sleeps.
+ *
+ * At unload the family goes first, while the hooks still run, and its
+ * group id is then free for another family to take, without the
+ * CAP_NET_ADMIN check on joining it. So events stop before the family
+ * goes: pw_event_stop() takes pw_event_lock for writing, which waits for
+ * the senders in flight (they hold it for reading, with preemption off)
+ * without sleeping, and clears pw_event_on, which later senders see.
  */
 #include <linux/ktime.h>
 #include <net/genetlink.h>
@@ -13,13 +20,21 @@
 #include "pernet.h"
 #include "sock.h"
 
+static DEFINE_RWLOCK(pw_event_lock);
+static bool pw_event_on = true;
+
 bool pw_event_listening(const struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 
-	return check_net(net) &&
+	return READ_ONCE(pw_event_on) && check_net(net) &&
 	       genl_has_listeners(&pw_genl_family, net, PW_MCGRP_EVENTS);
 }
+
+/* The DEAD counter of a reason other than UNSPEC. */
+#define PW_DEAD_STAT(reason) \
+	(PEERWATCH_STAT_A_DEAD_USER_TIMEOUT + \
+	 ((reason) - PEERWATCH_REASON_USER_TIMEOUT))
 
 static enum peerwatch_stat_attr pw_event_stat(enum peerwatch_event event,
 					      enum peerwatch_reason reason)
@@ -28,8 +43,19 @@ static enum peerwatch_stat_attr pw_event_stat(enum peerwatch_event event,
 		return PEERWATCH_STAT_A_SUSPECT;
 	if (event == PEERWATCH_EVENT_RECOVERED)
 		return PEERWATCH_STAT_A_RECOVERED;
-	return PEERWATCH_STAT_A_DEAD_USER_TIMEOUT +
-	       (reason - PEERWATCH_REASON_USER_TIMEOUT);
+	/* The DEAD counters follow the reasons, one for one and in order. */
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_RETRIES) !=
+		     PEERWATCH_STAT_A_DEAD_RETRIES);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_KEEPALIVE) !=
+		     PEERWATCH_STAT_A_DEAD_KEEPALIVE);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_ZERO_WINDOW) !=
+		     PEERWATCH_STAT_A_DEAD_ZERO_WINDOW);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_RESET) !=
+		     PEERWATCH_STAT_A_DEAD_RESET);
+	BUILD_BUG_ON(PW_DEAD_STAT(PEERWATCH_REASON_ABORT) !=
+		     PEERWATCH_STAT_A_DEAD_ABORT);
+	BUILD_BUG_ON(PEERWATCH_REASON_ABORT != PEERWATCH_REASON_MAX);
+	return PW_DEAD_STAT(reason);
 }
 
 void pw_event_send(struct sock *sk, enum peerwatch_event event,
@@ -63,8 +89,15 @@ void pw_event_send(struct sock *sk, enum peerwatch_event event,
 		goto nla_put_failure;
 	genlmsg_end(skb, hdr);
 
-	ret = genlmsg_multicast_netns(&pw_genl_family, net, skb, 0,
-				      PW_MCGRP_EVENTS, GFP_ATOMIC);
+	read_lock(&pw_event_lock);
+	if (pw_event_on) {
+		ret = genlmsg_multicast_netns(&pw_genl_family, net, skb, 0,
+					      PW_MCGRP_EVENTS, GFP_ATOMIC);
+	} else {
+		nlmsg_free(skb);
+		ret = -ESRCH;
+	}
+	read_unlock(&pw_event_lock);
 	if (!ret)
 		pw_stat_inc(net, pw_event_stat(event, reason));
 	else if (ret != -ESRCH)
@@ -77,4 +110,12 @@ nla_put_failure:
 	nlmsg_free(skb);
 nomem:
 	pw_stat_inc(net, PEERWATCH_STAT_A_UNDELIVERED_NOMEM);
+}
+
+/* No event is in flight once this returns, and none is sent after. */
+void pw_event_stop(void)
+{
+	write_lock_bh(&pw_event_lock);
+	WRITE_ONCE(pw_event_on, false);
+	write_unlock_bh(&pw_event_lock);
 }

@@ -8,5 +8,6 @@
 bool pw_event_listening(const struct sock *sk);
 void pw_event_send(struct sock *sk, enum peerwatch_event event,
 		   enum peerwatch_reason reason, int state);
+void pw_event_stop(void);
 
 #endif /* _PEERWATCH_EVENT_H */

@@ -11,6 +11,7 @@
 #include "pernet.h"
 #include "policy.h"
 #include "sock.h"
+#include "stats.h"
 
 static struct netlink_range_validation pw_user_timeout_range = {
 	.max = INT_MAX,

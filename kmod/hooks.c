@@ -7,18 +7,38 @@
  * for_each_kernel_tracepoint(); one probe there sees every way a socket
  * dies, and sk_err, already set when TCP_CLOSE is entered, tells why.
  * tcp_send_reset marks the active RST that precedes a keepalive abort.
- * tcp_retransmit_skb with icsk_retransmits != 0 is a retransmission timeout
- * (fast retransmits and loss probes leave it 0): SUSPECT.
  *
- * RECOVERED uses tcp_probe, which fires for each segment an ESTABLISHED
- * socket receives, before it is processed: a segment that ACKs new data
- * ends the episode (tcp_ack() then clears icsk_retransmits). tcp_ack() is
- * static and a kretprobe on it would tax every ACK of the system with a
- * trap; waiting for icsk_retransmits == 0 at a later hook would miss a
- * recovery followed by silence. The probe costs one atomic read while no
- * socket is SUSPECT. A segment with an acceptable ACK that TCP then drops
- * for other reasons (PAWS, a bad sequence) would end the episode early; a
- * later timeout starts a new one.
+ * SUSPECT comes from tcp_cong_state_set (5.19+), which tcp_enter_loss()
+ * fires with TCP_CA_Loss in both branches of tcp_retransmit_timer() (6.1
+ * and 6.12 alike): the zero-window one and the normal one, once
+ * tcp_write_timeout() has decided to go on and before the retransmission,
+ * whatever becomes of it. tcp_retransmit_skb, used before, fires only when
+ * the retransmission leaves, so a route withdrawn, a netfilter OUTPUT drop
+ * or a full qdisc gave no SUSPECT; nor did the zero-window branch, which
+ * does not count icsk_retransmits. A kprobe on tcp_retransmit_timer()
+ * would see them too, but it needs CONFIG_KPROBES and an uninlined symbol,
+ * traps on every RTO of the host, fires at the fatal timeout as well, and
+ * would have to redo the timer's own checks. The tracepoint also fires on
+ * the other ways into Loss, told apart here: a path MTU drop enters it with
+ * the retransmission timer pending, whereas tcp_write_timer_handler()
+ * clears icsk_pending before an RTO; a Fast Open child's SYN-ACK timeout
+ * has fastopen_rsk set.
+ *
+ * Scope: ESTABLISHED, CLOSE-WAIT, FIN-WAIT-1, CLOSING and LAST-ACK sockets
+ * that their program still holds, the sockets DEAD is sent for; an orphan
+ * is nobody's concern any more.
+ *
+ * RECOVERED ends the episode when the peer acknowledges new data: the ACK
+ * is compared with snd_una whatever icsk_retransmits says (an F-RTO undo
+ * clears it with no new data acknowledged). tcp_probe fires for each
+ * segment an ESTABLISHED socket receives, before it is processed; tcp_ack()
+ * is static and a kretprobe on it would tax every ACK of the system with a
+ * trap. A segment with an acceptable ACK that TCP then drops for other
+ * reasons (PAWS, a bad sequence) ends the episode early; a later timeout
+ * starts a new one. tcp_probe does not fire in the closing states: there
+ * the episode ends when the socket leaves TCP_CA_Loss, once the data
+ * outstanding at the timeout is acknowledged (or the timeout is found
+ * spurious). The probes cost one atomic read while no socket is SUSPECT.
  *
  * Probes run in softirq or with the socket owned: they never sleep, never
  * take lock_sock, and allocate with GFP_ATOMIC.
@@ -45,8 +65,9 @@ module_param(watch_all, bool, 0644);
 MODULE_PARM_DESC(watch_all, "Watch every TCP socket, not only those with a user timeout");
 
 /*
- * The socket whose active RST this CPU sent last. A keepalive abort sends
- * it and closes the socket in the same timer run, on the same CPU.
+ * The socket whose active RST this CPU sent last, before its move to
+ * TCP_CLOSE. A keepalive abort sends it and closes the socket in the same
+ * timer run, on the same CPU, where the state hook takes the record back.
  */
 static DEFINE_PER_CPU(const struct sock *, pw_rst_sk);
 
@@ -130,25 +151,55 @@ static void pw_probe_send_reset(void *data, const struct sock *sk,
 				const struct sk_buff *skb)
 #endif
 {
-	/* skb is the segment that caused a passive RST; NULL for ours. */
-	if (!skb && sk)
+	/*
+	 * skb is the segment that caused a passive RST; NULL for ours. The
+	 * resets of tcp_close() with unread data, of SO_LINGER 0 and of
+	 * tcp_disconnect() follow the move to TCP_CLOSE: recorded, they would
+	 * outlive it and make a later death of a socket at that address
+	 * look like a keepalive abort.
+	 */
+	if (!skb && sk && sk->sk_state != TCP_CLOSE)
 		this_cpu_write(pw_rst_sk, sk);
 }
 
-static void pw_probe_retransmit(void *data, const struct sock *sk,
-				const struct sk_buff *skb)
+/* The states a watched socket gets SUSPECT and DEAD in. */
+#define PW_EPISODE_STATES (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
+			   TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK)
+
+static void pw_recovered(struct sock *sk)
 {
+	if (!pw_track_find(sk) || !pw_track_del(sk))
+		return;
+	if (pw_event_listening(sk))
+		pw_event_send(sk, PEERWATCH_EVENT_RECOVERED,
+			      PEERWATCH_REASON_UNSPEC, sk->sk_state);
+}
+
+static void pw_probe_cong_state(void *data, struct sock *sk, const u8 ca_state)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
 	int ret;
 
-	if (sk->sk_state != TCP_ESTABLISHED || !inet_csk(sk)->icsk_retransmits)
+	if (ca_state != TCP_CA_Loss) {
+		/* Leaving Loss where tcp_probe cannot see the ACK. */
+		if (pw_track_any() && icsk->icsk_ca_state == TCP_CA_Loss &&
+		    sk->sk_state != TCP_ESTABLISHED)
+			pw_recovered(sk);
+		return;
+	}
+	if (READ_ONCE(icsk->icsk_pending) ||
+	    rcu_access_pointer(tcp_sk(sk)->fastopen_rsk))
+		return;
+	if (!((1 << sk->sk_state) & PW_EPISODE_STATES) ||
+	    sock_flag(sk, SOCK_DEAD))
 		return;
 	if (!pw_watched(sk) || !pw_event_listening(sk))
 		return;
 
 	ret = pw_track_add(sk, pw_sock_cookie(sk));
 	if (ret > 0)
-		pw_event_send((struct sock *)sk, PEERWATCH_EVENT_SUSPECT,
-			      PEERWATCH_REASON_UNSPEC, TCP_ESTABLISHED);
+		pw_event_send(sk, PEERWATCH_EVENT_SUSPECT,
+			      PEERWATCH_REASON_UNSPEC, sk->sk_state);
 	else if (ret < 0)
 		pw_stat_inc(sock_net(sk), PEERWATCH_STAT_A_UNTRACKED);
 }
@@ -160,16 +211,11 @@ static void pw_probe_rcv(void *data, struct sock *sk, struct sk_buff *skb)
 
 	if (!pw_track_any())
 		return;
-	if (inet_csk(sk)->icsk_retransmits &&
-	    (!(tcb->tcp_flags & TCPHDR_ACK) ||
-	     !after(tcb->ack_seq, tp->snd_una) ||
-	     after(tcb->ack_seq, tp->snd_nxt)))
+	if (!(tcb->tcp_flags & TCPHDR_ACK) ||
+	    !after(tcb->ack_seq, tp->snd_una) ||
+	    after(tcb->ack_seq, tp->snd_nxt))
 		return;
-	if (!pw_track_find(sk) || !pw_track_del(sk))
-		return;
-	if (pw_event_listening(sk))
-		pw_event_send(sk, PEERWATCH_EVENT_RECOVERED,
-			      PEERWATCH_REASON_UNSPEC, TCP_ESTABLISHED);
+	pw_recovered(sk);
 }
 
 struct pw_hook {
@@ -182,7 +228,7 @@ struct pw_hook {
 static struct pw_hook pw_hooks[] = {
 	{ .name = "inet_sock_set_state", .probe = pw_probe_set_state },
 	{ .name = "tcp_send_reset", .probe = pw_probe_send_reset },
-	{ .name = "tcp_retransmit_skb", .probe = pw_probe_retransmit },
+	{ .name = "tcp_cong_state_set", .probe = pw_probe_cong_state },
 	{ .name = "tcp_probe", .probe = pw_probe_rcv },
 };
 
@@ -210,29 +256,42 @@ void pw_hooks_exit(void)
 	tracepoint_synchronize_unregister();
 }
 
-int __init pw_hooks_init(void)
+/*
+ * Every tracepoint is found before any probe is registered: a kernel that
+ * lacks one fails here with nothing running. @fail_step, for tests of the
+ * error paths, fails init after step N: 1 the look-up, 2 and on the
+ * registration of each probe.
+ */
+int __init pw_hooks_init(unsigned int fail_step)
 {
 	int i, ret;
 
 	/* The probes match the tracepoints' prototypes. */
 	check_trace_callback_type_inet_sock_set_state(pw_probe_set_state);
 	check_trace_callback_type_tcp_send_reset(pw_probe_send_reset);
-	check_trace_callback_type_tcp_retransmit_skb(pw_probe_retransmit);
+	check_trace_callback_type_tcp_cong_state_set(pw_probe_cong_state);
 	check_trace_callback_type_tcp_probe(pw_probe_rcv);
 
 	for_each_kernel_tracepoint(pw_hook_find, NULL);
-
 	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++) {
 		if (!pw_hooks[i].tp) {
 			pr_err("tracepoint %s not found\n", pw_hooks[i].name);
-			ret = -ENOENT;
-			goto err_unregister;
+			return -ENOENT;
 		}
+	}
+	if (fail_step == 1)
+		return -ECANCELED;
+
+	for (i = 0; i < ARRAY_SIZE(pw_hooks); i++) {
 		ret = tracepoint_probe_register(pw_hooks[i].tp,
 						pw_hooks[i].probe, NULL);
 		if (ret)
 			goto err_unregister;
 		pw_hooks[i].registered = true;
+		if (fail_step == i + 2) {
+			ret = -ECANCELED;
+			goto err_unregister;
+		}
 	}
 	return 0;
 

@@ -10,33 +10,58 @@
 #include <net/genetlink.h>
 #include <linux/peerwatch.h>
 
+#include "event.h"
 #include "genl.h"
 #include "hooks.h"
 #include "pernet.h"
 #include "track.h"
 
+/* Steps before the hooks: the pernet state, the family. */
+#define PW_INIT_STEPS_BEFORE_HOOKS 2
+
+static unsigned int fail_init;
+module_param(fail_init, uint, 0444);
+MODULE_PARM_DESC(fail_init,
+		 "For tests: fail init after step N (1 pernet state, 2 family, 3 tracepoints found, 4-7 each probe registered)");
+
 static int __init peerwatch_init(void)
 {
+	unsigned int hooks_fail = 0;
 	int ret;
 
 	ret = pw_pernet_init();
 	if (ret)
 		return ret;
+	if (fail_init == 1) {
+		ret = -ECANCELED;
+		goto err_pernet;
+	}
 
 	ret = pw_genl_init();
 	if (ret)
 		goto err_pernet;
-
-	ret = pw_hooks_init();
-	if (ret)
+	if (fail_init == 2) {
+		ret = -ECANCELED;
 		goto err_genl;
+	}
+
+	if (fail_init > PW_INIT_STEPS_BEFORE_HOOKS)
+		hooks_fail = fail_init - PW_INIT_STEPS_BEFORE_HOOKS;
+	ret = pw_hooks_init(hooks_fail);
+	if (ret)
+		goto err_track;
 
 	return 0;
 
+err_track:
+	/* Probes ran for a while: they may have tracked sockets. */
+	pw_track_exit();
 err_genl:
 	pw_genl_exit();
 err_pernet:
 	pw_pernet_exit();
+	/* Policies added meanwhile are freed by RCU callbacks in our text. */
+	rcu_barrier();
 	return ret;
 }
 
@@ -44,9 +69,17 @@ static void __exit peerwatch_exit(void)
 {
 	long live;
 
-	/* Hooks first: once they are gone nothing creates objects. */
-	pw_hooks_exit();
+	/*
+	 * The family first, before anything sleeps: from the moment rmmod
+	 * marks the module going, netlink refuses to start its dumps
+	 * (EPROTONOSUPPORT); once the family is gone, requests get ENOENT,
+	 * and those already running have finished. Events stop before it
+	 * (event.c says why); the hooks run on, silent, until they are
+	 * unregistered, after which nothing creates objects.
+	 */
+	pw_event_stop();
 	pw_genl_exit();
+	pw_hooks_exit();
 	pw_track_exit();
 	pw_pernet_exit();
 	/* Our RCU callbacks are module code: let them all run. */

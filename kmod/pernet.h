@@ -5,6 +5,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <linux/peerwatch.h>
@@ -12,8 +13,10 @@
 struct pw_net {
 	struct mutex lock;		/* serialises policy changes */
 	struct list_head policies;	/* struct pw_policy, RCU readers */
+	struct xarray policy_ids;	/* id -> struct pw_policy, under lock */
 	unsigned int n_policies;	/* READ_ONCE() in hooks */
-	u32 next_policy_id;
+	u32 next_policy_id;		/* where the next id search starts */
+	u64 policy_seq;			/* of the last rule added */
 	atomic64_t stats[__PEERWATCH_STAT_A_MAX];
 };
 
@@ -27,8 +30,6 @@ static inline void pw_stat_inc(const struct net *net,
 
 /* Objects the module allocated and not yet freed: must be 0 at unload. */
 extern atomic_long_t pw_live_objects;
-
-int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info);
 
 int pw_pernet_init(void);
 void pw_pernet_exit(void);

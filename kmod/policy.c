@@ -2,8 +2,16 @@
 /*
  * Policy rules: give a TCP_USER_TIMEOUT to the sockets of a netns that
  * become ESTABLISHED without one, by remote prefix and port range.
+ *
+ * The rules are a list in the order they were added, which is the order
+ * they are tried in, walked under RCU by the state hook. Their ids come
+ * from an xarray, cyclically from 1 to U32_MAX: an id is never 0 and never
+ * that of a live rule, even after 2^32 additions. A dump resumes after the
+ * sequence number of the last rule it sent, which only grows, so it sends
+ * the rules in list order, each once, whatever their ids.
  */
 #include <linux/inetdevice.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
@@ -28,8 +36,14 @@ struct pw_policy {
 		__be32 v4;
 		struct in6_addr v6;
 	} daddr;			/* masked to prefix_len */
+	u64 seq;			/* order of addition, for dumps */
 	atomic64_t hits;
 };
+
+static unsigned int policy_id_next;
+module_param(policy_id_next, uint, 0600);
+MODULE_PARM_DESC(policy_id_next,
+		 "For tests of the id wrap: the id search of the next rule added starts here (0: where it left off)");
 
 static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
 {
@@ -93,6 +107,8 @@ static void pw_policy_free_rcu(struct rcu_head *head)
 
 static void pw_policy_del_locked(struct pw_net *pn, struct pw_policy *p)
 {
+	lockdep_assert_held(&pn->lock);
+	xa_erase(&pn->policy_ids, p->id);
 	list_del_rcu(&p->list);
 	WRITE_ONCE(pn->n_policies, pn->n_policies - 1);
 	call_rcu(&p->rcu, pw_policy_free_rcu);
@@ -216,9 +232,10 @@ int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 	struct pw_net *pn = pw_net(genl_info_net(info));
 	struct sk_buff *reply;
 	struct pw_policy *p;
+	u32 next;
 	int ret;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
 	atomic_long_inc(&pw_live_objects);
@@ -242,12 +259,22 @@ int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOSPC;
 		goto err_reply;
 	}
-	p->id = pn->next_policy_id++;
-	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0);
-	if (ret) {
+	next = xchg(&policy_id_next, 0);
+	if (next)
+		pn->next_policy_id = next;
+	ret = xa_alloc_cyclic(&pn->policy_ids, &p->id, p, XA_LIMIT(1, U32_MAX),
+			      &pn->next_policy_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
 		mutex_unlock(&pn->lock);
 		goto err_reply;
 	}
+	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		xa_erase(&pn->policy_ids, p->id);
+		mutex_unlock(&pn->lock);
+		goto err_reply;
+	}
+	p->seq = ++pn->policy_seq;
 	list_add_tail_rcu(&p->list, &pn->policies);
 	WRITE_ONCE(pn->n_policies, pn->n_policies + 1);
 	mutex_unlock(&pn->lock);
@@ -274,12 +301,10 @@ int pw_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 	id = nla_get_u32(info->attrs[PEERWATCH_A_POLICY_ID]);
 
 	mutex_lock(&pn->lock);
-	list_for_each_entry(p, &pn->policies, list) {
-		if (p->id == id) {
-			pw_policy_del_locked(pn, p);
-			ret = 0;
-			break;
-		}
+	p = xa_load(&pn->policy_ids, id);
+	if (p) {
+		pw_policy_del_locked(pn, p);
+		ret = 0;
 	}
 	mutex_unlock(&pn->lock);
 
@@ -297,7 +322,7 @@ int pw_nl_policy_flush(struct sk_buff *skb, struct genl_info *info)
 }
 
 struct pw_policy_dump_ctx {
-	u32 last_id;
+	u64 last_seq;
 };
 
 int pw_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -311,17 +336,17 @@ int pw_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(p, &pn->policies, list) {
-		if (p->id <= ctx->last_id)
+		if (p->seq <= ctx->last_seq)
 			continue;
 		ret = pw_policy_fill(skb, p, NETLINK_CB(cb->skb).portid,
 				     cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		if (ret)
 			break;
-		ctx->last_id = p->id;
+		ctx->last_seq = p->seq;
 	}
 	rcu_read_unlock();
 
-	/* A full skb is sent and the dump resumes after last_id. */
+	/* A full skb is sent and the dump resumes after last_seq. */
 	if (ret && !skb->len)
 		return ret;
 	return skb->len;

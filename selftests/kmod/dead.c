@@ -222,6 +222,53 @@ TEST_F_TIMEOUT(dead, zero_window, 60)
 	close(lfd);
 }
 
+/*
+ * A reset sent after the move to TCP_CLOSE (here tcp_disconnect()'s, lost
+ * in the blackhole so that the peer's close does not come between) must not
+ * be taken, later, for the reset of a keepalive abort of the same socket.
+ */
+TEST_F_TIMEOUT(dead, zero_window_after_disconnect, 60)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int small = 4096, ms = 2000, lfd, c, s, s0;
+	struct pw_event ev;
+	char buf[16384];
+	uint64_t t0;
+
+	lfd = pw_listen(self->t.srv, AF_INET, PW_PORT + 1, small);
+	ASSERT_LE(0, lfd);
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT + 1, ms);
+	ASSERT_LE(0, c);
+	s0 = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s0);
+	ASSERT_EQ(0, pw_blackhole(&self->t, true));
+	ASSERT_EQ(0, connect(c, &unspec, sizeof(unspec)));
+	ASSERT_EQ(0, pw_blackhole(&self->t, false));
+
+	/* The same socket connects again, and its peer never reads. */
+	sa.sin_port = htons(PW_PORT + 1);
+	inet_pton(AF_INET, PW_SRV_ADDR, &sa.sin_addr);
+	ASSERT_EQ(0, setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)));
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+	s = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	memset(buf, 'z', sizeof(buf));
+	t0 = pw_now_ns();
+	while (pw_now_ns() - t0 < 5000000000ULL &&
+	       (send(c, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno != EAGAIN))
+		;
+	ASSERT_EQ(EAGAIN, errno);
+
+	ASSERT_EQ(0, pw_wait_event(&self->nl, pw_cookie(c), PEERWATCH_EVENT_DEAD,
+				   20000, &ev));
+	EXPECT_EQ(PEERWATCH_REASON_ZERO_WINDOW, ev.reason);
+	close(c);
+	close(s);
+	close(s0);
+	close(lfd);
+}
+
 static void reset_case(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(dead) *self, const char *addr)
 {

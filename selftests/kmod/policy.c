@@ -2,7 +2,8 @@
 /*
  * Policies: a rule gives a user timeout to sockets without their own, never
  * overrides one set with setsockopt, is bounded per netns, and dies with
- * its netns.
+ * its netns. Rule ids are never 0 nor those of live rules, across the 2^32
+ * wrap, and a dump sends every rule once, in the order they are tried.
  */
 #include "kselftest_harness.h"
 #include "pw_test.h"
@@ -169,6 +170,93 @@ TEST_F(policy, ipv6_rule)
 	EXPECT_EQ(0U, pw_user_timeout(c));
 	close(c);
 	close(s);
+}
+
+struct ids {
+	uint32_t v[PEERWATCH_POLICY_MAX + 1];
+	int n;
+};
+
+static int ids_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ids *ids = data;
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(attr) == PEERWATCH_A_POLICY_ID &&
+		    ids->n < PEERWATCH_POLICY_MAX + 1)
+			ids->v[ids->n++] = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+/* Add a rule for remote port @port; its id, or 0 on failure. */
+static uint32_t add_rule(struct pw_nl *nl, uint16_t port)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ids ids = { .n = 0 };
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, AF_INET);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, 1000);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MIN, port);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MAX, port);
+	if (pw_nl_talk(nl, nlh, ids_cb, &ids) || ids.n != 1)
+		return 0;
+	return ids.v[0];
+}
+
+static int del_rule(struct pw_nl *nl, uint32_t id)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_POLICY_DEL, 0);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_POLICY_ID, id);
+	return pw_nl_talk(nl, nlh, NULL, NULL);
+}
+
+/* The module parameter that moves the next id search, for this test. */
+static int id_next(uint32_t id)
+{
+	return pw_sh("echo %u >/sys/module/peerwatch/parameters/policy_id_next",
+		     id);
+}
+
+TEST_F(policy, ids_across_the_wrap)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static struct ids added, dumped;
+	struct nlmsghdr *nlh;
+	int i;
+
+	/* 200 rules, the first 100 up to U32_MAX, the next after the wrap. */
+	ASSERT_EQ(0, id_next(UINT32_MAX - 99));
+	for (i = 0; i < 200; i++) {
+		added.v[i] = add_rule(&self->nl, 1000 + i);
+		ASSERT_NE(0U, added.v[i]);
+	}
+	added.n = 200;
+	EXPECT_EQ(UINT32_MAX - 99, added.v[0]);
+	EXPECT_EQ(UINT32_MAX, added.v[99]);
+	EXPECT_EQ(1U, added.v[100]);	/* never 0 */
+	EXPECT_EQ(100U, added.v[199]);
+
+	/* A dump of several messages sends each rule once, in added order. */
+	nlh = pw_nl_request(&self->nl, buf, PEERWATCH_CMD_POLICY_DUMP, NLM_F_DUMP);
+	ASSERT_EQ(0, pw_nl_talk(&self->nl, nlh, ids_cb, &dumped));
+	ASSERT_EQ(200, dumped.n);
+	EXPECT_EQ(0, memcmp(added.v, dumped.v, 200 * sizeof(added.v[0])));
+
+	/* A search that meets live ids skips them all, across the wrap. */
+	ASSERT_EQ(0, id_next(UINT32_MAX - 99));
+	EXPECT_EQ(101U, add_rule(&self->nl, 2000));
+	ASSERT_EQ(0, del_rule(&self->nl, 50));
+	ASSERT_EQ(0, id_next(UINT32_MAX - 10));
+	EXPECT_EQ(50U, add_rule(&self->nl, 2001));
+	EXPECT_EQ(201, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+
+	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
 }
 
 TEST_HARNESS_MAIN

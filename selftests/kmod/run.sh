@@ -31,7 +31,11 @@ suite_record "module load" pass
 for t in "$O"/selftests/kmod/* selftests/kmod/*.sh; do
 	if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
 	case $t in *.o | *.d | */run.sh) continue ;; esac
-	suite_run "${t##*/}" "$t"
+	name=${t##*/}
+	if [ -n "${PW_TESTS:-}" ] && [[ " $PW_TESTS " != *" ${name%.sh} "* ]]; then
+		continue
+	fi
+	suite_run "$name" "$t"
 done
 
 if rmmod peerwatch; then

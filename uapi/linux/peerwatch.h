@@ -63,10 +63,15 @@
  *    PEERWATCH_A_SK_ERR: NLA_U32, the error the socket reports (DEAD only)
  *    PEERWATCH_A_TIMESTAMP: NLA_U64, CLOCK_MONOTONIC time in ns
  *
- * PEERWATCH_EVENT_SUSPECT is sent at the first retransmission timeout of an
- * ESTABLISHED socket, once per episode; PEERWATCH_EVENT_RECOVERED when the
- * peer then acknowledges new data; PEERWATCH_EVENT_DEAD when the kernel
- * gives up on the connection. A normal close sends nothing.
+ * PEERWATCH_EVENT_SUSPECT is sent at the first retransmission timeout of a
+ * socket in ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, CLOSING or LAST_ACK that its
+ * program has not closed, once per episode, as the timeout fires: before
+ * its retransmission is counted in RETRANSMITS, whether it then leaves or
+ * fails locally (no route, a firewall drop, a full queue).
+ * PEERWATCH_EVENT_RECOVERED ends the episode when the peer then
+ * acknowledges new data (in the closing states: all the data outstanding
+ * at the timeout). PEERWATCH_EVENT_DEAD is sent when the kernel gives up on
+ * the connection, and ends the episode too. A normal close sends nothing.
  *
  * PEERWATCH_CMD_SOCK_GET
  * ----------------------
@@ -115,9 +120,12 @@
  *    PEERWATCH_A_DPORT_MIN, PEERWATCH_A_DPORT_MAX: NLA_U16, optional: the
  *        remote port range, bounds included
  *
- * and replies with the rule, including PEERWATCH_A_POLICY_ID: NLA_U32.
- * POLICY_DEL takes PEERWATCH_A_POLICY_ID. POLICY_DUMP (NLM_F_DUMP) sends
- * one message per rule with its attributes and PEERWATCH_A_HITS: NLA_U64.
+ * and replies with the rule, including PEERWATCH_A_POLICY_ID: NLA_U32, never
+ * 0 and never the id of another live rule of the netns (ids are handed out
+ * in turn and wrap after 2^32 additions). POLICY_DEL takes
+ * PEERWATCH_A_POLICY_ID. POLICY_DUMP (NLM_F_DUMP) sends one message per
+ * rule, in the order they are tried, with its attributes and
+ * PEERWATCH_A_HITS: NLA_U64.
  * POLICY_FLUSH takes nothing and deletes every rule of the netns.
  *
  * PEERWATCH_CMD_STATS_GET
