@@ -15,6 +15,9 @@
 #include "duration.h"
 #include "hostport.h"
 
+/* The program's name in its messages. */
+const char *prog = "peerwatch";
+
 bool cli_is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h") ||

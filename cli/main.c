@@ -8,8 +8,6 @@
 
 #include "cli.h"
 
-const char *prog = "peerwatch";
-
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);

@@ -47,30 +47,6 @@ enum {
 
 static void poll_next(struct engine *e);
 
-const char *engine_state_name(enum engine_state s)
-{
-	static const char *const names[] = {
-		[ENGINE_PENDING] = "pending",
-		[ENGINE_HEALTHY] = "healthy",
-		[ENGINE_SUSPECT] = "suspect",
-		[ENGINE_UNHEALTHY] = "unhealthy",
-		[ENGINE_DOWN] = "down",
-		[ENGINE_REMOVED] = "removed",
-	};
-
-	return (unsigned int)s < ENGINE_NSTATES ? names[s] : "?";
-}
-
-uint64_t engine_cookie(const struct engine *e)
-{
-	return channel_cookie(&e->poll.ch);
-}
-
-uint64_t engine_events_cookie(const struct engine *e)
-{
-	return channel_cookie(&e->events.ch);
-}
-
 static struct loop *loop_of(const struct engine *e)
 {
 	return e->env->loop;
@@ -637,13 +613,6 @@ err:
 	free(e->addr);
 	free(e);
 	return err;
-}
-
-struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie)
-{
-	struct channel *ch = channel_by_cookie(&env->chan, cookie);
-
-	return ch ? container_of(ch, struct engine_chan, ch)->e : NULL;
 }
 
 static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)
