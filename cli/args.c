@@ -83,3 +83,13 @@ int cli_opt_prefix(const struct opt *o, void *args, const char *arg,
 				 o->name, arg);
 	return 0;
 }
+
+int cli_parse_nl(const struct cli_cmd *cmd, void *args, int argc,
+		 char **argv, struct pw_nl *nl)
+{
+	int ret = cli_parse(cmd, args, argc, argv);
+
+	if (ret != CLI_PARSED)
+		return ret;
+	return cli_nl_open(nl) ? EXIT_FAIL : CLI_PARSED;
+}

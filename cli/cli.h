@@ -2,6 +2,7 @@
 #ifndef PEERWATCH_CLI_H
 #define PEERWATCH_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +47,9 @@ struct cli_cmd {
  * stdout) or a bad command line (why, and the usage, on stderr).
  */
 int cli_parse(const struct cli_cmd *cmd, void *args, int argc, char **argv);
+/* cli_parse(), then the module's family opened into @nl if it went on. */
+int cli_parse_nl(const struct cli_cmd *cmd, void *args, int argc,
+		 char **argv, struct pw_nl *nl);
 /* --NAME VALUE: "?NAME=VALUE" or "&NAME=VALUE" on the path in the field. */
 int cli_opt_query(const struct opt *o, void *args, const char *arg,
 		  char *err, size_t len);
@@ -148,6 +152,9 @@ int cli_nl_open(struct pw_nl *nl);
 /* Print "peerwatch: WHAT: strerror (extack message)". */
 void cli_nl_error(const struct pw_nl *nl, const char *what, int err);
 bool cli_is_help(const char *arg);
+/* SIGINT and SIGTERM set cli_stop (not restarting reads: EINTR). */
+extern volatile sig_atomic_t cli_stop;
+void cli_stop_on_signals(void);
 
 struct cli_addr {
 	uint16_t family;

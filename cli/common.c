@@ -4,6 +4,7 @@
  * parsing addresses, ports and durations.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,22 @@
 
 /* The program's name in its messages. */
 const char *prog = "peerwatch";
+
+volatile sig_atomic_t cli_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void cli_stop_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 bool cli_is_help(const char *arg)
 {

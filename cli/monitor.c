@@ -11,14 +11,6 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s monitor [-j]\n\n"
@@ -39,27 +31,23 @@ static void monitor_cb(const struct pw_event *ev, void *data)
 
 int cmd_monitor(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct cli_json_args a = { 0 };
 	struct pw_nl nl;
 	int ret;
 
-	ret = cli_parse(&cmd, &a, argc, argv);
+	ret = cli_parse_nl(&cmd, &a, argc, argv, &nl);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (cli_nl_open(&nl))
-		return EXIT_FAIL;
 	ret = pw_nl_join_events(&nl);
 	if (ret) {
 		cli_nl_error(&nl, "joining the events group", ret);
 		pw_nl_close(&nl);
 		return EXIT_FAIL;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_on_signals();
 
 	ret = 0;
-	while (!stop) {
+	while (!cli_stop) {
 		ret = pw_nl_read_events(&nl, monitor_cb, &a.json);
 		if (ret == -ENOBUFS)
 			fprintf(stderr, "%s: events lost: receive queue overflowed\n",

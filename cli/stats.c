@@ -72,11 +72,9 @@ int cmd_stats(int argc, char **argv)
 	struct pw_nl nl;
 	int ret;
 
-	ret = cli_parse(&cmd, &a, argc, argv);
+	ret = cli_parse_nl(&cmd, &a, argc, argv, &nl);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (cli_nl_open(&nl))
-		return EXIT_FAIL;
 	o = json_object_new_object();
 	nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_STATS_GET, 0);
 	ret = pw_nl_talk(&nl, nlh, stats_cb, o);

@@ -24,14 +24,6 @@ static const char *const states[STATES] = {
 	"healthy", "suspect", "unhealthy", "down", "pending",
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s top [-i DUR] [-n COUNT] [--api-socket PATH]\n\n"
@@ -211,7 +203,6 @@ int cmd_top(int argc, char **argv)
 	struct top_args a = { .interval = 1000 };
 	struct sample prev = { 0 }, cur;
 	bool tty = isatty(STDOUT_FILENO), tty_in = isatty(STDIN_FILENO);
-	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned int done = 0, rows = 24;
 	struct termios saved, raw;
 	struct winsize ws;
@@ -221,8 +212,7 @@ int cmd_top(int argc, char **argv)
 	if (ret != CLI_PARSED)
 		return ret;
 	ret = EXIT_OK;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_on_signals();
 	if (tty_in && !tcgetattr(STDIN_FILENO, &saved)) {
 		raw = saved;
 		raw.c_lflag &= ~(ICANON | ECHO);
@@ -232,7 +222,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (tty)
 		fputs("\033[?1049h\033[?25l", stdout);
-	while (!stop) {
+	while (!cli_stop) {
 		struct json_object *s = NULL;
 
 		if (cli_api_get(a.sock, API_PATH_SUMMARY, &s)) {

@@ -272,6 +272,18 @@ struct json_object *view_cluster(const struct fleet *f)
 	return o;
 }
 
+/* The labels checked, then the array a view fills. */
+static int view_start(const struct view_filter *flt, struct json_object **a,
+		      const char **why)
+{
+	int err = check_labels(flt, why);
+
+	if (err)
+		return err;
+	*a = json_object_new_array();
+	return *a ? 0 : -ENOMEM;
+}
+
 int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	       struct json_object **out, const char **why)
 {
@@ -292,12 +304,9 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 		*why = "name: a filter of /v1/containers only";
 		return -EINVAL;
 	}
-	err = check_labels(flt, why);
+	err = view_start(flt, &a, why);
 	if (err)
 		return err;
-	a = json_object_new_array();
-	if (!a)
-		return -ENOMEM;
 	for (i = 0; f->share && i < f->all.n; i++)
 		if (shared_node(f, f->all.v[i], flt, a))
 			goto nomem;
@@ -329,12 +338,9 @@ int view_containers(const struct fleet *f, const struct view_filter *flt,
 			return -EINVAL;
 		}
 	}
-	err = check_labels(flt, why);
+	err = view_start(flt, &a, why);
 	if (err)
 		return err;
-	a = json_object_new_array();
-	if (!a)
-		return -ENOMEM;
 	for (i = 0; i < f->n; i++) {
 		const struct engine *e = f->v[i];
 
