@@ -93,7 +93,7 @@ static void labels(const struct docker_container *c)
 static void inventory(struct json_object *o, size_t n)
 {
 	struct inventory inv = { 0 };
-	char id[DOCKER_ID_MAX];
+	char id[DOCKER_ID_MAX], filter[256];
 	size_t i;
 
 	fuzz_assert(!inventory_replace(&inv, json_object_get(o)));
@@ -101,6 +101,8 @@ static void inventory(struct json_object *o, size_t n)
 	if (n) {
 		strcpy(id, inv.v[0].id);
 		fuzz_assert(!inventory_want(&inv, id));
+		/* Asked in a filtered listing, as the engine does. */
+		fuzz_assert(inventory_filter(&inv, filter, sizeof(filter)) > 0);
 		fuzz_assert(!inventory_update(&inv, json_object_get(o)));
 		/* Every container we had is in the answer: all replaced. */
 		fuzz_assert(inv.n == n);
