@@ -26,20 +26,8 @@ api_code() {
 }
 
 # wait_api MS JQ_FILTER: poll /v1/summary until FILTER holds; ELAPSED (ms).
-wait_api() {
-	local limit=$1 filter=$2 t0 t
-
-	t0=$(now_ms)
-	while :; do
-		if api /v1/summary 2>/dev/null | jq -e "$filter" >/dev/null 2>&1; then
-			ELAPSED=$(($(now_ms) - t0))
-			return 0
-		fi
-		t=$(now_ms)
-		[ $((t - t0)) -lt "$limit" ] || return 1
-		sleep 0.1
-	done
-}
+summary_holds() { api /v1/summary 2>/dev/null | jq -e "$1" >/dev/null 2>&1; }
+wait_api() { poll_for "$1" 0.1 summary_holds "$2"; }
 
 # wait_file MS FILE PATTERN: until FILE has a line matching PATTERN.
 wait_file() {

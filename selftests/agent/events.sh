@@ -8,27 +8,21 @@
 # answer matches REGEX (with !, until it does not); ELAPSED is how long it
 # took. Bash matches, no jq: on a loaded machine each process started
 # between two polls adds to what is measured.
+containers_match() {
+	local out
+
+	out=$(api /v1/containers 2>/dev/null) && [ -n "$out" ] || return 1
+	if [ "$2" = 1 ]; then
+		! [[ $out =~ $1 ]]
+	else
+		[[ $out =~ $1 ]]
+	fi
+}
 containers_until() {
-	local limit=$1 re=${2#!} neg=0 t0 t out
+	local neg=0
 
 	[ "${2:0:1}" = '!' ] && neg=1
-	t0=$(now_ms)
-	while :; do
-		out=$(api /v1/containers 2>/dev/null)
-		if [ -n "$out" ]; then
-			if [[ $out =~ $re ]]; then t=0; else t=1; fi
-			if [ "$t" = "$neg" ]; then
-				ELAPSED=$(($(now_ms) - t0))
-				return 0
-			fi
-		fi
-		t=$(now_ms)
-		if [ $((t - t0)) -ge "$limit" ]; then
-			ELAPSED=$((t - t0))
-			return 1
-		fi
-		sleep 0.01
-	done
+	poll_for "$1" 0.01 containers_match "${2#!}" "$neg"
 }
 
 # metric NAME: its value in $TMP/metrics.txt.

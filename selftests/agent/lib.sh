@@ -213,13 +213,15 @@ dump() {
 	return 1
 }
 
-# wait_until MS JQ_FILTER: poll the state until FILTER holds; ELAPSED (ms).
-wait_until() {
-	local limit=$1 filter=$2 t0 t
+# poll_for MS PAUSE CMD...: run CMD every PAUSE seconds until it succeeds
+# (0) or MS have passed (1); ELAPSED is how long it took, in ms.
+poll_for() {
+	local limit=$1 pause=$2 t0 t
 
+	shift 2
 	t0=$(now_ms)
 	while :; do
-		if dump && jq -e "$filter" "$STATE" >/dev/null 2>&1; then
+		if "$@"; then
 			ELAPSED=$(($(now_ms) - t0))
 			return 0
 		fi
@@ -228,9 +230,13 @@ wait_until() {
 			ELAPSED=$((t - t0))
 			return 1
 		fi
-		sleep 0.05
+		sleep "$pause"
 	done
 }
+
+# wait_until MS JQ_FILTER: poll the state until FILTER holds; ELAPSED (ms).
+state_holds() { dump && jq -e "$1" "$STATE" >/dev/null 2>&1; }
+wait_until() { poll_for "$1" 0.05 state_holds "$2"; }
 
 # jq helpers on the last dump
 q() { jq -r "$1" "$STATE"; }
