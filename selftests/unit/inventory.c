@@ -16,17 +16,6 @@ static struct json_object *listing(const char *json)
 	return json_tokener_parse(json);
 }
 
-static const struct docker_container *find(const struct inventory *inv,
-					   const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < inv->n; i++)
-		if (!strcmp(inv->v[i].id, id))
-			return &inv->v[i];
-	return NULL;
-}
-
 TEST(listing_then_targeted_updates)
 {
 	const struct docker_container *c;
@@ -38,7 +27,7 @@ TEST(listing_then_targeted_updates)
 		    "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"exited\"}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
 	ASSERT_EQ(2U, inv.n);
-	EXPECT_STREQ("a", find(&inv, ID_A)->name);
+	EXPECT_STREQ("a", inventory_find(&inv, ID_A)->name);
 
 	/* b started, c created: one listing filtered on both. */
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
@@ -55,7 +44,7 @@ TEST(listing_then_targeted_updates)
 	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"},"
 		    "{\"Id\":\"" ID_C "\",\"Names\":[\"/c\"],\"State\":\"created\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	c = find(&inv, ID_B);
+	c = inventory_find(&inv, ID_B);
 	ASSERT_NE(NULL, c);
 	EXPECT_STREQ("running", c->state);
 	EXPECT_EQ(3U, inv.n);
@@ -67,7 +56,7 @@ TEST(listing_then_targeted_updates)
 	o = listing("[{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"running\"}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
 	EXPECT_EQ(2U, inv.n);
-	EXPECT_EQ(NULL, find(&inv, ID_A));
+	EXPECT_EQ(NULL, inventory_find(&inv, ID_A));
 	EXPECT_EQ(0U, inventory_pending(&inv));
 	EXPECT_EQ(NULL, inv.pending);
 	EXPECT_EQ(0, inventory_filter(&inv, f, sizeof(f)));
@@ -158,7 +147,7 @@ TEST(a_bad_listing_changes_nothing)
 	o = listing("[{\"Id\":\"" ID_B "\"},{\"Id\":42}]");
 	EXPECT_EQ(-EPROTO, inventory_replace(&inv, o));
 	ASSERT_EQ(1U, inv.n);
-	EXPECT_NE(NULL, find(&inv, ID_A));
+	EXPECT_NE(NULL, inventory_find(&inv, ID_A));
 	inventory_clear(&inv);
 }
 
@@ -334,12 +323,12 @@ TEST(labels_follow_updates)
 	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
 	o = listing("[{\"Id\":\"" ID_A "\",\"Labels\":{\"t\":\"cache\"}}]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	EXPECT_TRUE(docker_container_has_label(find(&inv, ID_A), "t=cache"));
+	EXPECT_TRUE(docker_container_has_label(inventory_find(&inv, ID_A), "t=cache"));
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
 	ASSERT_LT(0, inventory_filter(&inv, f, sizeof(f)));
 	o = listing("[]");
 	ASSERT_EQ(0, inventory_update(&inv, o));
-	EXPECT_EQ(NULL, find(&inv, ID_B));
+	EXPECT_EQ(NULL, inventory_find(&inv, ID_B));
 	o = listing("[{\"Id\":\"" ID_C "\",\"Labels\":{\"t\":\"x\"}}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
 	EXPECT_EQ(1U, inv.n);
