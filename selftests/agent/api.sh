@@ -263,7 +263,7 @@ slowloris() {
 # malformed filters, all at once; engine polling stays on schedule.
 # Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
 test_api_abuse() {
-	local i max_age=0 age max_lat=0 lat t0 codes ok busy huge rc
+	local i max_age=0 age max_lat=0 lat t0 codes ok busy huge rc lag_le5 lag_all
 
 	valgrind_skip "1,000 concurrent clients with polling on schedule is a measure of speed" && return 4
 
@@ -311,9 +311,9 @@ test_api_abuse() {
 	done
 	t0=$(now_ms)
 	while [ $(($(now_ms) - t0)) -lt 8000 ]; do
-		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 \
+		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
 			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
-		[ "${lat:-5000}" -gt "$max_lat" ] && max_lat=$lat
+		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
 		age=$(canary_age)
 		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
 		sleep 0.2
@@ -338,11 +338,19 @@ test_api_abuse() {
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
 	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
-	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain, ~1.2 s
-	# under ASan on two busy cores); a stalled loop would take far longer.
-	[ "$max_lat" -le 2000 ] || fail "agent slow to answer: ${max_lat} ms" || rc=1
+	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain, 1.2 to
+	# 3.6 s under ASan on two busy cores): work queued ahead of it, so its
+	# bound scales with the build. The loop itself must never stall: no
+	# tick of it ran late by more than 5 s (its own histogram; one batch of
+	# a thousand answers takes over a second under ASan, a tenth of it plain).
+	[ "$max_lat" -le "$(cpu_bound 2000)" ] ||
+		fail "agent slow to answer: ${max_lat} ms (bound $(cpu_bound 2000))" || rc=1
 	api /metrics >"$TMP/metrics.txt"
-	log "metrics: $(grep -E '^peerwatch_api_(limit_reached|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="0.05"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
+	lag_le5=$(sed -n 's/^peerwatch_event_loop_lag_seconds_bucket{le="5"} //p' "$TMP/metrics.txt")
+	lag_all=$(sed -n 's/^peerwatch_event_loop_lag_seconds_count //p' "$TMP/metrics.txt")
+	[ -n "$lag_all" ] && [ "$lag_le5" = "$lag_all" ] ||
+		fail "event loop stalled: $lag_le5 of $lag_all ticks within 5 s" || rc=1
+	log "metrics: $(grep -E '^peerwatch_api_(limit_reached|timeouts)_total|^peerwatch_event_loop_lag_seconds_(bucket\{le="(0.05|1)"\}|count)' "$TMP/metrics.txt" | tr '\n' ' ')"
 	wait_api 3000 '.api_clients == 1' || fail "clients left: $(api /v1/summary | jq .api_clients)" || rc=1
 	return $rc
 }
