@@ -190,6 +190,7 @@ host-check: userspace
 	$(Q)selftests/agent/run.sh $(O)
 
 vm-check: module $(KSFT_BINS) $(BINS)
+	$(Q)scripts/ynl-fetch >/dev/null
 	$(Q)scripts/vm-run --kver $(KVER) --timeout 1200 -- selftests/kmod/run.sh $(O)
 
 # make soak [DURATION=10m] [ENGINES=5000] [SEED=N] [SAN=1]
@@ -202,6 +203,7 @@ soak: userspace
 
 # The same suite on Debian 13's 6.12, fetched into a cache by debootstrap.
 vm-check-trixie: $(KSFT_BINS) $(BINS)
+	$(Q)scripts/ynl-fetch >/dev/null
 	$(Q)scripts/kernel-trixie check $(O)
 
 check: deps

@@ -124,13 +124,13 @@ void pw_policy_flush(struct pw_net *pn)
 	mutex_unlock(&pn->lock);
 }
 
+/* A reply carries the command it answers: POLICY_ADD or POLICY_DUMP. */
 static int pw_policy_fill(struct sk_buff *skb, const struct pw_policy *p,
-			  u32 portid, u32 seq, int flags)
+			  u32 portid, u32 seq, int flags, u8 cmd)
 {
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &pw_genl_family, flags,
-			  PEERWATCH_CMD_POLICY_ADD);
+	hdr = genlmsg_put(skb, portid, seq, &pw_genl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 
@@ -268,7 +268,8 @@ int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 		mutex_unlock(&pn->lock);
 		goto err_reply;
 	}
-	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0);
+	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0,
+			     PEERWATCH_CMD_POLICY_ADD);
 	if (ret) {
 		xa_erase(&pn->policy_ids, p->id);
 		mutex_unlock(&pn->lock);
@@ -339,7 +340,8 @@ int pw_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (p->seq <= ctx->last_seq)
 			continue;
 		ret = pw_policy_fill(skb, p, NETLINK_CB(cb->skb).portid,
-				     cb->nlh->nlmsg_seq, NLM_F_MULTI);
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				     PEERWATCH_CMD_POLICY_DUMP);
 		if (ret)
 			break;
 		ctx->last_seq = p->seq;

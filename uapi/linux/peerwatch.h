@@ -124,7 +124,8 @@
  * 0 and never the id of another live rule of the netns (ids are handed out
  * in turn and wrap after 2^32 additions). POLICY_DEL takes
  * PEERWATCH_A_POLICY_ID. POLICY_DUMP (NLM_F_DUMP) sends one message per
- * rule, in the order they are tried, with its attributes and
+ * rule (command POLICY_DUMP, as every reply carries the command it
+ * answers), in the order they are tried, with its attributes and
  * PEERWATCH_A_HITS: NLA_U64.
  * POLICY_FLUSH takes nothing and deletes every rule of the netns.
  *
