@@ -77,12 +77,15 @@ endif
 ifneq ($(wildcard bench/naive.c),)
 BINS	+= $(O)/bench/naive
 endif
+ifneq ($(wildcard bench/crr.c),)
+BINS	+= $(O)/bench/crr
+endif
 UNIT_BINS := $(patsubst selftests/unit/%.c,$(O)/selftests/unit/%,$(UNIT_SRCS))
 KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo style deps clean \
-	unit-check host-check vm-check vm-check-trixie vm-demo fuzz fuzz-build \
+	unit-check host-check vm-check vm-check-trixie vm-bench vm-demo fuzz fuzz-build \
 	install
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -119,6 +122,11 @@ $(O)/enginesim: $(call obj,$(SIM_SRCS)) $(LIB_OBJS)
 $(O)/bench/naive: $(call obj,bench/naive.c) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+
+# The module's cost on a host's TCP (bench/kmod.sh, in the guest).
+$(O)/bench/crr: $(call obj,bench/crr.c) $(LIB_OBJS)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/selftests/unit/%.o: selftests/unit/%.c $(KSFT_INC)/kselftest_harness.h
 	$(call MSG,CC,$@)
@@ -200,6 +208,18 @@ ENGINES	?= 5000
 soak: userspace
 	$(Q)DURATION='$(DURATION)' ENGINES='$(ENGINES)' SEED='$(SEED)' \
 		selftests/soak/run.sh $(O)
+
+# What the module costs a host's TCP, on both kernels, in the guest
+# (bench/kmod.sh); figures into bench/results-kmod.md. Needs a quiet machine.
+vm-bench: module $(BINS)
+	$(Q)scripts/vm-run --kver $(KVER) --timeout 2400 -- \
+		bench/kmod.sh $(O) ./peerwatch.ko $(O)/vm-bench-61.md
+	$(Q)scripts/kernel-trixie build $(O)/k-trixie
+	$(Q)scripts/vm-run --sysroot $$(scripts/kernel-trixie fetch) --timeout 2400 -- \
+		bench/kmod.sh $(O) $(O)/k-trixie/peerwatch.ko $(O)/vm-bench-612.md
+	$(Q){ echo "# What peerwatch.ko costs a host's TCP (make vm-bench, $$(date -u +%F))"; \
+	  echo; cat $(O)/vm-bench-61.md; echo; cat $(O)/vm-bench-612.md; } >bench/results-kmod.md
+	$(Q)cat bench/results-kmod.md
 
 # The same suite on Debian 13's 6.12, fetched into a cache by debootstrap.
 vm-check-trixie: $(KSFT_BINS) $(BINS)
