@@ -123,11 +123,16 @@ static void reset(struct cluster *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* Each new reason once: a retry every second says nothing new. */
 	if (c->phase == PH_UP)
 		log_warn("cluster: down: %s; keeping every engine we watch",
 			 why);
+	else if (strcmp(why, c->last_why))
+		log_warn("cluster: not up: %s; retrying every %u ms", why,
+			 CLUSTER_RETRY_MS);
 	else
 		log_debug("cluster: %s", why);
+	memcpy(c->last_why, why, sizeof(why));
 	close_watches(c);
 	c->epoch++;
 	c->phase = PH_WAIT;
@@ -311,6 +316,7 @@ static void state_read(void *arg, int err, struct json_object *body,
 	else
 		log_warn("cluster: up again: %zu agents", c->nagents);
 	c->ever_up = true;
+	c->last_why[0] = '\0';
 	c->republish = true;
 	cluster_membership_changed(c);
 }
@@ -497,6 +503,7 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 	c->share.mine = cluster_mine;
 	c->share.peer = cluster_peer;
 	c->share.stats = cluster_share_stats;
+	c->share.owner = cluster_owner;
 	c->share.name = c->name;
 	c->share.arg = c;
 	fleet->share = &c->share;
