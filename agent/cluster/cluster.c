@@ -59,6 +59,14 @@ static int apply_agent(void *arg, const struct etcd_kv *kv)
 		cluster_bad_key(c, kv->key, "not an agent name");
 		return 0;
 	}
+	/*
+	 * An agent's key lives and dies with its lease: one put without a
+	 * lease, by hand or by a stranger, would hold engines forever.
+	 */
+	if (!kv->deleted && !kv->lease) {
+		cluster_bad_key(c, kv->key, "held by no lease: not an agent");
+		return 0;
+	}
 	changed = kv->deleted ? cluster_agent_del(c, name) :
 				cluster_agent_add(c, name);
 	if (changed < 0)

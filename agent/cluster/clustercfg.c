@@ -118,6 +118,6 @@ void cluster_bad_key(struct cluster *c, const char *key, const char *why)
 {
 	c->bad_keys++;
 	if (!(c->bad_keys & (c->bad_keys - 1)))
-		log_warn("cluster: ignoring %s: %s (%llu such keys so far)",
+		log_warn("cluster: ignoring %.200s: %s (%llu such keys so far)",
 			 key, why, (unsigned long long)c->bad_keys);
 }
