@@ -23,6 +23,8 @@
 #define CLUSTER_PUBLISH_MS	100
 /* A write not seen back from the watch by then is written again. */
 #define CLUSTER_RESEND_MS	5000
+/* Keys under PREFIX we cannot read: each logged, up to so many. */
+#define CLUSTER_BAD_KEYS_LOGGED	16
 /* Room for headers in etcd.c's one request buffer. */
 #define CLUSTER_TXN_BYTES	3000
 

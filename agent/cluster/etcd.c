@@ -234,7 +234,12 @@ static void on_closed(void *arg, enum channel_end how)
 
 static void on_failed(void *arg, enum cause cause, const char *why)
 {
-	(void)cause;
+	char msg[256];
+
+	if (cause == CAUSE_PROTOCOL) {
+		snprintf(msg, sizeof(msg), "not etcd's gateway: %s", why);
+		why = msg;
+	}
 	link_fail(arg, -ECONNABORTED, why);
 }
 
