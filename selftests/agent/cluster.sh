@@ -729,3 +729,68 @@ test_cluster_bad_input() {
 	wait_shares 2000 "$n" a0 a1 a2 || fail "after the bad write: $SHARES" || return 1
 	stop_cagents a0 a1 a2
 }
+
+# What covers the whole fleet and what covers this agent's engines, on
+# agent a0 of three: the state file (SIGUSR1), peerwatch nodes (a WATCHER
+# column) and -j, /v1/summary and docker info list every engine; the
+# containers (/v1/containers, the Docker facade) are a0's engines' only,
+# and the Peerwatch-Scope header says so; an inspect of another agent's
+# container says where to look.
+test_cluster_views() {
+	local n=90 k c scope out id sock
+
+	cluster_setup "$n" cviews || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	sock=${CL_SOCK[a0]}
+	poll_for 10000 0.2 eval '[ "$(capi a0 /v1/summary | jq .containers)" = $((5 * $(here a0))) ]' ||
+		fail "a0's containers: $(capi a0 /v1/summary | jq .containers)" || return 1
+	k=$(here a0)
+	c=$((5 * k))
+	scope="Peerwatch-Scope: agent=a0; engines=$k; fleet=$n"
+	# The state file.
+	rm -f "$TMP/$NS.a0.json"
+	kill -USR1 "${CL_PID[a0]}"
+	poll_for 5000 0.05 test -s "$TMP/$NS.a0.json" || fail "no state file" || return 1
+	jq -e --argjson n "$n" '.engines == $n and .states.healthy == $n and
+		(.nodes | length) == $n and all(.nodes[]; .watcher != null) and
+		.cluster.name == "a0"' "$TMP/$NS.a0.json" >/dev/null ||
+		fail "state file: $(jq -c '{engines, states, n: (.nodes | length)}' "$TMP/$NS.a0.json")" ||
+		return 1
+	# peerwatch nodes, its table and -j.
+	out=$("$CLI" nodes --api-socket "$sock")
+	echo "$out" | head -n 1 | grep -q "WATCHER$" || fail "nodes: $(echo "$out" | head -n 1)" || return 1
+	[ "$(echo "$out" | grep -c " a[012]$")" = "$n" ] ||
+		fail "nodes: $(echo "$out" | grep -c " a[012]$") rows with a watcher" || return 1
+	"$CLI" nodes -j --api-socket "$sock" | jq -e --argjson n "$n" \
+		'length == $n and all(.[]; .watcher != null)' >/dev/null ||
+		fail "nodes -j" || return 1
+	# /v1/summary: the fleet's engines; a0's containers.
+	capi a0 /v1/summary | jq -e --argjson n "$n" --argjson k "$k" --argjson c "$c" \
+		'.engines == $n and .states.healthy == $n and
+		 .cluster.engines_here == $k and .containers == $c' >/dev/null ||
+		fail "summary: $(capi a0 /v1/summary | jq -c '{engines, states, containers, cluster}')" ||
+		return 1
+	# docker info: every engine of the fleet, with its watcher.
+	out=$(docker -H "unix://$sock" info 2>&1)
+	echo "$out" | grep -q "^ Nodes: $n$" &&
+		[ "$(echo "$out" | grep -c "└ Watcher: a[012]$")" = "$n" ] &&
+		echo "$out" | grep -q "^ Scope: agent a0: containers of its $k engines of $n$" &&
+		echo "$out" | grep -q "^ Containers: $c$" ||
+		fail "docker info: $(echo "$out" | grep "Nodes\|Scope\|Containers:" | head -n 3)" ||
+		return 1
+	# The containers: a0's, and said so.
+	curl -sS -D "$TMP/$NS.h" --unix-socket "$sock" http://pw/v1/containers >"$TMP/$NS.c"
+	grep -q "^$scope" "$TMP/$NS.h" && [ "$(jq length "$TMP/$NS.c")" = "$c" ] ||
+		fail "/v1/containers: $(jq length "$TMP/$NS.c"), $(grep -i scope "$TMP/$NS.h")" || return 1
+	curl -sS -D "$TMP/$NS.h" --unix-socket "$sock" "http://pw/containers/json?all=1" >"$TMP/$NS.c"
+	grep -q "^$scope" "$TMP/$NS.h" && [ "$(jq length "$TMP/$NS.c")" = "$c" ] ||
+		fail "/containers/json: $(jq length "$TMP/$NS.c"), $(grep -i scope "$TMP/$NS.h")" || return 1
+	[ "$(docker -H "unix://$sock" ps -aq | wc -l)" = "$c" ] || fail "docker ps" || return 1
+	log "a0 watches $k of $n engines: state file, nodes, -j, summary, docker info list $n; containers $c, with \"$scope\""
+	id=$(capi a1 /v1/containers | jq -r '.[0].id')
+	out=$(curl -sS --unix-socket "$sock" "http://pw/containers/$id/json" | jq -r .message)
+	echo "$out" | grep -q "among the $k engines agent a0 watches" ||
+		fail "inspect of a1's container on a0: $out" || return 1
+	log "a1's container inspected on a0: ${out/$id/ID}"
+	stop_cagents a0 a1 a2
+}
