@@ -167,6 +167,17 @@ here() {
 	echo "$sum"
 }
 
+# writes NAMES...: the keys those agents wrote to etcd, between them.
+writes() {
+	local a sum=0 k
+
+	for a in "$@"; do
+		k=$(capi "$a" /v1/summary | jq -r .cluster.etcd_writes) || return 1
+		sum=$((sum + k))
+	done
+	echo "$sum"
+}
+
 # Exactly two connections per engine at enginesim.
 sim_conns() { "$SIM" ctl "$CTL" stats | jq -r .connections; }
 
@@ -279,13 +290,14 @@ test_cluster_share() {
 # again, by the others, and no survivor ever shows one unhealthy or down.
 # Restarted: its engines move back, exactly once, never unhealthy or down.
 test_cluster_failover() {
-	local n=600 t0 r0 r1
+	local n=600 t0 r0 r1 w0 w1
 
 	cluster_setup "$n" cfail || return 1
 	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	log "shared: $SHARES"
 	watch_views a0 a1
 	r0=$(etcd_rev)
+	w0=$(writes a0 a1)
 	t0=$(now_ms)
 	{ kill -KILL "${CL_PID[a2]}"; wait "${CL_PID[a2]}"; } 2>/dev/null
 	# Watched again: the survivors hold N engines between them, each
@@ -303,7 +315,9 @@ test_cluster_failover() {
 	[ "$ELAPSED" -le $((2 * CL_TTL_MS)) ] || fail "takeover too slow" || return 1
 	wait_shares 20000 "$n" a0 a1 || fail "not all healthy: $SHARES" || return 1
 	r1=$(etcd_rev)
-	log "... and listed healthy by both after $(($(now_ms) - t0)) ms; $((r1 - r0)) keys written to etcd meanwhile"
+	w1=$(writes a0 a1)
+	ELAPSED=$(($(now_ms) - t0))
+	log "... and listed healthy by both after $ELAPSED ms; meanwhile $((w1 - w0)) keys written in $((r1 - r0)) revisions (txns, and a2's key deleted), $(awk "BEGIN { printf \"%.0f\", ($w1 - $w0) * 1000 / $ELAPSED }") keys/s averaged from the kill"
 	[ "$(sim_conns)" = $((2 * n)) ] ||
 		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
 	start_cagent a2 "$(fleet_file $n)" || return 1
@@ -519,8 +533,7 @@ test_cluster_partition() {
 	watch_views a0 a1 a2
 	watch_conns "$n"
 	r0=$(etcd_rev)
-	w0=$(($(capi a0 /v1/summary | jq .cluster.etcd_writes) +
-	      $(capi a1 /v1/summary | jq .cluster.etcd_writes)))
+	w0=$(writes a0 a1)
 	partition_on || fail "nft" || return 1
 	t0=$(now_ms)
 	# Taken: a0 and a1 hold every engine, and a2 still holds its own.
@@ -539,8 +552,7 @@ test_cluster_partition() {
 	poll_for 5000 0.2 eval '[ "$(state_watchers | grep -c a2)" = 0 ]' ||
 		fail "keys still a2's: $(state_watchers)" || return 1
 	r1=$(etcd_rev)
-	w1=$(($(capi a0 /v1/summary | jq .cluster.etcd_writes) +
-	      $(capi a1 /v1/summary | jq .cluster.etcd_writes)))
+	w1=$(writes a0 a1)
 	log "takeover: $((w1 - w0)) keys written by a0, a1 in $((r1 - r0)) revisions (txns, lease and agent keys); state keys by watcher: $(state_watchers)"
 	[ $((w1 - w0)) -ge "$mine2" ] || fail "only $((w1 - w0)) keys written" || return 1
 	[ "$(cl_up a2)" = false ] || fail "a2 says it is up" || return 1
