@@ -26,7 +26,7 @@
 
 ETCD_PORTS=(2379 22379 32379)
 ETCD_URL=etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
-ETCD_TLS_ARGS=()
+ETCD_ARGS=()
 ETCD_CURL_ARGS=()
 CL_TTL_MS=5000
 declare -A CL_PID CL_SOCK
@@ -39,7 +39,7 @@ etcd_present() {
 
 # etcd_member I: member I of the cluster, on its own data (kept across a
 # restart). Clients may come to 127.0.0.1 or 127.0.0.2 (the address an
-# agent cut off by nft uses); ETCD_TLS_ARGS make its client side TLS.
+# agent cut off by nft uses); ETCD_ARGS: more flags (TLS, quotas).
 etcd_member() {
 	local i=$1 init="" j p=${ETCD_PORTS[$1]} s=${ETCD_SCHEME:-http}
 
@@ -53,7 +53,7 @@ etcd_member() {
 		--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
 		--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
 		--initial-cluster "$init" --initial-cluster-state new \
-		--initial-cluster-token "$NS" "${ETCD_TLS_ARGS[@]}"
+		--initial-cluster-token "$NS" "${ETCD_ARGS[@]}"
 	ETCD_PID[i]=$LAST_PID
 }
 
@@ -661,7 +661,7 @@ test_cluster_tls() {
 	tls_certs || return 1
 	d=$TLSD
 	ETCD_SCHEME=https
-	ETCD_TLS_ARGS=(--cert-file "$d/fleet.pem" --key-file "$d/srv.key"
+	ETCD_ARGS=(--cert-file "$d/fleet.pem" --key-file "$d/srv.key"
 		--trusted-ca-file "$d/ca.pem" --client-cert-auth)
 	ETCD_CURL_ARGS=(--cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client.key")
 	TEST_CLEANUP=cluster_plain
@@ -689,7 +689,7 @@ test_cluster_tls() {
 		fail "a3 counted as an agent" || return 1
 	stop_cagents a0 a1 a2 a3
 }
-cluster_plain() { ETCD_SCHEME=http; ETCD_TLS_ARGS=(); ETCD_CURL_ARGS=(); }
+cluster_plain() { ETCD_SCHEME=http; ETCD_ARGS=(); ETCD_CURL_ARGS=(); }
 
 etcd_put() {
 	etcd_post /v3/kv/put "{\"key\":\"$(printf %s "$1" | base64 -w0)\",\"value\":\"$(printf %s "$2" | base64 -w0)\"}" >/dev/null
@@ -805,4 +805,30 @@ test_cluster_views() {
 		fail "inspect of a1's container on a0: $out" || return 1
 	log "a1's container inspected on a0: ${out/$id/ID}"
 	stop_cagents a0 a1 a2
+}
+
+# etcd refusing every write (its backend quota at one byte: "database
+# space exceeded", HTTP 429): the agent logs etcd's own reason, once, and
+# watches the whole fleet meanwhile, as with no etcd at all.
+test_cluster_etcd_error() {
+	local n=30
+
+	etcd_present || return
+	ETCD_ARGS=(--quota-backend-bytes 1)
+	TEST_CLEANUP=cluster_plain
+	new_netns cerror || return 1
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	start_cagent a0 "$(fleet_file $n)" || return 1
+	poll_for 10000 0.2 grep -q "cluster: not up: .*HTTP 429 from etcd: etcdserver: mvcc: database space exceeded" \
+		"$TMP/$NS.a0.log" ||
+		fail "a0 said: $(grep -m3 'cluster:' "$TMP/$NS.a0.log")" || return 1
+	log "a0: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a0.log")"
+	poll_for "$(bound $((2 * CL_TTL_MS)))" 0.2 eval \
+		'[ "$(capi a0 /v1/summary | jq .states.healthy)" = "$n" ]' ||
+		fail "not watching: $(capi a0 /v1/summary | jq -c .states)" || return 1
+	log "... and watches all $n engines meanwhile, after ${ELAPSED} ms"
+	[ "$(grep -c "database space exceeded" "$TMP/$NS.a0.log")" = 1 ] ||
+		fail "said $(grep -c "database space exceeded" "$TMP/$NS.a0.log") times" || return 1
+	stop_cagents a0
 }
