@@ -499,6 +499,15 @@ state_count() {
 		jq -r '.count // 0'
 }
 
+# Conditions to poll for: no state key written by NAME; N state keys;
+# NAME lists K containers per engine it holds; NAME's summary: N healthy.
+no_keys_of() { ! state_watchers | grep -q "$1"; }
+state_keys() { [ "$(state_count)" = "$1" ]; }
+listed_containers() {
+	[ "$(capi "$1" /v1/summary | jq .containers)" = $(($2 * $(here "$1"))) ]
+}
+healthy_in() { [ "$(capi "$1" /v1/summary | jq .states.healthy)" = "$2" ]; }
+
 # partition_on: agent a2 (which reaches etcd at 127.0.0.2 only) cut off
 # from every member, both ways, in one nft transaction; partition_off.
 partition_on() {
@@ -549,7 +558,7 @@ test_cluster_partition() {
 	log "a2 cut off: its $mine2 engines watched by a0, a1 too after ${ELAPSED} ms (bound 2 x TTL = $lim ms); a2 still holds $(here a2)"
 	[ "$(here a2)" = "$mine2" ] || fail "a2 let engines go" || return 1
 	# Every key in etcd rewritten by a survivor, in as many txns as needed.
-	poll_for 5000 0.2 eval '[ "$(state_watchers | grep -c a2)" = 0 ]' ||
+	poll_for 5000 0.2 no_keys_of a2 ||
 		fail "keys still a2's: $(state_watchers)" || return 1
 	r1=$(etcd_rev)
 	w1=$(writes a0 a1)
@@ -637,7 +646,7 @@ test_cluster_quorum() {
 	done
 	log "quorum back: converged after $(($(now_ms) - t0)) ms (bound $lim): $SHARES"
 	# Nothing lost: a key for every engine, each written by its watcher.
-	poll_for 5000 0.2 eval '[ "$(state_count)" = "$n" ]' ||
+	poll_for 5000 0.2 state_keys "$n" ||
 		fail "$(state_count) state keys in etcd, want $n" || return 1
 	log "etcd holds $(state_count) state keys, by watcher: $(state_watchers)"
 	stop_views
@@ -664,6 +673,7 @@ test_cluster_tls() {
 	ETCD_ARGS=(--cert-file "$d/fleet.pem" --key-file "$d/srv.key"
 		--trusted-ca-file "$d/ca.pem" --client-cert-auth)
 	ETCD_CURL_ARGS=(--cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client.key")
+	# shellcheck disable=SC2034 # lib.sh's stop_all runs it
 	TEST_CLEANUP=cluster_plain
 	new_netns ctls || return 1
 	start_etcd || return 1
@@ -754,7 +764,7 @@ test_cluster_views() {
 	cluster_setup "$n" cviews || return 1
 	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	sock=${CL_SOCK[a0]}
-	poll_for 10000 0.2 eval '[ "$(capi a0 /v1/summary | jq .containers)" = $((5 * $(here a0))) ]' ||
+	poll_for 10000 0.2 listed_containers a0 5 ||
 		fail "a0's containers: $(capi a0 /v1/summary | jq .containers)" || return 1
 	k=$(here a0)
 	c=$((5 * k))
@@ -815,6 +825,7 @@ test_cluster_etcd_error() {
 
 	etcd_present || return
 	ETCD_ARGS=(--quota-backend-bytes 1)
+	# shellcheck disable=SC2034 # lib.sh's stop_all runs it
 	TEST_CLEANUP=cluster_plain
 	new_netns cerror || return 1
 	start_etcd || return 1
@@ -824,8 +835,7 @@ test_cluster_etcd_error() {
 		"$TMP/$NS.a0.log" ||
 		fail "a0 said: $(grep -m3 'cluster:' "$TMP/$NS.a0.log")" || return 1
 	log "a0: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a0.log")"
-	poll_for "$(bound $((2 * CL_TTL_MS)))" 0.2 eval \
-		'[ "$(capi a0 /v1/summary | jq .states.healthy)" = "$n" ]' ||
+	poll_for "$(bound $((2 * CL_TTL_MS)))" 0.2 healthy_in a0 "$n" ||
 		fail "not watching: $(capi a0 /v1/summary | jq -c .states)" || return 1
 	log "... and watches all $n engines meanwhile, after ${ELAPSED} ms"
 	[ "$(grep -c "database space exceeded" "$TMP/$NS.a0.log")" = 1 ] ||
