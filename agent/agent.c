@@ -207,9 +207,20 @@ static void cluster_fatal(void *arg, const char *why)
 	loop_stop(a->loop);
 }
 
+/* Engines taken or handed over: the kernel's rules follow their ports. */
+static void cluster_reassigned(void *arg)
+{
+	struct agent *a = arg;
+
+	kevents_fleet_changed(a->kev);
+}
+
 static int start_cluster(struct agent *a, const char **why)
 {
-	const struct cluster_ops ops = { .fatal = cluster_fatal, .arg = a };
+	const struct cluster_ops ops = {
+		.fatal = cluster_fatal, .reassigned = cluster_reassigned,
+		.arg = a,
+	};
 
 	if (!a->cfg->cluster.url)
 		return 0;

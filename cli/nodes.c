@@ -45,16 +45,31 @@ static const char *num(struct json_object *o, const char *key, char *buf,
 	return buf;
 }
 
+/* Several agents share the fleet: each node has a watcher. */
+static bool shared(struct json_object *a)
+{
+	size_t i, n = json_object_array_length(a);
+
+	for (i = 0; i < n; i++)
+		if (cli_json_str(json_object_array_get_idx(a, i), "watcher"))
+			return true;
+	return false;
+}
+
 static int print_nodes(struct json_object *a)
 {
 	struct cli_table *t;
 	size_t i, n = json_object_array_length(a);
+	bool w = shared(a);
 	int err;
 
-	err = cli_table_new(&t, 7);
+	err = cli_table_new(&t, w ? 8 : 7);
 	if (!err)
-		err = cli_table_add(t, "ADDR", "NAME", "STATE", "CAUSE", "SINCE",
-				    "FAILURES", "CONTAINERS");
+		err = w ? cli_table_add(t, "ADDR", "NAME", "STATE", "CAUSE",
+					"SINCE", "FAILURES", "CONTAINERS",
+					"WATCHER") :
+			  cli_table_add(t, "ADDR", "NAME", "STATE", "CAUSE",
+					"SINCE", "FAILURES", "CONTAINERS");
 	for (i = 0; i < n && !err; i++) {
 		struct json_object *o = json_object_array_get_idx(a, i);
 		char age[16], fails[24], cont[24];
@@ -65,7 +80,8 @@ static int print_nodes(struct json_object *a)
 				    cli_json_str(o, "state"),
 				    cli_json_str(o, "cause"), age,
 				    num(o, "failures", fails, sizeof(fails)),
-				    num(o, "containers", cont, sizeof(cont)));
+				    num(o, "containers", cont, sizeof(cont)),
+				    cli_json_str(o, "watcher"));
 	}
 	if (!err)
 		cli_table_print(t, stdout);

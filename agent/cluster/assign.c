@@ -85,6 +85,18 @@ unsigned int cluster_rank(const struct cluster *c, const char *addr)
 	return c->replicas;
 }
 
+/* The first owner of @addr, unless it is us; for the log of a handover. */
+const char *cluster_owner(void *arg, const char *addr)
+{
+	const struct cluster *c = arg;
+	size_t own;
+
+	if (!hrw_owners(c->hashes, c->nagents, addr, 1, &own) ||
+	    !strcmp(c->names[own], c->name))
+		return NULL;
+	return c->names[own];
+}
+
 /* Ask the fleet again soon: several reasons in a row cost one pass. */
 void cluster_reassign_soon(struct cluster *c, uint64_t after_ms)
 {
@@ -103,6 +115,7 @@ void cluster_reassign_fn(struct loop_timer *t)
 	err = fleet_reassign(c->fleet);
 	if (err)
 		log_err("cluster: reassign: %s", strerror(-err));
+	c->ops.reassigned(c->ops.arg);
 	/* Handovers still waiting end at the TTL after the change. */
 	left = loop_now(c->loop) - c->changed_ms;
 	if (c->phase == PH_UP && left < c->ttl_ms)

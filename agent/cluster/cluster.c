@@ -59,6 +59,14 @@ static int apply_agent(void *arg, const struct etcd_kv *kv)
 		cluster_bad_key(c, kv->key, "not an agent name");
 		return 0;
 	}
+	/*
+	 * An agent's key lives and dies with its lease: one put without a
+	 * lease, by hand or by a stranger, would hold engines forever.
+	 */
+	if (!kv->deleted && !kv->lease) {
+		cluster_bad_key(c, kv->key, "held by no lease: not an agent");
+		return 0;
+	}
 	changed = kv->deleted ? cluster_agent_del(c, name) :
 				cluster_agent_add(c, name);
 	if (changed < 0)
@@ -123,11 +131,16 @@ static void reset(struct cluster *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* Each new reason once: a retry every second says nothing new. */
 	if (c->phase == PH_UP)
 		log_warn("cluster: down: %s; keeping every engine we watch",
 			 why);
+	else if (strcmp(why, c->last_why))
+		log_warn("cluster: not up: %s; retrying every %u ms", why,
+			 CLUSTER_RETRY_MS);
 	else
 		log_debug("cluster: %s", why);
+	memcpy(c->last_why, why, sizeof(why));
 	close_watches(c);
 	c->epoch++;
 	c->phase = PH_WAIT;
@@ -311,6 +324,7 @@ static void state_read(void *arg, int err, struct json_object *body,
 	else
 		log_warn("cluster: up again: %zu agents", c->nagents);
 	c->ever_up = true;
+	c->last_why[0] = '\0';
 	c->republish = true;
 	cluster_membership_changed(c);
 }
@@ -497,6 +511,7 @@ int cluster_new(struct cluster **cp, struct loop *loop, struct pool *pool,
 	c->share.mine = cluster_mine;
 	c->share.peer = cluster_peer;
 	c->share.stats = cluster_share_stats;
+	c->share.owner = cluster_owner;
 	c->share.name = c->name;
 	c->share.arg = c;
 	fleet->share = &c->share;

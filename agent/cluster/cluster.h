@@ -28,6 +28,11 @@ struct cluster_cfg {
 struct cluster_ops {
 	/* Another live agent has our name: the agent must stop. */
 	void (*fatal)(void *arg, const char *why);
+	/*
+	 * The engines watched here changed (a takeover, a handover): what
+	 * depends on them, such as the kernel's per-port policy, follows.
+	 */
+	void (*reassigned)(void *arg);
 	void *arg;
 };
 

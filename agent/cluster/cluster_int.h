@@ -23,6 +23,8 @@
 #define CLUSTER_PUBLISH_MS	100
 /* A write not seen back from the watch by then is written again. */
 #define CLUSTER_RESEND_MS	5000
+/* Keys under PREFIX we cannot read: each logged, up to so many. */
+#define CLUSTER_BAD_KEYS_LOGGED	16
 /* Room for headers in etcd.c's one request buffer. */
 #define CLUSTER_TXN_BYTES	3000
 
@@ -75,6 +77,7 @@ struct cluster {
 	int64_t rev_agents, rev_state;
 	struct etcd_stream *w_agents, *w_state;
 	bool ever_up;
+	char last_why[256];		/* of the last failure logged */
 	bool alone;			/* etcd unseen for a TTL after start */
 
 	/* Live agents, by name, sorted; with their hashes. */
@@ -100,6 +103,7 @@ struct cluster {
 struct record *cluster_rec_find(const struct cluster *c, const char *addr);
 /* assign.c */
 unsigned int cluster_rank(const struct cluster *c, const char *addr);
+const char *cluster_owner(void *arg, const char *addr);
 void cluster_reassign_soon(struct cluster *c, uint64_t after_ms);
 void cluster_membership_changed(struct cluster *c);
 int cluster_agent_add(struct cluster *c, const char *name);

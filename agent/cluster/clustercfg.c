@@ -116,8 +116,10 @@ int cluster_check(const struct cluster_cfg *cfg, const char **why)
 /* A key under PREFIX that we cannot read: counted, told once in a while. */
 void cluster_bad_key(struct cluster *c, const char *key, const char *why)
 {
+	/* The first few each, then fewer: a flood must not fill the log. */
 	c->bad_keys++;
-	if (!(c->bad_keys & (c->bad_keys - 1)))
-		log_warn("cluster: ignoring %s: %s (%llu such keys so far)",
+	if (c->bad_keys <= CLUSTER_BAD_KEYS_LOGGED ||
+	    !(c->bad_keys & (c->bad_keys - 1)))
+		log_warn("cluster: ignoring %.200s: %s (%llu such keys so far)",
 			 key, why, (unsigned long long)c->bad_keys);
 }

@@ -25,6 +25,7 @@
 #include "container_of.h"
 #include "etcd.h"
 #include "etcd_msg.h"
+#include "log.h"
 #include "loop.h"
 #include "resolver.h"
 #include "tls.h"
@@ -135,6 +136,11 @@ static void call_done(struct etcd_lane *l, int err, struct json_object *answer,
 		err = etcd_msg_open(answer, &body, &rev, &why);
 	if (err)
 		e->st.errors++;
+	/* Not etcd's JSON: not etcd, or not one to trust; try the next. */
+	if (err == -EPROTO && answer) {
+		link_close(&l->link);
+		etcd_failover(e);
+	}
 	c->fn(c->arg, err, err ? NULL : body, rev, why);
 	free(c->body);
 	free(c);
@@ -159,16 +165,34 @@ static void on_connected(void *arg)
 static void on_answer(void *arg, struct channel_answer *ans)
 {
 	struct etcd_link *l = arg;
-	char why[64];
+	struct json_object *body;
+	const char *msg = NULL;
+	char why[256];
+	int64_t rev;
+	int err;
 
 	if (ans->ping) {
 		json_object_put(ans->body);
 		return;
 	}
 	if (ans->status != 200) {
+		/*
+		 * etcd explains a refusal in its body ({"error", "code",
+		 * "message"}): said, bounded. Anything else is no etcd at
+		 * all, and the next endpoint may be one.
+		 */
+		err = -EPROTO;
+		if (ans->body)
+			err = etcd_msg_open(ans->body, &body, &rev, &msg);
+		if (err == -EIO)
+			snprintf(why, sizeof(why), "HTTP %u from etcd: %.160s",
+				 ans->status, msg);
+		else
+			snprintf(why, sizeof(why),
+				 "HTTP %u and no etcd error: not etcd's gateway?",
+				 ans->status);
 		json_object_put(ans->body);
-		snprintf(why, sizeof(why), "HTTP %u from etcd", ans->status);
-		link_fail(l, -EIO, why);
+		link_fail(l, err == -EIO ? -EIO : -EPROTO, why);
 		return;
 	}
 	if (l->stream) {
@@ -190,7 +214,9 @@ static int on_event(void *arg, struct json_object *obj)
 	int err;
 
 	err = etcd_msg_open(obj, &body, &rev, &why);
-	if (!err)
+	if (err)
+		log_warn("etcd %s: %.160s", s->path, why);
+	else
 		err = s->msg(s->arg, body, rev);
 	return err;
 }
@@ -208,7 +234,12 @@ static void on_closed(void *arg, enum channel_end how)
 
 static void on_failed(void *arg, enum cause cause, const char *why)
 {
-	(void)cause;
+	char msg[256];
+
+	if (cause == CAUSE_PROTOCOL) {
+		snprintf(msg, sizeof(msg), "not etcd's gateway: %s", why);
+		why = msg;
+	}
 	link_fail(arg, -ECONNABORTED, why);
 }
 
@@ -432,6 +463,7 @@ int etcd_new(struct etcd **ep, struct loop *loop, struct pool *pool,
 		.request_timeout_ms = cfg->timeout_ms,
 		.max_body = ETCD_MAX_ANSWER,
 		.ping_path = "/health",
+		.error_bodies = true,
 		/*
 		 * A dead member under a watch is found by the keepalives,
 		 * whose failure closes the watches; TCP's own bounds help.

@@ -35,6 +35,7 @@ const char *cause_name(enum cause c)
 		[CAUSE_KERNEL_ZERO_WINDOW] = "kernel:zero-window",
 		[CAUSE_KERNEL_RESET] = "kernel:reset",
 		[CAUSE_KERNEL_ABORT] = "kernel:abort",
+		[CAUSE_HANDOVER] = "handover",
 		[CAUSE_ERROR] = "error",
 	};
 

@@ -35,6 +35,7 @@ enum cause {
 	CAUSE_KERNEL_ZERO_WINDOW,
 	CAUSE_KERNEL_RESET,
 	CAUSE_KERNEL_ABORT,
+	CAUSE_HANDOVER,		/* another agent watches it now (--cluster) */
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

@@ -177,8 +177,13 @@ static int on_body(void *arg, const char *data, size_t len)
 	if (!ch->tls && status == 400 &&
 	    memmem(data, len, GO_PLAIN_TO_TLS, sizeof(GO_PLAIN_TO_TLS) - 1))
 		ch->tls_port = true;
-	/* A ping's body says nothing more; error bodies are not worth it. */
-	if (ch->mode == CHANNEL_PING || status != 200)
+	/*
+	 * A ping's body says nothing more; error bodies are worth reading
+	 * only to an owner whose peer explains itself there.
+	 */
+	if (ch->mode == CHANNEL_PING ||
+	    (status != 200 && !(ch->mode == CHANNEL_ANSWER &&
+				cfg_of(ch)->error_bodies)))
 		return 0;
 	if (!ch->jl.tok) {
 		ch->jl.tok = pool_tok_get(pool);

@@ -40,6 +40,8 @@ struct channel_cfg {
 	uint64_t ping_timeout_ms;	/* every ping's, if < request_timeout */
 	uint64_t max_body;		/* an answer's */
 	const char *ping_path;		/* "are you there?", GET, 200 if so */
+	/* An error status's JSON body is the answer's too (etcd's reason). */
+	bool error_bodies;
 	struct conn_opts conn;
 };
 
@@ -82,7 +84,8 @@ struct channel_answer {
 	unsigned int status;
 	char api_version[HTTP_API_VERSION_MAX];	/* the header; "" without */
 	bool ping;			/* a ping's, asked or the channel's own */
-	struct json_object *body;	/* the owner's; NULL: none */
+	/* The owner's; NULL: none (and for an error status, unless asked). */
+	struct json_object *body;
 };
 
 /* How a connection ended that was no failure. */

@@ -14,6 +14,7 @@
 #include "facade.h"
 #include "fleet.h"
 #include "forward.h"
+#include "views.h"
 #include "clock.h"
 
 #define FACADE_RING	256		/* events kept for since=, as dockerd */
@@ -38,13 +39,17 @@ struct facade {
 	unsigned int nring;
 };
 
-static int answer_json(struct server_client *c, struct json_object *o)
+/* Each answer of the facade covers this agent's engines: said so. */
+static int answer_json(struct server_client *c, const struct fleet *f,
+		       struct json_object *o)
 {
+	char scope[VIEW_SCOPE_MAX];
 	int err;
 
 	if (!o)
 		return -ENOMEM;
-	err = server_respond_json(c, 200, o);
+	view_scope_header(f, scope, sizeof(scope));
+	err = server_respond_json_ext(c, 200, o, scope);
 	json_object_put(o);
 	return err;
 }
@@ -68,7 +73,7 @@ int facade_version(void *router, struct server_client *c,
 	const struct facade *fc = router;
 
 	(void)r;
-	return answer_json(c, dockerapi_version(fc->fleet));
+	return answer_json(c, fc->fleet, dockerapi_version(fc->fleet));
 }
 
 int facade_info(void *router, struct server_client *c,
@@ -77,7 +82,7 @@ int facade_info(void *router, struct server_client *c,
 	const struct facade *fc = router;
 
 	(void)r;
-	return answer_json(c, dockerapi_info(fc->fleet));
+	return answer_json(c, fc->fleet, dockerapi_info(fc->fleet));
 }
 
 int facade_containers(void *router, struct server_client *c,
@@ -91,7 +96,7 @@ int facade_containers(void *router, struct server_client *c,
 	err = dockerapi_containers(fc->fleet, r, &o, why, sizeof(why));
 	if (err == -EINVAL)
 		return server_respond_error(c, 400, why);
-	return err ? err : answer_json(c, o);
+	return err ? err : answer_json(c, fc->fleet, o);
 }
 
 /* The engine's answer to an inspect, relayed as it came. */
@@ -131,6 +136,12 @@ int facade_inspect(void *router, struct server_client *c,
 	int err;
 
 	st = dockerapi_find(fc->fleet, r->ref, &e, &ct, why, sizeof(why));
+	/* Another agent's engine may hold it: where to look is said. */
+	if (st == 404 && fc->fleet->share)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 " among the %zu engines agent %s watches (of %zu: ask their watchers, peerwatch nodes)",
+			 fc->fleet->n, fc->fleet->share->name,
+			 fc->fleet->all.n);
 	if (st)
 		return server_respond_error(c, st, why);
 	snprintf(path, sizeof(path), "%s/containers/%s/json", e->api_prefix,
@@ -182,12 +193,12 @@ int facade_events(void *router, struct server_client *c,
 	static const char head[] =
 		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 		"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n"
-		DOCKERAPI_HEADERS "\r\n";
+		DOCKERAPI_HEADERS;
 	struct facade *fc = router;
 	struct dockerapi_evq *q;
 	uint64_t now = clock_wall_ms();
+	char why[512], scope[VIEW_SCOPE_MAX];
 	long long left;
-	char why[512];
 	int err;
 
 	q = malloc(sizeof(*q));
@@ -198,7 +209,12 @@ int facade_events(void *router, struct server_client *c,
 		return server_respond_error(c, 400, why);
 	}
 	server_attach(c, q, free);
+	view_scope_header(fc->fleet, scope, sizeof(scope));
 	err = server_queue(c, head, sizeof(head) - 1);
+	if (!err)
+		err = server_queue(c, scope, strlen(scope));
+	if (!err)
+		err = server_queue(c, "\r\n", 2);
 	if (!err)
 		err = replay(fc, c, q);
 	if (err)

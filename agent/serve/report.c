@@ -50,15 +50,19 @@ static struct json_object *causes_json(const struct engine_stats *st)
 	return o;
 }
 
+/*
+ * Engines, states and nodes: the whole fleet, each node with its watcher
+ * when shared; traffic and errors: this agent's.
+ */
 static struct json_object *state_json(const struct fleet *f)
 {
 	struct json_object *root, *nodes, *states;
-	size_t counts[ENGINE_NSTATES], i;
+	size_t counts[ENGINE_NSTATES], n;
 	struct pool_stats ps;
 	int s;
 
 	root = json_object_new_object();
-	nodes = json_object_new_array_ext((int)f->n);
+	nodes = view_fleet_nodes(f);
 	states = json_object_new_object();
 	if (!root || !nodes || !states) {
 		json_object_put(root);
@@ -66,13 +70,13 @@ static struct json_object *state_json(const struct fleet *f)
 		json_object_put(states);
 		return NULL;
 	}
-	fleet_count(f, counts);
+	n = view_fleet_count(f, counts);
 	for (s = 0; s < ENGINE_REMOVED; s++)
 		json_object_object_add(states, engine_state_name(s),
 				       json_object_new_int64((int64_t)counts[s]));
 	pool_stats(f->env.pool, &ps);
 	json_object_object_add(root, "pid", json_object_new_int(getpid()));
-	json_object_object_add(root, "engines", json_object_new_int64((int64_t)f->n));
+	json_object_object_add(root, "engines", json_object_new_int64((int64_t)n));
 	json_object_object_add(root, "states", states);
 	view_traffic(root, f);
 	json_object_object_add(root, "errors_by_cause", causes_json(&f->env.stats));
@@ -80,8 +84,7 @@ static struct json_object *state_json(const struct fleet *f)
 			       json_object_new_uint64(f->env.stats.transitions));
 	json_object_object_add(root, "pool_in_use",
 			       json_object_new_int64((int64_t)(ps.bufs_used + ps.toks_used)));
-	for (i = 0; i < f->n; i++)
-		json_object_array_add(nodes, view_node(f->v[i], true));
+	json_object_object_add(root, "cluster", view_cluster(f));
 	json_object_object_add(root, "nodes", nodes);
 	return root;
 }

@@ -260,6 +260,12 @@ int server_respond(struct server_client *c, unsigned int status,
 int server_respond_json(struct server_client *c, unsigned int status,
 			struct json_object *o)
 {
+	return server_respond_json_ext(c, status, o, "");
+}
+
+int server_respond_json_ext(struct server_client *c, unsigned int status,
+			    struct json_object *o, const char *extra)
+{
 	size_t len;
 	const char *s = json_object_to_json_string_length(o,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -269,13 +275,13 @@ int server_respond_json(struct server_client *c, unsigned int status,
 	if (!s)
 		return -ENOMEM;
 	if (!c->dialect || !c->dialect->json_newline)
-		return server_respond(c, status, "application/json", "", s,
+		return server_respond(c, status, "application/json", extra, s,
 				      len);
 	err = strbuf_add(&b, s, len);
 	if (!err)
 		err = strbuf_add(&b, "\n", 1);
 	if (!err)
-		err = server_respond(c, status, "application/json", "", b.p,
+		err = server_respond(c, status, "application/json", extra, b.p,
 				     b.len);
 	strbuf_release(&b);
 	return err;

@@ -96,6 +96,9 @@ int server_respond(struct server_client *c, unsigned int status,
 		   size_t len);
 int server_respond_json(struct server_client *c, unsigned int status,
 			struct json_object *o);
+/* The same with @extra headers, each ending in "\r\n". */
+int server_respond_json_ext(struct server_client *c, unsigned int status,
+			    struct json_object *o, const char *extra);
 int server_respond_error(struct server_client *c, unsigned int status,
 			 const char *why);
 

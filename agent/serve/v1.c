@@ -70,6 +70,16 @@ static int parse_query(const struct api_req *r, const char *const *allowed,
 	return 0;
 }
 
+/* The containers of this agent's engines only, and a header says so. */
+static int respond_scoped(struct server_client *c, const struct fleet *f,
+			  struct json_object *o)
+{
+	char scope[VIEW_SCOPE_MAX];
+
+	view_scope_header(f, scope, sizeof(scope));
+	return server_respond_json_ext(c, 200, o, scope);
+}
+
 static int answer_view(struct v1 *v, struct server_client *c,
 		       const struct api_req *r, bool containers)
 {
@@ -92,7 +102,10 @@ static int answer_view(struct v1 *v, struct server_client *c,
 		return server_respond_error(c, 400, why);
 	if (err)
 		return err;
-	err = server_respond_json(c, 200, o);
+	if (containers)
+		err = respond_scoped(c, v->fleet, o);
+	else
+		err = server_respond_json(c, 200, o);
 	json_object_put(o);
 	return err;
 }
@@ -136,7 +149,7 @@ int v1_summary(void *router, struct server_client *c,
 	const struct v1 *v = router;
 	const struct fleet *f = v->fleet;
 	struct json_object *o, *states, *recent;
-	size_t counts[ENGINE_NSTATES], containers = 0, i;
+	size_t counts[ENGINE_NSTATES], containers = 0, i, n;
 	int s, err;
 
 	(void)r;
@@ -149,7 +162,8 @@ int v1_summary(void *router, struct server_client *c,
 		json_object_put(recent);
 		return -ENOMEM;
 	}
-	fleet_count(f, counts);
+	/* Engines and states: the whole fleet; the rest: this agent's. */
+	n = view_fleet_count(f, counts);
 	for (s = 0; s < ENGINE_REMOVED; s++)
 		json_object_object_add(states, engine_state_name(s),
 				       json_object_new_int64((int64_t)counts[s]));
@@ -164,7 +178,7 @@ int v1_summary(void *router, struct server_client *c,
 	}
 	json_object_object_add(o, "time",
 			       view_time(clock_wall_ms()));
-	json_object_object_add(o, "engines", json_object_new_int64((int64_t)f->n));
+	json_object_object_add(o, "engines", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "states", states);
 	json_object_object_add(o, "containers",
 			       json_object_new_int64((int64_t)containers));

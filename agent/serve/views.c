@@ -217,23 +217,63 @@ static struct json_object *peer_node(const char *addr,
 }
 
 /*
- * One engine of a shared fleet: ours with our name as its watcher, unless
- * we only just took it over (pending here) and its last watcher's verdict
- * is the better word; or another agent's.
+ * Our engine, unless we only just took it over (pending here) and its
+ * last watcher's verdict is the better word.
  */
-static int shared_node(const struct fleet *f, const char *addr,
-		       const struct view_filter *flt, struct json_object *a)
+const struct engine *view_shown(const struct fleet *f, const char *addr,
+				  struct fleet_peer_view *pv, bool *known)
 {
 	const struct fleet_share *sh = f->share;
 	const struct engine *e = fleet_find(f, addr);
+
+	*known = sh->peer(sh->arg, addr, pv);
+	return e && (e->state != ENGINE_PENDING || !*known) ? e : NULL;
+}
+
+size_t view_fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES])
+{
+	const struct engine *e;
 	struct fleet_peer_view pv;
-	bool known = sh->peer(sh->arg, addr, &pv);
+	bool known;
+	size_t i;
+
+	if (!f->share) {
+		fleet_count(f, counts);
+		return f->n;
+	}
+	memset(counts, 0, ENGINE_NSTATES * sizeof(counts[0]));
+	for (i = 0; i < f->all.n; i++) {
+		e = view_shown(f, f->all.v[i], &pv, &known);
+		counts[e ? e->state : known ? pv.state : ENGINE_PENDING]++;
+	}
+	return f->all.n;
+}
+
+void view_scope_header(const struct fleet *f, char *buf, size_t len)
+{
+	if (!f->share) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, VIEW_SCOPE_HEADER ": agent=%s; engines=%zu; fleet=%zu\r\n",
+		 f->share->name, f->n, f->all.n);
+}
+
+/* One engine of a shared fleet, with its watcher; @list: as view_node(). */
+static int shared_node(const struct fleet *f, const char *addr,
+		       const struct view_filter *flt, bool list,
+		       struct json_object *a)
+{
+	const struct fleet_share *sh = f->share;
+	struct fleet_peer_view pv;
+	bool known;
+	const struct engine *e = view_shown(f, addr, &pv, &known);
 	struct json_object *o;
 
-	if (e && (e->state != ENGINE_PENDING || !known)) {
+	if (e) {
 		if (!node_matches(e, flt))
 			return 0;
-		o = view_node(e, false);
+		o = view_node(e, list);
 		if (o)
 			json_object_object_add(o, "watcher",
 					       json_object_new_string(sh->name));
@@ -308,7 +348,7 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	if (err)
 		return err;
 	for (i = 0; f->share && i < f->all.n; i++)
-		if (shared_node(f, f->all.v[i], flt, a))
+		if (shared_node(f, f->all.v[i], flt, false, a))
 			goto nomem;
 	for (i = 0; !f->share && i < f->n; i++)
 		if (node_matches(f->v[i], flt) &&
@@ -320,6 +360,25 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 nomem:
 	json_object_put(a);
 	return -ENOMEM;
+}
+
+struct json_object *view_fleet_nodes(const struct fleet *f)
+{
+	const struct view_filter none = { 0 };
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; a && f->share && i < f->all.n; i++)
+		if (shared_node(f, f->all.v[i], &none, true, a))
+			goto nomem;
+	for (i = 0; a && !f->share && i < f->n; i++)
+		if (json_object_array_add(a, view_node(f->v[i], true)))
+			goto nomem;
+	return a;
+
+nomem:
+	json_object_put(a);
+	return NULL;
 }
 
 int view_containers(const struct fleet *f, const struct view_filter *flt,

@@ -42,6 +42,28 @@ bool view_node_is(const struct engine *e, const char *key);
 
 /* The sharing of the fleet with other agents, or NULL when alone. */
 struct json_object *view_cluster(const struct fleet *f);
+/*
+ * What a shared fleet's views show of @addr: our engine, or NULL and
+ * another agent's word in *@pv (if *@known).
+ */
+const struct engine *view_shown(const struct fleet *f, const char *addr,
+			       struct fleet_peer_view *pv, bool *known);
+/*
+ * Engines in each state over the whole fleet (the others' engines as
+ * their watchers wrote them); returns how many engines.
+ */
+size_t view_fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES]);
+/* Every engine of the fleet as the state file lists it (containers). */
+struct json_object *view_fleet_nodes(const struct fleet *f);
+/*
+ * Answers that cover this agent's engines only, while other agents watch
+ * the rest (containers, the Docker facade), say so in a header:
+ * "Peerwatch-Scope: agent=NAME; engines=HERE; fleet=ALL\r\n" into @buf,
+ * or "" when this agent is alone (it watches the whole fleet).
+ */
+#define VIEW_SCOPE_HEADER	"Peerwatch-Scope"
+#define VIEW_SCOPE_MAX		192
+void view_scope_header(const struct fleet *f, char *buf, size_t len);
 
 /*
  * The answers of GET /v1/nodes and /v1/containers: 0, or -EINVAL with the

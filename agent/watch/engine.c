@@ -670,6 +670,13 @@ void engine_remove(struct engine *e)
 	engine_free(e);
 }
 
+void engine_hand_over(struct engine *e, const char *to)
+{
+	snprintf(e->error, sizeof(e->error), "to %s", to);
+	set_state(e, ENGINE_REMOVED, CAUSE_HANDOVER);
+	engine_free(e);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)

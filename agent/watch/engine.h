@@ -139,6 +139,8 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr);
 void engine_free(struct engine *e);
 /* Logs the transition to removed, then engine_free(). */
 void engine_remove(struct engine *e);
+/* The same, for an engine that agent @to watches from now on. */
+void engine_hand_over(struct engine *e, const char *to);
 void engine_start(struct engine *e);
 
 const char *engine_state_name(enum engine_state s);

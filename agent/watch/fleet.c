@@ -111,6 +111,18 @@ struct engine *fleet_find(const struct fleet *f, const char *addr)
 	return NULL;
 }
 
+static int addr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the discovery still lists @addr (sorted, unique). */
+static bool addr_listed(const struct fleet *f, const char *addr)
+{
+	return bsearch(&addr, f->all.v, f->all.n, sizeof(f->all.v[0]),
+		       addr_cmp);
+}
+
 /* The addresses of @all to watch here, in order. */
 static const char **ours(const struct fleet *f, size_t *n)
 {
@@ -146,6 +158,7 @@ int fleet_reassign(struct fleet *f)
 {
 	struct engine **v = NULL, **started = NULL;
 	size_t i = 0, j = 0, n = 0, nstarted = 0, added = 0, removed = 0;
+	size_t handed = 0;
 	size_t nwant = 0;
 	const char **want;
 	int err = 0;
@@ -166,8 +179,17 @@ int fleet_reassign(struct fleet *f)
 			strcmp(f->v[i]->addr, want[j]);
 
 		if (c < 0) {
-			engine_remove(f->v[i++]);
-			removed++;
+			const char *to = f->share && addr_listed(f, f->v[i]->addr) ?
+					 f->share->owner(f->share->arg,
+							 f->v[i]->addr) : NULL;
+
+			if (to) {
+				engine_hand_over(f->v[i++], to);
+				handed++;
+			} else {
+				engine_remove(f->v[i++]);
+				removed++;
+			}
 		} else if (c == 0) {
 			v[n++] = f->v[i++];
 			j++;
@@ -196,6 +218,9 @@ int fleet_reassign(struct fleet *f)
 	if (added || removed)
 		log_info("discovery: %zu engines (%zu added, %zu removed)", n,
 			 added, removed);
+	if (handed)
+		log_info("cluster: %zu engines handed over; %zu watched here",
+			 handed, n);
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct fleet_share {
 	/* The watcher's word on @addr, if any. */
 	bool (*peer)(void *arg, const char *addr, struct fleet_peer_view *out);
 	void (*stats)(void *arg, struct fleet_share_stats *st);
+	/* The agent that watches @addr when not this one; NULL: none. */
+	const char *(*owner)(void *arg, const char *addr);
 	const char *name;		/* this agent's */
 	void *arg;
 };

@@ -26,6 +26,8 @@
 
 ETCD_PORTS=(2379 22379 32379)
 ETCD_URL=etcd://127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
+ETCD_ARGS=()
+ETCD_CURL_ARGS=()
 CL_TTL_MS=5000
 declare -A CL_PID CL_SOCK
 
@@ -35,25 +37,32 @@ etcd_present() {
 	return 4
 }
 
+# etcd_member I: member I of the cluster, on its own data (kept across a
+# restart). Clients may come to 127.0.0.1 or 127.0.0.2 (the address an
+# agent cut off by nft uses); ETCD_ARGS: more flags (TLS, quotas).
+etcd_member() {
+	local i=$1 init="" j p=${ETCD_PORTS[$1]} s=${ETCD_SCHEME:-http}
+
+	for j in 0 1 2; do
+		init+="${init:+,}m$j=http://127.0.0.1:$((ETCD_PORTS[j] + 1))"
+	done
+	spawn "$TMP/$NS.etcd$i.log" etcd --name "m$i" \
+		--data-dir "$TMP/$NS.etcd$i" \
+		--listen-client-urls "$s://127.0.0.1:$p,$s://127.0.0.2:$p" \
+		--advertise-client-urls "$s://127.0.0.1:$p" \
+		--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
+		--initial-cluster "$init" --initial-cluster-state new \
+		--initial-cluster-token "$NS" "${ETCD_ARGS[@]}"
+	ETCD_PID[i]=$LAST_PID
+}
+
 # start_etcd: the three members of one cluster, each with its own data.
 start_etcd() {
-	local i init="" p
+	local i
 
 	for i in 0 1 2; do
-		p=${ETCD_PORTS[$i]}
-		init+="${init:+,}m$i=http://127.0.0.1:$((p + 1))"
-	done
-	for i in 0 1 2; do
-		p=${ETCD_PORTS[$i]}
-		spawn "$TMP/$NS.etcd$i.log" etcd --name "m$i" \
-			--data-dir "$TMP/$NS.etcd$i" \
-			--listen-client-urls "http://127.0.0.1:$p" \
-			--advertise-client-urls "http://127.0.0.1:$p" \
-			--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
-			--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
-			--initial-cluster "$init" --initial-cluster-state new \
-			--initial-cluster-token "$NS"
-		ETCD_PID[i]=$LAST_PID
+		etcd_member "$i"
 	done
 	for _ in $(seq 200); do
 		etcd_rev >/dev/null 2>&1 && return 0
@@ -62,11 +71,15 @@ start_etcd() {
 	fail "etcd did not start: $(tail -n 3 "$TMP/$NS.etcd0.log")"
 }
 
+# etcd_post PATH JSON: a call to member m0's gateway, its answer out.
+etcd_post() {
+	in_ns curl -sf --max-time 2 "${ETCD_CURL_ARGS[@]}" -X POST \
+		"${ETCD_SCHEME:-http}://127.0.0.1:2379$1" -d "$2"
+}
+
 # etcd_rev: the store's revision (it grows with every write).
 etcd_rev() {
-	in_ns curl -sf --max-time 2 -X POST \
-		"http://127.0.0.1:2379/v3/kv/range" -d '{"key":"AA=="}' |
-		jq -er '.header.revision'
+	etcd_post /v3/kv/range '{"key":"AA=="}' | jq -er '.header.revision'
 }
 
 # start_cagent NAME ARGS...: an agent of the cluster, its API on a socket.
@@ -149,6 +162,17 @@ here() {
 
 	for a in "$@"; do
 		k=$(capi "$a" /v1/summary | jq -r .cluster.engines_here) || return 1
+		sum=$((sum + k))
+	done
+	echo "$sum"
+}
+
+# writes NAMES...: the keys those agents wrote to etcd, between them.
+writes() {
+	local a sum=0 k
+
+	for a in "$@"; do
+		k=$(capi "$a" /v1/summary | jq -r .cluster.etcd_writes) || return 1
 		sum=$((sum + k))
 	done
 	echo "$sum"
@@ -266,13 +290,14 @@ test_cluster_share() {
 # again, by the others, and no survivor ever shows one unhealthy or down.
 # Restarted: its engines move back, exactly once, never unhealthy or down.
 test_cluster_failover() {
-	local n=600 t0 r0 r1
+	local n=600 t0 r0 r1 w0 w1
 
 	cluster_setup "$n" cfail || return 1
 	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
 	log "shared: $SHARES"
 	watch_views a0 a1
 	r0=$(etcd_rev)
+	w0=$(writes a0 a1)
 	t0=$(now_ms)
 	{ kill -KILL "${CL_PID[a2]}"; wait "${CL_PID[a2]}"; } 2>/dev/null
 	# Watched again: the survivors hold N engines between them, each
@@ -290,7 +315,9 @@ test_cluster_failover() {
 	[ "$ELAPSED" -le $((2 * CL_TTL_MS)) ] || fail "takeover too slow" || return 1
 	wait_shares 20000 "$n" a0 a1 || fail "not all healthy: $SHARES" || return 1
 	r1=$(etcd_rev)
-	log "... and listed healthy by both after $(($(now_ms) - t0)) ms; $((r1 - r0)) keys written to etcd meanwhile"
+	w1=$(writes a0 a1)
+	ELAPSED=$(($(now_ms) - t0))
+	log "... and listed healthy by both after $ELAPSED ms; meanwhile $((w1 - w0)) keys written in $((r1 - r0)) revisions (txns, and a2's key deleted), $(awk "BEGIN { printf \"%.0f\", ($w1 - $w0) * 1000 / $ELAPSED }") keys/s averaged from the kill"
 	[ "$(sim_conns)" = $((2 * n)) ] ||
 		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
 	start_cagent a2 "$(fleet_file $n)" || return 1
@@ -438,4 +465,381 @@ test_cluster_replicas() {
 	done
 	log "two watchers each again after $(($(now_ms) - t0)) ms (bound $((2 * CL_TTL_MS)))"
 	stop_cagents a0 a1
+}
+
+# watch_conns N: in the background, every 100 ms, a count of fewer than
+# two connections per engine at enginesim (an engine unwatched, or between
+# two watchers) goes to $TMP/$NS.short; stop_conns ends it.
+watch_conns() {
+	: >"$TMP/$NS.short"
+	(
+		while :; do
+			k=$("$SIM" ctl "$CTL" stats 2>/dev/null | jq -r .connections)
+			[ -z "$k" ] || [ "$k" -ge $((2 * $1)) ] ||
+				echo "$(now_ms) $k" >>"$TMP/$NS.short"
+			sleep 0.1
+		done
+	) &
+	CONNS_PID=$!
+	PIDS+=("$CONNS_PID")
+}
+stop_conns() { kill "$CONNS_PID" 2>/dev/null; wait "$CONNS_PID" 2>/dev/null; }
+
+# cl_up NAME: "true" or "false", as NAME's /v1/summary says of etcd.
+cl_up() { capi "$1" /v1/summary | jq -r .cluster.up; }
+
+# The keys under /peerwatch/state/ and who wrote them, from etcd itself.
+state_watchers() {
+	etcd_post /v3/kv/range "{\"key\":\"$(printf /peerwatch/state/ | base64)\",\"range_end\":\"$(printf /peerwatch/state0 | base64)\"}" |
+		jq -r '.kvs[].value | @base64d | fromjson | .watcher' | sort | uniq -c | xargs
+}
+
+state_count() {
+	etcd_post /v3/kv/range "{\"key\":\"$(printf /peerwatch/state/ | base64)\",\"range_end\":\"$(printf /peerwatch/state0 | base64)\",\"count_only\":true}" |
+		jq -r '.count // 0'
+}
+
+# Conditions to poll for: no state key written by NAME; N state keys;
+# NAME lists K containers per engine it holds; NAME's summary: N healthy.
+no_keys_of() { ! state_watchers | grep -q "$1"; }
+state_keys() { [ "$(state_count)" = "$1" ]; }
+listed_containers() {
+	[ "$(capi "$1" /v1/summary | jq .containers)" = $(($2 * $(here "$1"))) ]
+}
+healthy_in() { [ "$(capi "$1" /v1/summary | jq .states.healthy)" = "$2" ]; }
+
+# partition_on: agent a2 (which reaches etcd at 127.0.0.2 only) cut off
+# from every member, both ways, in one nft transaction; partition_off.
+partition_on() {
+	in_ns nft -f - <<-'NFT'
+	add table inet pwpart
+	add chain inet pwpart input { type filter hook input priority 0; }
+	add rule inet pwpart input ip daddr 127.0.0.2 tcp dport { 2379, 22379, 32379 } drop
+	add rule inet pwpart input ip saddr 127.0.0.2 tcp sport { 2379, 22379, 32379 } drop
+	NFT
+}
+partition_off() { in_ns nft delete table inet pwpart; }
+
+# One agent cut off from etcd by nft: the others take its engines within
+# 2 x TTL, in as many txns as they need; it keeps watching its own and
+# says it is cut off (log, /metrics, /v1/summary). Healed: it rejoins with
+# a new lease, each engine is watched exactly once again, and no engine
+# was ever unwatched, nor shown unhealthy or down by any agent.
+test_cluster_partition() {
+	local n=600 t0 r0 r1 w0 w1 mine2 k name lim d0
+
+	etcd_present || return
+	new_netns cpart || return 1
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	start_cagent a0 "$(fleet_file $n)" || return 1
+	start_cagent a1 "$(fleet_file $n)" || return 1
+	ETCD_URL=etcd://127.0.0.2:2379,127.0.0.2:22379,127.0.0.2:32379 \
+		start_cagent a2 "$(fleet_file $n)" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	log "shared: $SHARES"
+	mine2=$(here a2)
+	watch_views a0 a1 a2
+	watch_conns "$n"
+	r0=$(etcd_rev)
+	w0=$(writes a0 a1)
+	d0=$(grep -c "cluster: down: " "$TMP/$NS.a2.log")
+	partition_on || fail "nft" || return 1
+	t0=$(now_ms)
+	# Taken: a0 and a1 hold every engine, and a2 still holds its own.
+	lim=$(bound $((2 * CL_TTL_MS)))
+	while [ "$(here a0 a1)" != "$n" ] ||
+	      [ "$(sim_conns)" != $((2 * (n + mine2))) ]; do
+		[ $(($(now_ms) - t0)) -lt "$lim" ] ||
+			fail "not taken over: a0+a1 $(here a0 a1), $(sim_conns) connections" ||
+			return 1
+		sleep 0.1
+	done
+	ELAPSED=$(($(now_ms) - t0))
+	log "a2 cut off: its $mine2 engines watched by a0, a1 too after ${ELAPSED} ms (bound 2 x TTL = $lim ms); a2 still holds $(here a2)"
+	[ "$(here a2)" = "$mine2" ] || fail "a2 let engines go" || return 1
+	# Every key in etcd rewritten by a survivor, in as many txns as needed.
+	poll_for 5000 0.2 no_keys_of a2 ||
+		fail "keys still a2's: $(state_watchers)" || return 1
+	r1=$(etcd_rev)
+	w1=$(writes a0 a1)
+	log "takeover: $((w1 - w0)) keys written by a0, a1 in $((r1 - r0)) revisions (txns, lease and agent keys); state keys by watcher: $(state_watchers)"
+	[ $((w1 - w0)) -ge "$mine2" ] || fail "only $((w1 - w0)) keys written" || return 1
+	[ "$(cl_up a2)" = false ] || fail "a2 says it is up" || return 1
+	capi a2 /metrics | grep -qx "peerwatch_cluster_up 0" ||
+		fail "a2's /metrics: $(capi a2 /metrics | grep cluster_up)" || return 1
+	[ "$(grep -c "cluster: down: .*keeping every engine we watch" "$TMP/$NS.a2.log")" -gt "$d0" ] ||
+		fail "a2 did not log it: $(grep cluster: "$TMP/$NS.a2.log" | tail -n 3)" || return 1
+	log "a2 says: $(grep -o 'cluster: down: .*' "$TMP/$NS.a2.log" | tail -n 1)"
+	partition_off || fail "nft" || return 1
+	t0=$(now_ms)
+	# Healed: a new lease, then every engine once again, a2 its share.
+	lim=$(bound $((4 * CL_TTL_MS)))
+	# shellcheck disable=SC2086 # one argument per agent
+	until wait_shares 2000 "$n" a0 a1 a2 >/dev/null && balanced "$n" $SHARES &&
+	      [ "$(sim_conns)" = $((2 * n)) ]; do
+		[ $(($(now_ms) - t0)) -lt "$lim" ] ||
+			fail "not converged: $SHARES, $(sim_conns) connections" || return 1
+		sleep 0.2
+	done
+	log "healed: exactly once again after $(($(now_ms) - t0)) ms (bound $lim): $SHARES, $(sim_conns) connections"
+	k=$(grep -c "cluster: lease .* of " "$TMP/$NS.a2.log")
+	[ "$k" -ge 2 ] || fail "a2 has not taken a new lease" || return 1
+	grep -q "handover: to a2" "$TMP/$NS.a0.log" ||
+		fail "a0 did not log its handovers to a2" || return 1
+	log "a0 logged: $(grep -m1 -o 'engine .*handover: to a2.*' "$TMP/$NS.a0.log")"
+	sleep $((CL_TTL_MS / 1000 + 1))
+	[ "$(sim_conns)" = $((2 * n)) ] ||
+		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
+	for name in a0 a1 a2; do
+		[ "$(cl_up "$name")" = true ] || fail "$name not up" || return 1
+	done
+	stop_views
+	stop_conns
+	[ ! -s "$TMP/$NS.bad" ] ||
+		fail "agents showed: $(sort -u "$TMP/$NS.bad" | head -n 5)" || return 1
+	[ ! -s "$TMP/$NS.short" ] ||
+		fail "engines unwatched (ms, connections): $(head -n 3 "$TMP/$NS.short")" ||
+		return 1
+	stop_cagents a0 a1 a2
+}
+
+# Quorum: two of three etcd members killed. The agents keep watching
+# every engine and report the cluster down; the members back, they
+# converge to each engine watched exactly once, nothing lost on the way.
+test_cluster_quorum() {
+	local n=300 t0 lim name i
+
+	cluster_setup "$n" cquorum || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	log "shared: $SHARES"
+	watch_views a0 a1 a2
+	watch_conns "$n"
+	for i in 1 2; do
+		{ kill -KILL "${ETCD_PID[i]}"; wait "${ETCD_PID[i]}"; } 2>/dev/null
+	done
+	t0=$(now_ms)
+	lim=$(bound $((3 * CL_TTL_MS)))
+	until [ "$(cl_up a0)$(cl_up a1)$(cl_up a2)" = falsefalsefalse ]; do
+		[ $(($(now_ms) - t0)) -lt "$lim" ] ||
+			fail "still up: $(cl_up a0) $(cl_up a1) $(cl_up a2)" || return 1
+		sleep 0.2
+	done
+	log "m1, m2 killed: every agent reports the cluster down after $(($(now_ms) - t0)) ms"
+	sleep $((CL_TTL_MS / 1000))
+	[ "$(here a0 a1 a2)" -ge "$n" ] && [ "$(sim_conns)" -ge $((2 * n)) ] ||
+		fail "engines dropped: $(here a0 a1 a2) held, $(sim_conns) connections" ||
+		return 1
+	for name in a0 a1 a2; do
+		capi "$name" /metrics | grep -qx "peerwatch_cluster_up 0" ||
+			fail "$name: $(capi "$name" /metrics | grep cluster_up)" || return 1
+	done
+	log "quorum lost for $(($(now_ms) - t0)) ms: $(here a0 a1 a2) engines held, $(sim_conns) connections"
+	etcd_member 1
+	etcd_member 2
+	t0=$(now_ms)
+	lim=$(bound $((6 * CL_TTL_MS)))
+	until wait_shares 2000 "$n" a0 a1 a2 >/dev/null && [ "$(sim_conns)" = $((2 * n)) ] &&
+	      [ "$(cl_up a0)$(cl_up a1)$(cl_up a2)" = truetruetrue ]; do
+		[ $(($(now_ms) - t0)) -lt "$lim" ] ||
+			fail "not converged: $SHARES, $(sim_conns) connections" || return 1
+		sleep 0.2
+	done
+	log "quorum back: converged after $(($(now_ms) - t0)) ms (bound $lim): $SHARES"
+	# Nothing lost: a key for every engine, each written by its watcher.
+	poll_for 5000 0.2 state_keys "$n" ||
+		fail "$(state_count) state keys in etcd, want $n" || return 1
+	log "etcd holds $(state_count) state keys, by watcher: $(state_watchers)"
+	stop_views
+	stop_conns
+	[ ! -s "$TMP/$NS.bad" ] ||
+		fail "agents showed: $(sort -u "$TMP/$NS.bad" | head -n 5)" || return 1
+	[ ! -s "$TMP/$NS.short" ] ||
+		fail "engines unwatched (ms, connections): $(head -n 3 "$TMP/$NS.short")" ||
+		return 1
+	stop_cagents a0 a1 a2
+}
+
+# etcd over TLS, client certificates required (--client-cert-auth), the
+# certificates of tls.sh (fleet.pem holds 127.0.0.1 and 127.0.0.2): a0
+# and a1 given --etcd-cacert/--etcd-cert/--etcd-key, a2 the ETCDCTL_*
+# variables, as etcdctl reads them. An agent trusting another CA says so.
+test_cluster_tls() {
+	local n=90 d
+
+	etcd_present || return
+	tls_certs || return 1
+	d=$TLSD
+	ETCD_SCHEME=https
+	ETCD_ARGS=(--cert-file "$d/fleet.pem" --key-file "$d/srv.key"
+		--trusted-ca-file "$d/ca.pem" --client-cert-auth)
+	ETCD_CURL_ARGS=(--cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client.key")
+	# shellcheck disable=SC2034 # lib.sh's stop_all runs it
+	TEST_CLEANUP=cluster_plain
+	new_netns ctls || return 1
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	for a in a0 a1; do
+		start_cagent "$a" --etcd-cacert "$d/ca.pem" --etcd-cert "$d/client.pem" \
+			--etcd-key "$d/client.key" "$(fleet_file $n)" || return 1
+	done
+	ETCDCTL_CACERT=$d/ca.pem ETCDCTL_CERT=$d/client.pem ETCDCTL_KEY=$d/client.key \
+		start_cagent a2 "$(fleet_file $n)" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	log "over TLS: $n engines shared by 3 agents after ${ELAPSED} ms: $SHARES; etcd holds $(state_count) state keys"
+	[ "$(sim_conns)" = $((2 * n)) ] ||
+		fail "enginesim: $(sim_conns) connections, want $((2 * n))" || return 1
+	start_cagent a3 --etcd-cacert "$d/rogue-ca.pem" --etcd-cert "$d/client.pem" \
+		--etcd-key "$d/client.key" "$(fleet_file $n)" || return 1
+	poll_for 10000 0.2 grep -q "cluster: not up: " "$TMP/$NS.a3.log" ||
+		fail "a3 said nothing: $(tail -n 3 "$TMP/$NS.a3.log")" || return 1
+	log "a3, another CA: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a3.log")"
+	grep -m1 "cluster: not up: " "$TMP/$NS.a3.log" | grep -qi "certificate\|CA" ||
+		fail "not a clear error" || return 1
+	[ "$(capi a0 /v1/summary | jq .cluster.agents)" = 3 ] ||
+		fail "a3 counted as an agent" || return 1
+	stop_cagents a0 a1 a2 a3
+}
+cluster_plain() { ETCD_SCHEME=http; ETCD_ARGS=(); ETCD_CURL_ARGS=(); }
+
+etcd_put() {
+	etcd_post /v3/kv/put "{\"key\":\"$(printf %s "$1" | base64 -w0)\",\"value\":\"$(printf %s "$2" | base64 -w0)\"}" >/dev/null
+}
+
+# Keys under the prefix written by someone else (garbage, wrong JSON, an
+# agent's key held by no lease), and a first endpoint that is no etcd: an
+# engine (Docker's API: a JSON 404) for a0, an HTTP server of HTML for
+# a1. Each is said once, clearly; the next endpoint is used; nothing is
+# lost: every engine watched once and listed healthy by every agent.
+test_cluster_bad_input() {
+	local n=90 e=127.1.0.5:2375 name
+
+	etcd_present || return
+	new_netns cbad || return 1
+	start_etcd || return 1
+	etcd_put /peerwatch/state/garbage "not json" || fail "put" || return 1
+	etcd_put /peerwatch/state/127.1.0.3:2375 '{"state":"bogus"}'
+	etcd_put /peerwatch/agents/ghost '{"api":null}'
+	etcd_put "/peerwatch/agents/bad name" junk
+	start_sim "$n" --events-interval 0 || return 1
+	spawn "$TMP/$NS.http.log" python3 -m http.server --bind 127.0.0.3 2379
+	poll_for 5000 0.1 in_ns curl -sf -o /dev/null http://127.0.0.3:2379/ ||
+		fail "python3 http.server did not start" || return 1
+	ETCD_URL=etcd://127.1.0.1:2375,127.0.0.1:2379 start_cagent a0 "$(fleet_file $n)" || return 1
+	ETCD_URL=etcd://127.0.0.3:2379,127.0.0.1:22379 start_cagent a1 "$(fleet_file $n)" || return 1
+	start_cagent a2 "$(fleet_file $n)" || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	log "shared despite it all: $SHARES"
+	for name in a0 a1 a2; do
+		[ "$(capi "$name" /v1/summary | jq .cluster.agents)" = 3 ] ||
+			fail "$name: $(capi "$name" /v1/summary | jq -c .cluster)" || return 1
+		grep -q "ignoring /peerwatch/agents/ghost: held by no lease" "$TMP/$NS.$name.log" &&
+			grep -q "ignoring /peerwatch/state/garbage: not an engine address" "$TMP/$NS.$name.log" &&
+			grep -q "ignoring /peerwatch/agents/bad name: not an agent name" "$TMP/$NS.$name.log" ||
+			fail "$name: $(grep ignoring "$TMP/$NS.$name.log")" || return 1
+	done
+	log "a0: $(grep -m1 -o 'ignoring /peerwatch/agents/ghost.*' "$TMP/$NS.a0.log")"
+	grep -q "cluster: not up: .*not etcd" "$TMP/$NS.a0.log" ||
+		fail "a0, an engine first: $(grep -m2 'cluster:' "$TMP/$NS.a0.log")" || return 1
+	log "a0, an engine first: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a0.log")"
+	grep -q "cluster: not up: .*not etcd" "$TMP/$NS.a1.log" ||
+		fail "a1, an HTTP server first: $(grep -m2 'cluster:' "$TMP/$NS.a1.log")" || return 1
+	log "a1, an HTTP server first: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a1.log")"
+	# Written over while everyone watches: said, and the engine stays.
+	etcd_put "/peerwatch/state/$e" '{"state":"healthy","watcher":7}'
+	poll_for 5000 0.1 grep -q "ignoring /peerwatch/state/$e: not a peerwatch" "$TMP/$NS.a1.log" ||
+		fail "a1 did not say it" || return 1
+	wait_shares 2000 "$n" a0 a1 a2 || fail "after the bad write: $SHARES" || return 1
+	stop_cagents a0 a1 a2
+}
+
+# What covers the whole fleet and what covers this agent's engines, on
+# agent a0 of three: the state file (SIGUSR1), peerwatch nodes (a WATCHER
+# column) and -j, /v1/summary and docker info list every engine; the
+# containers (/v1/containers, the Docker facade) are a0's engines' only,
+# and the Peerwatch-Scope header says so; an inspect of another agent's
+# container says where to look.
+test_cluster_views() {
+	local n=90 k c scope out id sock
+
+	cluster_setup "$n" cviews || return 1
+	wait_shares 60000 "$n" a0 a1 a2 || fail "not shared: $SHARES" || return 1
+	sock=${CL_SOCK[a0]}
+	poll_for 10000 0.2 listed_containers a0 5 ||
+		fail "a0's containers: $(capi a0 /v1/summary | jq .containers)" || return 1
+	k=$(here a0)
+	c=$((5 * k))
+	scope="Peerwatch-Scope: agent=a0; engines=$k; fleet=$n"
+	# The state file.
+	rm -f "$TMP/$NS.a0.json"
+	kill -USR1 "${CL_PID[a0]}"
+	poll_for 5000 0.05 test -s "$TMP/$NS.a0.json" || fail "no state file" || return 1
+	jq -e --argjson n "$n" '.engines == $n and .states.healthy == $n and
+		(.nodes | length) == $n and all(.nodes[]; .watcher != null) and
+		.cluster.name == "a0"' "$TMP/$NS.a0.json" >/dev/null ||
+		fail "state file: $(jq -c '{engines, states, n: (.nodes | length)}' "$TMP/$NS.a0.json")" ||
+		return 1
+	# peerwatch nodes, its table and -j.
+	out=$("$CLI" nodes --api-socket "$sock")
+	echo "$out" | head -n 1 | grep -q "WATCHER$" || fail "nodes: $(echo "$out" | head -n 1)" || return 1
+	[ "$(echo "$out" | grep -c " a[012]$")" = "$n" ] ||
+		fail "nodes: $(echo "$out" | grep -c " a[012]$") rows with a watcher" || return 1
+	"$CLI" nodes -j --api-socket "$sock" | jq -e --argjson n "$n" \
+		'length == $n and all(.[]; .watcher != null)' >/dev/null ||
+		fail "nodes -j" || return 1
+	# /v1/summary: the fleet's engines; a0's containers.
+	capi a0 /v1/summary | jq -e --argjson n "$n" --argjson k "$k" --argjson c "$c" \
+		'.engines == $n and .states.healthy == $n and
+		 .cluster.engines_here == $k and .containers == $c' >/dev/null ||
+		fail "summary: $(capi a0 /v1/summary | jq -c '{engines, states, containers, cluster}')" ||
+		return 1
+	# docker info: every engine of the fleet, with its watcher.
+	out=$(docker -H "unix://$sock" info 2>&1)
+	echo "$out" | grep -q "^ Nodes: $n$" &&
+		[ "$(echo "$out" | grep -c "└ Watcher: a[012]$")" = "$n" ] &&
+		echo "$out" | grep -q "^ Scope: agent a0: containers of its $k engines of $n$" &&
+		echo "$out" | grep -q "^ Containers: $c$" ||
+		fail "docker info: $(echo "$out" | grep "Nodes\|Scope\|Containers:" | head -n 3)" ||
+		return 1
+	# The containers: a0's, and said so.
+	curl -sS -D "$TMP/$NS.h" --unix-socket "$sock" http://pw/v1/containers >"$TMP/$NS.c"
+	grep -q "^$scope" "$TMP/$NS.h" && [ "$(jq length "$TMP/$NS.c")" = "$c" ] ||
+		fail "/v1/containers: $(jq length "$TMP/$NS.c"), $(grep -i scope "$TMP/$NS.h")" || return 1
+	curl -sS -D "$TMP/$NS.h" --unix-socket "$sock" "http://pw/containers/json?all=1" >"$TMP/$NS.c"
+	grep -q "^$scope" "$TMP/$NS.h" && [ "$(jq length "$TMP/$NS.c")" = "$c" ] ||
+		fail "/containers/json: $(jq length "$TMP/$NS.c"), $(grep -i scope "$TMP/$NS.h")" || return 1
+	[ "$(docker -H "unix://$sock" ps -aq | wc -l)" = "$c" ] || fail "docker ps" || return 1
+	log "a0 watches $k of $n engines: state file, nodes, -j, summary, docker info list $n; containers $c, with \"$scope\""
+	id=$(capi a1 /v1/containers | jq -r '.[0].id')
+	out=$(curl -sS --unix-socket "$sock" "http://pw/containers/$id/json" | jq -r .message)
+	echo "$out" | grep -q "among the $k engines agent a0 watches" ||
+		fail "inspect of a1's container on a0: $out" || return 1
+	log "a1's container inspected on a0: ${out/$id/ID}"
+	stop_cagents a0 a1 a2
+}
+
+# etcd refusing every write (its backend quota at one byte: "database
+# space exceeded", HTTP 429): the agent logs etcd's own reason, once, and
+# watches the whole fleet meanwhile, as with no etcd at all.
+test_cluster_etcd_error() {
+	local n=30
+
+	etcd_present || return
+	ETCD_ARGS=(--quota-backend-bytes 1)
+	# shellcheck disable=SC2034 # lib.sh's stop_all runs it
+	TEST_CLEANUP=cluster_plain
+	new_netns cerror || return 1
+	start_etcd || return 1
+	start_sim "$n" --events-interval 0 || return 1
+	start_cagent a0 "$(fleet_file $n)" || return 1
+	poll_for 10000 0.2 grep -q "cluster: not up: .*HTTP 429 from etcd: etcdserver: mvcc: database space exceeded" \
+		"$TMP/$NS.a0.log" ||
+		fail "a0 said: $(grep -m3 'cluster:' "$TMP/$NS.a0.log")" || return 1
+	log "a0: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a0.log")"
+	poll_for "$(bound $((2 * CL_TTL_MS)))" 0.2 healthy_in a0 "$n" ||
+		fail "not watching: $(capi a0 /v1/summary | jq -c .states)" || return 1
+	log "... and watches all $n engines meanwhile, after ${ELAPSED} ms"
+	[ "$(grep -c "database space exceeded" "$TMP/$NS.a0.log")" = 1 ] ||
+		fail "said $(grep -c "database space exceeded" "$TMP/$NS.a0.log") times" || return 1
+	stop_cagents a0
 }

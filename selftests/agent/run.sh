@@ -272,4 +272,10 @@ run_test cluster-failover test_cluster_failover
 run_test cluster-blackhole test_cluster_blackhole
 run_test cluster-etcd-member test_cluster_etcd_member
 run_test cluster-replicas test_cluster_replicas
+run_test cluster-partition test_cluster_partition
+run_test cluster-quorum test_cluster_quorum
+run_test cluster-tls test_cluster_tls
+run_test cluster-bad-input test_cluster_bad_input
+run_test cluster-etcd-error test_cluster_etcd_error
+run_test cluster-views test_cluster_views
 suite_end "host${PW_VALGRIND:+-valgrind}"
