@@ -324,9 +324,9 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (nargs)
 		c->url = argv[1];
 	if (c->url && strncmp(c->url, "nodes://", 8) &&
-	    strncmp(c->url, "file://", 7))
+	    strncmp(c->url, "file://", 7) && strncmp(c->url, "etcd://", 7))
 		return opt_error(err, errlen,
-				 "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
+				 "'%s': the discovery URL must be nodes://HOST:PORT,..., file://PATH or etcd://HOST:PORT[,HOST:PORT...][/PATH]",
 				 c->url);
 	if (!c->engines.n && !c->url)
 		return opt_error(err, errlen,

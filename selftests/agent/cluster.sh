@@ -35,7 +35,8 @@ etcd_present() {
 	return 4
 }
 
-# start_etcd: the three members of one cluster, each with its own data.
+# start_etcd [ARGS...]: the three members of one cluster, each with its
+# own data, ARGS given to each (again after a stop: the same cluster).
 start_etcd() {
 	local i init="" p
 
@@ -52,7 +53,7 @@ start_etcd() {
 			--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
 			--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
 			--initial-cluster "$init" --initial-cluster-state new \
-			--initial-cluster-token "$NS"
+			--initial-cluster-token "$NS" "$@"
 		ETCD_PID[i]=$LAST_PID
 	done
 	for _ in $(seq 200); do

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Discovery from etcd, as Swarm did it: the engines that `swarm join`
+ * registered under PATH/docker/swarm/nodes/ in etcd's v2 keyspace (etcd
+ * 3.4 serves it with --enable-v2), read with a recursive GET and then
+ * followed with one recursive watch from the index the GET was answered
+ * at (X-Etcd-Index). The watch is a v2 stream (stream=true): one
+ * connection carries every event, where wait=true would cost a request,
+ * and often a connection, per event. An expired key is an "expire" event:
+ * that engine goes.
+ *
+ * On the agent's loop, on one channel (channel.h), never blocking. When
+ * the stream ends, the watch resumes from the last index seen; when etcd
+ * says that index is gone from its history (HTTP 400, errorCode 401) or
+ * the directory itself changed, the directory is read again whole. Any
+ * failure moves to the next endpoint and keeps the last list: the agent
+ * goes on watching the engines it has, and says so once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "container_of.h"
+#include "etcdsrc.h"
+#include "hostport.h"
+#include "log.h"
+#include "loop.h"
+#include "resolver.h"
+
+/* Swarm's kv.path for its nodes (cli/manage.go), under PATH. */
+#define SWARM_NODES		"docker/swarm/nodes"
+/* Every endpoint failed: the next round waits this long. */
+#define ETCDSRC_RETRY_MS	1000
+/* An ended stream is resumed after this, so a server ending each at once
+ * cannot make a busy loop of it. */
+#define ETCDSRC_RESUME_MS	100
+/* Events in a burst are one change for the agent. */
+#define ETCDSRC_NOTIFY_MS	50
+
+enum phase {
+	PHASE_LIST,			/* the next request is the listing */
+	PHASE_WATCH,			/* the next is the watch from index */
+};
+
+struct etcdsrc {
+	struct discovery_env env;
+	struct etcdsrc_url url;
+	unsigned int cur;		/* the endpoint in use */
+	unsigned int tried;		/* endpoints failed in a row */
+	char host[272];			/* "host:port", the Host header */
+	char path[CHANNEL_PATH_MAX];
+	struct channel_env cenv;
+	struct channel ch;
+	struct resolver_query *query;
+	enum phase phase;
+	uint64_t index;			/* the last index read */
+	struct json_object *nodes;	/* key -> address */
+	bool listed;			/* a listing was read, once at least */
+	bool down;			/* the failure was told */
+	struct loop_timer retry_timer;
+	struct loop_timer notify_timer;
+};
+
+static int parse_endpoint(struct etcdsrc_url *u, const char *s,
+			  const char **why)
+{
+	struct etcdsrc_endpoint *ep;
+
+	if (u->nep == ETCDSRC_MAX_ENDPOINTS) {
+		*why = "too many etcd endpoints";
+		return -EINVAL;
+	}
+	ep = &u->ep[u->nep];
+	if (hostport_parse(s, ep->host, sizeof(ep->host), &ep->port, why))
+		return -EINVAL;
+	u->nep++;
+	return 0;
+}
+
+static bool path_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	       c == '/';
+}
+
+/* "/" + PATH's parts, without empty ones (as libkv's path.Join) + nodes. */
+static int parse_dir(struct etcdsrc_url *u, const char *path,
+		     const char **why)
+{
+	char buf[ETCDV2_MAX_DIR] = "";
+	size_t n = 0;
+	const char *p;
+	int len;
+
+	for (p = path; *p; p++) {
+		if (!path_char_ok(*p)) {
+			*why = "the etcd path may hold only letters, digits and - _ . /";
+			return -EINVAL;
+		}
+		if (*p == '/' && (!n || buf[n - 1] == '/'))
+			continue;
+		if (n + 1 >= sizeof(buf))
+			break;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	len = snprintf(u->dir, sizeof(u->dir), "/%s%s" SWARM_NODES, buf,
+		       n ? "/" : "");
+	if (*p || len < 0 || (size_t)len >= sizeof(u->dir)) {
+		*why = "the etcd path is too long";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int etcdsrc_parse_url(const char *url, struct etcdsrc_url *u,
+		      const char **why)
+{
+	const char *p = url + strlen("etcd://"), *slash;
+	char list[1024], *tok, *save = NULL;
+	size_t n;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(url, "etcd://", 7)) {
+		*why = "want etcd://HOST:PORT[,HOST:PORT...][/PATH]";
+		return -EINVAL;
+	}
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n >= sizeof(list)) {
+		*why = "too many etcd endpoints";
+		return -EINVAL;
+	}
+	memcpy(list, p, n);
+	list[n] = '\0';
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		err = parse_endpoint(u, tok, why);
+		if (err)
+			return err;
+	}
+	if (!u->nep) {
+		*why = "no etcd endpoint: want etcd://HOST:PORT[,HOST:PORT...][/PATH]";
+		return -EINVAL;
+	}
+	return parse_dir(u, slash ? slash : "", why);
+}
+
+static const struct etcdsrc_endpoint *endpoint(const struct etcdsrc *s)
+{
+	return &s->url.ep[s->cur];
+}
+
+static void notify_fn(struct loop_timer *t)
+{
+	struct etcdsrc *s = container_of(t, struct etcdsrc, notify_timer);
+
+	s->env.changed(s->env.arg);
+}
+
+static void changed(struct etcdsrc *s)
+{
+	if (!loop_timer_active(&s->notify_timer))
+		loop_timer_start(s->env.loop, &s->notify_timer,
+				 ETCDSRC_NOTIFY_MS);
+}
+
+static void warn_fn(void *arg, const char *key, const char *why)
+{
+	struct etcdsrc *s = arg;
+
+	log_warn("discovery: etcd %s:%u: %s: %s", endpoint(s)->host,
+		 endpoint(s)->port, key ? key : "(no key)", why);
+}
+
+static void stop(struct etcdsrc *s)
+{
+	if (s->query)
+		resolver_cancel(s->query);
+	s->query = NULL;
+	channel_close(&s->ch);
+}
+
+/* Again from the loop after @ms, on the current endpoint. */
+static void again(struct etcdsrc *s, uint64_t ms)
+{
+	stop(s);
+	loop_timer_start(s->env.loop, &s->retry_timer, ms);
+}
+
+/*
+ * Said once until etcd answers again; the engines read so far stay. A
+ * refusal by etcd itself (HTTP status) is no reason to leave the member
+ * for the next, but is retried like a failure.
+ */
+static void failed(struct etcdsrc *s, bool next, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void failed(struct etcdsrc *s, bool next, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	bool round;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!s->down)
+		log_err("discovery: etcd %s:%u: %s; keeping the %d engines read%s",
+			endpoint(s)->host, endpoint(s)->port, why,
+			json_object_object_length(s->nodes),
+			s->url.nep > 1 ? ", trying the next endpoint" : "");
+	s->down = true;
+	s->phase = PHASE_LIST;
+	s->tried++;
+	round = s->tried % s->url.nep == 0;
+	if (next)
+		s->cur = (s->cur + 1) % s->url.nep;
+	again(s, round || !next ? ETCDSRC_RETRY_MS : 0);
+}
+
+static int ask(struct etcdsrc *s)
+{
+	struct channel_req req = { .method = "GET" };
+	int n;
+
+	if (s->phase == PHASE_LIST) {
+		n = snprintf(s->path, sizeof(s->path),
+			     "/v2/keys%s?recursive=true", s->url.dir);
+		req.mode = CHANNEL_ANSWER;
+	} else {
+		n = snprintf(s->path, sizeof(s->path),
+			     "/v2/keys%s?wait=true&recursive=true&stream=true&waitIndex=%" PRIu64,
+			     s->url.dir, s->index + 1);
+		req.mode = CHANNEL_STREAM;
+	}
+	if (n < 0 || (size_t)n >= sizeof(s->path))
+		return -ENAMETOOLONG;
+	req.path = s->path;
+	return channel_send(&s->ch, &req);
+}
+
+static void resolved(void *arg, int err, const struct sockaddr *sa,
+		     socklen_t salen)
+{
+	struct etcdsrc *s = arg;
+
+	s->query = NULL;
+	if (err) {
+		failed(s, true, "%s", resolver_strerror(err));
+		return;
+	}
+	channel_connect(&s->ch, sa, salen, NULL);
+}
+
+static void retry_fn(struct loop_timer *t)
+{
+	struct etcdsrc *s = container_of(t, struct etcdsrc, retry_timer);
+	const struct etcdsrc_endpoint *ep = endpoint(s);
+	int err;
+
+	if (channel_idle(&s->ch)) {
+		err = ask(s);
+		if (err && err != -EBUSY && channel_idle(&s->ch))
+			failed(s, false, "%s", strerror(-err));
+		return;
+	}
+	if (s->ch.state != CHANNEL_CLOSED || s->query)
+		return;
+	snprintf(s->host, sizeof(s->host), "%s:%u", ep->host, ep->port);
+	err = resolver_lookup(s->env.resolver, ep->host, ep->port, resolved, s,
+			      &s->query);
+	if (err)
+		failed(s, true, "lookup: %s", strerror(-err));
+}
+
+static void on_connected(void *arg)
+{
+	struct etcdsrc *s = arg;
+	int err = ask(s);
+
+	/* A failed send was reported by failed() already. */
+	if (err == -ENAMETOOLONG)
+		failed(s, false, "request path too long");
+}
+
+static void listed(struct etcdsrc *s, struct channel_answer *ans)
+{
+	const char *why = NULL;
+	int err = 0;
+
+	if ((ans->status == 200 || ans->status == 404) && !ans->etcd_index) {
+		failed(s, true, "HTTP %u without X-Etcd-Index: not etcd's v2 API (etcd 3.4 needs --enable-v2)",
+		       ans->status);
+		return;
+	}
+	/* Not found: nobody registered yet (Swarm makes it on first use). */
+	if (ans->status == 404) {
+		etcdv2_clear(s->nodes);
+	} else if (ans->status != 200) {
+		failed(s, false, "HTTP %u to the listing", ans->status);
+		return;
+	} else if (!ans->body) {
+		failed(s, true, "an empty listing");
+		return;
+	} else {
+		err = etcdv2_parse_list(ans->body, s->url.dir, s->nodes,
+					warn_fn, s, &why);
+	}
+	if (err) {
+		failed(s, true, "listing %s: %s", s->url.dir, why);
+		return;
+	}
+	if (s->down || !s->listed)
+		log_info("discovery: etcd %s:%u: %d engines under %s, following",
+			 endpoint(s)->host, endpoint(s)->port,
+			 json_object_object_length(s->nodes), s->url.dir);
+	s->down = false;
+	s->listed = true;
+	s->tried = 0;
+	s->index = ans->etcd_index;
+	s->phase = PHASE_WATCH;
+	changed(s);
+	/* Go on from the loop, on this connection if it stays open. */
+	loop_timer_start(s->env.loop, &s->retry_timer, 0);
+}
+
+static void on_answer(void *arg, struct channel_answer *ans)
+{
+	struct etcdsrc *s = arg;
+
+	if (ans->ping)
+		goto out;
+	if (s->phase == PHASE_LIST) {
+		listed(s, ans);
+		goto out;
+	}
+	if (ans->status == 200)
+		goto out;
+	/* 400 with errorCode 401: the index left etcd's event history. */
+	if (ans->status == 400 && ans->etcd_index) {
+		log_info("discovery: etcd %s:%u: index %" PRIu64 " is past etcd's history; reading the list again",
+			 endpoint(s)->host, endpoint(s)->port, s->index + 1);
+		s->phase = PHASE_LIST;
+		again(s, 0);
+		goto out;
+	}
+	failed(s, false, "HTTP %u to the watch", ans->status);
+out:
+	json_object_put(ans->body);
+}
+
+static int on_event(void *arg, struct json_object *obj)
+{
+	struct etcdsrc *s = arg;
+	const char *why = NULL;
+	uint64_t index = 0;
+	bool relist = false;
+	int err;
+
+	err = etcdv2_apply_event(obj, s->url.dir, s->nodes, &index, &relist,
+				 warn_fn, s, &why);
+	if (err) {
+		log_warn("discovery: etcd %s:%u: %s; reading the list again",
+			 endpoint(s)->host, endpoint(s)->port, why);
+		relist = true;
+	}
+	if (index > s->index)
+		s->index = index;
+	if (relist) {
+		s->phase = PHASE_LIST;
+		again(s, 0);
+		return 0;
+	}
+	changed(s);
+	return 0;
+}
+
+static void on_closed(void *arg, enum channel_end how)
+{
+	struct etcdsrc *s = arg;
+
+	/* The watch resumes where it was; else the pending step goes on. */
+	again(s, how == CHANNEL_END_STREAM ? ETCDSRC_RESUME_MS : 0);
+}
+
+static void on_failed(void *arg, enum cause cause, const char *why)
+{
+	(void)cause;
+	failed(arg, true, "%s", why);
+}
+
+static void on_sent(void *arg, enum channel_sent what)
+{
+	(void)arg;
+	(void)what;
+}
+
+static const struct channel_ops etcdsrc_ops = {
+	.connected = on_connected,
+	.answer = on_answer,
+	.event = on_event,
+	.closed = on_closed,
+	.failed = on_failed,
+	.sent = on_sent,
+};
+
+int etcdsrc_new(struct etcdsrc **sp, const char *url,
+		const struct discovery_env *env, const char **why)
+{
+	struct etcdsrc *s;
+	int err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	err = etcdsrc_parse_url(url, &s->url, why);
+	if (err)
+		goto err;
+	s->nodes = json_object_new_object();
+	if (!s->nodes) {
+		err = -ENOMEM;
+		goto err;
+	}
+	s->env = *env;
+	s->cenv.loop = env->loop;
+	s->cenv.pool = env->pool;
+	s->cenv.cfg = (struct channel_cfg){
+		.request_timeout_ms = env->timeout_ms,
+		.max_body = ETCDSRC_MAX_ANSWER,
+		.ping_path = "/health",
+		/* A member gone under a quiet watch: TCP tells within ~10 s. */
+		.conn = {
+			.user_timeout_ms = (uint32_t)env->timeout_ms,
+			.keepidle_s = 5, .keepintvl_s = 1, .keepcnt = 3,
+		},
+	};
+	channel_init(&s->ch, &s->cenv, s->host, &etcdsrc_ops, s);
+	loop_timer_init(&s->retry_timer, retry_fn);
+	loop_timer_init(&s->notify_timer, notify_fn);
+	loop_timer_start(env->loop, &s->retry_timer, 0);
+	*sp = s;
+	return 0;
+
+err:
+	free(s);
+	return err;
+}
+
+void etcdsrc_free(struct etcdsrc *s)
+{
+	if (!s)
+		return;
+	stop(s);
+	loop_timer_stop(s->env.loop, &s->retry_timer);
+	loop_timer_stop(s->env.loop, &s->notify_timer);
+	json_object_put(s->nodes);
+	free(s->cenv.conns.b);
+	free(s);
+}
+
+struct json_object *etcdsrc_nodes(const struct etcdsrc *s)
+{
+	return s->nodes;
+}
