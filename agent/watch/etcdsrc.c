@@ -3,18 +3,21 @@
  * Discovery from etcd, as Swarm did it: the engines that `swarm join`
  * registered under PATH/docker/swarm/nodes/ in etcd's v2 keyspace (etcd
  * 3.4 serves it with --enable-v2), read with a recursive GET and then
- * followed with one recursive watch from the index the GET was answered
- * at (X-Etcd-Index). The watch is a v2 stream (stream=true): one
- * connection carries every event, where wait=true would cost a request,
- * and often a connection, per event. An expired key is an "expire" event:
- * that engine goes.
+ * followed with recursive long polls (wait=true), each from the index
+ * after the last one seen: the GET's X-Etcd-Index, then each event's
+ * modifiedIndex. An expired key is an "expire" event: that engine goes.
+ *
+ * Why long polls and not v2's stream=true: a stream watch given an old
+ * waitIndex sends the first event of its history and then only new ones,
+ * so what changed between the GET and the watch would be lost. A long
+ * poll answers exactly the first event at or after its index. Polls go
+ * one after the other on one keep-alive connection, as libkv's did.
  *
  * On the agent's loop, on one channel (channel.h), never blocking. When
- * the stream ends, the watch resumes from the last index seen; when etcd
- * says that index is gone from its history (HTTP 400, errorCode 401) or
- * the directory itself changed, the directory is read again whole. Any
- * failure moves to the next endpoint and keeps the last list: the agent
- * goes on watching the engines it has, and says so once.
+ * etcd says the index is gone from its history (HTTP 400, errorCode 401)
+ * or the directory itself changed, the directory is read again whole.
+ * Any failure moves to the next endpoint and keeps the last list: the
+ * agent goes on watching the engines it has, and says so once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,15 +38,17 @@
 #define SWARM_NODES		"docker/swarm/nodes"
 /* Every endpoint failed: the next round waits this long. */
 #define ETCDSRC_RETRY_MS	1000
-/* An ended stream is resumed after this, so a server ending each at once
- * cannot make a busy loop of it. */
-#define ETCDSRC_RESUME_MS	100
+/*
+ * A poll of a quiet directory is asked again after this. etcd never ends
+ * one by itself; TCP's keepalive finds a member gone, this one frozen.
+ */
+#define ETCDSRC_POLL_MS		60000
 /* Events in a burst are one change for the agent. */
 #define ETCDSRC_NOTIFY_MS	50
 
 enum phase {
 	PHASE_LIST,			/* the next request is the listing */
-	PHASE_WATCH,			/* the next is the watch from index */
+	PHASE_WATCH,			/* the next is a poll from index + 1 */
 };
 
 struct etcdsrc {
@@ -227,20 +232,24 @@ static void failed(struct etcdsrc *s, bool next, const char *fmt, ...)
 	again(s, round || !next ? ETCDSRC_RETRY_MS : 0);
 }
 
+/*
+ * The channel's deadline is read when a request goes: a listing gets the
+ * agent's request timeout, a poll ETCDSRC_POLL_MS. The env is ours alone.
+ */
 static int ask(struct etcdsrc *s)
 {
-	struct channel_req req = { .method = "GET" };
+	struct channel_req req = { .method = "GET", .mode = CHANNEL_ANSWER };
 	int n;
 
 	if (s->phase == PHASE_LIST) {
 		n = snprintf(s->path, sizeof(s->path),
 			     "/v2/keys%s?recursive=true", s->url.dir);
-		req.mode = CHANNEL_ANSWER;
+		s->cenv.cfg.request_timeout_ms = s->env.timeout_ms;
 	} else {
 		n = snprintf(s->path, sizeof(s->path),
-			     "/v2/keys%s?wait=true&recursive=true&stream=true&waitIndex=%" PRIu64,
+			     "/v2/keys%s?wait=true&recursive=true&waitIndex=%" PRIu64,
 			     s->url.dir, s->index + 1);
-		req.mode = CHANNEL_STREAM;
+		s->cenv.cfg.request_timeout_ms = ETCDSRC_POLL_MS;
 	}
 	if (n < 0 || (size_t)n >= sizeof(s->path))
 		return -ENAMETOOLONG;
@@ -276,6 +285,8 @@ static void retry_fn(struct loop_timer *t)
 	if (s->ch.state != CHANNEL_CLOSED || s->query)
 		return;
 	snprintf(s->host, sizeof(s->host), "%s:%u", ep->host, ep->port);
+	/* The connect deadline too. */
+	s->cenv.cfg.request_timeout_ms = s->env.timeout_ms;
 	err = resolver_lookup(s->env.resolver, ep->host, ep->port, resolved, s,
 			      &s->query);
 	if (err)
@@ -333,41 +344,28 @@ static void listed(struct etcdsrc *s, struct channel_answer *ans)
 	loop_timer_start(s->env.loop, &s->retry_timer, 0);
 }
 
-static void on_answer(void *arg, struct channel_answer *ans)
+static void polled(struct etcdsrc *s, struct channel_answer *ans)
 {
-	struct etcdsrc *s = arg;
+	const char *why = NULL;
+	uint64_t index = 0;
+	bool relist = false;
+	int err;
 
-	if (ans->ping)
-		goto out;
-	if (s->phase == PHASE_LIST) {
-		listed(s, ans);
-		goto out;
-	}
-	if (ans->status == 200)
-		goto out;
 	/* 400 with errorCode 401: the index left etcd's event history. */
 	if (ans->status == 400 && ans->etcd_index) {
 		log_info("discovery: etcd %s:%u: index %" PRIu64 " is past etcd's history; reading the list again",
 			 endpoint(s)->host, endpoint(s)->port, s->index + 1);
 		s->phase = PHASE_LIST;
 		again(s, 0);
-		goto out;
+		return;
 	}
-	failed(s, false, "HTTP %u to the watch", ans->status);
-out:
-	json_object_put(ans->body);
-}
-
-static int on_event(void *arg, struct json_object *obj)
-{
-	struct etcdsrc *s = arg;
-	const char *why = NULL;
-	uint64_t index = 0;
-	bool relist = false;
-	int err;
-
-	err = etcdv2_apply_event(obj, s->url.dir, s->nodes, &index, &relist,
-				 warn_fn, s, &why);
+	if (ans->status != 200 || !ans->body) {
+		failed(s, false, "HTTP %u to the watch%s", ans->status,
+		       ans->body ? "" : ", no event");
+		return;
+	}
+	err = etcdv2_apply_event(ans->body, s->url.dir, s->nodes, &index,
+				 &relist, warn_fn, s, &why);
 	if (err) {
 		log_warn("discovery: etcd %s:%u: %s; reading the list again",
 			 endpoint(s)->host, endpoint(s)->port, why);
@@ -378,24 +376,42 @@ static int on_event(void *arg, struct json_object *obj)
 	if (relist) {
 		s->phase = PHASE_LIST;
 		again(s, 0);
-		return 0;
+		return;
 	}
 	changed(s);
-	return 0;
+	loop_timer_start(s->env.loop, &s->retry_timer, 0);
 }
 
-static void on_closed(void *arg, enum channel_end how)
+static void on_answer(void *arg, struct channel_answer *ans)
 {
 	struct etcdsrc *s = arg;
 
-	/* The watch resumes where it was; else the pending step goes on. */
-	again(s, how == CHANNEL_END_STREAM ? ETCDSRC_RESUME_MS : 0);
+	if (!ans->ping) {
+		if (s->phase == PHASE_LIST)
+			listed(s, ans);
+		else
+			polled(s, ans);
+	}
+	json_object_put(ans->body);
+}
+
+/* A keep-alive connection closed between requests: the next reconnects. */
+static void on_closed(void *arg, enum channel_end how)
+{
+	(void)how;
+	again(arg, 0);
 }
 
 static void on_failed(void *arg, enum cause cause, const char *why)
 {
-	(void)cause;
-	failed(arg, true, "%s", why);
+	struct etcdsrc *s = arg;
+
+	/* A quiet poll: asked again, from the same index. */
+	if (s->phase == PHASE_WATCH && cause == CAUSE_DEADLINE) {
+		again(s, 0);
+		return;
+	}
+	failed(s, true, "%s", why);
 }
 
 static void on_sent(void *arg, enum channel_sent what)
@@ -407,7 +423,6 @@ static void on_sent(void *arg, enum channel_sent what)
 static const struct channel_ops etcdsrc_ops = {
 	.connected = on_connected,
 	.answer = on_answer,
-	.event = on_event,
 	.closed = on_closed,
 	.failed = on_failed,
 	.sent = on_sent,

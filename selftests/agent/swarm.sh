@@ -40,7 +40,7 @@ unlisted() { echo "([.nodes[] | select(.addr == \"$1\")] | length == 0)"; }
 # reported and skipped. etcd stopped: the engines stay, the error is said;
 # etcd back: followed again.
 test_swarm_discovery() {
-	local i n t0
+	local i n t0 pids
 
 	etcd_present || return
 	new_netns swarm || return 1
@@ -65,6 +65,19 @@ test_swarm_discovery() {
 	wait_until "$(bound 2000)" "$(unlisted 127.1.0.2:2375)" ||
 		fail "removed, not dropped in ${ELAPSED} ms" || return 1
 	log "removed: dropped after ${ELAPSED} ms (bound 2000 ms)"
+	# A burst, all at once: none lost between two polls.
+	pids=()
+	for i in 9 10 11 12; do
+		swarm_join "127.1.0.$i:2375" 60 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	wait_until "$(bound 2000)" "$(all_healthy 9)" ||
+		fail "a burst of 4: $(q '[.nodes[].addr]')" || return 1
+	log "a burst of 4 registrations: all picked up after ${ELAPSED} ms"
+	for i in 9 10 11 12; do
+		swarm_leave "127.1.0.$i:2375" || return 1
+	done
 
 	# Not refreshed: etcd expires it (its TTL sweep runs every 500 ms).
 	t0=$(now_ms)
