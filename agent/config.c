@@ -188,7 +188,8 @@ static const struct opt options[] = {
 void config_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: peerwatchd [OPTIONS] [nodes://HOST:PORT,... | file://PATH]\n"
+"Usage: peerwatchd [OPTIONS] [nodes://HOST:PORT,... | file://PATH |\n"
+"                             etcd://HOST:PORT[,HOST:PORT...][/PATH]]\n"
 "\n"
 "Watches Docker engines over one event loop and marks them pending,\n"
 "healthy, unhealthy or down. Durations are Go-style (500ms, 10s, 2m).\n"

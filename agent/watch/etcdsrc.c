@@ -80,8 +80,10 @@ static int parse_endpoint(struct etcdsrc_url *u, const char *s,
 		return -EINVAL;
 	}
 	ep = &u->ep[u->nep];
-	if (hostport_parse(s, ep->host, sizeof(ep->host), &ep->port, why))
+	if (hostport_parse(s, ep->host, sizeof(ep->host), &ep->port, why)) {
+		*why = "an etcd endpoint is not HOST:PORT";
 		return -EINVAL;
+	}
 	u->nep++;
 	return 0;
 }
