@@ -276,4 +276,5 @@ run_test cluster-etcd-member test_cluster_etcd_member
 run_test cluster-replicas test_cluster_replicas
 run_test swarm-discovery test_swarm_discovery
 run_test swarm-cluster test_swarm_cluster
+run_test swarm-no-v2 test_swarm_no_v2
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -163,3 +163,23 @@ test_swarm_cluster() {
 	log "2 removed: $((n - 2)) shared ($SHARES) after ${ELAPSED} ms"
 	stop_cagents a0 a1
 }
+
+# An etcd without --enable-v2 (its v2 keyspace is what Swarm wrote): the
+# agent says why, once, and watches what else it was given.
+test_swarm_no_v2() {
+	local n
+
+	etcd_present || return
+	new_netns swarmnov2 || return 1
+	start_etcd || return 1
+	start_sim 2 --events-interval 0 || return 1
+	start_agent --engine 127.1.0.2:2375 "$SWARM_URL" || return 1
+	poll_for "$(bound 5000)" 0.1 grep -q "not etcd's v2 API (etcd 3.4 needs --enable-v2)" "$ALOG" ||
+		fail "not said: $(tail -n 3 "$ALOG")" || return 1
+	log "\"$(grep -o 'discovery: etcd .*' "$ALOG" | head -n 1)\""
+	wait_until "$(bound 5000)" "$(all_healthy 1) and $(listed 127.1.0.2:2375)" ||
+		fail "the --engine not watched: $(q .states)" || return 1
+	sleep 3
+	n=$(grep -c "discovery: etcd .*keeping the" "$ALOG")
+	[ "$n" = 1 ] || fail "said $n times over 3 s of retries, not once" || return 1
+}
