@@ -259,6 +259,15 @@ static int ask(struct etcdsrc *s)
 	return channel_send(&s->ch, &req);
 }
 
+/* A send that failed on the channel was told through on_failed(). */
+static void send_next(struct etcdsrc *s)
+{
+	int err = ask(s);
+
+	if (err && channel_idle(&s->ch))
+		failed(s, false, "%s", strerror(-err));
+}
+
 static void resolved(void *arg, int err, const struct sockaddr *sa,
 		     socklen_t salen)
 {
@@ -279,9 +288,7 @@ static void retry_fn(struct loop_timer *t)
 	int err;
 
 	if (channel_idle(&s->ch)) {
-		err = ask(s);
-		if (err && err != -EBUSY && channel_idle(&s->ch))
-			failed(s, false, "%s", strerror(-err));
+		send_next(s);
 		return;
 	}
 	if (s->ch.state != CHANNEL_CLOSED || s->query)
@@ -297,12 +304,26 @@ static void retry_fn(struct loop_timer *t)
 
 static void on_connected(void *arg)
 {
-	struct etcdsrc *s = arg;
-	int err = ask(s);
+	send_next(arg);
+}
 
-	/* A failed send was reported by failed() already. */
-	if (err == -ENAMETOOLONG)
-		failed(s, false, "request path too long");
+/* A listing replaces the engines read only once it is whole and sound. */
+static int read_list(struct etcdsrc *s, struct json_object *body,
+		     const char **why)
+{
+	struct json_object *nodes = json_object_new_object();
+	int err;
+
+	if (!nodes)
+		return -ENOMEM;
+	err = etcdv2_parse_list(body, s->url.dir, nodes, warn_fn, s, why);
+	if (err) {
+		json_object_put(nodes);
+		return err;
+	}
+	json_object_put(s->nodes);
+	s->nodes = nodes;
+	return 0;
 }
 
 static void listed(struct etcdsrc *s, struct channel_answer *ans)
@@ -325,11 +346,11 @@ static void listed(struct etcdsrc *s, struct channel_answer *ans)
 		failed(s, true, "an empty listing");
 		return;
 	} else {
-		err = etcdv2_parse_list(ans->body, s->url.dir, s->nodes,
-					warn_fn, s, &why);
+		err = read_list(s, ans->body, &why);
 	}
 	if (err) {
-		failed(s, true, "listing %s: %s", s->url.dir, why);
+		failed(s, true, "listing %s: %s", s->url.dir,
+		       why ? why : strerror(-err));
 		return;
 	}
 	if (s->down || !s->listed)
