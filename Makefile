@@ -5,6 +5,8 @@
 #   make            userspace (build/) and peerwatch.ko
 #   make check      install dependencies, build, run every test suite
 #   make demo       install dependencies, build, run the demo
+#   make demo-cluster  three etcd members, three agents, 1,000 engines:
+#                   kill an agent, watch the takeover, bring it back
 #   make style      checkpatch --strict, sparse, shellcheck
 #   make SAN=1      userspace with ASan+UBSan (into build-san/)
 #   make soak       5,000 engines under random faults for DURATION (2m;
@@ -84,7 +86,7 @@ UNIT_BINS := $(patsubst selftests/unit/%.c,$(O)/selftests/unit/%,$(UNIT_SRCS))
 KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
-.PHONY: all userspace module tests check demo style deps clean \
+.PHONY: all userspace module tests check demo demo-cluster style deps clean \
 	unit-check host-check vm-check vm-check-trixie vm-bench vm-demo fuzz fuzz-build \
 	install
 .DEFAULT_GOAL := all
@@ -234,6 +236,10 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)if [ -x scripts/demo ]; then scripts/demo $(O) $(KVER); \
 	else scripts/vm-demo $(O) $(KVER); fi
+
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory userspace
+	$(Q)scripts/demo-cluster $(O)
 
 # Needs root and a quiet machine; under 10 minutes on 2 cores.
 .PHONY: bench

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "container_of.h"
 #include "discovery.h"
+#include "etcdsrc.h"
 #include "fleet.h"
 #include "kevents.h"
 #include "log.h"
@@ -228,6 +229,26 @@ static int start_cluster(struct agent *a, const char **why)
 			   a->fleet, &a->cfg->cluster, &ops, why);
 }
 
+static void discovery_changed(void *arg)
+{
+	reload(arg);
+}
+
+static int start_discovery(struct agent *a, const char **why)
+{
+	const struct discovery_env env = {
+		.loop = a->loop,
+		.pool = a->pool,
+		.resolver = a->resolver,
+		.timeout_ms = a->cfg->engine.request_timeout_ms,
+		.changed = discovery_changed,
+		.arg = a,
+	};
+
+	return discovery_new(&a->discovery, a->cfg->url, a->cfg->engines.v,
+			     a->cfg->engines.n, &env, why);
+}
+
 int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 {
 	struct agent *a;
@@ -269,8 +290,7 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	if (!err)
 		err = start_cluster(a, why);
 	if (!err)
-		err = discovery_new(&a->discovery, cfg->url, cfg->engines.v,
-				    cfg->engines.n, why);
+		err = start_discovery(a, why);
 	if (!err)
 		err = api_new(&a->api, a->loop, a->fleet, a->kev, &cfg->api,
 			      why);

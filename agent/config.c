@@ -188,7 +188,8 @@ static const struct opt options[] = {
 void config_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: peerwatchd [OPTIONS] [nodes://HOST:PORT,... | file://PATH]\n"
+"Usage: peerwatchd [OPTIONS] [nodes://HOST:PORT,... | file://PATH |\n"
+"                             etcd://HOST:PORT[,HOST:PORT...][/PATH]]\n"
 "\n"
 "Watches Docker engines over one event loop and marks them pending,\n"
 "healthy, unhealthy or down. Durations are Go-style (500ms, 10s, 2m).\n"
@@ -324,9 +325,9 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (nargs)
 		c->url = argv[1];
 	if (c->url && strncmp(c->url, "nodes://", 8) &&
-	    strncmp(c->url, "file://", 7))
+	    strncmp(c->url, "file://", 7) && strncmp(c->url, "etcd://", 7))
 		return opt_error(err, errlen,
-				 "'%s': the discovery URL must be nodes://HOST:PORT,... or file://PATH",
+				 "'%s': the discovery URL must be nodes://HOST:PORT,..., file://PATH or etcd://HOST:PORT[,HOST:PORT...][/PATH]",
 				 c->url);
 	if (!c->engines.n && !c->url)
 		return opt_error(err, errlen,

@@ -374,6 +374,7 @@ static void answered(struct channel *ch)
 	snprintf(ans.path, sizeof(ans.path), "%s", ch->path);
 	snprintf(ans.api_version, sizeof(ans.api_version), "%s",
 		 ch->resp.api_version);
+	ans.etcd_index = ch->resp.etcd_index;
 	ans.body = ch->result;
 	ch->result = NULL;
 	go_idle(ch);
@@ -393,6 +394,7 @@ static void stream_data(struct channel *ch)
 
 	if (ch->state == CHANNEL_ASKED && ch->resp.headers_done) {
 		ans.status = http_resp_status(&ch->resp);
+		ans.etcd_index = ch->resp.etcd_index;
 		/* It may stay silent for hours: keepalive watches it now. */
 		if (ans.status == 200) {
 			stop_timer(ch);

@@ -83,6 +83,7 @@ struct channel_answer {
 	char path[CHANNEL_PATH_MAX];	/* of the request answered */
 	unsigned int status;
 	char api_version[HTTP_API_VERSION_MAX];	/* the header; "" without */
+	uint64_t etcd_index;		/* X-Etcd-Index; 0 without */
 	bool ping;			/* a ping's, asked or the channel's own */
 	/* The owner's; NULL: none (and for an error status, unless asked). */
 	struct json_object *body;

@@ -2,8 +2,9 @@
 /*
  * HTTP/1.1 responses on http_parser: framing (Content-Length, chunked,
  * close-delimited), keep-alive, and the bounds the parser does not know:
- * header bytes, total body, chunk size. Only Api-Version is kept from the
- * headers, in a fixed buffer, so a response costs no allocation.
+ * header bytes, total body, chunk size. Only Api-Version (in a fixed
+ * buffer) and X-Etcd-Index (a number) are kept from the headers, so a
+ * response costs no allocation.
  */
 #include <errno.h>
 #include <limits.h>
@@ -64,6 +65,23 @@ static bool field_is(const struct http_resp *r, const char *name)
 	       !strncasecmp(r->field, name, r->field_len);
 }
 
+/* Digits, perhaps in pieces; a repeated header counts from its start. */
+static int etcd_index(struct http_resp *r, const char *at, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned int d = (unsigned char)at[i] - '0';
+
+		if (at[i] == ' ' || at[i] == '\t')
+			continue;
+		if (d > 9 || r->etcd_index > (UINT64_MAX - d) / 10)
+			return fail(r, -EPROTO, "X-Etcd-Index is not a number");
+		r->etcd_index = r->etcd_index * 10 + d;
+	}
+	return 0;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http_resp *r = resp_of(p);
@@ -75,7 +93,11 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 		r->in_value = true;
 		if (field_is(r, "Api-Version"))
 			r->api_version_len = 0;
+		if (field_is(r, "X-Etcd-Index"))
+			r->etcd_index = 0;
 	}
+	if (field_is(r, "X-Etcd-Index"))
+		return etcd_index(r, at, len);
 	if (!field_is(r, "Api-Version"))
 		return 0;
 	if (r->api_version_len + len >= sizeof(r->api_version))

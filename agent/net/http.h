@@ -34,6 +34,8 @@ struct http_resp {
 	char field[16];
 	char api_version[HTTP_API_VERSION_MAX];
 	unsigned int api_version_len;	/* the value may hold a NUL */
+	/* etcd v2's store index at the answer (X-Etcd-Index); 0: none */
+	uint64_t etcd_index;
 	int err;
 	const char *error;		/* what was wrong, for the log */
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Where the engines are: nodes://h:p,h:p, file://path and --engine, with
- * Swarm's range syntax. Everything read here is untrusted: lines, ranges
- * and the total number of engines are bounded.
+ * Swarm's range syntax, and etcd://h:p/path (etcdsrc.c, followed on the
+ * loop). Everything read here is untrusted: lines, ranges and the total
+ * number of engines are bounded.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "discovery.h"
+#include "etcdsrc.h"
 #include "hostport.h"
 #include "log.h"
 
@@ -21,6 +23,7 @@
 struct discovery {
 	char *nodes;		/* after "nodes://" */
 	char *file;		/* after "file://" */
+	struct etcdsrc *etcd;	/* etcd:// */
 	struct timespec file_mtime;	/* at the last load */
 	off_t file_size;
 	char *const *engines;
@@ -256,7 +259,8 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 }
 
 int discovery_new(struct discovery **dp, const char *url,
-		  char *const *engines, size_t nengines, const char **why)
+		  char *const *engines, size_t nengines,
+		  const struct discovery_env *env, const char **why)
 {
 	struct discovery *d;
 	int err;
@@ -268,12 +272,16 @@ int discovery_new(struct discovery **dp, const char *url,
 		d->nodes = strdup(url + 8);
 	} else if (url && !strncmp(url, "file://", 7) && url[7]) {
 		d->file = strdup(url + 7);
+	} else if (url && !strncmp(url, "etcd://", 7) && env) {
+		err = etcdsrc_new(&d->etcd, url, env, why);
+		if (err)
+			goto err;
 	} else if (url) {
-		*why = "the discovery URL must be nodes://host:port,... or file://path";
+		*why = "the discovery URL must be nodes://host:port,..., file://path or etcd://host:port/path";
 		err = -EINVAL;
 		goto err;
 	}
-	if (url && !d->nodes && !d->file) {
+	if (url && !d->nodes && !d->file && !d->etcd) {
 		err = -ENOMEM;
 		goto err;
 	}
@@ -295,6 +303,7 @@ void discovery_free(struct discovery *d)
 		return;
 	free(d->nodes);
 	free(d->file);
+	etcdsrc_free(d->etcd);
 	free(d);
 }
 
@@ -341,6 +350,16 @@ int discovery_load(struct discovery *d, struct addr_list *out)
 		err = discovery_parse_file(d->file, out, log_warn_fn, &quiet);
 		if (err && err != -ENOMEM)
 			log_err("discovery: %s: %s", d->file, strerror(-err));
+	}
+	if (!err && d->etcd) {
+		json_object_object_foreach(etcdsrc_nodes(d->etcd), key, val) {
+			(void)key;
+			if (out->n >= DISCOVERY_MAX_ENGINES)
+				break;
+			err = addr_list_add(out, json_object_get_string(val));
+			if (err)
+				break;
+		}
 	}
 	for (i = 0; !err && i < d->nengines; i++) {
 		if (out->n >= DISCOVERY_MAX_ENGINES) {

@@ -31,10 +31,15 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 			 discovery_warn_fn warn, void *arg);
 
 struct discovery;
+struct discovery_env;
 
-/* @url may be NULL when only --engine addresses are given. */
+/*
+ * @url may be NULL when only --engine addresses are given. @env is what
+ * a source read asynchronously (etcd://) needs; NULL without one.
+ */
 int discovery_new(struct discovery **dp, const char *url,
-		  char *const *engines, size_t nengines, const char **why);
+		  char *const *engines, size_t nengines,
+		  const struct discovery_env *env, const char **why);
 void discovery_free(struct discovery *d);
 /*
  * Every source, read again. Bad entries are logged as "file:line: reason"

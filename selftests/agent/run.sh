@@ -237,6 +237,8 @@ fi
 . selftests/agent/events.sh
 # shellcheck source=selftests/agent/cluster.sh
 . selftests/agent/cluster.sh
+# shellcheck source=selftests/agent/swarm.sh
+. selftests/agent/swarm.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -278,4 +280,7 @@ run_test cluster-tls test_cluster_tls
 run_test cluster-bad-input test_cluster_bad_input
 run_test cluster-etcd-error test_cluster_etcd_error
 run_test cluster-views test_cluster_views
+run_test swarm-discovery test_swarm_discovery
+run_test swarm-cluster test_swarm_cluster
+run_test swarm-no-v2 test_swarm_no_v2
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -206,14 +206,14 @@ TEST(load_sorts_dedupes_and_keeps_engine_flags)
 	const char *why = NULL;
 
 	ASSERT_EQ(0, discovery_new(&d, "nodes://10.0.0.[1:3]:1", engines, 2,
-				   &why));
+				   NULL, &why));
 	ASSERT_EQ(0, discovery_load(d, &l));
 	ASSERT_EQ(3U, l.n);
 	EXPECT_STREQ("10.0.0.1:1", l.v[0]);
 	EXPECT_STREQ("10.0.0.3:1", l.v[2]);
 	addr_list_clear(&l);
 	discovery_free(d);
-	EXPECT_EQ(-EINVAL, discovery_new(&d, "consul://x", NULL, 0, &why));
+	EXPECT_EQ(-EINVAL, discovery_new(&d, "consul://x", NULL, 0, NULL, &why));
 	EXPECT_NE(NULL, why);
 }
 
@@ -223,7 +223,8 @@ TEST(unreadable_file_is_an_error_not_an_empty_fleet)
 	struct discovery *d;
 	const char *why;
 
-	ASSERT_EQ(0, discovery_new(&d, "file:///nonexistent/pw", NULL, 0, &why));
+	ASSERT_EQ(0, discovery_new(&d, "file:///nonexistent/pw", NULL, 0, NULL,
+				   &why));
 	EXPECT_EQ(-ENOENT, discovery_load(d, &l));
 	EXPECT_EQ(0U, l.n);
 	discovery_free(d);

@@ -18,6 +18,7 @@ struct result {
 	unsigned int status;
 	bool complete, keep_alive, headers_done;
 	char api_version[HTTP_API_VERSION_MAX];
+	uint64_t etcd_index;
 	char *body;
 	size_t body_len;
 	size_t used;
@@ -60,6 +61,7 @@ static void parse(const char *buf, size_t len, size_t cut, bool head,
 	out->keep_alive = r.keep_alive;
 	out->headers_done = r.headers_done;
 	strcpy(out->api_version, r.api_version);
+	out->etcd_index = r.etcd_index;
 }
 
 static void expect_same(struct __test_metadata *_metadata,
@@ -343,6 +345,35 @@ TEST(api_version_bound_whatever_the_split)
 	ASSERT_NE(NULL, r.body);
 	for (cut = 0; cut <= len; cut++) {
 		parse(msg, len, cut, false, 100, false, false, &r);
+		EXPECT_EQ(-EPROTO, r.err) TH_LOG("cut %zu", cut);
+	}
+	free(r.body);
+}
+
+/* etcd v2's index (discovery from etcd), as etcd 3.4.23 sends it. */
+TEST(etcd_index_whatever_the_split)
+{
+	static const char ok[] = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+				 "X-Etcd-Cluster-Id: cdf818194e3a8c32\r\nX-Etcd-Index: 1107\r\n"
+				 "Content-Length: 2\r\n\r\n{}";
+	static const char big[] = "HTTP/1.1 200 OK\r\nX-Etcd-Index: 18446744073709551616\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	static const char text[] = "HTTP/1.1 200 OK\r\nx-etcd-index: 12a\r\n"
+				   "Content-Length: 0\r\n\r\n";
+	struct result r = { 0 };
+	size_t cut;
+
+	r.body = malloc(sizeof(ok));
+	ASSERT_NE(NULL, r.body);
+	for (cut = 0; cut < sizeof(ok); cut++) {
+		parse(ok, sizeof(ok) - 1, cut, false, 100, false, false, &r);
+		EXPECT_EQ(0, r.err) TH_LOG("cut %zu", cut);
+		EXPECT_EQ(1107U, r.etcd_index) TH_LOG("cut %zu", cut);
+		parse(big, sizeof(big) - 1, cut % sizeof(big), false, 100, false,
+		      false, &r);
+		EXPECT_EQ(-EPROTO, r.err) TH_LOG("cut %zu", cut);
+		parse(text, sizeof(text) - 1, cut % sizeof(text), false, 100,
+		      false, false, &r);
 		EXPECT_EQ(-EPROTO, r.err) TH_LOG("cut %zu", cut);
 	}
 	free(r.body);
