@@ -111,3 +111,57 @@ int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
 	*port = (uint16_t)p;
 	return 0;
 }
+
+/*
+ * An address as a sort key: @fam 4 or 6 with its bytes in @a, 0 for a
+ * name; the port (0: none).
+ */
+static void sort_key(const char *s, int *fam, unsigned char a[16],
+		     unsigned long *port)
+{
+	char host[256];
+	const char *colon, *h = s;
+	size_t len;
+
+	*fam = 0;
+	*port = 0;
+	if (*s == '[') {
+		colon = strchr(s, ']');
+		h = s + 1;
+		len = colon ? (size_t)(colon - h) : strlen(h);
+		colon = colon && colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && memchr(s, ':', (size_t)(colon - s)))
+			colon = NULL;	/* a bare IPv6 address */
+		len = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (len >= sizeof(host))
+		return;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (colon)
+		*port = strtoul(colon + 1, NULL, 10);
+	if (inet_pton(AF_INET, host, a) == 1)
+		*fam = 4;
+	else if (inet_pton(AF_INET6, host, a) == 1)
+		*fam = 6;
+}
+
+int hostport_cmp(const char *a, const char *b)
+{
+	unsigned char ka[16], kb[16];
+	unsigned long pa, pb;
+	int fa, fb, d;
+
+	sort_key(a, &fa, ka, &pa);
+	sort_key(b, &fb, kb, &pb);
+	if (fa != fb)
+		return !fa ? 1 : !fb ? -1 : fa - fb;
+	if (!fa)
+		return strcmp(a, b);
+	d = memcmp(ka, kb, fa == 4 ? 4 : 16);
+	if (d)
+		return d;
+	return pa < pb ? -1 : pa > pb;
+}

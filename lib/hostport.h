@@ -20,4 +20,11 @@ bool host_is_literal(const char *host);
 int host_sockaddr(const char *host, uint16_t port,
 		  struct sockaddr_storage *sa, socklen_t *salen);
 
+/*
+ * Orders "host:port" strings as an operator reads them: IPv4 literals
+ * numerically (127.1.0.9 before 127.1.0.10), then IPv6 ones, then names
+ * alphabetically; the port breaks ties. Bare addresses (no port) too.
+ */
+int hostport_cmp(const char *a, const char *b);
+
 #endif
