@@ -16,6 +16,7 @@ static void usage(FILE *f)
 		"suspect, unhealthy, down). Several states mean any of them.\n"
 		"STALE: the containers of an engine that is not healthy are those of\n"
 		"its last listing, this long ago; \"-\" when current.\n"
+		"  -j, --json           the rows as one JSON array\n"
 		"  -q, --quiet          short IDs only, one a line\n"
 		"  --format TEMPLATE    docker's: {{.ID}} {{.Name}} {{.State}} {{.Image}}\n"
 		"                       {{.Node}} {{.NodeName}} {{.NodeState}} {{.Stale}}\n"

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		"STATE: pending, healthy, suspect, unhealthy, down; several states\n"
 		"(--state down,unhealthy or --state down --state unhealthy) mean\n"
 		"any of them, several labels all of them.\n"
+		"  -j, --json           the rows as one JSON array\n"
 		"  -q, --quiet          addresses only, one a line\n"
 		"  --format TEMPLATE    docker's: {{.Addr}} {{.Name}} {{.State}} {{.Cause}}\n"
 		"                       {{.Since}} {{.Failures}} {{.Containers}}...,\n"

@@ -9,7 +9,10 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s version [-j] [-H URL | --api-socket PATH]\n\n"
 		"The versions of this CLI and of the peerwatchd it reaches (\"unknown\"\n"
 		"when it cannot be reached or does not say). Exit status 1 when the\n"
-		"agent cannot be reached.\n", prog);
+		"agent cannot be reached.\n"
+		"  -j, --json           as one JSON object\n"
+		"  -H, --host URL       unix://PATH or tcp://HOST:PORT (--api-listen);\n"
+		"                       default $PEERWATCH_HOST, else unix://" API_DEFAULT_SOCKET "\n", prog);
 }
 
 static const struct cli_cmd cmd = {

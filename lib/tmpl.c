@@ -34,7 +34,10 @@ struct tmpl {
 	size_t n;
 };
 
-/* "NodeName" or "node_name" -> "node_name". */
+/*
+ * "NodeName" or "node_name" -> "node_name"; capitals together are one
+ * word, as Go spells them: "ID" -> "id", "APIVersion" -> "api_version".
+ */
 static int key_of(const char *name, size_t len, char *key, size_t size)
 {
 	size_t i, o = 0;
@@ -43,12 +46,15 @@ static int key_of(const char *name, size_t len, char *key, size_t size)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)name[i];
+		unsigned char prev = i ? (unsigned char)name[i - 1] : '_';
+		unsigned char next = i + 1 < len ? (unsigned char)name[i + 1] : '_';
 
 		if (!isalnum(ch) && ch != '_')
 			return -EINVAL;
 		if (o + 3 > size)
 			return -EINVAL;
-		if (isupper(ch) && i && name[i - 1] != '_')
+		if (isupper(ch) && prev != '_' &&
+		    (!isupper(prev) || islower(next)))
 			key[o++] = '_';
 		key[o++] = (char)tolower(ch);
 	}
@@ -64,19 +70,27 @@ static bool known(const char *key, const char *const *fields)
 	return !fields;
 }
 
-/* "node_name" -> "NodeName", for the list of fields in an error. */
+/*
+ * "node_name" -> "NodeName", "api_version" -> "APIVersion": Go's names,
+ * for the list of fields in an error.
+ */
 static void go_name(const char *key, char *buf, size_t size)
 {
-	size_t o = 0;
-	bool up = true;
+	size_t o = 0, w;
 
-	for (; *key && o + 1 < size; key++) {
-		if (*key == '_') {
-			up = true;
-			continue;
+	while (*key && o + 4 < size) {
+		w = strcspn(key, "_");
+		if ((w == 2 && !strncmp(key, "id", 2)) ||
+		    (w == 3 && !strncmp(key, "api", 3))) {
+			for (; w; w--)
+				buf[o++] = (char)toupper((unsigned char)*key++);
+		} else if (w) {
+			buf[o++] = (char)toupper((unsigned char)*key++);
+			for (w--; w && o + 1 < size; w--)
+				buf[o++] = *key++;
 		}
-		buf[o++] = up ? (char)toupper((unsigned char)*key) : *key;
-		up = false;
+		if (*key == '_')
+			key++;
 	}
 	buf[o] = '\0';
 }

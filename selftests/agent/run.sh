@@ -231,6 +231,8 @@ fi
 . selftests/agent/tls.sh
 # shellcheck source=selftests/agent/api.sh
 . selftests/agent/api.sh
+# shellcheck source=selftests/agent/cli.sh
+. selftests/agent/cli.sh
 # shellcheck source=selftests/agent/docker.sh
 . selftests/agent/docker.sh
 # shellcheck source=selftests/agent/events.sh
@@ -259,6 +261,8 @@ run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse
 run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
+run_test cli-scripting test_cli_scripting
+run_test cli-completion test_cli_completion
 run_test docker-cli test_docker_cli
 run_test docker-slow-reader test_docker_slow_reader
 run_test docker-off test_docker_off

@@ -10,7 +10,9 @@
 #include "hostport.h"
 #include "tmpl.h"
 
-static const char *const fields[] = { "addr", "name", "state", "node_name", NULL };
+static const char *const fields[] = {
+	"addr", "name", "state", "node_name", "id", "api_version", NULL,
+};
 
 /* @src rendered for @json: the text, or NULL if refused (why in @why). */
 static char *render(const char *src, const char *json, bool header,
@@ -41,7 +43,7 @@ TEST(format_renders)
 {
 	static const char row[] =
 		"{\"addr\":\"127.1.0.9:2375\",\"name\":\"\",\"state\":\"down\","
-		"\"node_name\":null}";
+		"\"node_name\":null,\"id\":\"AB:CD\",\"api_version\":\"1.41\"}";
 	static const struct {
 		const char *src, *want;
 		bool header;
@@ -55,9 +57,10 @@ TEST(format_renders)
 		{ "{{.Addr}}\\t{{.State}}\\n", "127.1.0.9:2375\tdown\n", false },
 		{ "table {{.Addr}}\\t{{.Name}}", "127.1.0.9:2375\t-", false },
 		{ "table {{.Addr}}\\t{{.NodeName}}", "ADDR\tNODE NAME", true },
-		{ "x{{json .}}", "x{\"addr\":\"127.1.0.9:2375\",\"name\":\"\",\"state\":\"down\",\"node_name\":null}", false },
+		{ "x{{json .}}", "x{\"addr\":\"127.1.0.9:2375\",\"name\":\"\",\"state\":\"down\",\"node_name\":null,\"id\":\"AB:CD\",\"api_version\":\"1.41\"}", false },
 		{ "table {{json .}}", "JSON", true },
 		{ "no field", "no field", false },
+		{ "{{.ID}} {{.APIVersion}} {{.Id}}", "AB:CD 1.41 AB:CD", false },
 	};
 	char why[256], *s;
 	size_t i;
@@ -75,7 +78,7 @@ TEST(format_refuses)
 	static const struct {
 		const char *src, *why;
 	} bad[] = {
-		{ "{{.Bogus}}", "unknown field .Bogus: fields are .Addr .Name .State .NodeName" },
+		{ "{{.Bogus}}", "unknown field .Bogus: fields are .Addr .Name .State .NodeName .ID .APIVersion" },
 		{ "{{.Addr}", "a {{ without its }}" },
 		{ "{{Addr}}", "'{{Addr}}': want {{.Field}}, {{json .Field}} or {{json .}}" },
 		{ "{{.Addr | upper}}", "'{{.Addr | upper}}': want {{.Field}}, {{json .Field}} or {{json .}}" },
