@@ -60,6 +60,25 @@ static bool name_valid(const char *h)
 	return true;
 }
 
+const char *hostport_strip_tcp(const char *s, const char **why)
+{
+	const char *sep = strstr(s, "://");
+
+	if (!sep)
+		return s;
+	if (sep - s == 3 && !strncmp(s, "tcp", 3))
+		return sep + 3;
+	if (sep - s == 4 && !strncmp(s, "http", 4))
+		*why = "http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT";
+	else if (sep - s == 5 && !strncmp(s, "https", 5))
+		*why = "https:// is not how Docker names an engine: write tcp://HOST:PORT, with TLS on (--tlsverify)";
+	else if (sep - s == 4 && !strncmp(s, "unix", 4))
+		*why = "unix:// engines cannot be watched: peerwatchd reaches engines over TCP (tcp://HOST:PORT)";
+	else
+		*why = "an unknown scheme: write tcp://HOST:PORT or HOST:PORT";
+	return NULL;
+}
+
 static int fail(const char **why, const char *reason)
 {
 	*why = reason;

@@ -14,6 +14,12 @@
  */
 int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
 		   const char **why);
+/*
+ * Docker's tcp://HOST:PORT is HOST:PORT: @s past its "tcp://", or @s if it
+ * has no scheme. Another scheme (http://, unix://...): NULL, and in @why
+ * what to write instead.
+ */
+const char *hostport_strip_tcp(const char *s, const char **why);
 /* Whether @host is an IPv4 or IPv6 literal (no brackets). */
 bool host_is_literal(const char *host);
 /* The address of literal @host with @port: 0, or -EINVAL for a name. */

@@ -240,3 +240,39 @@ test_cli_completion() {
 	out=$(complete_words containers --node 127.1.0.2 | tr '\n' ' ')
 	[ "$out" = "127.1.0.2:2375 " ] || fail "--node: '$out'" || return 1
 }
+
+# The agent's errors name the problem (issue 21, item 10): the bad token
+# quoted with its position, the scheme's real problem, tcp:// taken, the
+# files of DOCKER_CERT_PATH named, fractions of seconds and a ping
+# deadline above the request's refused.
+test_cli_errors() {
+	local out rc dir=$TMP/certs
+
+	out=$(pw --keepalive-idle 1500ms --engine 127.0.0.1:1 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$out" = "peerwatchd: --keepalive-idle: 1500ms is not a whole number of seconds (the kernel counts in seconds: 1s, 2s...)" ] ||
+		fail "keepalive-idle 1500ms: $rc $out" || return 1
+	out=$(pw --ping-timeout 20s --engine 127.0.0.1:1 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$out" = "peerwatchd: --ping-timeout 20s is above --request-timeout 10s: a ping's deadline is at most a request's" ] ||
+		fail "ping-timeout 20s: $rc $out" || return 1
+	out=$(pw --engine http://127.1.0.3:2375 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$out" = "peerwatchd: --engine 'http://127.1.0.3:2375': http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT" ] ||
+		fail "--engine http://: $rc $out" || return 1
+	mkdir -p "$dir" && : >"$dir/key.pem" && : >"$dir/ca.pem"
+	out=$(DOCKER_CERT_PATH=$dir DOCKER_TLS_VERIFY=1 pw --engine 127.0.0.1:1 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [ "$out" = "peerwatchd: $dir holds key.pem but not cert.pem: a client key and its certificate go together" ] ||
+		fail "DOCKER_CERT_PATH with key.pem alone: $rc $out" || return 1
+
+	new_netns clierr || return 1
+	start_sim 2 || return 1
+	start_agent "nodes://tcp://127.1.0.1:2375,garbage,http://127.1.0.3:2375,127.1.0.2:2375" || return 1
+	wait_api 10000 '.states.healthy == 2 and .engines == 2' ||
+		fail "tcp:// entry not watched: $(api /v1/nodes | jq -c 'map(.addr)')" || return 1
+	grep -qF "discovery: nodes:// entry 2: 'garbage': missing :port" "$ALOG" &&
+		grep -qF "discovery: nodes:// entry 3: 'http://127.1.0.3:2375': http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT" "$ALOG" ||
+		fail "discovery warnings: $(grep discovery "$ALOG")" || return 1
+	! grep -q "need brackets" "$ALOG" || fail "brackets: $(grep brackets "$ALOG")" || return 1
+}
