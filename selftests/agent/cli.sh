@@ -122,6 +122,24 @@ test_cli_scripting() {
 	[[ $OUT == *"node_state: want pending, healthy, suspect, unhealthy or down"* ]] ||
 		fail "$OUT" || return 1
 
+	# The Docker façade: Status says the listing is stale, State is kept;
+	# inspect on an engine known down answers at once, with its cause.
+	out=$(curl -sS -G --unix-socket "$API" http://pw/containers/json \
+		--data-urlencode all=1 --data-urlencode 'filters={"node":["127.1.0.9:2375"]}')
+	[ "$(echo "$out" | jq '[.[] | select(.Status | test(" \\(engine down [0-9]+s\\)$"))] | length')" = 2 ] &&
+		[ "$(echo "$out" | jq -r '[.[].State] | unique | join(",")')" = "$(api '/v1/containers?node=127.1.0.9' | jq -r '[.[].state] | unique | join(",")')" ] ||
+		fail "façade Status of a down engine: $(echo "$out" | jq -c 'map([.State, .Status])')" || return 1
+	out=$(curl -sS -G --unix-socket "$API" http://pw/containers/json \
+		--data-urlencode all=1 --data-urlencode 'filters={"node":["127.1.0.3:2375"]}')
+	[ "$(echo "$out" | jq '[.[] | select(.Status | test("engine"))] | length')" = 0 ] ||
+		fail "façade Status of a healthy engine: $(echo "$out" | jq -c 'map(.Status)')" || return 1
+	id=$(api '/v1/containers?node=127.1.0.10' | jq -r '.[0].id')
+	out=$(curl -sS -w ' %{http_code} %{time_total}' --max-time 8 --unix-socket "$API" \
+		"http://pw/containers/$id/json")
+	[[ $out == '{"message":"peerwatchd: container '"${id:0:12}"' is on engine '*' (127.1.0.10:2375), unhealthy for '*'s (ping-timeout: '*'): its details cannot be asked now"}'?' 503 '* ]] ||
+		fail "inspect on an unhealthy engine: $out" || return 1
+	log "inspect on an unhealthy engine: HTTP 503 in ${out##* } s"
+
 	# node: by address without its port, by a unique ID prefix.
 	[ "$("$CLI" node "$@" 127.1.0.3 -j | jq -r .addr)" = 127.1.0.3:2375 ] ||
 		fail "node by host" || return 1
