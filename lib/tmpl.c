@@ -259,6 +259,14 @@ bool tmpl_is_table(const struct tmpl *t)
 	return t->table;
 }
 
+/* strbuf_add() of a string, "" included (no memcpy to a NULL buffer). */
+static int add_str(struct strbuf *out, const char *s)
+{
+	size_t len = strlen(s);
+
+	return len ? strbuf_add(out, s, len) : 0;
+}
+
 int tmpl_header(const struct tmpl *t, struct strbuf *out)
 {
 	size_t i;
@@ -269,7 +277,7 @@ int tmpl_header(const struct tmpl *t, struct strbuf *out)
 		const char *c;
 
 		if (p->kind == PIECE_TEXT) {
-			err = strbuf_add(out, p->text, strlen(p->text));
+			err = add_str(out, p->text);
 			continue;
 		}
 		if (p->kind == PIECE_ROW_JSON) {
@@ -290,7 +298,7 @@ static int add_json(struct strbuf *out, struct json_object *v)
 	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	return s ? strbuf_add(out, s, strlen(s)) : -ENOMEM;
+	return s ? add_str(out, s) : -ENOMEM;
 }
 
 int tmpl_render(const struct tmpl *t, struct json_object *o,
@@ -306,7 +314,7 @@ int tmpl_render(const struct tmpl *t, struct json_object *o,
 
 		switch (p->kind) {
 		case PIECE_TEXT:
-			err = strbuf_add(out, p->text, strlen(p->text));
+			err = add_str(out, p->text);
 			break;
 		case PIECE_ROW_JSON:
 			err = add_json(out, o);
@@ -327,7 +335,7 @@ int tmpl_render(const struct tmpl *t, struct json_object *o,
 			s = v ? json_object_get_string(v) : "";
 			if (t->table && !*s)
 				s = "-";
-			err = strbuf_add(out, s, strlen(s));
+			err = add_str(out, s);
 			break;
 		}
 	}
