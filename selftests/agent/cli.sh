@@ -200,11 +200,12 @@ agent:    $VERSION ($API)" ] || fail "version: $out" || return 1
 	wait_file 5000 "$w_err" "reconnecting for up to 30s" ||
 		fail "watch on a lost agent: $(cat "$w_err")" || return 1
 	start_agent --api-listen 127.0.0.1:2380 "nodes://127.1.0.[1:12]:2375" || return 1
-	wait_file 10000 "$w_err" "reconnected after" ||
+	# The agent's start (slower under valgrind), then a backoff of 5 s at most.
+	wait_file "$(bound 15000)" "$w_err" "reconnected after" ||
 		fail "watch did not reconnect: $(cat "$w_err")" || return 1
 	log "watch reconnected after the agent's restart: $(tr '\n' '|' <"$w_err")"
 	sim fault 127.1.0.11 reset || return 1
-	wait_file 10000 "$w_out" "engine 127.1.0.11:2375 down" ||
+	wait_file "$(bound 10000)" "$w_out" "engine 127.1.0.11:2375 down" ||
 		fail "no event after reconnecting: $(cat "$w_out")" || return 1
 	! grep -q "unexpected time" "$w_err" || fail "http_parser's words: $(cat "$w_err")" || return 1
 	kill "$w_pid"
