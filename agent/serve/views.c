@@ -214,13 +214,16 @@ static bool has_label(const struct engine *e, const char *want)
 static bool in_list(const char *const *v, unsigned int n, const char *name)
 {
 	size_t len = strlen(name);
+	const char *p, *end;
 	unsigned int i;
-	const char *p;
 
-	for (i = 0; i < n; i++)
-		for (p = v[i]; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+	for (i = 0; i < n; i++) {
+		for (p = v[i]; p; p = end ? end + 1 : NULL) {
+			end = strchr(p, ',');
 			if (!strncmp(p, name, len) && (!p[len] || p[len] == ','))
 				return true;
+		}
+	}
 	return false;
 }
 
@@ -229,18 +232,17 @@ static int check_states(const char *const *v, unsigned int nv,
 			const char *const *names, size_t n, const char *hint,
 			const char **why)
 {
-	unsigned int i;
 	const char *p, *end;
-	size_t k;
+	unsigned int i;
+	size_t len, k;
 
 	for (i = 0; i < nv; i++) {
 		for (p = v[i]; p; p = end ? end + 1 : NULL) {
 			end = strchr(p, ',');
+			len = end ? (size_t)(end - p) : strlen(p);
 			for (k = 0; k < n; k++)
-				if (!strncmp(p, names[k], end ? (size_t)(end - p) :
-					     strlen(p)) &&
-				    strlen(names[k]) == (end ? (size_t)(end - p) :
-							  strlen(p)))
+				if (strlen(names[k]) == len &&
+				    !strncmp(p, names[k], len))
 					break;
 			if (k == n) {
 				*why = hint;
