@@ -42,7 +42,7 @@ down_list="127.1.0.9:2375
 # containers, -H tcp://, node by host and ID prefix, watch --type and
 # its reconnection, version.
 test_cli_scripting() {
-	local out id prefix w_pid w_out w_err i
+	local out id prefix w_pid q_pid w_out w_err i
 
 	new_netns cli || return 1
 	start_sim 12 --containers 2 || return 1
@@ -187,6 +187,9 @@ agent:    $VERSION ($API)" ] || fail "version: $out" || return 1
 		--format '{{.Type}} {{.Addr}} {{.State}}' >"$w_out" 2>"$w_err" &
 	w_pid=$!
 	PIDS+=("$w_pid")
+	"$CLI" watch "$@" -q --type engine --reconnect 0 >"$w_out.q" 2>&1 &
+	q_pid=$!
+	PIDS+=("$q_pid")
 	[ "$(api_code '/v1/events?type=bogus')" = 400 ] || fail "?type=bogus" || return 1
 	sleep 0.5
 	sim fault 127.1.0.5 reset || return 1
@@ -194,6 +197,11 @@ agent:    $VERSION ($API)" ] || fail "version: $out" || return 1
 	wait_file 10000 "$w_out" "engine 127.1.0.5:2375 down" ||
 		fail "watch --type engine: $(cat "$w_out" "$w_err")" || return 1
 	! grep -qv '^engine ' "$w_out" || fail "not only engines: $(cat "$w_out")" || return 1
+	wait_file 3000 "$w_out.q" '^127\.1\.0\.5:2375$' &&
+		! grep -qv '^127\.1\.0\.[0-9]*:2375$' "$w_out.q" ||
+		fail "watch -q: $(cat "$w_out.q")" || return 1
+	kill "$q_pid"
+	wait "$q_pid" 2>/dev/null
 
 	# The agent restarts: watch says so, reconnects, and goes on.
 	stop_agent || return 1
