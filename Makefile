@@ -14,7 +14,8 @@
 #   make fuzz       libFuzzer targets (clang, into build-fuzz/), each run
 #                   for FUZZ_TIME seconds (default 60); fuzz-build builds them
 #   make install    into DESTDIR/PREFIX (default /usr/local): binaries, man
-#                   pages, uapi header, systemd unit, DKMS module source
+#                   pages, bash completion, uapi header, systemd unit, DKMS
+#                   module source
 #   make bench      install dependencies, build, run the benchmarks
 #                   (root; bench/results.json, .md and plots)
 #   V=1             show the commands
@@ -280,6 +281,7 @@ install: $(O)/peerwatchd $(O)/peerwatch
 	$(Q)$(call INST,0644,uapi/linux/peerwatch.h,$(PREFIX)/include/linux/peerwatch.h)
 	$(Q)$(call INST,0644,dist/engines,$(DOCDIR)/examples/engines)
 	$(Q)$(call INST,0644,dist/peerwatchd.default,$(DOCDIR)/examples/peerwatchd.default)
+	$(Q)$(call INST,0644,dist/peerwatch.bash-completion,$(PREFIX)/share/bash-completion/completions/peerwatch)
 	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
 	$(Q)$(SUBST) dist/peerwatchd.service.in >$(DESTDIR)$(UNITDIR)/peerwatchd.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/peerwatchd.service

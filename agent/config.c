@@ -13,6 +13,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "duration.h"
 #include "hostport.h"
 #include "opt.h"
 #include "pwapi.h"
@@ -25,15 +26,17 @@
 
 static int check_engine(const char *arg, const char **why)
 {
+	const char *addr = hostport_strip_tcp(arg, why);
 	char host[256];
 	uint16_t port;
 
-	return hostport_parse(arg, host, sizeof(host), &port, why);
+	return addr ? hostport_parse(addr, host, sizeof(host), &port, why) :
+		      -EINVAL;
 }
 
 /* Every flag, in the order of --help. */
 static const struct opt options[] = {
-	{ .name = "engine", .type = OPT_LIST, F(engines), .arg = "HOST:PORT",
+	{ .name = "engine", .type = OPT_LIST, F(engines), .arg = "[tcp://]HOST:PORT",
 	  .check = check_engine,
 	  .help = "an engine (repeatable), with or instead of the "
 		  "discovery URL" },
@@ -100,7 +103,11 @@ static const struct opt options[] = {
 	  .min = 1, .max = 127, .def = 3, .arg = "N", .help = "TCP_KEEPCNT" },
 	{ .name = "backoff-max", .type = OPT_DURATION,
 	  F(engine.backoff_max_ms), .min = BACKOFF_BASE_MS, .max = HOUR,
-	  .def = 60 * SEC, .arg = "DUR", .help = "cap of reconnect backoff" },
+	  .def = 60 * SEC, .arg = "DUR",
+	  .help = "cap of reconnect backoff: once a fault clears, an engine "
+		  "is back within this (a random wait up to it); lower it "
+		  "to recover sooner, at the price of more connection "
+		  "attempts to engines that stay down" },
 	{ .name = "events", .type = OPT_FLAG, .flags = OPT_NEG,
 	  F(engine.events), .def = true,
 	  .help = "follow each engine's /events" },
@@ -233,6 +240,7 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 	const char *env_verify = getenv("DOCKER_TLS_VERIFY");
 	const char *dir = getenv("DOCKER_CERT_PATH");
 	const char *home = getenv("HOME");
+	bool given_cert, given_key;
 	char *fallback = NULL;
 	int ret;
 
@@ -248,13 +256,30 @@ static int resolve_tls(struct config *c, char *err, size_t len)
 			return opt_error(err, len, "out of memory");
 		dir = fallback;
 	}
+	given_cert = t->cert != NULL;
+	given_key = t->key != NULL;
 	ret = cert_path_file(&t->ca, dir, "ca.pem", t->verify);
 	if (!ret)
 		ret = cert_path_file(&t->cert, dir, "cert.pem", false);
 	if (!ret)
 		ret = cert_path_file(&t->key, dir, "key.pem", false);
+	if (ret) {
+		ret = opt_error(err, len, "out of memory");
+	} else if (!t->cert != !t->key) {
+		/* Name what was there: the files, or the flag given alone. */
+		if (given_cert || given_key)
+			ret = opt_error(err, len, "--%s %s: its --%s is missing (not given, and no %s/%s)",
+					given_cert ? "tlscert" : "tlskey",
+					given_cert ? t->cert : t->key,
+					given_cert ? "tlskey" : "tlscert", dir,
+					given_cert ? "key.pem" : "cert.pem");
+		else
+			ret = opt_error(err, len, "%s holds %s but not %s: a client key and its certificate go together",
+					dir, t->key ? "key.pem" : "cert.pem",
+					t->key ? "cert.pem" : "key.pem");
+	}
 	free(fallback);
-	return ret ? opt_error(err, len, "out of memory") : 0;
+	return ret;
 }
 
 /* etcdctl's environment, for what the flags left unset. */
@@ -288,6 +313,19 @@ static int resolve_cluster(struct cluster_cfg *cl, char *err, size_t len)
 	if (cluster_check(cl, &why))
 		return opt_error(err, len, "%s", why);
 	return 0;
+}
+
+/* Whether --@name was on the command line, not its default. */
+static bool given(int argc, char **argv, const char *name)
+{
+	size_t len = strlen(name);
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, len) &&
+		    (!argv[i][len + 2] || argv[i][len + 2] == '='))
+			return true;
+	return false;
 }
 
 /* After every flag: --api-listen-any may come after --api-listen. */
@@ -336,6 +374,21 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	if (c->engine.refresh_max_ms < c->engine.refresh_min_ms)
 		return opt_error(err, errlen,
 				 "--engine-refresh-max-interval is below --engine-refresh-min-interval");
+	/*
+	 * A ping's deadline is at most a request's: one given above it would
+	 * be cut without a word. Its default (3s) gives way to a shorter
+	 * --request-timeout, as the help says.
+	 */
+	if (c->engine.ping_timeout_ms > c->engine.request_timeout_ms &&
+	    given(argc, argv, "ping-timeout")) {
+		char p[32], r[32];
+
+		duration_format(c->engine.ping_timeout_ms, p, sizeof(p));
+		duration_format(c->engine.request_timeout_ms, r, sizeof(r));
+		return opt_error(err, errlen,
+				 "--ping-timeout %s is above --request-timeout %s: a ping's deadline is at most a request's",
+				 p, r);
+	}
 	ret = resolve_tls(c, err, errlen);
 	if (!ret)
 		ret = resolve_cluster(&c->cluster, err, errlen);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The client side of peerwatchd's control API: one GET per connection over
- * its UNIX socket, the answer read with http_parser, errors in words.
+ * its UNIX socket or its --api-listen TCP address, as docker -H names them
+ * (unix://PATH, tcp://HOST:PORT), the answer read with http_parser, errors
+ * in words.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,11 @@
 #include <http_parser.h>
 
 #include "cli.h"
+#include "hostport.h"
 #include "strbuf.h"
+
+#define UNIX_PREFIX	"unix://"
+#define TCP_PREFIX	"tcp://"
 
 /* More than any answer of a 100,000-engine fleet. */
 #define CLI_API_MAX_BODY	(1U << 30)
@@ -24,6 +31,7 @@ struct reply {
 	unsigned int status;
 	bool complete;
 	bool too_big;
+	bool quiet;		/* failing to connect is not said */
 	/* Streaming: each whole line goes here as it arrives. */
 	int (*line)(void *arg, const char *line);
 	void *arg;
@@ -61,7 +69,9 @@ static int on_headers_complete(http_parser *p)
 	struct reply *r = p->data;
 
 	r->status = p->status_code;
-	return 0;
+	if (r->line && r->status == 200)
+		r->line_err = r->line(r->arg, NULL);
+	return r->line_err ? -1 : 0;
 }
 
 static int on_message_complete(http_parser *p)
@@ -78,13 +88,45 @@ static const http_parser_settings settings = {
 	.on_message_complete = on_message_complete,
 };
 
-static int connect_agent(const char *path, int *fdp)
+int cli_check_host(const char *arg, const char **why)
+{
+	char host[256];
+	uint16_t port;
+
+	if (!strncmp(arg, UNIX_PREFIX, strlen(UNIX_PREFIX))) {
+		if (arg[strlen(UNIX_PREFIX)] != '/') {
+			*why = "want unix:///absolute/path";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strncmp(arg, TCP_PREFIX, strlen(TCP_PREFIX)))
+		return hostport_parse(arg + strlen(TCP_PREFIX), host,
+				      sizeof(host), &port, why);
+	if (arg[0] == '/')
+		return 0;
+	*why = "want unix://PATH or tcp://HOST:PORT";
+	return -EINVAL;
+}
+
+const char *cli_host(const char *host, const char *sock)
+{
+	const char *env = getenv("PEERWATCH_HOST");
+
+	if (host)
+		return host;
+	if (sock)
+		return sock;
+	return env && *env ? env : API_DEFAULT_SOCKET;
+}
+
+static int connect_unix(const char *path, int *fdp, bool quiet)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "%s: --api-socket: path too long\n", prog);
+		fprintf(stderr, "%s: %s: path too long\n", prog, path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
@@ -94,6 +136,8 @@ static int connect_agent(const char *path, int *fdp)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		err = -errno;
 		close(fd);
+		if (quiet && (err == -ENOENT || err == -ECONNREFUSED))
+			return err;
 		if (err == -ENOENT || err == -ECONNREFUSED)
 			fprintf(stderr, "%s: peerwatchd is not running (no control API at %s: %s)\n",
 				prog, path, strerror(-err));
@@ -106,6 +150,67 @@ static int connect_agent(const char *path, int *fdp)
 	}
 	*fdp = fd;
 	return 0;
+}
+
+/* tcp://HOST:PORT, HOST a literal or a name, each address in turn. */
+static int connect_tcp(const char *url, int *fdp, bool quiet)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	const char *why = NULL;
+	char host[256], port_s[8];
+	uint16_t port;
+	int fd = -1, err, gai;
+
+	if (hostport_parse(url + strlen(TCP_PREFIX), host, sizeof(host), &port,
+			   &why)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, url, why);
+		return -EINVAL;
+	}
+	snprintf(port_s, sizeof(port_s), "%u", port);
+	gai = getaddrinfo(host, port_s, &hints, &res);
+	if (gai) {
+		fprintf(stderr, "%s: %s: %s\n", prog, url, gai_strerror(gai));
+		return -EHOSTUNREACH;
+	}
+	err = -ECONNREFUSED;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		err = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		if (!quiet || err != -ECONNREFUSED)
+			fprintf(stderr, "%s: peerwatchd is not reachable at %s: %s\n",
+				prog, url, strerror(-err));
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int connect_agent(const char *host, int *fdp, bool quiet)
+{
+	const char *why = NULL;
+
+	if (cli_check_host(host, &why)) {
+		fprintf(stderr, "%s: %s'%s': %s\n", prog,
+			getenv("PEERWATCH_HOST") && !strcmp(getenv("PEERWATCH_HOST"), host) ?
+			"PEERWATCH_HOST " : "", host, why);
+		return -EINVAL;
+	}
+	if (!strncmp(host, TCP_PREFIX, strlen(TCP_PREFIX)))
+		return connect_tcp(host, fdp, quiet);
+	if (!strncmp(host, UNIX_PREFIX, strlen(UNIX_PREFIX)))
+		host += strlen(UNIX_PREFIX);
+	return connect_unix(host, fdp, quiet);
 }
 
 static int send_all(int fd, const char *buf, size_t len)
@@ -162,7 +267,7 @@ static int get(const char *sock, const char *path, struct reply *r, int stop_fd)
 		fprintf(stderr, "%s: request too long\n", prog);
 		return -EINVAL;
 	}
-	err = connect_agent(sock, &fd);
+	err = connect_agent(sock, &fd, r->quiet);
 	if (err)
 		return err;
 	err = send_all(fd, req, (size_t)n);
@@ -188,21 +293,22 @@ static int get(const char *sock, const char *path, struct reply *r, int stop_fd)
 		http_parser_execute(&parser, &settings, buf, (size_t)got);
 		if (r->line_err) {
 			err = r->line_err;
+		} else if (!got && !r->complete) {
+			/* Before http_parser's "stream ended at an unexpected time". */
+			if (!r->line)
+				fprintf(stderr, "%s: %s: the agent closed the connection before its answer was whole\n",
+					prog, path);
+			err = -ECONNRESET;
 		} else if (HTTP_PARSER_ERRNO(&parser) != HPE_OK) {
 			fprintf(stderr, "%s: %s: %s\n", prog, path, r->too_big ?
-				"answer too large" :
-				http_errno_description(HTTP_PARSER_ERRNO(&parser)));
+				"answer too large" : "the agent's answer is not HTTP we understand");
 			err = -EPROTO;
-		} else if (!got && !r->complete) {
-			fprintf(stderr, "%s: %s: the agent closed the connection\n",
-				prog, path);
-			err = -ECONNRESET;
 		}
 	}
 	close(fd);
 	if (!err && r->complete && r->status != 200) {
 		print_error(path, r);
-		err = -EIO;
+		err = r->status == 404 ? -ENODATA : -EIO;
 	}
 	return err;
 }
@@ -240,21 +346,23 @@ int cli_api_show(const char *sock, const char *path, bool json,
 	struct json_object *o = NULL;
 	int err = 0;
 
-	if (cli_api_get(sock, path, &o))
-		return EXIT_FAIL;
+	err = cli_api_get(sock, path, &o);
+	if (err)
+		return err == -ENODATA ? EXIT_LIST_NONE : EXIT_LIST_ERROR;
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(o,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		err = print(o);
 	json_object_put(o);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return err ? EXIT_LIST_ERROR : EXIT_OK;
 }
 
 int cli_api_stream(const char *sock, const char *path, int stop_fd,
-		   int (*line)(void *arg, const char *line), void *arg)
+		   bool quiet, int (*line)(void *arg, const char *line),
+		   void *arg)
 {
-	struct reply r = { .line = line, .arg = arg };
+	struct reply r = { .line = line, .arg = arg, .quiet = quiet };
 	int err;
 
 	err = get(sock, path, &r, stop_fd);

@@ -58,9 +58,14 @@ int cli_parse(const struct cli_cmd *cmd, void *args, int argc, char **argv)
 int cli_opt_query(const struct opt *o, void *args, const char *arg,
 		  char *err, size_t len)
 {
-	char *q = opt_field(o, args);
+	char *q = opt_field(o, args), key[64], *c;
 
-	if (cli_api_query(q, o->size, o->name, arg))
+	/* --node-state: the API's node_state */
+	snprintf(key, sizeof(key), "%s", o->name);
+	for (c = key; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (cli_api_query(q, o->size, key, arg))
 		return opt_error(err, len, "--%s: the request gets too long",
 				 o->name);
 	return 0;

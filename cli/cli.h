@@ -26,6 +26,16 @@ enum {
 };
 
 /*
+ * The listings (nodes, node, containers) follow grep: 0 when a row is
+ * shown, 1 when none matched, 2 on any error, so that a script can
+ * branch on "is any engine down" without reading the output.
+ */
+enum {
+	EXIT_LIST_NONE = 1,
+	EXIT_LIST_ERROR = 2,
+};
+
+/*
  * A subcommand's command line (args.c): its option table, which holds a
  * "help" flag and owns nothing (no OPT_COPY, no OPT_LIST), and how many
  * positional arguments it wants.
@@ -71,10 +81,19 @@ int cli_opt_prefix(const struct opt *o, void *args, const char *arg,
 	{ .name = "json", .short_name = 'j', .type = OPT_FLAG, \
 	  OPT_FIELD(args_type, json), .help = "one JSON object a line" }
 #define CLI_OPT_SOCKET(args_type) \
-	{ .name = "api-socket", .type = OPT_STRING, \
-	  OPT_FIELD(args_type, sock), \
-	  .def_str = API_DEFAULT_SOCKET, .arg = "PATH", \
-	  .help = "peerwatchd's control API" }
+	{ .name = "api-socket", .type = OPT_STRING, .flags = OPT_PATH, \
+	  OPT_FIELD(args_type, sock), .arg = "PATH", \
+	  .help = "peerwatchd's control API socket (as -H unix://PATH)" }, \
+	{ .name = "host", .short_name = 'H', .type = OPT_STRING, \
+	  OPT_FIELD(args_type, host), .arg = "URL", .check = cli_check_host, \
+	  .help = "unix://PATH or tcp://HOST:PORT (--api-listen)" }
+/* -q, --format: what a listing shows of each row (list.c). */
+#define CLI_OPT_LIST(args_type) \
+	{ .name = "quiet", .short_name = 'q', .type = OPT_FLAG, \
+	  OPT_FIELD(args_type, quiet), .help = "addresses or IDs only" }, \
+	{ .name = "format", .type = OPT_STRING, \
+	  OPT_FIELD(args_type, format), .arg = "TEMPLATE", \
+	  .help = "docker's {{.Field}}, table prefix, {{json .}}" }
 /* The module's filters, as ip(8) spells them: "dport 80", by @fn. */
 #define CLI_OPT_WORD(args_type, word, member, fn) \
 	{ .name = word, .flags = OPT_WORD, .type = OPT_FUNC, \
@@ -93,10 +112,38 @@ int cli_opt_prefix(const struct opt *o, void *args, const char *arg,
 
 /* The control API's views: a GET of @path, its filters as its query. */
 struct cli_api_args {
-	bool json, help;
-	const char *sock;
+	bool json, help, quiet;
+	const char *sock, *host;	/* --api-socket, -H */
+	const char *format;
 	char path[2048];
 };
+
+/* -H's URL, or PEERWATCH_HOST's: 0 or -EINVAL with the reason in @why. */
+int cli_check_host(const char *arg, const char **why);
+/*
+ * Where the agent is: -H, else --api-socket, else $PEERWATCH_HOST, else
+ * the default socket.
+ */
+const char *cli_host(const char *host, const char *sock);
+
+/* How a listing is shown (list.c): a table, -q, --format or -j. */
+struct cli_list {
+	const char *cmd;		/* "nodes": for its messages */
+	const char *const *fields;	/* the JSON keys --format may name */
+	const char *sort_key;		/* rows by this address, then name */
+	const char *quiet_key;		/* what -q prints of each row */
+	int quiet_len;			/* of it, as docker's short IDs; 0: all */
+	int (*table)(struct json_object *a);
+};
+/* GETs @a->path and shows the rows; the exit status, grep's way. */
+int cli_list_show(const struct cli_api_args *a, const struct cli_list *l);
+/* One row by -q or --format (@t); 0 or -errno. */
+struct tmpl;
+int cli_list_row(struct json_object *o, const struct cli_list *l,
+		 const struct tmpl *t, bool quiet);
+/* --format parsed for @l, or why not on stderr: 0 or -EINVAL. */
+int cli_list_format(const char *cmd, const char *format,
+		    const struct cli_list *l, struct tmpl **tp);
 
 /* -j, --api-socket: the API's subcommands without filters. */
 extern const struct opt cli_api_opts[];
@@ -117,24 +164,31 @@ int cmd_node(int argc, char **argv);
 int cmd_containers(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 /* peerwatchd's control API (api.c); errors are printed for the user. */
 int cli_api_get(const char *sock, const char *path, struct json_object **out);
 /*
  * GET @path and show the answer: as one line of JSON with @json, else
- * through @print. Returns the subcommand's exit code.
+ * through @print. Returns the exit status, grep's way: 1 for a 404.
  */
 int cli_api_show(const char *sock, const char *path, bool json,
 		 int (*print)(struct json_object *o));
-/* Each line of a chunked answer to @line, until it ends or @stop_fd is readable. */
+/*
+ * Each line of a chunked answer to @line, until it ends or @stop_fd is
+ * readable; first @line(@arg, NULL) when the stream opens. With @quiet, failing to connect is not printed (a retry).
+ * 0 when the stream ended, -errno: -ECONNREFUSED, -ENOENT (no agent),
+ * -ECONNRESET (it went away), -EIO (it refused the request)...
+ */
 int cli_api_stream(const char *sock, const char *path, int stop_fd,
-		   int (*line)(void *arg, const char *line), void *arg);
+		   bool quiet, int (*line)(void *arg, const char *line),
+		   void *arg);
 /* Appends @v to @q, percent-encoded. */
 int cli_api_escape(char *q, size_t size, const char *v);
 /* Appends "?k=v" or "&k=v" to @q, @v percent-encoded. */
 int cli_api_query(char *q, size_t size, const char *k, const char *v);
 
-/* Tables (table.c): cells are copied; NULL shows as "-". */
+/* Tables (table.c): cells are copied; NULL and "" show as "-". */
 struct cli_table;
 int cli_table_new(struct cli_table **tp, size_t ncols);
 int cli_table_add(struct cli_table *t, ...);

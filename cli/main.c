@@ -25,6 +25,7 @@ static const struct {
 	{ "containers", cmd_containers, "List every engine's containers" },
 	{ "watch", cmd_watch, "Print engine transitions as they happen" },
 	{ "top", cmd_top, "A live view of the fleet" },
+	{ "version", cmd_version, "Show the CLI's and the agent's versions" },
 };
 
 static void show_usage(FILE *f)
@@ -35,7 +36,9 @@ static void show_usage(FILE *f)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-12s %s\n", subcommands[i].name,
 			subcommands[i].desc);
-	fprintf(f, "\nEach subcommand takes --help.\n");
+	fprintf(f, "\nEach subcommand takes --help. The agent's subcommands reach it at\n"
+		"-H unix://PATH or tcp://HOST:PORT, else $PEERWATCH_HOST, else\n"
+		"unix://" API_DEFAULT_SOCKET ".\n");
 }
 
 int main(int argc, char **argv)
@@ -48,6 +51,10 @@ int main(int argc, char **argv)
 	}
 	if (cli_is_help(argv[1])) {
 		show_usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("peerwatch %s\n", PEERWATCH_VERSION);
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)

@@ -9,15 +9,29 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s nodes [-j] [--state STATE] [--label KEY[=VALUE]]... [--api-socket PATH]\n"
-		"       %s node ADDR|ID|NAME [-j] [--api-socket PATH]\n\n"
-		"List the engines peerwatchd watches, or show one with its\n"
-		"containers. STATE: pending, healthy, suspect, unhealthy, down.\n"
-		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog, prog);
+	fprintf(f, "Usage: %s nodes [-j|-q|--format TEMPLATE] [--state STATE[,STATE]]...\n"
+		"           [--label KEY[=VALUE]]... [-H URL | --api-socket PATH]\n"
+		"       %s node ADDR|HOST|ID|NAME [-j] [-H URL | --api-socket PATH]\n\n"
+		"List the engines peerwatchd watches, in address order, or show one\n"
+		"with its containers. node takes an address with or without its\n"
+		"port, an ID or a unique prefix of one, or a name.\n"
+		"STATE: pending, healthy, suspect, unhealthy, down; several states\n"
+		"(--state down,unhealthy or --state down --state unhealthy) mean\n"
+		"any of them, several labels all of them.\n"
+		"  -j, --json           the rows as one JSON array\n"
+		"  -q, --quiet          addresses only, one a line\n"
+		"  --format TEMPLATE    docker's: {{.Addr}} {{.Name}} {{.State}} {{.Cause}}\n"
+		"                       {{.Since}} {{.Failures}} {{.Containers}}...,\n"
+		"                       \"table \" for a header, {{json .}}, or \"json\"\n"
+		"  -H, --host URL       unix://PATH or tcp://HOST:PORT (--api-listen);\n"
+		"                       default $PEERWATCH_HOST, else unix://" API_DEFAULT_SOCKET "\n"
+		"Exit status, as grep's: 0 if an engine is shown, 1 if none matched,\n"
+		"2 on an error.\n", prog, prog);
 }
 
 static const struct opt nodes_opts[] = {
 	CLI_OPT_JSON(struct cli_api_args),
+	CLI_OPT_LIST(struct cli_api_args),
 	CLI_OPT_FILTER(struct cli_api_args, "state", "STATE"),
 	CLI_OPT_FILTER(struct cli_api_args, "label", "KEY[=VALUE]"),
 	CLI_OPT_SOCKET(struct cli_api_args),
@@ -89,6 +103,18 @@ static int print_nodes(struct json_object *a)
 	return err;
 }
 
+static const char *const node_fields[] = {
+	"addr", "id", "name", "state", "cause", "error", "since", "failures",
+	"requests", "refreshed", "server_version", "api_version", "ncpu",
+	"mem_total", "labels", "cookie", "events_cookie", "containers",
+	"watcher", NULL,
+};
+
+static const struct cli_list nodes_list = {
+	.cmd = "nodes", .fields = node_fields, .sort_key = "addr",
+	.quiet_key = "addr", .table = print_nodes,
+};
+
 int cmd_nodes(int argc, char **argv)
 {
 	struct cli_api_args a = { .path = API_PATH_NODES };
@@ -97,7 +123,7 @@ int cmd_nodes(int argc, char **argv)
 	ret = cli_parse(&nodes_cmd, &a, argc, argv);
 	if (ret != CLI_PARSED)
 		return ret;
-	return cli_api_show(a.sock, a.path, a.json, print_nodes);
+	return cli_list_show(&a, &nodes_list);
 }
 
 static void print_field(struct json_object *o, const char *key)
@@ -164,5 +190,6 @@ int cmd_node(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return cli_api_show(a.sock, a.path, a.json, print_node);
+	return cli_api_show(cli_host(a.host, a.sock), a.path, a.json,
+			    print_node);
 }

@@ -58,7 +58,7 @@ int cli_table_add(struct cli_table *t, ...)
 	for (i = 0; i < t->ncols; i++) {
 		const char *s = va_arg(ap, const char *);
 
-		cells[i] = strdup(s ? s : "-");
+		cells[i] = strdup(s && *s ? s : "-");
 	}
 	va_end(ap);
 	t->nrows++;

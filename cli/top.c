@@ -26,17 +26,19 @@ static const char *const states[STATES] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s top [-i DUR] [-n COUNT] [--api-socket PATH]\n\n"
+	fprintf(f, "Usage: %s top [-j] [-i DUR] [-n COUNT] [-H URL | --api-socket PATH]\n\n"
 		"A live view of peerwatchd: engines by state, request, error and\n"
 		"transition rates, and the latest transitions. q or Ctrl-C quits.\n"
+		"  -j, --json             each refresh as one line of JSON (the summary)\n"
 		"  -i, --interval DUR     refresh period (1s)\n"
 		"  -n, --iterations N     stop after N refreshes (0: never)\n"
-		"PATH defaults to " API_DEFAULT_SOCKET ".\n", prog);
+		"  -H, --host URL         unix://PATH or tcp://HOST:PORT (--api-listen);\n"
+		"                         default $PEERWATCH_HOST, else unix://" API_DEFAULT_SOCKET "\n", prog);
 }
 
 struct top_args {
-	bool help;
-	const char *sock;
+	bool help, json;
+	const char *sock, *host;
 	uint32_t interval;		/* ms */
 	unsigned int iterations;	/* 0: until stopped */
 };
@@ -60,6 +62,7 @@ static const struct opt options[] = {
 	{ .name = "iterations", .short_name = 'n', .type = OPT_UINT,
 	  T(iterations), .min = 1, .max = UINT32_MAX, .arg = "N",
 	  .flags = OPT_ZERO },
+	CLI_OPT_JSON(struct top_args),
 	CLI_OPT_SOCKET(struct top_args),
 	CLI_OPT_HELP(struct top_args),
 	{ 0 },
@@ -202,7 +205,7 @@ int cmd_top(int argc, char **argv)
 {
 	struct top_args a = { .interval = 1000 };
 	struct sample prev = { 0 }, cur;
-	bool tty = isatty(STDOUT_FILENO), tty_in = isatty(STDIN_FILENO);
+	bool tty, tty_in = isatty(STDIN_FILENO);
 	unsigned int done = 0, rows = 24;
 	struct termios saved, raw;
 	struct winsize ws;
@@ -212,6 +215,7 @@ int cmd_top(int argc, char **argv)
 	if (ret != CLI_PARSED)
 		return ret;
 	ret = EXIT_OK;
+	tty = !a.json && isatty(STDOUT_FILENO);
 	cli_stop_on_signals();
 	if (tty_in && !tcgetattr(STDIN_FILENO, &saved)) {
 		raw = saved;
@@ -225,7 +229,7 @@ int cmd_top(int argc, char **argv)
 	while (!cli_stop) {
 		struct json_object *s = NULL;
 
-		if (cli_api_get(a.sock, API_PATH_SUMMARY, &s)) {
+		if (cli_api_get(cli_host(a.host, a.sock), API_PATH_SUMMARY, &s)) {
 			ret = EXIT_FAIL;
 			break;
 		}
@@ -236,9 +240,14 @@ int cmd_top(int argc, char **argv)
 		cur.valid = true;
 		if (tty && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row)
 			rows = ws.ws_row;
-		draw(s, &prev, &cur, tty, rows);
-		if (!tty)
+		if (a.json)
+			printf("%s\n", json_object_to_json_string_ext(s,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			draw(s, &prev, &cur, tty, rows);
+		if (!tty && !a.json)
 			putchar('\n');
+		fflush(stdout);
 		json_object_put(s);
 		prev = cur;
 		if (a.iterations && ++done == a.iterations)

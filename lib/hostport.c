@@ -60,6 +60,25 @@ static bool name_valid(const char *h)
 	return true;
 }
 
+const char *hostport_strip_tcp(const char *s, const char **why)
+{
+	const char *sep = strstr(s, "://");
+
+	if (!sep)
+		return s;
+	if (sep - s == 3 && !strncmp(s, "tcp", 3))
+		return sep + 3;
+	if (sep - s == 4 && !strncmp(s, "http", 4))
+		*why = "http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT";
+	else if (sep - s == 5 && !strncmp(s, "https", 5))
+		*why = "https:// is not how Docker names an engine: write tcp://HOST:PORT, with TLS on (--tlsverify)";
+	else if (sep - s == 4 && !strncmp(s, "unix", 4))
+		*why = "unix:// engines cannot be watched: peerwatchd reaches engines over TCP (tcp://HOST:PORT)";
+	else
+		*why = "an unknown scheme: write tcp://HOST:PORT or HOST:PORT";
+	return NULL;
+}
+
 static int fail(const char **why, const char *reason)
 {
 	*why = reason;
@@ -110,4 +129,58 @@ int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
 		return fail(why, "bad port");
 	*port = (uint16_t)p;
 	return 0;
+}
+
+/*
+ * An address as a sort key: @fam 4 or 6 with its bytes in @a, 0 for a
+ * name; the port (0: none).
+ */
+static void sort_key(const char *s, int *fam, unsigned char a[16],
+		     unsigned long *port)
+{
+	char host[256];
+	const char *colon, *h = s;
+	size_t len;
+
+	*fam = 0;
+	*port = 0;
+	if (*s == '[') {
+		colon = strchr(s, ']');
+		h = s + 1;
+		len = colon ? (size_t)(colon - h) : strlen(h);
+		colon = colon && colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && memchr(s, ':', (size_t)(colon - s)))
+			colon = NULL;	/* a bare IPv6 address */
+		len = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (len >= sizeof(host))
+		return;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (colon)
+		*port = strtoul(colon + 1, NULL, 10);
+	if (inet_pton(AF_INET, host, a) == 1)
+		*fam = 4;
+	else if (inet_pton(AF_INET6, host, a) == 1)
+		*fam = 6;
+}
+
+int hostport_cmp(const char *a, const char *b)
+{
+	unsigned char ka[16], kb[16];
+	unsigned long pa, pb;
+	int fa, fb, d;
+
+	sort_key(a, &fa, ka, &pa);
+	sort_key(b, &fb, kb, &pb);
+	if (fa != fb)
+		return !fa ? 1 : !fb ? -1 : fa - fb;
+	if (!fa)
+		return strcmp(a, b);
+	d = memcmp(ka, kb, fa == 4 ? 4 : 16);
+	if (d)
+		return d;
+	return pa < pb ? -1 : pa > pb;
 }

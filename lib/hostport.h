@@ -14,10 +14,23 @@
  */
 int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
 		   const char **why);
+/*
+ * Docker's tcp://HOST:PORT is HOST:PORT: @s past its "tcp://", or @s if it
+ * has no scheme. Another scheme (http://, unix://...): NULL, and in @why
+ * what to write instead.
+ */
+const char *hostport_strip_tcp(const char *s, const char **why);
 /* Whether @host is an IPv4 or IPv6 literal (no brackets). */
 bool host_is_literal(const char *host);
 /* The address of literal @host with @port: 0, or -EINVAL for a name. */
 int host_sockaddr(const char *host, uint16_t port,
 		  struct sockaddr_storage *sa, socklen_t *salen);
+
+/*
+ * Orders "host:port" strings as an operator reads them: IPv4 literals
+ * numerically (127.1.0.9 before 127.1.0.10), then IPv6 ones, then names
+ * alphabetically; the port breaks ties. Bare addresses (no port) too.
+ */
+int hostport_cmp(const char *a, const char *b);
 
 #endif

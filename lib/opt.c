@@ -231,6 +231,10 @@ static int set_duration(const struct opt *o, void *base, const char *name,
 				 name, arg, los, his);
 	if (v && v < o->min)
 		return opt_error(err, len, "%s: 0 or at least %s", name, mins);
+	/* The kernel takes whole seconds: 1500ms would silently be 2s. */
+	if ((o->flags & OPT_SECONDS) && v % 1000)
+		return opt_error(err, len, "%s: %s is not a whole number of seconds (the kernel counts in seconds: 1s, 2s...)",
+				 name, arg);
 	store(o, base, stored(o, v));
 	return 0;
 }

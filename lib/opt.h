@@ -30,7 +30,7 @@ enum opt_type {
 enum {
 	OPT_NEG		= 1 << 0,	/* OPT_FLAG: --no-NAME too */
 	OPT_ZERO	= 1 << 1,	/* 0 too, below min ("0: never") */
-	OPT_SECONDS	= 1 << 2,	/* duration in seconds, rounded up */
+	OPT_SECONDS	= 1 << 2,	/* duration in whole seconds */
 	OPT_PATH	= 1 << 3,	/* string: "" refused */
 	OPT_EMPTY_NULL	= 1 << 4,	/* string: "" kept as NULL */
 	OPT_COPY	= 1 << 5,	/* string: a copy, opt_clear() frees */

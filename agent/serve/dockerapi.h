@@ -39,6 +39,8 @@ unsigned int dockerapi_check_version(const struct api_req *r, char *why,
 
 /* The name the façade gives an engine: its own, or its address. */
 const char *dockerapi_node_name(const struct engine *e);
+/* How long ago wall-clock @since_ms was: "30s", "5m", "3h". */
+void dockerapi_age(uint64_t since_ms, char *buf, size_t len);
 
 static inline void dockerapi_add_str(struct json_object *o, const char *k,
 				     const char *v)

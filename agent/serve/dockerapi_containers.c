@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "dockerapi.h"
 #include "fleet.h"
 #include "views.h"
@@ -22,6 +23,39 @@ static void fleet_name(const struct engine *e, const struct docker_container *c,
 		       char *out, size_t len)
 {
 	snprintf(out, len, "/%s/%s", dockerapi_node_name(e), c->name);
+}
+
+void dockerapi_age(uint64_t since_ms, char *buf, size_t len)
+{
+	uint64_t now = clock_wall_ms();
+	unsigned long long s = now > since_ms ? (now - since_ms) / 1000 : 0;
+
+	if (s < 120)
+		snprintf(buf, len, "%llus", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%llum", s / 60);
+	else
+		snprintf(buf, len, "%lluh", s / 3600);
+}
+
+/*
+ * Status is text for people: "Up 2 hours (engine down 30s)" tells a
+ * docker ps reader that the line is as of the engine's last listing,
+ * while State, which scripts read, keeps the container's own word.
+ */
+static void add_status(struct json_object *o, const struct engine *e,
+		       const struct docker_container *c)
+{
+	char age[16], status[256];
+
+	if (!view_stale(e)) {
+		dockerapi_add_str(o, "Status", c->status);
+		return;
+	}
+	dockerapi_age(e->since_ms, age, sizeof(age));
+	snprintf(status, sizeof(status), "%s%s(engine %s %s)", c->status,
+		 c->status[0] ? " " : "", engine_state_name(e->state), age);
+	dockerapi_add_str(o, "Status", status);
 }
 
 static struct json_object *container_json(const struct engine *e,
@@ -44,7 +78,7 @@ static struct json_object *container_json(const struct engine *e,
 	json_object_object_add(o, "Ports", json_object_new_array());
 	json_object_object_add(o, "Labels", view_container_labels(c));
 	dockerapi_add_str(o, "State", c->state);
-	dockerapi_add_str(o, "Status", c->status);
+	add_status(o, e, c);
 	json_object_object_add(o, "Mounts", json_object_new_array());
 	/* Where it runs, as Swarm said it. */
 	node = json_object_new_object();

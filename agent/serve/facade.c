@@ -144,6 +144,20 @@ int facade_inspect(void *router, struct server_client *c,
 			 fc->fleet->all.n);
 	if (st)
 		return server_respond_error(c, st, why);
+	/*
+	 * An engine known down or unhealthy would only make the client wait
+	 * the request timeout: its state and cause now, as dockerd's error.
+	 */
+	if (e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY) {
+		char age[16];
+
+		dockerapi_age(e->since_ms, age, sizeof(age));
+		snprintf(why, sizeof(why), "peerwatchd: container %.12s is on engine %s (%s), %s for %s (%s%s%s): its details cannot be asked now",
+			 ct->id, dockerapi_node_name(e), e->addr,
+			 engine_state_name(e->state), age, cause_name(e->cause),
+			 e->error[0] ? ": " : "", e->error);
+		return server_respond_error(c, 503, why);
+	}
 	snprintf(path, sizeof(path), "%s/containers/%s/json", e->api_prefix,
 		 ct->id);
 	err = forward_start(&fwd, e, path, forwarded, c);

@@ -20,7 +20,8 @@
 struct v1 {
 	const struct fleet *fleet;
 	struct metrics *metrics;
-	struct server_stream readers;	/* of /v1/events */
+	/* of /v1/events: every event, engine transitions, container events */
+	struct server_stream readers, engine_readers, container_readers;
 	struct json_object *recent[V1_RECENT];	/* ring of transitions */
 	unsigned int nrecent;
 };
@@ -55,9 +56,18 @@ static int parse_query(const struct api_req *r, const char *const *allowed,
 			flt->labels[flt->nlabels++] = val;
 			continue;
 		}
-		if (!strcmp(key, "state"))
-			slot = &flt->state;
-		else if (!strcmp(key, "node"))
+		if (!strcmp(key, "state") || !strcmp(key, "node_state")) {
+			bool node = key[0] == 'n';
+			unsigned int *n = node ? &flt->nnode_states : &flt->nstates;
+
+			if (*n == VIEW_MAX_STATES) {
+				*why = "too many state filters";
+				return -EINVAL;
+			}
+			(node ? flt->node_states : flt->states)[(*n)++] = val;
+			continue;
+		}
+		if (!strcmp(key, "node"))
 			slot = &flt->node;
 		else
 			slot = &flt->name;
@@ -85,7 +95,7 @@ static int answer_view(struct v1 *v, struct server_client *c,
 {
 	static const char *const node_keys[] = { "state", "label", NULL };
 	static const char *const container_keys[] = {
-		"node", "state", "label", "name", NULL,
+		"node", "state", "node_state", "label", "name", NULL,
 	};
 	struct view_filter flt = { 0 };
 	struct json_object *o = NULL;
@@ -93,7 +103,7 @@ static int answer_view(struct v1 *v, struct server_client *c,
 	int err;
 
 	err = parse_query(r, containers ? container_keys : node_keys,
-			  containers ? "unknown filter: node, state, label and name are" :
+			  containers ? "unknown filter: node, state, node_state, label and name are" :
 			  "unknown filter: state and label are", &flt, &why);
 	if (!err)
 		err = containers ? view_containers(v->fleet, &flt, &o, &why) :
@@ -124,18 +134,19 @@ int v1_containers(void *router, struct server_client *c,
 int v1_node(void *router, struct server_client *c, const struct api_req *r)
 {
 	const struct fleet *f = ((struct v1 *)router)->fleet;
+	const struct engine *e;
 	struct json_object *o;
-	size_t i;
+	char why[512];
 	int err;
 
 	if (r->nparams)
 		return server_respond_error(c, 400, "no filters here");
-	for (i = 0; i < f->n; i++)
-		if (view_node_is(f->v[i], r->ref))
-			break;
-	if (i == f->n)
+	err = view_node_find(f, r->ref, &e, why, sizeof(why));
+	if (err == -ENOENT)
 		return server_respond_error(c, 404, "no such node");
-	o = view_node(f->v[i], true);
+	if (err)
+		return server_respond_error(c, 409, why);
+	o = view_node(e, true);
 	if (!o)
 		return -ENOMEM;
 	err = server_respond_json(c, 200, o);
@@ -178,6 +189,8 @@ int v1_summary(void *router, struct server_client *c,
 	}
 	json_object_object_add(o, "time",
 			       view_time(clock_wall_ms()));
+	json_object_object_add(o, "version",
+			       json_object_new_string(PEERWATCH_VERSION));
 	json_object_object_add(o, "engines", json_object_new_int64((int64_t)n));
 	json_object_object_add(o, "states", states);
 	json_object_object_add(o, "containers",
@@ -217,31 +230,44 @@ int v1_events(void *router, struct server_client *c, const struct api_req *r)
 		"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
 		"Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n\r\n";
 	struct v1 *v = router;
+	struct server_stream *st = &v->readers;
 	int err;
 
-	if (r->nparams)
-		return server_respond_error(c, 400, "no filters here");
+	if (r->nparams > 1 || (r->nparams && strcmp(r->key[0], "type")))
+		return server_respond_error(c, 400,
+					    "unknown filter: type is the only one");
+	if (r->nparams && r->value[0] && !strcmp(r->value[0], "engine"))
+		st = &v->engine_readers;
+	else if (r->nparams && r->value[0] && !strcmp(r->value[0], "container"))
+		st = &v->container_readers;
+	else if (r->nparams)
+		return server_respond_error(c, 400,
+					    "type: want engine or container");
 	err = server_queue(c, head, sizeof(head) - 1);
 	if (!err)
-		server_stream_start(c, &v->readers);
+		server_stream_start(c, st);
 	return err;
 }
 
-/* One line to every /v1/events reader. */
-static void broadcast(struct v1 *v, struct json_object *o)
+/* One line to every reader of /v1/events and of its filtered @typed. */
+static void broadcast(struct v1 *v, struct server_stream *typed,
+		      struct json_object *o)
 {
+	struct server_stream *st[] = { &v->readers, typed };
 	struct server_client *c, *next;
 	const char *s;
-	size_t len;
+	size_t len, i;
 
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE,
 					      &len);
 	if (!s)
 		return;
-	for (c = v->readers.head; c; c = next) {
-		next = c->snext;
-		server_stream_send(c, s, len);
+	for (i = 0; i < 2; i++) {
+		for (c = st[i]->head; c; c = next) {
+			next = c->snext;
+			server_stream_send(c, s, len);
+		}
 	}
 }
 
@@ -277,7 +303,7 @@ void v1_transition(struct v1 *v, const struct engine *e,
 	/* The error that made it leave: a recovery has none. */
 	json_object_object_add(o, "error", e->cause != CAUSE_NONE && e->error[0] ?
 			       json_object_new_string(e->error) : NULL);
-	broadcast(v, o);
+	broadcast(v, &v->engine_readers, o);
 	json_object_put(v->recent[v->nrecent % V1_RECENT]);
 	v->recent[v->nrecent++ % V1_RECENT] = o;
 }
@@ -287,14 +313,15 @@ void v1_container(struct v1 *v, const struct engine *e,
 {
 	struct json_object *o;
 
-	if (!v->readers.n || strcmp(ev->type, "container"))
+	if ((!v->readers.n && !v->container_readers.n) ||
+	    strcmp(ev->type, "container"))
 		return;
 	o = event_json(e, "container");
 	if (!o)
 		return;
 	json_object_object_add(o, "action", json_object_new_string(ev->action));
 	json_object_object_add(o, "container", json_object_new_string(ev->id));
-	broadcast(v, o);
+	broadcast(v, &v->container_readers, o);
 	json_object_put(o);
 }
 
@@ -309,6 +336,10 @@ int v1_new(struct v1 **vp, const struct fleet *f, struct metrics *m)
 	v->metrics = m;
 	v->readers.name = "/v1/events";
 	v->readers.gauge = &m->api_streams;
+	v->engine_readers.name = "/v1/events?type=engine";
+	v->engine_readers.gauge = &m->api_streams;
+	v->container_readers.name = "/v1/events?type=container";
+	v->container_readers.gauge = &m->api_streams;
 	*vp = v;
 	return 0;
 }

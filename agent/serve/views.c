@@ -61,8 +61,23 @@ static struct json_object *container_json(const struct engine *e,
 		json_object_object_add(o, "node", json_object_new_string(e->addr));
 		json_object_object_add(o, "node_name",
 				       json_object_new_string(e->info.name));
+		json_object_object_add(o, "node_state",
+				       json_object_new_string(engine_state_name(e->state)));
+		json_object_object_add(o, "stale",
+				       json_object_new_boolean(view_stale(e)));
+		json_object_object_add(o, "listed", e->refreshed_ms ?
+				       view_time(e->refreshed_ms) : NULL);
 	}
 	return o;
+}
+
+/*
+ * A healthy engine's listing is kept current by its events; any other
+ * state means nobody is telling us what changed since the last one.
+ */
+bool view_stale(const struct engine *e)
+{
+	return e->state != ENGINE_HEALTHY;
 }
 
 static struct json_object *containers_json(const struct engine *e)
@@ -130,6 +145,56 @@ bool view_node_is(const struct engine *e, const char *key)
 	       (e->info.name[0] && !strcmp(e->info.name, key));
 }
 
+/* "127.1.0.3" for "127.1.0.3:2375", "::1" for "[::1]:2375". */
+static bool host_is(const char *addr, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (addr[0] == '[')
+		return !strncmp(addr + 1, key, len) && addr[len + 1] == ']';
+	return !strncmp(addr, key, len) && addr[len] == ':';
+}
+
+#define VIEW_MAX_CANDIDATES	5
+
+int view_node_find(const struct fleet *f, const char *key,
+		   const struct engine **out, char *why, size_t len)
+{
+	const struct engine *hit[VIEW_MAX_CANDIDATES];
+	size_t i, n = 0, klen = strlen(key), off;
+
+	for (i = 0; i < f->n; i++) {
+		if (view_node_is(f->v[i], key)) {
+			*out = f->v[i];
+			return 0;
+		}
+	}
+	for (i = 0; klen && i < f->n; i++) {
+		const struct engine *e = f->v[i];
+
+		if (!host_is(e->addr, key) && strncmp(e->info.id, key, klen))
+			continue;
+		if (n < VIEW_MAX_CANDIDATES)
+			hit[n] = e;
+		n++;
+	}
+	if (n == 1) {
+		*out = hit[0];
+		return 0;
+	}
+	if (!n)
+		return -ENOENT;
+	off = (size_t)snprintf(why, len, "'%s' is ambiguous: %zu engines match:",
+			       key, n);
+	for (i = 0; i < n && i < VIEW_MAX_CANDIDATES && off < len; i++)
+		off += (size_t)snprintf(why + off, len - off, "%s %s (ID %.12s)",
+					i ? "," : "", hit[i]->addr,
+					hit[i]->info.id[0] ? hit[i]->info.id : "-");
+	if (n > VIEW_MAX_CANDIDATES && off < len)
+		snprintf(why + off, len - off, ", ...");
+	return -EINVAL;
+}
+
 /* "k" holds when the engine has label k; "k=v" when it has it with v. */
 static bool has_label(const struct engine *e, const char *want)
 {
@@ -145,11 +210,62 @@ static bool has_label(const struct engine *e, const char *want)
 	return false;
 }
 
+/* Whether @name is one of the comma-separated values of @v. */
+static bool in_list(const char *const *v, unsigned int n, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p, *end;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		for (p = v[i]; p; p = end ? end + 1 : NULL) {
+			end = strchr(p, ',');
+			if (!strncmp(p, name, len) && (!p[len] || p[len] == ','))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Every value of @v is one of @names (@n of them); else -EINVAL, @why. */
+static int check_states(const char *const *v, unsigned int nv,
+			const char *const *names, size_t n, const char *hint,
+			const char **why)
+{
+	const char *p, *end;
+	unsigned int i;
+	size_t len, k;
+
+	for (i = 0; i < nv; i++) {
+		for (p = v[i]; p; p = end ? end + 1 : NULL) {
+			end = strchr(p, ',');
+			len = end ? (size_t)(end - p) : strlen(p);
+			for (k = 0; k < n; k++)
+				if (strlen(names[k]) == len &&
+				    !strncmp(p, names[k], len))
+					break;
+			if (k == n) {
+				*why = hint;
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static const char *const engine_states[] = {
+	"pending", "healthy", "suspect", "unhealthy", "down",
+};
+
+#define ENGINE_STATES_HINT \
+	"state: want pending, healthy, suspect, unhealthy or down, or several: down,unhealthy"
+
 static bool node_matches(const struct engine *e, const struct view_filter *flt)
 {
 	unsigned int i;
 
-	if (flt->state && strcmp(engine_state_name(e->state), flt->state))
+	if (flt->nstates && !in_list(flt->states, flt->nstates,
+				     engine_state_name(e->state)))
 		return false;
 	for (i = 0; i < flt->nlabels; i++)
 		if (!has_label(e, flt->labels[i]))
@@ -163,7 +279,7 @@ static bool container_matches(const struct docker_container *c,
 {
 	unsigned int i;
 
-	if (flt->state && strcmp(c->state, flt->state))
+	if (flt->nstates && !in_list(flt->states, flt->nstates, c->state))
 		return false;
 	if (flt->name && !strstr(c->name, flt->name))
 		return false;
@@ -278,8 +394,9 @@ static int shared_node(const struct fleet *f, const char *addr,
 			json_object_object_add(o, "watcher",
 					       json_object_new_string(sh->name));
 	} else {
-		if (flt->nlabels || (flt->state && strcmp(flt->state, known ?
-				     engine_state_name(pv.state) : "pending")))
+		if (flt->nlabels || (flt->nstates &&
+				     !in_list(flt->states, flt->nstates, known ?
+					      engine_state_name(pv.state) : "pending")))
 			return 0;
 		o = peer_node(addr, known ? &pv : NULL);
 	}
@@ -328,17 +445,17 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	       struct json_object **out, const char **why)
 {
 	struct json_object *a;
-	int s, err;
 	size_t i;
+	int err;
 
-	if (flt->state) {
-		for (s = 0; s < ENGINE_REMOVED; s++)
-			if (!strcmp(flt->state, engine_state_name(s)))
-				break;
-		if (s == ENGINE_REMOVED) {
-			*why = "state: want pending, healthy, suspect, unhealthy or down";
-			return -EINVAL;
-		}
+	err = check_states(flt->states, flt->nstates, engine_states,
+			   sizeof(engine_states) / sizeof(engine_states[0]),
+			   ENGINE_STATES_HINT, why);
+	if (err)
+		return err;
+	if (flt->nnode_states) {
+		*why = "node_state: a filter of /v1/containers only";
+		return -EINVAL;
 	}
 	if (flt->name) {
 		*why = "name: a filter of /v1/containers only";
@@ -381,29 +498,47 @@ nomem:
 	return NULL;
 }
 
-int view_containers(const struct fleet *f, const struct view_filter *flt,
+int view_containers(const struct fleet *f, struct view_filter *flt,
 		    struct json_object **out, const char **why)
 {
 	struct json_object *a;
-	size_t i, j, k;
+	const struct engine *only = NULL;
+	size_t i, j;
 	int err;
 
-	if (flt->state) {
-		for (k = 0; k < sizeof(container_states) / sizeof(container_states[0]); k++)
-			if (!strcmp(flt->state, container_states[k]))
-				break;
-		if (k == sizeof(container_states) / sizeof(container_states[0])) {
-			*why = "state: want created, running, paused, restarting, removing, exited or dead";
-			return -EINVAL;
-		}
+	err = check_states(flt->states, flt->nstates, container_states,
+			   sizeof(container_states) / sizeof(container_states[0]),
+			   "state: want created, running, paused, restarting, removing, exited or dead, or several: exited,dead",
+			   why);
+	if (!err)
+		err = check_states(flt->node_states, flt->nnode_states,
+				   engine_states,
+				   sizeof(engine_states) / sizeof(engine_states[0]),
+				   "node_state: want pending, healthy, suspect, unhealthy or down, or several: down,unhealthy",
+				   why);
+	if (!err && flt->node) {
+		err = view_node_find(f, flt->node, &only, flt->why,
+				     sizeof(flt->why));
+		if (err == -EINVAL)
+			*why = flt->why;
+		/* No such node: no containers, as for any other filter. */
+		if (err == -ENOENT)
+			err = 0;
+		if (!err && !only)
+			return view_start(flt, out, why);
 	}
-	err = view_start(flt, &a, why);
+	if (!err)
+		err = view_start(flt, &a, why);
 	if (err)
 		return err;
 	for (i = 0; i < f->n; i++) {
 		const struct engine *e = f->v[i];
 
-		if (flt->node && !view_node_is(e, flt->node))
+		if (only && e != only)
+			continue;
+		if (flt->nnode_states &&
+		    !in_list(flt->node_states, flt->nnode_states,
+			     engine_state_name(e->state)))
 			continue;
 		for (j = 0; j < e->inv.n; j++) {
 			const struct docker_container *c = &e->inv.v[j];

@@ -11,16 +11,25 @@
 struct fleet;
 
 #define VIEW_MAX_LABELS	8
+#define VIEW_MAX_STATES	8
 
-/* The filters of a request, already decoded; NULL or 0: not given. */
+/*
+ * The filters of a request, already decoded; NULL or 0: not given. Each
+ * state filter is a list of values given as state=a,b or state=a&state=b;
+ * a row matches if its state is any of them.
+ */
 struct view_filter {
-	const char *state;
+	const char *states[VIEW_MAX_STATES];	/* a node's or a container's */
+	unsigned int nstates;
+	const char *node_states[VIEW_MAX_STATES];	/* a container's node's */
+	unsigned int nnode_states;
 	/* "k" or "k=v", all must hold: a node's labels for /v1/nodes, a
 	 * container's for /v1/containers */
 	const char *labels[VIEW_MAX_LABELS];
 	unsigned int nlabels;
 	const char *node;		/* address, ID or name */
 	const char *name;		/* part of a container name */
+	char why[512];			/* of a refusal that names engines */
 };
 
 /* Wall-clock ms as RFC 3339 UTC with milliseconds. */
@@ -39,6 +48,15 @@ void view_traffic(struct json_object *o, const struct fleet *f);
 struct json_object *view_container_labels(const struct docker_container *c);
 /* Whether @e is the node @key names: its address, ID or name. */
 bool view_node_is(const struct engine *e, const char *key);
+/*
+ * The engine @key names: exactly by address, ID or name, else by address
+ * without its port or by a prefix of its ID, if only one engine has it.
+ * 0; -ENOENT; or -EINVAL, the candidates listed in @why (@len bytes).
+ */
+int view_node_find(const struct fleet *f, const char *key,
+		   const struct engine **out, char *why, size_t len);
+/* Whether what the API shows of @e's containers is its last listing. */
+bool view_stale(const struct engine *e);
 
 /* The sharing of the fleet with other agents, or NULL when alone. */
 struct json_object *view_cluster(const struct fleet *f);
@@ -71,7 +89,7 @@ void view_scope_header(const struct fleet *f, char *buf, size_t len);
  */
 int view_nodes(const struct fleet *f, const struct view_filter *flt,
 	       struct json_object **out, const char **why);
-int view_containers(const struct fleet *f, const struct view_filter *flt,
+int view_containers(const struct fleet *f, struct view_filter *flt,
 		    struct json_object **out, const char **why);
 
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Where the engines are: nodes://h:p,h:p, file://path and --engine, with
- * Swarm's range syntax, and etcd://h:p/path (etcdsrc.c, followed on the
- * loop). Everything read here is untrusted: lines, ranges and the total
- * number of engines are bounded.
+ * Swarm's range syntax (an entry may be docker's tcp://h:p), and
+ * etcd://h:p/path (etcdsrc.c, followed on the loop). Everything read here
+ * is untrusted: lines, ranges and the total number of engines are bounded.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -161,16 +161,22 @@ static int add_entry(const char *entry, struct addr_list *out,
 		     discovery_warn_fn warn, void *arg)
 {
 	size_t base = out->n;
-	const char *why = NULL;
-	int err;
+	const char *why = NULL, *addr;
+	char msg[DISCOVERY_MAX_LINE + 256];
+	int err = -EINVAL;
 
-	err = expand(entry, out, &why);
+	addr = hostport_strip_tcp(entry, &why);
+	if (addr)
+		err = expand(addr, out, &why);
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
 		while (out->n > base)
 			free(out->v[--out->n]);
-		warn(arg, where, line, why ? why : strerror(-err));
+		/* The token itself: "nodes:// entry 2" alone does not show it. */
+		snprintf(msg, sizeof(msg), "'%s': %s", entry,
+			 why ? why : strerror(-err));
+		warn(arg, where, line, msg);
 	}
 	return err == -E2BIG ? err : 0;
 }
@@ -317,7 +323,11 @@ static void log_warn_fn(void *arg, const char *where, unsigned int line,
 {
 	const bool *quiet = arg;
 
-	if (!*quiet)
+	if (*quiet)
+		return;
+	if (!strcmp(where, "nodes://"))
+		log_warn("discovery: nodes:// entry %u: %s", line, reason);
+	else
 		log_warn("discovery: %s:%u: %s", where, line, reason);
 }
 
@@ -339,6 +349,7 @@ static bool file_changed(struct discovery *d)
 
 int discovery_load(struct discovery *d, struct addr_list *out)
 {
+	const char *why = NULL;
 	bool quiet = false;
 	size_t i;
 	int err = 0;
@@ -367,7 +378,9 @@ int discovery_load(struct discovery *d, struct addr_list *out)
 				 d->engines[i]);
 			break;
 		}
-		err = addr_list_add(out, d->engines[i]);
+		/* Checked as flags: a scheme there is tcp://. */
+		err = addr_list_add(out, hostport_strip_tcp(d->engines[i], &why) ?:
+				    d->engines[i]);
 	}
 	if (err) {
 		addr_list_clear(out);

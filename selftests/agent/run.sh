@@ -110,9 +110,9 @@ test_reload() {
 		"not an address" "127.1.0.[9:2]:2375  # backwards" >"$f"
 	start_agent --discovery-interval 3s "file://$f" || return 1
 	wait_until 10000 "$(all_settled 10)" || fail "not healthy" || return 1
-	grep -q "$f:3: bad IPv4 address" "$ALOG" || fail "line 3 not reported" || return 1
+	grep -qF "$f:3: '127.1.0.300:2375': bad IPv4 address" "$ALOG" || fail "line 3 not reported" || return 1
 	grep -q "$f:4: " "$ALOG" || fail "line 4 not reported" || return 1
-	grep -q "$f:5: range goes backwards" "$ALOG" || fail "line 5 not reported" || return 1
+	grep -qF "$f:5: '127.1.0.[9:2]:2375': range goes backwards" "$ALOG" || fail "line 5 not reported" || return 1
 	sleep 3.5
 	[ "$(grep -c "discovery: $f:" "$ALOG")" = 3 ] ||
 		fail "bad lines of an unchanged file reported again" || return 1
@@ -231,6 +231,8 @@ fi
 . selftests/agent/tls.sh
 # shellcheck source=selftests/agent/api.sh
 . selftests/agent/api.sh
+# shellcheck source=selftests/agent/cli.sh
+. selftests/agent/cli.sh
 # shellcheck source=selftests/agent/docker.sh
 . selftests/agent/docker.sh
 # shellcheck source=selftests/agent/events.sh
@@ -261,6 +263,9 @@ run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse
 run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
+run_test cli-scripting test_cli_scripting
+run_test cli-completion test_cli_completion
+run_test cli-errors test_cli_errors
 run_test docker-cli test_docker_cli
 run_test docker-slow-reader test_docker_slow_reader
 run_test docker-off test_docker_off

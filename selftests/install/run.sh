@@ -48,6 +48,7 @@ share/man/man7/peerwatch.7 644
 include/linux/peerwatch.h 644
 share/doc/peerwatch/examples/engines 644
 share/doc/peerwatch/examples/peerwatchd.default 644
+share/bash-completion/completions/peerwatch 644
 lib/systemd/system/peerwatchd.service 644
 lib/sysusers.d/peerwatch.conf 644
 src/peerwatch-$VERSION/dkms.conf 644
@@ -69,6 +70,14 @@ while read -r f mode; do
 done <<<"$(echo "$files" | xargs -n 2)"
 if [ -z "$missing" ]; then ok "installed tree: every file, with its mode"
 else bad "installed tree" "$missing"; fi
+
+# The completion parses, and registers itself for peerwatch.
+completes() {
+	bash -n "$1" && bash -c '. "$1" && complete -p peerwatch' _ "$1" |
+		grep -qx 'complete -F _peerwatch peerwatch'
+}
+check "installed bash completion registers for peerwatch" completes \
+	"$root/share/bash-completion/completions/peerwatch"
 
 runs_help() { "$1" --help >/dev/null 2>&1; }
 check "installed peerwatchd --help" runs_help "$root/sbin/peerwatchd"

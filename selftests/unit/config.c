@@ -95,7 +95,7 @@ TEST_F(config, every_flag_into_its_field)
 			   "--engine-failure-retry", "5",
 			   "--request-timeout", "4s", "--late-ping", "0",
 			   "--ping-interval", "0", "--ping-timeout", "1s",
-			   "--user-timeout", "7s", "--keepalive-idle", "1500ms",
+			   "--user-timeout", "7s", "--keepalive-idle", "2s",
 			   "--keepalive-interval", "2s", "--keepalive-count", "9",
 			   "--backoff-max", "5s", "--no-events",
 			   "--discovery-interval", "0", "--max-body", "1MiB",
@@ -117,7 +117,7 @@ TEST_F(config, every_flag_into_its_field)
 	EXPECT_EQ(0ULL, e->ping_interval_ms);
 	EXPECT_EQ(1000ULL, e->ping_timeout_ms);
 	EXPECT_EQ(7000U, e->conn.user_timeout_ms);
-	EXPECT_EQ(2U, e->conn.keepidle_s);	/* whole seconds, up */
+	EXPECT_EQ(2U, e->conn.keepidle_s);
 	EXPECT_EQ(2U, e->conn.keepintvl_s);
 	EXPECT_EQ(9U, e->conn.keepcnt);
 	EXPECT_EQ(5000ULL, e->backoff_max_ms);
@@ -136,9 +136,19 @@ TEST_F(config, every_flag_into_its_field)
 	EXPECT_EQ(LOG_WARN, (int)self->c.log_level);
 }
 
+static int mkdir_file(const char *dir, const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	return f && !fclose(f) ? 0 : -1;
+}
+
 TEST_F(config, tls_flags)
 {
-	char dir[] = "/tmp/pw-config-XXXXXX";
+	char dir[] = "/tmp/pw-config-XXXXXX", want[512];
 
 	ASSERT_NE(NULL, mkdtemp(dir));
 	setenv("DOCKER_CERT_PATH", dir, 1);
@@ -158,6 +168,23 @@ TEST_F(config, tls_flags)
 	config_clear(&self->c);
 	EXPECT_EQ(-EINVAL, PARSE("--tlscacert=", "--engine", "a:1"));
 	EXPECT_STREQ("--tlscacert: empty path", self->err);
+	config_clear(&self->c);
+	/* One of the pair: the files are named, not flags never given. */
+	ASSERT_EQ(0, mkdir_file(dir, "key.pem"));
+	EXPECT_EQ(-EINVAL, PARSE("--tlsverify=false", "--engine", "a:1"));
+	snprintf(want, sizeof(want),
+		 "%s holds key.pem but not cert.pem: a client key and its certificate go together",
+		 dir);
+	EXPECT_STREQ(want, self->err);
+	config_clear(&self->c);
+	snprintf(want, sizeof(want), "%s/key.pem", dir);
+	unlink(want);
+	EXPECT_EQ(-EINVAL, PARSE("--tlsverify=false", "--tlscert", "/c.pem",
+				 "--engine", "a:1"));
+	snprintf(want, sizeof(want),
+		 "--tlscert /c.pem: its --tlskey is missing (not given, and no %s/key.pem)",
+		 dir);
+	EXPECT_STREQ(want, self->err);
 	rmdir(dir);
 }
 
@@ -181,6 +208,25 @@ TEST_F(config, checks_across_flags)
 	config_clear(&self->c);
 	EXPECT_EQ(-EINVAL, PARSE("nodes://a:1", "file:///x"));
 	EXPECT_STREQ("one discovery URL only, got 'file:///x' too", self->err);
+	config_clear(&self->c);
+	/* A ping's deadline given above a request's: refused, not cut. */
+	EXPECT_EQ(-EINVAL, PARSE("--ping-timeout", "20s", "--engine", "a:1"));
+	EXPECT_STREQ("--ping-timeout 20s is above --request-timeout 10s: a ping's deadline is at most a request's",
+		     self->err);
+	config_clear(&self->c);
+	/* Its default gives way to a shorter --request-timeout. */
+	ASSERT_EQ(0, PARSE("--request-timeout", "1s", "--engine", "a:1"));
+	config_clear(&self->c);
+	EXPECT_EQ(-EINVAL, PARSE("--keepalive-idle", "1500ms", "--engine", "a:1"));
+	EXPECT_STREQ("--keepalive-idle: 1500ms is not a whole number of seconds (the kernel counts in seconds: 1s, 2s...)",
+		     self->err);
+	config_clear(&self->c);
+	/* Docker's tcp:// is an engine; http:// says what is wrong. */
+	ASSERT_EQ(0, PARSE("--engine", "tcp://127.1.0.3:2375"));
+	config_clear(&self->c);
+	EXPECT_EQ(-EINVAL, PARSE("--engine", "http://127.1.0.3:2375"));
+	EXPECT_STREQ("--engine 'http://127.1.0.3:2375': http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT",
+		     self->err);
 }
 
 TEST_F(config, bad_values_keep_their_messages)
@@ -219,7 +265,7 @@ TEST_F(config, abbreviations_are_refused)
 TEST_F(config, help_names_every_flag)
 {
 	static const char *const flags[] = {
-		"--engine HOST:PORT", "--engine-refresh-min-interval DUR",
+		"--engine [tcp://]HOST:PORT", "--engine-refresh-min-interval DUR",
 		"--engine-refresh-max-interval DUR", "--engine-info-interval DUR",
 		"--engine-failure-retry N", "--request-timeout DUR",
 		"--late-ping DUR", "--ping-interval DUR", "--ping-timeout DUR",

@@ -106,21 +106,21 @@ TEST(file_comments_bad_lines_reported_rest_loads)
 	EXPECT_TRUE(has(&l, "[2001:db8::1]:2376"));
 	EXPECT_TRUE(has(&l, "last.example:65535"));
 	ASSERT_EQ(8, w.n);
-	snprintf(want, sizeof(want), "%s:4: bad IPv4 address", path);
+	snprintf(want, sizeof(want), "%s:4: '192.168.1.300:2375': bad IPv4 address", path);
 	EXPECT_STREQ(want, w.text[0]);
-	snprintf(want, sizeof(want), "%s:5: missing :port", path);
+	snprintf(want, sizeof(want), "%s:5: 'no-port': missing :port", path);
 	EXPECT_STREQ(want, w.text[1]);
-	snprintf(want, sizeof(want), "%s:6: range goes backwards", path);
+	snprintf(want, sizeof(want), "%s:6: '10.0.0.[5:1]:2375': range goes backwards", path);
 	EXPECT_STREQ(want, w.text[2]);
-	snprintf(want, sizeof(want), "%s:8: IPv6 addresses need brackets: [addr]:port", path);
+	snprintf(want, sizeof(want), "%s:8: '::1:2375': IPv6 addresses need brackets: [addr]:port", path);
 	EXPECT_STREQ(want, w.text[3]);
-	snprintf(want, sizeof(want), "%s:9: bad port", path);
+	snprintf(want, sizeof(want), "%s:9: '10.0.0.1:0': bad port", path);
 	EXPECT_STREQ(want, w.text[4]);
 	snprintf(want, sizeof(want), "%s:10: one address per line", path);
 	EXPECT_STREQ(want, w.text[5]);
-	snprintf(want, sizeof(want), "%s:11: range too large", path);
+	snprintf(want, sizeof(want), "%s:11: '10.0.0.[0:99999]:1': range too large", path);
 	EXPECT_STREQ(want, w.text[6]);
-	snprintf(want, sizeof(want), "%s:12: bad host name", path);
+	snprintf(want, sizeof(want), "%s:12: 'host_name:1': bad host name", path);
 	EXPECT_STREQ(want, w.text[7]);
 	addr_list_clear(&l);
 }
@@ -135,7 +135,36 @@ TEST(a_bad_expansion_drops_the_whole_entry)
 					   &l, collect, &w));
 	EXPECT_EQ(1, w.n);
 	EXPECT_EQ(1U, l.n);
-	EXPECT_STREQ("nodes://:1: bad IPv4 address", w.text[0]);
+	EXPECT_STREQ("nodes://:1: '10.0.0.[250:260]:1': bad IPv4 address", w.text[0]);
+	addr_list_clear(&l);
+}
+
+/* Docker's tcp:// is taken; other schemes say what is wrong with them. */
+TEST(schemes_named)
+{
+	struct addr_list l = { 0 };
+	struct warnings w = { 0 };
+
+	ASSERT_EQ(0, discovery_parse_nodes("tcp://127.1.0.[1:2]:2375,"
+					   "http://127.1.0.3:2375,a:2375,garbage,"
+					   "https://h:2376,unix:///run/docker.sock,"
+					   "ssh://h:22,tcp://[::1]:2375", &l,
+					   collect, &w));
+	ASSERT_EQ(4U, l.n);
+	EXPECT_TRUE(has(&l, "127.1.0.1:2375"));
+	EXPECT_TRUE(has(&l, "127.1.0.2:2375"));
+	EXPECT_TRUE(has(&l, "[::1]:2375"));
+	EXPECT_TRUE(has(&l, "a:2375"));
+	ASSERT_EQ(5, w.n);
+	EXPECT_STREQ("nodes://:2: 'http://127.1.0.3:2375': http:// is not how Docker names an engine: write tcp://HOST:PORT or HOST:PORT",
+		     w.text[0]);
+	EXPECT_STREQ("nodes://:4: 'garbage': missing :port", w.text[1]);
+	EXPECT_STREQ("nodes://:5: 'https://h:2376': https:// is not how Docker names an engine: write tcp://HOST:PORT, with TLS on (--tlsverify)",
+		     w.text[2]);
+	EXPECT_STREQ("nodes://:6: 'unix:///run/docker.sock': unix:// engines cannot be watched: peerwatchd reaches engines over TCP (tcp://HOST:PORT)",
+		     w.text[3]);
+	EXPECT_STREQ("nodes://:7: 'ssh://h:22': an unknown scheme: write tcp://HOST:PORT or HOST:PORT",
+		     w.text[4]);
 	addr_list_clear(&l);
 }
 
@@ -148,7 +177,7 @@ TEST(too_many_engines_refused)
 					   &l, collect, &w));
 	EXPECT_EQ(1, w.n);
 	EXPECT_EQ(0U, l.n);
-	EXPECT_STREQ("nodes://:1: too many engines; this and what follows is ignored",
+	EXPECT_STREQ("nodes://:1: '10.[0:255].[0:255].[1:2]:1': too many engines; this and what follows is ignored",
 		     w.text[0]);
 	addr_list_clear(&l);
 }
@@ -172,7 +201,7 @@ TEST(the_bound_is_on_the_whole_source)
 	EXPECT_EQ(2U * 156 * 256, l.n);
 	ASSERT_EQ(1, w.n);
 	snprintf(want, sizeof(want),
-		 "%s:3: too many engines; this and what follows is ignored", path);
+		 "%s:3: '10.2.[0:155].[0:255]:1': too many engines; this and what follows is ignored", path);
 	EXPECT_STREQ(want, w.text[0]);
 	addr_list_clear(&l);
 }

@@ -147,7 +147,7 @@ TEST_F(opt, every_type_and_spelling)
 
 	ASSERT_EQ(2, PARSE("--flag", "--no-events", "-v", "--verify=false",
 			   pos1, "--count", "7", "--timeout=2m", "--idle",
-			   "1500ms", "--every", "0", "--max-body", "64KiB",
+			   "2000ms", "--every", "0", "--max-body", "64KiB",
 			   "--state-file", "/tmp/s", "--socket=", "--cert",
 			   "a.pem", "--cert", "b.pem", "--item", "x",
 			   "--item=y", "--port", "80", "-4", "--", pos2))
@@ -158,7 +158,7 @@ TEST_F(opt, every_type_and_spelling)
 	EXPECT_EQ(0, self->a.verify);
 	EXPECT_EQ(7U, self->a.count);
 	EXPECT_EQ(120000ULL, self->a.ms);
-	EXPECT_EQ(2U, self->a.secs);		/* rounded up */
+	EXPECT_EQ(2U, self->a.secs);
 	EXPECT_EQ(0U, self->a.every);
 	EXPECT_EQ(64ULL << 10, self->a.bytes);
 	EXPECT_STREQ("/tmp/s", self->a.str);
@@ -215,6 +215,7 @@ TEST_F(opt, bounds_and_their_messages)
 		{ "--timeout", "61m", "--timeout: 61m is out of range [100ms, 1h]" },
 		{ "--every", "50ms", "--every: 0 or at least 100ms" },
 		{ "--every", "2m", "--every: 2m is out of range [0s, 1m]" },
+		{ "--idle", "1500ms", "--idle: 1500ms is not a whole number of seconds (the kernel counts in seconds: 1s, 2s...)" },
 		{ "--max-body", "12", "--max-body: '12' is not a size in [4KiB, 1GiB]" },
 		{ "--max-body", "2G", "--max-body: '2G' is not a size in [4KiB, 1GiB]" },
 		{ "--state-file", "", "--state-file: empty path" },

@@ -71,6 +71,13 @@ FIXTURE_TEARDOWN(fleet)
 	free(self->f.v);
 }
 
+/* One state filter, as ?state=@s; NULL: none. */
+static void set_state(struct view_filter *flt, const char *s)
+{
+	flt->nstates = s ? 1 : 0;
+	flt->states[0] = s;
+}
+
 static int count_nodes(struct fleet *f, struct view_filter *flt)
 {
 	struct json_object *a;
@@ -102,11 +109,11 @@ TEST_F(fleet, nodes_by_state_and_labels)
 	struct view_filter flt = { 0 };
 
 	EXPECT_EQ(4, count_nodes(&self->f, &flt));
-	flt.state = "healthy";
+	set_state(&flt, "healthy");
 	EXPECT_EQ(3, count_nodes(&self->f, &flt));
-	flt.state = "down";
+	set_state(&flt, "down");
 	EXPECT_EQ(1, count_nodes(&self->f, &flt));
-	flt.state = NULL;
+	set_state(&flt, NULL);
 	flt.labels[flt.nlabels++] = "zone=z1";
 	EXPECT_EQ(2, count_nodes(&self->f, &flt));
 	/* Labels add up: all must hold. */
@@ -122,17 +129,19 @@ TEST_F(fleet, nodes_by_state_and_labels)
 
 TEST_F(fleet, malformed_filters_are_refused)
 {
-	struct view_filter flt = { .state = "removed" };
+	struct view_filter flt = { 0 };
 	struct json_object *a = NULL;
 	const char *why = NULL;
 
+	set_state(&flt, "removed");
+
 	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
 	EXPECT_NE(NULL, why);
-	flt.state = "running";
+	set_state(&flt, "running");
 	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
-	flt.state = "healthy";
+	set_state(&flt, "healthy");
 	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
-	flt.state = NULL;
+	set_state(&flt, NULL);
 	flt.name = "web";
 	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
 	flt.name = NULL;
@@ -146,7 +155,7 @@ TEST_F(fleet, containers_aggregated_and_filtered)
 	struct view_filter flt = { 0 };
 
 	EXPECT_EQ(8, count_containers(&self->f, &flt));
-	flt.state = "running";
+	set_state(&flt, "running");
 	EXPECT_EQ(4, count_containers(&self->f, &flt));
 	flt.node = "engine-2";
 	EXPECT_EQ(1, count_containers(&self->f, &flt));
@@ -154,7 +163,7 @@ TEST_F(fleet, containers_aggregated_and_filtered)
 	EXPECT_EQ(1, count_containers(&self->f, &flt));
 	flt.node = "ID2";
 	EXPECT_EQ(1, count_containers(&self->f, &flt));
-	flt.state = NULL;
+	set_state(&flt, NULL);
 	flt.node = NULL;
 	flt.name = "web-1-";
 	EXPECT_EQ(2, count_containers(&self->f, &flt));
@@ -173,6 +182,66 @@ TEST_F(fleet, containers_aggregated_and_filtered)
 	flt.labels[flt.nlabels++] = "tier=db";
 	flt.labels[0] = "tier=web";
 	EXPECT_EQ(0, count_containers(&self->f, &flt));
+}
+
+TEST_F(fleet, states_combine)
+{
+	struct view_filter flt = { 0 };
+	struct json_object *a = NULL, *c, *v;
+	const char *why = NULL;
+
+	self->f.v[2]->state = ENGINE_UNHEALTHY;
+	/* state=down,unhealthy and state=down&state=unhealthy: either. */
+	set_state(&flt, "down,unhealthy");
+	EXPECT_EQ(2, count_nodes(&self->f, &flt));
+	flt.states[0] = "down";
+	flt.states[flt.nstates++] = "unhealthy";
+	EXPECT_EQ(2, count_nodes(&self->f, &flt));
+	set_state(&flt, "down,bogus");
+	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_STREQ("state: want pending, healthy, suspect, unhealthy or down, or several: down,unhealthy", why);
+	set_state(&flt, "down,");
+	EXPECT_EQ(-1, count_nodes(&self->f, &flt));
+	set_state(&flt, "exited,running");
+	EXPECT_EQ(8, count_containers(&self->f, &flt));
+	/* Containers by their engine's state, marked stale when not healthy. */
+	set_state(&flt, NULL);
+	flt.node_states[flt.nnode_states++] = "down,unhealthy";
+	ASSERT_EQ(0, view_containers(&self->f, &flt, &a, &why));
+	ASSERT_EQ(4, (int)json_object_array_length(a));
+	c = json_object_array_get_idx(a, 0);
+	ASSERT_TRUE(json_object_object_get_ex(c, "stale", &v));
+	EXPECT_TRUE(json_object_get_boolean(v));
+	ASSERT_TRUE(json_object_object_get_ex(c, "node_state", &v));
+	EXPECT_STREQ("unhealthy", json_object_get_string(v));
+	json_object_put(a);
+	flt.node_states[0] = "healthy";
+	ASSERT_EQ(0, view_containers(&self->f, &flt, &a, &why));
+	c = json_object_array_get_idx(a, 0);
+	ASSERT_TRUE(json_object_object_get_ex(c, "stale", &v));
+	EXPECT_FALSE(json_object_get_boolean(v));
+	json_object_put(a);
+	flt.node_states[0] = "running";
+	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+}
+
+TEST_F(fleet, node_found_by_host_or_id_prefix)
+{
+	const struct engine *e = NULL;
+	char why[512];
+
+	ASSERT_EQ(0, view_node_find(&self->f, "127.0.0.3", &e, why, sizeof(why)));
+	EXPECT_EQ(self->f.v[2], e);
+	ASSERT_EQ(0, view_node_find(&self->f, "engine-1", &e, why, sizeof(why)));
+	EXPECT_EQ(self->f.v[1], e);
+	/* "ID3" exactly; "ID" is every engine's prefix. */
+	ASSERT_EQ(0, view_node_find(&self->f, "ID3", &e, why, sizeof(why)));
+	EXPECT_EQ(self->f.v[3], e);
+	EXPECT_EQ(-EINVAL, view_node_find(&self->f, "ID", &e, why, sizeof(why)));
+	EXPECT_STREQ("'ID' is ambiguous: 4 engines match: 127.0.0.1:2375 (ID ID0), 127.0.0.2:2375 (ID ID1), 127.0.0.3:2375 (ID ID2), 127.0.0.4:2375 (ID ID3)", why);
+	EXPECT_EQ(-ENOENT, view_node_find(&self->f, "127.0.0.9", &e, why, sizeof(why)));
+	EXPECT_EQ(-ENOENT, view_node_find(&self->f, "127.0.0", &e, why, sizeof(why)));
 }
 
 TEST_F(fleet, one_node_lists_its_containers)
