@@ -252,6 +252,7 @@ install: $(O)/peerwatchd $(O)/peerwatch
 	$(Q)$(call INST,0644,uapi/linux/peerwatch.h,$(PREFIX)/include/linux/peerwatch.h)
 	$(Q)$(call INST,0644,dist/engines,$(DOCDIR)/examples/engines)
 	$(Q)$(call INST,0644,dist/peerwatchd.default,$(DOCDIR)/examples/peerwatchd.default)
+	$(Q)$(call INST,0644,dist/peerwatch.rules.yml,$(DOCDIR)/examples/peerwatch.rules.yml)
 	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
 	$(Q)$(SUBST) dist/peerwatchd.service.in >$(DESTDIR)$(UNITDIR)/peerwatchd.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/peerwatchd.service

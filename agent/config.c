@@ -182,6 +182,8 @@ static const struct opt options[] = {
 	  .val = LOG_WARN, .def = LOG_INFO, .help = "less logging" },
 	{ .name = "help", .short_name = 'h', .type = OPT_FLAG, F(help),
 	  .help = "this text" },
+	{ .name = "version", .type = OPT_FLAG, F(version),
+	  .help = "print the version and exit" },
 	{ 0 },
 };
 
@@ -315,7 +317,7 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	nargs = opt_parse(options, c, argc, argv, err, errlen);
 	if (nargs < 0)
 		return nargs;
-	if (c->help)
+	if (c->help || c->version)
 		return 0;
 	if (nargs > 1)
 		return opt_error(err, errlen,

@@ -237,6 +237,83 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 	return err;
 }
 
+/*
+ * A label value as the exposition format wants it: backslash, double
+ * quote and newline escaped. Engine names come from the engines' /info.
+ */
+static int add_label(struct strbuf *b, const char *name, const char *v,
+		     const char *sep)
+{
+	int err = strbuf_addf(b, "%s%s=\"", sep, name);
+	const char *p;
+	size_t n;
+
+	for (p = v; *p && !err; p += n) {
+		n = strcspn(p, "\\\"\n");
+		if (n) {
+			err = strbuf_add(b, p, n);
+			continue;
+		}
+		err = strbuf_add(b, *p == '\n' ? "\\n" :
+				 *p == '"' ? "\\\"" : "\\\\", 2);
+		n = 1;
+	}
+	return err ?: strbuf_add(b, "\"", 1);
+}
+
+static int engine_labels(struct strbuf *b, const char *metric,
+			 const struct engine *e)
+{
+	int err = strbuf_addf(b, "%s{", metric);
+
+	err = err ?: add_label(b, "engine", e->info.name, "");
+	err = err ?: add_label(b, "addr", e->addr, ",");
+	return err;
+}
+
+/*
+ * One set of series per engine, for alerts that name it: up (answering:
+ * healthy or suspect), since when its state holds, and an info series
+ * carrying the state and cause as labels. Three series per engine; the
+ * info series changes labels (a new series) at each transition.
+ */
+static int render_engines(const struct metrics *m, struct strbuf *b)
+{
+	const struct fleet *f = m->fleet;
+	const struct engine *e;
+	size_t i;
+	int err;
+
+	err = header(b, "peerwatch_engine_up", "gauge",
+		     "1 while the engine answers (healthy or suspect), else 0.");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_up", e);
+		err = err ?: strbuf_addf(b, "} %d\n",
+					 e->state == ENGINE_HEALTHY ||
+					 e->state == ENGINE_SUSPECT);
+	}
+	err = err ?: header(b, "peerwatch_engine_state_since_seconds", "gauge",
+			    "Unix time of the engine's last transition (0: none yet).");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_state_since_seconds", e);
+		err = err ?: strbuf_addf(b, "} %.3f\n",
+					 (double)e->since_ms / 1000);
+	}
+	err = err ?: header(b, "peerwatch_engine_info", "gauge",
+			    "The engine's state and the cause of its last transition, as labels; always 1.");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_info", e);
+		err = err ?: add_label(b, "state", engine_state_name(e->state), ",");
+		err = err ?: add_label(b, "cause", e->cause == CAUSE_NONE ? "" :
+				       cause_name(e->cause), ",");
+		err = err ?: strbuf_add(b, "} 1\n", 4);
+	}
+	return err;
+}
+
 static int render_latency(const struct metrics *m, struct strbuf *b)
 {
 	static const enum engine_state lost[] = {
@@ -393,6 +470,7 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	int err;
 
 	err = render_fleet(m, out);
+	err = err ?: render_engines(m, out);
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);

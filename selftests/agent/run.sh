@@ -127,7 +127,7 @@ test_reload() {
 	[ "$before" = "$after" ] || fail "kept engines were touched" || return 1
 	[ "$(echo "$before" | tr ',' '\n' | grep -c ' [1-9][0-9]* [1-9]')" = 8 ] ||
 		fail "cookies missing: $before" || return 1
-	grep -q "engine 127.1.0.1:2375: healthy -> removed" "$ALOG" ||
+	grep -q "engine 127.1.0.1:2375 ([^)]*): healthy -> removed" "$ALOG" ||
 		fail "removal not logged" || return 1
 	printf '%s\n' "127.1.0.[3:14]:2375" >"$f"
 	wait_until 5000 "$(all_healthy 12)" || fail "periodic: $(q .states)" || return 1
