@@ -237,6 +237,8 @@ fi
 . selftests/agent/events.sh
 # shellcheck source=selftests/agent/cluster.sh
 . selftests/agent/cluster.sh
+# shellcheck source=selftests/agent/ops.sh
+. selftests/agent/ops.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -272,4 +274,7 @@ run_test cluster-failover test_cluster_failover
 run_test cluster-blackhole test_cluster_blackhole
 run_test cluster-etcd-member test_cluster_etcd_member
 run_test cluster-replicas test_cluster_replicas
+run_test ops-metrics test_ops_metrics
+run_test ops-journal test_ops_journal
+run_test ops-notify test_ops_notify
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -117,6 +117,8 @@ fi
 # ExecStart names the DESTDIR binary, with MANPATH for Documentation=).
 unit=$root/lib/systemd/system/peerwatchd.service
 want="User=peerwatch
+Type=notify
+WatchdogSec=30s
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# What operators wire the agent into (issue 21): per-engine series in
+# /metrics and the example alerts, journald priorities, systemd's
+# notifications, the transition hook, certificates reloaded on SIGHUP;
+# sourced by run.sh.
+
+# /metrics names each engine (promtool accepts the live output), and the
+# example alerts fire for a down engine and stay quiet for healthy ones
+# (promtool test rules, selftests/prometheus/rules.test.yml).
+test_ops_metrics() {
+	local e=127.1.0.9:2375 out m=$TMP/ops-metrics.txt
+
+	out=$(promtool check rules dist/peerwatch.rules.yml 2>&1) ||
+		fail "promtool check rules: $out" || return 1
+	out=$(promtool test rules selftests/prometheus/rules.test.yml 2>&1) ||
+		fail "promtool test rules: $out" || return 1
+	log "promtool: the example rules check, and their tests pass"
+
+	new_netns opsmetrics || return 1
+	start_sim 20 || return 1
+	start_agent --backoff-max 2s "nodes://127.1.0.[1:20]:2375" || return 1
+	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
+	sim fault 127.1.0.9 reset || return 1
+	wait_until "$(bound 5000)" "$(node $e).state == \"down\"" ||
+		fail "not down: $(q .states)" || return 1
+	curl -sf --unix-socket "$API" http://pw/metrics >"$m" || fail "curl /metrics" || return 1
+	out=$(promtool check metrics <"$m" 2>&1) || fail "promtool check metrics: $out" || return 1
+	grep -q "^peerwatch_engine_up{engine=\"engine-[0-9]*\",addr=\"$e\"} 0$" "$m" ||
+		fail "no up 0 for $e: $(grep "$e" "$m")" || return 1
+	grep -q "^peerwatch_engine_info{engine=\"engine-[0-9]*\",addr=\"$e\",state=\"down\",cause=\"reset\"} 1$" "$m" ||
+		fail "no info for $e: $(grep "$e" "$m")" || return 1
+	[ "$(grep -c '^peerwatch_engine_up{.*} 1$' "$m")" = 19 ] ||
+		fail "healthy ones: $(grep -c '^peerwatch_engine_up{.*} 1$' "$m")" || return 1
+	[ "$(grep -c '^peerwatch_engine_state_since_seconds{' "$m")" = 20 ] ||
+		fail "since series" || return 1
+	log "/metrics: $(grep -cE '^peerwatch_engine_(up|info|state_since_seconds)\{' "$m") per-engine samples for 20 engines; $e up 0, state down, cause reset; promtool check metrics clean"
+}
+
+# With stderr the journal (JOURNAL_STREAM names it), lines carry syslog
+# priorities: an engine lost is a warning, its recovery a notice, both
+# naming the engine by address and name.
+test_ops_journal() {
+	local e=127.1.0.9:2375 js
+
+	new_netns opsjournal || return 1
+	start_sim 20 || return 1
+	: >"$TMP/$NS.agent.log"
+	js=$(stat -c '%d:%i' "$TMP/$NS.agent.log")
+	AGENT_WRAP=(env "JOURNAL_STREAM=$js")
+	start_agent --backoff-max 2s "nodes://127.1.0.[1:20]:2375"
+	AGENT_WRAP=()
+	[ -n "${AGENT_PID:-}" ] || return 1
+	wait_until 10000 "$(all_healthy 20)" || fail "not healthy" || return 1
+	sim fault 127.1.0.9 reset || return 1
+	wait_until "$(bound 5000)" "$(node $e).state == \"down\"" || fail "not down" || return 1
+	sim clear 127.1.0.9 || return 1
+	wait_until 10000 "$(node $e).state == \"healthy\"" || fail "not back" || return 1
+	grep -q "^<6>info: peerwatchd: 20 engines from" "$ALOG" ||
+		fail "start not at info: $(head -n 2 "$ALOG")" || return 1
+	grep -q "^<4>warn: engine $e (engine-[0-9]*): healthy -> down (reset" "$ALOG" ||
+		fail "down not a warning: $(grep "$e" "$ALOG")" || return 1
+	grep -q "^<5>notice: engine $e (engine-[0-9]*): down -> healthy$" "$ALOG" ||
+		fail "recovery not a notice: $(grep "$e" "$ALOG")" || return 1
+	grep -q "^<6>info: engine 127.1.0.1:2375 (engine-[0-9]*): pending -> healthy$" "$ALOG" ||
+		fail "first contact not info" || return 1
+	grep -qv '^<[0-7]>' "$ALOG" && fail "a line without priority: $(grep -m1 -v '^<[0-7]>' "$ALOG")" && return 1
+	log "journal: $(grep -m1 "^<4>.*$e.*-> down" "$ALOG"); $(grep -m1 "^<5>.*$e" "$ALOG")"
+}
+
+# systemd's notifications, read from the datagram socket NOTIFY_SOCKET
+# names (abstract, '@'): READY=1 once every engine was tried, STATUS=
+# with the counts, RELOADING=1 with MONOTONIC_USEC on SIGHUP then READY=1,
+# WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 at SIGTERM.
+test_ops_notify() {
+	local sock=pwt-notify-$$ out=$TMP/notify.out n t0
+
+	new_netns opsnotify || return 1
+	start_sim 20 || return 1
+	# One line per datagram, its newlines as '|'.
+	spawn "$TMP/notify.log" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    print("bound", flush=True)
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
+        f.flush()
+' "$sock" "$out"
+	poll_for 5000 0.05 grep -q bound "$TMP/notify.log" || fail "listener" || return 1
+	# Engine 20 blackholed: pending until the request timeout (2 s).
+	blackhole 127.1.0.20 || return 1
+	t0=$(now_ms)
+	AGENT_WRAP=(env "NOTIFY_SOCKET=@$sock" WATCHDOG_USEC=1000000)
+	start_agent --request-timeout 2s "nodes://127.1.0.[1:20]:2375"
+	AGENT_WRAP=()
+	[ -n "${AGENT_PID:-}" ] || return 1
+	poll_for "$(bound 5000)" 0.05 grep -q '^READY=1' "$out" ||
+		fail "no READY=1: $(cat "$out")" || return 1
+	n=$(($(now_ms) - t0))
+	[ "$n" -ge 1500 ] || fail "READY=1 after $n ms, before the blackholed engine's request timeout" || return 1
+	grep -q '^READY=1|STATUS=20 engines: 19 healthy, 0 suspect, 0 unhealthy, [01] down, [01] pending$' "$out" ||
+		fail "READY line: $(grep '^READY' "$out")" || return 1
+	log "READY=1 after $n ms (one engine blackholed, --request-timeout 2s): $(grep -m1 '^READY' "$out")"
+	poll_for 3000 0.1 test "$(grep -c '^WATCHDOG=1$' "$out")" -ge 4 ||
+		fail "watchdog: $(grep -c '^WATCHDOG=1$' "$out") in 3 s" || return 1
+	log "WATCHDOG=1: $(grep -c '^WATCHDOG=1$' "$out") so far (WATCHDOG_USEC=1s: every 0.5 s)"
+	kill -HUP "$AGENT_PID"
+	poll_for 3000 0.05 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9]*$' "$out" ||
+		fail "no RELOADING=1: $(grep -v WATCHDOG "$out")" || return 1
+	poll_for 3000 0.05 sh -c "grep -v WATCHDOG '$out' | grep -A1 '^RELOADING=1' | grep -q '^READY=1|STATUS='" ||
+		fail "no READY=1 after RELOADING=1: $(grep -v WATCHDOG "$out")" || return 1
+	stop_agent || return 1
+	poll_for 3000 0.05 grep -q '^STOPPING=1$' "$out" || fail "no STOPPING=1" || return 1
+	log "SIGHUP: $(grep -v WATCHDOG "$out" | grep -A1 '^RELOADING' | tr '\n' ' '); SIGTERM: STOPPING=1"
+}
