@@ -147,6 +147,22 @@ static const struct opt options[] = {
 	{ .name = "api-max-clients", .type = OPT_UINT, F(api.max_clients),
 	  .min = 1, .max = 10000, .def = 256, .arg = "N",
 	  .help = "control API clients at once" },
+	{ .name = "on-transition", .type = OPT_STRING, F(api.hook.cmd),
+	  .arg = "CMD",
+	  .help = "run /bin/sh -c CMD at each engine transition, with "
+		  "PEERWATCH_ENGINE, _ADDR, _OLD_STATE, _NEW_STATE, _CAUSE, "
+		  "_ERROR, _SINCE and _TRANSITIONS in its environment" },
+	{ .name = "on-transition-max", .type = OPT_UINT, F(api.hook.max),
+	  .min = 1, .max = 1024, .def = 8, .arg = "N",
+	  .help = "runs of --on-transition at once" },
+	{ .name = "on-transition-timeout", .type = OPT_DURATION,
+	  F(api.hook.timeout_ms), .min = 100, .max = HOUR, .def = 30 * SEC,
+	  .arg = "DUR",
+	  .help = "a run still going then is killed, with its children" },
+	{ .name = "on-transition-queue", .type = OPT_UINT, F(api.hook.queue),
+	  .min = 1, .max = 1000000, .def = 1024, .arg = "N",
+	  .help = "engines whose run may wait (one each: later transitions "
+		  "are folded in); beyond, runs are dropped and counted" },
 	{ .name = "kernel-policy", .type = OPT_FLAG, F(kernel_policy),
 	  .help = "peerwatch.ko gives every connection to the engines' "
 		  "ports --user-timeout" },

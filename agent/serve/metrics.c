@@ -12,6 +12,7 @@
 #include "cause.h"
 #include "container_of.h"
 #include "fleet.h"
+#include "hook.h"
 #include "kevents.h"
 #include "metrics.h"
 #include "nlevent.h"
@@ -425,6 +426,41 @@ static int render_memory(struct strbuf *b)
 	return err;
 }
 
+/* Only with --on-transition. */
+static int render_hook(const struct metrics *m, struct strbuf *b)
+{
+	const struct hook_stats *st = m->hook;
+	int err;
+
+	if (!st)
+		return 0;
+	err = header(b, "peerwatch_hook_runs_total", "counter",
+		     "Runs of the --on-transition command, by result (a timeout is a failure too).");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_runs_total{result=\"ok\"} %llu\n"
+				 "peerwatch_hook_runs_total{result=\"failed\"} %llu\n",
+				 (unsigned long long)st->ok,
+				 (unsigned long long)st->failed);
+	err = err ?: header(b, "peerwatch_hook_timeouts_total", "counter",
+			    "Runs killed at --on-transition-timeout.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_timeouts_total %llu\n",
+				 (unsigned long long)st->timeouts);
+	err = err ?: header(b, "peerwatch_hook_coalesced_total", "counter",
+			    "Transitions folded into the run already waiting for their engine.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_coalesced_total %llu\n",
+				 (unsigned long long)st->coalesced);
+	err = err ?: header(b, "peerwatch_hook_dropped_total", "counter",
+			    "Transitions not run: the queue (--on-transition-queue) was full.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_dropped_total %llu\n",
+				 (unsigned long long)st->dropped);
+	err = err ?: header(b, "peerwatch_hook_running", "gauge",
+			    "Runs of the --on-transition command now.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_running %u\n", st->running);
+	err = err ?: header(b, "peerwatch_hook_queued", "gauge",
+			    "Engines whose run waits for a free slot.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_queued %u\n", st->queued);
+	return err;
+}
+
 /* Only with --cluster: an agent alone has no such series. */
 static int render_cluster(const struct metrics *m, struct strbuf *b)
 {
@@ -474,6 +510,7 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
+	err = err ?: render_hook(m, out);
 	err = err ?: render_cluster(m, out);
 	err = err ?: render_memory(out);
 	return err;

@@ -116,3 +116,76 @@ with open(sys.argv[2], "w") as f:
 	poll_for 3000 0.05 grep -q '^STOPPING=1$' "$out" || fail "no STOPPING=1" || return 1
 	log "SIGHUP: $(grep -v WATCHDOG "$out" | grep -A1 '^RELOADING' | tr '\n' ' '); SIGTERM: STOPPING=1"
 }
+
+# --on-transition: a hook that records its environment, one that fails,
+# one that hangs (killed at --on-transition-timeout with its child), and
+# a flood (196 engines added, then all of them reset) against 4 slots
+# and a queue of 50: runs dropped and folded, never more than 4 at once,
+# and a canary engine refreshed every second all along.
+# Shortened: --on-transition-timeout 1s, refresh every 1 s.
+test_ops_hook() {
+	local f=$TMP/hook.engines hook=$TMP/hook.sh rec=$TMP/hook.rec runs=$TMP/hook.runs
+	local canary=127.1.0.1:2375 m=$TMP/metrics.txt maxrun
+
+	new_netns opshook || return 1
+	start_sim 200 || return 1
+	mkdir -p "$runs"
+	# Each run records its environment; a run holds a directory in
+	# $runs while it works, and records how many it saw.
+	cat >"$hook" <<-HOOK
+	#!/bin/sh
+	echo "S|\$PEERWATCH_ADDR|\$PEERWATCH_ENGINE|\$PEERWATCH_OLD_STATE|\$PEERWATCH_NEW_STATE|\$PEERWATCH_CAUSE|\$PEERWATCH_TRANSITIONS|\$PEERWATCH_SINCE" >>$rec
+	case \$PEERWATCH_ADDR in
+	127.1.0.3:*) exit 3 ;;
+	127.1.0.4:*) echo \$\$ >$TMP/hang.pid; sleep 60 & echo \$! >$TMP/hang-child.pid; wait; exit 0 ;;
+	esac
+	mkdir $runs/\$\$
+	echo "R|\$(ls $runs | wc -l)" >>$rec
+	sleep 0.2
+	rmdir $runs/\$\$
+	HOOK
+	chmod +x "$hook"
+	printf '%s\n' "127.1.0.[1:4]:2375" >"$f"
+	start_agent --on-transition "$hook" --on-transition-max 4 \
+		--on-transition-timeout 1s --on-transition-queue 50 \
+		--engine-refresh-min-interval 1s --engine-refresh-max-interval 1s \
+		--backoff-max 2s "file://$f" || return 1
+	wait_until 10000 "$(all_healthy 4)" || fail "not healthy: $(q .states)" || return 1
+	poll_for "$(bound 5000)" 0.1 test -s "$TMP/hang-child.pid" || fail "hang hook did not run" || return 1
+	grep -q "^S|127.1.0.2:2375|engine-1|pending|healthy||1|[0-9]\{10\}$" "$rec" ||
+		fail "record: $(grep 127.1.0.2 "$rec")" || return 1
+	poll_for "$(bound 5000)" 0.1 sh -c "! kill -0 $(cat "$TMP/hang.pid") 2>/dev/null && ! kill -0 $(cat "$TMP/hang-child.pid") 2>/dev/null" ||
+		fail "hung hook or its child still alive" || return 1
+	log "hook environment: $(grep -m1 '^S|127.1.0.2' "$rec"); the hung one and its child killed after ${ELAPSED} ms more"
+	api /metrics >"$m" || fail "metrics" || return 1
+	[ "$(metric_of 'peerwatch_hook_runs_total{result="failed"}')" = 2 ] &&
+		[ "$(metric_of peerwatch_hook_timeouts_total)" = 1 ] &&
+		[ "$(metric_of 'peerwatch_hook_runs_total{result="ok"}')" = 2 ] ||
+		fail "counts: $(grep '^peerwatch_hook' "$m" | tr '\n' ' ')" || return 1
+	grep -Eq "warn: on-transition: engine 127.1.0.[34]:2375 pending -> healthy: (exit status 3|still running after 1000 ms: killed)" "$ALOG" ||
+		fail "failure not logged: $(grep on-transition "$ALOG")" || return 1
+	log "runs: 2 ok, 2 failed (1 timeout); logged: $(grep -m1 'on-transition' "$ALOG" | sed 's/.*warn: //')"
+
+	# The flood: 196 engines added, then reset once healthy.
+	printf '%s\n' "127.1.0.[1:200]:2375" >"$f"
+	kill -HUP "$AGENT_PID"
+	canary_sample "$canary" 1000 || return 1
+	wait_until 20000 "$(all_healthy 200)" || fail "not healthy: $(q .states)" || return 1
+	sim fault 127.1.0.5-127.1.0.200 reset || return 1
+	canary_sample "$canary" 6000 || return 1
+	log "canary: refresh age at most $MAXAGE ms during the flood (bound $(bound 2500)), /v1/nodes within $MAXAPI ms"
+	[ "$MAXAGE" -le "$(bound 2500)" ] || fail "canary refresh age $MAXAGE ms" || return 1
+	poll_for 30000 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_queued 0'" ||
+		fail "queue not drained" || return 1
+	poll_for 3000 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_running 0'" ||
+		fail "runs not over" || return 1
+	api /metrics >"$m" || fail "metrics" || return 1
+	maxrun=$(grep '^R|' "$rec" | cut -d'|' -f2 | sort -n | tail -n 1)
+	log "flood: $(grep -c '^S|' "$rec") runs for $(metric_of peerwatch_engine_transitions_total) transitions; dropped $(metric_of peerwatch_hook_dropped_total), folded $(metric_of peerwatch_hook_coalesced_total); at most $maxrun running at once (max 4)"
+	[ "$maxrun" -le 4 ] || fail "$maxrun hooks at once" || return 1
+	[ "$(metric_of peerwatch_hook_dropped_total)" -gt 0 ] || fail "nothing dropped" || return 1
+	[ "$(metric_of peerwatch_hook_coalesced_total)" -gt 0 ] || fail "nothing folded" || return 1
+	grep -q '^S|127.1.0.[0-9]*:2375|engine-[0-9]*|pending|down|reset|2|' "$rec" ||
+		fail "no folded run (pending -> down, 2 transitions)" || return 1
+	stop_agent
+}

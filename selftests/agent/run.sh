@@ -277,4 +277,5 @@ run_test cluster-replicas test_cluster_replicas
 run_test ops-metrics test_ops_metrics
 run_test ops-journal test_ops_journal
 run_test ops-notify test_ops_notify
+run_test ops-hook test_ops_hook
 suite_end "host${PW_VALGRIND:+-valgrind}"
