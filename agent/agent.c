@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon: the loop, the fleet of engines, discovery reloads, signals
- * (through a signalfd, so they are loop events like any other) and the
- * summary line, the state file and the control API.
+ * The daemon: the loop, the fleet of engines, discovery and TLS material
+ * reloads, signals (through a signalfd, so they are loop events like any
+ * other), systemd's notifications, the summary line, the state file and
+ * the control API.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -77,6 +78,21 @@ static void reload(struct agent *a)
 	addr_list_clear(&want);
 }
 
+/* New connections to engines use the new files; live ones stay. */
+static void reload_tls(struct agent *a)
+{
+	struct tls_ctx *t = a->fleet->env.tls;
+	char why[256];
+
+	if (!t)
+		return;
+	if (tls_ctx_reload(t, &a->cfg->engine.tls, why, sizeof(why))) {
+		log_err("TLS: %s; keeping the certificates in use", why);
+		return;
+	}
+	log_notice("TLS: certificates reloaded; live connections keep theirs until they reconnect");
+}
+
 static void dump_state(struct agent *a)
 {
 	char *copy = strdup(a->cfg->state_file);
@@ -145,6 +161,7 @@ static void signal_io(struct loop_io *io, uint32_t events)
 			log_info("discovery: reload (SIGHUP)");
 			notify_reloading(a->notify);
 			reload(a);
+			reload_tls(a);
 			send_status(a);
 			break;
 		case SIGUSR1:

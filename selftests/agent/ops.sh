@@ -189,3 +189,59 @@ test_ops_hook() {
 		fail "no folded run (pending -> down, 2 transitions)" || return 1
 	stop_agent
 }
+
+# TLS material reloaded on SIGHUP: the CA rotated to another (the rogue
+# CA of tls.sh), the engine it signs becomes healthy while the engines of
+# the old CA keep their live connections (same cookies); a key that does
+# not match its certificate, and a CA file that is not PEM, are refused
+# with a message and the material in use stays (a new connection still
+# succeeds with it). Shortened: --backoff-max 1s, --engine-failure-retry 2.
+test_ops_tls_reload() {
+	local d=$TMP/tls-rotate old="127.1.0.1:2376" new="127.2.0.1:2377" before after
+	local live='[.nodes[] | select(.addr | startswith("127.1.")) | "\(.addr) \(.cookie) \(.events_cookie)"] | join(",")'
+
+	tls_certs || return 1
+	new_netns opstls || return 1
+	mkdir -p "$d" && cp "$TLSD/ca.pem" "$d/ca.pem" && cp "$TLSD/client.pem" "$d/cert.pem" &&
+		cp "$TLSD/client.key" "$d/key.pem" || return 1
+	# shellcheck disable=SC2046
+	start_sim_at old 2376 127.1.0.1 2 $(tls_sim fleet.pem ca.pem) &&
+		start_sim_at new 2377 127.2.0.1 1 $(tls_sim rogue.pem ca.pem) || return 1
+	start_agent --tlsverify --tlscacert "$d/ca.pem" --tlscert "$d/cert.pem" \
+		--tlskey "$d/key.pem" --engine-failure-retry 2 --backoff-max 1s \
+		"nodes://127.1.0.[1:2]:2376,$new" || return 1
+	wait_until 10000 "([$(node $old) | .state == \"healthy\" and .events_cookie > 0] | any) and ([$(node $new) | .cause == \"tls-unknown-ca\"] | any)" ||
+		fail "before: $(q '[.nodes[] | {addr, state, cause}]')" || return 1
+	before=$(q "$live")
+
+	cp "$TLSD/rogue-ca.pem" "$d/ca.pem" || return 1
+	kill -HUP "$AGENT_PID"
+	wait_until "$(bound 5000)" "$(node $new).state == \"healthy\"" ||
+		fail "new CA not used: $(q "$(node $new) | {state, cause, error}")" || return 1
+	log "CA rotated, SIGHUP: $new healthy after ${ELAPSED} ms; $(grep -m1 'TLS: certificates reloaded' "$ALOG" | sed 's/.*notice: //')"
+	after=$(q "$live")
+	[ "$before" = "$after" ] || fail "live connections of the old CA were replaced: $before / $after" || return 1
+	[ "$(q "[.nodes[] | select(.state == \"healthy\")] | length")" = 3 ] ||
+		fail "states: $(q .states)" || return 1
+	log "the old CA's engines kept their connections (cookies $after)"
+
+	# A mismatched key, then a CA file that is not PEM: refused, said why.
+	cp "$TLSD/srv.key" "$d/key.pem" || return 1
+	kill -HUP "$AGENT_PID"
+	poll_for 3000 0.1 grep -q "error: TLS: --tlskey $d/key.pem does not match --tlscert $d/cert.pem (key values mismatch); keeping the certificates in use" "$ALOG" ||
+		fail "mismatch not said: $(grep 'TLS:' "$ALOG")" || return 1
+	log "mismatched key: $(grep -m1 'does not match --tlscert' "$ALOG" | sed 's/.*error: //')"
+	cp "$TLSD/client.key" "$d/key.pem" && echo garbage >"$d/ca.pem" || return 1
+	kill -HUP "$AGENT_PID"
+	poll_for 3000 0.1 grep -q "error: TLS: --tlscacert $d/ca.pem: .*; keeping the certificates in use" "$ALOG" ||
+		fail "bad CA not said: $(grep 'TLS:' "$ALOG")" || return 1
+	log "bad CA file: $(grep -m1 'tlscacert' "$ALOG" | sed 's/.*error: //')"
+	# The material in use (the rogue CA) still makes new connections.
+	"$SIM" ctl "$TMP/$NS.new.ctl" fault "${new%:*}" reset >/dev/null || fail "fault" || return 1
+	wait_until "$(bound 5000)" "$(node $new).state == \"down\"" || fail "not down" || return 1
+	"$SIM" ctl "$TMP/$NS.new.ctl" clear "${new%:*}" >/dev/null || fail "clear" || return 1
+	wait_until "$(bound 5000)" "$(node $new).state == \"healthy\"" ||
+		fail "reconnect with the kept material: $(q "$(node $new) | {state, cause, error}")" || return 1
+	log "after the refused reloads, $new reconnected with the material in use in ${ELAPSED} ms"
+	stop_agent
+}

@@ -278,4 +278,5 @@ run_test ops-metrics test_ops_metrics
 run_test ops-journal test_ops_journal
 run_test ops-notify test_ops_notify
 run_test ops-hook test_ops_hook
+run_test ops-tls-reload test_ops_tls_reload
 suite_end "host${PW_VALGRIND:+-valgrind}"
