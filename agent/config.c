@@ -217,8 +217,8 @@ void config_usage(FILE *f)
 "DOCKER_CERT_PATH defaults to ~/.docker; a non-empty DOCKER_TLS_VERIFY\n"
 "turns on --tlsverify, as with the docker CLI.\n"
 "\n"
-"Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
-"SIGINT/SIGTERM stop.\n");
+"Signals: SIGHUP re-reads discovery and the TLS files, SIGUSR1 writes\n"
+"the state file, SIGINT/SIGTERM stop.\n");
 }
 
 /* A file of DOCKER_CERT_PATH, or NULL if @must is false and it is not there. */

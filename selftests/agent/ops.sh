@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# AGENT_WRAP is read by lib.sh's start_agent.
+# shellcheck disable=SC2034
 #
 # What operators wire the agent into (issue 21): per-engine series in
 # /metrics and the example alerts, journald priorities, systemd's
