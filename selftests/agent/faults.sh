@@ -215,7 +215,7 @@ test_id_change() {
 	wait_until "$(bound 5000)" "$(node $e) | .state == \"healthy\" and .id != \"$old\"" ||
 		fail "ID change not seen" || return 1
 	new=$(q "$(node $e).id")
-	grep -q "engine $e ([^)]*): healthy -> pending (id-change: ID" "$ALOG" ||
+	grep -qE "engine $e( \([^)]*\))?: healthy -> pending \(id-change: ID" "$ALOG" ||
 		fail "no pending transition logged" || return 1
 	grep -q "engine $e ([^)]*): pending -> healthy" "$ALOG" || fail "not healthy" || return 1
 	log "ID $old -> $new: pending, then healthy after ${ELAPSED} ms"

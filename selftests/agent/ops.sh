@@ -124,7 +124,7 @@ with open(sys.argv[2], "w") as f:
 # a flood (196 engines added, then all of them reset) against 4 slots
 # and a queue of 50: runs dropped and folded, never more than 4 at once,
 # and a canary engine refreshed every second all along.
-# Shortened: --on-transition-timeout 1s, refresh every 1 s.
+# Shortened: --on-transition-timeout 3s, refresh every 1 s.
 test_ops_hook() {
 	local f=$TMP/hook.engines hook=$TMP/hook.sh rec=$TMP/hook.rec runs=$TMP/hook.runs
 	local canary=127.1.0.1:2375 m=$TMP/metrics.txt maxrun
@@ -132,8 +132,9 @@ test_ops_hook() {
 	new_netns opshook || return 1
 	start_sim 200 || return 1
 	mkdir -p "$runs"
-	# Each run records its environment; a run holds a directory in
-	# $runs while it works, and records how many it saw.
+	# Each run records its environment; a run holds a directory named
+	# by its pid in $runs while it works, and records how many of those
+	# pids live (a run killed at the deadline leaves its directory).
 	cat >"$hook" <<-HOOK
 	#!/bin/sh
 	echo "S|\$PEERWATCH_ADDR|\$PEERWATCH_ENGINE|\$PEERWATCH_OLD_STATE|\$PEERWATCH_NEW_STATE|\$PEERWATCH_CAUSE|\$PEERWATCH_TRANSITIONS|\$PEERWATCH_SINCE" >>$rec
@@ -142,21 +143,22 @@ test_ops_hook() {
 	127.1.0.4:*) echo \$\$ >$TMP/hang.pid; sleep 60 & echo \$! >$TMP/hang-child.pid; wait; exit 0 ;;
 	esac
 	mkdir $runs/\$\$
-	echo "R|\$(ls $runs | wc -l)" >>$rec
+	n=0; for p in \$(ls $runs); do kill -0 \$p 2>/dev/null && n=\$((n + 1)); done
+	echo "R|\$n" >>$rec
 	sleep 0.2
 	rmdir $runs/\$\$
 	HOOK
 	chmod +x "$hook"
 	printf '%s\n' "127.1.0.[1:4]:2375" >"$f"
 	start_agent --on-transition "$hook" --on-transition-max 4 \
-		--on-transition-timeout 1s --on-transition-queue 50 \
+		--on-transition-timeout 3s --on-transition-queue 50 \
 		--engine-refresh-min-interval 1s --engine-refresh-max-interval 1s \
 		--backoff-max 2s "file://$f" || return 1
 	wait_until 10000 "$(all_healthy 4)" || fail "not healthy: $(q .states)" || return 1
 	poll_for "$(bound 5000)" 0.1 test -s "$TMP/hang-child.pid" || fail "hang hook did not run" || return 1
 	grep -q "^S|127.1.0.2:2375|engine-1|pending|healthy||1|[0-9]\{10\}$" "$rec" ||
 		fail "record: $(grep 127.1.0.2 "$rec")" || return 1
-	poll_for "$(bound 5000)" 0.1 sh -c "! kill -0 $(cat "$TMP/hang.pid") 2>/dev/null && ! kill -0 $(cat "$TMP/hang-child.pid") 2>/dev/null" ||
+	poll_for "$(bound 6000)" 0.1 sh -c "! kill -0 $(cat "$TMP/hang.pid") 2>/dev/null && ! kill -0 $(cat "$TMP/hang-child.pid") 2>/dev/null" ||
 		fail "hung hook or its child still alive" || return 1
 	log "hook environment: $(grep -m1 '^S|127.1.0.2' "$rec"); the hung one and its child killed after ${ELAPSED} ms more"
 	api /metrics >"$m" || fail "metrics" || return 1
@@ -164,7 +166,7 @@ test_ops_hook() {
 		[ "$(metric_of peerwatch_hook_timeouts_total)" = 1 ] &&
 		[ "$(metric_of 'peerwatch_hook_runs_total{result="ok"}')" = 2 ] ||
 		fail "counts: $(grep '^peerwatch_hook' "$m" | tr '\n' ' ')" || return 1
-	grep -Eq "warn: on-transition: engine 127.1.0.[34]:2375 pending -> healthy: (exit status 3|still running after 1000 ms: killed)" "$ALOG" ||
+	grep -Eq "warn: on-transition: engine 127.1.0.[34]:2375 pending -> healthy: (exit status 3|still running after 3000 ms: killed)" "$ALOG" ||
 		fail "failure not logged: $(grep on-transition "$ALOG")" || return 1
 	log "runs: 2 ok, 2 failed (1 timeout); logged: $(grep -m1 'on-transition' "$ALOG" | sed 's/.*warn: //')"
 
