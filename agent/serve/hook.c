@@ -7,8 +7,10 @@
  * CMD is written as in a unit file or a crontab.
  *
  * The loop never waits for a hook: children are started with posix_spawn
- * (vfork-like, back once the child has exec'd) and reaped when their
- * pidfd becomes readable, a loop event like a socket's. At most cfg->max
+ * (vfork-like, back once the child has exec'd) and reaped when SIGCHLD
+ * comes through a signalfd of our own, a loop event like a socket's
+ * (pidfds would do too, but valgrind, which the host suite runs the agent
+ * under, does not know pidfd_open). At most cfg->max
  * run at once; one still running at cfg->timeout_ms is killed with its
  * process group (the shell's children too). Transitions beyond that wait
  * in a FIFO queue holding at most one run per engine: a later transition
@@ -27,7 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,9 +55,7 @@ struct hook_job {
 	uint64_t since_ms;
 	unsigned int transitions;
 	pid_t pid;
-	int pidfd;
 	bool killed;
-	struct loop_io io;
 	struct loop_timer deadline;
 };
 
@@ -66,6 +66,9 @@ struct hook {
 	struct hook_job **buckets;	/* waiting, by address */
 	size_t nbuckets;		/* a power of two */
 	struct hook_job *running;
+	int sigfd;			/* SIGCHLD */
+	struct loop_io sig_io;
+	sigset_t oldmask;
 	struct hook_stats stats;
 	uint64_t log_since;		/* window of the last failure logged */
 	uint64_t log_failed, log_timeouts;	/* not logged in it */
@@ -200,8 +203,6 @@ static void reaped(struct hook *h, struct hook_job *j, const siginfo_t *si)
 	*pp = j->next;
 	h->stats.running--;
 	loop_timer_stop(h->loop, &j->deadline);
-	loop_io_del(h->loop, &j->io);
-	close(j->pidfd);
 	if (j->killed) {
 		snprintf(why, sizeof(why), "still running after %llu ms: killed",
 			 (unsigned long long)h->cfg.timeout_ms);
@@ -218,16 +219,27 @@ static void reaped(struct hook *h, struct hook_job *j, const siginfo_t *si)
 	start_next(h);
 }
 
-static void child_io(struct loop_io *io, uint32_t events)
+/*
+ * SIGCHLDs coalesce: each is a cue to look at every run. Runs started
+ * meanwhile go to the head of the list, behind the walk; a SIGCHLD of
+ * theirs after the read above is pending again.
+ */
+static void sigchld_io(struct loop_io *io, uint32_t events)
 {
-	struct hook_job *j = container_of(io, struct hook_job, io);
-	siginfo_t si = { 0 };
+	struct hook *h = container_of(io, struct hook, sig_io);
+	struct signalfd_siginfo ssi;
+	struct hook_job *j, *next;
+	siginfo_t si;
 
 	(void)events;
-	if (waitid(P_PIDFD, j->pidfd, &si, WEXITED | WNOHANG) ||
-	    !si.si_pid)
-		return;
-	reaped(j->h, j, &si);
+	while (read(h->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
+		;
+	for (j = h->running; j; j = next) {
+		next = j->next;
+		memset(&si, 0, sizeof(si));
+		if (!waitid(P_PID, j->pid, &si, WEXITED | WNOHANG) && si.si_pid)
+			reaped(h, j, &si);
+	}
 }
 
 /* The whole process group: the shell and what it started. */
@@ -271,21 +283,7 @@ static int spawn(struct hook *h, struct hook_job *j)
 	env_clear(&env);
 	if (err)
 		return err;
-	/* Not reaped before this: a zombie keeps its pid. */
-	j->pidfd = pidfd_open(j->pid, 0);
-	if (j->pidfd < 0) {
-		err = -errno;
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		return err;
-	}
-	err = loop_io_add(h->loop, &j->io, j->pidfd, LOOP_READ, child_io);
-	if (err) {
-		kill(-j->pid, SIGKILL);
-		waitpid(j->pid, NULL, 0);
-		close(j->pidfd);
-		return err;
-	}
+	/* Reaped only by sigchld_io(): until then the pid and group are its. */
 	loop_timer_init(&j->deadline, deadline_fn);
 	loop_timer_start(h->loop, &j->deadline, h->cfg.timeout_ms);
 	return 0;
@@ -373,22 +371,39 @@ void hook_transition(struct hook *h, const struct engine *e,
 int hook_new(struct hook **hp, struct loop *loop, const struct hook_cfg *cfg)
 {
 	struct hook *h;
+	sigset_t mask;
+	int err;
 
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	h->sigfd = -1;
 	h->loop = loop;
 	h->cfg = *cfg;
 	h->tail = &h->head;
 	h->nbuckets = 64;
 	while (h->nbuckets < cfg->queue)
 		h->nbuckets <<= 1;
-	h->buckets = calloc(h->nbuckets, sizeof(*h->buckets));
-	if (!h->buckets) {
-		free(h);
-		return -ENOMEM;
-	}
 	loop_timer_init(&h->log_timer, log_fn);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &h->oldmask)) {
+		free(h);
+		return -errno;
+	}
+	h->buckets = calloc(h->nbuckets, sizeof(*h->buckets));
+	err = h->buckets ? 0 : -ENOMEM;
+	if (!err) {
+		h->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+		err = h->sigfd < 0 ? -errno : 0;
+	}
+	if (!err)
+		err = loop_io_add(loop, &h->sig_io, h->sigfd, LOOP_READ,
+				  sigchld_io);
+	if (err) {
+		hook_free(h);
+		return err;
+	}
 	*hp = h;
 	return 0;
 }
@@ -406,12 +421,15 @@ void hook_free(struct hook *h)
 		kill(-j->pid, SIGKILL);
 		waitpid(j->pid, NULL, 0);
 		loop_timer_stop(h->loop, &j->deadline);
-		loop_io_del(h->loop, &j->io);
-		close(j->pidfd);
 		job_free(j);
 	}
 	loop_timer_stop(h->loop, &h->log_timer);
 	log_fn(&h->log_timer);
+	if (h->sigfd >= 0) {
+		loop_io_del(h->loop, &h->sig_io);
+		close(h->sigfd);
+	}
+	sigprocmask(SIG_SETMASK, &h->oldmask, NULL);
 	free(h->buckets);
 	free(h);
 }
