@@ -134,8 +134,10 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
-		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
-		is_events ? "events: " : "", cause_name(cause), e->error);
+		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s%s: %s", e->addr,
+		e->info.name[0] ? " (" : "", e->info.name,
+		e->info.name[0] ? ")" : "", is_events ? "events: " : "",
+		cause_name(cause), e->error);
 	ch->resend = false;
 	if (cause_is_down(cause)) {
 		e->failures++;

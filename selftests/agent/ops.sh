@@ -41,8 +41,9 @@ test_ops_metrics() {
 }
 
 # With stderr the journal (JOURNAL_STREAM names it), lines carry syslog
-# priorities: an engine lost is a warning, its recovery a notice, both
-# naming the engine by address and name.
+# priorities: an engine lost (and the failure that lost it) is a
+# warning, its recovery a notice, each naming the engine by address and
+# name.
 test_ops_journal() {
 	local e=127.1.0.9:2375 js
 
@@ -63,6 +64,8 @@ test_ops_journal() {
 		fail "start not at info: $(head -n 2 "$ALOG")" || return 1
 	grep -q "^<4>warn: engine $e (engine-[0-9]*): healthy -> down (reset" "$ALOG" ||
 		fail "down not a warning: $(grep "$e" "$ALOG")" || return 1
+	grep -q "^<4>warn: engine $e (engine-[0-9]*): reset: " "$ALOG" ||
+		fail "failure not a warning naming the engine: $(grep "$e" "$ALOG")" || return 1
 	grep -q "^<5>notice: engine $e (engine-[0-9]*): down -> healthy$" "$ALOG" ||
 		fail "recovery not a notice: $(grep "$e" "$ALOG")" || return 1
 	grep -q "^<6>info: engine 127.1.0.1:2375 (engine-[0-9]*): pending -> healthy$" "$ALOG" ||
