@@ -70,7 +70,6 @@ struct hook {
 	struct loop_io sig_io;
 	sigset_t oldmask;
 	struct hook_stats stats;
-	uint64_t log_since;		/* window of the last failure logged */
 	uint64_t log_failed, log_timeouts;	/* not logged in it */
 	struct loop_timer log_timer;
 };
@@ -115,7 +114,8 @@ static void failure(struct hook *h, const struct hook_job *j, bool timeout,
 			h->log_failed++;
 		return;
 	}
-	log_warn("on-transition: engine %s %s -> %s: %s", j->addr,
+	log_warn("on-transition: engine %s%s%s%s: %s -> %s: %s", j->addr,
+		 j->name[0] ? " (" : "", j->name, j->name[0] ? ")" : "",
 		 engine_state_name(j->from), engine_state_name(j->to), why);
 	loop_timer_start(h->loop, &h->log_timer, HOOK_LOG_MS);
 }

@@ -169,7 +169,7 @@ test_ops_hook() {
 		[ "$(metric_of peerwatch_hook_timeouts_total)" = 1 ] &&
 		[ "$(metric_of 'peerwatch_hook_runs_total{result="ok"}')" = 2 ] ||
 		fail "counts: $(grep '^peerwatch_hook' "$m" | tr '\n' ' ')" || return 1
-	grep -Eq "warn: on-transition: engine 127.1.0.[34]:2375 pending -> healthy: (exit status 3|still running after 3000 ms: killed)" "$ALOG" ||
+	grep -Eq "warn: on-transition: engine 127.1.0.[34]:2375 \(engine-[23]\): pending -> healthy: (exit status 3|still running after 3000 ms: killed)" "$ALOG" ||
 		fail "failure not logged: $(grep on-transition "$ALOG")" || return 1
 	log "runs: 2 ok, 2 failed (1 timeout); logged: $(grep -m1 'on-transition' "$ALOG" | sed 's/.*warn: //')"
 
