@@ -282,6 +282,7 @@ install: $(O)/peerwatchd $(O)/peerwatch
 	$(Q)$(call INST,0644,dist/engines,$(DOCDIR)/examples/engines)
 	$(Q)$(call INST,0644,dist/peerwatchd.default,$(DOCDIR)/examples/peerwatchd.default)
 	$(Q)$(call INST,0644,dist/peerwatch.bash-completion,$(PREFIX)/share/bash-completion/completions/peerwatch)
+	$(Q)$(call INST,0644,dist/peerwatch.rules.yml,$(DOCDIR)/examples/peerwatch.rules.yml)
 	$(Q)mkdir -p $(DESTDIR)$(UNITDIR)
 	$(Q)$(SUBST) dist/peerwatchd.service.in >$(DESTDIR)$(UNITDIR)/peerwatchd.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/peerwatchd.service

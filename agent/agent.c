@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon: the loop, the fleet of engines, discovery reloads, signals
- * (through a signalfd, so they are loop events like any other) and the
- * summary line, the state file and the control API.
+ * The daemon: the loop, the fleet of engines, discovery and TLS material
+ * reloads, signals (through a signalfd, so they are loop events like any
+ * other), systemd's notifications, the summary line, the state file and
+ * the control API.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -26,6 +27,7 @@
 #include "kevents.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "pool.h"
 #include "report.h"
 #include "resolver.h"
@@ -40,6 +42,9 @@ struct agent {
 	struct discovery *discovery;
 	struct api *api;
 	struct cluster *cluster;	/* NULL: alone */
+	struct notify *notify;		/* NULL: not under systemd */
+	bool ready;			/* READY=1 sent */
+	uint64_t started_ms;		/* loop time the engines were added */
 	int fatal;			/* why agent_run() stopped early */
 	struct report report;
 	sigset_t oldmask;
@@ -48,6 +53,7 @@ struct agent {
 	struct loop_timer summary_timer;
 	struct loop_timer discovery_timer;
 	struct loop_timer memory_timer;
+	struct loop_timer status_timer;
 };
 
 static const struct conn_opts *cfg_conn(const struct agent *a)
@@ -73,6 +79,21 @@ static void reload(struct agent *a)
 	addr_list_clear(&want);
 }
 
+/* New connections to engines use the new files; live ones stay. */
+static void reload_tls(struct agent *a)
+{
+	struct tls_ctx *t = a->fleet->env.tls;
+	char why[256];
+
+	if (!t)
+		return;
+	if (tls_ctx_reload(t, &a->cfg->engine.tls, why, sizeof(why))) {
+		log_err("TLS: %s; keeping the certificates in use", why);
+		return;
+	}
+	log_notice("TLS: certificates reloaded; live connections keep theirs until they reconnect");
+}
+
 static void dump_state(struct agent *a)
 {
 	char *copy = strdup(a->cfg->state_file);
@@ -88,6 +109,47 @@ static void dump_state(struct agent *a)
 		log_err("state: %s: %s", a->cfg->state_file, strerror(-err));
 }
 
+/*
+ * systemd is told the agent is ready once every engine has been tried
+ * (none pending), or after one request timeout, whichever comes first:
+ * an unreachable engine must not hold the boot. STATUS= carries the
+ * counts, refreshed every AGENT_STATUS_MS.
+ */
+#define AGENT_READY_POLL_MS	100
+#define AGENT_STATUS_MS		10000
+
+static void send_status(struct agent *a)
+{
+	size_t c[ENGINE_NSTATES];
+
+	fleet_count(a->fleet, c);
+	notify_send(a->notify,
+		    "%sSTATUS=%zu engines: %zu healthy, %zu suspect, %zu unhealthy, %zu down, %zu pending",
+		    a->ready ? "READY=1\n" : "", a->fleet->n, c[ENGINE_HEALTHY],
+		    c[ENGINE_SUSPECT], c[ENGINE_UNHEALTHY], c[ENGINE_DOWN],
+		    c[ENGINE_PENDING]);
+}
+
+static void status_fn(struct loop_timer *t)
+{
+	struct agent *a = container_of(t, struct agent, status_timer);
+	size_t c[ENGINE_NSTATES];
+
+	if (!a->ready) {
+		fleet_count(a->fleet, c);
+		if (c[ENGINE_PENDING] && loop_now(a->loop) - a->started_ms <
+		    a->cfg->engine.request_timeout_ms) {
+			loop_timer_start(a->loop, t, AGENT_READY_POLL_MS);
+			return;
+		}
+		a->ready = true;
+		log_info("ready: %zu engines, %zu pending", a->fleet->n,
+			 c[ENGINE_PENDING]);
+	}
+	send_status(a);
+	loop_timer_start(a->loop, t, AGENT_STATUS_MS);
+}
+
 static void signal_io(struct loop_io *io, uint32_t events)
 {
 	struct agent *a = container_of(io, struct agent, sig_io);
@@ -98,13 +160,17 @@ static void signal_io(struct loop_io *io, uint32_t events)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("discovery: reload (SIGHUP)");
+			notify_reloading(a->notify);
 			reload(a);
+			reload_tls(a);
+			send_status(a);
 			break;
 		case SIGUSR1:
 			dump_state(a);
 			break;
 		default:
 			log_info("stopping (signal %u)", si.ssi_signo);
+			notify_send(a->notify, "STOPPING=1");
 			loop_stop(a->loop);
 			break;
 		}
@@ -263,12 +329,17 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	loop_timer_init(&a->summary_timer, summary_fn);
 	loop_timer_init(&a->discovery_timer, discovery_fn);
 	loop_timer_init(&a->memory_timer, memory_fn);
+	loop_timer_init(&a->status_timer, status_fn);
 	raise_nofile();
 	*why = "event loop";
 	err = loop_new(&a->loop);
 	if (!err) {
 		*why = "signals";
 		err = setup_signals(a);
+	}
+	if (!err) {
+		*why = "NOTIFY_SOCKET";
+		err = notify_new(&a->notify, a->loop);
 	}
 	if (!err) {
 		*why = "buffer pool";
@@ -330,6 +401,9 @@ int agent_run(struct agent *a)
 		loop_timer_start(a->loop, &a->discovery_timer,
 				 a->cfg->discovery_interval_ms);
 	loop_timer_start(a->loop, &a->memory_timer, AGENT_TRIM_MS);
+	a->started_ms = loop_now(a->loop);
+	if (a->notify)
+		loop_timer_start(a->loop, &a->status_timer, 0);
 	err = loop_run(a->loop);
 	return err ? err : a->fatal;
 }
@@ -342,7 +416,9 @@ void agent_free(struct agent *a)
 		loop_timer_stop(a->loop, &a->summary_timer);
 		loop_timer_stop(a->loop, &a->discovery_timer);
 		loop_timer_stop(a->loop, &a->memory_timer);
+		loop_timer_stop(a->loop, &a->status_timer);
 	}
+	notify_free(a->notify);
 	api_free(a->api);
 	cluster_free(a->cluster);
 	/* Before the fleet and the loop it uses. */

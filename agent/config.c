@@ -154,6 +154,22 @@ static const struct opt options[] = {
 	{ .name = "api-max-clients", .type = OPT_UINT, F(api.max_clients),
 	  .min = 1, .max = 10000, .def = 256, .arg = "N",
 	  .help = "control API clients at once" },
+	{ .name = "on-transition", .type = OPT_STRING, F(api.hook.cmd),
+	  .arg = "CMD",
+	  .help = "run /bin/sh -c CMD at each engine transition, with "
+		  "PEERWATCH_ENGINE, _ADDR, _OLD_STATE, _NEW_STATE, _CAUSE, "
+		  "_ERROR, _SINCE and _TRANSITIONS in its environment" },
+	{ .name = "on-transition-max", .type = OPT_UINT, F(api.hook.max),
+	  .min = 1, .max = 1024, .def = 8, .arg = "N",
+	  .help = "runs of --on-transition at once" },
+	{ .name = "on-transition-timeout", .type = OPT_DURATION,
+	  F(api.hook.timeout_ms), .min = 100, .max = HOUR, .def = 30 * SEC,
+	  .arg = "DUR",
+	  .help = "a run still going then is killed, with its children" },
+	{ .name = "on-transition-queue", .type = OPT_UINT, F(api.hook.queue),
+	  .min = 1, .max = 1000000, .def = 1024, .arg = "N",
+	  .help = "engines whose run may wait (one each: later transitions "
+		  "are folded in); beyond, runs are dropped and counted" },
 	{ .name = "kernel-policy", .type = OPT_FLAG, F(kernel_policy),
 	  .help = "peerwatch.ko gives every connection to the engines' "
 		  "ports --user-timeout" },
@@ -189,6 +205,8 @@ static const struct opt options[] = {
 	  .val = LOG_WARN, .def = LOG_INFO, .help = "less logging" },
 	{ .name = "help", .short_name = 'h', .type = OPT_FLAG, F(help),
 	  .help = "this text" },
+	{ .name = "version", .type = OPT_FLAG, F(version),
+	  .help = "print the version and exit" },
 	{ 0 },
 };
 
@@ -207,8 +225,8 @@ void config_usage(FILE *f)
 "DOCKER_CERT_PATH defaults to ~/.docker; a non-empty DOCKER_TLS_VERIFY\n"
 "turns on --tlsverify, as with the docker CLI.\n"
 "\n"
-"Signals: SIGHUP re-reads discovery, SIGUSR1 writes the state file,\n"
-"SIGINT/SIGTERM stop.\n");
+"Signals: SIGHUP re-reads discovery and the TLS files, SIGUSR1 writes\n"
+"the state file, SIGINT/SIGTERM stop.\n");
 }
 
 /* A file of DOCKER_CERT_PATH, or NULL if @must is false and it is not there. */
@@ -354,7 +372,7 @@ int config_parse(struct config *c, int argc, char **argv, char *err,
 	nargs = opt_parse(options, c, argc, argv, err, errlen);
 	if (nargs < 0)
 		return nargs;
-	if (c->help)
+	if (c->help || c->version)
 		return 0;
 	if (nargs > 1)
 		return opt_error(err, errlen,

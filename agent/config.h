@@ -30,12 +30,14 @@ struct config {
 	uint32_t kernel_rcvbuf;		/* bytes, for the module's events */
 	struct cluster_cfg cluster;	/* --cluster*, --etcd-* */
 	bool help;
+	bool version;
 };
 
 /*
  * Parse argv into @c, by the option table of config.c. Returns 0, or
  * -EINVAL (-ENOMEM) with a message for the user in @err; config_clear()
- * @c either way. @c->help asks the caller to print config_usage() and stop.
+ * @c either way. @c->help asks the caller to print config_usage() and stop,
+ * @c->version to print the version and stop.
  */
 int config_parse(struct config *c, int argc, char **argv, char *err,
 		 size_t errlen);

@@ -27,6 +27,11 @@ int main(int argc, char **argv)
 		config_clear(&cfg);
 		return 0;
 	}
+	if (cfg.version) {
+		printf("peerwatchd %s\n", PEERWATCH_VERSION);
+		config_clear(&cfg);
+		return 0;
+	}
 	log_max_level = cfg.log_level;
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		fprintf(stderr, "peerwatchd: c-ares initialisation failed\n");

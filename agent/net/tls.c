@@ -8,6 +8,11 @@
  * that a reconnect resumes instead of a full handshake; record buffers are
  * released while a connection is idle.
  *
+ * The CA, certificate and key are read again by tls_ctx_reload() (SIGHUP):
+ * new connections use the new material, live ones keep theirs; material
+ * that does not load, or a key that does not match its certificate,
+ * leaves the old in place.
+ *
  * A failure is told by its cause, not as "TLS error": our verdict on the
  * engine's certificate (unknown CA, name, expiry), the engine's verdict on
  * ours (an alert: with TLS 1.3 it comes at the first read after the
@@ -32,15 +37,17 @@
 #include "tls.h"
 
 struct tls_ctx {
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;			/* of new connections */
 	bool verify;
 	bool has_cert;
+	unsigned int gen;		/* of the material, +1 at each reload */
 	struct tls_stats stats;
 };
 
 struct tls_peer {
 	struct tls_ctx *t;
 	SSL_SESSION *session;		/* the newest, for the next connect */
+	unsigned int gen;		/* of the material it was made with */
 	bool ip;
 	char host[];
 };
@@ -49,6 +56,7 @@ struct tls_conn {
 	struct conn_transport tr;
 	struct tls_peer *peer;
 	SSL *ssl;
+	unsigned int gen;		/* of the material of its SSL_CTX */
 	enum cause cause;		/* of the failure, once there was one */
 	char msg[128];
 };
@@ -69,24 +77,94 @@ static int fail(char *err, size_t len, const char *what, const char *path)
 	return -EINVAL;
 }
 
+/* A key that loads but is not the certificate's is named with both files. */
+static int key_failed(char *err, size_t len, const struct tls_cfg *cfg)
+{
+	if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
+		return fail(err, len, "--tlskey", cfg->key);
+	ERR_clear_error();
+	snprintf(err, len, "--tlskey %s does not match --tlscert %s (key values mismatch)",
+		 cfg->key, cfg->cert);
+	return -EINVAL;
+}
+
 /* Each engine keeps the newest session the server gave it. */
 static int new_session(SSL *ssl, SSL_SESSION *sess)
 {
 	struct tls_conn *tc = SSL_get_ex_data(ssl, tls_conn_ex_index);
 
-	if (!tc)
+	/* A session of the old material would skip the new CA's check. */
+	if (!tc || tc->gen != tc->peer->t->gen)
 		return 0;
 	SSL_SESSION_free(tc->peer->session);
 	tc->peer->session = sess;
+	tc->peer->gen = tc->gen;
 	return 1;
+}
+
+/* An SSL_CTX with the material of @cfg, read and checked now. */
+static int ctx_build(SSL_CTX **ctxp, bool *has_cert, const struct tls_cfg *cfg,
+		     char *err, size_t errlen)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+	SSL_CTX *ctx;
+	int ret = -EINVAL;
+
+	*has_cert = false;
+	/* Records are written from conn.c's pool buffer, which may move. */
+	ctx = sslctx_new(TLS_client_method());
+	if (!ctx)
+		return fail(err, errlen, "TLS", NULL);
+	SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+	/* Sessions are kept per engine, not in a cache OpenSSL would search. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, new_session);
+	if (cfg->verify) {
+		if (!cfg->ca) {
+			snprintf(err, errlen, "--tlsverify needs a CA (--tlscacert)");
+			goto err;
+		}
+		if (SSL_CTX_load_verify_locations(ctx, cfg->ca, NULL) != 1) {
+			ret = fail(err, errlen, "--tlscacert", cfg->ca);
+			goto err;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (cfg->cert || cfg->key) {
+		if (!cfg->cert || !cfg->key) {
+			snprintf(err, errlen, "--tlscert and --tlskey go together");
+			goto err;
+		}
+		if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+			ret = fail(err, errlen, "--tlscert", cfg->cert);
+			goto err;
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key,
+						SSL_FILETYPE_PEM) != 1) {
+			ret = key_failed(err, errlen, cfg);
+			goto err;
+		}
+		if (SSL_CTX_check_private_key(ctx) != 1) {
+			ret = fail(err, errlen, "--tlskey does not match --tlscert",
+				   NULL);
+			goto err;
+		}
+		*has_cert = true;
+	}
+	*ctxp = ctx;
+	return 0;
+
+err:
+	SSL_CTX_free(ctx);
+	return ret;
 }
 
 int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 		size_t errlen)
 {
-	static const unsigned char alpn[] = "\x08http/1.1";
 	struct tls_ctx *t;
-	int ret = -EINVAL;
+	int ret;
 
 	if (tls_conn_ex_index < 0)
 		tls_conn_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
@@ -95,55 +173,34 @@ int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 	if (!t)
 		return -ENOMEM;
 	t->verify = cfg->verify;
-	/* Records are written from conn.c's pool buffer, which may move. */
-	t->ctx = sslctx_new(TLS_client_method());
-	if (!t->ctx) {
-		ret = fail(err, errlen, "TLS", NULL);
-		goto err;
-	}
-	SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof(alpn) - 1);
-	/* Sessions are kept per engine, not in a cache OpenSSL would search. */
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
-				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(t->ctx, new_session);
-	if (cfg->verify) {
-		if (!cfg->ca) {
-			snprintf(err, errlen, "--tlsverify needs a CA (--tlscacert)");
-			goto err;
-		}
-		if (SSL_CTX_load_verify_locations(t->ctx, cfg->ca, NULL) != 1) {
-			ret = fail(err, errlen, "--tlscacert", cfg->ca);
-			goto err;
-		}
-		SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-	}
-	if (cfg->cert || cfg->key) {
-		if (!cfg->cert || !cfg->key) {
-			snprintf(err, errlen, "--tlscert and --tlskey go together");
-			goto err;
-		}
-		if (SSL_CTX_use_certificate_chain_file(t->ctx, cfg->cert) != 1) {
-			ret = fail(err, errlen, "--tlscert", cfg->cert);
-			goto err;
-		}
-		if (SSL_CTX_use_PrivateKey_file(t->ctx, cfg->key,
-						SSL_FILETYPE_PEM) != 1) {
-			ret = fail(err, errlen, "--tlskey", cfg->key);
-			goto err;
-		}
-		if (SSL_CTX_check_private_key(t->ctx) != 1) {
-			ret = fail(err, errlen, "--tlskey does not match --tlscert",
-				   NULL);
-			goto err;
-		}
-		t->has_cert = true;
+	ret = ctx_build(&t->ctx, &t->has_cert, cfg, err, errlen);
+	if (ret) {
+		free(t);
+		return ret;
 	}
 	*tp = t;
 	return 0;
+}
 
-err:
-	tls_ctx_free(t);
-	return ret;
+/*
+ * Live connections hold a reference to the SSL_CTX they were made with
+ * (SSL_new takes one): they keep the old material until they close.
+ */
+int tls_ctx_reload(struct tls_ctx *t, const struct tls_cfg *cfg, char *err,
+		   size_t errlen)
+{
+	SSL_CTX *ctx;
+	bool has_cert;
+	int ret;
+
+	ret = ctx_build(&ctx, &has_cert, cfg, err, errlen);
+	if (ret)
+		return ret;
+	SSL_CTX_free(t->ctx);
+	t->ctx = ctx;
+	t->has_cert = has_cert;
+	t->gen++;
+	return 0;
 }
 
 void tls_ctx_free(struct tls_ctx *t)
@@ -426,6 +483,7 @@ int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
 		return -ENOMEM;
 	tc->tr.ops = &tls_ops;
 	tc->peer = p;
+	tc->gen = p->t->gen;
 	tc->ssl = SSL_new(p->t->ctx);
 	if (!tc->ssl)
 		goto err;
@@ -437,6 +495,11 @@ int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
 			goto err;
 	} else if (!p->ip) {
 		SSL_set_tlsext_host_name(tc->ssl, p->host);
+	}
+	/* Made with material since replaced: a full handshake, checked anew. */
+	if (p->session && p->gen != p->t->gen) {
+		SSL_SESSION_free(p->session);
+		p->session = NULL;
 	}
 	/* A session that does not fit the new connection is just not used. */
 	if (p->session)

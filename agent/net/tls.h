@@ -28,6 +28,12 @@ struct tls_stats {
 /* Returns 0, or -errno with a message for the user in @err. */
 int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 		size_t errlen);
+/*
+ * Reads the files of @cfg again, for new connections; live ones keep
+ * theirs. On failure (-errno, why in @err) the material in use stays.
+ */
+int tls_ctx_reload(struct tls_ctx *t, const struct tls_cfg *cfg, char *err,
+		   size_t errlen);
 void tls_ctx_free(struct tls_ctx *t);
 void tls_ctx_stats(const struct tls_ctx *t, struct tls_stats *st);
 

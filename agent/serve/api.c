@@ -5,7 +5,8 @@
  * loop. server.c is the HTTP server; routes.c the table of routes, for
  * peerwatch's own API (v1.c) and the Docker Engine API façade (facade.c);
  * metrics.c what /metrics counts. The fleet's transitions and engine
- * events reach the event streams from here.
+ * events reach the event streams, and the --on-transition hook (hook.c),
+ * from here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "api.h"
 #include "facade.h"
 #include "fleet.h"
+#include "hook.h"
 #include "hostport.h"
 #include "metrics.h"
 #include "routes.h"
@@ -26,6 +28,7 @@ struct api {
 	struct metrics *metrics;
 	struct v1 *v1;
 	struct facade *facade;		/* NULL: --no-docker-api */
+	struct hook *hook;		/* NULL: no --on-transition */
 	struct routes *routes;
 	struct server *server;
 	struct server_cfg server_cfg;
@@ -76,6 +79,8 @@ static void on_transition(void *arg, const struct engine *e,
 
 	metrics_transition(a->metrics, e, from);
 	v1_transition(a->v1, e, from);
+	if (a->hook)
+		hook_transition(a->hook, e, from);
 }
 
 static void on_container(void *arg, const struct engine *e,
@@ -111,6 +116,13 @@ int api_new(struct api **ap, struct loop *loop, struct fleet *fleet,
 	}
 	*why = "metrics";
 	err = metrics_new(&a->metrics, loop, fleet, kev);
+	if (!err && cfg->hook.cmd) {
+		*why = "--on-transition";
+		err = hook_new(&a->hook, loop, &cfg->hook);
+		if (!err)
+			a->metrics->hook = hook_stats(a->hook);
+		*why = "metrics";
+	}
 	if (!err)
 		err = v1_new(&a->v1, fleet, a->metrics);
 	if (!err && !cfg->no_docker)
@@ -148,6 +160,7 @@ void api_free(struct api *a)
 	routes_free(a->routes);
 	facade_free(a->facade);
 	v1_free(a->v1);
+	hook_free(a->hook);
 	metrics_free(a->metrics);
 	free(a);
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "hook.h"
+
 struct api;
 struct fleet;
 struct kevents;
@@ -16,6 +18,7 @@ struct api_cfg {
 	bool listen_any;		/* allow a non-loopback --api-listen */
 	bool no_docker;			/* no Docker Engine API façade */
 	unsigned int max_clients;
+	struct hook_cfg hook;		/* --on-transition* */
 };
 
 /*

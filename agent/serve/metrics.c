@@ -12,6 +12,7 @@
 #include "cause.h"
 #include "container_of.h"
 #include "fleet.h"
+#include "hook.h"
 #include "kevents.h"
 #include "metrics.h"
 #include "nlevent.h"
@@ -237,6 +238,83 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 	return err;
 }
 
+/*
+ * A label value as the exposition format wants it: backslash, double
+ * quote and newline escaped. Engine names come from the engines' /info.
+ */
+static int add_label(struct strbuf *b, const char *name, const char *v,
+		     const char *sep)
+{
+	int err = strbuf_addf(b, "%s%s=\"", sep, name);
+	const char *p;
+	size_t n;
+
+	for (p = v; *p && !err; p += n) {
+		n = strcspn(p, "\\\"\n");
+		if (n) {
+			err = strbuf_add(b, p, n);
+			continue;
+		}
+		err = strbuf_add(b, *p == '\n' ? "\\n" :
+				 *p == '"' ? "\\\"" : "\\\\", 2);
+		n = 1;
+	}
+	return err ?: strbuf_add(b, "\"", 1);
+}
+
+static int engine_labels(struct strbuf *b, const char *metric,
+			 const struct engine *e)
+{
+	int err = strbuf_addf(b, "%s{", metric);
+
+	err = err ?: add_label(b, "engine", e->info.name, "");
+	err = err ?: add_label(b, "addr", e->addr, ",");
+	return err;
+}
+
+/*
+ * One set of series per engine, for alerts that name it: up (answering:
+ * healthy or suspect), since when its state holds, and an info series
+ * carrying the state and cause as labels. Three series per engine; the
+ * info series changes labels (a new series) at each transition.
+ */
+static int render_engines(const struct metrics *m, struct strbuf *b)
+{
+	const struct fleet *f = m->fleet;
+	const struct engine *e;
+	size_t i;
+	int err;
+
+	err = header(b, "peerwatch_engine_up", "gauge",
+		     "1 while the engine answers (healthy or suspect), else 0.");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_up", e);
+		err = err ?: strbuf_addf(b, "} %d\n",
+					 e->state == ENGINE_HEALTHY ||
+					 e->state == ENGINE_SUSPECT);
+	}
+	err = err ?: header(b, "peerwatch_engine_state_since_seconds", "gauge",
+			    "Unix time of the engine's last transition (0: none yet).");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_state_since_seconds", e);
+		err = err ?: strbuf_addf(b, "} %.3f\n",
+					 (double)e->since_ms / 1000);
+	}
+	err = err ?: header(b, "peerwatch_engine_info", "gauge",
+			    "The engine's state and the cause of its last transition, as labels; always 1.");
+	for (i = 0; i < f->n && !err; i++) {
+		e = f->v[i];
+		err = engine_labels(b, "peerwatch_engine_info", e);
+		err = err ?: add_label(b, "state", engine_state_name(e->state), ",");
+		err = err ?: add_label(b, "cause", e->cause == CAUSE_NONE ? "" :
+				       cause_name(e->cause), ",");
+		err = err ?: strbuf_add(b, "} 1\n", 4);
+	}
+	return err;
+}
+
 static int render_latency(const struct metrics *m, struct strbuf *b)
 {
 	static const enum engine_state lost[] = {
@@ -348,6 +426,41 @@ static int render_memory(struct strbuf *b)
 	return err;
 }
 
+/* Only with --on-transition. */
+static int render_hook(const struct metrics *m, struct strbuf *b)
+{
+	const struct hook_stats *st = m->hook;
+	int err;
+
+	if (!st)
+		return 0;
+	err = header(b, "peerwatch_hook_runs_total", "counter",
+		     "Runs of the --on-transition command, by result (a timeout is a failure too).");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_runs_total{result=\"ok\"} %llu\n"
+				 "peerwatch_hook_runs_total{result=\"failed\"} %llu\n",
+				 (unsigned long long)st->ok,
+				 (unsigned long long)st->failed);
+	err = err ?: header(b, "peerwatch_hook_timeouts_total", "counter",
+			    "Runs killed at --on-transition-timeout.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_timeouts_total %llu\n",
+				 (unsigned long long)st->timeouts);
+	err = err ?: header(b, "peerwatch_hook_coalesced_total", "counter",
+			    "Transitions folded into the run already waiting for their engine.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_coalesced_total %llu\n",
+				 (unsigned long long)st->coalesced);
+	err = err ?: header(b, "peerwatch_hook_dropped_total", "counter",
+			    "Transitions not run: the queue (--on-transition-queue) was full.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_dropped_total %llu\n",
+				 (unsigned long long)st->dropped);
+	err = err ?: header(b, "peerwatch_hook_running", "gauge",
+			    "Runs of the --on-transition command now.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_running %u\n", st->running);
+	err = err ?: header(b, "peerwatch_hook_queued", "gauge",
+			    "Engines whose run waits for a free slot.");
+	err = err ?: strbuf_addf(b, "peerwatch_hook_queued %u\n", st->queued);
+	return err;
+}
+
 /* Only with --cluster: an agent alone has no such series. */
 static int render_cluster(const struct metrics *m, struct strbuf *b)
 {
@@ -393,9 +506,11 @@ int metrics_render(const struct metrics *m, struct strbuf *out)
 	int err;
 
 	err = render_fleet(m, out);
+	err = err ?: render_engines(m, out);
 	err = err ?: render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
+	err = err ?: render_hook(m, out);
 	err = err ?: render_cluster(m, out);
 	err = err ?: render_memory(out);
 	return err;

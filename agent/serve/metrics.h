@@ -8,6 +8,7 @@
 #include "strbuf.h"
 
 struct fleet;
+struct hook_stats;
 struct kevents;
 struct loop;
 
@@ -27,6 +28,7 @@ struct metrics {
 	struct loop *loop;
 	const struct fleet *fleet;
 	const struct kevents *kev;	/* NULL: no netlink at all */
+	const struct hook_stats *hook;	/* NULL: no --on-transition */
 	struct loop_timer tick;
 	uint64_t tick_due;		/* monotonic ms the tick was meant for */
 	struct histogram loop_lag;	/* timer lateness: the loop's latency */

@@ -187,6 +187,8 @@ int v1_summary(void *router, struct server_client *c,
 		if (t)
 			json_object_array_add(recent, json_object_get(t));
 	}
+	json_object_object_add(o, "version",
+			       json_object_new_string(PEERWATCH_VERSION));
 	json_object_object_add(o, "time",
 			       view_time(clock_wall_ms()));
 	json_object_object_add(o, "version",

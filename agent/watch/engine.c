@@ -57,22 +57,40 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 	return e->env->cfg;
 }
 
-/* Every transition is logged here, once, with its cause. */
+/*
+ * Every transition is logged here, once, with its cause, at the priority
+ * an operator filters on (journalctl -p warning): losing an engine is a
+ * warning, its recovery a notice, the rest (first contact, removal,
+ * suspect) information. The engine is named by address and, once its
+ * /info told it, by name.
+ */
+static enum log_level transition_level(enum engine_state from,
+				       enum engine_state to)
+{
+	if (to == ENGINE_DOWN || to == ENGINE_UNHEALTHY)
+		return LOG_WARN;
+	if (to == ENGINE_HEALTHY && from != ENGINE_PENDING)
+		return LOG_NOTICE;
+	return LOG_INFO;
+}
+
 static void set_state(struct engine *e, enum engine_state state,
 		      enum cause cause)
 {
 	const struct engine_observer *obs = e->env->observer;
 	enum engine_state from = e->state;
+	const char *name = e->info.name;
 
 	if (e->state == state)
 		return;
-	if (cause != CAUSE_NONE)
-		log_info("engine %s: %s -> %s (%s%s%s)", e->addr,
-			 engine_state_name(e->state), engine_state_name(state),
-			 cause_name(cause), e->error[0] ? ": " : "", e->error);
-	else
-		log_info("engine %s: %s -> %s", e->addr,
-			 engine_state_name(e->state), engine_state_name(state));
+	log_msg(transition_level(from, state), "engine %s%s%s%s: %s -> %s%s%s%s%s%s",
+		e->addr, name[0] ? " (" : "", name, name[0] ? ")" : "",
+		engine_state_name(from), engine_state_name(state),
+		cause != CAUSE_NONE ? " (" : "",
+		cause != CAUSE_NONE ? cause_name(cause) : "",
+		cause != CAUSE_NONE && e->error[0] ? ": " : "",
+		cause != CAUSE_NONE ? e->error : "",
+		cause != CAUSE_NONE ? ")" : "");
 	e->state = state;
 	e->cause = cause;
 	e->since_ms = clock_wall_ms();
@@ -116,8 +134,10 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
-		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
-		is_events ? "events: " : "", cause_name(cause), e->error);
+		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s%s: %s", e->addr,
+		e->info.name[0] ? " (" : "", e->info.name,
+		e->info.name[0] ? ")" : "", is_events ? "events: " : "",
+		cause_name(cause), e->error);
 	ch->resend = false;
 	if (cause_is_down(cause)) {
 		e->failures++;

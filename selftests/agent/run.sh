@@ -127,7 +127,7 @@ test_reload() {
 	[ "$before" = "$after" ] || fail "kept engines were touched" || return 1
 	[ "$(echo "$before" | tr ',' '\n' | grep -c ' [1-9][0-9]* [1-9]')" = 8 ] ||
 		fail "cookies missing: $before" || return 1
-	grep -q "engine 127.1.0.1:2375: healthy -> removed" "$ALOG" ||
+	grep -q "engine 127.1.0.1:2375 ([^)]*): healthy -> removed" "$ALOG" ||
 		fail "removal not logged" || return 1
 	printf '%s\n' "127.1.0.[3:14]:2375" >"$f"
 	wait_until 5000 "$(all_healthy 12)" || fail "periodic: $(q .states)" || return 1
@@ -241,6 +241,8 @@ fi
 . selftests/agent/cluster.sh
 # shellcheck source=selftests/agent/swarm.sh
 . selftests/agent/swarm.sh
+# shellcheck source=selftests/agent/ops.sh
+. selftests/agent/ops.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -288,4 +290,9 @@ run_test cluster-views test_cluster_views
 run_test swarm-discovery test_swarm_discovery
 run_test swarm-cluster test_swarm_cluster
 run_test swarm-no-v2 test_swarm_no_v2
+run_test ops-metrics test_ops_metrics
+run_test ops-journal test_ops_journal
+run_test ops-notify test_ops_notify
+run_test ops-hook test_ops_hook
+run_test ops-tls-reload test_ops_tls_reload
 suite_end "host${PW_VALGRIND:+-valgrind}"

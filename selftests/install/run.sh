@@ -49,6 +49,7 @@ include/linux/peerwatch.h 644
 share/doc/peerwatch/examples/engines 644
 share/doc/peerwatch/examples/peerwatchd.default 644
 share/bash-completion/completions/peerwatch 644
+share/doc/peerwatch/examples/peerwatch.rules.yml 644
 lib/systemd/system/peerwatchd.service 644
 lib/sysusers.d/peerwatch.conf 644
 src/peerwatch-$VERSION/dkms.conf 644
@@ -96,6 +97,15 @@ for m in man8/peerwatchd.8 man8/peerwatch.8 man7/peerwatch.7; do
 	fi
 done
 
+rules=$root/share/doc/peerwatch/examples/peerwatch.rules.yml
+if ! command -v promtool >/dev/null; then
+	skip "promtool check rules on the installed alerts" "no promtool (Debian's prometheus)"
+elif out=$(promtool check rules "$rules" 2>&1); then
+	ok "promtool check rules accepts the installed alerts"
+else
+	bad "promtool check rules" "$out"
+fi
+
 conf=$root/src/peerwatch-$VERSION/dkms.conf
 check "dkms.conf: PACKAGE_VERSION is VERSION, in the tree and installed" \
 	grep -qx "PACKAGE_VERSION=\"$VERSION\"" dkms.conf "$conf"
@@ -116,6 +126,8 @@ fi
 # ExecStart names the DESTDIR binary, with MANPATH for Documentation=).
 unit=$root/lib/systemd/system/peerwatchd.service
 want="User=peerwatch
+Type=notify
+WatchdogSec=30s
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes

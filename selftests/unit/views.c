@@ -285,6 +285,31 @@ TEST_F(fleet, metrics_histograms_are_cumulative)
 	loop_free(loop);
 }
 
+/* One set of series per engine, its name escaped as the format wants. */
+TEST_F(fleet, metrics_name_each_engine)
+{
+	struct engine *e = self->f.v[3];
+	struct strbuf out = { 0 };
+	struct metrics *m;
+	struct loop *loop;
+
+	ASSERT_EQ(0, loop_new(&loop));
+	ASSERT_EQ(0, metrics_new(&m, loop, &self->f, NULL));
+	strcpy(e->info.name, "a\"b\\c\nd");
+	e->cause = CAUSE_RESET;
+	e->since_ms = 1700000000500ULL;
+	ASSERT_EQ(0, metrics_render(m, &out));
+	ASSERT_EQ(0, strbuf_add(&out, "", 1));
+	EXPECT_NE(NULL, strstr(out.p, "\npeerwatch_engine_up{engine=\"engine-0\",addr=\"127.0.0.1:2375\"} 1\n"));
+	EXPECT_NE(NULL, strstr(out.p, "\npeerwatch_engine_up{engine=\"a\\\"b\\\\c\\nd\",addr=\"127.0.0.4:2375\"} 0\n"));
+	EXPECT_NE(NULL, strstr(out.p, "\npeerwatch_engine_state_since_seconds{engine=\"a\\\"b\\\\c\\nd\",addr=\"127.0.0.4:2375\"} 1700000000.500\n"));
+	EXPECT_NE(NULL, strstr(out.p, "\npeerwatch_engine_info{engine=\"a\\\"b\\\\c\\nd\",addr=\"127.0.0.4:2375\",state=\"down\",cause=\"reset\"} 1\n"));
+	EXPECT_NE(NULL, strstr(out.p, "\npeerwatch_engine_info{engine=\"engine-1\",addr=\"127.0.0.2:2375\",state=\"healthy\",cause=\"\"} 1\n"));
+	strbuf_release(&out);
+	metrics_free(m);
+	loop_free(loop);
+}
+
 TEST(strbuf_grows_and_consumes)
 {
 	struct strbuf b = { 0 };
