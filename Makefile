@@ -36,7 +36,8 @@ CFLAGS	?= -O2 -g
 # path, so a file includes its neighbours' headers by name.
 AGENT_DIRS := agent agent/net agent/watch agent/serve $(wildcard agent/cluster)
 AGENT_INC  := $(addprefix -I,$(AGENT_DIRS))
-PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
+PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares yajl \
+	   libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \

@@ -7,7 +7,7 @@ set -eu
 PKGS="
 build-essential pkg-config clang libclang-rt-14-dev
 libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libjson-c-dev
-libhttp-parser-dev libc-ares-dev
+libhttp-parser-dev libc-ares-dev libyajl-dev libxxhash-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio kmod
 iproute2 nftables procps psmisc util-linux openssl curl socat jq

@@ -180,6 +180,8 @@ static int on_body(void *arg, const char *data, size_t len)
 	/* A ping's body says nothing more; error bodies are not worth it. */
 	if (ch->mode == CHANNEL_PING || status != 200)
 		return 0;
+	if (ch->mode == CHANNEL_RAW)
+		return ch->ops->body(ch->arg, data, len);
 	if (!ch->jl.tok) {
 		ch->jl.tok = pool_tok_get(pool);
 		if (!ch->jl.tok)

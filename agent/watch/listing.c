@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /containers/json as its bytes arrive. YAJL calls back for each value;
+ * what docker.c would take from json-c's tree is taken here at once:
+ * members of a container into fixed buffers bounded as docker.h says,
+ * the container into the builder when its object closes. Everything else
+ * (Ports, NetworkSettings, Mounts...) is only counted past.
+ *
+ * The rules follow docker_builder_parse() on json-c's tree, including its
+ * quirks: a member given twice counts as its last value (json-c keeps
+ * the last), a null member is an absent one, "Names" checks only its
+ * first element, nesting is refused beyond json-c's depth of 64.
+ * The syntax differs where dockerd's answers never go: YAJL refuses raw
+ * control characters in strings and numbers ending in '.', which json-c
+ * takes, and takes vertical tabs and form feeds as white space between
+ * values, which jsonl.c refuses.
+ *
+ * A listing lives across answers on a free list; what YAJL allocates for
+ * one answer is kept in the listing's own small cache (alloc_*), so that
+ * a steady poll calls malloc() for none of it.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY	/* XXH3_state_t, embedded */
+#include <xxhash.h>
+#include <yajl/yajl_parse.h>
+
+#include "listing.h"
+
+/* json-c's tokener depth on the polling path (pool.c): deeper is refused. */
+#define LISTING_MAX_DEPTH	64
+/* Idle listings kept for the next answers; more are freed. */
+#define LISTING_KEEP		64
+/* Blocks YAJL allocates per parse: handle, lexer, its buffer, its stack. */
+#define ALLOC_SLOTS		6
+
+enum member {
+	M_OTHER, M_ID, M_STATE, M_CREATED, M_NAMES, M_IMAGE, M_IMAGE_ID,
+	M_COMMAND, M_STATUS, M_LABELS,
+};
+
+enum nested { IN_OTHER, IN_NAMES, IN_LABELS };
+
+enum kind { V_NULL, V_BOOL, V_INT, V_DOUBLE, V_STRING, V_MAP, V_ARRAY };
+
+struct block {
+	size_t cap;
+	size_t pad;			/* keeps the data 16-byte aligned */
+};
+
+struct listing {
+	struct listing *next;		/* on the free list */
+	yajl_handle h;
+	struct docker_builder b;
+	XXH3_state_t hash;
+	uint64_t digest;
+	int err;
+	unsigned int depth;		/* arrays and objects open */
+	bool started;			/* a byte of the value seen */
+	bool done;			/* the top array closed */
+	size_t tail;			/* where it closed, in the last piece */
+	enum member member;		/* of the container, at depth 2 */
+	enum nested in;			/* what is open at depth 3 */
+	unsigned int names_seen;
+	unsigned int bad;		/* members found bad: 1 << member */
+	/* The container being read; its strings in the buffers below. */
+	struct docker_container c;
+	char name[DOCKER_NAME_MAX];
+	char image[DOCKER_NAME_MAX];
+	char image_id[DOCKER_IMAGE_ID_MAX];
+	char command[DOCKER_COMMAND_MAX];
+	char status[DOCKER_STATUS_MAX];
+	struct strbuf labels;		/* "key\0value\0" pairs */
+	char key[DOCKER_LABEL_KEY_MAX];	/* the label whose value comes */
+	size_t klen;			/* its length to the first NUL */
+	struct block *slot[ALLOC_SLOTS];
+};
+
+static struct listing *idle;
+static unsigned int nidle;
+
+static void *alloc_malloc(void *ctx, size_t size)
+{
+	struct listing *l = ctx;
+	struct block *b;
+	int i;
+
+	for (i = 0; i < ALLOC_SLOTS; i++) {
+		b = l->slot[i];
+		if (b && b->cap >= size) {
+			l->slot[i] = NULL;
+			return b + 1;
+		}
+	}
+	b = malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->cap = size;
+	return b + 1;
+}
+
+static void alloc_free(void *ctx, void *p)
+{
+	struct listing *l = ctx;
+	struct block *b;
+	int i;
+
+	if (!p)
+		return;
+	b = (struct block *)p - 1;
+	for (i = 0; i < ALLOC_SLOTS; i++) {
+		if (!l->slot[i]) {
+			l->slot[i] = b;
+			return;
+		}
+	}
+	free(b);
+}
+
+static void *alloc_realloc(void *ctx, void *p, size_t size)
+{
+	struct block *b = p ? (struct block *)p - 1 : NULL;
+	void *q;
+
+	if (b && b->cap >= size)
+		return p;
+	q = alloc_malloc(ctx, size);
+	if (q && b)
+		memcpy(q, p, b->cap);
+	if (q)
+		alloc_free(ctx, p);
+	return q;
+}
+
+static int fail(struct listing *l, int err)
+{
+	if (!l->err)
+		l->err = err;
+	return 0;			/* YAJL: stop */
+}
+
+static void container_begin(struct listing *l)
+{
+	memset(&l->c, 0, sizeof(l->c));
+	l->name[0] = l->image[0] = l->image_id[0] = '\0';
+	l->command[0] = l->status[0] = '\0';
+	l->c.name = l->name;
+	l->c.image = l->image;
+	l->c.image_id = l->image_id;
+	l->c.command = l->command;
+	l->c.status = l->status;
+	l->labels.len = 0;
+	l->bad = 0;
+	l->member = M_OTHER;
+}
+
+static int container_end(struct listing *l)
+{
+	int err;
+
+	if (l->bad || !docker_id_valid(l->c.id))
+		return fail(l, -EPROTO);
+	l->c.labels = l->c.labels_len ? l->labels.p : NULL;
+	err = docker_builder_add(&l->b, &l->c);
+	return err ? fail(l, err) : 1;
+}
+
+/* A member's value starts again: a later one replaces an earlier one. */
+static void member_reset(struct listing *l, enum member m)
+{
+	l->bad &= ~(1U << m);
+	switch (m) {
+	case M_ID:
+		l->c.id[0] = '\0';
+		break;
+	case M_STATE:
+		l->c.state[0] = '\0';
+		break;
+	case M_CREATED:
+		l->c.created = 0;
+		break;
+	case M_NAMES:
+		l->name[0] = '\0';
+		break;
+	case M_IMAGE:
+		l->image[0] = '\0';
+		break;
+	case M_IMAGE_ID:
+		l->image_id[0] = '\0';
+		break;
+	case M_COMMAND:
+		l->command[0] = '\0';
+		break;
+	case M_STATUS:
+		l->status[0] = '\0';
+		break;
+	case M_LABELS:
+		l->labels.len = 0;
+		l->c.labels_len = 0;
+		l->c.nlabels = 0;
+		l->c.labels_dropped = 0;
+		break;
+	case M_OTHER:
+		break;
+	}
+}
+
+/* A whole string, NUL-free and under @max: false if not. */
+static bool copy_exact(char *dst, size_t max, const unsigned char *s,
+		       size_t len)
+{
+	if (len >= max || memchr(s, '\0', len))
+		return false;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return true;
+}
+
+/* Up to the first NUL, cut to fit at a character boundary (docker.c). */
+static void copy_cut(char *dst, size_t max, const unsigned char *s,
+		     size_t len)
+{
+	size_t n = strnlen((const char *)s, len);
+
+	if (n >= max) {
+		n = max - 1;
+		while (n && (s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* The first of "Names", without Docker's leading '/'. */
+static bool copy_name(struct listing *l, const unsigned char *s, size_t len)
+{
+	size_t n = strnlen((const char *)s, len);
+
+	if (n && s[0] == '/') {
+		s++;
+		n--;
+	}
+	if (n >= DOCKER_NAME_MAX)
+		return false;
+	memcpy(l->name, s, n);
+	l->name[n] = '\0';
+	return true;
+}
+
+/* A label's value: kept, or over bounds and counted (docker.c). */
+static int label_add(struct listing *l, const unsigned char *s, size_t len)
+{
+	struct docker_container *c = &l->c;
+	size_t vlen = strnlen((const char *)s, len), klen = l->klen;
+	int err;
+
+	if (!klen || klen >= DOCKER_LABEL_KEY_MAX ||
+	    vlen >= DOCKER_LABEL_VALUE_MAX || vlen != len ||
+	    c->nlabels == DOCKER_MAX_LABELS ||
+	    c->labels_len + klen + vlen + 2 > DOCKER_LABELS_BYTES) {
+		if (c->labels_dropped < UINT16_MAX)
+			c->labels_dropped++;
+		return 1;
+	}
+	err = strbuf_add(&l->labels, l->key, klen + 1);
+	if (!err)
+		err = strbuf_add(&l->labels, s, vlen);
+	if (!err)
+		err = strbuf_add(&l->labels, "", 1);
+	if (err)
+		return fail(l, err);
+	c->labels_len += (uint32_t)(klen + vlen + 2);
+	c->nlabels++;
+	return 1;
+}
+
+/* A container member's value (at depth 2). */
+static int member_value(struct listing *l, enum kind k,
+			const unsigned char *s, size_t len, long long n)
+{
+	enum member m = l->member;
+	bool ok = true;
+
+	if (m == M_OTHER || k == V_NULL)
+		return 1;
+	switch (m) {
+	case M_ID:
+		ok = k == V_STRING &&
+		     copy_exact(l->c.id, sizeof(l->c.id), s, len);
+		break;
+	case M_STATE:
+		ok = k == V_STRING &&
+		     copy_exact(l->c.state, sizeof(l->c.state), s, len);
+		break;
+	case M_CREATED:
+		ok = k == V_INT;
+		l->c.created = ok ? n : 0;
+		break;
+	case M_IMAGE:
+		ok = k == V_STRING &&
+		     copy_exact(l->image, sizeof(l->image), s, len);
+		break;
+	case M_IMAGE_ID:
+		ok = k == V_STRING &&
+		     copy_exact(l->image_id, sizeof(l->image_id), s, len);
+		break;
+	case M_COMMAND:
+		ok = k == V_STRING;
+		if (ok)
+			copy_cut(l->command, sizeof(l->command), s, len);
+		break;
+	case M_STATUS:
+		ok = k == V_STRING;
+		if (ok)
+			copy_cut(l->status, sizeof(l->status), s, len);
+		break;
+	case M_NAMES:
+		ok = k == V_ARRAY;
+		if (ok)
+			l->in = IN_NAMES;
+		l->names_seen = 0;
+		break;
+	case M_LABELS:
+		ok = k == V_MAP;
+		if (ok)
+			l->in = IN_LABELS;
+		break;
+	case M_OTHER:
+		break;
+	}
+	if (!ok)
+		l->bad |= 1U << m;
+	return 1;
+}
+
+/* A value inside "Names" or "Labels" (at depth 3). */
+static int nested_value(struct listing *l, enum kind k,
+			const unsigned char *s, size_t len)
+{
+	if (l->in == IN_NAMES && !l->names_seen++) {
+		if (k != V_NULL && (k != V_STRING || !copy_name(l, s, len)))
+			l->bad |= 1U << M_NAMES;
+	} else if (l->in == IN_LABELS) {
+		if (k != V_STRING)
+			l->bad |= 1U << M_LABELS;
+		else if (!(l->bad & (1U << M_LABELS)))
+			return label_add(l, s, len);
+	}
+	return 1;
+}
+
+/* Every value, before an array or object it starts is open. */
+static int value(struct listing *l, enum kind k, const unsigned char *s,
+		 size_t len, long long n)
+{
+	switch (l->depth) {
+	case 0:
+		return k == V_ARRAY ? 1 : fail(l, -EPROTO);
+	case 1:
+		if (k != V_MAP)
+			return fail(l, -EPROTO);
+		container_begin(l);
+		return 1;
+	case 2:
+		return member_value(l, k, s, len, n);
+	case 3:
+		return nested_value(l, k, s, len);
+	default:
+		return 1;
+	}
+}
+
+static int open_value(struct listing *l, enum kind k)
+{
+	/* A member's array or object: member_value() says what it is. */
+	if (l->depth == 2)
+		l->in = IN_OTHER;
+	if (!value(l, k, NULL, 0, 0))
+		return 0;
+	if (++l->depth > LISTING_MAX_DEPTH)
+		return fail(l, -EPROTO);
+	return 1;
+}
+
+static int close_value(struct listing *l)
+{
+	switch (l->depth--) {
+	case 1:
+		l->done = true;
+		l->tail = yajl_get_bytes_consumed(l->h);
+		return 1;
+	case 2:
+		return container_end(l);
+	case 3:
+		l->in = IN_OTHER;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static int on_null(void *ctx)
+{
+	return value(ctx, V_NULL, NULL, 0, 0);
+}
+
+static int on_boolean(void *ctx, int v)
+{
+	(void)v;
+	return value(ctx, V_BOOL, NULL, 0, 0);
+}
+
+/*
+ * json-c's integers: a number without '.' or exponent, saturated at the
+ * int64 bounds; anything else is a double (never a valid "Created").
+ */
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	bool neg = len && s[0] == '-';
+	long long n = 0;
+	size_t i;
+
+	if (memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len))
+		return value(ctx, V_DOUBLE, NULL, 0, 0);
+	for (i = neg; i < len; i++) {
+		int d = s[i] - '0';
+
+		if (!neg && n > (INT64_MAX - d) / 10) {
+			n = INT64_MAX;
+			break;
+		}
+		if (neg && n < (INT64_MIN + d) / 10) {
+			n = INT64_MIN;
+			break;
+		}
+		n = neg ? n * 10 - d : n * 10 + d;
+	}
+	return value(ctx, V_INT, NULL, 0, n);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return value(ctx, V_STRING, s, len, 0);
+}
+
+static int on_start_map(void *ctx)
+{
+	return open_value(ctx, V_MAP);
+}
+
+static int on_start_array(void *ctx)
+{
+	return open_value(ctx, V_ARRAY);
+}
+
+static int on_end(void *ctx)
+{
+	return close_value(ctx);
+}
+
+static enum member member_of(const unsigned char *s, size_t len)
+{
+	static const struct {
+		const char *name;
+		enum member m;
+	} names[] = {
+		{ "Id", M_ID }, { "State", M_STATE }, { "Created", M_CREATED },
+		{ "Names", M_NAMES }, { "Image", M_IMAGE },
+		{ "ImageID", M_IMAGE_ID }, { "Command", M_COMMAND },
+		{ "Status", M_STATUS }, { "Labels", M_LABELS },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == len &&
+		    !memcmp(names[i].name, s, len))
+			return names[i].m;
+	return M_OTHER;
+}
+
+static int on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct listing *l = ctx;
+
+	if (l->depth == 2) {
+		l->member = member_of(s, len);
+		member_reset(l, l->member);
+	} else if (l->depth == 3 && l->in == IN_LABELS) {
+		/* As json-c's keys are read: up to the first NUL. */
+		l->klen = strnlen((const char *)s, len);
+		if (l->klen < sizeof(l->key)) {
+			memcpy(l->key, s, l->klen);
+			l->key[l->klen] = '\0';
+		}
+	}
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+static int start(struct listing *l)
+{
+	yajl_alloc_funcs funcs = {
+		.malloc = alloc_malloc,
+		.realloc = alloc_realloc,
+		.free = alloc_free,
+		.ctx = l,
+	};
+
+	l->h = yajl_alloc(&callbacks, &funcs, l);
+	if (!l->h)
+		return -ENOMEM;
+	/* json-c, as the agent runs it, does not check UTF-8 either. */
+	yajl_config(l->h, yajl_dont_validate_strings, 1);
+	XXH3_64bits_reset(&l->hash);
+	l->digest = 0;
+	l->err = 0;
+	l->depth = 0;
+	l->started = false;
+	l->done = false;
+	l->in = IN_OTHER;
+	docker_builder_reset(&l->b);
+	return 0;
+}
+
+static void destroy(struct listing *l)
+{
+	int i;
+
+	for (i = 0; i < ALLOC_SLOTS; i++)
+		free(l->slot[i]);
+	docker_builder_release(&l->b);
+	strbuf_release(&l->labels);
+	free(l);
+}
+
+int listing_get(struct listing **lp)
+{
+	struct listing *l = idle;
+	int err;
+
+	if (l) {
+		idle = l->next;
+		nidle--;
+	} else {
+		/* XXH3's state wants its alignment. */
+		l = aligned_alloc(_Alignof(struct listing),
+				  (sizeof(*l) + _Alignof(struct listing) - 1) &
+				  ~(_Alignof(struct listing) - 1));
+		if (!l)
+			return -ENOMEM;
+		memset(l, 0, sizeof(*l));
+	}
+	err = start(l);
+	if (err) {
+		destroy(l);
+		return err;
+	}
+	*lp = l;
+	return 0;
+}
+
+void listing_put(struct listing *l)
+{
+	if (!l)
+		return;
+	if (l->h)
+		yajl_free(l->h);
+	l->h = NULL;
+	if (nidle >= LISTING_KEEP) {
+		destroy(l);
+		return;
+	}
+	l->next = idle;
+	idle = l;
+	nidle++;
+}
+
+static int status_err(struct listing *l, yajl_status st)
+{
+	if (st == yajl_status_ok)
+		return 0;
+	return l->err ? l->err : -EPROTO;
+}
+
+static int refuse(struct listing *l)
+{
+	fail(l, -EPROTO);
+	return l->err;
+}
+
+/* White space as jsonl.c takes it around a value (YAJL takes more). */
+static size_t space_span(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (buf[i] == ' ' || buf[i] == '\n' ||
+			   buf[i] == '\r' || buf[i] == '\t'))
+		i++;
+	return i;
+}
+
+/*
+ * Only white space may come around the array. YAJL does not look at a
+ * token left open after it (`] "abc`), nor refuse '\v' before it.
+ */
+int listing_feed(struct listing *l, const char *buf, size_t len)
+{
+	size_t at;
+	int err;
+
+	if (l->err)
+		return l->err;
+	XXH3_64bits_update(&l->hash, buf, len);
+	if (l->done)
+		return space_span(buf, len) == len ? 0 : refuse(l);
+	if (!l->started) {
+		at = space_span(buf, len);
+		if (at == len)
+			return 0;
+		if (buf[at] != '[')
+			return refuse(l);
+		l->started = true;
+	}
+	err = status_err(l, yajl_parse(l->h, (const unsigned char *)buf,
+				       len));
+	if (!err && l->done &&
+	    space_span(buf + l->tail, len - l->tail) != len - l->tail)
+		err = refuse(l);
+	return err;
+}
+
+int listing_finish(struct listing *l)
+{
+	int err;
+
+	if (l->err)
+		return l->err;
+	err = status_err(l, yajl_complete_parse(l->h));
+	if (!err && !l->done)
+		err = -EPROTO;
+	if (err)
+		return err;
+	l->digest = XXH3_64bits_digest(&l->hash);
+	if (!l->digest)
+		l->digest = 1;
+	return 0;
+}
+
+struct docker_builder *listing_builder(struct listing *l)
+{
+	return &l->b;
+}
+
+uint64_t listing_hash(const struct listing *l)
+{
+	return l->digest;
+}
