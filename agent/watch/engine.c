@@ -248,14 +248,15 @@ static int handle_info(struct engine *e, struct json_object *obj)
 }
 
 /* The containers of a listing's whole body, in *@b. */
-static int listing_end(struct listing *lst, struct docker_builder **b)
+static int listing_end(struct engine *e, struct listing *lst,
+		       struct docker_builder **b)
 {
 	int err;
 
 	/* No byte of body: not a listing. */
 	if (!lst)
 		return -EPROTO;
-	err = listing_finish(lst);
+	err = listing_finish(lst, e->inv.hash);
 	*b = listing_builder(lst);
 	return err;
 }
@@ -293,10 +294,11 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		done = W_INFO;
 		break;
 	case REQ_CONTAINERS:
-		err = listing_end(lst, &b);
+		err = listing_end(e, lst, &b);
 		if (!err)
 			err = inventory_replace_built(&e->inv, b,
-						      listing_hash(lst));
+						      listing_hash(lst),
+						      listing_length(lst));
 		if (!err) {
 			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
@@ -305,7 +307,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		done = W_CONTAINERS;
 		break;
 	case REQ_CONTAINER:
-		err = listing_end(lst, &b);
+		err = listing_end(e, lst, &b);
 		if (!err)
 			err = inventory_update_built(&e->inv, b);
 		if (!err)
@@ -407,10 +409,13 @@ static void poll_closed(void *arg, enum channel_end how)
 static int poll_body(void *arg, const char *data, size_t len)
 {
 	struct engine_chan *ch = arg;
+	struct inventory *inv = &ch->e->inv;
 	int err;
 
+	/* A full listing may be the last one again. */
 	if (!ch->lst) {
-		err = listing_get(&ch->lst);
+		err = listing_get(&ch->lst, ch->req == REQ_CONTAINERS &&
+				  inv->hash ? inv->hashed_len : 0);
 		if (err)
 			return err;
 	}

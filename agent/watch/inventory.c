@@ -48,7 +48,7 @@ static void pop_sent(struct inventory *inv)
 }
 
 int inventory_replace_built(struct inventory *inv, struct docker_builder *b,
-			    uint64_t hash)
+			    uint64_t hash, size_t len)
 {
 	int err = 0;
 
@@ -57,8 +57,10 @@ int inventory_replace_built(struct inventory *inv, struct docker_builder *b,
 		err = commit(inv, b);
 	else
 		docker_builder_reset(b);
-	if (!err)
+	if (!err) {
 		inv->hash = hash;
+		inv->hashed_len = len;
+	}
 	if (!err && inv->nsent)
 		pop_sent(inv);
 	return err;
@@ -71,7 +73,7 @@ int inventory_replace(struct inventory *inv, struct json_object *list)
 	docker_builder_reset(&scratch);
 	err = docker_builder_parse(&scratch, list);
 	json_object_put(list);
-	return err ? err : inventory_replace_built(inv, &scratch, 0);
+	return err ? err : inventory_replace_built(inv, &scratch, 0, 0);
 }
 
 static int cmp_id(const void *a, const void *b)

@@ -28,6 +28,7 @@ struct inventory {
 	unsigned int npending;
 	unsigned int nsent;		/* pending[0..nsent): asked for */
 	uint64_t hash;			/* of the listing @v is; 0: changed since */
+	size_t hashed_len;		/* that listing's length */
 };
 
 void inventory_clear(struct inventory *inv);
@@ -46,12 +47,12 @@ int inventory_replace(struct inventory *inv, struct json_object *list);
 int inventory_update(struct inventory *inv, struct json_object *list);
 /*
  * The same two from a builder filled elsewhere (listing.c), emptied.
- * @hash is the full listing's (listing_hash()); equal to the one the
- * inventory was laid out from, and the inventory stays as it is, with no
+ * @hash and @len are the full listing's (listing.h); the hash equal to
+ * the one the inventory was laid out from, it stays as it is, with no
  * allocation. 0: no hash, lay it out.
  */
 int inventory_replace_built(struct inventory *inv, struct docker_builder *b,
-			    uint64_t hash);
+			    uint64_t hash, size_t len);
 int inventory_update_built(struct inventory *inv, struct docker_builder *b);
 /* Queue a refresh of @id: 0, or -ENOSPC when a full listing is due instead. */
 int inventory_want(struct inventory *inv, const char *id);

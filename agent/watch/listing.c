@@ -11,8 +11,8 @@
  * the last), a null member is an absent one, "Names" checks only its
  * first element, nesting is refused beyond json-c's depth of 64.
  * The syntax differs where dockerd's answers never go: YAJL refuses raw
- * control characters in strings and numbers ending in '.', which json-c
- * takes, and takes vertical tabs and form feeds as white space between
+ * control characters in strings, numbers ending in '.' and negative ones
+ * with a leading zero, which json-c takes, and takes vertical tabs and form feeds as white space between
  * values, which jsonl.c refuses.
  *
  * A listing lives across answers on a free list; what YAJL allocates for
@@ -59,6 +59,14 @@ struct listing {
 	int err;
 	unsigned int depth;		/* arrays and objects open */
 	bool started;			/* a byte of the value seen */
+	/*
+	 * An answer as long as the last one may be the same: held (hashed,
+	 * not parsed) until its last byte says. Anything longer is not.
+	 */
+	bool held;
+	bool unchanged;			/* the last one's bytes again */
+	size_t len, hold_len;
+	struct strbuf hold;
 	bool done;			/* the top array closed */
 	size_t tail;			/* where it closed, in the last piece */
 	enum member member;		/* of the container, at depth 2 */
@@ -85,14 +93,19 @@ static void *alloc_malloc(void *ctx, size_t size)
 {
 	struct listing *l = ctx;
 	struct block *b;
-	int i;
+	int i, best = -1;
 
+	/* The smallest that fits: the lexer's buffer keeps its big block. */
 	for (i = 0; i < ALLOC_SLOTS; i++) {
 		b = l->slot[i];
-		if (b && b->cap >= size) {
-			l->slot[i] = NULL;
-			return b + 1;
-		}
+		if (b && b->cap >= size &&
+		    (best < 0 || b->cap < l->slot[best]->cap))
+			best = i;
+	}
+	if (best >= 0) {
+		b = l->slot[best];
+		l->slot[best] = NULL;
+		return b + 1;
 	}
 	b = malloc(sizeof(*b) + size);
 	if (!b)
@@ -530,6 +543,9 @@ static int start(struct listing *l)
 	l->depth = 0;
 	l->started = false;
 	l->done = false;
+	l->unchanged = false;
+	l->len = 0;
+	l->hold.len = 0;
 	l->in = IN_OTHER;
 	docker_builder_reset(&l->b);
 	return 0;
@@ -543,10 +559,11 @@ static void destroy(struct listing *l)
 		free(l->slot[i]);
 	docker_builder_release(&l->b);
 	strbuf_release(&l->labels);
+	strbuf_release(&l->hold);
 	free(l);
 }
 
-int listing_get(struct listing **lp)
+int listing_get(struct listing **lp, size_t hold_len)
 {
 	struct listing *l = idle;
 	int err;
@@ -568,6 +585,8 @@ int listing_get(struct listing **lp)
 		destroy(l);
 		return err;
 	}
+	l->hold_len = hold_len;
+	l->held = hold_len != 0;
 	*lp = l;
 	return 0;
 }
@@ -616,14 +635,11 @@ static size_t space_span(const char *buf, size_t len)
  * Only white space may come around the array. YAJL does not look at a
  * token left open after it (`] "abc`), nor refuse '\v' before it.
  */
-int listing_feed(struct listing *l, const char *buf, size_t len)
+static int parse(struct listing *l, const char *buf, size_t len)
 {
 	size_t at;
 	int err;
 
-	if (l->err)
-		return l->err;
-	XXH3_64bits_update(&l->hash, buf, len);
 	if (l->done)
 		return space_span(buf, len) == len ? 0 : refuse(l);
 	if (!l->started) {
@@ -642,21 +658,60 @@ int listing_feed(struct listing *l, const char *buf, size_t len)
 	return err;
 }
 
-int listing_finish(struct listing *l)
+/* What was held is parsed after all; what comes next as it arrives. */
+static int unhold(struct listing *l)
+{
+	l->held = false;
+	return parse(l, l->hold.p, l->hold.len);
+}
+
+int listing_feed(struct listing *l, const char *buf, size_t len)
 {
 	int err;
 
 	if (l->err)
 		return l->err;
-	err = status_err(l, yajl_complete_parse(l->h));
-	if (!err && !l->done)
-		err = -EPROTO;
+	XXH3_64bits_update(&l->hash, buf, len);
+	l->len += len;
+	if (l->held && l->len <= l->hold_len) {
+		err = strbuf_add(&l->hold, buf, len);
+		if (err)
+			fail(l, err);
+		return l->err;
+	}
+	if (l->held) {
+		err = unhold(l);
+		if (err)
+			return err;
+	}
+	return parse(l, buf, len);
+}
+
+int listing_finish(struct listing *l, uint64_t last_hash)
+{
+	int err = l->err;
+
 	if (err)
 		return err;
 	l->digest = XXH3_64bits_digest(&l->hash);
 	if (!l->digest)
 		l->digest = 1;
-	return 0;
+	if (l->held && l->len == l->hold_len && l->digest == last_hash) {
+		l->unchanged = true;
+		return 0;
+	}
+	if (l->held)
+		err = unhold(l);
+	if (!err)
+		err = status_err(l, yajl_complete_parse(l->h));
+	if (!err && !l->done)
+		err = -EPROTO;
+	return err;
+}
+
+bool listing_unchanged(const struct listing *l)
+{
+	return l->unchanged;
 }
 
 struct docker_builder *listing_builder(struct listing *l)
@@ -667,4 +722,9 @@ struct docker_builder *listing_builder(struct listing *l)
 uint64_t listing_hash(const struct listing *l)
 {
 	return l->digest;
+}
+
+size_t listing_length(const struct listing *l)
+{
+	return l->len;
 }

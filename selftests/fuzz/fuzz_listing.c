@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	body = fuzz_piece(data + 1, size - 1);
 	fuzz_assert(!listing_diff(body, size - 1, data[0], &lenient));
-	if (!diff_new(body, size - 1, data[0], &v, &n)) {
+	if (!diff_new(body, size - 1, data[0], false, &v, &n)) {
 		for (i = 0; i < n; i++) {
 			fuzz_assert(docker_id_valid(v[i].id));
 			fuzz_assert(strlen(v[i].name) < DOCKER_NAME_MAX);

@@ -105,7 +105,7 @@ TEST(fixtures_as_json_c)
 							   name, pieces[i], why);
 			}
 			if (strstr(d->d_name, "containers") &&
-			    !diff_new(body, len, 1, &v, &n)) {
+			    !diff_new(body, len, 1, false, &v, &n)) {
 				listings++;
 				docker_containers_free(v);
 			}
@@ -134,14 +134,16 @@ TEST(fuzz_corpus_as_json_c)
 	       listing, lenient);
 }
 
-static int feed(const char *body, struct listing **lp)
+/* @body at once, as the answer after one of @hold_len bytes hashed @last. */
+static int feed(const char *body, struct listing **lp, size_t hold_len,
+		uint64_t last)
 {
-	int err = listing_get(lp);
+	int err = listing_get(lp, hold_len);
 
 	if (!err)
 		err = listing_feed(*lp, body, strlen(body));
 	if (!err)
-		err = listing_finish(*lp);
+		err = listing_finish(*lp, last);
 	return err;
 }
 
@@ -160,7 +162,7 @@ TEST(refused)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(-EPROTO, feed(bad[i], &l)) TH_LOG("%s", bad[i]);
+		EXPECT_EQ(-EPROTO, feed(bad[i], &l, 0, 0)) TH_LOG("%s", bad[i]);
 		listing_put(l);
 	}
 	/* json-c's depth: 64 levels, not 65. */
@@ -169,14 +171,14 @@ TEST(refused)
 	memset(deep + strlen(deep), '[', 62);
 	memset(deep + strlen(deep), ']', 62);
 	strcat(deep, "}]");
-	EXPECT_EQ(0, feed(deep, &l));
+	EXPECT_EQ(0, feed(deep, &l, 0, 0));
 	listing_put(l);
 	memset(deep, 0, sizeof(deep));
 	strcpy(deep, "[{\"Id\":\"ab\",\"X\":");
 	memset(deep + strlen(deep), '[', 63);
 	memset(deep + strlen(deep), ']', 63);
 	strcat(deep, "}]");
-	EXPECT_EQ(-EPROTO, feed(deep, &l));
+	EXPECT_EQ(-EPROTO, feed(deep, &l, 0, 0));
 	listing_put(l);
 }
 
@@ -189,15 +191,22 @@ static void listing_of(char *buf, size_t size, const char *state,
 		 0, state, status);
 }
 
-static void apply(struct __test_metadata *_metadata, struct inventory *inv,
+/* @body answered as engine.c takes it; whether it was the last one again. */
+static bool apply(struct __test_metadata *_metadata, struct inventory *inv,
 		  const char *body)
 {
 	struct listing *l;
+	bool same;
 
-	ASSERT_EQ(0, feed(body, &l));
+	ASSERT_EQ(0, feed(body, &l, inv->hash ? inv->hashed_len : 0,
+			  inv->hash));
+	same = listing_unchanged(l);
+	EXPECT_EQ(strlen(body), listing_length(l));
 	ASSERT_EQ(0, inventory_replace_built(inv, listing_builder(l),
-					     listing_hash(l)));
+					     listing_hash(l),
+					     listing_length(l)));
 	listing_put(l);
+	return same;
 }
 
 TEST(unchanged_answer_left_as_is)
@@ -207,23 +216,27 @@ TEST(unchanged_answer_left_as_is)
 	char body[512];
 
 	listing_of(body, sizeof(body), "running", "Up 2 hours");
-	apply(_metadata, &inv, body);
+	EXPECT_FALSE(apply(_metadata, &inv, body));
 	ASSERT_EQ(1U, inv.n);
 	v = inv.v;
 	EXPECT_NE(0U, inv.hash);
-	/* The same bytes again: the very same block, nothing laid out. */
-	apply(_metadata, &inv, body);
+	/* The same bytes again: not parsed, the very same block. */
+	EXPECT_TRUE(apply(_metadata, &inv, body));
 	EXPECT_EQ(v, inv.v);
+	ASSERT_EQ(1U, inv.n);
 	EXPECT_STREQ("Up 2 hours", inv.v[0].status);
 	/* An event changes the inventory: the same answer applies again. */
 	ASSERT_EQ(0, inventory_patch(&inv, inv.v[0].id, "exited", NULL, NULL));
 	EXPECT_EQ(0U, inv.hash);
-	apply(_metadata, &inv, body);
+	EXPECT_FALSE(apply(_metadata, &inv, body));
 	EXPECT_STREQ("running", inv.v[0].state);
-	/* A changed answer is taken. */
+	/* Changed, as long as before (held, then parsed), then longer. */
 	listing_of(body, sizeof(body), "running", "Up 3 hours");
-	apply(_metadata, &inv, body);
+	EXPECT_FALSE(apply(_metadata, &inv, body));
 	EXPECT_STREQ("Up 3 hours", inv.v[0].status);
+	listing_of(body, sizeof(body), "running", "Up 13 hours");
+	EXPECT_FALSE(apply(_metadata, &inv, body));
+	EXPECT_STREQ("Up 13 hours", inv.v[0].status);
 	EXPECT_STREQ("web", inv.v[0].name);
 	inventory_clear(&inv);
 }
