@@ -76,7 +76,7 @@ ifneq ($(SIM_SRCS),)
 BINS	+= $(O)/enginesim
 endif
 ifneq ($(wildcard bench/naive.c),)
-BINS	+= $(O)/bench/naive $(O)/bench/malloc_count.so
+BINS	+= $(O)/bench/naive $(O)/bench/floor $(O)/bench/malloc_count.so
 endif
 UNIT_BINS := $(patsubst selftests/unit/%.c,$(O)/selftests/unit/%,$(UNIT_SRCS))
 KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
@@ -120,6 +120,11 @@ $(O)/enginesim: $(call obj,$(SIM_SRCS)) $(LIB_OBJS)
 $(O)/bench/naive: $(call obj,bench/naive.c) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+
+# The bench's floor: one epoll loop that only counts an answer's bytes.
+$(O)/bench/floor: $(call obj,bench/floor.c)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # The bench's count of heap allocations, preloaded into the agent.
 $(O)/bench/malloc_count.so: bench/malloc_count.c
