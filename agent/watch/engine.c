@@ -179,14 +179,14 @@ void poll_send(struct engine *e, enum engine_req req, const char *fmt, ...)
 		.method = "GET",
 		.mode = req == REQ_PING ? CHANNEL_PING : CHANNEL_ANSWER,
 	};
+	char path[2 * CHANNEL_PATH_MAX];
+	va_list ap;
 
 	/* Listings are parsed as they arrive (listing.c), not as trees. */
 	if (req == REQ_CONTAINERS || req == REQ_CONTAINER)
 		r.mode = CHANNEL_RAW;
 	listing_put(e->poll.lst);
 	e->poll.lst = NULL;
-	char path[2 * CHANNEL_PATH_MAX];
-	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);

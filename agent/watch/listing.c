@@ -8,12 +8,19 @@
  *
  * The rules follow docker_builder_parse() on json-c's tree, including its
  * quirks: a member given twice counts as its last value (json-c keeps
- * the last), a null member is an absent one, "Names" checks only its
- * first element, nesting is refused beyond json-c's depth of 64.
+ * the last; a label given twice keeps its first place with its last
+ * value), a null member is an absent one, "Names" checks only its first
+ * element, nesting is refused beyond json-c's depth of 64. Unlike
+ * json-c's, a "Labels" of over 1024 keys is refused (the keys are found
+ * again by a linear search).
  * The syntax differs where dockerd's answers never go: YAJL refuses raw
  * control characters in strings, numbers ending in '.' and negative ones
- * with a leading zero, which json-c takes, and takes vertical tabs and form feeds as white space between
- * values, which jsonl.c refuses.
+ * with a leading zero, which json-c takes, and takes vertical tabs and
+ * form feeds as white space between values, which jsonl.c refuses.
+ *
+ * Between two polls the answer is mostly the same bytes: one as long as
+ * the last is first held (copied into a lent buffer) and hashed, and
+ * parsed only if its hash at the end differs (listing_get()).
  *
  * A listing lives across answers on a free list; what YAJL allocates for
  * one answer is kept in the listing's own small cache (alloc_*), so that
@@ -44,6 +51,16 @@ enum member {
 enum nested { IN_OTHER, IN_NAMES, IN_LABELS };
 
 enum kind { V_NULL, V_BOOL, V_INT, V_DOUBLE, V_STRING, V_MAP, V_ARRAY };
+
+/* Keys one "Labels" object may give; more and the listing is refused. */
+#define LISTING_MAX_LABEL_KEYS	1024
+
+struct label_ref {
+	uint32_t koff, klen;		/* the key to its first NUL */
+	uint32_t voff, vlen;
+	bool string;			/* the value is one */
+	bool fits;			/* a string without NUL, under its bound */
+};
 
 struct block {
 	size_t cap;
@@ -80,9 +97,15 @@ struct listing {
 	char image_id[DOCKER_IMAGE_ID_MAX];
 	char command[DOCKER_COMMAND_MAX];
 	char status[DOCKER_STATUS_MAX];
-	struct strbuf labels;		/* "key\0value\0" pairs */
-	char key[DOCKER_LABEL_KEY_MAX];	/* the label whose value comes */
-	size_t klen;			/* its length to the first NUL */
+	struct strbuf labels;		/* "key\0value\0" pairs, kept */
+	/*
+	 * "Labels" as given, bounded only at its end, as json-c's object is:
+	 * a key given again takes the first one's place with its value.
+	 */
+	struct strbuf raw;		/* keys and values */
+	struct label_ref *lr;
+	size_t nlr, lr_cap;
+	size_t cur;			/* the label whose value comes */
 	struct block *slot[ALLOC_SLOTS];
 };
 
@@ -165,6 +188,8 @@ static void container_begin(struct listing *l)
 	l->c.command = l->command;
 	l->c.status = l->status;
 	l->labels.len = 0;
+	l->raw.len = 0;
+	l->nlr = 0;
 	l->bad = 0;
 	l->member = M_OTHER;
 }
@@ -211,6 +236,8 @@ static void member_reset(struct listing *l, enum member m)
 		break;
 	case M_LABELS:
 		l->labels.len = 0;
+		l->raw.len = 0;
+		l->nlr = 0;
 		l->c.labels_len = 0;
 		l->c.nlabels = 0;
 		l->c.labels_dropped = 0;
@@ -262,30 +289,104 @@ static bool copy_name(struct listing *l, const unsigned char *s, size_t len)
 	return true;
 }
 
-/* A label's value: kept, or over bounds and counted (docker.c). */
-static int label_add(struct listing *l, const unsigned char *s, size_t len)
+/* A label's key: a new one, or one given before. */
+static int label_key(struct listing *l, const unsigned char *s, size_t len)
 {
-	struct docker_container *c = &l->c;
-	size_t vlen = strnlen((const char *)s, len), klen = l->klen;
+	size_t klen = strnlen((const char *)s, len), i;
+	struct label_ref *lr;
 	int err;
 
-	if (!klen || klen >= DOCKER_LABEL_KEY_MAX ||
-	    vlen >= DOCKER_LABEL_VALUE_MAX || vlen != len ||
-	    c->nlabels == DOCKER_MAX_LABELS ||
-	    c->labels_len + klen + vlen + 2 > DOCKER_LABELS_BYTES) {
-		if (c->labels_dropped < UINT16_MAX)
-			c->labels_dropped++;
-		return 1;
+	for (i = 0; i < l->nlr; i++) {
+		if (l->lr[i].klen == klen &&
+		    !memcmp(l->raw.p + l->lr[i].koff, s, klen)) {
+			l->cur = i;
+			return 1;
+		}
 	}
-	err = strbuf_add(&l->labels, l->key, klen + 1);
-	if (!err)
-		err = strbuf_add(&l->labels, s, vlen);
-	if (!err)
-		err = strbuf_add(&l->labels, "", 1);
+	if (l->nlr == LISTING_MAX_LABEL_KEYS)
+		return fail(l, -EMSGSIZE);
+	if (l->nlr == l->lr_cap) {
+		lr = realloc(l->lr, (l->lr_cap + 16) * sizeof(*lr));
+		if (!lr)
+			return fail(l, -ENOMEM);
+		l->lr = lr;
+		l->lr_cap += 16;
+	}
+	if (l->raw.len + klen > UINT32_MAX)
+		return fail(l, -EMSGSIZE);
+	err = strbuf_add(&l->raw, s, klen);
 	if (err)
 		return fail(l, err);
-	c->labels_len += (uint32_t)(klen + vlen + 2);
-	c->nlabels++;
+	l->cur = l->nlr++;
+	lr = &l->lr[l->cur];
+	lr->koff = (uint32_t)(l->raw.len - klen);
+	lr->klen = (uint32_t)klen;
+	lr->vlen = 0;
+	lr->string = false;
+	lr->fits = false;
+	return 1;
+}
+
+/* A label's value; only one that may be kept is kept. */
+static int label_value(struct listing *l, const unsigned char *s, size_t len)
+{
+	struct label_ref *lr = &l->lr[l->cur];
+	int err;
+
+	lr->string = true;
+	lr->fits = strnlen((const char *)s, len) == len &&
+		   len < DOCKER_LABEL_VALUE_MAX;
+	lr->vlen = 0;
+	if (!lr->fits || !len)
+		return 1;
+	if (l->raw.len + len > UINT32_MAX)
+		return fail(l, -EMSGSIZE);
+	err = strbuf_add(&l->raw, s, len);
+	if (err)
+		return fail(l, err);
+	lr->voff = (uint32_t)(l->raw.len - len);
+	lr->vlen = (uint32_t)len;
+	return 1;
+}
+
+/* "Labels" closed: kept in order, or over bounds and counted (docker.c). */
+static int labels_end(struct listing *l)
+{
+	struct docker_container *c = &l->c;
+	const struct label_ref *lr;
+	size_t i;
+	int err;
+
+	/* Types first, of the values that stand: json-c's object's. */
+	for (i = 0; i < l->nlr; i++) {
+		if (!l->lr[i].string) {
+			l->bad |= 1U << M_LABELS;
+			return 1;
+		}
+	}
+	for (i = 0; i < l->nlr; i++) {
+		lr = &l->lr[i];
+		if (!lr->klen || lr->klen >= DOCKER_LABEL_KEY_MAX || !lr->fits ||
+		    c->nlabels == DOCKER_MAX_LABELS ||
+		    c->labels_len + lr->klen + lr->vlen + 2 >
+		    DOCKER_LABELS_BYTES) {
+			if (c->labels_dropped < UINT16_MAX)
+				c->labels_dropped++;
+			continue;
+		}
+		err = strbuf_add(&l->labels, l->raw.p + lr->koff, lr->klen);
+		if (!err)
+			err = strbuf_add(&l->labels, "", 1);
+		if (!err)
+			err = strbuf_add(&l->labels, l->raw.p + lr->voff,
+					 lr->vlen);
+		if (!err)
+			err = strbuf_add(&l->labels, "", 1);
+		if (err)
+			return fail(l, err);
+		c->labels_len += lr->klen + lr->vlen + 2;
+		c->nlabels++;
+	}
 	return 1;
 }
 
@@ -356,10 +457,10 @@ static int nested_value(struct listing *l, enum kind k,
 		if (k != V_NULL && (k != V_STRING || !copy_name(l, s, len)))
 			l->bad |= 1U << M_NAMES;
 	} else if (l->in == IN_LABELS) {
-		if (k != V_STRING)
-			l->bad |= 1U << M_LABELS;
-		else if (!(l->bad & (1U << M_LABELS)))
-			return label_add(l, s, len);
+		if (k == V_STRING)
+			return label_value(l, s, len);
+		l->lr[l->cur].string = false;
+		l->lr[l->cur].fits = false;
 	}
 	return 1;
 }
@@ -407,7 +508,8 @@ static int close_value(struct listing *l)
 	case 2:
 		return container_end(l);
 	case 3:
-		l->in = IN_OTHER;
+		if (l->in == IN_LABELS)
+			return labels_end(l);
 		return 1;
 	default:
 		return 1;
@@ -501,12 +603,7 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 		l->member = member_of(s, len);
 		member_reset(l, l->member);
 	} else if (l->depth == 3 && l->in == IN_LABELS) {
-		/* As json-c's keys are read: up to the first NUL. */
-		l->klen = strnlen((const char *)s, len);
-		if (l->klen < sizeof(l->key)) {
-			memcpy(l->key, s, l->klen);
-			l->key[l->klen] = '\0';
-		}
+		return label_key(l, s, len);
 	}
 	return 1;
 }
@@ -559,7 +656,9 @@ static void destroy(struct listing *l)
 		free(l->slot[i]);
 	docker_builder_release(&l->b);
 	strbuf_release(&l->labels);
+	strbuf_release(&l->raw);
 	strbuf_release(&l->hold);
+	free(l->lr);
 	free(l);
 }
 

@@ -147,6 +147,27 @@ static int feed(const char *body, struct listing **lp, size_t hold_len,
 	return err;
 }
 
+TEST(duplicate_members_as_json_c)
+{
+	static const char *const bodies[] = {
+		"[{\"Id\":\"ab\",\"Id\":\"cd\"}]",
+		"[{\"Id\":5,\"Id\":\"cd\"}]",
+		"[{\"Id\":\"ab\",\"Names\":[\"/x\"],\"Names\":null}]",
+		"[{\"Id\":\"ab\",\"Labels\":{\"a\":1},\"Labels\":{}}]",
+		"[{\"Id\":\"ab\",\"Labels\":{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"}}]",
+		"[{\"Id\":\"ab\",\"Labels\":{\"a\":[1],\"a\":\"3\"}}]",
+		"[{\"Id\":\"ab\",\"Labels\":{\"a\":\"x\\u0000\",\"a\":\"3\"}}]",
+	};
+	unsigned int lenient = 0;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		why = listing_diff(bodies[i], strlen(bodies[i]), 0, &lenient);
+		EXPECT_EQ(NULL, why) TH_LOG("%s: %s", bodies[i], why);
+	}
+}
+
 TEST(refused)
 {
 	static const char *const bad[] = {
