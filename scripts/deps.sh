@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install, from Debian's archive, exactly what peerwatch needs to build and
 # test. Idempotent: apt-get runs only when a package is missing.
+#   scripts/deps.sh [bench]
+# bench: also what only make bench needs (Go, for its Go baseline).
 set -eu
 
 PKGS="
@@ -15,6 +17,8 @@ sparse shellcheck valgrind debootstrap xz-utils prometheus gnuplot-nox
 systemd dkms man-db groff-base
 docker.io etcd-server etcd-client
 "
+
+[ "${1:-}" = bench ] && PKGS="$PKGS golang-go"
 
 missing=
 for p in $PKGS; do
