@@ -39,7 +39,8 @@ CFLAGS	?= -O2 -g
 # path, so a file includes its neighbours' headers by name.
 AGENT_DIRS := agent agent/net agent/watch agent/serve $(wildcard agent/cluster)
 AGENT_INC  := $(addprefix -I,$(AGENT_DIRS))
-PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares
+PKGS	:= libmnl libnl-genl-3.0 json-c libssl libcrypto libcares yajl \
+	   libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
@@ -78,7 +79,7 @@ ifneq ($(SIM_SRCS),)
 BINS	+= $(O)/enginesim
 endif
 ifneq ($(wildcard bench/naive.c),)
-BINS	+= $(O)/bench/naive
+BINS	+= $(O)/bench/naive $(O)/bench/floor $(O)/bench/malloc_count.so
 endif
 ifneq ($(wildcard bench/crr.c),)
 BINS	+= $(O)/bench/crr
@@ -130,6 +131,17 @@ $(O)/bench/naive: $(call obj,bench/naive.c) $(LIB_OBJS)
 $(O)/bench/crr: $(call obj,bench/crr.c) $(LIB_OBJS)
 	$(call MSG,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The bench's floor: one epoll loop that only counts an answer's bytes.
+$(O)/bench/floor: $(call obj,bench/floor.c)
+	$(call MSG,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# The bench's count of heap allocations, preloaded into the agent.
+$(O)/bench/malloc_count.so: bench/malloc_count.c
+	$(call MSG,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared -o $@ $<
 
 $(O)/selftests/unit/%.o: selftests/unit/%.c $(KSFT_INC)/kselftest_harness.h
 	$(call MSG,CC,$@)
@@ -244,9 +256,17 @@ demo-cluster: deps
 
 # Needs root and a quiet machine; under 10 minutes on 2 cores.
 .PHONY: bench
-bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BINS)
+bench:
+	$(Q)scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(O)/bench/gopoller
 	$(Q)bench/run $(O)
+
+# The bench's Go baseline; only make bench needs Go.
+$(O)/bench/gopoller: bench/gopoller/main.go
+	$(call MSG,GO,$@)
+	@mkdir -p $(dir $@)
+	$(Q)GOCACHE=$(abspath $(O))/gocache GOPATH=$(abspath $(O))/gopath \
+		go build -o $@ $<
 
 vm-demo: all
 	$(Q)scripts/vm-demo $(O) $(KVER)

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install, from Debian's archive, exactly what peerwatch needs to build and
 # test. Idempotent: apt-get runs only when a package is missing.
+#   scripts/deps.sh [bench]
+# bench: also what only make bench needs (Go, for its Go baseline).
 set -eu
 
 PKGS="
 build-essential pkg-config clang libclang-rt-14-dev
 libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libjson-c-dev
-libhttp-parser-dev libc-ares-dev
+libhttp-parser-dev libc-ares-dev libyajl-dev libxxhash-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio kmod
 iproute2 nftables procps psmisc util-linux openssl curl socat jq
@@ -15,6 +17,8 @@ sparse shellcheck valgrind debootstrap xz-utils prometheus gnuplot-nox
 systemd dkms man-db groff-base python3-yaml python3-jsonschema
 docker.io etcd-server etcd-client
 "
+
+[ "${1:-}" = bench ] && PKGS="$PKGS golang-go"
 
 missing=
 for p in $PKGS; do

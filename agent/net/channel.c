@@ -185,6 +185,8 @@ static int on_body(void *arg, const char *data, size_t len)
 	    (status != 200 && !(ch->mode == CHANNEL_ANSWER &&
 				cfg_of(ch)->error_bodies)))
 		return 0;
+	if (ch->mode == CHANNEL_RAW)
+		return ch->ops->body(ch->arg, data, len);
 	if (!ch->jl.tok) {
 		ch->jl.tok = pool_tok_get(pool);
 		if (!ch->jl.tok)

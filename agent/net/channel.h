@@ -64,6 +64,7 @@ enum channel_mode {
 	CHANNEL_ANSWER,			/* one answer; the body one JSON value */
 	CHANNEL_PING,			/* one answer, its body not read */
 	CHANNEL_STREAM,			/* a body of JSON values, each an event */
+	CHANNEL_RAW,			/* one answer; its body to ops->body */
 };
 
 struct channel_req {
@@ -109,9 +110,10 @@ enum channel_sent {
 
 /*
  * Reports to the owner, every one required but event(), which only a
- * stream calls. After closed() or failed() the connection is gone (the
- * channel is closed, and may connect again). Each may close, fail or use
- * the channel again.
+ * stream calls, and body(), which only a CHANNEL_RAW request calls.
+ * After closed() or failed() the connection is gone (the channel is
+ * closed, and may connect again). Each may close, fail or use the
+ * channel again, but body().
  */
 struct channel_ops {
 	void (*connected)(void *arg);
@@ -123,6 +125,12 @@ struct channel_ops {
 	void (*answer)(void *arg, struct channel_answer *ans);
 	/* One value of a stream, lent: 0, or -errno to fail the stream. */
 	int (*event)(void *arg, struct json_object *obj);
+	/*
+	 * The next bytes of a CHANNEL_RAW answer's body, if its status is
+	 * 200, as they arrive: 0, or -errno to fail the request. It must not
+	 * close the channel; the answer follows, with no body.
+	 */
+	int (*body)(void *arg, const char *data, size_t len);
 	void (*closed)(void *arg, enum channel_end how);
 	void (*failed)(void *arg, enum cause cause, const char *why);
 	/* For the owner's counters. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,16 +485,25 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i)
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **out, size_t *n)
 {
-	size_t head = b->n * sizeof(struct docker_container), i;
+	size_t head = b->n * sizeof(struct docker_container), i, size;
 	struct docker_container *v;
 	char *text;
 	int err = builder_begin(b), k;
 
 	if (err)
 		return err;
-	v = realloc(*out, head + b->text.len);
-	if (!v)
-		return -ENOMEM;
+	/*
+	 * A block that fits is reused in place: a changed answer of about
+	 * the same size (a status moving on) then allocates nothing. One
+	 * over twice the size is given back.
+	 */
+	v = *out;
+	size = v ? malloc_usable_size(v) : 0;
+	if (size < head + b->text.len || size / 2 > head + b->text.len) {
+		v = realloc(*out, head + b->text.len);
+		if (!v)
+			return -ENOMEM;
+	}
 	text = (char *)v + head;
 	memcpy(text, b->text.p, b->text.len);
 	for (i = 0; i < b->n; i++) {

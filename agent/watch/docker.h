@@ -106,8 +106,9 @@ int docker_builder_add(struct docker_builder *b,
 size_t docker_builder_count(const struct docker_builder *b);
 const char *docker_builder_id(const struct docker_builder *b, size_t i);
 /*
- * Lays what was added out in one block: *@v (realloc()ed from what it
- * held, so the old list must not be used after; free() it) and *@n.
+ * Lays what was added out in one block: *@v (what it held, overwritten
+ * if it fits, else realloc()ed: the old list must not be used after;
+ * free() it) and *@n.
  * On error *@v and *@n are untouched. The builder is then empty.
  */
 int docker_builder_finish(struct docker_builder *b,

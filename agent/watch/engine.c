@@ -31,6 +31,7 @@
 #include "container_of.h"
 #include "engine.h"
 #include "hostport.h"
+#include "listing.h"
 #include "log.h"
 #include "rand.h"
 #include "resolver.h"
@@ -126,6 +127,8 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	struct engine *e = ch->e;
 	bool is_events = ch == &e->events;
 
+	listing_put(ch->lst);
+	ch->lst = NULL;
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
@@ -199,6 +202,12 @@ void poll_send(struct engine *e, enum engine_req req, const char *fmt, ...)
 	char path[2 * CHANNEL_PATH_MAX];
 	va_list ap;
 
+	/* Listings are parsed as they arrive (listing.c), not as trees. */
+	if (req == REQ_CONTAINERS || req == REQ_CONTAINER)
+		r.mode = CHANNEL_RAW;
+	listing_put(e->poll.lst);
+	e->poll.lst = NULL;
+
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
@@ -258,9 +267,28 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	return 0;
 }
 
-/* A request's work is done only when its answer was good. Takes the body. */
-static int handle_result(struct engine *e, struct channel_answer *ans)
+/* The containers of a listing's whole body, in *@b. */
+static int listing_end(struct engine *e, struct listing *lst,
+		       struct docker_builder **b)
 {
+	int err;
+
+	/* No byte of body: not a listing. */
+	if (!lst)
+		return -EPROTO;
+	err = listing_finish(lst, e->inv.hash);
+	*b = listing_builder(lst);
+	return err;
+}
+
+/*
+ * A request's work is done only when its answer was good. Takes the body,
+ * or the listing @lst it was read into.
+ */
+static int handle_result(struct engine *e, struct channel_answer *ans,
+			 struct listing *lst)
+{
+	struct docker_builder *b;
 	struct json_object *body = ans->body;
 	struct docker_version version;
 	unsigned int done;
@@ -286,8 +314,11 @@ static int handle_result(struct engine *e, struct channel_answer *ans)
 		done = W_INFO;
 		break;
 	case REQ_CONTAINERS:
-		err = inventory_replace(&e->inv, body);
-		body = NULL;
+		err = listing_end(e, lst, &b);
+		if (!err)
+			err = inventory_replace_built(&e->inv, b,
+						      listing_hash(lst),
+						      listing_length(lst));
 		if (!err) {
 			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
@@ -296,8 +327,9 @@ static int handle_result(struct engine *e, struct channel_answer *ans)
 		done = W_CONTAINERS;
 		break;
 	case REQ_CONTAINER:
-		err = inventory_update(&e->inv, body);
-		body = NULL;
+		err = listing_end(e, lst, &b);
+		if (!err)
+			err = inventory_update_built(&e->inv, b);
 		if (!err)
 			pace_done(&e->pace, &e->inv);
 		done = W_TARGETED;
@@ -323,20 +355,24 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
+	struct listing *lst = ch->lst;
 	int err;
 
+	ch->lst = NULL;
 	if (ans->status != 200) {
+		listing_put(lst);
 		json_object_put(ans->body);
 		engine_fail(ch, CAUSE_STATUS, "%s %s: HTTP %u", ans->method,
 			    ans->path, ans->status);
 		return;
 	}
-	if (!ans->ping && !ans->body) {
+	if (!ans->ping && !ans->body && !lst) {
 		engine_fail(ch, CAUSE_PROTOCOL, "%s %s: empty body",
 			    ans->method, ans->path);
 		return;
 	}
-	err = handle_result(e, ans);
+	err = handle_result(e, ans, lst);
+	listing_put(lst);
 	if (err) {
 		engine_fail(ch, CAUSE_PROTOCOL,
 			    "%s %s: unexpected answer (%s)", ans->method,
@@ -375,6 +411,8 @@ static void poll_closed(void *arg, enum channel_end how)
 {
 	struct engine_chan *ch = arg;
 
+	listing_put(ch->lst);
+	ch->lst = NULL;
 	/* Closed while idle: the next request reconnects. */
 	if (how == CHANNEL_END_IDLE)
 		return;
@@ -387,9 +425,27 @@ static void poll_closed(void *arg, enum channel_end how)
 	poll_next(ch->e);
 }
 
+/* A listing's body, parsed as it arrives. */
+static int poll_body(void *arg, const char *data, size_t len)
+{
+	struct engine_chan *ch = arg;
+	struct inventory *inv = &ch->e->inv;
+	int err;
+
+	/* A full listing may be the last one again. */
+	if (!ch->lst) {
+		err = listing_get(&ch->lst, ch->req == REQ_CONTAINERS &&
+				  inv->hash ? inv->hashed_len : 0);
+		if (err)
+			return err;
+	}
+	return listing_feed(ch->lst, data, len);
+}
+
 static const struct channel_ops poll_ops = {
 	.connected = poll_connected,
 	.answer = poll_answer,
+	.body = poll_body,
 	.closed = poll_closed,
 	.failed = chan_failed,
 	.sent = chan_sent,
@@ -708,6 +764,7 @@ void engine_free(struct engine *e)
 	loop_timer_stop(loop_of(e), &e->refresh);
 	pace_stop(&e->pace);
 	resolver_cancel(e->query);
+	listing_put(e->poll.lst);
 	forget_engine(e);
 	tls_peer_free(e->tls);
 	free(e->addr);

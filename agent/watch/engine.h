@@ -95,6 +95,7 @@ struct engine_chan {
 	struct channel ch;
 	enum engine_req req;		/* what the polling request asked */
 	bool resend;			/* the last one closed under a request */
+	struct listing *lst;		/* a listing's body read so far, lent */
 	struct loop_timer retry;
 	unsigned int attempts;		/* for the backoff of this channel */
 };

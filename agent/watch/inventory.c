@@ -17,12 +17,13 @@ static struct docker_builder scratch;
 /* What a huge listing made the builder keep is handed back. */
 #define SCRATCH_KEEP (1U << 20)
 
-static int commit(struct inventory *inv)
+static int commit(struct inventory *inv, struct docker_builder *b)
 {
-	int err = docker_builder_finish(&scratch, &inv->v, &inv->n);
+	int err = docker_builder_finish(b, &inv->v, &inv->n);
 
-	if (docker_builder_footprint(&scratch) > SCRATCH_KEEP)
-		docker_builder_release(&scratch);
+	if (docker_builder_footprint(b) > SCRATCH_KEEP)
+		docker_builder_release(b);
+	inv->hash = 0;
 	return err;
 }
 
@@ -46,6 +47,25 @@ static void pop_sent(struct inventory *inv)
 	}
 }
 
+int inventory_replace_built(struct inventory *inv, struct docker_builder *b,
+			    uint64_t hash, size_t len)
+{
+	int err = 0;
+
+	/* The same answer as the last one applied: nothing to lay out. */
+	if (!hash || hash != inv->hash)
+		err = commit(inv, b);
+	else
+		docker_builder_reset(b);
+	if (!err) {
+		inv->hash = hash;
+		inv->hashed_len = len;
+	}
+	if (!err && inv->nsent)
+		pop_sent(inv);
+	return err;
+}
+
 int inventory_replace(struct inventory *inv, struct json_object *list)
 {
 	int err;
@@ -53,11 +73,7 @@ int inventory_replace(struct inventory *inv, struct json_object *list)
 	docker_builder_reset(&scratch);
 	err = docker_builder_parse(&scratch, list);
 	json_object_put(list);
-	if (!err)
-		err = commit(inv);
-	if (!err && inv->nsent)
-		pop_sent(inv);
-	return err;
+	return err ? err : inventory_replace_built(inv, &scratch, 0, 0);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -75,10 +91,44 @@ static bool was_sent(const struct inventory *inv, const char *id)
 	return false;
 }
 
-int inventory_update(struct inventory *inv, struct json_object *list)
+int inventory_update_built(struct inventory *inv, struct docker_builder *b)
 {
 	const char **ids = NULL, *id;
 	size_t i, k;
+	int err = 0;
+
+	if (!inv->nsent)
+		return -EINVAL;
+	/*
+	 * What the answer holds comes first, as new as it gets; then every
+	 * container we had that it does not replace, except the IDs asked
+	 * about, gone if absent. IDs sorted: an engine may answer with many.
+	 */
+	k = docker_builder_count(b);
+	if (k) {
+		ids = malloc(k * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		for (i = 0; i < k; i++)
+			ids[i] = docker_builder_id(b, i);
+		qsort(ids, k, sizeof(*ids), cmp_id);
+	}
+	for (i = 0; i < inv->n && !err; i++) {
+		id = inv->v[i].id;
+		if (was_sent(inv, id) ||
+		    (k && bsearch(&id, ids, k, sizeof(*ids), cmp_id)))
+			continue;
+		err = docker_builder_add(b, &inv->v[i]);
+	}
+	free(ids);
+	if (!err)
+		err = commit(inv, b);
+	pop_sent(inv);
+	return err;
+}
+
+int inventory_update(struct inventory *inv, struct json_object *list)
+{
 	int err;
 
 	if (!inv->nsent) {
@@ -88,34 +138,7 @@ int inventory_update(struct inventory *inv, struct json_object *list)
 	docker_builder_reset(&scratch);
 	err = docker_builder_parse(&scratch, list);
 	json_object_put(list);
-	if (err)
-		return err;
-	/*
-	 * What the answer holds comes first, as new as it gets; then every
-	 * container we had that it does not replace, except the IDs asked
-	 * about, gone if absent. IDs sorted: an engine may answer with many.
-	 */
-	k = docker_builder_count(&scratch);
-	if (k) {
-		ids = malloc(k * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		for (i = 0; i < k; i++)
-			ids[i] = docker_builder_id(&scratch, i);
-		qsort(ids, k, sizeof(*ids), cmp_id);
-	}
-	for (i = 0; i < inv->n && !err; i++) {
-		id = inv->v[i].id;
-		if (was_sent(inv, id) ||
-		    (k && bsearch(&id, ids, k, sizeof(*ids), cmp_id)))
-			continue;
-		err = docker_builder_add(&scratch, &inv->v[i]);
-	}
-	free(ids);
-	if (!err)
-		err = commit(inv);
-	pop_sent(inv);
-	return err;
+	return err ? err : inventory_update_built(inv, &scratch);
 }
 
 int inventory_want(struct inventory *inv, const char *id)
@@ -196,7 +219,7 @@ static int rebuild(struct inventory *inv, const char *id, bool drop,
 	}
 	if (!err && !found)
 		err = -ENOENT;
-	return err ? err : commit(inv);
+	return err ? err : commit(inv, &scratch);
 }
 
 int inventory_patch(struct inventory *inv, const char *id, const char *state,

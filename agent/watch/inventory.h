@@ -3,6 +3,7 @@
 #define PEERWATCH_INVENTORY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #include "docker.h"
@@ -26,6 +27,8 @@ struct inventory {
 	char (*pending)[DOCKER_ID_MAX];	/* allocated only while any wait */
 	unsigned int npending;
 	unsigned int nsent;		/* pending[0..nsent): asked for */
+	uint64_t hash;			/* of the listing @v is; 0: changed since */
+	size_t hashed_len;		/* that listing's length */
 };
 
 void inventory_clear(struct inventory *inv);
@@ -42,6 +45,15 @@ int inventory_replace(struct inventory *inv, struct json_object *list);
  * IDs are then done; the ones wanted since stay pending.
  */
 int inventory_update(struct inventory *inv, struct json_object *list);
+/*
+ * The same two from a builder filled elsewhere (listing.c), emptied.
+ * @hash and @len are the full listing's (listing.h); the hash equal to
+ * the one the inventory was laid out from, it stays as it is, with no
+ * allocation. 0: no hash, lay it out.
+ */
+int inventory_replace_built(struct inventory *inv, struct docker_builder *b,
+			    uint64_t hash, size_t len);
+int inventory_update_built(struct inventory *inv, struct docker_builder *b);
 /* Queue a refresh of @id: 0, or -ENOSPC when a full listing is due instead. */
 int inventory_want(struct inventory *inv, const char *id);
 static inline unsigned int inventory_pending(const struct inventory *inv)

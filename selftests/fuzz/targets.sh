@@ -6,7 +6,7 @@
 fuzz_dict() {
 	case $1 in
 	http)		echo "-dict=selftests/fuzz/http.dict" ;;
-	docker|jsonl|etcd|etcdv2) echo "-dict=selftests/fuzz/json.dict" ;;
+	docker|jsonl|etcd|etcdv2|listing) echo "-dict=selftests/fuzz/json.dict" ;;
 	discovery)	echo "-dict=selftests/fuzz/discovery.dict" ;;
 	api)		echo "-dict=selftests/fuzz/api.dict" ;;
 	esac

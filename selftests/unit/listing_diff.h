@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PEERWATCH_LISTING_DIFF_H
+#define PEERWATCH_LISTING_DIFF_H
+
+/*
+ * The differential check of listing.c (YAJL, streaming) against the path
+ * it replaced: jsonl.c with json-c's strict tokener, then
+ * docker_containers_parse() on the tree. Shared by the unit test (every
+ * fixture, the whole fuzz corpus) and the fuzz target.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker.h"
+#include "jsonl.h"
+#include "listing.h"
+
+struct diff_ref {
+	struct json_object *value;
+	unsigned int nvalues;
+};
+
+static int diff_ref_value(void *arg, struct json_object *obj)
+{
+	struct diff_ref *r = arg;
+
+	if (r->nvalues++) {
+		json_object_put(obj);
+		return -EPROTO;
+	}
+	r->value = obj;
+	return 0;
+}
+
+/* json-c's way, as channel.c and engine.c took an answer: 0 or -errno. */
+static inline int diff_old(const char *body, size_t len,
+			   struct docker_container **v, size_t *n)
+{
+	json_tokener *tok = json_tokener_new_ex(64);
+	struct diff_ref r = { 0 };
+	struct jsonl j;
+	int err;
+
+	*v = NULL;
+	*n = 0;
+	if (!tok)
+		return -ENOMEM;
+	jsonl_init(&j, tok, SIZE_MAX, diff_ref_value, &r);
+	err = jsonl_feed(&j, body, len);
+	if (!err && (jsonl_partial(&j) || !r.value))
+		err = -EPROTO;
+	if (!err)
+		err = docker_containers_parse(r.value, v, n);
+	json_object_put(r.value);
+	json_tokener_free(tok);
+	return err;
+}
+
+/*
+ * listing.c's way, fed @piece bytes at a time (0: at once); with @hold,
+ * as an answer as long as the last one but not the same: held, then
+ * parsed at its end.
+ */
+static inline int diff_new(const char *body, size_t len, size_t piece,
+			   bool hold, struct docker_container **v, size_t *n)
+{
+	struct listing *l;
+	size_t at, k;
+	int err;
+
+	*v = NULL;
+	*n = 0;
+	err = listing_get(&l, hold ? len : 0);
+	if (err)
+		return err;
+	for (at = 0; at < len && !err; at += k) {
+		k = piece && piece < len - at ? piece : len - at;
+		err = listing_feed(l, body + at, k);
+	}
+	/* No hash is the last one's: XXH3's of these bytes is not 1. */
+	if (!err)
+		err = listing_finish(l, hold ? 1 : 0);
+	if (!err && listing_unchanged(l))
+		err = -EINVAL;
+	if (!err)
+		err = docker_builder_finish(listing_builder(l), v, n);
+	listing_put(l);
+	return err;
+}
+
+static inline bool diff_str_eq(const char *a, const char *b)
+{
+	return !strcmp(a, b);
+}
+
+static inline bool diff_same(const struct docker_container *a, size_t na,
+			     const struct docker_container *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (!diff_str_eq(a[i].id, b[i].id) ||
+		    !diff_str_eq(a[i].state, b[i].state) ||
+		    a[i].created != b[i].created ||
+		    !diff_str_eq(a[i].name, b[i].name) ||
+		    !diff_str_eq(a[i].image, b[i].image) ||
+		    !diff_str_eq(a[i].image_id, b[i].image_id) ||
+		    !diff_str_eq(a[i].command, b[i].command) ||
+		    !diff_str_eq(a[i].status, b[i].status) ||
+		    a[i].labels_len != b[i].labels_len ||
+		    a[i].nlabels != b[i].nlabels ||
+		    a[i].labels_dropped != b[i].labels_dropped ||
+		    !a[i].labels != !b[i].labels ||
+		    (a[i].labels && memcmp(a[i].labels, b[i].labels,
+					   a[i].labels_len)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Syntax the two ways take differently (listing.c): json-c's tokener takes
+ * a raw control character in a string, a number ending in '.' and a
+ * negative one with a leading zero ("-08"), which YAJL refuses; both parsers take '\v' and '\f' as space, jsonl.c not
+ * between values.
+ */
+static inline bool diff_lax_syntax(const char *s, size_t len)
+{
+	bool in = false, esc = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (in) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in = false;
+			else if (c < 0x20)
+				return true;
+		} else if (c == '"') {
+			in = true;
+		} else if (c == '\v' || c == '\f') {
+			return true;
+		} else if (c == '-' && i + 2 < len && s[i + 1] == '0' &&
+			   s[i + 2] >= '0' && s[i + 2] <= '9') {
+			return true;
+		} else if (c == '.' && i && s[i - 1] >= '0' && s[i - 1] <= '9' &&
+			   (i + 1 == len || s[i + 1] < '0' || s[i + 1] > '9')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * NULL when both ways agree on @body, parsed as it arrives and held
+ * (both refuse it, or both take the same containers; or only one refuses
+ * a lax syntax, counted in *@lenient), else what differs.
+ */
+static inline const char *listing_diff(const char *body, size_t len,
+				       size_t piece, unsigned int *lenient)
+{
+	struct docker_container *a, *b;
+	size_t na, nb;
+	const char *why = NULL;
+	int ea = diff_old(body, len, &a, &na), eb, hold;
+
+	for (hold = 0; hold < 2 && !why; hold++) {
+		eb = diff_new(body, len, piece, hold, &b, &nb);
+		if (!ea != !eb && diff_lax_syntax(body, len))
+			++*lenient;
+		else if (!ea != !eb)
+			why = ea ? "only json-c refuses it" :
+			      "only the listing refuses it";
+		else if (!ea && !diff_same(a, na, b, nb))
+			why = "different containers";
+		docker_containers_free(b);
+	}
+	docker_containers_free(a);
+	return why;
+}
+
+#endif
