@@ -13,7 +13,8 @@
 #include "sock.h"
 #include "stats.h"
 
-static struct netlink_range_validation pw_user_timeout_range = {
+/* User timeouts and interface indexes: a non-negative int. */
+static struct netlink_range_validation pw_int_range = {
 	.max = INT_MAX,
 };
 
@@ -35,6 +36,7 @@ static const struct nla_policy pw_sock_get_policy[PEERWATCH_A_MAX + 1] = {
 	[PEERWATCH_A_STATE_MASK] = { .type = NLA_U32 },
 	[PEERWATCH_A_DUMP_FLAGS] = NLA_POLICY_MASK(NLA_U32,
 						   PEERWATCH_DUMP_F_USER_TIMEOUT),
+	[PEERWATCH_A_IFINDEX]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pw_int_range),
 };
 
 static const struct nla_policy pw_sock_set_policy[PEERWATCH_A_MAX + 1] = {
@@ -46,8 +48,9 @@ static const struct nla_policy pw_sock_set_policy[PEERWATCH_A_MAX + 1] = {
 	[PEERWATCH_A_DADDR6]	   = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[PEERWATCH_A_DPORT]	   = { .type = NLA_U16 },
 	[PEERWATCH_A_COOKIE]	   = { .type = NLA_U64 },
+	[PEERWATCH_A_IFINDEX]	   = NLA_POLICY_FULL_RANGE(NLA_U32, &pw_int_range),
 	[PEERWATCH_A_USER_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
-							   &pw_user_timeout_range),
+							   &pw_int_range),
 };
 
 static const struct nla_policy pw_policy_add_policy[PEERWATCH_A_MAX + 1] = {
