@@ -118,14 +118,17 @@ static const struct genl_ops pw_genl_ops[] = {
 /*
  * Events reveal, as they happen, which connections of every user of the
  * netns fail and their owners: listening needs CAP_NET_ADMIN over the
- * netns, as for MPTCP's events, where the kernel can check it.
+ * netns, as for MPTCP's events. A kernel without the check (before 6.8,
+ * or Debian's 6.1 before 6.1.176) would let anyone listen: no build there.
  */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "GENL_MCAST_CAP_NET_ADMIN missing: the events group would be open to every user"
+#endif
+
 static const struct genl_multicast_group pw_mcgrps[] = {
 	[PW_MCGRP_EVENTS] = {
 		.name = PEERWATCH_MCGRP_EVENTS,
-#ifdef GENL_MCAST_CAP_NET_ADMIN
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
-#endif
 	},
 };
 

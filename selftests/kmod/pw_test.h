@@ -395,6 +395,7 @@ static inline int pw_sock_set(struct pw_nl *nl, int fd, uint64_t cookie,
 
 struct pw_stats {
 	uint64_t v[PEERWATCH_STAT_A_MAX + 1];
+	uint32_t present;	/* bit (1 << attribute) of those sent */
 };
 
 static inline int pw_stats_cb(const struct nlmsghdr *nlh, void *data)
@@ -407,8 +408,10 @@ static inline int pw_stats_cb(const struct nlmsghdr *nlh, void *data)
 			continue;
 		mnl_attr_for_each_nested(pos, attr)
 			if (mnl_attr_get_type(pos) <= PEERWATCH_STAT_A_MAX &&
-			    mnl_attr_validate(pos, MNL_TYPE_U64) >= 0)
+			    mnl_attr_validate(pos, MNL_TYPE_U64) >= 0) {
 				st->v[mnl_attr_get_type(pos)] = mnl_attr_get_u64(pos);
+				st->present |= 1U << mnl_attr_get_type(pos);
+			}
 	}
 	return MNL_CB_OK;
 }

@@ -59,8 +59,8 @@
  *
  * Sent by the kernel to the PEERWATCH_MCGRP_EVENTS group of the socket's
  * netns, never requested. Joining the group needs CAP_NET_ADMIN over that
- * netns where the kernel supports the check (GENL_MCAST_CAP_NET_ADMIN),
- * since events tell the fate of other users' connections as they happen.
+ * netns (the module builds only where the kernel checks it), since events
+ * tell the fate of other users' connections as they happen.
  * Events concern watched sockets only: those with a user timeout (their
  * own or one given by a policy), or every TCP socket when the module
  * parameter watch_all is set. Each carries the socket description and:
@@ -144,7 +144,8 @@
  *
  * Takes nothing; replies with PEERWATCH_A_STATS: NLA_NESTED, holding the
  * counters of enum peerwatch_stat_attr (NLA_U64 each) of the caller's netns,
- * except TRACKED and LIVE_OBJECTS, which are module-wide.
+ * except TRACKED and LIVE_OBJECTS, which are module-wide and sent only to a
+ * caller with CAP_NET_ADMIN over the initial user namespace.
  */
 #ifndef _UAPI_LINUX_PEERWATCH_H
 #define _UAPI_LINUX_PEERWATCH_H
