@@ -13,7 +13,8 @@
 #include "sock.h"
 #include "stats.h"
 
-static struct netlink_range_validation pw_user_timeout_range = {
+/* User timeouts and interface indexes: a non-negative int. */
+static struct netlink_range_validation pw_int_range = {
 	.max = INT_MAX,
 };
 
@@ -35,6 +36,7 @@ static const struct nla_policy pw_sock_get_policy[PEERWATCH_A_MAX + 1] = {
 	[PEERWATCH_A_STATE_MASK] = { .type = NLA_U32 },
 	[PEERWATCH_A_DUMP_FLAGS] = NLA_POLICY_MASK(NLA_U32,
 						   PEERWATCH_DUMP_F_USER_TIMEOUT),
+	[PEERWATCH_A_IFINDEX]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pw_int_range),
 };
 
 static const struct nla_policy pw_sock_set_policy[PEERWATCH_A_MAX + 1] = {
@@ -46,8 +48,9 @@ static const struct nla_policy pw_sock_set_policy[PEERWATCH_A_MAX + 1] = {
 	[PEERWATCH_A_DADDR6]	   = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[PEERWATCH_A_DPORT]	   = { .type = NLA_U16 },
 	[PEERWATCH_A_COOKIE]	   = { .type = NLA_U64 },
+	[PEERWATCH_A_IFINDEX]	   = NLA_POLICY_FULL_RANGE(NLA_U32, &pw_int_range),
 	[PEERWATCH_A_USER_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
-							   &pw_user_timeout_range),
+							   &pw_int_range),
 };
 
 static const struct nla_policy pw_policy_add_policy[PEERWATCH_A_MAX + 1] = {
@@ -115,14 +118,17 @@ static const struct genl_ops pw_genl_ops[] = {
 /*
  * Events reveal, as they happen, which connections of every user of the
  * netns fail and their owners: listening needs CAP_NET_ADMIN over the
- * netns, as for MPTCP's events, where the kernel can check it.
+ * netns, as for MPTCP's events. A kernel without the check (before 6.8,
+ * or Debian's 6.1 before 6.1.176) would let anyone listen: no build there.
  */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "GENL_MCAST_CAP_NET_ADMIN missing: the events group would be open to every user"
+#endif
+
 static const struct genl_multicast_group pw_mcgrps[] = {
 	[PW_MCGRP_EVENTS] = {
 		.name = PEERWATCH_MCGRP_EVENTS,
-#ifdef GENL_MCAST_CAP_NET_ADMIN
 		.flags = GENL_MCAST_CAP_NET_ADMIN,
-#endif
 	},
 };
 

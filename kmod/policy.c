@@ -10,6 +10,7 @@
  * sequence number of the last rule it sent, which only grows, so it sends
  * the rules in list order, each once, whatever their ids.
  */
+#include <linux/delay.h>
 #include <linux/inetdevice.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -45,6 +46,11 @@ module_param(policy_id_next, uint, 0600);
 MODULE_PARM_DESC(policy_id_next,
 		 "For tests of the id wrap: the id search of the next rule added starts here (0: where it left off)");
 
+static unsigned int policy_delay_ms;
+module_param(policy_delay_ms, uint, 0600);
+MODULE_PARM_DESC(policy_delay_ms,
+		 "For tests of the race with setsockopt: wait this long (at most 1000 ms) between a rule's match and its write");
+
 static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
 {
 	u16 dport = ntohs(inet_sk(sk)->inet_dport);
@@ -71,8 +77,11 @@ static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
 
 /*
  * Called from the state change hook when @sk becomes ESTABLISHED, with the
- * socket locked by its softirq or owner (never sleeping), so writing the
- * value is as safe as setsockopt() is.
+ * socket locked by its softirq or owner (never sleeping). Only a zero is
+ * replaced: since 6.6, setsockopt(TCP_USER_TIMEOUT) takes no socket lock,
+ * so the program's own value (set right after a non-blocking connect, say)
+ * can land between the first read and the write, and must win. The
+ * compare-and-exchange pairs with setsockopt's WRITE_ONCE.
  */
 void pw_policy_apply(const struct sock *sk)
 {
@@ -80,6 +89,7 @@ void pw_policy_apply(const struct sock *sk)
 	struct net *net = sock_net(sk);
 	const struct pw_policy *p;
 	struct pw_net *pn;
+	unsigned int delay;
 
 	if (READ_ONCE(icsk->icsk_user_timeout) || !check_net(net))
 		return;
@@ -91,7 +101,11 @@ void pw_policy_apply(const struct sock *sk)
 	list_for_each_entry_rcu(p, &pn->policies, list) {
 		if (!pw_policy_match(p, sk))
 			continue;
-		WRITE_ONCE(icsk->icsk_user_timeout, p->user_timeout);
+		delay = READ_ONCE(policy_delay_ms);
+		if (delay)
+			mdelay(min(delay, 1000U));
+		if (cmpxchg(&icsk->icsk_user_timeout, 0, p->user_timeout))
+			break;
 		atomic64_inc((atomic64_t *)&p->hits);
 		pw_stat_inc(net, PEERWATCH_STAT_A_POLICY_HITS);
 		break;

@@ -31,7 +31,7 @@ size_t pw_sock_desc_size(void)
 	       nla_total_size(sizeof(u16)) * 3 +		/* FAMILY, ports */
 	       nla_total_size(sizeof(struct in6_addr)) * 2 +	/* addresses */
 	       nla_total_size(sizeof(u8)) * 2 +			/* STATE, TIMER */
-	       nla_total_size(sizeof(u32)) * 7;
+	       nla_total_size(sizeof(u32)) * 8;
 }
 
 static void pw_sock_timer(const struct sock *sk, u8 *timer, u32 *expires)
@@ -39,21 +39,21 @@ static void pw_sock_timer(const struct sock *sk, u8 *timer, u32 *expires)
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	unsigned long when = 0;
 
-	switch (icsk->icsk_pending) {
+	switch (READ_ONCE(icsk->icsk_pending)) {
 	case ICSK_TIME_RETRANS:
 	case ICSK_TIME_REO_TIMEOUT:
 	case ICSK_TIME_LOSS_PROBE:
 		*timer = PEERWATCH_TIMER_RETRANS;
-		when = icsk->icsk_timeout;
+		when = READ_ONCE(icsk->icsk_timeout);
 		break;
 	case ICSK_TIME_PROBE0:
 		*timer = PEERWATCH_TIMER_PROBE0;
-		when = icsk->icsk_timeout;
+		when = READ_ONCE(icsk->icsk_timeout);
 		break;
 	default:
 		if (timer_pending(&sk->sk_timer)) {
 			*timer = PEERWATCH_TIMER_KEEPALIVE;
-			when = sk->sk_timer.expires;
+			when = READ_ONCE(sk->sk_timer.expires);
 		} else {
 			*timer = PEERWATCH_TIMER_UNSPEC;
 		}
@@ -64,7 +64,8 @@ static void pw_sock_timer(const struct sock *sk, u8 *timer, u32 *expires)
 
 /*
  * Reads are lockless: the hooks hold the socket's lock, the dump and get
- * paths do not, and a report may then mix values of two instants. The
+ * paths do not, so each field the socket's owner may change meanwhile is
+ * read once (READ_ONCE), and a report may mix values of two instants. The
  * local port comes from inet_sport: by the time the state hook sees
  * TCP_CLOSE, tcp_set_state() has released the port and zeroed inet_num.
  */
@@ -85,11 +86,16 @@ int pw_sock_fill_desc(struct sk_buff *skb, struct sock *sk, int state,
 	    nla_put_u8(skb, PEERWATCH_A_STATE, state) ||
 	    nla_put_u32(skb, PEERWATCH_A_USER_TIMEOUT,
 			READ_ONCE(icsk->icsk_user_timeout)) ||
-	    nla_put_u32(skb, PEERWATCH_A_RETRANSMITS, icsk->icsk_retransmits) ||
-	    nla_put_u32(skb, PEERWATCH_A_PROBES, icsk->icsk_probes_out) ||
-	    nla_put_u32(skb, PEERWATCH_A_RTO, jiffies_to_msecs(icsk->icsk_rto)) ||
+	    nla_put_u32(skb, PEERWATCH_A_RETRANSMITS,
+			READ_ONCE(icsk->icsk_retransmits)) ||
+	    nla_put_u32(skb, PEERWATCH_A_PROBES,
+			READ_ONCE(icsk->icsk_probes_out)) ||
+	    nla_put_u32(skb, PEERWATCH_A_RTO,
+			jiffies_to_msecs(READ_ONCE(icsk->icsk_rto))) ||
 	    nla_put_u32(skb, PEERWATCH_A_LAST_ACK, jiffies_to_msecs(last_ack)) ||
-	    nla_put_u32(skb, PEERWATCH_A_UID, uid))
+	    nla_put_u32(skb, PEERWATCH_A_UID, uid) ||
+	    nla_put_u32(skb, PEERWATCH_A_IFINDEX,
+			READ_ONCE(sk->sk_bound_dev_if)))
 		return -EMSGSIZE;
 
 	if (sk->sk_family == AF_INET) {
@@ -157,7 +163,14 @@ static int pw_sock_parse_family(struct nlattr **attrs,
 	return 0;
 }
 
-/* Find the full TCP socket of a tuple (and cookie); a reference is held. */
+/*
+ * Find the full TCP socket of a tuple (and cookie), as
+ * inet_diag_find_one_icsk() does; a reference is held. The interface is
+ * that of a socket bound to a device (SO_BINDTODEVICE, an IPv6 link-local
+ * address, a VRF), 0 for the others, which match any. An IPv4 peer of a
+ * dual-stack socket is described with v4-mapped addresses but hashed as
+ * IPv4, so such a tuple is looked up as IPv4.
+ */
 static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -166,7 +179,8 @@ static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 	struct net *net = genl_info_net(info);
 	struct sock *sk = NULL;
 	u16 family, sport, dport;
-	int ret;
+	__be32 laddr4 = 0, raddr4 = 0;
+	int ifindex, ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_FAMILY) ||
 	    GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_SPORT) ||
@@ -193,28 +207,39 @@ static struct sock *pw_sock_lookup(struct genl_info *info, bool need_cookie)
 
 	sport = nla_get_u16(attrs[PEERWATCH_A_SPORT]);
 	dport = nla_get_u16(attrs[PEERWATCH_A_DPORT]);
+	ifindex = attrs[PEERWATCH_A_IFINDEX] ?
+		  nla_get_u32(attrs[PEERWATCH_A_IFINDEX]) : 0;
 	hashinfo = net->ipv4.tcp_death_row.hashinfo;
 
-	/* The lookup takes the packet's view: remote first, then local. */
-	rcu_read_lock();
 	if (family == AF_INET) {
-		__be32 laddr = nla_get_in_addr(attrs[PEERWATCH_A_SADDR4]);
-		__be32 raddr = nla_get_in_addr(attrs[PEERWATCH_A_DADDR4]);
-
-		sk = __inet_lookup_established(net, hashinfo, raddr,
-					       htons(dport), laddr, sport,
-					       0, 0);
+		laddr4 = nla_get_in_addr(attrs[PEERWATCH_A_SADDR4]);
+		raddr4 = nla_get_in_addr(attrs[PEERWATCH_A_DADDR4]);
 #if IS_ENABLED(CONFIG_IPV6)
 	} else {
 		const struct in6_addr *laddr = nla_data(attrs[PEERWATCH_A_SADDR6]);
 		const struct in6_addr *raddr = nla_data(attrs[PEERWATCH_A_DADDR6]);
 
-		sk = __inet6_lookup_established(net, hashinfo, raddr,
-						htons(dport), laddr, sport,
-						0, 0);
+		if (ipv6_addr_v4mapped(laddr) && ipv6_addr_v4mapped(raddr)) {
+			family = AF_INET;
+			laddr4 = laddr->s6_addr32[3];
+			raddr4 = raddr->s6_addr32[3];
+		} else {
+			/* The packet's view: remote first, then local. */
+			rcu_read_lock();
+			sk = __inet6_lookup_established(net, hashinfo, raddr,
+							htons(dport), laddr,
+							sport, ifindex, 0);
+			rcu_read_unlock();
+		}
 #endif
 	}
-	rcu_read_unlock();
+	if (family == AF_INET) {
+		rcu_read_lock();
+		sk = __inet_lookup_established(net, hashinfo, raddr4,
+					       htons(dport), laddr4, sport,
+					       ifindex, 0);
+		rcu_read_unlock();
+	}
 
 	if (sk && !sk_fullsock(sk)) {
 		sock_gen_put(sk);
@@ -293,6 +318,7 @@ struct pw_dump_ctx {
 	u16 family;
 	u16 sport;
 	u16 dport;
+	int ifindex;
 	u8 prefix_len;
 	bool has_addr;
 	union {
@@ -340,6 +366,8 @@ int pw_nl_sock_dump_start(struct netlink_callback *cb)
 		ctx->sport = nla_get_u16(attrs[PEERWATCH_A_SPORT]);
 	if (attrs[PEERWATCH_A_DPORT])
 		ctx->dport = nla_get_u16(attrs[PEERWATCH_A_DPORT]);
+	if (attrs[PEERWATCH_A_IFINDEX])
+		ctx->ifindex = nla_get_u32(attrs[PEERWATCH_A_IFINDEX]);
 	ctx->state_mask = attrs[PEERWATCH_A_STATE_MASK] ?
 			  nla_get_u32(attrs[PEERWATCH_A_STATE_MASK]) : ~0U;
 	if (attrs[PEERWATCH_A_DUMP_FLAGS])
@@ -358,6 +386,8 @@ static bool pw_dump_match(const struct pw_dump_ctx *ctx, const struct sock *sk)
 	if (ctx->sport && sk->sk_num != ctx->sport)
 		return false;
 	if (ctx->dport && ntohs(sk->sk_dport) != ctx->dport)
+		return false;
+	if (ctx->ifindex && READ_ONCE(sk->sk_bound_dev_if) != ctx->ifindex)
 		return false;
 	if ((ctx->flags & PEERWATCH_DUMP_F_USER_TIMEOUT) &&
 	    !READ_ONCE(inet_csk(sk)->icsk_user_timeout))

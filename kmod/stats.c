@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * STATS_GET: the counters of the caller's netns, plus the module-wide
- * counts of tracked sockets and live objects.
+ * counts of tracked sockets and live objects for a caller with
+ * CAP_NET_ADMIN over the initial user namespace. Those two tell of every
+ * netns's connections (how many are failing now, how many rules exist), a
+ * side channel between tenants, so the root of a user namespace does not
+ * see them.
  */
 #include <net/genetlink.h>
 #include <linux/peerwatch.h>
@@ -14,6 +18,7 @@
 int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pw_net *pn = pw_net(genl_info_net(info));
+	bool global = netlink_capable(skb, CAP_NET_ADMIN);
 	struct sk_buff *reply;
 	struct nlattr *nest;
 	int i;
@@ -38,9 +43,13 @@ int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 			val = READ_ONCE(pn->n_policies);
 			break;
 		case PEERWATCH_STAT_A_TRACKED:
+			if (!global)
+				continue;
 			val = atomic_read(&pw_track_count);
 			break;
 		case PEERWATCH_STAT_A_LIVE_OBJECTS:
+			if (!global)
+				continue;
 			val = atomic_long_read(&pw_live_objects);
 			break;
 		default:

@@ -37,6 +37,7 @@ static const uint8_t pw_attr_type[PEERWATCH_A_MAX + 1] = {
 	[PEERWATCH_A_SK_ERR]		= MNL_TYPE_U32,
 	[PEERWATCH_A_TIMER]		= MNL_TYPE_U8,
 	[PEERWATCH_A_TIMER_EXPIRES]	= MNL_TYPE_U32,
+	[PEERWATCH_A_IFINDEX]		= MNL_TYPE_U32,
 };
 
 static int pw_event_attr(const struct nlattr *attr, struct pw_event *ev)
@@ -116,6 +117,9 @@ static int pw_event_attr(const struct nlattr *attr, struct pw_event *ev)
 		break;
 	case PEERWATCH_A_TIMER_EXPIRES:
 		ev->timer_ms = mnl_attr_get_u32(attr);
+		break;
+	case PEERWATCH_A_IFINDEX:
+		ev->ifindex = mnl_attr_get_u32(attr);
 		break;
 	}
 	return 0;

@@ -33,6 +33,7 @@ struct pw_event {
 	uint32_t rto_ms;
 	uint32_t last_ack_ms;
 	uint32_t uid;
+	uint32_t ifindex;		/* bound to this interface; 0: none */
 	uint32_t sk_err;
 	uint32_t timer_ms;
 	uint64_t timestamp_ns;		/* CLOCK_MONOTONIC */

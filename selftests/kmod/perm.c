@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Without CAP_NET_ADMIN, admin commands and joining the events group fail
- * with EPERM and change nothing; reading stays open.
+ * with EPERM and change nothing; reading stays open, but the module-wide
+ * counters are for CAP_NET_ADMIN over the initial user namespace only, not
+ * for the root of a user namespace of its own.
  */
 #include <sys/prctl.h>
 
@@ -10,8 +12,13 @@
 
 enum {
 	R_POLICY_ADD, R_POLICY_DEL, R_POLICY_DUMP, R_POLICY_FLUSH, R_SOCK_SET,
-	R_JOIN, R_SOCK_DUMP, R_STATS, R_SOCK_GET, R_MAX
+	R_JOIN, R_SOCK_DUMP, R_STATS, R_SOCK_GET, R_STATS_SENT, R_MAX
 };
+
+#define GLOBAL_STATS	(1 << PEERWATCH_STAT_A_TRACKED | \
+			 1 << PEERWATCH_STAT_A_LIVE_OBJECTS)
+#define NETNS_STATS	(1 << PEERWATCH_STAT_A_SUSPECT | \
+			 1 << PEERWATCH_STAT_A_POLICIES)
 
 /* In a child that lost every capability: each request's result. */
 static void unprivileged(int fd, int sfd, uint64_t cookie, int out)
@@ -42,8 +49,35 @@ static void unprivileged(int fd, int sfd, uint64_t cookie, int out)
 	res[R_JOIN] = pw_nl_join_events(&nl);
 	res[R_SOCK_DUMP] = pw_dump_count(&nl, PEERWATCH_CMD_SOCK_GET);
 	res[R_STATS] = pw_stats_get(&nl, &st);
+	res[R_STATS_SENT] = st.present;
 	res[R_SOCK_GET] = pw_sock_get(&nl, sfd, cookie, &ev);
 	write(out, res, sizeof(res));
+	_exit(0);
+}
+
+/*
+ * In a child: nobody, then root of a user and network namespace of its
+ * own, which has CAP_NET_ADMIN there. Writes which counters STATS_GET sent.
+ */
+static void userns_root(int out)
+{
+	int sent = -1, ret = 0;
+	struct pw_stats st;
+	struct pw_nl nl;
+
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+	    unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		ret = -errno;
+	if (!ret)
+		ret = pw_nl_open(&nl);
+	if (!ret)
+		ret = pw_policy_add4(&nl, NULL, 0, 0, 0, 1000);
+	if (!ret)
+		ret = pw_stats_get(&nl, &st);
+	if (!ret)
+		sent = st.present;
+	write(out, &ret, sizeof(ret));
+	write(out, &sent, sizeof(sent));
 	_exit(0);
 }
 
@@ -98,6 +132,8 @@ TEST_F(perm, admin_commands_need_cap_net_admin)
 	EXPECT_EQ(-EPERM, res[R_JOIN]);
 	EXPECT_GE(res[R_SOCK_DUMP], 1);
 	EXPECT_EQ(0, res[R_STATS]);
+	EXPECT_EQ(NETNS_STATS, res[R_STATS_SENT] & NETNS_STATS);
+	EXPECT_EQ(0, res[R_STATS_SENT] & GLOBAL_STATS);
 	EXPECT_EQ(0, res[R_SOCK_GET]);
 
 	/* Nothing changed. */
@@ -105,6 +141,32 @@ TEST_F(perm, admin_commands_need_cap_net_admin)
 	EXPECT_EQ(1, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
 	close(c);
 	close(s);
+}
+
+TEST_F(perm, userns_root_sees_its_netns_counters_only)
+{
+	int p[2], status, ret, sent;
+	struct pw_stats st;
+	pid_t pid;
+
+	ASSERT_EQ(0, pw_stats_get(&self->nl, &st));
+	EXPECT_EQ((uint32_t)GLOBAL_STATS, st.present & GLOBAL_STATS);
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		userns_root(p[1]);
+	close(p[1]);
+	ASSERT_EQ((ssize_t)sizeof(ret), read(p[0], &ret, sizeof(ret)));
+	ASSERT_EQ((ssize_t)sizeof(sent), read(p[0], &sent, sizeof(sent)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(p[0]);
+
+	/* Its own rule shows it acts as root of its netns. */
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(NETNS_STATS, sent & NETNS_STATS);
+	EXPECT_EQ(0, sent & GLOBAL_STATS);
 }
 
 TEST_HARNESS_MAIN

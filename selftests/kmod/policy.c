@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Policies: a rule gives a user timeout to sockets without their own, never
- * overrides one set with setsockopt, is bounded per netns, and dies with
+ * overrides one set with setsockopt (not even one set while the rule is
+ * being applied), is bounded per netns, and dies with
  * its netns. Rule ids are never 0 nor those of live rules, across the 2^32
  * wrap, and a dump sends every rule once, in the order they are tried.
  */
@@ -25,8 +26,15 @@ FIXTURE_SETUP(policy)
 	ASSERT_EQ(0, pw_subscribe(self->t.cli, &self->nl));
 }
 
+static int set_policy_delay(unsigned int ms)
+{
+	return pw_sh("echo %u >/sys/module/peerwatch/parameters/policy_delay_ms",
+		     ms);
+}
+
 FIXTURE_TEARDOWN(policy)
 {
+	set_policy_delay(0);
 	pw_nl_close(&self->nl);
 	pw_topo_teardown(&self->t);
 }
@@ -77,6 +85,77 @@ TEST_F_TIMEOUT(policy, gives_timeout_without_override, 60)
 		close(s[i]);
 	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
 	EXPECT_EQ(0, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
+}
+
+/*
+ * Since 6.6, setsockopt(TCP_USER_TIMEOUT) takes no socket lock: an
+ * application's value set while the rule is being applied (the module's
+ * policy_delay_ms holds it between match and write) must win. It needs a
+ * second CPU: on one, the hook runs with preemption off and nothing can
+ * come between. On 6.1 setsockopt waits for the socket lock, which the
+ * connecting thread holds while the hook runs; the test passes there with
+ * or without the compare-and-exchange.
+ */
+TEST_F_TIMEOUT(policy, app_value_set_meanwhile_wins, 60)
+{
+	const unsigned int delay = 1000, app = 7000, rule = 1500;
+	struct pollfd pfd = { .events = POLLOUT };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	uint64_t t_set, t_returned;
+	int go[2], done[2], status, s;
+	pid_t pid;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: setsockopt cannot run while the hook does");
+	ASSERT_EQ(0, pw_policy_add4(&self->nl, NULL, 0, 0, 0, rule));
+	ASSERT_EQ(0, pw_enter(self->t.cli));
+	pfd.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+
+	/* The application's other thread of control, on the other CPU. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char c;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		usleep(100000);
+		if (setsockopt(pfd.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &app,
+			       sizeof(app)))
+			_exit(1);
+		t_set = pw_now_ms();
+		write(done[1], &t_set, sizeof(t_set));
+		_exit(0);
+	}
+
+	/*
+	 * Over veth the SYN-ACK is handled while connect() still owns the
+	 * socket: the hook runs, and waits, before connect() returns.
+	 */
+	ASSERT_EQ(0, set_policy_delay(delay));
+	a.sin_port = htons(PW_PORT);
+	inet_pton(AF_INET, PW_SRV_ADDR, &a.sin_addr);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	connect(pfd.fd, (void *)&a, sizeof(a));
+	t_returned = pw_now_ms();
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(0, set_policy_delay(0));
+	ASSERT_EQ((ssize_t)sizeof(t_set), read(done[0], &t_set, sizeof(t_set)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	s = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+
+	TH_LOG("setsockopt returned %lld ms before connect() did",
+	       (long long)(t_returned - t_set));
+	/* The application set its value while the rule was being applied. */
+	ASSERT_LT(t_set, t_returned);
+	EXPECT_EQ(app, pw_user_timeout(pfd.fd));
+	close(pfd.fd);
+	close(s);
 }
 
 TEST_F(policy, bounded_and_deletable)

@@ -299,8 +299,21 @@ static inline int pw_send_some(int fd, size_t len)
 	return send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
 }
 
-/* Put the tuple of connected socket @fd, seen from its end, in @nlh. */
-static inline int pw_put_tuple(struct nlmsghdr *nlh, int fd)
+/* The interface @fd is bound to (a link-local scope included), or 0. */
+static inline int pw_bound_ifindex(int fd)
+{
+	socklen_t len = sizeof(int);
+	int ifindex = 0;
+
+	getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len);
+	return ifindex;
+}
+
+/*
+ * Put the tuple of connected socket @fd, seen from its end, in @nlh, and
+ * @ifindex if non-zero.
+ */
+static inline int pw_put_tuple_if(struct nlmsghdr *nlh, int fd, int ifindex)
 {
 	struct sockaddr_storage l, r;
 	socklen_t ll = sizeof(l), rl = sizeof(r);
@@ -323,7 +336,15 @@ static inline int pw_put_tuple(struct nlmsghdr *nlh, int fd)
 		mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, ntohs(l6->sin6_port));
 		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, ntohs(r6->sin6_port));
 	}
+	if (ifindex)
+		mnl_attr_put_u32(nlh, PEERWATCH_A_IFINDEX, ifindex);
 	return 0;
+}
+
+/* The whole name of @fd: its tuple and the interface it is bound to. */
+static inline int pw_put_tuple(struct nlmsghdr *nlh, int fd)
+{
+	return pw_put_tuple_if(nlh, fd, pw_bound_ifindex(fd));
 }
 
 static inline int pw_sock_cb(const struct nlmsghdr *nlh, void *data)
@@ -334,20 +355,27 @@ static inline int pw_sock_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* SOCK_GET for @fd's tuple, with @cookie if non-zero. */
-static inline int pw_sock_get(struct pw_nl *nl, int fd, uint64_t cookie,
-			      struct pw_event *ev)
+/* SOCK_GET for @fd's tuple and @ifindex, with @cookie if non-zero. */
+static inline int pw_sock_get_if(struct pw_nl *nl, int fd, int ifindex,
+				 uint64_t cookie, struct pw_event *ev)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
 	memset(ev, 0, sizeof(*ev));
 	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_SOCK_GET, 0);
-	if (pw_put_tuple(nlh, fd))
+	if (pw_put_tuple_if(nlh, fd, ifindex))
 		return -EINVAL;
 	if (cookie)
 		mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, cookie);
 	return pw_nl_talk(nl, nlh, pw_sock_cb, ev);
+}
+
+/* SOCK_GET for @fd's whole name, with @cookie if non-zero. */
+static inline int pw_sock_get(struct pw_nl *nl, int fd, uint64_t cookie,
+			      struct pw_event *ev)
+{
+	return pw_sock_get_if(nl, fd, pw_bound_ifindex(fd), cookie, ev);
 }
 
 /* SOCK_SET on @fd's tuple with @cookie. */
@@ -367,6 +395,7 @@ static inline int pw_sock_set(struct pw_nl *nl, int fd, uint64_t cookie,
 
 struct pw_stats {
 	uint64_t v[PEERWATCH_STAT_A_MAX + 1];
+	uint32_t present;	/* bit (1 << attribute) of those sent */
 };
 
 static inline int pw_stats_cb(const struct nlmsghdr *nlh, void *data)
@@ -379,8 +408,10 @@ static inline int pw_stats_cb(const struct nlmsghdr *nlh, void *data)
 			continue;
 		mnl_attr_for_each_nested(pos, attr)
 			if (mnl_attr_get_type(pos) <= PEERWATCH_STAT_A_MAX &&
-			    mnl_attr_validate(pos, MNL_TYPE_U64) >= 0)
+			    mnl_attr_validate(pos, MNL_TYPE_U64) >= 0) {
 				st->v[mnl_attr_get_type(pos)] = mnl_attr_get_u64(pos);
+				st->present |= 1U << mnl_attr_get_type(pos);
+			}
 	}
 	return MNL_CB_OK;
 }

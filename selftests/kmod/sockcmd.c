@@ -3,6 +3,7 @@
  * SOCK_GET (one socket, and dumps with filters) shows what setsockopt set;
  * SOCK_SET changes a live socket and the new value decides its death.
  */
+#include <net/if.h>
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
@@ -57,6 +58,43 @@ TEST_F(sock, get_shows_setsockopt)
 		close(c);
 		close(s);
 	}
+}
+
+/*
+ * Connect from @ns to @addr:PW_PORT through @dev: bound to it with
+ * SO_BINDTODEVICE for IPv4, as the scope of a link-local address for IPv6.
+ */
+static int connect_dev(const char *ns, const char *addr, const char *dev)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int fd, ret;
+
+	if (pw_enter(ns))
+		return -1;
+	if (inet_pton(AF_INET, addr, &a4.sin_addr) == 1) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		a4.sin_port = htons(PW_PORT);
+		ret = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev,
+				 strlen(dev) + 1);
+		if (!ret)
+			ret = connect(fd, (void *)&a4, sizeof(a4));
+	} else {
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		inet_pton(AF_INET6, addr, &a6.sin6_addr);
+		a6.sin6_port = htons(PW_PORT);
+		a6.sin6_scope_id = if_nametoindex(dev);
+		ret = connect(fd, (void *)&a6, sizeof(a6));
+	}
+	if (ret) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 struct collect {
@@ -161,6 +199,76 @@ TEST_F(sock, dump_filters)
 	close(s1);
 	close(s2);
 	close(s3);
+}
+
+/* Whether a dump restricted to sockets bound to @ifindex lists @cookie. */
+static int dump_dev_has(struct pw_nl *nl, int ifindex, uint64_t cookie)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct collect col = { 0 };
+	int ret;
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_SOCK_GET, NLM_F_DUMP);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_IFINDEX, ifindex);
+	ret = pw_nl_talk(nl, nlh, collect_cb, &col);
+	return ret ? ret : has(&col, cookie);
+}
+
+/*
+ * The IPv4 child of a dual-stack listener is an AF_INET6 socket hashed as
+ * IPv4: its description (v4-mapped addresses) finds it again. A socket
+ * bound to a device (SO_BINDTODEVICE, or connected to an IPv6 link-local
+ * address) is found with the ifindex its description gives, and not
+ * without it.
+ */
+TEST_F(sock, get_finds_mapped_and_bound)
+{
+	static const char * const addrs[] = { PW_SRV_ADDR, "fe80::2" };
+	struct pw_nl srv_nl;
+	struct pw_event ev;
+	int i, c, s, ifindex;
+
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT, 0);
+	ASSERT_LE(0, c);
+	s = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, pw_enter(self->t.srv));
+	ASSERT_EQ(0, pw_nl_open(&srv_nl));
+	ASSERT_EQ(0, pw_sock_get(&srv_nl, s, pw_cookie(s), &ev));
+	EXPECT_EQ(AF_INET6, ev.family);
+	EXPECT_TRUE(IN6_IS_ADDR_V4MAPPED(&ev.saddr.v6));
+	EXPECT_TRUE(IN6_IS_ADDR_V4MAPPED(&ev.daddr.v6));
+	EXPECT_EQ(0, pw_sock_set(&srv_nl, s, pw_cookie(s), 2500));
+	EXPECT_EQ(2500U, pw_user_timeout(s));
+	pw_nl_close(&srv_nl);
+	close(c);
+	close(s);
+
+	ASSERT_EQ(0, pw_sh("ip -n %s addr add fe80::1/64 dev pwc0 nodad && "
+			   "ip -n %s addr add fe80::2/64 dev pws0 nodad",
+			   self->t.cli, self->t.srv));
+	ASSERT_EQ(0, pw_enter(self->t.cli));
+	ifindex = if_nametoindex("pwc0");
+	ASSERT_LT(0, ifindex);
+	for (i = 0; i < 2; i++) {
+		c = connect_dev(self->t.cli, addrs[i], "pwc0");
+		ASSERT_LE(0, c);
+		s = accept(self->lfd, NULL, NULL);
+		ASSERT_LE(0, s);
+		ASSERT_EQ(ifindex, pw_bound_ifindex(c));
+
+		ASSERT_EQ(0, pw_sock_get(&self->nl, c, pw_cookie(c), &ev));
+		EXPECT_EQ((uint32_t)ifindex, ev.ifindex);
+		EXPECT_EQ(-ENOENT, pw_sock_get_if(&self->nl, c, 0, pw_cookie(c),
+						  &ev));
+		EXPECT_EQ(0, pw_sock_set(&self->nl, c, pw_cookie(c), 3000 + i));
+		EXPECT_EQ(3000U + i, pw_user_timeout(c));
+		EXPECT_EQ(1, dump_dev_has(&self->nl, ifindex, pw_cookie(c)));
+		EXPECT_EQ(0, dump_dev_has(&self->nl, ifindex + 1, pw_cookie(c)));
+		close(c);
+		close(s);
+	}
 }
 
 TEST_F_TIMEOUT(sock, set_decides_death, 60)

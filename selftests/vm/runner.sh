@@ -50,6 +50,9 @@ expect "a WARN in the guest kernel fails the run" nonzero \
 expect "an oops kills the guest and fails the run" nonzero \
 	'guest died before the command finished.*(Oops|NULL pointer)' -- \
 	insmod "$wm/warnmod.ko" oops=1
+# Not a chroot, where the kernel refuses user namespaces.
+expect "the command may make a user namespace" 0 'userns ok' -- \
+	unshare --user --map-root-user --net sh -c 'echo userns ok'
 expect "a hung command times out with a clear message" 124 \
 	'guest timed out after 15s' --timeout 15 -- sleep 600
 

@@ -31,6 +31,13 @@
  *    PEERWATCH_A_DADDR4 / PEERWATCH_A_DADDR6: remote address
  *    PEERWATCH_A_DPORT: NLA_U16, remote port
  *    PEERWATCH_A_COOKIE: NLA_U64, the socket cookie (SO_COOKIE, ss -e "sk:")
+ *    PEERWATCH_A_IFINDEX: NLA_U32, the interface the socket is bound to
+ *                         (SO_BINDTODEVICE, an IPv6 link-local address's
+ *                         scope, a VRF), 0 if none
+ *
+ * An IPv4 peer of an AF_INET6 socket (a dual-stack listener's child, a
+ * connect() to ::ffff:a.b.c.d) has FAMILY AF_INET6 and v4-mapped addresses
+ * ::ffff:a.b.c.d; either that tuple or its AF_INET form finds it.
  *
  * The socket description, sent in events and SOCK_GET replies, is the tuple
  * and cookie above plus:
@@ -52,8 +59,8 @@
  *
  * Sent by the kernel to the PEERWATCH_MCGRP_EVENTS group of the socket's
  * netns, never requested. Joining the group needs CAP_NET_ADMIN over that
- * netns where the kernel supports the check (GENL_MCAST_CAP_NET_ADMIN),
- * since events tell the fate of other users' connections as they happen.
+ * netns (the module builds only where the kernel checks it), since events
+ * tell the fate of other users' connections as they happen.
  * Events concern watched sockets only: those with a user timeout (their
  * own or one given by a policy), or every TCP socket when the module
  * parameter watch_all is set. Each carries the socket description and:
@@ -77,8 +84,10 @@
  * ----------------------
  *
  * As a request (doit): the tuple (all of FAMILY, SADDR, SPORT, DADDR, DPORT)
- * and optionally COOKIE; the reply is one socket description. ENOENT when
- * no established socket has that tuple (and cookie).
+ * and optionally COOKIE and IFINDEX; the reply is one socket description.
+ * ENOENT when no established socket has that tuple (and cookie). A socket
+ * bound to a device is found only with its IFINDEX; IFINDEX is ignored
+ * for the others.
  *
  * As a dump (NLM_F_DUMP): one socket description per connected TCP socket
  * of the caller's netns (listeners and TIME_WAIT excluded), restricted by
@@ -88,13 +97,15 @@
  *    PEERWATCH_A_SPORT, PEERWATCH_A_DPORT: NLA_U16
  *    PEERWATCH_A_DADDR4 or PEERWATCH_A_DADDR6 with PEERWATCH_A_PREFIX_LEN:
  *        the remote address lies in that prefix
+ *    PEERWATCH_A_IFINDEX: NLA_U32, bound to that interface
  *    PEERWATCH_A_STATE_MASK: NLA_U32, bit (1 << state) for each TCP state
  *    PEERWATCH_A_DUMP_FLAGS: NLA_U32, PEERWATCH_DUMP_F_*
  *
  * PEERWATCH_CMD_SOCK_SET
  * ----------------------
  *
- * Needs CAP_NET_ADMIN over the netns. The full tuple, COOKIE and
+ * Needs CAP_NET_ADMIN over the netns. The full tuple, COOKIE, IFINDEX if
+ * the socket is bound to a device, and
  *
  *    PEERWATCH_A_USER_TIMEOUT: NLA_U32, 0..INT_MAX ms (0 restores the
  *                              system default)
@@ -134,7 +145,8 @@
  *
  * Takes nothing; replies with PEERWATCH_A_STATS: NLA_NESTED, holding the
  * counters of enum peerwatch_stat_attr (NLA_U64 each) of the caller's netns,
- * except TRACKED and LIVE_OBJECTS, which are module-wide.
+ * except TRACKED and LIVE_OBJECTS, which are module-wide and sent only to a
+ * caller with CAP_NET_ADMIN over the initial user namespace.
  */
 #ifndef _UAPI_LINUX_PEERWATCH_H
 #define _UAPI_LINUX_PEERWATCH_H
@@ -235,6 +247,7 @@ enum peerwatch_attr {
 	PEERWATCH_A_DPORT_MAX,
 	PEERWATCH_A_HITS,
 	PEERWATCH_A_STATS,
+	PEERWATCH_A_IFINDEX,
 
 	__PEERWATCH_A_MAX
 };
