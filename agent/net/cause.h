@@ -35,6 +35,7 @@ enum cause {
 	CAUSE_KERNEL_ZERO_WINDOW,
 	CAUSE_KERNEL_RESET,
 	CAUSE_KERNEL_ABORT,
+	CAUSE_FD_LIMIT,		/* no descriptor for its connections */
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

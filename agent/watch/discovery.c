@@ -18,6 +18,12 @@
 
 #define RANGE_MAX_SPAN	65536
 
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+/* The fleet is truncated here: always said, however many bad lines. */
+static const char too_many[] = "more than " XSTR(DISCOVERY_MAX_ENGINES)
+	" engines: this one and those after it are ignored";
+
 struct discovery {
 	char *nodes;		/* after "nodes://" */
 	char *file;		/* after "file://" */
@@ -128,7 +134,7 @@ static int expand(const char *pattern, struct addr_list *out,
 			return err;
 		/* The bound is on the whole fleet, not on one entry. */
 		if (out->n >= DISCOVERY_MAX_ENGINES) {
-			*why = "too many engines; this and what follows is ignored";
+			*why = too_many;
 			return -E2BIG;
 		}
 		return addr_list_add(out, pattern);
@@ -303,13 +309,31 @@ const char *discovery_describe(const struct discovery *d)
 	return d->desc;
 }
 
+/*
+ * The bad entries of one load: the first DISCOVERY_REPORTED are named, the
+ * others counted, so that a file rewritten broken before every reload
+ * costs a few lines, not one per line of it.
+ */
+struct bad_entries {
+	bool quiet;			/* reported at the last load already */
+	unsigned int n;
+};
+
 static void log_warn_fn(void *arg, const char *where, unsigned int line,
 			const char *reason)
 {
-	const bool *quiet = arg;
+	struct bad_entries *bad = arg;
 
-	if (!*quiet)
+	if (!bad->quiet && (bad->n++ < DISCOVERY_REPORTED || reason == too_many))
 		log_warn("discovery: %s:%u: %s", where, line, reason);
+}
+
+static void bad_entries_end(struct bad_entries *bad, const char *where)
+{
+	if (!bad->quiet && bad->n > DISCOVERY_REPORTED)
+		log_warn("discovery: %s: %u more bad entries, not shown", where,
+			 bad->n - DISCOVERY_REPORTED);
+	bad->n = 0;
 }
 
 /* Bad lines of an unchanged file were reported at its last load. */
@@ -330,15 +354,18 @@ static bool file_changed(struct discovery *d)
 
 int discovery_load(struct discovery *d, struct addr_list *out)
 {
-	bool quiet = false;
+	struct bad_entries bad = { 0 };
 	size_t i;
 	int err = 0;
 
-	if (d->nodes)
-		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &quiet);
+	if (d->nodes) {
+		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &bad);
+		bad_entries_end(&bad, "nodes://");
+	}
 	if (!err && d->file) {
-		quiet = !file_changed(d);
-		err = discovery_parse_file(d->file, out, log_warn_fn, &quiet);
+		bad.quiet = !file_changed(d);
+		err = discovery_parse_file(d->file, out, log_warn_fn, &bad);
+		bad_entries_end(&bad, d->file);
 		if (err && err != -ENOMEM)
 			log_err("discovery: %s: %s", d->file, strerror(-err));
 	}

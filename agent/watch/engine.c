@@ -57,22 +57,27 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 	return e->env->cfg;
 }
 
-/* Every transition is logged here, once, with its cause. */
+/*
+ * Every transition is logged here, once, with its cause; those of engines
+ * held for want of descriptors only at debug level: the fleet says it in
+ * one line for all of them.
+ */
 static void set_state(struct engine *e, enum engine_state state,
 		      enum cause cause)
 {
 	const struct engine_observer *obs = e->env->observer;
 	enum engine_state from = e->state;
+	enum log_level level = e->held ? LOG_DEBUG : LOG_INFO;
 
 	if (e->state == state)
 		return;
 	if (cause != CAUSE_NONE)
-		log_info("engine %s: %s -> %s (%s%s%s)", e->addr,
-			 engine_state_name(e->state), engine_state_name(state),
-			 cause_name(cause), e->error[0] ? ": " : "", e->error);
+		log_msg(level, "engine %s: %s -> %s (%s%s%s)", e->addr,
+			engine_state_name(e->state), engine_state_name(state),
+			cause_name(cause), e->error[0] ? ": " : "", e->error);
 	else
-		log_info("engine %s: %s -> %s", e->addr,
-			 engine_state_name(e->state), engine_state_name(state));
+		log_msg(level, "engine %s: %s -> %s", e->addr,
+			engine_state_name(e->state), engine_state_name(state));
 	e->state = state;
 	e->cause = cause;
 	e->since_ms = clock_wall_ms();
@@ -101,6 +106,19 @@ static void engine_down(struct engine *e, enum cause cause)
 	retry_in(&e->poll, e->poll.attempts++);
 }
 
+/*
+ * No descriptor for one of its connections: whatever the other one says,
+ * the engine is not watched as it should be, so it is unhealthy at once
+ * (with the events stream missing, its containers' changes go unseen),
+ * and that channel is retried with backoff.
+ */
+static void fd_starved(struct engine *e, struct engine_chan *ch)
+{
+	e->failures++;
+	set_state(e, ENGINE_UNHEALTHY, CAUSE_FD_LIMIT);
+	retry_in(ch, ch->attempts++);
+}
+
 /* The channel of @arg failed and is closed: what it means for the engine. */
 static void chan_failed(void *arg, enum cause cause, const char *why)
 {
@@ -111,21 +129,32 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
-	snprintf(e->error, sizeof(e->error), "%s", why);
+	snprintf(e->error, sizeof(e->error), "%s%s", is_events ? "events: " : "",
+		 why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
-		LOG_DEBUG : LOG_WARN, "engine %s: %s%s: %s", e->addr,
-		is_events ? "events: " : "", cause_name(cause), e->error);
+		LOG_DEBUG : LOG_WARN, "engine %s: %s: %s", e->addr,
+		cause_name(cause), e->error);
 	ch->resend = false;
+	if (cause == CAUSE_FD_LIMIT) {
+		fd_starved(e, ch);
+		return;
+	}
 	if (cause_is_down(cause)) {
 		e->failures++;
 		engine_down(e, cause);
 		return;
 	}
+	/*
+	 * A broken stream is retried; it is no verdict on a healthy engine.
+	 * One that does not open keeps the engine from becoming healthy: it
+	 * is unhealthy, and says why, until the stream flows.
+	 */
 	if (is_events) {
-		/* A broken stream is retried; it is no verdict on the engine. */
+		if (e->state != ENGINE_HEALTHY && e->state != ENGINE_SUSPECT)
+			set_state(e, ENGINE_UNHEALTHY, cause);
 		retry_in(ch, ch->attempts++);
 		return;
 	}
@@ -299,6 +328,22 @@ static void events_open(struct engine *e)
 			e->tls);
 }
 
+/*
+ * Healthy once a whole refresh is in, no connection retransmits, and its
+ * events stream flows (with --events): an engine is never healthy while
+ * it lacks one of its connections.
+ */
+static void become_healthy(struct engine *e)
+{
+	if (e->state == ENGINE_HEALTHY || (e->work & W_CYCLE) ||
+	    e->poll.ch.suspect || e->events.ch.suspect ||
+	    (cfg_of(e)->events && e->events.ch.state != CHANNEL_STREAMING))
+		return;
+	e->poll.attempts = 0;
+	set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
+	e->error[0] = '\0';
+}
+
 static void poll_answer(void *arg, struct channel_answer *ans)
 {
 	struct engine_chan *ch = arg;
@@ -324,13 +369,9 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 		return;
 	}
 	e->failures = 0;
-	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
-	    !e->poll.ch.suspect && !e->events.ch.suspect) {
-		e->poll.attempts = 0;
-		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
-		e->error[0] = '\0';
-	}
-	if (e->state == ENGINE_HEALTHY && cfg_of(e)->events &&
+	become_healthy(e);
+	/* The stream opens once the engine has answered a whole refresh. */
+	if (!(e->work & W_CYCLE) && cfg_of(e)->events &&
 	    e->events.ch.state == CHANNEL_CLOSED &&
 	    !loop_timer_active(&e->events.retry))
 		events_open(e);
@@ -428,6 +469,7 @@ static void events_answer(void *arg, struct channel_answer *ans)
 		return;
 	}
 	ch->attempts = 0;
+	become_healthy(ch->e);
 }
 
 static void events_connected(void *arg)
@@ -555,7 +597,8 @@ static void events_retry_fn(struct loop_timer *t)
 {
 	struct engine *e = container_of(t, struct engine, events.retry);
 
-	if (e->state == ENGINE_HEALTHY && e->events.ch.state == CHANNEL_CLOSED)
+	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
+	    e->events.ch.state == CHANNEL_CLOSED)
 		events_open(e);
 }
 
@@ -600,6 +643,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 			goto err;
 	}
 	e->state = ENGINE_PENDING;
+	e->held = true;
 	e->since_ms = clock_wall_ms();
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	chan_init(e, &e->events, &events_ops, events_retry_fn);
@@ -659,8 +703,16 @@ int engine_conn_failed(struct engine *e, uint64_t cookie, enum cause cause,
 
 void engine_start(struct engine *e)
 {
+	e->held = false;
 	e->work = W_CYCLE;
 	poll_next(e);
+}
+
+void engine_hold(struct engine *e, const char *why)
+{
+	e->held = true;
+	snprintf(e->error, sizeof(e->error), "%s", why);
+	set_state(e, ENGINE_UNHEALTHY, CAUSE_FD_LIMIT);
 }
 
 void engine_remove(struct engine *e)

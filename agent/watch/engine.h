@@ -126,6 +126,7 @@ struct engine {
 	struct docker_info info;
 	struct inventory inv;
 
+	bool held;			/* not started (for want of descriptors) */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
 
@@ -140,6 +141,11 @@ void engine_free(struct engine *e);
 /* Logs the transition to removed, then engine_free(). */
 void engine_remove(struct engine *e);
 void engine_start(struct engine *e);
+/*
+ * An engine is held from engine_new() to engine_start(). Held for want of
+ * descriptors: unhealthy with cause fd-limit and @why as its error.
+ */
+void engine_hold(struct engine *e, const char *why);
 
 const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */

@@ -237,6 +237,8 @@ fi
 . selftests/agent/events.sh
 # shellcheck source=selftests/agent/cluster.sh
 . selftests/agent/cluster.sh
+# shellcheck source=selftests/agent/limits.sh
+. selftests/agent/limits.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -272,4 +274,6 @@ run_test cluster-failover test_cluster_failover
 run_test cluster-blackhole test_cluster_blackhole
 run_test cluster-etcd-member test_cluster_etcd_member
 run_test cluster-replicas test_cluster_replicas
+run_test fd-limit test_fd_limit
+run_test fd-runtime test_fd_runtime
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The agent at its limits, sourced by run.sh after api.sh (api,
+# canary_age): descriptors (a fleet larger than RLIMIT_NOFILE allows, and
+# the limit hit at run time), and the log lines each noisy path may write.
+#
+#   netns pwt-<pid>-<test>                                        lo only
+#   +-----------------------------------------------------------------+
+#   |  enginesim 127.1.0.1..  <--  prlimit --nofile=L:L peerwatchd     |
+#   +-----------------------------------------------------------------+
+#        curl --unix-socket $API from the host side.
+
+# lines_since N: lines the agent logged after its Nth.
+lines_since() { echo $(($(wc -l <"$ALOG") - $1)); }
+
+# cpu_ticks PID: user + system time of PID so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# 1,200 engines under a limit of 2,000 descriptors (2,400 wanted): the
+# engines that fit are healthy with both connections, the others unhealthy
+# with cause fd-limit, the shortfall said at start and on each reload and
+# counted in /metrics; 1,000 API clients at once get answers, the API and
+# the canary engine's listing stay within bounds, SIGUSR1 writes the state
+# file, and the log stays quiet.
+test_fd_limit() {
+	local f=$TMP/fd.engines fit held ok lines0 t0 lat max_lat=0 age max_age=0 i rc=0
+
+	valgrind_skip "1,200 engines and 1,000 API clients are a measure of scale" && return 4
+	new_netns fdlimit || return 1
+	start_sim 1200 || return 1
+	# 127.1.0.1 + 1199 = 127.1.4.176
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:3].[0:255]:2375" \
+		"127.1.4.[0:176]:2375" >"$f"
+	AGENT_WRAP=(prlimit --nofile=2000:2000)
+	start_agent --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "file://$f" || rc=1
+	AGENT_WRAP=()
+	[ "$rc" = 0 ] || return 1
+	fit=$(sed -n 's/.*descriptors: room for \([0-9]*\) engines (RLIMIT_NOFILE 2000,.*/\1/p' "$ALOG")
+	[ -n "$fit" ] && [ "$fit" -gt 600 ] && [ "$fit" -lt 1000 ] ||
+		fail "room for '$fit' engines under 2,000 descriptors" || return 1
+	held=$((1200 - fit))
+	grep -q "descriptors: $fit engines fit, 1200 asked (RLIMIT_NOFILE 2000, .*): $held left unhealthy with cause fd-limit" "$ALOG" ||
+		fail "shortfall not logged: $(grep -m1 'engines fit' "$ALOG")" || return 1
+	wait_until 60000 "(.nodes | length) == 1200 and
+		([.nodes[] | select(.state == \"healthy\" and .cookie > 0 and .events_cookie > 0)] | length) == $fit and
+		([.nodes[] | select(.state == \"unhealthy\" and .cause == \"fd-limit\" and .cookie == 0)] | length) == $held" ||
+		fail "want $fit healthy, $held fd-limit: $(q .states)" || return 1
+	log "$fit engines healthy with both connections after ${ELAPSED} ms, $held unhealthy (fd-limit): '$(q "[.nodes[] | select(.cause == \"fd-limit\")][0].error")'"
+	[ "$(q '.nodes[0].state')" = healthy ] && [ "$(q '.nodes[1199].cause')" = fd-limit ] ||
+		fail "the first engines by address are not the ones connected" || return 1
+	api /metrics >"$TMP/fd.metrics" || fail "/metrics" || return 1
+	grep -qx "peerwatch_engines_fd_limited $held" "$TMP/fd.metrics" &&
+		grep -qx "peerwatch_engines_capacity $fit" "$TMP/fd.metrics" ||
+		fail "/metrics: $(grep fd_limited\|capacity "$TMP/fd.metrics")" || return 1
+
+	lines0=$(wc -l <"$ALOG")
+	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes?state=unhealthy\"\noutput = /dev/null|" \
+		>"$TMP/fd.cfg"
+	ABUSE=()
+	for i in 1 2 3 4; do
+		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
+			--unix-socket "$API" -K "$TMP/fd.cfg" -w '%{http_code}\n' \
+			>"$TMP/fd.codes.$i" 2>/dev/null &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 6000 ]; do
+		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
+			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
+		age=$(canary_age)
+		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
+		sleep 0.2
+	done
+	wait "${ABUSE[@]}"
+	ok=$(cat "$TMP"/fd.codes.* | grep -c '^200$')
+	log "1000 API clients at once: $ok answered 200; /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
+	[ "$ok" = 1000 ] || fail "$((1000 - ok)) clients without an answer: $(cat "$TMP"/fd.codes.* | sort | uniq -c | tr -s ' \n' ' ')" || rc=1
+	[ "$max_lat" -le "$(cpu_bound 3000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le "$(cpu_bound 3000)" ] || fail "canary listing ${max_age} ms old" || rc=1
+	kill -HUP "$AGENT_PID"
+	poll_for 5000 0.1 grep -q "discovery: reload (SIGHUP)" "$ALOG" &&
+		poll_for 5000 0.1 test "$(grep -c "descriptors: $fit engines fit, 1200 asked" "$ALOG")" -ge 2 ||
+		fail "the shortfall is not said again on reload" || rc=1
+	i=$(lines_since "$lines0")
+	log "$i log lines in the $(( ($(now_ms) - t0) / 1000 )) s of the flood and the reload"
+	[ "$i" -le 20 ] || fail "log: $i lines: $(tail -n 5 "$ALOG")" || rc=1
+	dump || fail "SIGUSR1 wrote no state file at the limit" || rc=1
+	return $rc
+}
+
+# The limit met at run time (lowered under a running agent with prlimit):
+# an engine that gets its polling connection back but not its /events
+# stream is unhealthy (fd-limit), not healthy; the control API, unable to
+# accept, pauses instead of spinning; all recover once descriptors are back.
+test_fd_runtime() {
+	local e=127.1.0.3:2375 n lines0 c0 c1 rc=0 i
+
+	valgrind_skip "the CPU time of a paused accept is a measure of speed" && return 4
+	new_netns fdrun || return 1
+	start_sim 20 || return 1
+	start_agent --backoff-max 1s --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "nodes://127.1.0.[1:20]:2375" || return 1
+	wait_until 10000 "$(all_settled 20)" || fail "not healthy" || return 1
+	sim fault 127.1.0.3 reset || return 1
+	wait_until 10000 "$(node $e).state == \"down\"" || fail "reset: not down" || return 1
+	# The polling connection fits, its /events stream does not: the limit
+	# is on descriptor numbers, so it is set to the second free one.
+	FD_SOFT=$(awk '/^Max open files/ { print $4 }' "/proc/$AGENT_PID/limits")
+	n=$(find "/proc/$AGENT_PID/fd" -mindepth 1 -printf '%f\n' | sort -n |
+		awk '{ while (f < $1) { if (++k == 2) { print f; done = 1; exit } f++ }
+			f = $1 + 1 }
+			END { if (!done) print f + 1 - k }')
+	lines0=$(wc -l <"$ALOG")
+	prlimit --pid "$AGENT_PID" --nofile="$n:" || fail "prlimit" || return 1
+	TEST_CLEANUP=fd_runtime_cleanup
+	sim clear 127.1.0.3 || return 1
+	poll_for 10000 0.1 grep -q "engine $e: down -> unhealthy (fd-limit: events: Too many open files)" "$ALOG" ||
+		fail "no fd-limit: $(grep "engine $e" "$ALOG" | tail -n 3)" || return 1
+	log "no descriptor for its /events: $(grep -m1 "engine $e: down -> unhealthy" "$ALOG" | sed 's/.*engine/engine/')"
+	for i in $(seq 40); do
+		curl -s -o /dev/null --max-time 4 --unix-socket "$API" http://pw/v1/summary &
+		PIDS+=($!)
+	done
+	sleep 0.5
+	c0=$(cpu_ticks "$AGENT_PID")
+	sleep 3
+	c1=$(cpu_ticks "$AGENT_PID")
+	grep -q "engine $e: unhealthy -> healthy" "$ALOG" &&
+		{ fail "healthy without its /events stream" || rc=1; }
+	grep -q "api: accept: Too many open files: not accepting for" "$ALOG" ||
+		fail "accept failures not paused: $(grep -m3 'api:' "$ALOG")" || rc=1
+	log "40 API clients and no descriptor: agent CPU $((c1 - c0)) ticks in 3 s, $(lines_since "$lines0") log lines"
+	[ $((c1 - c0)) -le 100 ] || fail "the loop spins: $((c1 - c0)) ticks" || rc=1
+	[ "$(lines_since "$lines0")" -le 20 ] || fail "log: $(tail -n 5 "$ALOG")" || rc=1
+	fd_runtime_cleanup
+	wait_until 10000 "$(all_settled 20)" ||
+		fail "not back with the limit lifted: $(q "$(node $e)")" || return 1
+	log "descriptors back: all 20 healthy with both connections after ${ELAPSED} ms"
+	api /metrics >"$TMP/fdrun.metrics" || fail "/metrics" || return 1
+	grep -q '^peerwatch_api_accept_paused_total [1-9]' "$TMP/fdrun.metrics" &&
+		grep -q '^peerwatch_engine_errors_total{cause="fd-limit"} [1-9]' "$TMP/fdrun.metrics" ||
+		fail "/metrics: $(grep 'paused\|fd-limit' "$TMP/fdrun.metrics")" || rc=1
+	return $rc
+}
+
+fd_runtime_cleanup() {
+	[ -n "${AGENT_PID:-}" ] && prlimit --pid "$AGENT_PID" --nofile="$FD_SOFT:"
+	TEST_CLEANUP=
+}
