@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "discovery.h"
 #include "hostport.h"
 #include "log.h"
@@ -32,6 +33,8 @@ struct discovery {
 	char *const *engines;
 	size_t nengines;
 	char desc[256];
+	uint64_t named_since;	/* monotonic ms: this window's start */
+	unsigned int named;	/* bad entries named in this window */
 };
 
 void addr_list_clear(struct addr_list *l)
@@ -255,8 +258,9 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 		}
 		err = add_entry(s, out, path, line, warn, arg);
 	}
+	/* A directory opens, and fails at the first read: say which. */
 	if (!err && ferror(f))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	fclose(f);
 	return err == -E2BIG ? 0 : err;
 }
@@ -310,30 +314,41 @@ const char *discovery_describe(const struct discovery *d)
 }
 
 /*
- * The bad entries of one load: the first DISCOVERY_REPORTED are named, the
- * others counted, so that a file rewritten broken before every reload
- * costs a few lines, not one per line of it.
+ * The bad entries of one load. At most DISCOVERY_REPORTED are named a
+ * minute, the others counted in one line for the load that named some,
+ * so that a file rewritten broken before every reload costs a few lines
+ * a minute, not one per line of it each time. The truncation of the
+ * fleet is always said.
  */
 struct bad_entries {
+	struct discovery *d;
 	bool quiet;			/* reported at the last load already */
-	unsigned int n;
+	unsigned int n, named;		/* in this load */
 };
 
 static void log_warn_fn(void *arg, const char *where, unsigned int line,
 			const char *reason)
 {
 	struct bad_entries *bad = arg;
+	struct discovery *d = bad->d;
 
-	if (!bad->quiet && (bad->n++ < DISCOVERY_REPORTED || reason == too_many))
-		log_warn("discovery: %s:%u: %s", where, line, reason);
+	if (bad->quiet)
+		return;
+	bad->n++;
+	if (d->named >= DISCOVERY_REPORTED && reason != too_many)
+		return;
+	d->named++;
+	bad->named++;
+	log_warn("discovery: %s:%u: %s", where, line, reason);
 }
 
 static void bad_entries_end(struct bad_entries *bad, const char *where)
 {
-	if (!bad->quiet && bad->n > DISCOVERY_REPORTED)
+	if (bad->named && bad->n > bad->named)
 		log_warn("discovery: %s: %u more bad entries, not shown", where,
-			 bad->n - DISCOVERY_REPORTED);
+			 bad->n - bad->named);
 	bad->n = 0;
+	bad->named = 0;
 }
 
 /* Bad lines of an unchanged file were reported at its last load. */
@@ -354,10 +369,15 @@ static bool file_changed(struct discovery *d)
 
 int discovery_load(struct discovery *d, struct addr_list *out)
 {
-	struct bad_entries bad = { 0 };
+	struct bad_entries bad = { .d = d };
+	uint64_t now = clock_mono_ms();
 	size_t i;
 	int err = 0;
 
+	if (now - d->named_since >= DISCOVERY_REPORT_WINDOW_MS) {
+		d->named_since = now;
+		d->named = 0;
+	}
 	if (d->nodes) {
 		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &bad);
 		bad_entries_end(&bad, "nodes://");

@@ -361,6 +361,18 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 			    ans->method, ans->path);
 		return;
 	}
+	if (!ans->ping && e->poll.req == REQ_CONTAINERS &&
+	    json_object_is_type(ans->body, json_type_array) &&
+	    json_object_array_length(ans->body) > cfg_of(e)->max_containers) {
+		size_t n = json_object_array_length(ans->body);
+
+		/* The inventory we had stays; the engine says why it is bad. */
+		json_object_put(ans->body);
+		engine_fail(ch, CAUSE_PROTOCOL,
+			    "%s %s: %zu containers, more than --max-containers %u",
+			    ans->method, ans->path, n, cfg_of(e)->max_containers);
+		return;
+	}
 	err = handle_result(e, ans);
 	if (err) {
 		engine_fail(ch, CAUSE_PROTOCOL,

@@ -40,6 +40,7 @@ struct engine_cfg {
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;
+	unsigned int max_containers;	/* in one engine's listing */
 	bool events;
 	struct conn_opts conn;
 	struct tls_cfg tls;

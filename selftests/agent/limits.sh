@@ -151,3 +151,97 @@ fd_runtime_cleanup() {
 	[ -n "${AGENT_PID:-}" ] && prlimit --pid "$AGENT_PID" --nofile="$FD_SOFT:"
 	TEST_CLEANUP=
 }
+
+# Every noisy path at once for 30 s: ten engines resetting every
+# connection, a discovery file rewritten broken before each of about a
+# hundred SIGHUPs (bad lines, or not a file at all), and API clients
+# turned away at the client limit: the log writes a bounded number of
+# lines (the first of each kind, then sums), not one per event.
+test_log_noise() {
+	local f=$TMP/noise.engines lines0 t0 n i=0 CLIENTS=()
+
+	new_netns noise || return 1
+	start_sim 30 || return 1
+	printf '%s\n' "127.1.0.[1:30]:2375" >"$f"
+	start_agent --backoff-max 1s --api-max-clients 2 "file://$f" || return 1
+	wait_until 10000 "$(all_settled 30)" || fail "not healthy" || return 1
+	lines0=$(wc -l <"$ALOG")
+	sim fault 127.1.0.1-127.1.0.10 reset || return 1
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 30000 ]; do
+		i=$((i + 1))
+		rm -rf "$f"
+		if [ $((i % 3)) = 0 ]; then
+			mkdir "$f"
+		else
+			{ echo "127.1.0.[1:30]:2375"; seq 50 | sed "s/.*/bad-$i-&/"; } >"$f"
+		fi
+		kill -HUP "$AGENT_PID"
+		for _ in 1 2 3 4; do
+			curl -s -o /dev/null --max-time 2 --unix-socket "$API" http://pw/v1/summary &
+			CLIENTS+=($!)
+		done
+		sleep 0.25
+	done
+	wait "${CLIENTS[@]}"
+	[ "$i" -ge 10 ] || fail "only $i reloads in 30 s: the host is too loaded" || return 1
+	n=$(lines_since "$lines0")
+	log "$i reloads of a broken discovery, 10 engines resetting every connection, $((i * 4)) API clients at a limit of 2, in $(( ($(now_ms) - t0) / 1000 )) s: $n log lines"
+	grep -q "more bad entries, not shown" "$ALOG" ||
+		fail "bad entries beyond the first not summed up" || return 1
+	grep -q "noise.engines: Is a directory" "$ALOG" &&
+		grep -q "Is a directory; keeping the 30 engines we have" "$ALOG" ||
+		fail "unreadable discovery not said" || return 1
+	# The first line of each kind and engine (20 for the resets, 10 bad
+	# entries, a few for reloads), then one sum per kind each 10 s.
+	[ "$n" -le 60 ] || fail "$n lines in 30 s: $(cut -c 26- "$ALOG" | sort | uniq -c | sort -rn | head -n 5)" || return 1
+	rm -rf "$f"
+	echo "127.1.0.[1:30]:2375" >"$f"
+	sim clear all || return 1
+	wait_until 10000 "$(all_settled 30)" || fail "not back: $(q .states)" || return 1
+}
+
+# A discovery of 1,000,000 lines: the first 100,000 entries are taken
+# and the truncation is said with the line it happened at; the agent stays
+# usable. The lines name the same 20 engines over and over (the bound is
+# on entries, before duplicates go): 100,000 distinct engines would cost
+# 0.6 GiB here, the README's figures, not a test's.
+test_discovery_huge() {
+	local f=$TMP/huge.engines lat
+
+	new_netns dhuge || return 1
+	start_sim 20 || return 1
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "127.1.0.%d:2375\n", 1 + i % 20 }' >"$f"
+	start_agent "file://$f" || return 1
+	grep -q "$f:100001: more than 100000 engines: this one and those after it are ignored" "$ALOG" ||
+		fail "truncation not said: $(grep -m3 discovery "$ALOG")" || return 1
+	wait_until "$(bound 10000)" "$(all_settled 20)" ||
+		fail "the 20 engines: $(q .states)" || return 1
+	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 --unix-socket "$API" \
+		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+	log "1,000,000 lines: cut at line 100,001 and said so; 20 engines healthy after ${ELAPSED} ms; /v1/summary in ${lat} ms; RSS $(rss_kb "$AGENT_PID") KiB"
+	[ "${lat:-30000}" -le "$(bound 1000)" ] || fail "/v1/summary took $lat ms" || return 1
+}
+
+# An engine listing more containers than --max-containers is unhealthy,
+# saying how many it listed; the others are not touched.
+test_containers_bound() {
+	local e=127.1.0.2:2375
+
+	new_netns cbound || return 1
+	start_sim 10 --containers 5 --events-interval 0 || return 1
+	start_agent --max-containers 8 --engine-failure-retry 1 \
+		--engine-refresh-min-interval 500ms --engine-refresh-max-interval 500ms \
+		"nodes://127.1.0.[1:10]:2375" || return 1
+	wait_until 10000 "$(all_settled 10)" || fail "not healthy" || return 1
+	for i in 1 2 3 4; do
+		sim event 127.1.0.2 create "extra$i" || return 1
+	done
+	wait_until 10000 "$(node $e).state == \"unhealthy\"" ||
+		fail "9 containers, not unhealthy: $(q "$(node $e)")" || return 1
+	log "9 containers over --max-containers 8: $(q "$(node $e) | \"\(.state) (\(.cause): \(.error))\"")"
+	[ "$(q "$(node $e).cause")" = protocol ] &&
+		[[ "$(q "$(node $e).error")" == *"9 containers, more than --max-containers 8" ]] ||
+		fail "$(q "$(node $e) | {cause, error}")" || return 1
+	[ "$(q .states.healthy)" = 9 ] || fail "others: $(q .states)" || return 1
+}

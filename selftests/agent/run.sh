@@ -276,4 +276,7 @@ run_test cluster-etcd-member test_cluster_etcd_member
 run_test cluster-replicas test_cluster_replicas
 run_test fd-limit test_fd_limit
 run_test fd-runtime test_fd_runtime
+run_test log-noise test_log_noise
+run_test discovery-huge test_discovery_huge
+run_test containers-bound test_containers_bound
 suite_end "host${PW_VALGRIND:+-valgrind}"
