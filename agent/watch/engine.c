@@ -13,7 +13,10 @@
  * deadline, bad HTTP, an error status) counts, and --engine-failure-retry
  * of them in a row make it unhealthy. Both retry with exponential backoff
  * and full jitter; a complete refresh (ping, version, info, containers)
- * makes it healthy again and resets the counters.
+ * with its /events stream flowing makes it healthy again and resets the
+ * counters. No descriptor for either connection (EMFILE, ENFILE) makes
+ * it unhealthy at once, cause fd-limit; an engine the fleet has no room
+ * for is held there without connections (engine_hold()).
  *
  * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
+# AGENT_WRAP and TEST_CLEANUP are lib.sh's, read by its helpers.
+# shellcheck disable=SC2034
 #
 # The agent at its limits, sourced by run.sh after api.sh (api,
 # canary_age): descriptors (a fleet larger than RLIMIT_NOFILE allows, and
@@ -56,7 +58,9 @@ test_fd_limit() {
 		fail "/metrics: $(grep fd_limited\|capacity "$TMP/fd.metrics")" || return 1
 
 	lines0=$(wc -l <"$ALOG")
-	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes?state=unhealthy\"\noutput = /dev/null|" \
+	# Small answers: the probe waits for the agent's turns, not for
+	# 1,000 answers of 0.3 MB each to be written on a loaded host.
+	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes/127.1.0.1:2375\"\noutput = /dev/null|" \
 		>"$TMP/fd.cfg"
 	ABUSE=()
 	for i in 1 2 3 4; do
@@ -192,9 +196,12 @@ test_log_noise() {
 	grep -q "noise.engines: Is a directory" "$ALOG" &&
 		grep -q "Is a directory; keeping the 30 engines we have" "$ALOG" ||
 		fail "unreadable discovery not said" || return 1
-	# The first line of each kind and engine (20 for the resets, 10 bad
-	# entries, a few for reloads), then one sum per kind each 10 s.
-	[ "$n" -le 60 ] || fail "$n lines in 30 s: $(cut -c 26- "$ALOG" | sort | uniq -c | sort -rn | head -n 5)" || return 1
+	# Once: 20 lines for the resets (a warning and a transition each), 11
+	# for the bad entries (10 named, 1 sum), 3 for the first reload and
+	# unreadable file; then each 10 s window at most those 3 again and
+	# their sums: 34 + 4 x 6 for the 30 to 40 s of the loop, 58; the
+	# bound leaves room for one more window.
+	[ "$n" -le 70 ] || fail "$n lines in 30 s: $(cut -c 26- "$ALOG" | sort | uniq -c | sort -rn | head -n 5)" || return 1
 	rm -rf "$f"
 	echo "127.1.0.[1:30]:2375" >"$f"
 	sim clear all || return 1
