@@ -10,26 +10,21 @@
  * engines beyond it are never connected (fleet_set_capacity()).
  */
 #include <dirent.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
 #include "fdlimit.h"
-#include "log.h"
 
-size_t fdlimit_raise(void)
+void fdlimit_raise(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return 0;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	/* Refused, the budget is made from the soft limit as it is. */
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /* Descriptors open now, the directory's own not counted. */

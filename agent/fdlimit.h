@@ -21,8 +21,8 @@ struct fdlimit_needs {
 	bool events;			/* two connections an engine, or one */
 };
 
-/* Raise the soft RLIMIT_NOFILE to the hard one; the soft one after. */
-size_t fdlimit_raise(void);
+/* Raise the soft RLIMIT_NOFILE to the hard one. */
+void fdlimit_raise(void);
 /*
  * How many engines can have their connections, now that everything else
  * is set up; @limit gets the limit in words for the log and the engines.
