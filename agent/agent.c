@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "container_of.h"
 #include "discovery.h"
 #include "etcdsrc.h"
+#include "fdlimit.h"
 #include "fleet.h"
 #include "kevents.h"
 #include "log.h"
@@ -217,17 +217,6 @@ static void discovery_fn(struct loop_timer *t)
 	loop_timer_start(a->loop, t, a->cfg->discovery_interval_ms);
 }
 
-/* Each engine needs two descriptors: take all the kernel allows. */
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 static int setup_signals(struct agent *a)
 {
 	sigset_t mask;
@@ -330,7 +319,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	loop_timer_init(&a->discovery_timer, discovery_fn);
 	loop_timer_init(&a->memory_timer, memory_fn);
 	loop_timer_init(&a->status_timer, status_fn);
-	raise_nofile();
+	/* Each engine needs two descriptors: take all the kernel allows. */
+	fdlimit_raise();
 	*why = "event loop";
 	err = loop_new(&a->loop);
 	if (!err) {
@@ -376,6 +366,22 @@ err:
 	return err;
 }
 
+/* With everything else open: what is left is the engines'. */
+static void budget(struct agent *a)
+{
+	const struct fdlimit_needs needs = {
+		.api_clients = a->cfg->api.max_clients,
+		.cluster = a->cluster != NULL,
+		.events = a->cfg->engine.events,
+	};
+	char limit[64];
+	size_t n = fdlimit_engines(&needs, limit, sizeof(limit));
+
+	if (n != SIZE_MAX)
+		log_info("descriptors: room for %zu engines (%s)", n, limit);
+	fleet_set_capacity(a->fleet, n, limit);
+}
+
 int agent_run(struct agent *a)
 {
 	struct addr_list want = { 0 };
@@ -389,6 +395,7 @@ int agent_run(struct agent *a)
 			 cfg_conn(a)->keepidle_s + cfg_conn(a)->keepintvl_s);
 	log_info("peerwatchd: %zu engines from %s", want.n,
 		 discovery_describe(a->discovery));
+	budget(a);
 	err = fleet_sync(a->fleet, &want);
 	addr_list_clear(&want);
 	if (err)

@@ -32,6 +32,7 @@
 #define LOG_WINDOW_MS		10000
 #define LOG_SITE_BUDGET		1000
 #define LOG_LINES		256	/* distinct lines tracked */
+#define LOG_PROBE		8	/* slots tried for one line */
 #define LOG_SITES		64	/* call sites tracked */
 #define LOG_KEPT		160	/* text kept for the summing-up line */
 
@@ -204,15 +205,23 @@ static bool admit(const char *fmt, enum log_level level, const char *text)
 	uint64_t now = mono_ms(), h = hash_of(fmt, text);
 	struct log_line *l, *free_slot = NULL;
 	struct log_site *s;
+	size_t i;
 
 	log_flush();
-	l = &lines[h % LOG_LINES];
-	if (l->hash == h && !strncmp(l->text, text, LOG_KEPT - 1)) {
-		l->repeats++;
-		return false;
+	/*
+	 * A few slots from the hash's: two lines that share one (a reload's
+	 * and an engine's, say) are both tracked, not the second written
+	 * every time for as long as the first holds it.
+	 */
+	for (i = 0; i < LOG_PROBE; i++) {
+		l = &lines[(h + i) % LOG_LINES];
+		if (l->hash == h && !strncmp(l->text, text, LOG_KEPT - 1)) {
+			l->repeats++;
+			return false;
+		}
+		if (!l->hash && !free_slot)
+			free_slot = l;
 	}
-	if (!l->hash)
-		free_slot = l;
 	s = site_of(fmt, level, now);
 	if (s && s->lines >= LOG_SITE_BUDGET) {
 		s->dropped++;

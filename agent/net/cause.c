@@ -36,6 +36,7 @@ const char *cause_name(enum cause c)
 		[CAUSE_KERNEL_RESET] = "kernel:reset",
 		[CAUSE_KERNEL_ABORT] = "kernel:abort",
 		[CAUSE_HANDOVER] = "handover",
+		[CAUSE_FD_LIMIT] = "fd-limit",
 		[CAUSE_ERROR] = "error",
 	};
 
@@ -59,6 +60,9 @@ enum cause cause_from_errno(int err, bool connected)
 	case EHOSTDOWN:
 	case ENETDOWN:
 		return CAUSE_UNREACHABLE;
+	case EMFILE:
+	case ENFILE:
+		return CAUSE_FD_LIMIT;
 	default:
 		return CAUSE_ERROR;
 	}

@@ -36,6 +36,7 @@ enum cause {
 	CAUSE_KERNEL_RESET,
 	CAUSE_KERNEL_ABORT,
 	CAUSE_HANDOVER,		/* another agent watches it now (--cluster) */
+	CAUSE_FD_LIMIT,		/* no descriptor for its connections */
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

@@ -186,16 +186,28 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 	const struct fleet *f = m->fleet;
 	const struct engine_stats *st = &f->env.stats;
 	struct tls_stats ts = { 0 };
-	size_t counts[ENGINE_NSTATES], containers = 0, i;
+	size_t counts[ENGINE_NSTATES], containers = 0, fd_limited = 0, i;
 	int s, c, err;
 
 	fleet_count(f, counts);
-	for (i = 0; i < f->n; i++)
+	for (i = 0; i < f->n; i++) {
 		containers += f->v[i]->inv.n;
+		if (f->v[i]->state != ENGINE_HEALTHY &&
+		    f->v[i]->cause == CAUSE_FD_LIMIT)
+			fd_limited++;
+	}
 	err = header(b, "peerwatch_engines", "gauge", "Engines by state.");
 	for (s = 0; s < ENGINE_REMOVED && !err; s++)
 		err = strbuf_addf(b, "peerwatch_engines{state=\"%s\"} %zu\n",
 				  engine_state_name(s), counts[s]);
+	err = err ?: header(b, "peerwatch_engines_capacity", "gauge",
+			    "Engines that can have their connections: all of them, or fewer under the descriptor limit.");
+	err = err ?: strbuf_addf(b, "peerwatch_engines_capacity %zu\n",
+				 f->capacity < f->n ? f->capacity : f->n);
+	err = err ?: header(b, "peerwatch_engines_fd_limited", "gauge",
+			    "Engines without their connections for want of descriptors (cause fd-limit).");
+	err = err ?: strbuf_addf(b, "peerwatch_engines_fd_limited %zu\n",
+				 fd_limited);
 	err = err ?: header(b, "peerwatch_containers", "gauge",
 			    "Containers in the inventory of every engine.");
 	err = err ?: strbuf_addf(b, "peerwatch_containers %zu\n", containers);
@@ -397,6 +409,10 @@ static int render_api(const struct metrics *m, struct strbuf *b)
 			    "Times the client limit left new API clients waiting in the listen backlog.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_limit_reached_total %llu\n",
 				 (unsigned long long)m->api_full);
+	err = err ?: header(b, "peerwatch_api_accept_paused_total", "counter",
+			    "Times accepting API clients failed (out of descriptors or memory) and paused.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_accept_paused_total %llu\n",
+				 (unsigned long long)m->api_accept_paused);
 	err = err ?: header(b, "peerwatch_api_timeouts_total", "counter",
 			    "Control API clients closed at a header or write deadline.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_timeouts_total %llu\n",

@@ -33,6 +33,7 @@
 #define SERVER_TRIM_BYTES	(1 << 20)	/* an answer this big... */
 #define SERVER_TRIM_DELAY_MS	1000		/* ...trims this long after */
 #define SERVER_LINGER_MS	5000		/* reading after an error */
+#define SERVER_ACCEPT_PAUSE_MS	100		/* after accept failed */
 #define SERVER_LABEL_OTHER	"other"
 #define SERVER_LISTENERS	2
 
@@ -66,6 +67,7 @@ struct server {
 	size_t out_total;
 	struct loop_timer render;
 	struct loop_timer trim;		/* memory back after big answers */
+	struct loop_timer accept_resume;	/* after accept failed */
 	struct server_cache cache;
 };
 
@@ -154,7 +156,7 @@ static void client_close(struct server_client *c)
 		s->tail = c->prev;
 	s->nclients--;
 	s->metrics->api_clients--;
-	if (s->full)
+	if (s->full && !loop_timer_active(&s->accept_resume))
 		listeners_watch(s, true);
 	if (c->stream)
 		stream_leave(c);
@@ -597,6 +599,29 @@ static int client_new(struct server *s, int fd)
 	return 0;
 }
 
+static void accept_resume_fn(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, accept_resume);
+
+	if (s->nclients < s->cfg->max_clients)
+		listeners_watch(s, true);
+}
+
+/*
+ * Accept failed for want of something (descriptors, memory): the client
+ * stays in the listen backlog, so the listeners would wake the loop again
+ * at once, forever. They sleep a moment instead, as nginx does, and the
+ * loop serves what it has meanwhile.
+ */
+static void accept_pause(struct server *s, int err)
+{
+	log_warn("api: accept: %s: not accepting for %u ms", strerror(err),
+		 SERVER_ACCEPT_PAUSE_MS);
+	s->metrics->api_accept_paused++;
+	listeners_watch(s, false);
+	loop_timer_start(s->loop, &s->accept_resume, SERVER_ACCEPT_PAUSE_MS);
+}
+
 static void listener_io(struct loop_io *io, uint32_t events)
 {
 	struct server_listener *l = container_of(io, struct server_listener,
@@ -608,9 +633,9 @@ static void listener_io(struct loop_io *io, uint32_t events)
 	for (;;) {
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			/* Out of descriptors: the backlog waits for a close. */
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("api: accept: %s", strerror(errno));
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				accept_pause(s, errno);
 			return;
 		}
 		err = client_new(s, fd);
@@ -659,6 +684,7 @@ int server_new(struct server **sp, struct loop *loop, struct metrics *m,
 	s->listeners[1].fd = -1;
 	loop_timer_init(&s->render, render_fn);
 	loop_timer_init(&s->trim, trim_fn);
+	loop_timer_init(&s->accept_resume, accept_resume_fn);
 	if (cfg->socket) {
 		err = listener_unix(cfg->socket, &fd, why);
 		s->unlink_socket = !err;
@@ -688,6 +714,7 @@ void server_free(struct server *s)
 		client_close(s->head);
 	loop_timer_stop(s->loop, &s->render);
 	loop_timer_stop(s->loop, &s->trim);
+	loop_timer_stop(s->loop, &s->accept_resume);
 	for (l = s->listeners; l < s->listeners + SERVER_LISTENERS; l++) {
 		if (l->fd >= 0) {
 			loop_io_del(s->loop, &l->io);

@@ -13,12 +13,19 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "discovery.h"
 #include "etcdsrc.h"
 #include "hostport.h"
 #include "log.h"
 
 #define RANGE_MAX_SPAN	65536
+
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+/* The fleet is truncated here: always said, however many bad lines. */
+static const char too_many[] = "more than " XSTR(DISCOVERY_MAX_ENGINES)
+	" engines: this one and those after it are ignored";
 
 struct discovery {
 	char *nodes;		/* after "nodes://" */
@@ -29,6 +36,8 @@ struct discovery {
 	char *const *engines;
 	size_t nengines;
 	char desc[256];
+	uint64_t named_since;	/* monotonic ms: this window's start */
+	unsigned int named;	/* bad entries named in this window */
 };
 
 void addr_list_clear(struct addr_list *l)
@@ -131,7 +140,7 @@ static int expand(const char *pattern, struct addr_list *out,
 			return err;
 		/* The bound is on the whole fleet, not on one entry. */
 		if (out->n >= DISCOVERY_MAX_ENGINES) {
-			*why = "too many engines; this and what follows is ignored";
+			*why = too_many;
 			return -E2BIG;
 		}
 		return addr_list_add(out, pattern);
@@ -258,8 +267,9 @@ int discovery_parse_file(const char *path, struct addr_list *out,
 		}
 		err = add_entry(s, out, path, line, warn, arg);
 	}
+	/* A directory opens, and fails at the first read: say which. */
 	if (!err && ferror(f))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	fclose(f);
 	return err == -E2BIG ? 0 : err;
 }
@@ -318,17 +328,46 @@ const char *discovery_describe(const struct discovery *d)
 	return d->desc;
 }
 
+/*
+ * The bad entries of one load. At most DISCOVERY_REPORTED are named a
+ * minute, the others counted in one line for the load that named some,
+ * so that a file rewritten broken before every reload costs a few lines
+ * a minute, not one per line of it each time. The truncation of the
+ * fleet is always said.
+ */
+struct bad_entries {
+	struct discovery *d;
+	bool quiet;			/* reported at the last load already */
+	unsigned int n, named;		/* in this load */
+};
+
 static void log_warn_fn(void *arg, const char *where, unsigned int line,
 			const char *reason)
 {
-	const bool *quiet = arg;
+	struct bad_entries *bad = arg;
+	struct discovery *d = bad->d;
 
-	if (*quiet)
+	if (bad->quiet)
 		return;
+	bad->n++;
+	/* The truncation of the fleet is always said. */
+	if (d->named >= DISCOVERY_REPORTED && !strstr(reason, too_many))
+		return;
+	d->named++;
+	bad->named++;
 	if (!strcmp(where, "nodes://"))
 		log_warn("discovery: nodes:// entry %u: %s", line, reason);
 	else
 		log_warn("discovery: %s:%u: %s", where, line, reason);
+}
+
+static void bad_entries_end(struct bad_entries *bad, const char *where)
+{
+	if (bad->named && bad->n > bad->named)
+		log_warn("discovery: %s: %u more bad entries, not shown", where,
+			 bad->n - bad->named);
+	bad->n = 0;
+	bad->named = 0;
 }
 
 /* Bad lines of an unchanged file were reported at its last load. */
@@ -349,16 +388,24 @@ static bool file_changed(struct discovery *d)
 
 int discovery_load(struct discovery *d, struct addr_list *out)
 {
+	struct bad_entries bad = { .d = d };
+	uint64_t now = clock_mono_ms();
 	const char *why = NULL;
-	bool quiet = false;
 	size_t i;
 	int err = 0;
 
-	if (d->nodes)
-		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &quiet);
+	if (now - d->named_since >= DISCOVERY_REPORT_WINDOW_MS) {
+		d->named_since = now;
+		d->named = 0;
+	}
+	if (d->nodes) {
+		err = discovery_parse_nodes(d->nodes, out, log_warn_fn, &bad);
+		bad_entries_end(&bad, "nodes://");
+	}
 	if (!err && d->file) {
-		quiet = !file_changed(d);
-		err = discovery_parse_file(d->file, out, log_warn_fn, &quiet);
+		bad.quiet = !file_changed(d);
+		err = discovery_parse_file(d->file, out, log_warn_fn, &bad);
+		bad_entries_end(&bad, d->file);
 		if (err && err != -ENOMEM)
 			log_err("discovery: %s: %s", d->file, strerror(-err));
 	}

@@ -7,6 +7,8 @@
 /* Bounds on what a discovery source may ask for. */
 #define DISCOVERY_MAX_ENGINES	100000
 #define DISCOVERY_MAX_LINE	4096
+#define DISCOVERY_REPORTED	10	/* bad entries named... */
+#define DISCOVERY_REPORT_WINDOW_MS	60000	/* ...in this time */
 
 /* Engine addresses ("host:port"), sorted, without duplicates once loaded. */
 struct addr_list {

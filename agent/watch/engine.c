@@ -13,7 +13,10 @@
  * deadline, bad HTTP, an error status) counts, and --engine-failure-retry
  * of them in a row make it unhealthy. Both retry with exponential backoff
  * and full jitter; a complete refresh (ping, version, info, containers)
- * makes it healthy again and resets the counters.
+ * with its /events stream flowing makes it healthy again and resets the
+ * counters. No descriptor for either connection (EMFILE, ENFILE) makes
+ * it unhealthy at once, cause fd-limit; an engine the fleet has no room
+ * for is held there without connections (engine_hold()).
  *
  * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
@@ -62,12 +65,16 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
  * Every transition is logged here, once, with its cause, at the priority
  * an operator filters on (journalctl -p warning): losing an engine is a
  * warning, its recovery a notice, the rest (first contact, removal,
- * suspect) information. The engine is named by address and, once its
- * /info told it, by name.
+ * suspect) information; those of engines held for want of descriptors
+ * only at debug level: the fleet says it in one line for all of them.
+ * The engine is named by address and, once its /info told it, by name.
  */
-static enum log_level transition_level(enum engine_state from,
+static enum log_level transition_level(const struct engine *e,
+				       enum engine_state from,
 				       enum engine_state to)
 {
+	if (e->held)
+		return LOG_DEBUG;
 	if (to == ENGINE_DOWN || to == ENGINE_UNHEALTHY)
 		return LOG_WARN;
 	if (to == ENGINE_HEALTHY && from != ENGINE_PENDING)
@@ -84,7 +91,7 @@ static void set_state(struct engine *e, enum engine_state state,
 
 	if (e->state == state)
 		return;
-	log_msg(transition_level(from, state), "engine %s%s%s%s: %s -> %s%s%s%s%s%s",
+	log_msg(transition_level(e, from, state), "engine %s%s%s%s: %s -> %s%s%s%s%s%s",
 		e->addr, name[0] ? " (" : "", name, name[0] ? ")" : "",
 		engine_state_name(from), engine_state_name(state),
 		cause != CAUSE_NONE ? " (" : "",
@@ -120,6 +127,19 @@ static void engine_down(struct engine *e, enum cause cause)
 	retry_in(&e->poll, e->poll.attempts++);
 }
 
+/*
+ * No descriptor for one of its connections: whatever the other one says,
+ * the engine is not watched as it should be, so it is unhealthy at once
+ * (with the events stream missing, its containers' changes go unseen),
+ * and that channel is retried with backoff.
+ */
+static void fd_starved(struct engine *e, struct engine_chan *ch)
+{
+	e->failures++;
+	set_state(e, ENGINE_UNHEALTHY, CAUSE_FD_LIMIT);
+	retry_in(ch, ch->attempts++);
+}
+
 /* The channel of @arg failed and is closed: what it means for the engine. */
 static void chan_failed(void *arg, enum cause cause, const char *why)
 {
@@ -132,23 +152,34 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
-	snprintf(e->error, sizeof(e->error), "%s", why);
+	snprintf(e->error, sizeof(e->error), "%s%s", is_events ? "events: " : "",
+		 why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
-		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s%s: %s", e->addr,
+		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s: %s", e->addr,
 		e->info.name[0] ? " (" : "", e->info.name,
-		e->info.name[0] ? ")" : "", is_events ? "events: " : "",
+		e->info.name[0] ? ")" : "",
 		cause_name(cause), e->error);
 	ch->resend = false;
+	if (cause == CAUSE_FD_LIMIT) {
+		fd_starved(e, ch);
+		return;
+	}
 	if (cause_is_down(cause)) {
 		e->failures++;
 		engine_down(e, cause);
 		return;
 	}
+	/*
+	 * A broken stream is retried; it is no verdict on a healthy engine.
+	 * One that does not open keeps the engine from becoming healthy: it
+	 * is unhealthy, and says why, until the stream flows.
+	 */
 	if (is_events) {
-		/* A broken stream is retried; it is no verdict on the engine. */
+		if (e->state != ENGINE_HEALTHY && e->state != ENGINE_SUSPECT)
+			set_state(e, ENGINE_UNHEALTHY, cause);
 		retry_in(ch, ch->attempts++);
 		return;
 	}
@@ -286,7 +317,7 @@ static int listing_end(struct engine *e, struct listing *lst,
  * or the listing @lst it was read into.
  */
 static int handle_result(struct engine *e, struct channel_answer *ans,
-			 struct listing *lst)
+			 struct listing *lst, size_t *listed)
 {
 	struct docker_builder *b;
 	struct json_object *body = ans->body;
@@ -315,6 +346,12 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		break;
 	case REQ_CONTAINERS:
 		err = listing_end(e, lst, &b);
+		/* Over --max-containers: -E2BIG, and the inventory stays. */
+		if (!err && !listing_unchanged(lst) &&
+		    b->n > cfg_of(e)->max_containers) {
+			*listed = b->n;
+			err = -E2BIG;
+		}
 		if (!err)
 			err = inventory_replace_built(&e->inv, b,
 						      listing_hash(lst),
@@ -351,11 +388,28 @@ static void events_open(struct engine *e)
 			e->tls);
 }
 
+/*
+ * Healthy once a whole refresh is in, no connection retransmits, and its
+ * events stream flows (with --events): an engine is never healthy while
+ * it lacks one of its connections.
+ */
+static void become_healthy(struct engine *e)
+{
+	if (e->state == ENGINE_HEALTHY || (e->work & W_CYCLE) ||
+	    e->poll.ch.suspect || e->events.ch.suspect ||
+	    (cfg_of(e)->events && e->events.ch.state != CHANNEL_STREAMING))
+		return;
+	e->poll.attempts = 0;
+	set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
+	e->error[0] = '\0';
+}
+
 static void poll_answer(void *arg, struct channel_answer *ans)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
 	struct listing *lst = ch->lst;
+	size_t listed = 0;
 	int err;
 
 	ch->lst = NULL;
@@ -371,8 +425,16 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 			    ans->method, ans->path);
 		return;
 	}
-	err = handle_result(e, ans, lst);
+	err = handle_result(e, ans, lst, &listed);
 	listing_put(lst);
+	if (err == -E2BIG) {
+		/* The inventory we had stays; the engine says why it is bad. */
+		engine_fail(ch, CAUSE_PROTOCOL,
+			    "%s %s: %zu containers, more than --max-containers %u",
+			    ans->method, ans->path, listed,
+			    cfg_of(e)->max_containers);
+		return;
+	}
 	if (err) {
 		engine_fail(ch, CAUSE_PROTOCOL,
 			    "%s %s: unexpected answer (%s)", ans->method,
@@ -380,13 +442,9 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 		return;
 	}
 	e->failures = 0;
-	if (!(e->work & W_CYCLE) && e->state != ENGINE_HEALTHY &&
-	    !e->poll.ch.suspect && !e->events.ch.suspect) {
-		e->poll.attempts = 0;
-		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
-		e->error[0] = '\0';
-	}
-	if (e->state == ENGINE_HEALTHY && cfg_of(e)->events &&
+	become_healthy(e);
+	/* The stream opens once the engine has answered a whole refresh. */
+	if (!(e->work & W_CYCLE) && cfg_of(e)->events &&
 	    e->events.ch.state == CHANNEL_CLOSED &&
 	    !loop_timer_active(&e->events.retry))
 		events_open(e);
@@ -504,6 +562,7 @@ static void events_answer(void *arg, struct channel_answer *ans)
 		return;
 	}
 	ch->attempts = 0;
+	become_healthy(ch->e);
 }
 
 static void events_connected(void *arg)
@@ -631,7 +690,8 @@ static void events_retry_fn(struct loop_timer *t)
 {
 	struct engine *e = container_of(t, struct engine, events.retry);
 
-	if (e->state == ENGINE_HEALTHY && e->events.ch.state == CHANNEL_CLOSED)
+	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
+	    e->events.ch.state == CHANNEL_CLOSED)
 		events_open(e);
 }
 
@@ -676,6 +736,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 			goto err;
 	}
 	e->state = ENGINE_PENDING;
+	e->held = true;
 	e->since_ms = clock_wall_ms();
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	chan_init(e, &e->events, &events_ops, events_retry_fn);
@@ -735,8 +796,16 @@ int engine_conn_failed(struct engine *e, uint64_t cookie, enum cause cause,
 
 void engine_start(struct engine *e)
 {
+	e->held = false;
 	e->work = W_CYCLE;
 	poll_next(e);
+}
+
+void engine_hold(struct engine *e, const char *why)
+{
+	e->held = true;
+	snprintf(e->error, sizeof(e->error), "%s", why);
+	set_state(e, ENGINE_UNHEALTHY, CAUSE_FD_LIMIT);
 }
 
 void engine_remove(struct engine *e)

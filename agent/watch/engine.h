@@ -40,6 +40,7 @@ struct engine_cfg {
 	uint64_t backoff_max_ms;
 	unsigned int failure_retry;
 	uint64_t max_body;
+	unsigned int max_containers;	/* in one engine's listing */
 	bool events;
 	struct conn_opts conn;
 	struct tls_cfg tls;
@@ -127,6 +128,7 @@ struct engine {
 	struct docker_info info;
 	struct inventory inv;
 
+	bool held;			/* not started (for want of descriptors) */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
 
@@ -143,6 +145,11 @@ void engine_remove(struct engine *e);
 /* The same, for an engine that agent @to watches from now on. */
 void engine_hand_over(struct engine *e, const char *to);
 void engine_start(struct engine *e);
+/*
+ * An engine is held from engine_new() to engine_start(). Held for want of
+ * descriptors: unhealthy with cause fd-limit and @why as its error.
+ */
+void engine_hold(struct engine *e, const char *why);
 
 const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */

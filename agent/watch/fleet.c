@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +40,7 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f->env.pool = pool;
 	f->env.resolver = resolver;
 	f->env.cfg = cfg;
+	f->capacity = SIZE_MAX;
 	channel_env_init(&f->env.chan, loop, pool, cfg);
 	if (cfg->tls.enable) {
 		char why[256];
@@ -153,25 +156,63 @@ int fleet_sync(struct fleet *f, const struct addr_list *want)
 	return fleet_reassign(f);
 }
 
+void fleet_set_capacity(struct fleet *f, size_t capacity, const char *limit)
+{
+	f->capacity = capacity;
+	snprintf(f->limit, sizeof(f->limit), "%s", limit);
+}
+
+/*
+ * Engines are started while they fit; the others wait, unhealthy with
+ * cause fd-limit, for engines to leave. One that runs keeps running: a
+ * reload never takes the connections of an engine to give them to another.
+ * The first that fit, in address order, get them: the same ones each time.
+ */
+static void start_or_hold(struct fleet *f)
+{
+	size_t running = 0, held = 0, i;
+	char why[160];
+
+	for (i = 0; i < f->n; i++)
+		if (!f->v[i]->held)
+			running++;
+	snprintf(why, sizeof(why),
+		 "no descriptors for its connections: %zu of %zu engines fit under %s",
+		 f->capacity < f->n ? f->capacity : f->n, f->n, f->limit);
+	for (i = 0; i < f->n; i++) {
+		struct engine *e = f->v[i];
+
+		if (!e->held)
+			continue;
+		if (running < f->capacity) {
+			engine_start(e);
+			running++;
+		} else {
+			engine_hold(e, why);
+			held++;
+		}
+	}
+	f->held = held;
+	if (held)
+		log_warn("descriptors: %zu engines fit, %zu asked (%s): %zu left unhealthy with cause fd-limit",
+			 f->capacity, f->n, f->limit, held);
+}
+
 /* A merge of two sorted lists: O(n), and the survivors keep their place. */
 int fleet_reassign(struct fleet *f)
 {
-	struct engine **v = NULL, **started = NULL;
-	size_t i = 0, j = 0, n = 0, nstarted = 0, added = 0, removed = 0;
+	struct engine **v = NULL;
+	size_t i = 0, j = 0, n = 0, added = 0, removed = 0;
 	size_t handed = 0;
 	size_t nwant = 0;
 	const char **want;
 	int err = 0;
 
 	want = ours(f, &nwant);
-	if (want) {
+	if (want)
 		v = calloc(f->n + nwant + 1, sizeof(*v));
-		started = calloc(nwant + 1, sizeof(*started));
-	}
-	if (!v || !started) {
+	if (!v) {
 		free(want);
-		free(v);
-		free(started);
 		return -ENOMEM;
 	}
 	while (i < f->n || j < nwant) {
@@ -203,7 +244,6 @@ int fleet_reassign(struct fleet *f)
 				continue;
 			}
 			v[n++] = e;
-			started[nstarted++] = e;
 			added++;
 		}
 	}
@@ -211,9 +251,7 @@ int fleet_reassign(struct fleet *f)
 	f->v = v;
 	f->n = n;
 	/* Started only now, so none sees a half-built fleet. */
-	for (i = 0; i < nstarted; i++)
-		engine_start(started[i]);
-	free(started);
+	start_or_hold(f);
 	free(want);
 	if (added || removed)
 		log_info("discovery: %zu engines (%zu added, %zu removed)", n,

@@ -55,6 +55,9 @@ struct fleet {
 	size_t n;
 	struct addr_list all;
 	const struct fleet_share *share;	/* NULL: all are ours */
+	size_t capacity;		/* engines that can be connected */
+	size_t held;			/* not started: beyond the capacity */
+	char limit[64];			/* what sets the capacity, in words */
 };
 
 int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
@@ -67,6 +70,13 @@ void fleet_free(struct fleet *f);
 int fleet_sync(struct fleet *f, const struct addr_list *want);
 /* fleet_sync() again with the last discovery: the sharer changed its mind. */
 int fleet_reassign(struct fleet *f);
+/*
+ * At most @capacity engines are started (connected), for want of
+ * descriptors: @limit says which limit, in words. The others wait,
+ * unhealthy with cause fd-limit, for a place; the shortfall is logged on
+ * every change of the fleet. Applies from the next sync.
+ */
+void fleet_set_capacity(struct fleet *f, size_t capacity, const char *limit);
 /* The engine of @addr watched here, or NULL: O(log n). */
 struct engine *fleet_find(const struct fleet *f, const char *addr);
 /* Engines in each state. */

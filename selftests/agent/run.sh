@@ -243,6 +243,8 @@ fi
 . selftests/agent/swarm.sh
 # shellcheck source=selftests/agent/ops.sh
 . selftests/agent/ops.sh
+# shellcheck source=selftests/agent/limits.sh
+. selftests/agent/limits.sh
 
 [ "$SLACK_MS" -gt 0 ] &&
 	log "time bounds grow by $SLACK_MS ms for the instrumented agent (lib.sh: bound)"
@@ -295,4 +297,9 @@ run_test ops-journal test_ops_journal
 run_test ops-notify test_ops_notify
 run_test ops-hook test_ops_hook
 run_test ops-tls-reload test_ops_tls_reload
+run_test fd-limit test_fd_limit
+run_test fd-runtime test_fd_runtime
+run_test log-noise test_log_noise
+run_test discovery-huge test_discovery_huge
+run_test containers-bound test_containers_bound
 suite_end "host${PW_VALGRIND:+-valgrind}"

@@ -177,7 +177,7 @@ TEST(too_many_engines_refused)
 					   &l, collect, &w));
 	EXPECT_EQ(1, w.n);
 	EXPECT_EQ(0U, l.n);
-	EXPECT_STREQ("nodes://:1: '10.[0:255].[0:255].[1:2]:1': too many engines; this and what follows is ignored",
+	EXPECT_STREQ("nodes://:1: '10.[0:255].[0:255].[1:2]:1': more than 100000 engines: this one and those after it are ignored",
 		     w.text[0]);
 	addr_list_clear(&l);
 }
@@ -201,7 +201,7 @@ TEST(the_bound_is_on_the_whole_source)
 	EXPECT_EQ(2U * 156 * 256, l.n);
 	ASSERT_EQ(1, w.n);
 	snprintf(want, sizeof(want),
-		 "%s:3: '10.2.[0:155].[0:255]:1': too many engines; this and what follows is ignored", path);
+		 "%s:3: '10.2.[0:155].[0:255]:1': more than 100000 engines: this one and those after it are ignored", path);
 	EXPECT_STREQ(want, w.text[0]);
 	addr_list_clear(&l);
 }

@@ -150,7 +150,7 @@ FIXTURE_SETUP(idle)
 		.info_interval_ms = 600000, .request_timeout_ms = TIMEOUT_MS,
 		.ping_interval_ms = PING_MS,
 		.late_ping_ms = LATE_MS, .backoff_max_ms = 60000,
-		.failure_retry = 3, .max_body = 1 << 20,
+		.failure_retry = 3, .max_body = 1 << 20, .max_containers = 100,
 		.conn = { .user_timeout_ms = 5000, .keepidle_s = 10,
 			  .keepintvl_s = 1, .keepcnt = 3 },
 	};

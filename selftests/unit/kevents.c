@@ -182,7 +182,7 @@ FIXTURE_SETUP(kev)
 		.refresh_min_ms = 20, .refresh_max_ms = 20,
 		.info_interval_ms = 60000, .request_timeout_ms = 5000,
 		.backoff_max_ms = 60000, .failure_retry = 3,
-		.max_body = 1 << 20,
+		.max_body = 1 << 20, .max_containers = 100,
 		.conn = { .user_timeout_ms = 5000, .keepidle_s = 10,
 			  .keepintvl_s = 1, .keepcnt = 3 },
 	};

@@ -145,7 +145,7 @@ FIXTURE_SETUP(late)
 		.refresh_min_ms = 30, .refresh_max_ms = 30,
 		.info_interval_ms = 60000, .request_timeout_ms = 5000,
 		.late_ping_ms = LATE_MS, .backoff_max_ms = 60000,
-		.failure_retry = 3, .max_body = 1 << 20,
+		.failure_retry = 3, .max_body = 1 << 20, .max_containers = 100,
 		.conn = { .user_timeout_ms = 5000, .keepidle_s = 10,
 			  .keepintvl_s = 1, .keepcnt = 3 },
 	};

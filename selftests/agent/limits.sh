@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# AGENT_WRAP and TEST_CLEANUP are lib.sh's, read by its helpers.
+# shellcheck disable=SC2034
+#
+# The agent at its limits, sourced by run.sh after api.sh (api,
+# canary_age): descriptors (a fleet larger than RLIMIT_NOFILE allows, and
+# the limit hit at run time), and the log lines each noisy path may write.
+#
+#   netns pwt-<pid>-<test>                                        lo only
+#   +-----------------------------------------------------------------+
+#   |  enginesim 127.1.0.1..  <--  prlimit --nofile=L:L peerwatchd     |
+#   +-----------------------------------------------------------------+
+#        curl --unix-socket $API from the host side.
+
+# lines_since N: lines the agent logged after its Nth.
+lines_since() { echo $(($(wc -l <"$ALOG") - $1)); }
+
+# cpu_ticks PID: user + system time of PID so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# 1,200 engines under a limit of 2,000 descriptors (2,400 wanted): the
+# engines that fit are healthy with both connections, the others unhealthy
+# with cause fd-limit, the shortfall said at start and on each reload and
+# counted in /metrics; 1,000 API clients at once get answers, the API and
+# the canary engine's listing stay within bounds, SIGUSR1 writes the state
+# file, and the log stays quiet.
+test_fd_limit() {
+	local f=$TMP/fd.engines fit held ok lines0 t0 lat max_lat=0 age max_age=0 i rc=0
+
+	valgrind_skip "1,200 engines and 1,000 API clients are a measure of scale" && return 4
+	new_netns fdlimit || return 1
+	start_sim 1200 || return 1
+	# 127.1.0.1 + 1199 = 127.1.4.176
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:3].[0:255]:2375" \
+		"127.1.4.[0:176]:2375" >"$f"
+	AGENT_WRAP=(prlimit --nofile=2000:2000)
+	start_agent --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "file://$f" || rc=1
+	AGENT_WRAP=()
+	[ "$rc" = 0 ] || return 1
+	fit=$(sed -n 's/.*descriptors: room for \([0-9]*\) engines (RLIMIT_NOFILE 2000,.*/\1/p' "$ALOG")
+	[ -n "$fit" ] && [ "$fit" -gt 600 ] && [ "$fit" -lt 1000 ] ||
+		fail "room for '$fit' engines under 2,000 descriptors" || return 1
+	held=$((1200 - fit))
+	poll_for 10000 0.1 grep -q "descriptors: $fit engines fit, 1200 asked (RLIMIT_NOFILE 2000, .*): $held left unhealthy with cause fd-limit" "$ALOG" ||
+		fail "shortfall not logged: $(grep -m1 'engines fit' "$ALOG")" || return 1
+	wait_until 60000 "(.nodes | length) == 1200 and
+		([.nodes[] | select(.state == \"healthy\" and .cookie > 0 and .events_cookie > 0)] | length) == $fit and
+		([.nodes[] | select(.state == \"unhealthy\" and .cause == \"fd-limit\" and .cookie == 0)] | length) == $held" ||
+		fail "want $fit healthy, $held fd-limit: $(q .states)" || return 1
+	log "$fit engines healthy with both connections after ${ELAPSED} ms, $held unhealthy (fd-limit): '$(q "[.nodes[] | select(.cause == \"fd-limit\")][0].error")'"
+	[ "$(q '.nodes[0].state')" = healthy ] && [ "$(q '.nodes[1199].cause')" = fd-limit ] ||
+		fail "the first engines by address are not the ones connected" || return 1
+	api /metrics >"$TMP/fd.metrics" || fail "/metrics" || return 1
+	grep -qx "peerwatch_engines_fd_limited $held" "$TMP/fd.metrics" &&
+		grep -qx "peerwatch_engines_capacity $fit" "$TMP/fd.metrics" ||
+		fail "/metrics: $(grep fd_limited\|capacity "$TMP/fd.metrics")" || return 1
+
+	lines0=$(wc -l <"$ALOG")
+	# Small answers: the probe waits for the agent's turns, not for
+	# 1,000 answers of 0.3 MB each to be written on a loaded host.
+	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes/127.1.0.1:2375\"\noutput = /dev/null|" \
+		>"$TMP/fd.cfg"
+	ABUSE=()
+	for i in 1 2 3 4; do
+		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
+			--unix-socket "$API" -K "$TMP/fd.cfg" -w '%{http_code}\n' \
+			>"$TMP/fd.codes.$i" 2>/dev/null &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 6000 ]; do
+		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
+			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
+		age=$(canary_age)
+		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
+		sleep 0.2
+	done
+	wait "${ABUSE[@]}"
+	ok=$(cat "$TMP"/fd.codes.* | grep -c '^200$')
+	log "1000 API clients at once: $ok answered 200; /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
+	[ "$ok" = 1000 ] || fail "$((1000 - ok)) clients without an answer: $(cat "$TMP"/fd.codes.* | sort | uniq -c | tr -s ' \n' ' ')" || rc=1
+	[ "$max_lat" -le "$(cpu_bound 3000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le "$(cpu_bound 3000)" ] || fail "canary listing ${max_age} ms old" || rc=1
+	kill -HUP "$AGENT_PID"
+	# Said again: at once, or, within 10 s of the first, in its sum when
+	# that window ends (log.c; the summing runs every 10 s).
+	poll_for 5000 0.1 grep -q "discovery: reload (SIGHUP)" "$ALOG" &&
+		poll_for "$(bound 25000)" 0.2 fd_shortfall_said "$fit" ||
+		fail "the shortfall is not said again on reload" || rc=1
+	i=$(lines_since "$lines0")
+	log "$i log lines in the $(( ($(now_ms) - t0) / 1000 )) s of the flood and the reload"
+	[ "$i" -le 20 ] || fail "log: $i lines: $(tail -n 5 "$ALOG")" || rc=1
+	dump || fail "SIGUSR1 wrote no state file at the limit" || rc=1
+	return $rc
+}
+
+fd_shortfall_said() {
+	[ "$(grep -c "descriptors: $1 engines fit, 1200 asked" "$ALOG")" -ge 2 ]
+}
+
+# The limit met at run time (lowered under a running agent with prlimit):
+# an engine that gets its polling connection back but not its /events
+# stream is unhealthy (fd-limit), not healthy; the control API, unable to
+# accept, pauses instead of spinning; all recover once descriptors are back.
+test_fd_runtime() {
+	local e=127.1.0.3:2375 n lines0 c0 c1 rc=0 i
+
+	valgrind_skip "the CPU time of a paused accept is a measure of speed" && return 4
+	new_netns fdrun || return 1
+	start_sim 20 || return 1
+	start_agent --backoff-max 1s --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "nodes://127.1.0.[1:20]:2375" || return 1
+	wait_until 10000 "$(all_settled 20)" || fail "not healthy" || return 1
+	sim fault 127.1.0.3 reset || return 1
+	wait_until 10000 "$(node $e).state == \"down\"" || fail "reset: not down" || return 1
+	# The polling connection fits, its /events stream does not: the limit
+	# is on descriptor numbers, so it is set to the second free one.
+	FD_SOFT=$(awk '/^Max open files/ { print $4 }' "/proc/$AGENT_PID/limits")
+	n=$(find "/proc/$AGENT_PID/fd" -mindepth 1 -printf '%f\n' | sort -n |
+		awk '{ while (f < $1) { if (++k == 2) { print f; done = 1; exit } f++ }
+			f = $1 + 1 }
+			END { if (!done) print f + 1 - k }')
+	lines0=$(wc -l <"$ALOG")
+	prlimit --pid "$AGENT_PID" --nofile="$n:" || fail "prlimit" || return 1
+	TEST_CLEANUP=fd_runtime_cleanup
+	sim clear 127.1.0.3 || return 1
+	poll_for 10000 0.1 grep -q "engine $e: down -> unhealthy (fd-limit: events: Too many open files)" "$ALOG" ||
+		fail "no fd-limit: $(grep "engine $e" "$ALOG" | tail -n 3)" || return 1
+	log "no descriptor for its /events: $(grep -m1 "engine $e: down -> unhealthy" "$ALOG" | sed 's/.*engine/engine/')"
+	for i in $(seq 40); do
+		curl -s -o /dev/null --max-time 4 --unix-socket "$API" http://pw/v1/summary &
+		PIDS+=($!)
+	done
+	sleep 0.5
+	c0=$(cpu_ticks "$AGENT_PID")
+	sleep 3
+	c1=$(cpu_ticks "$AGENT_PID")
+	grep -q "engine $e: unhealthy -> healthy" "$ALOG" &&
+		{ fail "healthy without its /events stream" || rc=1; }
+	grep -q "api: accept: Too many open files: not accepting for" "$ALOG" ||
+		fail "accept failures not paused: $(grep -m3 'api:' "$ALOG")" || rc=1
+	log "40 API clients and no descriptor: agent CPU $((c1 - c0)) ticks in 3 s, $(lines_since "$lines0") log lines"
+	[ $((c1 - c0)) -le 100 ] || fail "the loop spins: $((c1 - c0)) ticks" || rc=1
+	[ "$(lines_since "$lines0")" -le 20 ] || fail "log: $(tail -n 5 "$ALOG")" || rc=1
+	fd_runtime_cleanup
+	wait_until 10000 "$(all_settled 20)" ||
+		fail "not back with the limit lifted: $(q "$(node $e)")" || return 1
+	log "descriptors back: all 20 healthy with both connections after ${ELAPSED} ms"
+	api /metrics >"$TMP/fdrun.metrics" || fail "/metrics" || return 1
+	grep -q '^peerwatch_api_accept_paused_total [1-9]' "$TMP/fdrun.metrics" &&
+		grep -q '^peerwatch_engine_errors_total{cause="fd-limit"} [1-9]' "$TMP/fdrun.metrics" ||
+		fail "/metrics: $(grep 'paused\|fd-limit' "$TMP/fdrun.metrics")" || rc=1
+	return $rc
+}
+
+fd_runtime_cleanup() {
+	[ -n "${AGENT_PID:-}" ] && prlimit --pid "$AGENT_PID" --nofile="$FD_SOFT:"
+	TEST_CLEANUP=
+}
+
+# Every noisy path at once for 30 s: ten engines resetting every
+# connection, a discovery file rewritten broken before each of about a
+# hundred SIGHUPs (bad lines, or not a file at all), and API clients
+# turned away at the client limit: the log writes a bounded number of
+# lines (the first of each kind, then sums), not one per event.
+test_log_noise() {
+	local f=$TMP/noise.engines lines0 t0 n i=0 CLIENTS=()
+
+	new_netns noise || return 1
+	start_sim 30 || return 1
+	printf '%s\n' "127.1.0.[1:30]:2375" >"$f"
+	start_agent --backoff-max 1s --api-max-clients 2 "file://$f" || return 1
+	wait_until 10000 "$(all_settled 30)" || fail "not healthy" || return 1
+	lines0=$(wc -l <"$ALOG")
+	sim fault 127.1.0.1-127.1.0.10 reset || return 1
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt 30000 ]; do
+		i=$((i + 1))
+		rm -rf "$f"
+		if [ $((i % 3)) = 0 ]; then
+			mkdir "$f"
+		else
+			{ echo "127.1.0.[1:30]:2375"; seq 50 | sed "s/.*/bad-$i-&/"; } >"$f"
+		fi
+		kill -HUP "$AGENT_PID"
+		for _ in 1 2 3 4; do
+			curl -s -o /dev/null --max-time 2 --unix-socket "$API" http://pw/v1/summary &
+			CLIENTS+=($!)
+		done
+		sleep 0.25
+	done
+	wait "${CLIENTS[@]}"
+	[ "$i" -ge 10 ] || fail "only $i reloads in 30 s: the host is too loaded" || return 1
+	n=$(lines_since "$lines0")
+	tail -n "$n" "$ALOG" | cut -c 26- | sed 's/[0-9][0-9.]*/N/g' | sort | uniq -c |
+		sort -rn | head -n 8 | sed 's/^/#   /'
+	log "$i reloads of a broken discovery, 10 engines resetting every connection, $((i * 4)) API clients at a limit of 2, in $(( ($(now_ms) - t0) / 1000 )) s: $n log lines"
+	grep -q "more bad entries, not shown" "$ALOG" ||
+		fail "bad entries beyond the first not summed up" || return 1
+	grep -q "noise.engines: Is a directory" "$ALOG" &&
+		grep -q "Is a directory; keeping the 30 engines we have" "$ALOG" ||
+		fail "unreadable discovery not said" || return 1
+	# Once: 20 lines for the resets (a warning and a transition each), 11
+	# for the bad entries (10 named, 1 sum), 3 for the first reload and
+	# unreadable file; then each 10 s window at most those 3 again and
+	# their sums: 34 + 4 x 6 for the 30 to 40 s of the loop, 58; the
+	# bound leaves room for one more window.
+	[ "$n" -le 70 ] || fail "$n lines in 30 s: $(cut -c 26- "$ALOG" | sort | uniq -c | sort -rn | head -n 5)" || return 1
+	rm -rf "$f"
+	echo "127.1.0.[1:30]:2375" >"$f"
+	sim clear all || return 1
+	wait_until 10000 "$(all_settled 30)" || fail "not back: $(q .states)" || return 1
+}
+
+# A discovery of 1,000,000 lines: the first 100,000 entries are taken
+# and the truncation is said with the line it happened at; the agent stays
+# usable. The lines name the same 20 engines over and over (the bound is
+# on entries, before duplicates go): 100,000 distinct engines would cost
+# 0.6 GiB here, the README's figures, not a test's.
+test_discovery_huge() {
+	local f=$TMP/huge.engines lat
+
+	new_netns dhuge || return 1
+	start_sim 20 || return 1
+	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "127.1.0.%d:2375\n", 1 + i % 20 }' >"$f"
+	start_agent "file://$f" || return 1
+	grep -q "$f:100001: more than 100000 engines: this one and those after it are ignored" "$ALOG" ||
+		fail "truncation not said: $(grep -m3 discovery "$ALOG")" || return 1
+	wait_until "$(bound 10000)" "$(all_settled 20)" ||
+		fail "the 20 engines: $(q .states)" || return 1
+	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 --unix-socket "$API" \
+		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+	log "1,000,000 lines: cut at line 100,001 and said so; 20 engines healthy after ${ELAPSED} ms; /v1/summary in ${lat} ms; RSS $(rss_kb "$AGENT_PID") KiB"
+	[ "${lat:-30000}" -le "$(bound 1000)" ] || fail "/v1/summary took $lat ms" || return 1
+}
+
+# An engine listing more containers than --max-containers is unhealthy,
+# saying how many it listed; the others are not touched.
+test_containers_bound() {
+	local e=127.1.0.2:2375
+
+	new_netns cbound || return 1
+	start_sim 10 --containers 5 --events-interval 0 || return 1
+	start_agent --max-containers 8 --engine-failure-retry 1 \
+		--engine-refresh-min-interval 500ms --engine-refresh-max-interval 500ms \
+		"nodes://127.1.0.[1:10]:2375" || return 1
+	wait_until 10000 "$(all_settled 10)" || fail "not healthy" || return 1
+	for i in 1 2 3 4; do
+		sim event 127.1.0.2 create "extra$i" || return 1
+	done
+	wait_until 10000 "$(node $e).state == \"unhealthy\"" ||
+		fail "9 containers, not unhealthy: $(q "$(node $e)")" || return 1
+	log "9 containers over --max-containers 8: $(q "$(node $e) | \"\(.state) (\(.cause): \(.error))\"")"
+	[ "$(q "$(node $e).cause")" = protocol ] &&
+		[[ "$(q "$(node $e).error")" == *"9 containers, more than --max-containers 8" ]] ||
+		fail "$(q "$(node $e) | {cause, error}")" || return 1
+	[ "$(q .states.healthy)" = 9 ] || fail "others: $(q .states)" || return 1
+}
