@@ -339,13 +339,13 @@ test_api_abuse() {
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
 	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
-	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain, 1.2 to
-	# 3.6 s under ASan on two busy cores): work queued ahead of it, so its
-	# bound scales with the build. The loop itself must never stall: no
+	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain quiet,
+	# 2 s plain with two cores busy besides, 1.2 to 3.6 s under ASan): work
+	# queued ahead of it, so its bound scales with the build. The loop itself must never stall: no
 	# tick of it ran late by more than 5 s (its own histogram; one batch of
 	# a thousand answers takes over a second under ASan, a tenth of it plain).
-	[ "$max_lat" -le "$(cpu_bound 2000)" ] ||
-		fail "agent slow to answer: ${max_lat} ms (bound $(cpu_bound 2000))" || rc=1
+	[ "$max_lat" -le "$(cpu_bound 5000)" ] ||
+		fail "agent slow to answer: ${max_lat} ms (bound $(cpu_bound 5000))" || rc=1
 	api /metrics >"$TMP/metrics.txt"
 	lag_le5=$(sed -n 's/^peerwatch_event_loop_lag_seconds_bucket{le="5"} //p' "$TMP/metrics.txt")
 	lag_all=$(sed -n 's/^peerwatch_event_loop_lag_seconds_count //p' "$TMP/metrics.txt")

@@ -91,7 +91,11 @@ test_dockerd() {
 	started=$(date -d "$(dk inspect -f '{{.State.StartedAt}}' "$id")" +%s%3N) ||
 		fail "docker inspect" || return 1
 	log "container started by docker run seen on all three $((seen - started)) ms after it started ($((seen - t0)) ms after docker run was called)"
-	[ $((seen - started)) -le 1000 ] || fail "slower than 1s" || return 1
+	# dockerd's start event, the agent's targeted listing of three engines,
+	# the test's poll of /v1/nodes: about 0.3 s quiet, 1.5 s seen on two
+	# cores busy with seven builds and test suites besides.
+	[ $((seen - started)) -le "$(bound 3000)" ] ||
+		fail "slower than $(bound 3000) ms" || return 1
 	dockerd_late_ping "$d" "$e4"
 }
 
