@@ -112,14 +112,19 @@ detections() {
 			a = h[i] ":2375"; want[a] = 1; sus[a] = -1; down[a] = -1
 		}
 	}
-	$3 == "engine" && $6 == "->" {
+	# "TIME LEVEL: engine ADDR[ (NAME)]: FROM -> TO (CAUSE...)"
+	$3 == "engine" {
+		for (k = 5; k < NF && $k != "->"; k++)
+			;
+		if ($k != "->")
+			next
 		a = $4; sub(/:$/, "", a)
 		if (!(a in want) || (t = ms($1) - t0) < lo)
 			next
-		if ($7 == "suspect" && sus[a] < 0)
+		if ($(k + 1) == "suspect" && sus[a] < 0)
 			sus[a] = t
-		if ($7 == "down" && down[a] < 0) {
-			down[a] = t; c = $8; sub(/^\(/, "", c); sub(/[:)]$/, "", c)
+		if ($(k + 1) == "down" && down[a] < 0) {
+			down[a] = t; c = $(k + 2); sub(/^\(/, "", c); sub(/[:)]$/, "", c)
 			cause[a] = c
 		}
 	}

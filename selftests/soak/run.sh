@@ -544,7 +544,7 @@ start_fault() {
 }
 
 id_logged() {
-	grep -cF "engine ${ADDR[$1]}:$PORT: healthy -> pending (id-change" "$ALOG"
+	grep -cE "engine ${ADDR[$1]}:$PORT( \([^)]*\))?: healthy -> pending \(id-change" "$ALOG"
 }
 
 free_engine() {
