@@ -57,17 +57,15 @@ etcd_member() {
 	ETCD_PID[i]=$LAST_PID
 }
 
-# start_etcd [ARGS...]: the three members of one cluster, each with its
-# own data, ARGS given to each besides ETCD_ARGS (again after a stop: the
-# same cluster).
+# start_etcd: the three members of one cluster, each with its own data
+# and ETCD_ARGS (a test may make it local: swarm.sh's --enable-v2); again
+# after a stop: the same cluster.
 start_etcd() {
-	local i kept=("${ETCD_ARGS[@]}")
+	local i
 
-	ETCD_ARGS+=("$@")
 	for i in 0 1 2; do
 		etcd_member "$i"
 	done
-	ETCD_ARGS=("${kept[@]}")
 	for _ in $(seq 200); do
 		etcd_rev >/dev/null 2>&1 && return 0
 		sleep 0.1
