@@ -224,16 +224,6 @@ test_api_endpoints() {
 	log "CLI: nodes, node, containers, watch, top; '$out'"
 }
 
-# canary_age: ms since the canary engine's last listing, by the agent.
-canary_age() {
-	local r
-
-	r=$(api /v1/nodes/127.1.0.1:2375 | jq -r '.refreshed |
-		capture("(?<s>.*)\\.(?<ms>[0-9]+)Z") |
-		(.s + "Z" | fromdate) * 1000 + (.ms | tonumber)' 2>/dev/null)
-	[ -n "$r" ] && echo $(($(now_ms) - r))
-}
-
 # slowloris N: N TCP clients each trickling header lines; each records how
 # long the agent let it live, in $TMP/slow.N.
 slowloris() {
@@ -264,7 +254,7 @@ slowloris() {
 # malformed filters, all at once; engine polling stays on schedule.
 # Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
 test_api_abuse() {
-	local i max_age=0 age max_lat=0 lat t0 codes ok busy huge rc lag_le5 lag_all
+	local i max_age=0 age max_lat=0 t0 codes ok busy huge rc lag_le5 lag_all
 
 	valgrind_skip "1,000 concurrent clients with polling on schedule is a measure of speed" && return 4
 
@@ -294,31 +284,14 @@ test_api_abuse() {
 		PIDS+=($!)
 		ABUSE+=($!)
 	done
-	# curl runs at most 300 transfers at once: 4 x 250 = 1,000 clients.
-	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes?state=healthy\"\noutput = /dev/null|" \
-		>"$TMP/many.cfg"
-	for i in 1 2 3 4; do
-		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
-			--unix-socket "$API" -K "$TMP/many.cfg" -w '%{http_code}\n' \
-			>"$TMP/many.codes.$i" 2>/dev/null &
-		PIDS+=($!)
-		ABUSE+=($!)
-	done
+	api_flood many "/v1/nodes?state=healthy"
 	for i in $(seq 100); do
 		curl -s -o /dev/null -w '%{http_code}\n' --unix-socket "$API" \
 			"http://pw/v1/containers?state=x$i&label==" >>"$TMP/bad.codes" &
 		PIDS+=($!)
 		ABUSE+=($!)
 	done
-	t0=$(now_ms)
-	while [ $(($(now_ms) - t0)) -lt 8000 ]; do
-		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
-			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
-		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
-		age=$(canary_age)
-		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
-		sleep 0.2
-	done
+	probe_api 8000
 	wait "${ABUSE[@]}"
 	cat "$TMP"/many.codes.* >"$TMP/many.codes"
 	codes=$(sort "$TMP/many.codes" | uniq -c | tr -s ' ' | tr '\n' ',')

@@ -273,3 +273,46 @@ add rule inet pwt input ip saddr $a drop"
 	in_ns nft -f - <<<"$batch"
 }
 unblackhole() { in_ns nft delete table inet pwt; }
+
+# canary_age: ms since the canary engine's last listing, by the agent.
+canary_age() {
+	local r
+
+	r=$(api /v1/nodes/127.1.0.1:2375 | jq -r '.refreshed |
+		capture("(?<s>.*)\\.(?<ms>[0-9]+)Z") |
+		(.s + "Z" | fromdate) * 1000 + (.ms | tonumber)' 2>/dev/null)
+	[ -n "$r" ] && echo $(($(now_ms) - r))
+}
+
+# api_flood NAME PATH: 1,000 clients of the control API at once, each asking
+# PATH (curl runs at most 300 transfers in one process: 4 x 250); their HTTP
+# codes in $TMP/NAME.codes.1 to .4, their PIDs added to PIDS and ABUSE.
+api_flood() {
+	local i
+
+	seq 250 | sed "s|.*|url = \"http://pw$2\"\noutput = /dev/null|" >"$TMP/$1.cfg"
+	for i in 1 2 3 4; do
+		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
+			--unix-socket "$API" -K "$TMP/$1.cfg" -w '%{http_code}\n' \
+			>"$TMP/$1.codes.$i" 2>/dev/null &
+		PIDS+=($!)
+		ABUSE+=($!)
+	done
+}
+
+# probe_api MS: for MS ms, what an operator sees meanwhile: the longest
+# /v1/summary answer and the oldest canary listing, into the caller's
+# max_lat and max_age (ms).
+probe_api() {
+	local t0 lat age
+
+	t0=$(now_ms)
+	while [ $(($(now_ms) - t0)) -lt "$1" ]; do
+		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
+			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
+		age=$(canary_age)
+		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
+		sleep 0.2
+	done
+}

@@ -26,7 +26,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # the canary engine's listing stay within bounds, SIGUSR1 writes the state
 # file, and the log stays quiet.
 test_fd_limit() {
-	local f=$TMP/fd.engines fit held ok lines0 t0 lat max_lat=0 age max_age=0 i rc=0
+	local f=$TMP/fd.engines fit held ok lines0 t0 max_lat=0 max_age=0 i rc=0
 
 	valgrind_skip "1,200 engines and 1,000 API clients are a measure of scale" && return 4
 	new_netns fdlimit || return 1
@@ -60,25 +60,10 @@ test_fd_limit() {
 	lines0=$(wc -l <"$ALOG")
 	# Small answers: the probe waits for the agent's turns, not for
 	# 1,000 answers of 0.3 MB each to be written on a loaded host.
-	seq 250 | sed "s|.*|url = \"http://pw/v1/nodes/127.1.0.1:2375\"\noutput = /dev/null|" \
-		>"$TMP/fd.cfg"
 	ABUSE=()
-	for i in 1 2 3 4; do
-		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
-			--unix-socket "$API" -K "$TMP/fd.cfg" -w '%{http_code}\n' \
-			>"$TMP/fd.codes.$i" 2>/dev/null &
-		PIDS+=($!)
-		ABUSE+=($!)
-	done
+	api_flood fd /v1/nodes/127.1.0.1:2375
 	t0=$(now_ms)
-	while [ $(($(now_ms) - t0)) -lt 6000 ]; do
-		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
-			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
-		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
-		age=$(canary_age)
-		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age
-		sleep 0.2
-	done
+	probe_api 6000
 	wait "${ABUSE[@]}"
 	ok=$(cat "$TMP"/fd.codes.* | grep -c '^200$')
 	log "1000 API clients at once: $ok answered 200; /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
