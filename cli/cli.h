@@ -213,6 +213,7 @@ void cli_stop_on_signals(void);
 struct cli_addr {
 	uint16_t family;
 	uint8_t prefix_len;
+	uint32_t ifindex;		/* "%DEV" of an endpoint; 0: none */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
@@ -223,8 +224,14 @@ struct cli_addr {
 int cli_parse_prefix(const char *s, struct cli_addr *out);
 /* A prefix as the module's destination filter; none when @dst has no family. */
 void cli_put_dst(struct nlmsghdr *nlh, const struct cli_addr *dst);
-/* "ADDR:PORT" or "[ADDR6]:PORT". */
+/*
+ * "ADDR:PORT" or "[ADDR6]:PORT", each address optionally followed by
+ * "%DEV" (a device name or index) for a socket bound to that device, as
+ * ss and the sockets command print it.
+ */
 int cli_parse_endpoint(const char *s, struct cli_addr *addr, uint16_t *port);
+/* A device name, or an interface index, into an index of this netns. */
+int cli_parse_dev(const char *s, uint32_t *ifindex);
 int cli_parse_u16(const char *s, uint16_t *out);
 int cli_parse_ms(const char *s, uint32_t *ms);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/peerwatch.h>
 
 #include "cli.h"
@@ -110,14 +111,51 @@ void cli_put_dst(struct nlmsghdr *nlh, const struct cli_addr *dst)
 		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, dst->prefix_len);
 }
 
+int cli_parse_dev(const char *s, uint32_t *ifindex)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || strlen(s) >= IF_NAMESIZE)
+		return -EINVAL;
+	*ifindex = if_nametoindex(s);
+	if (*ifindex)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || !v || v > INT32_MAX)
+		return -ENODEV;
+	*ifindex = v;
+	return 0;
+}
+
 int cli_parse_endpoint(const char *s, struct cli_addr *addr, uint16_t *port)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *why;
+	char host[INET6_ADDRSTRLEN + 1], ep[INET6_ADDRSTRLEN + IF_NAMESIZE + 9];
+	char dev[IF_NAMESIZE] = "";
+	const char *why, *pct, *rest;
+	size_t len;
 
+	/* Cut "%DEV" out: it ends at ']' or at the port's ':'. */
+	if (strlen(s) >= sizeof(ep))
+		return -EINVAL;
+	pct = strchr(s, '%');
+	if (pct) {
+		rest = *s == '[' ? strchr(pct, ']') : strrchr(pct, ':');
+		if (!rest || (size_t)(rest - pct - 1) >= sizeof(dev))
+			return -EINVAL;
+		memcpy(dev, pct + 1, rest - pct - 1);
+		dev[rest - pct - 1] = '\0';
+		len = pct - s;
+		memcpy(ep, s, len);
+		strcpy(ep + len, rest);
+		s = ep;
+	}
 	if (hostport_parse(s, host, sizeof(host), port, &why) ||
 	    !host_is_literal(host) || cli_parse_prefix(host, addr))
 		return -EINVAL;
+	if (pct && cli_parse_dev(dev, &addr->ifindex))
+		return -ENODEV;
 	return 0;
 }
 

@@ -5,8 +5,10 @@
  * daddr, dport, user_timeout_ms, ...).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <json-c/json.h>
 #include <linux/peerwatch.h>
 
@@ -29,6 +31,13 @@ static void print_json(const struct pw_event *ev, const char *saddr,
 	ADD("sport", json_object_new_int(ev->sport));
 	ADD("daddr", json_object_new_string(daddr));
 	ADD("dport", json_object_new_int(ev->dport));
+	if (ev->ifindex) {
+		char dev[IF_NAMESIZE];
+
+		ADD("ifindex", json_object_new_uint64(ev->ifindex));
+		if (if_indextoname(ev->ifindex, dev))
+			ADD("dev", json_object_new_string(dev));
+	}
 	ADD("state", json_object_new_string(pw_tcp_state_name(ev->state)));
 	ADD("user_timeout_ms", json_object_new_uint64(ev->user_timeout_ms));
 	ADD("retransmits", json_object_new_uint64(ev->retransmits));
@@ -49,9 +58,26 @@ static void print_json(const struct pw_event *ev, const char *saddr,
 	json_object_put(o);
 }
 
+/*
+ * A device-bound socket's local address as ss prints it and set-timeout
+ * reads it back: ADDR%DEV (the index when the device has no name here).
+ */
+static void local_with_dev(const struct pw_event *ev, char *saddr, size_t len)
+{
+	char dev[IF_NAMESIZE];
+	size_t n = strlen(saddr);
+
+	if (!ev->ifindex)
+		return;
+	if (if_indextoname(ev->ifindex, dev))
+		snprintf(saddr + n, len - n, "%%%s", dev);
+	else
+		snprintf(saddr + n, len - n, "%%%u", ev->ifindex);
+}
+
 void cli_print_sock(const struct pw_event *ev, bool json)
 {
-	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	char saddr[INET6_ADDRSTRLEN + IF_NAMESIZE + 1], daddr[INET6_ADDRSTRLEN];
 	const char *l = ev->family == AF_INET6 ? "[" : "";
 	const char *r = ev->family == AF_INET6 ? "]" : "";
 
@@ -60,7 +86,11 @@ void cli_print_sock(const struct pw_event *ev, bool json)
 		return;
 	if (json) {
 		print_json(ev, saddr, daddr);
-	} else if (ev->cmd == PEERWATCH_CMD_EVENT) {
+		fflush(stdout);
+		return;
+	}
+	local_with_dev(ev, saddr, sizeof(saddr));
+	if (ev->cmd == PEERWATCH_CMD_EVENT) {
 		printf("%-9s %-12s %s%s%s:%u -> %s%s%s:%u cookie %llu state %s user_timeout %ums retrans %u probes %u rto %ums last_ack %ums uid %u\n",
 		       pw_event_name(ev->event),
 		       ev->reason ? pw_reason_name(ev->reason) : "-",

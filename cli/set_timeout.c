@@ -16,8 +16,11 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s set-timeout [--cookie COOKIE] LOCAL REMOTE TIMEOUT\n\n"
 		"Set TCP_USER_TIMEOUT of the connected socket LOCAL -> REMOTE\n"
 		"(ADDR:PORT or [ADDR6]:PORT) to TIMEOUT (\"2s\", \"1500ms\"; 0\n"
-		"restores the system default). Without --cookie the socket that\n"
-		"has the tuple now is used. Needs CAP_NET_ADMIN.\n", prog);
+		"restores the system default). A socket bound to a device (an\n"
+		"IPv6 link-local address, a VRF, SO_BINDTODEVICE) is named with\n"
+		"its device, ADDR%%DEV:PORT or [ADDR6%%DEV]:PORT, as the sockets\n"
+		"command prints it. Without --cookie the socket that has the\n"
+		"tuple now is used. Needs CAP_NET_ADMIN.\n", prog);
 }
 
 struct set_timeout_args {
@@ -53,7 +56,8 @@ static const struct cli_cmd cmd = {
 };
 
 static void put_tuple(struct nlmsghdr *nlh, const struct cli_addr *l,
-		      uint16_t lport, const struct cli_addr *r, uint16_t rport)
+		      uint16_t lport, const struct cli_addr *r, uint16_t rport,
+		      uint32_t ifindex)
 {
 	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, l->family);
 	if (l->family == AF_INET) {
@@ -65,6 +69,8 @@ static void put_tuple(struct nlmsghdr *nlh, const struct cli_addr *l,
 	}
 	mnl_attr_put_u16(nlh, PEERWATCH_A_SPORT, lport);
 	mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, rport);
+	if (ifindex)
+		mnl_attr_put_u32(nlh, PEERWATCH_A_IFINDEX, ifindex);
 }
 
 static int cookie_cb(const struct nlmsghdr *nlh, void *data)
@@ -83,20 +89,31 @@ int cmd_set_timeout(int argc, char **argv)
 	struct cli_addr local, remote;
 	uint16_t lport, rport;
 	struct nlmsghdr *nlh;
+	uint32_t ms, ifindex;
 	struct pw_nl nl;
-	uint32_t ms;
 	int ret;
 
 	ret = cli_parse(&cmd, &a, argc, argv);
 	if (ret != CLI_PARSED)
 		return ret;
-	if (cli_parse_endpoint(argv[1], &local, &lport) ||
-	    cli_parse_endpoint(argv[2], &remote, &rport) ||
-	    local.family != remote.family) {
+	ret = cli_parse_endpoint(argv[1], &local, &lport) ?:
+	      cli_parse_endpoint(argv[2], &remote, &rport);
+	if (ret == -ENODEV) {
+		fprintf(stderr, "%s set-timeout: no such device in '%s' or '%s'\n",
+			prog, argv[1], argv[2]);
+		return EXIT_USAGE;
+	}
+	if (ret || local.family != remote.family) {
 		fprintf(stderr, "%s set-timeout: LOCAL and REMOTE must be ADDR:PORT of one family\n",
 			prog);
 		return EXIT_USAGE;
 	}
+	if (local.ifindex && remote.ifindex && local.ifindex != remote.ifindex) {
+		fprintf(stderr, "%s set-timeout: LOCAL and REMOTE name two devices\n",
+			prog);
+		return EXIT_USAGE;
+	}
+	ifindex = local.ifindex ?: remote.ifindex;
 	if (cli_parse_ms(argv[3], &ms)) {
 		fprintf(stderr, "%s set-timeout: bad timeout '%s'\n", prog, argv[3]);
 		return EXIT_USAGE;
@@ -106,7 +123,7 @@ int cmd_set_timeout(int argc, char **argv)
 		return EXIT_FAIL;
 	if (!a.cookie) {
 		nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_GET, 0);
-		put_tuple(nlh, &local, lport, &remote, rport);
+		put_tuple(nlh, &local, lport, &remote, rport, ifindex);
 		ret = pw_nl_talk(&nl, nlh, cookie_cb, &a.cookie);
 		if (ret) {
 			cli_nl_error(&nl, "finding the socket", ret);
@@ -114,7 +131,7 @@ int cmd_set_timeout(int argc, char **argv)
 		}
 	}
 	nlh = pw_nl_request(&nl, buf, PEERWATCH_CMD_SOCK_SET, 0);
-	put_tuple(nlh, &local, lport, &remote, rport);
+	put_tuple(nlh, &local, lport, &remote, rport, ifindex);
 	mnl_attr_put_u64(nlh, PEERWATCH_A_COOKIE, a.cookie);
 	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, ms);
 	ret = pw_nl_talk(&nl, nlh, NULL, NULL);

@@ -14,11 +14,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s sockets [-j] [-4|-6] [sport PORT] [dport PORT]\n"
-		"                 [dst PREFIX] [state STATE]... [with-timeout]\n\n"
+	fprintf(f, "Usage: %s sockets [-j|--json] [-4|-6] [sport PORT] [dport PORT]\n"
+		"                 [dst PREFIX] [dev DEV] [state STATE]...\n"
+		"                 [with-timeout]\n\n"
 		"List the connected TCP sockets of this network namespace with\n"
 		"their TCP_USER_TIMEOUT and timer. STATE is a name as ss prints\n"
-		"it (estab, syn-sent, fin-wait-1, close-wait...). -j prints JSON.\n",
+		"it (estab, syn-sent, fin-wait-1, close-wait...). dev: only the\n"
+		"sockets bound to device DEV; a bound socket's local address is\n"
+		"printed ADDR%%DEV. -j prints JSON.\n",
 		prog);
 }
 
@@ -26,7 +29,7 @@ struct sockets_args {
 	bool json, help, with_timeout;
 	uint16_t family, sport, dport;
 	struct cli_addr dst;
-	uint32_t states;
+	uint32_t states, ifindex;
 };
 
 /* state STATE, repeatable: any of them. */
@@ -45,6 +48,14 @@ static int parse_state(const struct opt *o, void *args, const char *arg,
 	return opt_error(err, len, "state: '%s' is not a TCP state", arg);
 }
 
+static int parse_dev(const struct opt *o, void *args, const char *arg,
+		     char *err, size_t len)
+{
+	if (cli_parse_dev(arg, opt_field(o, args)))
+		return opt_error(err, len, "dev: no device '%s'", arg);
+	return 0;
+}
+
 static const struct opt options[] = {
 	CLI_OPT_JSON(struct sockets_args),
 	CLI_OPT_FAMILY(struct sockets_args),
@@ -52,6 +63,7 @@ static const struct opt options[] = {
 	CLI_OPT_WORD(struct sockets_args, "sport", sport, cli_opt_port),
 	CLI_OPT_WORD(struct sockets_args, "dport", dport, cli_opt_port),
 	CLI_OPT_WORD(struct sockets_args, "state", states, parse_state),
+	CLI_OPT_WORD(struct sockets_args, "dev", ifindex, parse_dev),
 	{ .name = "with-timeout", .flags = OPT_WORD, .type = OPT_FLAG,
 	  OPT_FIELD(struct sockets_args, with_timeout) },
 	CLI_OPT_HELP(struct sockets_args),
@@ -103,6 +115,8 @@ int cmd_sockets(int argc, char **argv)
 		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT, a.dport);
 	if (a.states)
 		mnl_attr_put_u32(nlh, PEERWATCH_A_STATE_MASK, a.states);
+	if (a.ifindex)
+		mnl_attr_put_u32(nlh, PEERWATCH_A_IFINDEX, a.ifindex);
 	if (a.with_timeout)
 		mnl_attr_put_u32(nlh, PEERWATCH_A_DUMP_FLAGS,
 				 PEERWATCH_DUMP_F_USER_TIMEOUT);

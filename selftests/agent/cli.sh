@@ -250,8 +250,9 @@ test_cli_completion() {
 	[ "$(complete_words nodes --state d)" = down ] || fail "--state d" || return 1
 	[ "$(complete_words containers --state ex)" = exited ] || fail "containers --state" || return 1
 	[ "$(complete_words watch --type e)" = engine ] || fail "--type" || return 1
+	[ "$(complete_words sockets dev l)" = lo ] || fail "sockets dev" || return 1
 	# Every flag completed is one the subcommand's --help names.
-	for sub in nodes node containers watch top version; do
+	for sub in nodes node containers watch top version sockets; do
 		for flag in $(complete_words "$sub" - | grep -vx -- '-h\|--help'); do
 			"$CLI" "$sub" --help | grep -q -- "$flag\b" ||
 				fail "$sub: $flag completed, not in its --help" || return 1
@@ -273,7 +274,7 @@ test_cli_completion() {
 # files of DOCKER_CERT_PATH named, fractions of seconds and a ping
 # deadline above the request's refused.
 test_cli_errors() {
-	local out rc dir=$TMP/certs
+	local out rc ep peer dir=$TMP/certs
 
 	out=$(pw --keepalive-idle 1500ms --engine 127.0.0.1:1 2>&1)
 	rc=$?
@@ -292,6 +293,25 @@ test_cli_errors() {
 	rc=$?
 	[ $rc -eq 2 ] && [ "$out" = "peerwatchd: $dir holds key.pem but not cert.pem: a client key and its certificate go together" ] ||
 		fail "DOCKER_CERT_PATH with key.pem alone: $rc $out" || return 1
+	# A device in an endpoint (ADDR%DEV:PORT, [ADDR6%DEV]:PORT): parsed,
+	# then the module is asked (not loaded on this host: exit 1); an
+	# unknown, empty or overlong device is a usage error (exit 2).
+	for ep in '127.0.0.1%lo:80' '[::1%lo]:80' '127.0.0.1%1:80'; do
+		peer=127.0.0.1:81
+		[[ $ep == \[* ]] && peer='[::1]:81'
+		"$CLI" set-timeout "$ep" "$peer" 1s >/dev/null 2>&1
+		rc=$?
+		[ $rc -eq 1 ] || fail "set-timeout $ep: exit $rc, not parsed" || return 1
+	done
+	for ep in '127.0.0.1%nosuch0:80' '127.0.0.1%:80' '[::1%lo:80' \
+		  "127.0.0.1%$(printf 'x%.0s' $(seq 20)):80" '127.0.0.1:80%lo'; do
+		out=$("$CLI" set-timeout "$ep" 127.0.0.1:81 1s 2>&1)
+		rc=$?
+		[ $rc -eq 2 ] || fail "set-timeout $ep: exit $rc: $out" || return 1
+	done
+	out=$("$CLI" sockets dev nosuch0 2>&1)
+	[ $? -eq 2 ] && [[ $out == *"no device 'nosuch0'"* ]] ||
+		fail "sockets dev nosuch0: $out" || return 1
 
 	new_netns clierr || return 1
 	start_sim 2 || return 1

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The peerwatch CLI against the live module: monitor -j prints a real DEAD
- * event, sockets -j shows a user timeout, set-timeout changes it, policy
- * and stats work, and bad usage exits 2.
+ * event, sockets -j shows a user timeout, set-timeout changes it (also
+ * of a socket bound to a device, named ADDR%DEV as sockets prints it),
+ * policy and stats work, and bad usage exits 2.
  */
 #include <json-c/json.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <limits.h>
 #include <signal.h>
 
@@ -171,6 +173,65 @@ TEST_F(cli, sockets_and_set_timeout)
 		 ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
 	EXPECT_EQ(1, run(self, line, sizeof(line), args));
 	TH_LOG("stale cookie: %.*s", (int)strcspn(line, "\n"), line);
+	EXPECT_EQ(2500U, pw_user_timeout(c));
+	close(c);
+	close(s);
+}
+
+/*
+ * A socket bound to a device is found by the kernel only with its device:
+ * sockets prints it as ADDR%DEV and filters on dev, set-timeout takes that
+ * form back; without the device the socket is not found (exit 1).
+ */
+TEST_F(cli, device_bound_socket)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PW_PORT) };
+	struct sockaddr_in l;
+	socklen_t len = sizeof(l);
+	char line[1024], args[256], want[64];
+	struct json_object *o;
+	int c, s;
+
+	inet_pton(AF_INET, PW_SRV_ADDR, &a.sin_addr);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "pwc0", 5));
+	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
+	s = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, getsockname(c, (void *)&l, &len));
+
+	ASSERT_EQ(0, run(self, line, sizeof(line), "sockets -j dev pwc0 dport 5000"));
+	TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+	o = json_tokener_parse(line);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(pw_cookie(c), jnum(o, "cookie"));
+	EXPECT_STREQ("pwc0", jstr(o, "dev"));
+	EXPECT_EQ((uint64_t)if_nametoindex("pwc0"), jnum(o, "ifindex"));
+	json_object_put(o);
+
+	ASSERT_EQ(0, run(self, line, sizeof(line), "sockets dport 5000"));
+	snprintf(want, sizeof(want), " %s%%pwc0:%u -> ", PW_CLI_ADDR,
+		 ntohs(l.sin_port));
+	EXPECT_NE(NULL, strstr(line, want));
+	TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+	EXPECT_EQ(0, run(self, line, sizeof(line), "sockets dev lo dport 5000"));
+	EXPECT_STREQ("", line);
+
+	snprintf(args, sizeof(args), "set-timeout %s:%u %s:%d 2500ms",
+		 PW_CLI_ADDR, ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
+	EXPECT_EQ(1, run(self, NULL, 0, args));
+	EXPECT_EQ(0U, pw_user_timeout(c));
+	snprintf(args, sizeof(args), "set-timeout %s%%pwc0:%u %s:%d 2500ms",
+		 PW_CLI_ADDR, ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
+	EXPECT_EQ(0, run(self, NULL, 0, args));
+	EXPECT_EQ(2500U, pw_user_timeout(c));
+
+	snprintf(args, sizeof(args), "set-timeout %s%%nosuch0:%u %s:%d 1s",
+		 PW_CLI_ADDR, ntohs(l.sin_port), PW_SRV_ADDR, PW_PORT);
+	EXPECT_EQ(2, run(self, line, sizeof(line), args));
+	TH_LOG("unknown device: %.*s", (int)strcspn(line, "\n"), line);
+	EXPECT_EQ(2, run(self, NULL, 0, "sockets dev nosuch0"));
 	EXPECT_EQ(2500U, pw_user_timeout(c));
 	close(c);
 	close(s);
