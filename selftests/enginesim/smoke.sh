@@ -244,24 +244,27 @@ check "all $COUNT engines answer" t_all
 
 # -- events ---------------------------------------------------------------
 
+# stream ADDR OUT: follow ADDR's /events into OUT; returns once the
+# answer's headers are in, when enginesim has subscribed the stream (it
+# does both in one step), so no event sent after it can be missed.
 stream() {
-	bg "$2" curl -s -N --raw "$(url "$1" /events)"
-	sleep 0.2
+	bg "$2" curl -s -N --raw -D "$2.hdr" "$(url "$1" /events)"
+	wait_until 10 test -s "$2.hdr"
 }
 
 t_events_ctl() {
-	stream 127.1.0.6 "$tmp/ev6"
+	stream 127.1.0.6 "$tmp/ev6" &&
 	ctl event 127.1.0.6 create smoke1 >/dev/null &&
 	ctl event 127.1.0.6 start smoke1 >/dev/null &&
-	wait_until 2 grep -q '"Action":"start".*"name":"smoke1"' "$tmp/ev6" &&
+	wait_until 10 grep -q '"Action":"start".*"name":"smoke1"' "$tmp/ev6" &&
 	grep -q '"Action":"create".*"name":"smoke1"' "$tmp/ev6" &&
 	get 127.1.0.6 /containers/json | grep -q '"Names":\["/smoke1"\].*"State":"running"'
 }
 check "ctl event reaches /events and /containers/json" t_events_ctl
 
 t_events_sched() {
-	stream 127.1.0.7 "$tmp/ev7"
-	wait_until 3 grep -q '"Type":"container"' "$tmp/ev7"
+	stream 127.1.0.7 "$tmp/ev7" &&
+	wait_until 10 grep -q '"Type":"container"' "$tmp/ev7"
 }
 check "synthetic events every --events-interval" t_events_sched
 
@@ -285,10 +288,10 @@ check "freeze: no answer; clear answers what was held" t_freeze
 t_reset() {
 	local rc
 
-	stream 127.1.0.13 "$tmp/ev13"
+	stream 127.1.0.13 "$tmp/ev13" || return 1
 	local sp=$last_pid
 	ctl fault 127.1.0.13 reset >/dev/null || return 1
-	wait_until 2 bash -c "! kill -0 $sp 2>/dev/null" || return 1
+	wait_until 10 bash -c "! kill -0 $sp 2>/dev/null" || return 1
 	in_ns curl -s -m 2 "$(url 127.1.0.13 /_ping)"
 	rc=$?
 	ctl clear 127.1.0.13 >/dev/null
@@ -436,10 +439,11 @@ t_tls() {
 		>/dev/null || return 1
 	[ "$(in_ns curl -s -m 5 "http://127.1.0.1:2377/_ping")" = \
 	  "Client sent an HTTP request to an HTTPS server." ] || return 1
-	bg "$tmp/tls-ev" curl -s -N "${tc[@]}" "https://127.1.0.3:2377/events"
-	sleep 0.3
+	bg "$tmp/tls-ev" curl -s -N -D "$tmp/tls-ev.hdr" "${tc[@]}" \
+		"https://127.1.0.3:2377/events"
+	wait_until 10 test -s "$tmp/tls-ev.hdr" &&
 	"$SIM" ctl "$tmp/tls" event 127.1.0.3 create tls1 >/dev/null &&
-	wait_until 2 grep -q '"name":"tls1"' "$tmp/tls-ev" || return 1
+	wait_until 10 grep -q '"name":"tls1"' "$tmp/tls-ev" || return 1
 	"$SIM" ctl "$tmp/tls" fault 127.1.0.1 oversized 1M >/dev/null &&
 	[ "$(in_ns curl -s -m 5 "${tc[@]}" https://127.1.0.1:2377/info | wc -c)" = 1048576 ]
 }
