@@ -29,6 +29,11 @@ api_code() {
 summary_holds() { api /v1/summary 2>/dev/null | jq -e "$1" >/dev/null 2>&1; }
 wait_api() { poll_for "$1" 0.1 summary_holds "$2"; }
 
+# api_streams_at_least N: N event streams of the API are open.
+api_streams_at_least() {
+	[ "$(api /metrics 2>/dev/null | awk '$1 == "peerwatch_api_streams" { print $2 }')" -ge "$1" ] 2>/dev/null
+}
+
 # wait_file MS FILE PATTERN: until FILE has a line matching PATTERN.
 wait_file() {
 	local limit=$1 t0

@@ -191,7 +191,9 @@ agent:    $VERSION ($API)" ] || fail "version: $out" || return 1
 	q_pid=$!
 	PIDS+=("$q_pid")
 	[ "$(api_code '/v1/events?type=bogus')" = 400 ] || fail "?type=bogus" || return 1
-	sleep 0.5
+	# Both watchers subscribed before anything changes.
+	poll_for 10000 0.1 api_streams_at_least 2 ||
+		fail "watchers not subscribed: $(cat "$w_err")" || return 1
 	sim fault 127.1.0.5 reset || return 1
 	sim event 127.1.0.6 start >/dev/null 2>&1
 	wait_file 10000 "$w_out" "engine 127.1.0.5:2375 down" ||
