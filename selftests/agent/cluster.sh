@@ -75,7 +75,7 @@ start_etcd() {
 
 # etcd_post PATH JSON: a call to member m0's gateway, its answer out.
 etcd_post() {
-	in_ns curl -sf --max-time 2 "${ETCD_CURL_ARGS[@]}" -X POST \
+	in_ns curl -sf --max-time 10 "${ETCD_CURL_ARGS[@]}" -X POST \
 		"${ETCD_SCHEME:-http}://127.0.0.1:2379$1" -d "$2"
 }
 
@@ -561,7 +561,7 @@ test_cluster_partition() {
 	log "a2 cut off: its $mine2 engines watched by a0, a1 too after ${ELAPSED} ms (bound 2 x TTL = $lim ms); a2 still holds $(here a2)"
 	[ "$(here a2)" = "$mine2" ] || fail "a2 let engines go" || return 1
 	# Every key in etcd rewritten by a survivor, in as many txns as needed.
-	poll_for 5000 0.2 no_keys_of a2 ||
+	poll_for "$(bound 10000)" 0.2 no_keys_of a2 ||
 		fail "keys still a2's: $(state_watchers)" || return 1
 	r1=$(etcd_rev)
 	w1=$(writes a0 a1)
@@ -649,7 +649,7 @@ test_cluster_quorum() {
 	done
 	log "quorum back: converged after $(($(now_ms) - t0)) ms (bound $lim): $SHARES"
 	# Nothing lost: a key for every engine, each written by its watcher.
-	poll_for 5000 0.2 state_keys "$n" ||
+	poll_for "$(bound 10000)" 0.2 state_keys "$n" ||
 		fail "$(state_count) state keys in etcd, want $n" || return 1
 	log "etcd holds $(state_count) state keys, by watcher: $(state_watchers)"
 	stop_views
@@ -725,7 +725,7 @@ test_cluster_bad_input() {
 	etcd_put "/peerwatch/agents/bad name" junk
 	start_sim "$n" --events-interval 0 || return 1
 	spawn "$TMP/$NS.http.log" python3 -m http.server --bind 127.0.0.3 2379
-	poll_for 5000 0.1 in_ns curl -sf -o /dev/null http://127.0.0.3:2379/ ||
+	poll_for 30000 0.1 in_ns curl -sf -o /dev/null http://127.0.0.3:2379/ ||
 		fail "python3 http.server did not start" || return 1
 	ETCD_URL=etcd://127.1.0.1:2375,127.0.0.1:2379 start_cagent a0 "$(fleet_file $n)" || return 1
 	ETCD_URL=etcd://127.0.0.3:2379,127.0.0.1:22379 start_cagent a1 "$(fleet_file $n)" || return 1
@@ -749,7 +749,7 @@ test_cluster_bad_input() {
 	log "a1, an HTTP server first: $(grep -m1 -o 'cluster: not up: .*' "$TMP/$NS.a1.log")"
 	# Written over while everyone watches: said, and the engine stays.
 	etcd_put "/peerwatch/state/$e" '{"state":"healthy","watcher":7}'
-	poll_for 5000 0.1 grep -q "ignoring /peerwatch/state/$e: not a peerwatch" "$TMP/$NS.a1.log" ||
+	poll_for "$(bound 10000)" 0.1 grep -q "ignoring /peerwatch/state/$e: not a peerwatch" "$TMP/$NS.a1.log" ||
 		fail "a1 did not say it" || return 1
 	wait_shares 2000 "$n" a0 a1 a2 || fail "after the bad write: $SHARES" || return 1
 	stop_cagents a0 a1 a2
@@ -775,7 +775,7 @@ test_cluster_views() {
 	# The state file.
 	rm -f "$TMP/$NS.a0.json"
 	kill -USR1 "${CL_PID[a0]}"
-	poll_for 5000 0.05 test -s "$TMP/$NS.a0.json" || fail "no state file" || return 1
+	poll_for "$(bound 10000)" 0.05 test -s "$TMP/$NS.a0.json" || fail "no state file" || return 1
 	jq -e --argjson n "$n" '.engines == $n and .states.healthy == $n and
 		(.nodes | length) == $n and all(.nodes[]; .watcher != null) and
 		.cluster.name == "a0"' "$TMP/$NS.a0.json" >/dev/null ||

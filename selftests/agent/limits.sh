@@ -73,7 +73,7 @@ test_fd_limit() {
 	kill -HUP "$AGENT_PID"
 	# Said again: at once, or, within 10 s of the first, in its sum when
 	# that window ends (log.c; the summing runs every 10 s).
-	poll_for 5000 0.1 grep -q "discovery: reload (SIGHUP)" "$ALOG" &&
+	poll_for "$(bound 10000)" 0.1 grep -q "discovery: reload (SIGHUP)" "$ALOG" &&
 		poll_for "$(bound 25000)" 0.2 fd_shortfall_said "$fit" ||
 		fail "the shortfall is not said again on reload" || rc=1
 	i=$(lines_since "$lines0")

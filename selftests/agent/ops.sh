@@ -94,7 +94,7 @@ with open(sys.argv[2], "w") as f:
         f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
         f.flush()
 ' "$sock" "$out"
-	poll_for 5000 0.05 grep -q bound "$TMP/notify.log" || fail "listener" || return 1
+	poll_for 30000 0.05 grep -q bound "$TMP/notify.log" || fail "listener" || return 1
 	# Engine 20 blackholed: pending until the request timeout (2 s).
 	blackhole 127.1.0.20 || return 1
 	t0=$(now_ms)
@@ -109,16 +109,16 @@ with open(sys.argv[2], "w") as f:
 	grep -q '^READY=1|STATUS=20 engines: 19 healthy, 0 suspect, 0 unhealthy, [01] down, [01] pending$' "$out" ||
 		fail "READY line: $(grep '^READY' "$out")" || return 1
 	log "READY=1 after $n ms (one engine blackholed, --request-timeout 2s): $(grep -m1 '^READY' "$out")"
-	poll_for 3000 0.1 test "$(grep -c '^WATCHDOG=1$' "$out")" -ge 4 ||
+	poll_for "$(bound 3000)" 0.1 sh -c "[ \$(grep -c '^WATCHDOG=1\$' '$out') -ge 4 ]" ||
 		fail "watchdog: $(grep -c '^WATCHDOG=1$' "$out") in 3 s" || return 1
 	log "WATCHDOG=1: $(grep -c '^WATCHDOG=1$' "$out") so far (WATCHDOG_USEC=1s: every 0.5 s)"
 	kill -HUP "$AGENT_PID"
-	poll_for 3000 0.05 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9]*$' "$out" ||
+	poll_for "$(bound 3000)" 0.05 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9]*$' "$out" ||
 		fail "no RELOADING=1: $(grep -v WATCHDOG "$out")" || return 1
-	poll_for 3000 0.05 sh -c "grep -v WATCHDOG '$out' | grep -A1 '^RELOADING=1' | grep -q '^READY=1|STATUS='" ||
+	poll_for "$(bound 3000)" 0.05 sh -c "grep -v WATCHDOG '$out' | grep -A1 '^RELOADING=1' | grep -q '^READY=1|STATUS='" ||
 		fail "no READY=1 after RELOADING=1: $(grep -v WATCHDOG "$out")" || return 1
 	stop_agent || return 1
-	poll_for 3000 0.05 grep -q '^STOPPING=1$' "$out" || fail "no STOPPING=1" || return 1
+	poll_for "$(bound 3000)" 0.05 grep -q '^STOPPING=1$' "$out" || fail "no STOPPING=1" || return 1
 	log "SIGHUP: $(grep -v WATCHDOG "$out" | grep -A1 '^RELOADING' | tr '\n' ' '); SIGTERM: STOPPING=1"
 }
 
@@ -184,7 +184,7 @@ test_ops_hook() {
 	[ "$MAXAGE" -le "$(bound 3000)" ] || fail "canary refresh age $MAXAGE ms" || return 1
 	poll_for 30000 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_queued 0'" ||
 		fail "queue not drained" || return 1
-	poll_for 3000 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_running 0'" ||
+	poll_for "$(bound 3000)" 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_running 0'" ||
 		fail "runs not over" || return 1
 	api /metrics >"$m" || fail "metrics" || return 1
 	maxrun=$(grep '^R|' "$rec" | cut -d'|' -f2 | sort -n | tail -n 1)
@@ -235,12 +235,12 @@ test_ops_tls_reload() {
 	# A mismatched key, then a CA file that is not PEM: refused, said why.
 	cp "$TLSD/srv.key" "$d/key.pem" || return 1
 	kill -HUP "$AGENT_PID"
-	poll_for 3000 0.1 grep -q "error: TLS: --tlskey $d/key.pem does not match --tlscert $d/cert.pem (key values mismatch); keeping the certificates in use" "$ALOG" ||
+	poll_for "$(bound 3000)" 0.1 grep -q "error: TLS: --tlskey $d/key.pem does not match --tlscert $d/cert.pem (key values mismatch); keeping the certificates in use" "$ALOG" ||
 		fail "mismatch not said: $(grep 'TLS:' "$ALOG")" || return 1
 	log "mismatched key: $(grep -m1 'does not match --tlscert' "$ALOG" | sed 's/.*error: //')"
 	cp "$TLSD/client.key" "$d/key.pem" && echo garbage >"$d/ca.pem" || return 1
 	kill -HUP "$AGENT_PID"
-	poll_for 3000 0.1 grep -q "error: TLS: --tlscacert $d/ca.pem: .*; keeping the certificates in use" "$ALOG" ||
+	poll_for "$(bound 3000)" 0.1 grep -q "error: TLS: --tlscacert $d/ca.pem: .*; keeping the certificates in use" "$ALOG" ||
 		fail "bad CA not said: $(grep 'TLS:' "$ALOG")" || return 1
 	log "bad CA file: $(grep -m1 'tlscacert' "$ALOG" | sed 's/.*error: //')"
 	# The material in use (the rogue CA) still makes new connections.
