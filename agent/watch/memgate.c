@@ -6,17 +6,21 @@
  * its inventory, and meanwhile the parse. Asked all at once at start, the
  * listings took the agent several times over what their inventories keep,
  * so a first listing is asked only through this gate: a few at a time, in
- * order, and only when what is held now (the larger of RSS and the model
- * in memgate.h), the listings in flight and one engine more of the mean
- * size so far still leave the reserve. An engine refused here stays
- * unhealthy with cause mem-limit until a reload gives it another try; one
- * admitted keeps running. Without a limit nothing is paced.
+ * order, and only when what is held now (the larger of anonymous RSS and
+ * the model in memgate.h), the listings in flight and one engine more of
+ * the mean size so far still leave the reserve. Short of that, an engine
+ * waits while other listings are in flight (their parse ends, and with it
+ * its cost), and is refused when none is: it stays unhealthy with cause
+ * mem-limit until a reload gives it another try. One admitted keeps
+ * running. Without a limit nothing is paced.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "log.h"
 #include "memgate.h"
 
@@ -40,25 +44,32 @@ static uint64_t mean_containers(const struct memgate *g)
 			     MEM_GUESS_CONTAINERS;
 }
 
-static uint64_t rss_now(void)
+/*
+ * Resident memory of our own: what a memory cgroup charges the agent for,
+ * the shared libraries' pages (file-backed, charged to whoever read them
+ * first) left out.
+ */
+static uint64_t anon_now(void)
 {
-	unsigned long long size, resident;
+	unsigned long long size, resident, shared;
 	FILE *f = fopen("/proc/self/statm", "re");
 	int n;
 
 	if (!f)
 		return 0;
-	n = fscanf(f, "%llu %llu", &size, &resident);
+	n = fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
 	fclose(f);
-	return n == 2 ? resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+	if (n != 3 || shared > resident)
+		return 0;
+	return (resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 uint64_t memgate_used(const struct memgate *g)
 {
 	uint64_t model = memgate_model(g->engines, g->containers);
-	uint64_t rss = rss_now();
+	uint64_t anon = anon_now();
 
-	return rss > model ? rss : model;
+	return anon > model ? anon : model;
 }
 
 static bool fits(const struct memgate *g)
@@ -85,14 +96,46 @@ static void unlink_ticket(struct memgate *g, struct memgate_ticket *t)
 	t->state = MEMGATE_NONE;
 }
 
-/* Once nothing is in flight or waiting: how many fit, if any did not. */
-static void settle(struct memgate *g)
+/* One line for the refusals since the last: how many fit, of how many. */
+static void report_fn(struct loop_timer *t)
 {
-	if (g->in_flight || g->head || !g->report || !g->refused)
+	struct memgate *g = container_of(t, struct memgate, report);
+
+	if (g->refused == g->reported)
 		return;
-	g->report = false;
+	g->reported = g->refused;
 	log_warn("memory: %zu engines fit, %zu asked (%s): %zu left unhealthy with cause mem-limit",
-		 g->admitted, g->engines, g->what, g->refused);
+		 g->admitted + g->in_flight, g->engines, g->what, g->refused);
+}
+
+static void refuse(struct memgate *g, struct memgate_ticket *t)
+{
+	t->state = MEMGATE_REFUSED;
+	g->refused++;
+	if (!loop_timer_active(&g->report))
+		loop_timer_start(g->loop, &g->report, MEM_REPORT_MS);
+}
+
+/* In order: one that waits goes before a newcomer, @front before all. */
+static int queue(struct memgate *g, struct memgate_ticket *t, bool front)
+{
+	t->state = MEMGATE_WAITING;
+	if (front) {
+		t->next = g->head;
+		if (g->head)
+			g->head->prev = t;
+		else
+			g->tail = t;
+		g->head = t;
+		return -EAGAIN;
+	}
+	t->prev = g->tail;
+	if (g->tail)
+		g->tail->next = t;
+	else
+		g->head = t;
+	g->tail = t;
+	return -EAGAIN;
 }
 
 /* A place freed: the next in line go, each asking again. */
@@ -104,18 +147,28 @@ static void wake(struct memgate *g)
 		unlink_ticket(g, t);
 		t->state = MEMGATE_CALLED;
 		t->go(t);
+		/* Back in line: not until a listing in flight ends. */
+		if (t->state == MEMGATE_WAITING)
+			break;
 	}
-	settle(g);
+}
+
+void memgate_init(struct memgate *g, struct loop *loop)
+{
+	g->loop = loop;
+	loop_timer_init(&g->report, report_fn);
 }
 
 void memgate_set_limit(struct memgate *g, uint64_t limit, const char *what)
 {
+	bool same = limit == g->limit && !strcmp(what, g->what);
 	uint64_t per, room;
 
+	/* Those refused are asked again: said again if refused again. */
+	g->reported = 0;
 	g->limit = limit;
 	snprintf(g->what, sizeof(g->what), "%s", what);
-	g->report = true;
-	if (!limit) {
+	if (!limit || same) {
 		wake(g);
 		return;
 	}
@@ -126,22 +179,9 @@ void memgate_set_limit(struct memgate *g, uint64_t limit, const char *what)
 		 room, mean_containers(g), what);
 }
 
-/* In order: one that waits goes before a newcomer. */
-static int queue(struct memgate *g, struct memgate_ticket *t)
-{
-	t->state = MEMGATE_WAITING;
-	t->prev = g->tail;
-	if (g->tail)
-		g->tail->next = t;
-	else
-		g->head = t;
-	g->tail = t;
-	return -EAGAIN;
-}
-
 int memgate_ask(struct memgate *g, struct memgate_ticket *t)
 {
-	bool called = t->state == MEMGATE_CALLED;
+	bool called = t->state == MEMGATE_CALLED, room;
 
 	switch (t->state) {
 	case MEMGATE_LISTING:
@@ -162,11 +202,12 @@ int memgate_ask(struct memgate *g, struct memgate_ticket *t)
 	if (g->limit) {
 		if ((g->head && !called) ||
 		    g->in_flight >= MEM_LISTINGS_IN_FLIGHT)
-			return queue(g, t);
-		if (!fits(g)) {
-			t->state = MEMGATE_REFUSED;
-			g->refused++;
-			settle(g);
+			return queue(g, t, called);
+		room = fits(g);
+		if (!room && g->in_flight)
+			return queue(g, t, true);
+		if (!room) {
+			refuse(g, t);
 			return -ENOMEM;
 		}
 	}
@@ -217,6 +258,7 @@ void memgate_drop(struct memgate *g, struct memgate_ticket *t)
 void memgate_close(struct memgate *g)
 {
 	g->closed = true;
+	loop_timer_stop(g->loop, &g->report);
 	while (g->head)
 		unlink_ticket(g, g->head);
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loop.h"
+
 /*
  * The memory model: what the agent holds for N engines of C containers,
  * measured with enginesim (README, "Limits"). The one place these figures
@@ -21,10 +23,12 @@
  * the inventory will keep (the builder, YAJL's buffers), and the
  * containers assumed of an engine before any has listed.
  */
-#define MEM_LISTING_PER_CONTAINER	2048ULL
+#define MEM_LISTING_PER_CONTAINER	1024ULL
 #define MEM_GUESS_CONTAINERS		100
 /* First listings in flight at once under a memory limit. */
 #define MEM_LISTINGS_IN_FLIGHT		16
+/* Refusals are summed up in one line this long after the first. */
+#define MEM_REPORT_MS		1000
 /* Kept for the control API's answers and the state file: the larger. */
 #define MEM_RESERVE_MIN		(8ULL << 20)
 #define MEM_RESERVE_SHARE	8		/* a limit's 1/8 */
@@ -58,21 +62,26 @@ struct memgate_ticket {
 
 /* Owned by the fleet (in every engine's env). */
 struct memgate {
+	struct loop *loop;
 	uint64_t limit;			/* bytes; 0: none, nothing paced */
 	char what[96];			/* the limit, in words */
 	size_t engines;			/* in the fleet: each costs its share */
 	unsigned int in_flight;
 	size_t admitted, refused;
 	uint64_t containers;		/* of the admitted, at admission */
-	bool report;			/* say how many fit once settled */
+	size_t reported;		/* refusals said so far */
+	struct loop_timer report;	/* sums refusals up */
 	bool closed;			/* the fleet goes: nobody is called */
 	struct memgate_ticket *head, *tail;
 };
 
+void memgate_init(struct memgate *g, struct loop *loop);
+
 /*
  * A new limit (0: none), in words in @what, re-read at start and on each
- * reload: engines refused so far are asked again (fleet.c starts them)
- * and the outcome is logged once the gate settles.
+ * reload: engines refused so far are asked again (fleet.c starts them),
+ * and refusals are said again, summed up in one line (how many fit, how
+ * many were asked, which limit).
  */
 void memgate_set_limit(struct memgate *g, uint64_t limit, const char *what);
 /* 0: list now (or already admitted); -EAGAIN: wait for go(); -ENOMEM. */
@@ -84,7 +93,7 @@ void memgate_end(struct memgate *g, struct memgate_ticket *t, bool ok,
 void memgate_drop(struct memgate *g, struct memgate_ticket *t);
 /* The fleet goes: those waiting are forgotten, none is called again. */
 void memgate_close(struct memgate *g);
-/* What the gate counts as held now: the larger of RSS and the model. */
+/* What the gate counts as held: the larger of anonymous RSS and the model. */
 uint64_t memgate_used(const struct memgate *g);
 
 #endif
