@@ -8,6 +8,7 @@
  * cgroup up to the root is the one that holds. Only the memory
  * controller's own files are read: the path comes from /proc/self/cgroup.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,11 @@ static bool find_cgroup(struct cgroup_mem *cg)
 	if (!f)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
-		char *ctl = strchr(line, ':'), *path;
+		char *ctl = strchr(line, ':'), *path = NULL;
 
-		if (!ctl || !(path = strchr(++ctl, ':')))
+		if (ctl)
+			path = strchr(++ctl, ':');
+		if (!path)
 			continue;
 		*path++ = '\0';
 		path[strcspn(path, "\n")] = '\0';
@@ -78,8 +81,8 @@ static bool find_cgroup(struct cgroup_mem *cg)
 /* The limit in @dir's file: 0 for none or unreadable. */
 static uint64_t read_limit(const char *dir, const char *file)
 {
-	char path[600], buf[32];
-	unsigned long long v;
+	char path[600], buf[32], *end;
+	unsigned long long v = 0;
 	FILE *f;
 	bool ok;
 
@@ -87,7 +90,13 @@ static uint64_t read_limit(const char *dir, const char *file)
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "%llu", &v) == 1;
+	ok = fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9';
+	if (ok) {
+		/* "max" (v2: none) is not a number and fails above. */
+		errno = 0;
+		v = strtoull(buf, &end, 10);
+		ok = !errno && (*end == '\n' || !*end);
+	}
 	fclose(f);
 	return ok && v < MEMLIMIT_NONE ? v : 0;
 }
