@@ -27,6 +27,7 @@
 #include "kevents.h"
 #include "log.h"
 #include "loop.h"
+#include "memlimit.h"
 #include "notify.h"
 #include "pool.h"
 #include "report.h"
@@ -61,11 +62,21 @@ static const struct conn_opts *cfg_conn(const struct agent *a)
 	return &a->cfg->engine.conn;
 }
 
+/* The memory limit, again: a cgroup's may change under a running agent. */
+static void memory_budget(struct agent *a)
+{
+	char what[96];
+	uint64_t limit = memlimit_read(a->cfg->memory_max, what, sizeof(what));
+
+	fleet_set_memory(a->fleet, limit, what);
+}
+
 static void reload(struct agent *a)
 {
 	struct addr_list want = { 0 };
 	int err;
 
+	memory_budget(a);
 	err = discovery_load(a->discovery, &want);
 	if (err) {
 		log_err("discovery: %s; keeping the %zu engines we have",
@@ -380,6 +391,7 @@ static void budget(struct agent *a)
 	if (n != SIZE_MAX)
 		log_info("descriptors: room for %zu engines (%s)", n, limit);
 	fleet_set_capacity(a->fleet, n, limit);
+	memory_budget(a);
 }
 
 int agent_run(struct agent *a)

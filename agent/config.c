@@ -122,6 +122,10 @@ static const struct opt options[] = {
 	  F(engine.max_containers), .min = 1, .max = DOCKER_MAX_CONTAINERS,
 	  .def = 20000, .arg = "N",
 	  .help = "containers an engine may list; more: unhealthy" },
+	{ .name = "memory-max", .type = OPT_SIZE, .flags = OPT_ZERO,
+	  F(memory_max), .min = 16LL << 20, .max = 1LL << 50, .arg = "SIZE",
+	  .help = "memory the agent may use, if below its cgroup's limit; "
+		  "engines that do not fit are unhealthy, cause mem-limit" },
 	{ .name = "state-file", .type = OPT_STRING, .flags = OPT_PATH,
 	  F(state_file), .def_str = CONFIG_DEFAULT_STATE_FILE, .arg = "PATH",
 	  .help = "JSON state written on SIGUSR1" },

@@ -21,6 +21,7 @@ struct config {
 	uint64_t discovery_interval_ms;	/* 0: only on SIGHUP */
 	uint64_t summary_interval_ms;	/* 0: no summary line */
 	const char *state_file;
+	uint64_t memory_max;		/* --memory-max; 0: the cgroup's */
 	struct api_cfg api;
 	int tlsverify;			/* --tlsverify[=BOOL]: 1, 0, -1: absent */
 	const char *url;		/* the positional discovery URL */

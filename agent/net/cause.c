@@ -37,6 +37,7 @@ const char *cause_name(enum cause c)
 		[CAUSE_KERNEL_ABORT] = "kernel:abort",
 		[CAUSE_HANDOVER] = "handover",
 		[CAUSE_FD_LIMIT] = "fd-limit",
+		[CAUSE_MEM_LIMIT] = "mem-limit",
 		[CAUSE_ERROR] = "error",
 	};
 

@@ -37,6 +37,7 @@ enum cause {
 	CAUSE_KERNEL_ABORT,
 	CAUSE_HANDOVER,		/* another agent watches it now (--cluster) */
 	CAUSE_FD_LIMIT,		/* no descriptor for its connections */
+	CAUSE_MEM_LIMIT,	/* no memory for its inventory */
 	CAUSE_ERROR,		/* a local error (out of descriptors...) */
 };
 

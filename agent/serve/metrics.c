@@ -14,6 +14,7 @@
 #include "fleet.h"
 #include "hook.h"
 #include "kevents.h"
+#include "memgate.h"
 #include "metrics.h"
 #include "nlevent.h"
 #include "clock.h"
@@ -187,6 +188,7 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 	const struct engine_stats *st = &f->env.stats;
 	struct tls_stats ts = { 0 };
 	size_t counts[ENGINE_NSTATES], containers = 0, fd_limited = 0, i;
+	size_t mem_limited = 0;
 	int s, c, err;
 
 	fleet_count(f, counts);
@@ -195,6 +197,9 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 		if (f->v[i]->state != ENGINE_HEALTHY &&
 		    f->v[i]->cause == CAUSE_FD_LIMIT)
 			fd_limited++;
+		if (f->v[i]->state != ENGINE_HEALTHY &&
+		    f->v[i]->cause == CAUSE_MEM_LIMIT)
+			mem_limited++;
 	}
 	err = header(b, "peerwatch_engines", "gauge", "Engines by state.");
 	for (s = 0; s < ENGINE_REMOVED && !err; s++)
@@ -208,6 +213,18 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 			    "Engines without their connections for want of descriptors (cause fd-limit).");
 	err = err ?: strbuf_addf(b, "peerwatch_engines_fd_limited %zu\n",
 				 fd_limited);
+	err = err ?: header(b, "peerwatch_engines_mem_limited", "gauge",
+			    "Engines refused for want of memory (cause mem-limit).");
+	err = err ?: strbuf_addf(b, "peerwatch_engines_mem_limited %zu\n",
+				 mem_limited);
+	err = err ?: header(b, "peerwatch_memory_limit_bytes", "gauge",
+			    "The memory limit the engines are budgeted under (cgroup or --memory-max); 0: none.");
+	err = err ?: strbuf_addf(b, "peerwatch_memory_limit_bytes %llu\n",
+				 (unsigned long long)f->env.mem.limit);
+	err = err ?: header(b, "peerwatch_memory_expected_bytes", "gauge",
+			    "What the memory model expects the agent to hold for these engines and containers.");
+	err = err ?: strbuf_addf(b, "peerwatch_memory_expected_bytes %llu\n",
+				 (unsigned long long)memgate_model(f->n, containers));
 	err = err ?: header(b, "peerwatch_containers", "gauge",
 			    "Containers in the inventory of every engine.");
 	err = err ?: strbuf_addf(b, "peerwatch_containers %zu\n", containers);

@@ -479,23 +479,19 @@ nomem:
 	return -ENOMEM;
 }
 
-struct json_object *view_fleet_nodes(const struct fleet *f)
+struct json_object *view_fleet_node(const struct fleet *f, size_t i)
 {
 	const struct view_filter none = { 0 };
-	struct json_object *a = json_object_new_array();
-	size_t i;
+	struct json_object *a, *o = NULL;
 
-	for (i = 0; a && f->share && i < f->all.n; i++)
-		if (shared_node(f, f->all.v[i], &none, true, a))
-			goto nomem;
-	for (i = 0; a && !f->share && i < f->n; i++)
-		if (json_object_array_add(a, view_node(f->v[i], true)))
-			goto nomem;
-	return a;
-
-nomem:
+	if (!f->share)
+		return view_node(f->v[i], true);
+	/* shared_node() fills an array: this one holds one node. */
+	a = json_object_new_array();
+	if (a && !shared_node(f, f->all.v[i], &none, true, a))
+		o = json_object_get(json_object_array_get_idx(a, 0));
 	json_object_put(a);
-	return NULL;
+	return o;
 }
 
 int view_containers(const struct fleet *f, struct view_filter *flt,

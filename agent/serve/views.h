@@ -71,8 +71,12 @@ const struct engine *view_shown(const struct fleet *f, const char *addr,
  * their watchers wrote them); returns how many engines.
  */
 size_t view_fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES]);
-/* Every engine of the fleet as the state file lists it (containers). */
-struct json_object *view_fleet_nodes(const struct fleet *f);
+/*
+ * The @i-th of the view_fleet_count() engines as the state file lists it
+ * (containers), one at a time: the file is written without ever holding
+ * the whole fleet as JSON. NULL: out of memory.
+ */
+struct json_object *view_fleet_node(const struct fleet *f, size_t i);
 /*
  * Answers that cover this agent's engines only, while other agents watch
  * the rest (containers, the Docker facade), say so in a header:

@@ -16,7 +16,9 @@
  * with its /events stream flowing makes it healthy again and resets the
  * counters. No descriptor for either connection (EMFILE, ENFILE) makes
  * it unhealthy at once, cause fd-limit; an engine the fleet has no room
- * for is held there without connections (engine_hold()).
+ * for is held there without connections (engine_hold()). Its first
+ * listing is asked through the memory gate (memgate.c): it may wait its
+ * turn, or be refused and held, cause mem-limit, its connections closed.
  *
  * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
@@ -149,6 +151,8 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 
 	listing_put(ch->lst);
 	ch->lst = NULL;
+	if (!is_events)
+		memgate_end(&e->env->mem, &e->mem, false, 0);
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
@@ -441,6 +445,8 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 			    ans->path, strerror(-err));
 		return;
 	}
+	if (ch->req == REQ_CONTAINERS)
+		memgate_end(&e->env->mem, &e->mem, true, e->inv.n);
 	e->failures = 0;
 	become_healthy(e);
 	/* The stream opens once the engine has answered a whole refresh. */
@@ -474,6 +480,7 @@ static void poll_closed(void *arg, enum channel_end how)
 	/* Closed while idle: the next request reconnects. */
 	if (how == CHANNEL_END_IDLE)
 		return;
+	memgate_end(&ch->e->env->mem, &ch->e->mem, false, 0);
 	/*
 	 * Closed under a request, it goes again on a new connection, which
 	 * asks nothing more first, so that even a daemon closing after every
@@ -651,6 +658,38 @@ static void poll_targeted(struct engine *e)
 	poll_next(e);
 }
 
+/*
+ * No memory for what its first listing will bring: the engine is held,
+ * without connections, until a reload tries it again (fleet.c).
+ */
+static void mem_refused(struct engine *e)
+{
+	struct memgate *g = &e->env->mem;
+
+	channel_close(&e->poll.ch);
+	channel_close(&e->events.ch);
+	loop_timer_stop(loop_of(e), &e->poll.retry);
+	loop_timer_stop(loop_of(e), &e->events.retry);
+	loop_timer_stop(loop_of(e), &e->refresh);
+	pace_stop(&e->pace);
+	e->work = 0;
+	e->held = true;
+	snprintf(e->error, sizeof(e->error),
+		 "no memory for its inventory: %zu of %zu engines fit under %s",
+		 g->admitted, g->engines, g->what);
+	set_state(e, ENGINE_UNHEALTHY, CAUSE_MEM_LIMIT);
+}
+
+/* Whether the first listing may be asked now; else it waits or is held. */
+static bool first_listing(struct engine *e)
+{
+	int err = memgate_ask(&e->env->mem, &e->mem);
+
+	if (err == -ENOMEM)
+		mem_refused(e);
+	return !err;
+}
+
 static void poll_next(struct engine *e)
 {
 	struct channel *ch = &e->poll.ch;
@@ -672,6 +711,8 @@ static void poll_next(struct engine *e)
 	else if (e->work & W_INFO)
 		poll_send(e, REQ_INFO, "%s/info", p);
 	else if (e->work & W_CONTAINERS) {
+		if (!first_listing(e))
+			return;
 		inventory_sent_all(&e->inv);
 		poll_send(e, REQ_CONTAINERS, "%s/containers/json?all=1", p);
 	} else if (e->work & W_TARGETED)
@@ -703,6 +744,12 @@ static void refresh_fn(struct loop_timer *t)
 	if (loop_now(loop_of(e)) >= e->info_due)
 		e->work |= W_VERSION | W_INFO;
 	poll_next(e);
+}
+
+/* Its turn at the memory gate came. */
+static void mem_go(struct memgate_ticket *t)
+{
+	poll_next(container_of(t, struct engine, mem));
 }
 
 static void chan_init(struct engine *e, struct engine_chan *ch,
@@ -742,6 +789,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->events, &events_ops, events_retry_fn);
 	loop_timer_init(&e->refresh, refresh_fn);
 	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
+	e->mem.go = mem_go;
 	*ep = e;
 	return 0;
 
@@ -834,6 +882,7 @@ void engine_free(struct engine *e)
 	pace_stop(&e->pace);
 	resolver_cancel(e->query);
 	listing_put(e->poll.lst);
+	memgate_drop(&e->env->mem, &e->mem);
 	forget_engine(e);
 	tls_peer_free(e->tls);
 	free(e->addr);

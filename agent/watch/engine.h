@@ -13,6 +13,7 @@
 #include "http.h"
 #include "inventory.h"
 #include "loop.h"
+#include "memgate.h"
 #include "pace.h"
 #include "tls.h"
 
@@ -79,6 +80,7 @@ struct engine_env {
 	struct event_stats events;
 	const struct engine_observer *observer;	/* NULL: nobody */
 	struct channel_env chan;	/* of every engine's channels */
+	struct memgate mem;		/* first listings, under a limit */
 };
 
 enum engine_req {
@@ -128,13 +130,15 @@ struct engine {
 	struct docker_info info;
 	struct inventory inv;
 
-	bool held;			/* not started (for want of descriptors) */
+	bool held;			/* not started: no descriptors, or no
+					 * memory for its first listing */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
 
 	struct engine_chan poll, events;
 	struct loop_timer refresh;
 	struct pace pace;		/* refreshes after events */
+	struct memgate_ticket mem;	/* its place for a first listing */
 };
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr);
@@ -147,7 +151,9 @@ void engine_hand_over(struct engine *e, const char *to);
 void engine_start(struct engine *e);
 /*
  * An engine is held from engine_new() to engine_start(). Held for want of
- * descriptors: unhealthy with cause fd-limit and @why as its error.
+ * descriptors: unhealthy with cause fd-limit and @why as its error. One
+ * the memory gate refuses (memgate.h) holds itself, cause mem-limit, until
+ * the next engine_start().
  */
 void engine_hold(struct engine *e, const char *why);
 

@@ -41,6 +41,7 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f->env.resolver = resolver;
 	f->env.cfg = cfg;
 	f->capacity = SIZE_MAX;
+	memgate_init(&f->env.mem, loop);
 	channel_env_init(&f->env.chan, loop, pool, cfg);
 	if (cfg->tls.enable) {
 		char why[256];
@@ -60,6 +61,7 @@ void fleet_free(struct fleet *f)
 {
 	if (!f)
 		return;
+	memgate_close(&f->env.mem);
 	while (f->n)
 		engine_free(f->v[--f->n]);
 	if (f->env.tls) {
@@ -162,17 +164,25 @@ void fleet_set_capacity(struct fleet *f, size_t capacity, const char *limit)
 	snprintf(f->limit, sizeof(f->limit), "%s", limit);
 }
 
+void fleet_set_memory(struct fleet *f, uint64_t limit, const char *what)
+{
+	memgate_set_limit(&f->env.mem, limit, what);
+}
+
 /*
  * Engines are started while they fit; the others wait, unhealthy with
  * cause fd-limit, for engines to leave. One that runs keeps running: a
  * reload never takes the connections of an engine to give them to another.
  * The first that fit, in address order, get them: the same ones each time.
+ * Engines the memory gate refused are held too and start again here: on
+ * a reload they get another try (the limit may have been raised).
  */
 static void start_or_hold(struct fleet *f)
 {
 	size_t running = 0, held = 0, i;
 	char why[160];
 
+	f->env.mem.engines = f->n;
 	for (i = 0; i < f->n; i++)
 		if (!f->v[i]->held)
 			running++;

@@ -77,6 +77,12 @@ int fleet_reassign(struct fleet *f);
  * every change of the fleet. Applies from the next sync.
  */
 void fleet_set_capacity(struct fleet *f, size_t capacity, const char *limit);
+/*
+ * The memory limit (0: none), @what it is in words: engines' first
+ * listings go through the memory gate (memgate.h) under it. Applies from
+ * the next sync, which retries the engines refused so far.
+ */
+void fleet_set_memory(struct fleet *f, uint64_t limit, const char *what);
 /* The engine of @addr watched here, or NULL: O(log n). */
 struct engine *fleet_find(const struct fleet *f, const char *addr);
 /* Engines in each state. */

@@ -5,7 +5,8 @@
 #
 # The agent at its limits, sourced by run.sh after api.sh (api,
 # canary_age): descriptors (a fleet larger than RLIMIT_NOFILE allows, and
-# the limit hit at run time), and the log lines each noisy path may write.
+# the limit hit at run time), memory (a fleet larger than a transient
+# cgroup's limit), and the log lines each noisy path may write.
 #
 #   netns pwt-<pid>-<test>                                        lo only
 #   +-----------------------------------------------------------------+
@@ -246,4 +247,125 @@ test_containers_bound() {
 		[[ "$(q "$(node $e).error")" == *"9 containers, more than --max-containers 8" ]] ||
 		fail "$(q "$(node $e) | {cause, error}")" || return 1
 	[ "$(q .states.healthy)" = 9 ] || fail "others: $(q .states)" || return 1
+}
+
+# mem_cgroup: a transient memory cgroup under the test's own, into MEMCG,
+# its limit $1 bytes, and AGENT_WRAP set to start the agent inside it.
+# cgroup v1's memory controller where mounted (memory.limit_in_bytes),
+# else v2's (memory.max); neither: false, saying so. The machine's own
+# cgroups are only read.
+mem_cgroup() {
+	local own
+
+	own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
+	if [ -n "$own" ] && [ -w "/sys/fs/cgroup/memory$own" ]; then
+		MEMCG=/sys/fs/cgroup/memory${own%/}/pwt-$$-mem
+		MEMCG_LIMIT=memory.limit_in_bytes
+		MEMCG_KIND="cgroup v1"
+	else
+		own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+		if [ -z "$own" ] || ! grep -qw memory "/sys/fs/cgroup${own%/}/cgroup.subtree_control" 2>/dev/null; then
+			log "SKIP: no memory controller to make a cgroup with (v1 memory not mounted, v2 memory not delegated to $own)"
+			return 1
+		fi
+		MEMCG=/sys/fs/cgroup${own%/}/pwt-$$-mem
+		MEMCG_LIMIT=memory.max
+		MEMCG_KIND="cgroup v2"
+	fi
+	mkdir "$MEMCG" || fail "mkdir $MEMCG" || return 1
+	TEST_CLEANUP=mem_cgroup_cleanup
+	echo "$1" >"$MEMCG/$MEMCG_LIMIT" || fail "$MEMCG_LIMIT" || return 1
+	# shellcheck disable=SC2016 # expanded by that shell, not this one
+	AGENT_WRAP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$MEMCG")
+}
+
+# The agent first (a cgroup with a process cannot go), then the cgroup.
+mem_cgroup_cleanup() {
+	if [ -n "${AGENT_PID:-}" ]; then
+		kill "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+		AGENT_PID=
+	fi
+	rmdir "$MEMCG" 2>/dev/null
+	TEST_CLEANUP=
+}
+
+# oom_kills: how many times the OOM killer acted in MEMCG.
+oom_kills() {
+	if [ "$MEMCG_KIND" = "cgroup v1" ]; then
+		awk '$1 == "oom_kill" { print $2 }' "$MEMCG/memory.oom_control"
+	else
+		awk '$1 == "oom_kill" { print $2 }' "$MEMCG/memory.events"
+	fi
+}
+
+# 300 engines of 200 containers (about 30 MiB held, by the model) for an
+# agent in a cgroup limited to 24 MiB: it is not OOM-killed, the first
+# listings are paced and the engines that do not fit are refused,
+# unhealthy with cause mem-limit, said in one line at start and again on
+# reload, counted in /metrics; meanwhile the API answers and the canary
+# engine's listing stays fresh, and the state file is written.
+test_mem_limit() {
+	local f=$TMP/mem.engines fit held max_lat=0 max_age=0 rc=0 lim=$((24 << 20)) n
+
+	valgrind_skip "valgrind's own memory is charged to the cgroup" && return 4
+	if [ "$SLACK_MS" != 0 ]; then
+		log "SKIP: ASan's shadow memory is charged to the cgroup: the limit would be the sanitizer's"
+		return 4
+	fi
+	mem_cgroup "$lim" || return 4
+	new_netns memlim || return 1
+	start_sim 300 --containers 200 --events-interval 0 || return 1
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.1.[0:44]:2375" >"$f"
+	start_agent --engine-refresh-min-interval 500ms \
+		--engine-refresh-max-interval 1s "file://$f" || rc=1
+	AGENT_WRAP=()
+	[ "$rc" = 0 ] || return 1
+	grep -q "memory: room for about [0-9]* engines of [0-9]* containers ($MEMCG_KIND $MEMCG_LIMIT 24MiB)" "$ALOG" ||
+		fail "the limit not read: $(grep -m2 'memory:' "$ALOG")" || return 1
+	poll_for 20000 0.1 grep -q "memory: [0-9]* engines fit, 300 asked ($MEMCG_KIND $MEMCG_LIMIT 24MiB): [0-9]* left unhealthy with cause mem-limit" "$ALOG" ||
+		fail "shortfall not logged: $(grep 'memory:' "$ALOG")" || return 1
+	# The line says where the start settled: once the stragglers are in.
+	wait_until 30000 "(.nodes | length) == 300 and
+		([.nodes[] | select(.state == \"healthy\" or (.state == \"unhealthy\" and .cause == \"mem-limit\"))] | length) == 300" ||
+		fail "want healthy or mem-limit: $(q .states)" || return 1
+	fit=$(q '[.nodes[] | select(.state == "healthy")] | length')
+	held=$((300 - fit))
+	log "$MEMCG_KIND, $MEMCG_LIMIT 24 MiB: $fit engines healthy after ${ELAPSED} ms, $held unhealthy (mem-limit): '$(q '[.nodes[] | select(.cause == "mem-limit")][0].error')'"
+	[ "$fit" -ge 50 ] && [ "$held" -ge 1 ] ||
+		fail "$fit of 300 fit in 24 MiB" || return 1
+	[ "$(q '.nodes[0].state')" = healthy ] || fail "canary: $(q '.nodes[0]')" || return 1
+	poll_for 5000 0.1 mem_shortfall_said 1 "$fit" "$held" ||
+		fail "the last line does not say $fit fit: $(grep 'engines fit' "$ALOG")" || return 1
+	api /metrics >"$TMP/mem.metrics" || fail "/metrics" || return 1
+	grep -qx "peerwatch_engines_mem_limited $held" "$TMP/mem.metrics" &&
+		grep -qx "peerwatch_memory_limit_bytes $lim" "$TMP/mem.metrics" ||
+		fail "/metrics: $(grep 'mem_limited\|limit_bytes' "$TMP/mem.metrics")" || return 1
+	probe_api 5000
+	log "at the limit: /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
+	[ "$max_lat" -le "$(cpu_bound 1000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le "$(cpu_bound 3000)" ] || fail "canary listing ${max_age} ms old" || rc=1
+	kill -HUP "$AGENT_PID"
+	poll_for 10000 0.1 mem_shortfall_said 2 "" "" ||
+		fail "the shortfall is not said again on reload: $(grep 'memory:' "$ALOG")" || rc=1
+	dump || fail "SIGUSR1 wrote no state file at the limit" || rc=1
+	kill -0 "$AGENT_PID" 2>/dev/null || fail "the agent is gone" || return 1
+	log "$MEMCG_KIND: OOM kills $(oom_kills), usage at most $(($(cat "$MEMCG/memory.max_usage_in_bytes" 2>/dev/null || cat "$MEMCG/memory.peak") >> 10)) KiB of $((lim >> 10)) KiB, state file $(($(stat -c %s "$STATE") >> 10)) KiB"
+	[ "$(oom_kills)" = 0 ] || fail "the OOM killer acted $(oom_kills) times" || rc=1
+	# One line for all refused engines, not one each (those that fit
+	# have their first contact logged, one line each).
+	n=$(grep -vc 'pending -> healthy' "$ALOG")
+	[ "$n" -le 20 ] || fail "log: $n lines: $(grep -v 'pending -> healthy' "$ALOG" | cut -c 26- | sed 's/[0-9][0-9.]*/N/g' | sort | uniq -c | sort -rn | head -n 5)" || rc=1
+	return $rc
+}
+
+# mem_shortfall_said N [FIT HELD]: the shortfall logged N times, the last
+# with FIT engines fit and HELD held when given.
+mem_shortfall_said() {
+	local last
+
+	[ "$(grep -c "memory: [0-9]* engines fit, 300 asked" "$ALOG")" -ge "$1" ] || return 1
+	[ -z "$2" ] && return 0
+	last=$(grep "memory: [0-9]* engines fit, 300 asked" "$ALOG" | tail -n 1)
+	[[ "$last" == *"memory: $2 engines fit, 300 asked"*": $3 left unhealthy"* ]]
 }

@@ -318,4 +318,5 @@ run_test fd-runtime test_fd_runtime
 run_test log-noise test_log_noise
 run_test discovery-huge test_discovery_huge
 run_test containers-bound test_containers_bound
+run_test mem-limit test_mem_limit
 suite_end "host${PW_VALGRIND:+-valgrind}"
