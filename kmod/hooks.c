@@ -77,9 +77,25 @@ static bool pw_watched(const struct sock *sk)
 	       READ_ONCE(watch_all);
 }
 
-/* Why did @sk enter TCP_CLOSE? 0 (UNSPEC) for a normal close. */
+/*
+ * Did a timer give up on @sk? tcp_write_err() closes with the soft error
+ * an ICMP message or a failed route left, or ETIMEDOUT, and the timer
+ * handlers clear icsk_pending first: the retransmission and zero-window
+ * timers as they fire, the keepalive timer runs with neither armed. Any
+ * other error was set directly: an ICMP error ending a connection attempt
+ * (the retransmission timer still armed), or, with IP_RECVERR, one the
+ * program has not read yet on a socket that then closes normally.
+ */
+static bool pw_timer_gave_up(const struct sock *sk, int err)
+{
+	if (READ_ONCE(inet_csk(sk)->icsk_pending))
+		return false;
+	return err == ETIMEDOUT || err == READ_ONCE(sk->sk_err_soft);
+}
+
+/* Why did @sk enter TCP_CLOSE from @oldstate? 0 (UNSPEC) for a normal close. */
 static enum peerwatch_reason pw_dead_reason(const struct sock *sk,
-					    bool rst_sent)
+					    int oldstate, bool rst_sent)
 {
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	int err = READ_ONCE(sk->sk_err);
@@ -96,12 +112,13 @@ static enum peerwatch_reason pw_dead_reason(const struct sock *sk,
 	}
 
 	/*
-	 * A timer gave up: ETIMEDOUT, or the soft error an ICMP message left.
-	 * Without retransmissions or probes, such an error is stale and the
-	 * close a normal one.
+	 * An ICMP error refuses a connection attempt as a RST would, at the
+	 * first SYN or at a retransmission of it alike; elsewhere an error
+	 * no timer left is stale and the close a normal one.
 	 */
-	if (!icsk->icsk_retransmits && !icsk->icsk_probes_out && err != ETIMEDOUT)
-		return PEERWATCH_REASON_UNSPEC;
+	if (!pw_timer_gave_up(sk, err))
+		return (1 << oldstate) & (TCPF_SYN_SENT | TCPF_SYN_RECV) ?
+		       PEERWATCH_REASON_RESET : PEERWATCH_REASON_UNSPEC;
 	if (icsk->icsk_retransmits)
 		return icsk->icsk_user_timeout ? PEERWATCH_REASON_USER_TIMEOUT :
 						 PEERWATCH_REASON_RETRIES;
@@ -136,7 +153,7 @@ static void pw_probe_set_state(void *data, const struct sock *sk,
 	if (!pw_watched(sk) || sock_flag(sk, SOCK_DEAD) ||
 	    !pw_event_listening(sk))
 		return;
-	reason = pw_dead_reason(sk, rst_sent);
+	reason = pw_dead_reason(sk, oldstate, rst_sent);
 	if (reason)
 		pw_event_send((struct sock *)sk, PEERWATCH_EVENT_DEAD, reason,
 			      oldstate);

@@ -4,6 +4,9 @@
  * pw_test.h for the topology), and no event for a normal close or in
  * another namespace.
  */
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+
 #include "kselftest_harness.h"
 #include "pw_test.h"
 
@@ -373,6 +376,199 @@ TEST_F_TIMEOUT(dead, other_netns_sees_nothing, 30)
 	pw_nl_close(&onl);
 	pw_sh("ip netns del %s", other);
 	close(c);
+}
+
+/* The next sequence number @s expects, read in repair mode. */
+static int rcv_nxt(int s, uint32_t *seq)
+{
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, q = TCP_RECV_QUEUE;
+	socklen_t len = sizeof(*seq);
+	int ret = 0;
+
+	if (setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		return -errno;
+	if (setsockopt(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(s, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &len))
+		ret = -errno;
+	setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+	return ret;
+}
+
+static uint16_t icmp_csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * An ICMP host unreachable from the server's side, as a router would send
+ * it, about the client's segment @seq to @dport: the client's TCP takes it
+ * as a soft error (sk_err_soft) while it is connected.
+ */
+static int send_unreach(int raw, uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct {
+		struct icmphdr icmp;
+		struct iphdr ip;
+		uint16_t sport, dport;
+		uint32_t seq;
+	} __attribute__((packed)) m = {
+		.icmp = { .type = ICMP_DEST_UNREACH, .code = ICMP_HOST_UNREACH },
+		.ip = { .version = 4, .ihl = 5, .ttl = 64,
+			.protocol = IPPROTO_TCP, .tot_len = htons(60) },
+		.sport = htons(sport),
+		.dport = htons(dport),
+		.seq = htonl(seq),
+	};
+
+	inet_pton(AF_INET, PW_CLI_ADDR, &m.ip.saddr);
+	inet_pton(AF_INET, PW_SRV_ADDR, &m.ip.daddr);
+	m.icmp.checksum = icmp_csum(&m, sizeof(m));
+	inet_pton(AF_INET, PW_CLI_ADDR, &to.sin_addr);
+	return sendto(raw, &m, sizeof(m), 0, (void *)&to, sizeof(to)) ==
+	       sizeof(m) ? 0 : -errno;
+}
+
+/*
+ * A zero-window abort with a soft error left by an ICMP unreachable: the
+ * timer closes with that error instead of ETIMEDOUT, and the ACKs of the
+ * probes have kept icsk_probes_out at 0. The ICMP comes every 50 ms, so
+ * that one lands after the last probe's ACK (which clears the soft error).
+ * Before the fix, the socket closed with EHOSTUNREACH and no DEAD.
+ */
+TEST_F_TIMEOUT(dead, zero_window_icmp, 60)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	int small = 4096, lfd, c, s, raw, err = 0;
+	socklen_t tilen = sizeof(struct tcp_info), errlen = sizeof(err);
+	struct tcp_info ti = { 0 };
+	struct pw_event ev;
+	char buf[16384];
+	uint32_t una;
+	uint64_t t0;
+
+	lfd = pw_listen(self->t.srv, AF_INET, PW_PORT + 1, small);
+	ASSERT_LE(0, lfd);
+	raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	ASSERT_LE(0, raw);
+	c = pw_connect(self->t.cli, PW_SRV_ADDR, PW_PORT + 1, 2000);
+	ASSERT_LE(0, c);
+	s = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, getsockname(c, (void *)&sa, &salen));
+
+	memset(buf, 'z', sizeof(buf));
+	t0 = pw_now_ns();
+	while (pw_now_ns() - t0 < 5000000000ULL &&
+	       (send(c, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno != EAGAIN))
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	/* The window is shut and all data acknowledged: snd_una stays. */
+	usleep(300000);
+	ASSERT_EQ(0, rcv_nxt(s, &una));
+
+	/* Until the zero-window timer gives up: the socket is closed. */
+	do {
+		ASSERT_EQ(0, send_unreach(raw, ntohs(sa.sin_port), PW_PORT + 1, una));
+		usleep(50000);
+		ASSERT_EQ(0, getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tilen));
+	} while (ti.tcpi_state != 7 /* TCP_CLOSE */ &&
+		 pw_now_ns() - t0 < 20000000000ULL);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &errlen));
+	TH_LOG("closed %llu ms after the send buffer filled, error %d",
+	       (unsigned long long)(pw_now_ns() - t0) / 1000000, err);
+	ASSERT_EQ(EHOSTUNREACH, err);
+	ASSERT_EQ(0, pw_wait_event(&self->nl, pw_cookie(c), PEERWATCH_EVENT_DEAD,
+				   1000, &ev));
+	TH_LOG("zero window and ICMP unreachables, user timeout 2000 ms: DEAD %llu ms after the send buffer filled, error %u",
+	       (unsigned long long)(ev.timestamp_ns - t0) / 1000000, ev.sk_err);
+	EXPECT_EQ(PEERWATCH_REASON_ZERO_WINDOW, ev.reason);
+	EXPECT_EQ((uint32_t)EHOSTUNREACH, ev.sk_err);
+	EXPECT_EQ(0U, ev.retransmits);
+	close(raw);
+	close(c);
+	close(s);
+	close(lfd);
+}
+
+/*
+ * A connection attempt that an ICMP host unreachable ends, at the first
+ * SYN or at its retransmission (the server's netns drops the first SYN,
+ * quota of 100 bytes, and rejects the next), is refused as by a RST: the
+ * error is EHOSTUNREACH and no timer ran out. Over veth the answer to the
+ * first SYN would come back while connect() still owns the socket, which
+ * TCP then keeps as a soft error only: it is delayed 100 ms, as over a
+ * real path. With every SYN dropped the attempt times out: USER_TIMEOUT
+ * and ETIMEDOUT. Before the fix, the first went unreported and the
+ * second was a user timeout.
+ */
+static void syn_sent_case(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(dead) *self, const char *rules,
+			  int delay_ms, int reason, int err, int rtx,
+			  unsigned int ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct pw_event ev;
+	uint64_t t0;
+	int c;
+
+	ASSERT_EQ(0, pw_sh("ip netns exec %s nft -f - <<'EOF'\n"
+			   "table ip pwsyn {\n"
+			   "  chain in { type filter hook input priority 0; %s }\n"
+			   "}\nEOF", self->t.srv, rules));
+	if (delay_ms)
+		ASSERT_EQ(0, pw_sh("tc -n %s qdisc add dev pws0 root netem delay %dms",
+				   self->t.srv, delay_ms));
+	ASSERT_EQ(0, pw_enter(self->t.cli));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)));
+	sa.sin_port = htons(PW_PORT + 2);
+	inet_pton(AF_INET, PW_SRV_ADDR, &sa.sin_addr);
+	t0 = pw_now_ns();
+	ASSERT_EQ(-1, connect(c, (void *)&sa, sizeof(sa)));
+	ASSERT_EQ(EINPROGRESS, errno);
+
+	ASSERT_EQ(0, pw_wait_event(&self->nl, pw_cookie(c), PEERWATCH_EVENT_DEAD,
+				   ms + 5000, &ev));
+	TH_LOG("SYN_SENT: DEAD %llu ms after connect, reason %u, error %u, %u retransmits",
+	       (unsigned long long)(ev.timestamp_ns - t0) / 1000000,
+	       ev.reason, ev.sk_err, ev.retransmits);
+	EXPECT_EQ(reason, ev.reason);
+	EXPECT_EQ((uint32_t)err, ev.sk_err);
+	EXPECT_EQ(2 /* TCP_SYN_SENT */, ev.state);
+	if (rtx >= 0)
+		EXPECT_EQ((uint32_t)rtx, ev.retransmits);
+	close(c);
+}
+
+TEST_F_TIMEOUT(dead, syn_sent_icmp_first, 30)
+{
+	syn_sent_case(_metadata, self,
+		      "tcp dport 5002 reject with icmp type host-unreachable;",
+		      100, PEERWATCH_REASON_RESET, EHOSTUNREACH, 0, 5000);
+}
+
+TEST_F_TIMEOUT(dead, syn_sent_icmp_retransmission, 30)
+{
+	syn_sent_case(_metadata, self,
+		      "tcp dport 5002 quota until 100 bytes drop; "
+		      "tcp dport 5002 reject with icmp type host-unreachable;",
+		      0, PEERWATCH_REASON_RESET, EHOSTUNREACH, 1, 5000);
+}
+
+TEST_F_TIMEOUT(dead, syn_sent_timeout, 30)
+{
+	syn_sent_case(_metadata, self, "tcp dport 5002 drop;", 0,
+		      PEERWATCH_REASON_USER_TIMEOUT, ETIMEDOUT, -1, 1500);
 }
 
 TEST_HARNESS_MAIN

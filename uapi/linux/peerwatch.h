@@ -195,7 +195,9 @@ enum peerwatch_reason {
 	PEERWATCH_REASON_ZERO_WINDOW,	/* zero window probing timed out */
 	PEERWATCH_REASON_RESET,		/* the peer sent a RST (SK_ERR tells
 					 * ECONNREFUSED in SYN_SENT, EPIPE in
-					 * CLOSE_WAIT, else ECONNRESET)
+					 * CLOSE_WAIT, else ECONNRESET), or an
+					 * ICMP error refused a connection
+					 * attempt (SK_ERR: EHOSTUNREACH...)
 					 */
 	PEERWATCH_REASON_ABORT,		/* SOCK_DESTROY, e.g. ss -K */
 
