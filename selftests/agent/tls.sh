@@ -107,14 +107,14 @@ test_tls_scale() {
 	sed s/PORT/2377/ "$f.in" >"$f.small"
 
 	start_agent "file://$f.plain" || return 1
-	wait_until 60000 "$(all_settled $n)" || fail "plain: $(q .states)" || return 1
+	wait_until "$(cpu_bound 60000)" "$(all_settled $n)" || fail "plain: $(q .states)" || return 1
 	sleep 2
 	rss_plain=$(rss_kb "$AGENT_PID")
 	stop_agent || return 1
 
 	# shellcheck disable=SC2046
 	start_agent $(tls_agent) "file://$f.tls" || return 1
-	wait_until 60000 "$(all_settled $n)" || fail "TLS: $(q .states)" || return 1
+	wait_until "$(cpu_bound 60000)" "$(all_settled $n)" || fail "TLS: $(q .states)" || return 1
 	log "$n engines healthy over TLS after ${ELAPSED} ms, $(q .connections) connections"
 	sleep 2
 	rss_tls=$(rss_kb "$AGENT_PID")
@@ -124,7 +124,7 @@ test_tls_scale() {
 	# keeps a parsed copy: the figure of a one-address certificate too.
 	# shellcheck disable=SC2046
 	start_agent --tls --tlsverify=false "file://$f.small" || return 1
-	wait_until 60000 "$(all_settled $n)" || fail "small: $(q .states)" || return 1
+	wait_until "$(cpu_bound 60000)" "$(all_settled $n)" || fail "small: $(q .states)" || return 1
 	sleep 2
 	rss_small=$(rss_kb "$AGENT_PID")
 	stop_agent || return 1
