@@ -31,12 +31,15 @@ static int __net_init pw_net_init(struct net *net)
 
 err_exit:
 	/*
-	 * No reader to wait for: readers come through the netns's sockets
-	 * and the hooks, and a new netns has no socket yet, while at load
-	 * no hook is registered yet.
+	 * No reader to wait for between the two: readers come through the
+	 * netns's sockets and the hooks, and a new netns has no socket yet,
+	 * while at load no hook is registered yet.
 	 */
-	while (i--)
+	while (i--) {
+		if (pw_net_users[i]->pre_exit)
+			pw_net_users[i]->pre_exit(pn);
 		pw_net_users[i]->exit(pn);
+	}
 	return ret;
 }
 

@@ -35,7 +35,8 @@ struct pw_net {
  * every netns at load), in the order of the users given to
  * pw_pernet_init(); pre_exit (optional) when it starts to go, and exit, in
  * the reverse order, once an RCU grace period has passed since every
- * pre_exit: a reader that found something through pre_exit's netns is gone.
+ * pre_exit: a reader that found something through pre_exit's netns is
+ * gone. A failed init unwinds the parts set up with pre_exit and exit.
  */
 struct pw_net_user {
 	int (*init)(struct net *net, struct pw_net *pn);

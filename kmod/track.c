@@ -289,9 +289,6 @@ static void pw_track_net_exit(struct pw_net *pn)
 	struct pw_track *t;
 	unsigned int i;
 
-	/* The unwinding of a failed netns init runs no pre_exit. */
-	if (!tt)
-		tt = rcu_replace_pointer(pn->track, NULL, true);
 	pn->track_gone = NULL;
 	for (i = 0; i < (1U << tt->bits); i++) {
 		hlist_for_each_entry_safe(t, tmp, &tt->buckets[i], node) {
