@@ -40,6 +40,7 @@ enum {
 	PW_TENANT_REPORT = 'r',	/* counters only */
 	PW_TENANT_CLOSE = 'c',	/* close every connection */
 	PW_TENANT_FILL = 'f',	/* open connections up to the number given */
+	PW_TENANT_FILL_PLAIN = 'p',	/* the same, without a user timeout */
 	PW_TENANT_QUIT = 'q',	/* close every connection and exit */
 };
 
@@ -61,6 +62,7 @@ struct pw_tenant {
 struct pw_tenant_child {
 	int sock, lfd, n, err;
 	bool churn;
+	bool plain;		/* no user timeout: the module ignores them */
 	int c[PW_TENANT_MAX], s[PW_TENANT_MAX];
 	int head, count;	/* a ring of connections, oldest at head */
 	struct pw_nl ev;	/* joined to the events group */
@@ -119,7 +121,10 @@ static inline void pw_tenant_close_one(struct pw_tenant_child *tc)
 	tc->count--;
 }
 
-/* One more blackholed connection under a user timeout of INT_MAX ms. */
+/*
+ * One more blackholed connection under a user timeout of INT_MAX ms (none
+ * if plain: the same traffic, but unwatched, so never tracked).
+ */
 static inline int pw_tenant_open_one(struct pw_tenant_child *tc)
 {
 	struct sockaddr_in a = {
@@ -127,7 +132,7 @@ static inline int pw_tenant_open_one(struct pw_tenant_child *tc)
 		.sin_port = htons(PW_TENANT_PORT),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
-	unsigned int ms = INT_MAX;
+	unsigned int ms = tc->plain ? 0 : INT_MAX;
 	int i = (tc->head + tc->count) % PW_TENANT_MAX, c, s;
 
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -246,8 +251,11 @@ pw_tenant_main(struct pw_tenant_child *tc)
 					pw_tenant_close_one(tc);
 			if (cmd == PW_TENANT_QUIT)
 				_exit(0);
-			while (cmd == PW_TENANT_FILL && !tc->err &&
-			       tc->count < tc->n)
+			if (cmd == PW_TENANT_FILL || cmd == PW_TENANT_FILL_PLAIN)
+				tc->plain = cmd == PW_TENANT_FILL_PLAIN;
+			while ((cmd == PW_TENANT_FILL ||
+				cmd == PW_TENANT_FILL_PLAIN) &&
+			       !tc->err && tc->count < tc->n)
 				tc->err = pw_tenant_open_one(tc);
 			pw_tenant_report(tc);
 		}
