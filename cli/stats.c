@@ -33,8 +33,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s stats [-j]\n\n"
 		"Show the module's counters for this network namespace: events\n"
-		"sent by type and reason, events lost, policy hits, and the\n"
-		"module-wide tracked sockets and live objects.\n", prog);
+		"sent by type and reason, events lost, policy hits, sockets\n"
+		"tracked, and the module-wide live objects.\n", prog);
 }
 
 static const struct cli_cmd cmd = {

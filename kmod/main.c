@@ -14,7 +14,14 @@
 #include "genl.h"
 #include "hooks.h"
 #include "pernet.h"
+#include "policy.h"
 #include "track.h"
+
+/* The parts of the per-netns state, set up in this order. */
+static const struct pw_net_user *const pw_net_users[] = {
+	&pw_policy_net_user,
+	&pw_track_net_user,
+};
 
 /* Steps before the hooks: the pernet state, the family. */
 #define PW_INIT_STEPS_BEFORE_HOOKS 2
@@ -29,9 +36,12 @@ static int __init peerwatch_init(void)
 	unsigned int hooks_fail = 0;
 	int ret;
 
-	ret = pw_pernet_init();
+	ret = pw_track_init();
 	if (ret)
 		return ret;
+	ret = pw_pernet_init(pw_net_users, ARRAY_SIZE(pw_net_users));
+	if (ret)
+		goto err_track;
 	if (fail_init == 1) {
 		ret = -ECANCELED;
 		goto err_pernet;
@@ -49,19 +59,19 @@ static int __init peerwatch_init(void)
 		hooks_fail = fail_init - PW_INIT_STEPS_BEFORE_HOOKS;
 	ret = pw_hooks_init(hooks_fail);
 	if (ret)
-		goto err_track;
+		goto err_genl;
 
 	return 0;
 
-err_track:
-	/* Probes ran for a while: they may have tracked sockets. */
-	pw_track_exit();
 err_genl:
 	pw_genl_exit();
 err_pernet:
+	/* Probes may have run a while: the tables go with what they hold. */
 	pw_pernet_exit();
 	/* Policies added meanwhile are freed by RCU callbacks in our text. */
 	rcu_barrier();
+err_track:
+	pw_track_exit();
 	return ret;
 }
 
@@ -80,10 +90,10 @@ static void __exit peerwatch_exit(void)
 	pw_event_stop();
 	pw_genl_exit();
 	pw_hooks_exit();
-	pw_track_exit();
 	pw_pernet_exit();
 	/* Our RCU callbacks are module code: let them all run. */
 	rcu_barrier();
+	pw_track_exit();
 
 	live = atomic_long_read(&pw_live_objects);
 	pr_info("unloaded, %ld live objects\n", live);

@@ -128,7 +128,7 @@ static void pw_policy_del_locked(struct pw_net *pn, struct pw_policy *p)
 	call_rcu(&p->rcu, pw_policy_free_rcu);
 }
 
-void pw_policy_flush(struct pw_net *pn)
+static void pw_policy_flush(struct pw_net *pn)
 {
 	struct pw_policy *p, *tmp;
 
@@ -137,6 +137,26 @@ void pw_policy_flush(struct pw_net *pn)
 		pw_policy_del_locked(pn, p);
 	mutex_unlock(&pn->lock);
 }
+
+static int pw_policy_net_init(struct net *net, struct pw_net *pn)
+{
+	mutex_init(&pn->lock);
+	INIT_LIST_HEAD(&pn->policies);
+	xa_init_flags(&pn->policy_ids, XA_FLAGS_ALLOC1);
+	pn->next_policy_id = 1;
+	return 0;
+}
+
+static void pw_policy_net_exit(struct pw_net *pn)
+{
+	pw_policy_flush(pn);
+	xa_destroy(&pn->policy_ids);
+}
+
+const struct pw_net_user pw_policy_net_user = {
+	.init = pw_policy_net_init,
+	.exit = pw_policy_net_exit,
+};
 
 /* A reply carries the command it answers: POLICY_ADD or POLICY_DUMP. */
 static int pw_policy_fill(struct sk_buff *skb, const struct pw_policy *p,

@@ -5,10 +5,12 @@
 #include <net/genetlink.h>
 #include <net/sock.h>
 
-struct pw_net;
+#include "pernet.h"
+
+/* The rules of each netns: set up and freed with it. */
+extern const struct pw_net_user pw_policy_net_user;
 
 void pw_policy_apply(const struct sock *sk);
-void pw_policy_flush(struct pw_net *pn);
 
 int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info);
 int pw_nl_policy_del(struct sk_buff *skb, struct genl_info *info);

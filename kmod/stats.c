@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * STATS_GET: the counters of the caller's netns, plus the module-wide
- * counts of tracked sockets and live objects for a caller with
- * CAP_NET_ADMIN over the initial user namespace. Those two tell of every
+ * STATS_GET: the counters of the caller's netns, its tracked sockets
+ * among them, plus the module's live objects for a caller with
+ * CAP_NET_ADMIN over the initial user namespace. Those tell of every
  * netns's connections (how many are failing now, how many rules exist), a
  * side channel between tenants, so the root of a user namespace does not
  * see them.
@@ -17,7 +17,8 @@
 
 int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
-	struct pw_net *pn = pw_net(genl_info_net(info));
+	struct net *net = genl_info_net(info);
+	struct pw_net *pn = pw_net(net);
 	bool global = netlink_capable(skb, CAP_NET_ADMIN);
 	struct sk_buff *reply;
 	struct nlattr *nest;
@@ -43,9 +44,7 @@ int pw_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 			val = READ_ONCE(pn->n_policies);
 			break;
 		case PEERWATCH_STAT_A_TRACKED:
-			if (!global)
-				continue;
-			val = atomic_read(&pw_track_count);
+			val = pw_track_net_count(net);
 			break;
 		case PEERWATCH_STAT_A_LIVE_OBJECTS:
 			if (!global)

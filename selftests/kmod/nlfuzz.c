@@ -39,10 +39,14 @@
  *       ENOENT (no such socket or rule), ENOSPC (rule table full)
  *
  * Anything else, a reply that does not parse, or a success of an admin
- * command from nobody fails the test. Afterwards the kernel must still be
- * healthy: a valid SOCK_GET finds each live connection with its cookie,
- * once our rules are flushed (nobody's went with its netns) the module's
- * live objects are back where they started, and its refcount is 0.
+ * command from nobody fails the test. All along, a hostile tenant
+ * (pw_tenant.h) keeps its netns's table full (TENANT_QUOTA, lowered for
+ * the run) with blackholed sockets, replacing some each second. Afterwards
+ * the kernel must still be healthy: a valid SOCK_GET finds each live
+ * connection with its cookie, the tenant's table was full all along, once
+ * our rules are flushed and the tenant is gone (nobody's rules and the
+ * tenant's entries went with their netns) the module's live objects are
+ * back where they started, and its refcount is 0.
  * vm-run fails the run on any WARN or oops.
  *
  * PW_FUZZ_SEED=N reproduces a run's messages (the seed is printed),
@@ -55,12 +59,14 @@
 #include "kselftest_harness.h"
 #include "pw_test.h"
 #include "pw_ctrl.h"
+#include "pw_tenant.h"
 
 #define DEFAULT_ITERS	750000
 #define MAX_ERRNO	134
 #define MSG_MAX		4096
 #define NCMD		256
 #define FUZZ_PORT	22000
+#define TENANT_QUOTA	256
 
 struct fuzz_stats {
 	int failed;
@@ -668,6 +674,8 @@ FIXTURE(nlfuzz) {
 	int fds[3];
 	struct tuple t;
 	struct pw_nl nl;
+	struct pw_tenant ten;
+	char quota[32];
 };
 
 FIXTURE_SETUP(nlfuzz)
@@ -691,15 +699,50 @@ FIXTURE_SETUP(nlfuzz)
 	ASSERT_LT(0, fam.n_policies);
 	ASSERT_EQ(0, pw_nl_open(&self->nl));
 	ASSERT_EQ(0, live_pair(self->fds, &self->t));
+	self->ten.pid = -1;
+	ASSERT_EQ(0, pw_param_get("netns_max_tracked", self->quota,
+				  sizeof(self->quota)));
 }
 
 FIXTURE_TEARDOWN(nlfuzz)
 {
 	int i;
 
+	pw_tenant_stop(&self->ten);
+	pw_param_set("netns_max_tracked", self->quota);
 	pw_nl_close(&self->nl);
 	for (i = 0; i < 3; i++)
 		close(self->fds[i]);
+}
+
+/*
+ * The hostile tenant, its table full: 1, or 0 where nobody may not have a
+ * user namespace, or -errno.
+ */
+static int tenant_start(struct __test_metadata *_metadata,
+			FIXTURE_DATA(nlfuzz) *self)
+{
+	struct pw_tenant_report r = { 0 };
+	char val[16];
+	int ret;
+
+	snprintf(val, sizeof(val), "%d", TENANT_QUOTA);
+	ret = pw_param_set("netns_max_tracked", val);
+	if (ret)
+		return ret;
+	ret = pw_tenant_start(&self->ten, TENANT_QUOTA + 64, true);
+	if (ret == -EPERM || ret == -EINVAL || ret == -ENOSPC) {
+		TH_LOG("no hostile tenant: no user namespace for nobody (%s)",
+		       strerror(-ret));
+		pw_tenant_stop(&self->ten);
+		return 0;
+	}
+	if (!ret)
+		ret = pw_tenant_wait_full(&self->ten, TENANT_QUOTA, 60000, &r);
+	TH_LOG("hostile tenant: %d connections, tracked %llu, untracked %llu (%s)",
+	       r.conns, (unsigned long long)r.tracked,
+	       (unsigned long long)r.untracked, strerror(-ret));
+	return ret ?: 1;
 }
 
 static void print_stats(struct __test_metadata *_metadata, const char *who,
@@ -740,7 +783,9 @@ static void run(struct __test_metadata *_metadata,
 	const char *env = getenv("PW_FUZZ_ITERS");
 	long iters = env ? strtol(env, NULL, 10) : DEFAULT_ITERS;
 	struct pw_stats before, after;
+	struct pw_tenant_report tr;
 	uint64_t seed, t0, ms, deadline;
+	int tenant;
 	long ref = -1;
 	int i, status;
 	enum sender who;
@@ -758,6 +803,8 @@ static void run(struct __test_metadata *_metadata,
 		       fam.ops[i].cmd, fam.ops[i].flags, fam.ops[i].do_policy,
 		       fam.ops[i].dump_policy);
 	ASSERT_EQ(0, pw_stats_get(&self->nl, &before));
+	tenant = tenant_start(_metadata, self);
+	ASSERT_LE(0, tenant);
 
 	for (who = first; who <= last; who++) {
 		t0 = pw_now_ms();
@@ -781,9 +828,20 @@ static void run(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, still_found(self->fds[1], &self->t));
 	if (last == NOBODY_USERNS)
 		EXPECT_EQ(0, stats[NOBODY_USERNS].health);
+	/* The tenant's table still full, with sockets it opened since. */
+	if (tenant) {
+		/* Its newest sockets enter their episode at their first RTO. */
+		EXPECT_EQ(0, pw_tenant_wait_full(&self->ten, TENANT_QUOTA,
+						 10000, &tr));
+		TH_LOG("hostile tenant after: tracked %llu, untracked %llu, suspect %llu",
+		       (unsigned long long)tr.tracked,
+		       (unsigned long long)tr.untracked,
+		       (unsigned long long)tr.suspect);
+		pw_tenant_stop(&self->ten);
+	}
 	/* Our rules flushed, those of nobody's netns gone with it. */
 	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
-	deadline = pw_now_ms() + 10000;
+	deadline = pw_now_ms() + 20000;
 	do {
 		ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
 		if (after.v[PEERWATCH_STAT_A_LIVE_OBJECTS] <=

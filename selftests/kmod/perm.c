@@ -15,10 +15,10 @@ enum {
 	R_JOIN, R_SOCK_DUMP, R_STATS, R_SOCK_GET, R_STATS_SENT, R_MAX
 };
 
-#define GLOBAL_STATS	(1 << PEERWATCH_STAT_A_TRACKED | \
-			 1 << PEERWATCH_STAT_A_LIVE_OBJECTS)
+#define GLOBAL_STATS	(1 << PEERWATCH_STAT_A_LIVE_OBJECTS)
 #define NETNS_STATS	(1 << PEERWATCH_STAT_A_SUSPECT | \
-			 1 << PEERWATCH_STAT_A_POLICIES)
+			 1 << PEERWATCH_STAT_A_POLICIES | \
+			 1 << PEERWATCH_STAT_A_TRACKED)
 
 /* In a child that lost every capability: each request's result. */
 static void unprivileged(int fd, int sfd, uint64_t cookie, int out)

@@ -22,6 +22,11 @@
  *   reloader    delete_module (retried while a dump holds the module),
  *               then finit_module, with random pauses, until the
  *               connectors are done; every unload must log 0 live objects
+ *   tenant      a hostile tenant (pw_tenant.h): root of a user and network
+ *               namespace of its own, its table full (TENANT_QUOTA, each
+ *               instance loaded with it) of blackholed sockets under a user
+ *               timeout of weeks, some replaced each second, joined again
+ *               to each new instance's events
  *
  * Every request knows the results it may get, and anything else fails the
  * test; unexpected success too. While the module is loaded and its family
@@ -44,7 +49,8 @@
  * lost answer (a 30 s receive timeout, generous for a loaded TCG guest,
  * fails the test).
  *
- * Afterwards, with the module loaded and every socket closed: the module's
+ * Afterwards, with the module loaded, the tenant's table full again, then
+ * the tenant gone, and every socket closed: the module's
  * live objects (STATS_GET) are back to 0, its refcount is 0, the TCP socket
  * slabs are back near where they started (a leaked socket reference would
  * hold thousands), the final unload succeeds and logs 0 live objects, and
@@ -60,6 +66,7 @@
 #include "kselftest_harness.h"
 #include "pw_test.h"
 #include "pw_ctrl.h"
+#include "pw_tenant.h"
 
 #define CONNECTORS	4
 #define REQUESTERS	3
@@ -70,6 +77,8 @@
 #define PORT_V6		21000
 #define PORT_LOSSY	23000
 #define VICTIMS		8
+#define TENANT_QUOTA	256
+#define TENANT_PARAMS	"netns_max_tracked=256"
 #define MAX_ERRNO	134
 /* Generous: the cycles take ~30-60 s in the TCG guest, alone. */
 #define RUN_LIMIT_S	240
@@ -955,9 +964,12 @@ static int unload(void)
 	return syscall(SYS_delete_module, "peerwatch", O_NONBLOCK) ? -errno : 0;
 }
 
+/* With the tenant's bound while the test runs, the defaults after. */
+static const char *load_params = "";
+
 static int load(int fd)
 {
-	return syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	return syscall(SYS_finit_module, fd, load_params, 0) ? -errno : 0;
 }
 
 /*
@@ -1090,6 +1102,8 @@ FIXTURE(stress) {
 	pid_t pids[CONNECTORS + REQUESTERS + 4];
 	int npids;
 	int kofd, kmsg;
+	struct pw_tenant ten;
+	char quota[32];
 };
 
 FIXTURE_SETUP(stress)
@@ -1099,6 +1113,9 @@ FIXTURE_SETUP(stress)
 	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, self->kmsg);
 	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+	self->ten.pid = -1;
+	ASSERT_EQ(0, pw_param_get("netns_max_tracked", self->quota,
+				  sizeof(self->quota)));
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	ASSERT_EQ(0, pw_sh("ip link set lo up"));
 	/*
@@ -1125,9 +1142,13 @@ FIXTURE_TEARDOWN(stress)
 		kill(self->pids[i], SIGKILL);
 		waitpid(self->pids[i], NULL, 0);
 	}
+	pw_tenant_stop(&self->ten);
 	/* Whatever happened, leave the module loaded for the next tests. */
+	load_params = "";
 	if (module_refcnt() < 0)
 		load(self->kofd);
+	else
+		pw_param_set("netns_max_tracked", self->quota);
 	close(self->kofd);
 	close(self->kmsg);
 }
@@ -1190,6 +1211,7 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	long cycles = env ? strtol(env, NULL, 10) : DEFAULT_CYCLES;
 	uint64_t seed, t0, t_run, t_end, deadline;
 	long slab0, slab, ref, requests = 0, bad = 0;
+	struct pw_tenant_report tr;
 	struct pw_stats st;
 	struct pw_nl nl;
 	pid_t conns[CONNECTORS];
@@ -1203,6 +1225,24 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	slab0 = tcp_slab_objects();
 	ASSERT_LE(0, slab0);
+
+	/* The hostile tenant first, its table full before the rest starts. */
+	load_params = TENANT_PARAMS;
+	ASSERT_EQ(0, pw_param_set("netns_max_tracked",
+				  strchr(TENANT_PARAMS, '=') + 1));
+	ret = pw_tenant_start(&self->ten, TENANT_QUOTA + 64, true);
+	if (ret == -EPERM || ret == -EINVAL || ret == -ENOSPC) {
+		TH_LOG("no hostile tenant: no user namespace for nobody (%s)",
+		       strerror(-ret));
+		pw_tenant_stop(&self->ten);
+	} else {
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, pw_tenant_wait_full(&self->ten, TENANT_QUOTA,
+						 60000, &tr));
+		TH_LOG("hostile tenant: %d connections, tracked %llu, untracked %llu",
+		       tr.conns, (unsigned long long)tr.tracked,
+		       (unsigned long long)tr.untracked);
+	}
 
 	t0 = pw_now_ms();
 	for (i = 0; i < CONNECTORS; i++)
@@ -1268,6 +1308,20 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	if (sh->loaded_ms >= 3000)
 		EXPECT_LT(0, sh->events[PEERWATCH_EVENT_SUSPECT]);
 
+	/*
+	 * The tenant, through every reload: its table full again (its newest
+	 * sockets enter their episode at their first RTO), then gone.
+	 */
+	if (self->ten.pid > 0) {
+		EXPECT_EQ(0, pw_tenant_wait_full(&self->ten, TENANT_QUOTA,
+						 40000, &tr));
+		TH_LOG("hostile tenant after: tracked %llu, untracked %llu, suspect %llu",
+		       (unsigned long long)tr.tracked,
+		       (unsigned long long)tr.untracked,
+		       (unsigned long long)tr.suspect);
+		pw_tenant_stop(&self->ten);
+	}
+
 	/* Settled: no rule, no socket; the module's objects all gone. */
 	t_end = pw_now_ms();
 	ASSERT_EQ(0, pw_nl_open(&nl));
@@ -1296,6 +1350,7 @@ TEST_F_TIMEOUT(stress, reload_under_load, 400)
 	ASSERT_EQ(0, unload()) TH_LOG("the final unload failed");
 	EXPECT_EQ(1, unload_logs(self->kmsg, &bad));
 	EXPECT_EQ(0, bad);
+	load_params = "";
 	ASSERT_EQ(0, load(self->kofd));
 }
 

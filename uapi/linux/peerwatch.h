@@ -145,8 +145,8 @@
  *
  * Takes nothing; replies with PEERWATCH_A_STATS: NLA_NESTED, holding the
  * counters of enum peerwatch_stat_attr (NLA_U64 each) of the caller's netns,
- * except TRACKED and LIVE_OBJECTS, which are module-wide and sent only to a
- * caller with CAP_NET_ADMIN over the initial user namespace.
+ * except LIVE_OBJECTS, which is module-wide and sent only to a caller with
+ * CAP_NET_ADMIN over the initial user namespace.
  */
 #ifndef _UAPI_LINUX_PEERWATCH_H
 #define _UAPI_LINUX_PEERWATCH_H
@@ -276,7 +276,7 @@ enum peerwatch_stat_attr {
 	PEERWATCH_STAT_A_POLICY_HITS,		/* user timeouts given by policy */
 	PEERWATCH_STAT_A_POLICIES,		/* rules in this netns */
 	PEERWATCH_STAT_A_TRACKED,		/* sockets in a SUSPECT episode */
-	PEERWATCH_STAT_A_UNTRACKED,		/* episodes missed: table full */
+	PEERWATCH_STAT_A_UNTRACKED,		/* episodes missed: netns's bound */
 	PEERWATCH_STAT_A_LIVE_OBJECTS,		/* module allocations alive */
 
 	__PEERWATCH_STAT_A_MAX
