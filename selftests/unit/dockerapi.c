@@ -34,7 +34,7 @@ static struct engine *fake_engine(int i)
 		struct docker_container c = { 0 };
 		const char *l = k ? "tier\0db\0" : "tier\0web\0";
 
-		snprintf(c.id, sizeof(c.id), "%c%d%062d", k ? 'b' : 'a', i, 0);
+		snprintf(c.id, sizeof(c.id), "%c%c%062d", k ? 'b' : 'a', '0' + i, 0);
 		c.name = k ? "db" : "web";
 		strcpy(c.state, k ? "exited" : "running");
 		c.image = k ? "postgres:15" : "nginx";
