@@ -570,6 +570,9 @@ int docker_builder_finish(struct docker_builder *b,
 		return err;
 	for (i = 0; i < b->n; i++)
 		names += strlen(b->text.p + b->v[i].str[S_NAME]) + 1;
+	/* An empty list is a block too, never NULL, as malloc(0) may be. */
+	if (!head)
+		names = 1;
 	/*
 	 * The references go in the builder's text beyond its strings, so
 	 * that a steady poll allocates nothing here either.
@@ -593,7 +596,7 @@ int docker_builder_finish(struct docker_builder *b,
 	 */
 	v = *out;
 	size = v ? malloc_usable_size(v) : 0;
-	if (size < head + names || size / 2 > head + names) {
+	if (!v || size < head + names || size / 2 > head + names) {
 		v = malloc(head + names);
 		if (!v) {
 			for (i = 0; i < b->n * R_COUNT; i++)
