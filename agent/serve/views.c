@@ -125,7 +125,7 @@ struct json_object *view_node(const struct engine *e, bool list)
 	json_object_object_add(o, "server_version",
 			       json_object_new_string(e->info.server_version));
 	json_object_object_add(o, "api_version",
-			       json_object_new_string(e->version.api_version));
+			       json_object_new_string(e->api_version));
 	json_object_object_add(o, "ncpu", json_object_new_int64(e->info.ncpu));
 	json_object_object_add(o, "mem_total",
 			       json_object_new_int64(e->info.mem_total));

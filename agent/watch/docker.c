@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "intern.h"
 
 bool docker_id_valid(const char *id)
 {
@@ -482,44 +483,145 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i)
 	return b->v[i].id;
 }
 
+/*
+ * What engines repeat is interned (intern.h): of a container, the block
+ * keeps its own ID, state and name; its image, image ID, command, status
+ * and labels are references shared with every other container that has
+ * the same.
+ */
+enum { R_IMAGE, R_IMAGE_ID, R_COMMAND, R_STATUS, R_LABELS, R_COUNT };
+
+static void refs_of(struct docker_container *c, const char **s[R_COUNT])
+{
+	s[R_IMAGE] = &c->image;
+	s[R_IMAGE_ID] = &c->image_id;
+	s[R_COMMAND] = &c->command;
+	s[R_STATUS] = &c->status;
+	s[R_LABELS] = &c->labels;
+}
+
+static void refs_put(struct docker_container *v, size_t n)
+{
+	const char **s[R_COUNT];
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		refs_of(&v[i], s);
+		for (k = 0; k < R_COUNT; k++)
+			intern_put(*s[k]);
+	}
+}
+
+void docker_containers_free(struct docker_container *v, size_t n)
+{
+	if (!v)
+		return;
+	refs_put(v, n);
+	free(v);
+}
+
+/* The entries' references in @refs (R_COUNT each): 0 or -ENOMEM, none held. */
+static int refs_get(const struct docker_builder *b, const char **refs)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < b->n; i++) {
+		const struct docker_entry *e = &b->v[i];
+		const char **r = &refs[i * R_COUNT];
+
+		for (k = 0; k < R_LABELS; k++) {
+			const char *t = b->text.p + e->str[S_IMAGE + k];
+
+			r[k] = intern_get(t, strlen(t));
+			if (!r[k])
+				goto fail;
+		}
+		r[R_LABELS] = NULL;
+		if (e->labels_len) {
+			r[R_LABELS] = intern_get(b->text.p + e->str[S_LABELS],
+						 e->labels_len);
+			if (!r[R_LABELS])
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	while (k--)
+		intern_put(refs[i * R_COUNT + k]);
+	while (i--)
+		for (k = 0; k < R_COUNT; k++)
+			intern_put(refs[i * R_COUNT + k]);
+	return -ENOMEM;
+}
+
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **out, size_t *n)
 {
 	size_t head = b->n * sizeof(struct docker_container), i, size;
+	size_t names = 0, len;
 	struct docker_container *v;
+	const char **refs = NULL, **s[R_COUNT];
 	char *text;
 	int err = builder_begin(b), k;
 
 	if (err)
 		return err;
+	for (i = 0; i < b->n; i++)
+		names += strlen(b->text.p + b->v[i].str[S_NAME]) + 1;
+	/* An empty list is a block too, never NULL, as malloc(0) may be. */
+	if (!head)
+		names = 1;
+	/*
+	 * The references go in the builder's text beyond its strings, so
+	 * that a steady poll allocates nothing here either.
+	 */
+	err = text_reserve(b, b->n * R_COUNT * sizeof(*refs) +
+			      _Alignof(const char *));
+	if (err)
+		return err;
+	refs = (const char **)(((uintptr_t)(b->text.p + b->text.len) +
+				_Alignof(const char *) - 1) &
+			       ~(uintptr_t)(_Alignof(const char *) - 1));
+	err = refs_get(b, refs);
+	if (err)
+		return err;
 	/*
 	 * A block that fits is reused in place: a changed answer of about
 	 * the same size (a status moving on) then allocates nothing. One
-	 * over twice the size is given back.
+	 * over twice the size is given back. The old list's references go
+	 * only now: a string it shares with the new one is never freed and
+	 * interned again in between.
 	 */
 	v = *out;
 	size = v ? malloc_usable_size(v) : 0;
-	if (size < head + b->text.len || size / 2 > head + b->text.len) {
-		v = realloc(*out, head + b->text.len);
-		if (!v)
+	if (!v || size < head + names || size / 2 > head + names) {
+		v = malloc(head + names);
+		if (!v) {
+			for (i = 0; i < b->n * R_COUNT; i++)
+				intern_put(refs[i]);
 			return -ENOMEM;
+		}
+		docker_containers_free(*out, *n);
+	} else {
+		refs_put(v, *n);
 	}
 	text = (char *)v + head;
-	memcpy(text, b->text.p, b->text.len);
 	for (i = 0; i < b->n; i++) {
 		const struct docker_entry *e = &b->v[i];
 		struct docker_container *c = &v[i];
-		const char **s[S_LABELS] = {
-			&c->name, &c->image, &c->image_id, &c->command,
-			&c->status,
-		};
 
 		memcpy(c->id, e->id, sizeof(c->id));
 		memcpy(c->state, e->state, sizeof(c->state));
 		c->created = e->created;
-		for (k = 0; k < S_LABELS; k++)
-			*s[k] = text + e->str[k];
-		c->labels = e->labels_len ? text + e->str[S_LABELS] : NULL;
+		len = strlen(b->text.p + e->str[S_NAME]) + 1;
+		memcpy(text, b->text.p + e->str[S_NAME], len);
+		c->name = text;
+		text += len;
+		refs_of(c, s);
+		for (k = 0; k < R_COUNT; k++)
+			*s[k] = refs[i * R_COUNT + k];
 		c->labels_len = e->labels_len;
 		c->nlabels = e->nlabels;
 		c->labels_dropped = e->labels_dropped;
@@ -529,11 +631,6 @@ int docker_builder_finish(struct docker_builder *b,
 	b->n = 0;
 	b->text.len = 0;
 	return 0;
-}
-
-void docker_containers_free(struct docker_container *v)
-{
-	free(v);
 }
 
 int docker_containers_parse(struct json_object *o,

@@ -75,8 +75,9 @@ struct docker_container {
 
 /*
  * Lists of containers are built here and then laid out in one block: the
- * array, then every string it points to. An engine's whole inventory is
- * thus one allocation, made once the listing's JSON tree is gone, so that
+ * array, then every name it points to; the other strings, which engines
+ * repeat, are interned. An engine's whole inventory is thus one
+ * allocation, made once the listing's JSON tree is gone, so that
  * long-lived memory is not scattered among the tree's many small pieces
  * (which would keep their pages resident after the tree is freed).
  * A builder's buffers are reused from one list to the next.
@@ -106,10 +107,11 @@ int docker_builder_add(struct docker_builder *b,
 size_t docker_builder_count(const struct docker_builder *b);
 const char *docker_builder_id(const struct docker_builder *b, size_t i);
 /*
- * Lays what was added out in one block: *@v (what it held, overwritten
- * if it fits, else realloc()ed: the old list must not be used after;
- * free() it) and *@n.
- * On error *@v and *@n are untouched. The builder is then empty.
+ * Lays what was added out in one block: *@v, the old list of *@n (reused
+ * if it fits, else freed: it must not be used after; free the new one
+ * with docker_containers_free()) and *@n. The strings containers share
+ * across engines are interned, not copied (intern.h).
+ * On error *@v and *@n are untouched. Else the builder is then empty.
  */
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **v, size_t *n);
@@ -151,7 +153,8 @@ bool docker_info_label_next(const struct docker_info *info, uint32_t *pos,
  */
 int docker_containers_parse(struct json_object *o,
 			    struct docker_container **out, size_t *n);
-void docker_containers_free(struct docker_container *v);
+/* Frees a block of @n (its references to interned strings, then itself). */
+void docker_containers_free(struct docker_container *v, size_t n);
 /*
  * The labels of @c one by one: start with *pos = 0; returns false after
  * the last. @key and @value point into @c.

@@ -104,8 +104,9 @@ static void set_state(struct engine *e, enum engine_state state,
 	e->state = state;
 	e->cause = cause;
 	e->since_ms = clock_wall_ms();
-	e->alive_ms = e->poll.ch.alive_ms > e->events.ch.alive_ms ?
-		      e->poll.ch.alive_ms : e->events.ch.alive_ms;
+	e->alive_ms = e->poll.ch.alive_ms;
+	if (e->events && e->events->ch.alive_ms > e->alive_ms)
+		e->alive_ms = e->events->ch.alive_ms;
 	e->env->stats.transitions++;
 	if (obs)
 		obs->transition(obs->arg, e, from);
@@ -120,11 +121,19 @@ static void retry_in(struct engine_chan *ch, unsigned int attempt)
 	loop_timer_start(loop_of(e), &ch->retry, delay);
 }
 
+/* Its events stream closed, its retry stopped; no stream, nothing. */
+static void events_stop(struct engine *e)
+{
+	if (!e->events)
+		return;
+	channel_close(&e->events->ch);
+	loop_timer_stop(loop_of(e), &e->events->retry);
+}
+
 static void engine_down(struct engine *e, enum cause cause)
 {
 	channel_close(&e->poll.ch);
-	channel_close(&e->events.ch);
-	loop_timer_stop(loop_of(e), &e->events.retry);
+	events_stop(e);
 	set_state(e, ENGINE_DOWN, cause);
 	retry_in(&e->poll, e->poll.attempts++);
 }
@@ -147,7 +156,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
-	bool is_events = ch == &e->events;
+	bool is_events = ch == e->events;
 
 	listing_put(ch->lst);
 	ch->lst = NULL;
@@ -263,7 +272,7 @@ static void forget_engine(struct engine *e)
 {
 	inventory_clear(&e->inv);
 	docker_info_clear(&e->info);
-	memset(&e->version, 0, sizeof(e->version));
+	e->api_version[0] = '\0';
 }
 
 static int handle_ping(struct engine *e, const struct channel_answer *ans)
@@ -337,7 +346,8 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 	case REQ_VERSION:
 		err = docker_version_parse(body, &version);
 		if (!err)
-			e->version = version;
+			memcpy(e->api_version, version.api_version,
+			       sizeof(e->api_version));
 		done = W_VERSION;
 		break;
 	case REQ_INFO:
@@ -388,7 +398,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 
 static void events_open(struct engine *e)
 {
-	channel_connect(&e->events.ch, (struct sockaddr *)&e->sa, e->salen,
+	channel_connect(&e->events->ch, (struct sockaddr *)&e->sa, e->salen,
 			e->tls);
 }
 
@@ -400,8 +410,9 @@ static void events_open(struct engine *e)
 static void become_healthy(struct engine *e)
 {
 	if (e->state == ENGINE_HEALTHY || (e->work & W_CYCLE) ||
-	    e->poll.ch.suspect || e->events.ch.suspect ||
-	    (cfg_of(e)->events && e->events.ch.state != CHANNEL_STREAMING))
+	    e->poll.ch.suspect ||
+	    (e->events && (e->events->ch.suspect ||
+			   e->events->ch.state != CHANNEL_STREAMING)))
 		return;
 	e->poll.attempts = 0;
 	set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
@@ -450,9 +461,9 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 	e->failures = 0;
 	become_healthy(e);
 	/* The stream opens once the engine has answered a whole refresh. */
-	if (!(e->work & W_CYCLE) && cfg_of(e)->events &&
-	    e->events.ch.state == CHANNEL_CLOSED &&
-	    !loop_timer_active(&e->events.retry))
+	if (!(e->work & W_CYCLE) && e->events &&
+	    e->events->ch.state == CHANNEL_CLOSED &&
+	    !loop_timer_active(&e->events->retry))
 		events_open(e);
 	poll_next(e);
 }
@@ -549,8 +560,8 @@ static void pace_hold(struct pace *p, bool on)
 {
 	struct engine *e = container_of(p, struct engine, pace);
 
-	if (channel_read_pause(&e->events.ch, on))
-		engine_fail(&e->events, CAUSE_ERROR, "events: cannot %s reading",
+	if (channel_read_pause(&e->events->ch, on))
+		engine_fail(e->events, CAUSE_ERROR, "events: cannot %s reading",
 			    on ? "pause" : "resume");
 }
 
@@ -729,10 +740,10 @@ static void poll_retry_fn(struct loop_timer *t)
 
 static void events_retry_fn(struct loop_timer *t)
 {
-	struct engine *e = container_of(t, struct engine, events.retry);
+	struct engine *e = container_of(t, struct engine_chan, retry)->e;
 
 	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
-	    e->events.ch.state == CHANNEL_CLOSED)
+	    e->events->ch.state == CHANNEL_CLOSED)
 		events_open(e);
 }
 
@@ -762,6 +773,7 @@ static void chan_init(struct engine *e, struct engine_chan *ch,
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 {
+	char host[ENGINE_HOST_MAX];
 	struct engine *e;
 	const char *why;
 	int err;
@@ -770,11 +782,15 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	if (!e)
 		return -ENOMEM;
 	e->env = env;
-	e->addr = strdup(addr);
-	err = e->addr ? hostport_parse(addr, e->host, sizeof(e->host),
-				       &e->port, &why) : -ENOMEM;
+	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
 	if (err)
 		goto err;
+	e->addr = strdup(addr);
+	e->host = strdup(host);
+	if (!e->addr || !e->host) {
+		err = -ENOMEM;
+		goto err;
+	}
 	/* A name is looked up on every new connection; a literal is set. */
 	e->literal = !host_sockaddr(e->host, e->port, &e->sa, &e->salen);
 	if (env->tls) {
@@ -786,7 +802,15 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	e->held = true;
 	e->since_ms = clock_wall_ms();
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
-	chan_init(e, &e->events, &events_ops, events_retry_fn);
+	/* Without --events, no stream ever: no room kept for one. */
+	if (cfg_of(e)->events) {
+		e->events = calloc(1, sizeof(*e->events));
+		if (!e->events) {
+			err = -ENOMEM;
+			goto err;
+		}
+		chan_init(e, e->events, &events_ops, events_retry_fn);
+	}
 	loop_timer_init(&e->refresh, refresh_fn);
 	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	e->mem.go = mem_go;
@@ -795,6 +819,8 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 
 err:
 	tls_peer_free(e->tls);
+	free(e->events);
+	free(e->host);
 	free(e->addr);
 	free(e);
 	return err;
@@ -805,7 +831,7 @@ static struct engine_chan *chan_of(struct engine *e, uint64_t cookie)
 	if (cookie && engine_cookie(e) == cookie)
 		return &e->poll;
 	if (cookie && engine_events_cookie(e) == cookie)
-		return &e->events;
+		return e->events;
 	return NULL;
 }
 
@@ -821,7 +847,7 @@ int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
 			 ch == &e->poll ? "polling" : "events");
 		set_state(e, ENGINE_SUSPECT, CAUSE_KERNEL_SUSPECT);
 	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.ch.suspect &&
-		   !e->events.ch.suspect) {
+		   !(e->events && e->events->ch.suspect)) {
 		e->error[0] = '\0';
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 	}
@@ -875,9 +901,8 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	channel_close(&e->poll.ch);
-	channel_close(&e->events.ch);
+	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->events.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
 	pace_stop(&e->pace);
 	resolver_cancel(e->query);
@@ -885,6 +910,8 @@ void engine_free(struct engine *e)
 	memgate_drop(&e->env->mem, &e->mem);
 	forget_engine(e);
 	tls_peer_free(e->tls);
+	free(e->events);
+	free(e->host);
 	free(e->addr);
 	free(e);
 }

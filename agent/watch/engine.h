@@ -93,6 +93,9 @@ enum engine_req {
 };
 
 /* One HTTP channel of an engine: polling, or the /events stream. */
+/* A host name (RFC 1035: 253) or an address, with its NUL. */
+#define ENGINE_HOST_MAX	256
+
 struct engine_chan {
 	struct engine *e;
 	struct channel ch;
@@ -107,7 +110,7 @@ struct engine_chan {
 struct engine {
 	struct engine_env *env;
 	char *addr;			/* as discovered: "host:port" */
-	char host[256];
+	char *host;			/* of @addr, without brackets */
 	uint16_t port;
 	bool literal;			/* host is an IP address */
 	struct sockaddr_storage sa;
@@ -126,7 +129,8 @@ struct engine {
 					 * at each transition */
 
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
-	struct docker_version version;
+	/* /version's, the only part of it shown (views.c) */
+	char api_version[DOCKER_VERSION_MAX];
 	struct docker_info info;
 	struct inventory inv;
 
@@ -135,7 +139,8 @@ struct engine {
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
 
-	struct engine_chan poll, events;
+	struct engine_chan poll;
+	struct engine_chan *events;	/* NULL without --events */
 	struct loop_timer refresh;
 	struct pace pace;		/* refreshes after events */
 	struct memgate_ticket mem;	/* its place for a first listing */

@@ -32,7 +32,7 @@ uint64_t engine_cookie(const struct engine *e)
 
 uint64_t engine_events_cookie(const struct engine *e)
 {
-	return channel_cookie(&e->events.ch);
+	return e->events ? channel_cookie(&e->events->ch) : 0;
 }
 
 struct engine *engine_by_cookie(struct engine_env *env, uint64_t cookie)

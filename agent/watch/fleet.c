@@ -316,7 +316,13 @@ static bool kev_conn(void *arg, size_t i, struct kevents_conn *c)
 
 	if (i / 2 >= f->n)
 		return false;
-	ch = i % 2 ? &f->v[i / 2]->events.ch : &f->v[i / 2]->poll.ch;
+	if (i % 2 && !f->v[i / 2]->events) {
+		c->cookie = 0;
+		c->fd = -1;
+		c->suspect = false;
+		return true;
+	}
+	ch = i % 2 ? &f->v[i / 2]->events->ch : &f->v[i / 2]->poll.ch;
 	c->cookie = channel_cookie(ch);
 	c->fd = channel_fd(ch);
 	c->suspect = ch->suspect;

@@ -29,7 +29,7 @@ static int commit(struct inventory *inv, struct docker_builder *b)
 
 void inventory_clear(struct inventory *inv)
 {
-	docker_containers_free(inv->v);
+	docker_containers_free(inv->v, inv->n);
 	free(inv->pending);
 	memset(inv, 0, sizeof(*inv));
 }

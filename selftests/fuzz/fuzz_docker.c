@@ -132,7 +132,7 @@ static void containers(struct json_object *o)
 		bounded(v[i].state);
 		labels(&v[i]);
 	}
-	docker_containers_free(v);
+	docker_containers_free(v, n);
 	inventory(o, n);
 }
 

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_assert(v[i].labels_len <= DOCKER_LABELS_BYTES);
 			fuzz_assert(v[i].nlabels <= DOCKER_MAX_LABELS);
 		}
-		docker_containers_free(v);
+		docker_containers_free(v, n);
 	}
 	free(body);
 	return 0;

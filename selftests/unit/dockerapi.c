@@ -18,6 +18,7 @@
 static struct engine *fake_engine(int i)
 {
 	struct engine *e = calloc(1, sizeof(*e));
+	struct docker_builder b = { 0 };
 	char buf[64];
 	int k;
 
@@ -28,23 +29,26 @@ static struct engine *fake_engine(int i)
 	snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
 	e->info.ncpu = 4;
 	e->info.mem_total = 1000;
-	e->inv.n = 2;
-	e->inv.v = calloc(2, sizeof(*e->inv.v));
+	/* Laid out as a listing's answer is: strings interned, names copied. */
 	for (k = 0; k < 2; k++) {
-		struct docker_container *c = &e->inv.v[k];
+		struct docker_container c = { 0 };
 		const char *l = k ? "tier\0db\0" : "tier\0web\0";
 
-		snprintf(c->id, sizeof(c->id), "%c%d%062d", k ? 'b' : 'a', i, 0);
-		c->name = k ? "db" : "web";
-		strcpy(c->state, k ? "exited" : "running");
-		c->image = k ? "postgres:15" : "nginx";
-		c->image_id = c->command = c->status = "";
-		c->created = (k ? 200 : 100) + i;
-		/* What the inventory points into; static here. */
-		c->labels_len = k ? 8 : 9;
-		c->labels = l;
-		c->nlabels = 1;
+		snprintf(c.id, sizeof(c.id), "%c%c%062d", k ? 'b' : 'a', '0' + i, 0);
+		c.name = k ? "db" : "web";
+		strcpy(c.state, k ? "exited" : "running");
+		c.image = k ? "postgres:15" : "nginx";
+		c.image_id = c.command = c.status = "";
+		c.created = (k ? 200 : 100) + i;
+		c.labels_len = k ? 8 : 9;
+		c.labels = l;
+		c.nlabels = 1;
+		if (docker_builder_add(&b, &c))
+			abort();
 	}
+	if (docker_builder_finish(&b, &e->inv.v, &e->inv.n))
+		abort();
+	docker_builder_release(&b);
 	return e;
 }
 

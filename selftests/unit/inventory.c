@@ -5,6 +5,7 @@
 
 #include "kselftest_harness.h"
 #include "fixture.h"
+#include "intern.h"
 #include "inventory.h"
 
 #define ID_A "aaaa000000000000000000000000000000000000000000000000000000000001"
@@ -200,7 +201,7 @@ TEST(real_listings_with_labels)
 		EXPECT_EQ(0, strncmp(v[0].status, "Up ", 3));
 		EXPECT_LT(1700000000, v[0].created);
 		EXPECT_EQ(0, strncmp(v[0].image_id, "sha256:", 7));
-		docker_containers_free(v);
+		docker_containers_free(v, n);
 
 		/* As docker compose labels them. */
 		for (j = 0; j < json_object_array_length(o); j++) {
@@ -225,7 +226,7 @@ TEST(real_listings_with_labels)
 		EXPECT_TRUE(docker_container_has_label(&v[0], "empty"));
 		EXPECT_FALSE(docker_container_has_label(&v[0], "empty=x"));
 		EXPECT_EQ(0, v[0].labels_dropped);
-		docker_containers_free(v);
+		docker_containers_free(v, n);
 		json_object_put(o);
 	}
 }
@@ -263,7 +264,7 @@ TEST(malformed_labels)
 	/* null: none. */
 	ASSERT_EQ(0, parse_one("null", &v));
 	EXPECT_EQ(NULL, v[0].labels);
-	docker_containers_free(v);
+	docker_containers_free(v, 1);
 
 	/* Over the bounds: dropped and counted, the rest kept. */
 	len = (size_t)snprintf(big, sizeof(big), "{\"\":\"empty key\","
@@ -278,7 +279,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(1, v[0].nlabels);
 	EXPECT_EQ(4, v[0].labels_dropped);
 	EXPECT_TRUE(docker_container_has_label(&v[0], "ok=1"));
-	docker_containers_free(v);
+	docker_containers_free(v, 1);
 
 	/* Too many: the first DOCKER_MAX_LABELS kept. */
 	len = (size_t)snprintf(big, sizeof(big), "{");
@@ -290,7 +291,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(DOCKER_MAX_LABELS, v[0].nlabels);
 	EXPECT_EQ(10, v[0].labels_dropped);
 	EXPECT_EQ(DOCKER_MAX_LABELS, count_labels(&v[0]));
-	docker_containers_free(v);
+	docker_containers_free(v, 1);
 
 	/* Too many bytes in all: cut at DOCKER_LABELS_BYTES. */
 	len = (size_t)snprintf(big, sizeof(big), "{");
@@ -306,7 +307,7 @@ TEST(malformed_labels)
 	EXPECT_EQ(16, v[0].nlabels);
 	EXPECT_EQ(24, v[0].labels_dropped);
 	EXPECT_GE(DOCKER_LABELS_BYTES, (int)v[0].labels_len);
-	docker_containers_free(v);
+	docker_containers_free(v, 1);
 }
 
 /* Replaced, updated, removed: labels follow their container, none leak. */
@@ -333,6 +334,54 @@ TEST(labels_follow_updates)
 	ASSERT_EQ(0, inventory_replace(&inv, o));
 	EXPECT_EQ(1U, inv.n);
 	inventory_clear(&inv);
+}
+
+/*
+ * Two engines running the same image: one copy of what they repeat, each
+ * its own names; a patch on one leaves the other as it was, and nothing
+ * is left once both are cleared.
+ */
+TEST(engines_share_what_they_repeat)
+{
+	static const char *json =
+		"[{\"Id\":\"" ID_A "\",\"Names\":[\"/a\"],\"State\":\"running\","
+		"\"Image\":\"bb:latest\",\"ImageID\":\"sha256:12\","
+		"\"Command\":\"sleep 1\",\"Status\":\"Up 2 hours\","
+		"\"Labels\":{\"t\":\"web\"}}]";
+	struct inventory x = { 0 }, y = { 0 };
+	const struct docker_container *a, *b;
+
+	ASSERT_EQ(0U, intern_count());
+	ASSERT_EQ(0, inventory_replace(&x, listing(json)));
+	ASSERT_EQ(0, inventory_replace(&y, listing(json)));
+	a = inventory_find(&x, ID_A);
+	b = inventory_find(&y, ID_A);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(a->image, b->image);
+	EXPECT_EQ(a->image_id, b->image_id);
+	EXPECT_EQ(a->command, b->command);
+	EXPECT_EQ(a->status, b->status);
+	EXPECT_EQ(a->labels, b->labels);
+	EXPECT_NE(a->name, b->name);
+	EXPECT_EQ(5U, intern_count());
+
+	ASSERT_EQ(0, inventory_patch(&x, ID_A, "exited", "Exited (0)", NULL));
+	a = inventory_find(&x, ID_A);
+	EXPECT_STREQ("Exited (0)", a->status);
+	EXPECT_STREQ("Up 2 hours", b->status);
+	EXPECT_EQ(a->image, b->image);
+	EXPECT_TRUE(docker_container_has_label(a, "t=web"));
+	EXPECT_EQ(6U, intern_count());
+
+	/* The same listing again, laid out over the old block. */
+	ASSERT_EQ(0, inventory_replace(&x, listing(json)));
+	EXPECT_EQ(5U, intern_count());
+	inventory_clear(&x);
+	EXPECT_EQ(5U, intern_count());
+	EXPECT_STREQ("bb:latest", b->image);
+	inventory_clear(&y);
+	EXPECT_EQ(0U, intern_count());
 }
 
 TEST_HARNESS_MAIN

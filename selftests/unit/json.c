@@ -136,7 +136,7 @@ TEST(containers)
 			EXPECT_STREQ("bb:latest", v[0].image);
 			EXPECT_TRUE(docker_id_valid(v[0].id));
 		}
-		free(v);
+		docker_containers_free(v, n);
 		json_object_put(o);
 	}
 }

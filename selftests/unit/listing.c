@@ -107,7 +107,7 @@ TEST(fixtures_as_json_c)
 			if (strstr(d->d_name, "containers") &&
 			    !diff_new(body, len, 1, false, &v, &n)) {
 				listings++;
-				docker_containers_free(v);
+				docker_containers_free(v, n);
 			}
 			free(body);
 		}

@@ -183,9 +183,9 @@ static inline const char *listing_diff(const char *body, size_t len,
 			      "only the listing refuses it";
 		else if (!ea && !diff_same(a, na, b, nb))
 			why = "different containers";
-		docker_containers_free(b);
+		docker_containers_free(b, nb);
 	}
-	docker_containers_free(a);
+	docker_containers_free(a, na);
 	return why;
 }
 
