@@ -678,9 +678,8 @@ static void mem_refused(struct engine *e)
 	struct memgate *g = &e->env->mem;
 
 	channel_close(&e->poll.ch);
-	channel_close(&e->events.ch);
+	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->events.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
 	pace_stop(&e->pace);
 	e->work = 0;
