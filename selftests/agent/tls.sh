@@ -120,8 +120,10 @@ test_tls_scale() {
 	rss_tls=$(rss_kb "$AGENT_PID")
 	stop_agent || return 1
 
-	# The fleet certificate lists 1,000 addresses, and each connection
-	# keeps a parsed copy: the figure of a one-address certificate too.
+	# The fleet certificate lists 1,000 addresses: each engine keeps a
+	# parsed copy (its two connections share it, the second resumed)
+	# with those addresses, which OpenSSL caches while verifying it
+	# (over 100 KiB): the figure of a one-address certificate too.
 	# shellcheck disable=SC2046
 	start_agent --tls --tlsverify=false "file://$f.small" || return 1
 	wait_until "$(cpu_bound 60000)" "$(all_settled $n)" || fail "small: $(q .states)" || return 1
