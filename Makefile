@@ -214,7 +214,7 @@ host-check: userspace
 
 vm-check: module $(KSFT_BINS) $(BINS)
 	$(Q)scripts/ynl-fetch >/dev/null
-	$(Q)scripts/vm-run --kver $(KVER) --timeout 1200 -- selftests/kmod/run.sh $(O)
+	$(Q)scripts/vm-run --kver $(KVER) --timeout 1800 -- selftests/kmod/run.sh $(O)
 
 # make soak [DURATION=10m] [ENGINES=5000] [SEED=N] [SAN=1]
 DURATION ?= 2m

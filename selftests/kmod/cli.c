@@ -3,7 +3,9 @@
  * The peerwatch CLI against the live module: monitor -j prints a real DEAD
  * event, sockets -j shows a user timeout, set-timeout changes it (also
  * of a socket bound to a device, named ADDR%DEV as sockets prints it),
- * policy and stats work, and bad usage exits 2.
+ * policy and stats work, and bad usage exits 2. Each test runs the CLI
+ * several times: 120 s each, as a TCG guest on a loaded host ran three
+ * of them past the harness's default 30 s.
  */
 #include <json-c/json.h>
 #include <libgen.h>
@@ -79,7 +81,7 @@ static uint64_t jnum(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
 }
 
-TEST_F_TIMEOUT(cli, monitor_prints_dead_event, 30)
+TEST_F_TIMEOUT(cli, monitor_prints_dead_event, 120)
 {
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
 	struct json_object *o;
@@ -140,7 +142,7 @@ TEST_F_TIMEOUT(cli, monitor_prints_dead_event, 30)
 	json_object_put(o);
 }
 
-TEST_F(cli, sockets_and_set_timeout)
+TEST_F_TIMEOUT(cli, sockets_and_set_timeout, 120)
 {
 	struct sockaddr_in l;
 	socklen_t len = sizeof(l);
@@ -183,7 +185,7 @@ TEST_F(cli, sockets_and_set_timeout)
  * sockets prints it as ADDR%DEV and filters on dev, set-timeout takes that
  * form back; without the device the socket is not found (exit 1).
  */
-TEST_F(cli, device_bound_socket)
+TEST_F_TIMEOUT(cli, device_bound_socket, 120)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PW_PORT) };
 	struct sockaddr_in l;
@@ -237,7 +239,7 @@ TEST_F(cli, device_bound_socket)
 	close(s);
 }
 
-TEST_F(cli, policy_and_stats)
+TEST_F_TIMEOUT(cli, policy_and_stats, 120)
 {
 	struct json_object *o;
 	char line[1024];
@@ -265,7 +267,7 @@ TEST_F(cli, policy_and_stats)
 	json_object_put(o);
 }
 
-TEST_F(cli, usage_and_help)
+TEST_F_TIMEOUT(cli, usage_and_help, 120)
 {
 	static const char * const subs[] = {
 		"monitor", "sockets", "set-timeout", "policy", "stats",
