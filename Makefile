@@ -89,7 +89,7 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo demo-cluster style deps clean \
-	unit-check host-check vm-check vm-check-trixie vm-bench vm-demo fuzz fuzz-build \
+	unit-check host-check vm-check vm-check-trixie vm-check-debug vm-bench vm-demo fuzz fuzz-build \
 	install
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -240,6 +240,12 @@ vm-bench: module $(BINS)
 vm-check-trixie: $(KSFT_BINS) $(BINS)
 	$(Q)scripts/ynl-fetch >/dev/null
 	$(Q)scripts/kernel-trixie check $(O)
+
+# The same suite on Debian 12's 6.1 built with KASAN, lockdep, atomic-sleep
+# checks, debug objects and kmemleak (scripts/kernel-debug, cached).
+vm-check-debug: $(KSFT_BINS) $(BINS)
+	$(Q)scripts/ynl-fetch >/dev/null
+	$(Q)scripts/kernel-debug check $(O)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -14,8 +14,8 @@
 # unloaded median:
 #   unloaded    the module not loaded
 #   loaded      loaded, nothing configured
-#   policies    loaded, 100 rules in the netns, none matching: every
-#               connection walks them all (the worst case)
+#   policies    loaded, 100 rules in the netns (one host and port each,
+#               as for 100 engines), none matching
 #   subscriber  loaded, `peerwatch monitor` subscribed to the events
 # Writes OUT (markdown) and prints it.
 set -u

@@ -11,6 +11,7 @@
 #include <net/netns/generic.h>
 #include <linux/peerwatch.h>
 
+struct pw_policy_index;
 struct pw_track_table;
 
 /*
@@ -21,8 +22,9 @@ struct pw_track_table;
 struct pw_net {
 	struct mutex lock;		/* serialises policy changes */
 	struct list_head policies;	/* struct pw_policy, RCU readers */
+	struct pw_policy_index __rcu *policy_index; /* policy.c: what hooks read */
 	struct xarray policy_ids;	/* id -> struct pw_policy, under lock */
-	unsigned int n_policies;	/* READ_ONCE() in hooks */
+	unsigned int n_policies;	/* READ_ONCE() in stats */
 	u32 next_policy_id;		/* where the next id search starts */
 	u64 policy_seq;			/* of the last rule added */
 	struct pw_track_table __rcu *track;	/* NULL once the netns goes */

@@ -4,7 +4,9 @@
  * become ESTABLISHED without one, by remote prefix and port range.
  *
  * The rules are a list in the order they were added, which is the order
- * they are tried in, walked under RCU by the state hook. Their ids come
+ * they are tried in: the first that matches wins. The state hook does not
+ * walk it (every connection would pay for every rule) but asks an index,
+ * under RCU, for the same first match (see below). Their ids come
  * from an xarray, cyclically from 1 to U32_MAX: an id is never 0 and never
  * that of a live rule, even after 2^32 additions. A dump resumes after the
  * sequence number of the last rule it sent, which only grows, so it sends
@@ -12,7 +14,10 @@
  */
 #include <linux/delay.h>
 #include <linux/inetdevice.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
 #include <linux/moduleparam.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/stringify.h>
 #include <net/genetlink.h>
@@ -51,28 +56,217 @@ module_param(policy_delay_ms, uint, 0600);
 MODULE_PARM_DESC(policy_delay_ms,
 		 "For tests of the race with setsockopt: wait this long (at most 1000 ms) between a rule's match and its write");
 
-static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
-{
-	u16 dport = ntohs(inet_sk(sk)->inet_dport);
-	u16 family = sk->sk_family;
-	__be32 daddr4 = sk->sk_daddr;
+/* The peer of a socket as the rules see it. */
+struct pw_peer {
+	u16 family;
+	u16 port;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} addr;
+};
 
+static void pw_peer_of(const struct sock *sk, struct pw_peer *peer)
+{
+	peer->family = sk->sk_family;
+	peer->port = ntohs(inet_sk(sk)->inet_dport);
+	peer->addr.v4 = sk->sk_daddr;
 #if IS_ENABLED(CONFIG_IPV6)
+	if (peer->family != AF_INET6)
+		return;
 	/* An IPv4 peer reached through an IPv6 socket is an IPv4 peer. */
-	if (family == AF_INET6 && ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		family = AF_INET;
-		daddr4 = sk->sk_v6_daddr.s6_addr32[3];
+	if (ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		peer->family = AF_INET;
+		peer->addr.v4 = sk->sk_v6_daddr.s6_addr32[3];
+	} else {
+		peer->addr.v6 = sk->sk_v6_daddr;
 	}
 #endif
-	if (p->family != family || dport < p->dport_min || dport > p->dport_max)
+}
+
+static bool pw_policy_match(const struct pw_policy *p,
+			    const struct pw_peer *peer)
+{
+	if (p->family != peer->family || peer->port < p->dport_min ||
+	    peer->port > p->dport_max)
+		return false;
+	if (p->family == AF_INET)
+		return !((peer->addr.v4 ^ p->daddr.v4) &
+			 inet_make_mask(p->prefix_len));
+	return ipv6_prefix_equal(&peer->addr.v6, &p->daddr.v6, p->prefix_len);
+}
+
+/*
+ * The index. The common rule names one host (a full-length prefix) and one
+ * port or every port: a rule per engine. Those rules are in a hash keyed
+ * by family, address and port, where a peer finds its two candidates (its
+ * port, every port) in two probes; of several rules with one key only the
+ * first is kept, since a later one can never be the first match. The
+ * others (prefixes, port ranges) are in an array in the order they are
+ * tried, walked after the probes and only as long as its rules come before
+ * the hash's candidate. A rule's seq is its rank in the order, so the
+ * result is the first match of the list, as if it were walked whole.
+ *
+ * An index is immutable: every change builds a new one under pn->lock and
+ * replaces the old under RCU. It is allocated before anything changes, so
+ * that a change that cannot have its index fails whole. No rule, no index.
+ */
+struct pw_policy_index {
+	struct rcu_head rcu;
+	u32 seed;
+	unsigned int mask;		/* slots - 1, slots a power of 2 */
+	unsigned int n_other;
+	const struct pw_policy **slots;	/* the hashed rules; NULL: free */
+	const struct pw_policy *other[];	/* the others, in order */
+};
+
+/*
+ * The key port of a rule: PW_KEY_PORT | N for port N alone, PW_KEY_PORT
+ * for every port, 0 for a rule that is not hashed.
+ */
+#define PW_KEY_PORT	0x10000U
+
+static u32 pw_policy_key_port(const struct pw_policy *p)
+{
+	if (p->prefix_len != (p->family == AF_INET ? 32 : 128))
+		return 0;
+	if (p->dport_min == p->dport_max)
+		return PW_KEY_PORT | p->dport_min;
+	if (p->dport_min == 0 && p->dport_max == U16_MAX)
+		return PW_KEY_PORT;
+	return 0;
+}
+
+static u32 pw_policy_hash(const struct pw_policy_index *idx, u16 family,
+			  const void *addr, u32 key_port)
+{
+	if (family == AF_INET)
+		return jhash_2words((__force u32)*(const __be32 *)addr,
+				    key_port, idx->seed);
+	return jhash2((__force const u32 *)((const struct in6_addr *)addr)->s6_addr32,
+		      4, idx->seed ^ key_port);
+}
+
+static bool pw_policy_key_equal(const struct pw_policy *p, u16 family,
+				const void *addr, u32 key_port)
+{
+	if (p->family != family || pw_policy_key_port(p) != key_port)
 		return false;
 	if (family == AF_INET)
-		return !((daddr4 ^ p->daddr.v4) & inet_make_mask(p->prefix_len));
-#if IS_ENABLED(CONFIG_IPV6)
-	return ipv6_prefix_equal(&sk->sk_v6_daddr, &p->daddr.v6, p->prefix_len);
-#else
-	return false;
-#endif
+		return p->daddr.v4 == *(const __be32 *)addr;
+	return ipv6_addr_equal(&p->daddr.v6, addr);
+}
+
+/* The slot of the rule with this key, or the free slot where it goes. */
+static const struct pw_policy **
+pw_policy_slot(const struct pw_policy_index *idx, u16 family,
+	       const void *addr, u32 key_port)
+{
+	unsigned int i = pw_policy_hash(idx, family, addr, key_port);
+	const struct pw_policy *p;
+
+	/* At most half full: a free slot ends every probe. */
+	for (;; i++) {
+		p = idx->slots[i & idx->mask];
+		if (!p || pw_policy_key_equal(p, family, addr, key_port))
+			return &idx->slots[i & idx->mask];
+	}
+}
+
+static const struct pw_policy *
+pw_policy_find(const struct pw_policy_index *idx, const struct pw_peer *peer)
+{
+	const struct pw_policy *best, *p;
+	unsigned int i;
+
+	best = *pw_policy_slot(idx, peer->family, &peer->addr,
+			       PW_KEY_PORT | peer->port);
+	p = *pw_policy_slot(idx, peer->family, &peer->addr, PW_KEY_PORT);
+	if (p && (!best || p->seq < best->seq))
+		best = p;
+	for (i = 0; i < idx->n_other; i++) {
+		p = idx->other[i];
+		if (best && p->seq > best->seq)
+			break;
+		if (pw_policy_match(p, peer))
+			return p;
+	}
+	return best;
+}
+
+static void pw_policy_index_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct pw_policy_index, rcu));
+	atomic_long_dec(&pw_live_objects);
+}
+
+/* An empty index with room for @n rules, or NULL for none. */
+static int pw_policy_index_new(unsigned int n, struct pw_policy_index **idxp)
+{
+	unsigned int slots = roundup_pow_of_two(2 * n);
+	struct pw_policy_index *idx;
+
+	*idxp = NULL;
+	if (!n)
+		return 0;
+	idx = kzalloc(struct_size(idx, other, n) + slots * sizeof(*idx->slots),
+		      GFP_KERNEL_ACCOUNT);
+	if (!idx)
+		return -ENOMEM;
+	atomic_long_inc(&pw_live_objects);
+	idx->seed = get_random_u32();
+	idx->mask = slots - 1;
+	idx->slots = (const struct pw_policy **)&idx->other[n];
+	*idxp = idx;
+	return 0;
+}
+
+/* An index that was never published. */
+static void pw_policy_index_free(struct pw_policy_index *idx)
+{
+	if (!idx)
+		return;
+	kfree(idx);
+	atomic_long_dec(&pw_live_objects);
+}
+
+/* Fill @idx with the rules of @pn but @skip, the rule being deleted. */
+static void pw_policy_index_fill(struct pw_policy_index *idx,
+				 struct pw_net *pn,
+				 const struct pw_policy *skip)
+{
+	const struct pw_policy **slot;
+	const struct pw_policy *p;
+	u32 key_port;
+
+	list_for_each_entry(p, &pn->policies, list) {
+		if (p == skip)
+			continue;
+		key_port = pw_policy_key_port(p);
+		if (!key_port) {
+			idx->other[idx->n_other++] = p;
+			continue;
+		}
+		slot = pw_policy_slot(idx, p->family, &p->daddr, key_port);
+		if (!*slot)
+			*slot = p;
+	}
+}
+
+/*
+ * Put @idx (filled, or NULL when no rule is left) in place of the old
+ * index, which goes after a grace period: a reader that still holds it
+ * still finds rules in it, freed after the same grace period or later.
+ */
+static void pw_policy_index_publish(struct pw_net *pn,
+				    struct pw_policy_index *idx)
+{
+	struct pw_policy_index *old;
+
+	old = rcu_replace_pointer(pn->policy_index, idx,
+				  lockdep_is_held(&pn->lock));
+	if (old)
+		call_rcu(&old->rcu, pw_policy_index_free_rcu);
 }
 
 /*
@@ -86,30 +280,31 @@ static bool pw_policy_match(const struct pw_policy *p, const struct sock *sk)
 void pw_policy_apply(const struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk((struct sock *)sk);
+	const struct pw_policy_index *idx;
 	struct net *net = sock_net(sk);
 	const struct pw_policy *p;
-	struct pw_net *pn;
+	struct pw_peer peer;
 	unsigned int delay;
 
 	if (READ_ONCE(icsk->icsk_user_timeout) || !check_net(net))
 		return;
-	pn = pw_net(net);
-	if (!READ_ONCE(pn->n_policies))
-		return;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(p, &pn->policies, list) {
-		if (!pw_policy_match(p, sk))
-			continue;
-		delay = READ_ONCE(policy_delay_ms);
-		if (delay)
-			mdelay(min(delay, 1000U));
-		if (cmpxchg(&icsk->icsk_user_timeout, 0, p->user_timeout))
-			break;
-		atomic64_inc((atomic64_t *)&p->hits);
-		pw_stat_inc(net, PEERWATCH_STAT_A_POLICY_HITS);
-		break;
-	}
+	idx = rcu_dereference(pw_net(net)->policy_index);
+	if (!idx)
+		goto out;
+	pw_peer_of(sk, &peer);
+	p = pw_policy_find(idx, &peer);
+	if (!p)
+		goto out;
+	delay = READ_ONCE(policy_delay_ms);
+	if (delay)
+		mdelay(min(delay, 1000U));
+	if (cmpxchg(&icsk->icsk_user_timeout, 0, p->user_timeout))
+		goto out;
+	atomic64_inc((atomic64_t *)&p->hits);
+	pw_stat_inc(net, PEERWATCH_STAT_A_POLICY_HITS);
+out:
 	rcu_read_unlock();
 }
 
@@ -133,6 +328,7 @@ static void pw_policy_flush(struct pw_net *pn)
 	struct pw_policy *p, *tmp;
 
 	mutex_lock(&pn->lock);
+	pw_policy_index_publish(pn, NULL);
 	list_for_each_entry_safe(p, tmp, &pn->policies, list)
 		pw_policy_del_locked(pn, p);
 	mutex_unlock(&pn->lock);
@@ -264,6 +460,7 @@ static int pw_policy_parse(struct genl_info *info, struct pw_policy *p)
 int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pw_net *pn = pw_net(genl_info_net(info));
+	struct pw_policy_index *idx = NULL;
 	struct sk_buff *reply;
 	struct pw_policy *p;
 	u32 next;
@@ -286,37 +483,40 @@ int pw_nl_policy_add(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&pn->lock);
 	if (pn->n_policies >= PEERWATCH_POLICY_MAX) {
-		mutex_unlock(&pn->lock);
 		NL_SET_ERR_MSG(info->extack,
 			       "too many policy rules in this netns (limit "
 			       __stringify(PEERWATCH_POLICY_MAX) ")");
 		ret = -ENOSPC;
-		goto err_reply;
+		goto err_unlock;
 	}
+	ret = pw_policy_index_new(pn->n_policies + 1, &idx);
+	if (ret)
+		goto err_unlock;
 	next = xchg(&policy_id_next, 0);
 	if (next)
 		pn->next_policy_id = next;
 	ret = xa_alloc_cyclic(&pn->policy_ids, &p->id, p, XA_LIMIT(1, U32_MAX),
 			      &pn->next_policy_id, GFP_KERNEL_ACCOUNT);
-	if (ret < 0) {
-		mutex_unlock(&pn->lock);
-		goto err_reply;
-	}
+	if (ret < 0)
+		goto err_unlock;
 	ret = pw_policy_fill(reply, p, info->snd_portid, info->snd_seq, 0,
 			     PEERWATCH_CMD_POLICY_ADD);
 	if (ret) {
 		xa_erase(&pn->policy_ids, p->id);
-		mutex_unlock(&pn->lock);
-		goto err_reply;
+		goto err_unlock;
 	}
 	p->seq = ++pn->policy_seq;
 	list_add_tail_rcu(&p->list, &pn->policies);
 	WRITE_ONCE(pn->n_policies, pn->n_policies + 1);
+	pw_policy_index_fill(idx, pn, NULL);
+	pw_policy_index_publish(pn, idx);
 	mutex_unlock(&pn->lock);
 
 	return genlmsg_reply(reply, info);
 
-err_reply:
+err_unlock:
+	mutex_unlock(&pn->lock);
+	pw_policy_index_free(idx);
 	nlmsg_free(reply);
 err_free:
 	kfree(p);
@@ -327,8 +527,9 @@ err_free:
 int pw_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pw_net *pn = pw_net(genl_info_net(info));
+	struct pw_policy_index *idx;
 	struct pw_policy *p;
-	int ret = -ENOENT;
+	int ret;
 	u32 id;
 
 	if (GENL_REQ_ATTR_CHECK(info, PEERWATCH_A_POLICY_ID))
@@ -337,16 +538,22 @@ int pw_nl_policy_del(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&pn->lock);
 	p = xa_load(&pn->policy_ids, id);
-	if (p) {
-		pw_policy_del_locked(pn, p);
-		ret = 0;
-	}
-	mutex_unlock(&pn->lock);
-
-	if (ret)
+	if (!p) {
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[PEERWATCH_A_POLICY_ID],
 				    "no policy rule with this id");
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = pw_policy_index_new(pn->n_policies - 1, &idx);
+	if (ret)
+		goto out;
+	if (idx)
+		pw_policy_index_fill(idx, pn, p);
+	pw_policy_index_publish(pn, idx);
+	pw_policy_del_locked(pn, p);
+out:
+	mutex_unlock(&pn->lock);
 	return ret;
 }
 

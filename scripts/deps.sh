@@ -14,6 +14,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio kmod
 iproute2 nftables procps psmisc util-linux openssl curl socat jq
 sparse shellcheck valgrind debootstrap xz-utils prometheus gnuplot-nox
+flex bison bc libelf-dev
 systemd dkms man-db groff-base python3-yaml python3-jsonschema
 docker.io etcd-server etcd-client
 "

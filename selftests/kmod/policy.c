@@ -4,7 +4,8 @@
  * overrides one set with setsockopt (not even one set while the rule is
  * being applied), is bounded per netns, and dies with
  * its netns. Rule ids are never 0 nor those of live rules, across the 2^32
- * wrap, and a dump sends every rule once, in the order they are tried.
+ * wrap, and a dump sends every rule once, in the order they are tried. The
+ * first rule that matches, in that order, is the one applied.
  */
 #include "kselftest_harness.h"
 #include "pw_test.h"
@@ -204,8 +205,19 @@ TEST_F(policy, rules_die_with_netns)
 		ASSERT_EQ(0, pw_policy_add4(&onl, NULL, 0, 0, 0, 1000));
 	pw_nl_close(&onl);
 	ASSERT_EQ(0, pw_enter(self->t.cli));
-	ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
-	EXPECT_EQ(before.v[PEERWATCH_STAT_A_LIVE_OBJECTS] + 10,
+	/*
+	 * Ten rules and their index; the indexes each addition replaced go
+	 * after a grace period.
+	 */
+	end = pw_now_ms() + 10000;
+	do {
+		ASSERT_EQ(0, pw_stats_get(&self->nl, &after));
+		if (after.v[PEERWATCH_STAT_A_LIVE_OBJECTS] ==
+		    before.v[PEERWATCH_STAT_A_LIVE_OBJECTS] + 11)
+			break;
+		usleep(100000);
+	} while (pw_now_ms() < end);
+	EXPECT_EQ(before.v[PEERWATCH_STAT_A_LIVE_OBJECTS] + 11,
 		  after.v[PEERWATCH_STAT_A_LIVE_OBJECTS]);
 
 	/* The netns goes away asynchronously, and its rules after an RCU grace period. */
@@ -335,6 +347,163 @@ TEST_F(policy, ids_across_the_wrap)
 	EXPECT_EQ(50U, add_rule(&self->nl, 2001));
 	EXPECT_EQ(201, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
 
+	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
+}
+
+/* A rule of the order test, as the test adds it and as it should match. */
+struct order_rule {
+	const char *addr;	/* NULL: every address */
+	int plen;
+	uint16_t pmin, pmax;	/* 0, 0: every port */
+	uint32_t ms;
+	uint32_t id;
+};
+
+/* What the test connects from, each to PW_SRV_ADDR. */
+static const char *const order_peer_addr[] = { PW_SRV_ADDR, "::ffff:" PW_SRV_ADDR };
+
+static bool order_match(const struct order_rule *r, uint16_t port)
+{
+	struct in_addr a, srv;
+	uint32_t mask;
+
+	if ((r->pmin || r->pmax) && (port < r->pmin || port > r->pmax))
+		return false;
+	if (!r->addr)
+		return true;
+	inet_pton(AF_INET, r->addr, &a);
+	inet_pton(AF_INET, PW_SRV_ADDR, &srv);
+	mask = r->plen ? htonl(~0U << (32 - r->plen)) : 0;
+	return !((a.s_addr ^ srv.s_addr) & mask);
+}
+
+/* The timeout the first matching rule of @rules gives, 0 for none. */
+static uint32_t order_expect(const struct order_rule *rules, int n,
+			     uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (order_match(&rules[i], port))
+			return rules[i].ms;
+	return 0;
+}
+
+static int order_add(struct pw_nl *nl, struct order_rule *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct ids ids = { .n = 0 };
+	struct nlmsghdr *nlh;
+	struct in_addr a;
+
+	nlh = pw_nl_request(nl, buf, PEERWATCH_CMD_POLICY_ADD, 0);
+	mnl_attr_put_u16(nlh, PEERWATCH_A_FAMILY, AF_INET);
+	mnl_attr_put_u32(nlh, PEERWATCH_A_USER_TIMEOUT, r->ms);
+	if (r->addr) {
+		inet_pton(AF_INET, r->addr, &a);
+		mnl_attr_put(nlh, PEERWATCH_A_DADDR4, 4, &a);
+		mnl_attr_put_u8(nlh, PEERWATCH_A_PREFIX_LEN, r->plen);
+	}
+	if (r->pmin || r->pmax) {
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MIN, r->pmin);
+		mnl_attr_put_u16(nlh, PEERWATCH_A_DPORT_MAX, r->pmax);
+	}
+	if (pw_nl_talk(nl, nlh, ids_cb, &ids) || ids.n != 1)
+		return -1;
+	r->id = ids.v[0];
+	return 0;
+}
+
+/* The timeout a new connection to @port from @addr gets, or -1. */
+static int64_t order_got(FIXTURE_DATA(policy) *self, const char *addr,
+			 uint16_t port)
+{
+	int c, s;
+	int64_t ms;
+
+	c = pw_connect(self->t.cli, addr, port, 0);
+	if (c < 0)
+		return -1;
+	s = accept(port == PW_PORT ? self->lfd : self->lfd2, NULL, NULL);
+	ms = s < 0 ? -1 : (int64_t)pw_user_timeout(c);
+	close(c);
+	if (s >= 0)
+		close(s);
+	return ms;
+}
+
+/*
+ * The rules are tried in the order they were added, whatever the module
+ * does to find the first match faster: exact rules (one host, one port or
+ * every port) and the others (prefixes, ranges), in every order, with
+ * duplicates, added and deleted at random, through an IPv4 and an
+ * IPv4-mapped IPv6 socket. The expected timeout comes from a plain walk of
+ * the rules in the test.
+ */
+TEST_F_TIMEOUT(policy, first_match_in_rule_order, 300)
+{
+	/* What a rule may be: hosts, prefixes, every address; ports alike. */
+	static const struct { const char *addr; int plen; } addrs[] = {
+		{ PW_SRV_ADDR, 32 }, { "10.77.0.3", 32 }, { "10.77.0.0", 24 },
+		{ "10.0.0.0", 8 }, { NULL, 0 },
+	};
+	static const uint16_t ports[][2] = {
+		{ PW_PORT, PW_PORT }, { PW_PORT + 1, PW_PORT + 1 }, { 0, 0 },
+		{ PW_PORT, PW_PORT + 1 }, { 1, PW_PORT - 1 }, { 0, 65535 },
+	};
+	static const struct order_rule directed[] = {
+		{ "10.77.0.0", 24, 0, 0, 1100, 0 },
+		{ PW_SRV_ADDR, 32, PW_PORT, PW_PORT, 1200, 0 },
+		{ PW_SRV_ADDR, 32, 0, 0, 1300, 0 },
+	};
+	struct order_rule rules[24];
+	unsigned int seed = 22, ms = 2000;
+	int n = 0, round, op, i, k, a, p;
+	uint16_t port;
+
+	/* A range before an exact rule wins; then the exact one, then any port. */
+	for (i = 0; i < 3; i++) {
+		rules[n] = directed[i];
+		ASSERT_EQ(0, order_add(&self->nl, &rules[n]));
+		n++;
+	}
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(directed[i].ms, order_got(self, PW_SRV_ADDR, PW_PORT));
+		ASSERT_EQ(0, del_rule(&self->nl, rules[i].id));
+	}
+	n = 0;
+
+	srand(seed);
+	TH_LOG("seed %u", seed);
+	for (round = 0; round < 40; round++) {
+		for (op = 0; op < 3; op++) {
+			if (n && (n == (int)ARRAY_SIZE(rules) || rand() % 3 == 0)) {
+				k = rand() % n;
+				ASSERT_EQ(0, del_rule(&self->nl, rules[k].id));
+				memmove(&rules[k], &rules[k + 1],
+					(n - k - 1) * sizeof(rules[0]));
+				n--;
+				continue;
+			}
+			a = rand() % ARRAY_SIZE(addrs);
+			p = rand() % ARRAY_SIZE(ports);
+			rules[n] = (struct order_rule){
+				.addr = addrs[a].addr, .plen = addrs[a].plen,
+				.pmin = ports[p][0], .pmax = ports[p][1],
+				.ms = ms++,
+			};
+			ASSERT_EQ(0, order_add(&self->nl, &rules[n]));
+			n++;
+		}
+		for (i = 0; i < 4; i++) {
+			port = PW_PORT + i % 2;
+			ASSERT_EQ((int64_t)order_expect(rules, n, port),
+				  order_got(self, order_peer_addr[i / 2], port))
+				TH_LOG("round %d, %d rules, port %u from %s", round,
+				       n, port, order_peer_addr[i / 2]);
+		}
+	}
+	ASSERT_EQ(n, pw_dump_count(&self->nl, PEERWATCH_CMD_POLICY_DUMP));
 	ASSERT_EQ(0, pw_simple(&self->nl, PEERWATCH_CMD_POLICY_FLUSH));
 }
 

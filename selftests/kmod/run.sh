@@ -21,6 +21,13 @@ fi
 . scripts/suite.sh
 
 echo "# kernel $(uname -r), module $KO"
+# On a kernel with kmemleak (scripts/kernel-debug), what the kernel itself
+# leaked before the module came is set aside: only ours is looked at.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w "$KMEMLEAK" ]; then
+	echo scan >"$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+fi
 if ! insmod "$KO"; then
 	suite_record "module load" fail
 	suite_end "$suite"
@@ -42,5 +49,24 @@ if rmmod peerwatch; then
 	suite_record "module unload" pass
 else
 	suite_record "module unload" fail
+fi
+
+# What the module allocated and never freed, after its unload: an object
+# nothing points to whose allocation backtrace passes through the module,
+# named ([peerwatch]) or, its code gone, a bare address. kmemleak reports
+# only objects older than 5 s.
+if [ -w "$KMEMLEAK" ]; then
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	leaks=$(awk '/^unreferenced object/ { obj = $0 }
+		obj && (/ \[peerwatch\]$/ || /\] 0x[0-9a-f]+$/) { print obj; print; obj = "" }' \
+		"$KMEMLEAK")
+	if [ -z "$leaks" ]; then
+		suite_record kmemleak pass
+	else
+		echo "# kmemleak: the module leaked:"
+		printf '%s\n' "$leaks" | sed 's/^/#   /'
+		suite_record kmemleak fail
+	fi
 fi
 suite_end "$suite"
