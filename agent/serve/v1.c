@@ -203,17 +203,16 @@ int v1_metrics(void *router, struct server_client *c,
 	       const struct api_req *r)
 {
 	const struct v1 *v = router;
-	struct strbuf body = { 0 };
+	struct metrics_cursor *mc;
 	int err;
 
 	(void)r;
-	err = metrics_render(v->metrics, &body);
-	if (!err)
-		err = server_respond(c, 200,
-				     "text/plain; version=0.0.4; charset=utf-8",
-				     "", body.p, body.len);
-	strbuf_release(&body);
-	return err;
+	err = metrics_cursor_new(&mc, v->metrics);
+	if (err)
+		return err;
+	server_attach(c, mc, metrics_cursor_free);
+	return server_respond_more(c, "text/plain; version=0.0.4; charset=utf-8",
+				   "", metrics_more);
 }
 
 int v1_events(void *router, struct server_client *c, const struct api_req *r)

@@ -369,3 +369,89 @@ mem_shortfall_said() {
 	last=$(grep "memory: [0-9]* engines fit, 300 asked" "$ALOG" | tail -n 1)
 	[[ "$last" == *"memory: $2 engines fit, 300 asked"*": $3 left unhealthy"* ]]
 }
+
+# big_get NAME PATH: GET PATH into $TMP/big.NAME; "SECONDS BYTES HTTP" on
+# stdout.
+big_get() {
+	curl -s --max-time 120 --unix-socket "$API" -o "$TMP/big.$1" \
+		-w '%{time_total} %{size_download} %{http_code}\n' "http://pw$2"
+}
+
+# big_check NAME: the answer in $TMP/big.NAME complete, as many rows as
+# /v1/summary counts ($big_n engines, $big_c containers).
+big_check() {
+	case $1 in
+	nodes) [ "$(jq length "$TMP/big.nodes")" = "$big_n" ] ;;
+	containers) [ "$(jq length "$TMP/big.containers")" = "$big_c" ] ;;
+	metrics) promtool check metrics <"$TMP/big.metrics" >/dev/null 2>&1 &&
+		[ "$(grep -c '^peerwatch_engine_up{' "$TMP/big.metrics")" = "$big_here" ] ;;
+	esac
+}
+
+# 20,000 engines asked (--no-events: one connection each) of an agent
+# under a limit of 20,000 descriptors, as bench/run's biggest phase: the
+# big answers (/v1/nodes, /v1/containers, /metrics) are whole and parse,
+# one at a time and all at once, while /v1/summary and the canary's
+# listing stay fresh and the agent's peak RSS stays bounded. The engines
+# are three enginesim twins on one port (--reuseport), each under 8,000
+# connections. Plain suite only: 20,000 engines under ASan or valgrind
+# are a test of the instrument.
+test_api_big() {
+	local f=$TMP/big.engines k pids=() name out max_lat=0 max_age=0 rc=0
+	local names="nodes containers metrics" big_n big_c big_here hwm
+	declare -A path=([nodes]=/v1/nodes [containers]=/v1/containers
+		[metrics]=/metrics)
+
+	new_netns apibig || return 1
+	for k in 1 2 3; do
+		spawn "$TMP/$NS.sim.$k.log" "$SIM" --count 20000 --port 2375 \
+			--ctl "$TMP/$NS.ctl.$k" --reuseport --events-interval 0 \
+			--quiet
+	done
+	for k in 1 2 3; do
+		poll_for 20000 0.1 "$SIM" ctl "$TMP/$NS.ctl.$k" stats ||
+			fail "enginesim $k did not start" || return 1
+	done
+	awk 'BEGIN { b = 127 * 16777216 + 65536 + 1
+		for (i = 0; i < 20000; i++) { a = b + i
+			printf "%d.%d.%d.%d:2375\n", int(a / 16777216) % 256,
+			       int(a / 65536) % 256, int(a / 256) % 256, a % 256 } }' >"$f"
+	AGENT_WRAP=(prlimit --nofile=20000:20000)
+	start_agent --no-events --engine-refresh-min-interval 2s \
+		--engine-refresh-max-interval 4s "file://$f" || rc=1
+	AGENT_WRAP=()
+	[ "$rc" = 0 ] || return 1
+	wait_api 180000 '.engines == 20000 and .states.pending == 0' ||
+		fail "not settled: $(api /v1/summary | jq -c .states)" || return 1
+	out=$(api /v1/summary)
+	big_n=$(jq .engines <<<"$out")
+	big_c=$(jq .containers <<<"$out")
+	big_here=$(api /metrics | grep -c '^peerwatch_engine_up{')
+	log "20000 engines settled after ${ELAPSED} ms: $(jq -c .states <<<"$out"), $big_c containers; $(grep -m1 'engines fit' "$ALOG" | sed 's/.*descriptors: //')"
+	for name in $names; do
+		out=$(big_get "$name" "${path[$name]}")
+		log "$name alone: $(awk '{ printf "%.1f s, %.1f MiB, HTTP %s", $1, $2 / 1048576, $3 }' <<<"$out")"
+		big_check "$name" || fail "$name: incomplete or malformed" || rc=1
+	done
+	for name in $names; do
+		big_get "$name" "${path[$name]}" >"$TMP/big.$name.w" &
+		pids+=($!)
+		PIDS+=($!)
+	done
+	# What an operator sees while they stream, for as long as they do.
+	probe_api 1000
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		probe_api 1000
+	done
+	wait "${pids[@]}"
+	for name in $names; do
+		log "$name at once: $(awk '{ printf "%.1f s, %.1f MiB, HTTP %s", $1, $2 / 1048576, $3 }' "$TMP/big.$name.w")"
+		big_check "$name" || fail "$name at once: incomplete or malformed" || rc=1
+	done
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
+	log "meanwhile /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 2-4 s); peak RSS $((hwm / 1024)) MiB, $(($(rss_kb "$AGENT_PID") / 1024)) MiB now"
+	[ "$max_lat" -le 3000 ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le 10000 ] || fail "canary listing ${max_age} ms old" || rc=1
+	[ "$hwm" -le $((400 * 1024)) ] || fail "peak RSS $((hwm / 1024)) MiB" || rc=1
+	return $rc
+}
