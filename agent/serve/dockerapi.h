@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "apireq.h"
+#include "strbuf.h"
 
 struct engine;
 struct fleet;
@@ -55,7 +56,17 @@ static inline void dockerapi_add_int(struct json_object *o, const char *k,
 }
 
 struct json_object *dockerapi_version(const struct fleet *f);
-struct json_object *dockerapi_info(const struct fleet *f);
+/*
+ * GET /info a batch at a time (server_respond_more()): each
+ * dockerapi_info_more() appends about DOCKERAPI_BATCH bytes, the last
+ * sets *@done; with @newline, the body ends in one, as dockerd's.
+ */
+#define DOCKERAPI_BATCH	(16 * 1024)
+struct dockerapi_info;
+int dockerapi_info_new(struct dockerapi_info **ip, const struct fleet *f,
+		       bool newline);
+int dockerapi_info_more(void *info, struct strbuf *out, bool *done);
+void dockerapi_info_free(void *info);
 
 /*
  * GET /containers/json with all, limit and filters: 0, or -EINVAL with

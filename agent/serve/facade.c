@@ -80,9 +80,19 @@ int facade_info(void *router, struct server_client *c,
 		const struct api_req *r)
 {
 	const struct facade *fc = router;
+	struct dockerapi_info *in;
+	char scope[VIEW_SCOPE_MAX];
+	int err;
 
 	(void)r;
-	return answer_json(c, fc->fleet, dockerapi_info(fc->fleet));
+	err = dockerapi_info_new(&in, fc->fleet,
+				 c->dialect && c->dialect->json_newline);
+	if (err)
+		return err;
+	server_attach(c, in, dockerapi_info_free);
+	view_scope_header(fc->fleet, scope, sizeof(scope));
+	return server_respond_more(c, "application/json", scope,
+				   dockerapi_info_more);
 }
 
 int facade_containers(void *router, struct server_client *c,
