@@ -386,6 +386,8 @@ big_check() {
 	nodes) [ "$(jq length "$TMP/big.nodes")" = "$big_n" ] ;;
 	containers) [ "$(jq length "$TMP/big.containers")" = "$big_c" ] ;;
 	info) [ "$(jq '.SystemStatus | length' "$TMP/big.info")" = $((2 + 6 * big_here)) ] ;;
+	# docker ps: the running ones, as /info counts them.
+	dcontainers) [ "$(jq length "$TMP/big.dcontainers")" = "$(jq .ContainersRunning "$TMP/big.info")" ] ;;
 	metrics) promtool check metrics <"$TMP/big.metrics" >/dev/null 2>&1 &&
 		[ "$(grep -c '^peerwatch_engine_up{' "$TMP/big.metrics")" = "$big_here" ] ;;
 	esac
@@ -393,8 +395,8 @@ big_check() {
 
 # 20,000 engines asked (--no-events: one connection each) of an agent
 # under a limit of 20,000 descriptors, as bench/run's biggest phase: the
-# big answers (/v1/nodes, /v1/containers, /metrics, the façade's /info)
-# are whole and parse,
+# big answers (/v1/nodes, /v1/containers, /metrics, the façade's /info
+# and /containers/json) are whole and parse,
 # one at a time and all at once, while /v1/summary and the canary's
 # listing stay fresh and the agent's peak RSS stays bounded. The engines
 # are three enginesim twins on one port (--reuseport), each under 8,000
@@ -402,9 +404,10 @@ big_check() {
 # are a test of the instrument.
 test_api_big() {
 	local f=$TMP/big.engines k pids=() name out max_lat=0 max_age=0 rc=0
-	local names="nodes containers metrics info" big_n big_c big_here hwm0 hwm
+	local names="nodes containers metrics info dcontainers" big_n big_c big_here hwm0 hwm
 	declare -A path=([nodes]=/v1/nodes [containers]=/v1/containers
-		[metrics]=/metrics [info]=/v1.41/info)
+		[metrics]=/metrics [info]=/v1.41/info
+		[dcontainers]=/v1.41/containers/json)
 
 	new_netns apibig || return 1
 	for k in 1 2 3; do
