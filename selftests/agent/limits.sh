@@ -370,6 +370,19 @@ mem_shortfall_said() {
 	[[ "$last" == *"memory: $2 engines fit, 300 asked"*": $3 left unhealthy"* ]]
 }
 
+# lag_ticks: the loop's lag histogram, "LE TICKS" a bucket ("+Inf" last).
+lag_ticks() {
+	api /metrics | awk -F'[{}" ]+' '/^peerwatch_event_loop_lag_seconds_bucket/ { print $3, $NF }'
+}
+
+# worst_lag BEFORE AFTER: the smallest bucket bound (s) that every tick
+# between the two lag_ticks outputs was within; "inf" if none.
+worst_lag() {
+	awk 'NR == FNR { b[$1] = $2; next } { d[++n] = $1; v[n] = $2 - b[$1] }
+		END { for (i = 1; i < n; i++) if (v[i] == v[n]) { print d[i]; exit }
+			print "inf" }' "$1" "$2"
+}
+
 sim_up() { "$SIM" ctl "$1" stats >/dev/null 2>&1; }
 
 # big_get NAME PATH: GET PATH into $TMP/big.NAME; "SECONDS BYTES HTTP" on
@@ -403,8 +416,8 @@ big_check() {
 # connections. Plain suite only: 20,000 engines under ASan or valgrind
 # are a test of the instrument.
 test_api_big() {
-	local f=$TMP/big.engines k pids=() name out max_lat=0 max_age=0 rc=0
-	local names="nodes containers metrics info dcontainers" big_n big_c big_here hwm0 hwm
+	local f=$TMP/big.engines k pids=() sims=() name out max_lat=0 max_age=0 rc=0
+	local names="nodes containers metrics info dcontainers" big_n big_c big_here hwm0 hwm lag
 	declare -A path=([nodes]=/v1/nodes [containers]=/v1/containers
 		[metrics]=/metrics [info]=/v1.41/info
 		[dcontainers]=/v1.41/containers/json)
@@ -414,6 +427,7 @@ test_api_big() {
 		spawn "$TMP/$NS.sim.$k.log" "$SIM" --count 20000 --port 2375 \
 			--ctl "$TMP/$NS.ctl.$k" --reuseport --events-interval 0 \
 			--quiet
+		sims+=("$LAST_PID")
 	done
 	for k in 1 2 3; do
 		poll_for 20000 0.1 sim_up "$TMP/$NS.ctl.$k" ||
@@ -446,18 +460,27 @@ test_api_big() {
 		pids+=($!)
 		PIDS+=($!)
 	done
+	lag_ticks >"$TMP/big.lag0"
 	# What an operator sees while they stream, for as long as they do.
 	probe_api 1000
 	while kill -0 "${pids[@]}" 2>/dev/null; do
 		probe_api 1000
 	done
 	wait "${pids[@]}"
+	lag_ticks >"$TMP/big.lag1"
+	for k in 0 1 2; do
+		kill -0 "${sims[$k]}" 2>/dev/null ||
+			fail "enginesim $((k + 1)) exited: $(tail -n 3 "$TMP/$NS.sim.$((k + 1)).log")" || rc=1
+	done
+	lag=$(worst_lag "$TMP/big.lag0" "$TMP/big.lag1")
 	for name in $names; do
 		log "$name at once: $(awk '{ printf "%.1f s, %.1f MiB, HTTP %s", $1, $2 / 1048576, $3 }' "$TMP/big.$name.w")"
 		big_check "$name" || fail "$name at once: incomplete or malformed" || rc=1
 	done
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
-	log "meanwhile /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 2-4 s); peak RSS $((hwm0 / 1024)) MiB before the answers, $((hwm / 1024)) MiB after, $(($(rss_kb "$AGENT_PID") / 1024)) MiB now"
+	log "meanwhile the loop late by at most $lag s, /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 2-4 s); peak RSS $((hwm0 / 1024)) MiB before the answers, $((hwm / 1024)) MiB after, $(($(rss_kb "$AGENT_PID") / 1024)) MiB now"
+	[ "$lag" != inf ] && awk -v l="$lag" 'BEGIN { exit !(l <= 2.5) }' ||
+		fail "the loop ran more than ${lag} s late" || rc=1
 	[ "$max_lat" -le 3000 ] || fail "/v1/summary took ${max_lat} ms" || rc=1
 	[ "$max_age" -le 10000 ] || fail "canary listing ${max_age} ms old" || rc=1
 	# Made whole, these answers took the peak from about 110 MiB to 877
