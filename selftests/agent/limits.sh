@@ -409,8 +409,8 @@ big_check() {
 # 20,000 engines asked (--no-events: one connection each) of an agent
 # under a limit of 20,000 descriptors, as bench/run's biggest phase: the
 # big answers (/v1/nodes, /v1/containers, /metrics, the façade's /info
-# and /containers/json) are whole and parse,
-# one at a time and all at once, while /v1/summary and the canary's
+# and /containers/json) are whole and parse, one at a time and all at
+# once, while the loop keeps its pace, /v1/summary and the canary's
 # listing stay fresh and the agent's peak RSS stays bounded. The engines
 # are three enginesim twins on one port (--reuseport), each under 8,000
 # connections. Plain suite only: 20,000 engines under ASan or valgrind
@@ -438,8 +438,10 @@ test_api_big() {
 			printf "%d.%d.%d.%d:2375\n", int(a / 16777216) % 256,
 			       int(a / 65536) % 256, int(a / 256) % 256, a % 256 } }' >"$f"
 	AGENT_WRAP=(prlimit --nofile=20000:20000)
-	start_agent --no-events --engine-refresh-min-interval 2s \
-		--engine-refresh-max-interval 4s "file://$f" || rc=1
+	# Refreshes every 5-10 s: 2,000-4,000 listings a second already,
+	# which a loaded 2-core host must also find time for.
+	start_agent --no-events --engine-refresh-min-interval 5s \
+		--engine-refresh-max-interval 10s "file://$f" || rc=1
 	AGENT_WRAP=()
 	[ "$rc" = 0 ] || return 1
 	wait_api 180000 '.engines == 20000 and .states.pending == 0' ||
@@ -455,12 +457,12 @@ test_api_big() {
 		log "$name alone: $(awk '{ printf "%.1f s, %.1f MiB, HTTP %s", $1, $2 / 1048576, $3 }' <<<"$out")"
 		big_check "$name" || fail "$name: incomplete or malformed" || rc=1
 	done
+	lag_ticks >"$TMP/big.lag0"
 	for name in $names; do
 		big_get "$name" "${path[$name]}" >"$TMP/big.$name.w" &
 		pids+=($!)
 		PIDS+=($!)
 	done
-	lag_ticks >"$TMP/big.lag0"
 	# What an operator sees while they stream, for as long as they do.
 	probe_api 1000
 	while kill -0 "${pids[@]}" 2>/dev/null; do
@@ -478,11 +480,11 @@ test_api_big() {
 		big_check "$name" || fail "$name at once: incomplete or malformed" || rc=1
 	done
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
-	log "meanwhile the loop late by at most $lag s, /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 2-4 s); peak RSS $((hwm0 / 1024)) MiB before the answers, $((hwm / 1024)) MiB after, $(($(rss_kb "$AGENT_PID") / 1024)) MiB now"
+	log "meanwhile the loop late by at most $lag s, /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 5-10 s); peak RSS $((hwm0 / 1024)) MiB before the answers, $((hwm / 1024)) MiB after, $(($(rss_kb "$AGENT_PID") / 1024)) MiB now"
 	[ "$lag" != inf ] && awk -v l="$lag" 'BEGIN { exit !(l <= 2.5) }' ||
 		fail "the loop ran more than ${lag} s late" || rc=1
-	[ "$max_lat" -le 3000 ] || fail "/v1/summary took ${max_lat} ms" || rc=1
-	[ "$max_age" -le 10000 ] || fail "canary listing ${max_age} ms old" || rc=1
+	[ "$max_lat" -le 5000 ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le 20000 ] || fail "canary listing ${max_age} ms old" || rc=1
 	# Made whole, these answers took the peak from about 110 MiB to 877
 	# MiB; a batch at a time, each costs at most SERVER_LOWAT + a batch.
 	[ "$hwm" -le $((hwm0 + 64 * 1024)) ] ||
