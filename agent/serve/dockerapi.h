@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "apireq.h"
+#include "strbuf.h"
 
 struct engine;
 struct fleet;
@@ -55,14 +56,31 @@ static inline void dockerapi_add_int(struct json_object *o, const char *k,
 }
 
 struct json_object *dockerapi_version(const struct fleet *f);
-struct json_object *dockerapi_info(const struct fleet *f);
+/*
+ * GET /info a batch at a time (server_respond_more()): each
+ * dockerapi_info_more() appends about DOCKERAPI_BATCH bytes, the last
+ * sets *@done; with @newline, the body ends in one, as dockerd's.
+ */
+#define DOCKERAPI_BATCH	(16 * 1024)
+struct dockerapi_info;
+int dockerapi_info_new(struct dockerapi_info **ip, const struct fleet *f,
+		       bool newline);
+int dockerapi_info_more(void *info, struct strbuf *out, bool *done);
+void dockerapi_info_free(void *info);
 
 /*
  * GET /containers/json with all, limit and filters: 0, or -EINVAL with
- * the reason in @why (a 400), or -ENOMEM.
+ * the reason in @why (a 400), or -ENOMEM. The containers are selected
+ * and sorted at once (24 bytes each: where they are, the start of their
+ * ID), then written a batch at a time by dockerapi_list_more() as
+ * dockerapi_info_more() does /info.
  */
-int dockerapi_containers(const struct fleet *f, const struct api_req *r,
-			 struct json_object **out, char *why, size_t len);
+struct dockerapi_list;
+int dockerapi_list_new(struct dockerapi_list **lp, const struct fleet *f,
+		       const struct api_req *r, bool newline, char *why,
+		       size_t len);
+int dockerapi_list_more(void *list, struct strbuf *out, bool *done);
+void dockerapi_list_free(void *list);
 
 /*
  * The container @ref names: a full ID, "NODE/NAME" (with or without the

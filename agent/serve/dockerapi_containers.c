@@ -93,6 +93,25 @@ static struct json_object *container_json(const struct engine *e,
 struct listed {
 	const struct engine *e;
 	const struct docker_container *c;
+	uint32_t ei, ci;		/* where: f->v[ei]->inv.v[ci] */
+};
+
+/*
+ * A container listed, found again by its place when its turn comes, and
+ * known by the start of its ID: an inventory replaced meanwhile (each
+ * refresh) may have moved it, and then its row is left out.
+ */
+struct listed_at {
+	uint32_t ei, ci;
+	char key[16];
+};
+
+struct dockerapi_list {
+	const struct fleet *f;
+	struct listed_at *v;
+	size_t n, next;
+	size_t rows;			/* written */
+	bool started, newline;
 };
 
 static int newest_first(const void *a, const void *b)
@@ -303,8 +322,9 @@ static bool container_passes(const struct docker_filters *f,
 	return docker_filters_pass(f, keys, &a);
 }
 
-int dockerapi_containers(const struct fleet *f, const struct api_req *r,
-			 struct json_object **out, char *why, size_t len)
+int dockerapi_list_new(struct dockerapi_list **lp, const struct fleet *f,
+		       const struct api_req *r, bool newline, char *why,
+		       size_t len)
 {
 	static const char *const supported[] = {
 		"id", "name", "label", "status", "ancestor", "node", NULL,
@@ -316,8 +336,8 @@ int dockerapi_containers(const struct fleet *f, const struct api_req *r,
 	static struct docker_filters flt;
 	static struct filter_res re;
 	const char *s, *bad = NULL, *msg = NULL;
+	struct dockerapi_list *l;
 	struct listed *v;
-	struct json_object *a;
 	size_t n = 0, i, j, k;
 	long limit = -1;
 	bool all;
@@ -387,28 +407,103 @@ int dockerapi_containers(const struct fleet *f, const struct api_req *r,
 			if (!container_passes(&flt, &re, e, c))
 				continue;
 			v[n].e = e;
-			v[n++].c = c;
+			v[n].c = c;
+			v[n].ei = (uint32_t)i;
+			v[n++].ci = (uint32_t)j;
 		}
 	}
 	filter_res_free(&re);
 	qsort(v, n, sizeof(*v), newest_first);
 	if (limit > 0 && (size_t)limit < n)
 		n = (size_t)limit;
-	a = json_object_new_array_ext((int)n);
-	for (i = 0; a && i < n; i++) {
-		if (json_object_array_add(a, container_json(v[i].e, v[i].c))) {
-			json_object_put(a);
-			a = NULL;
-		}
+	l = calloc(1, sizeof(*l));
+	if (l)
+		l->v = malloc((n ? n : 1) * sizeof(*l->v));
+	if (!l || !l->v) {
+		free(l);
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		l->v[i].ei = v[i].ei;
+		l->v[i].ci = v[i].ci;
+		memcpy(l->v[i].key, v[i].c->id, sizeof(l->v[i].key));
 	}
 	free(v);
-	if (!a)
-		return -ENOMEM;
-	*out = a;
+	l->f = f;
+	l->n = n;
+	l->newline = newline;
+	*lp = l;
 	return 0;
 }
 
-/* Whether @ref, "node/name" or "/node/name", names @c on @e. */
+void dockerapi_list_free(void *list)
+{
+	struct dockerapi_list *l = list;
+
+	if (!l)
+		return;
+	free(l->v);
+	free(l);
+}
+
+/* The container at @at, if it is still the one listed. */
+static const struct docker_container *
+found_again(const struct fleet *f, const struct listed_at *at,
+	    const struct engine **ep)
+{
+	const struct engine *e;
+
+	if (at->ei >= f->n)
+		return NULL;
+	e = f->v[at->ei];
+	if (at->ci >= e->inv.n ||
+	    strncmp(e->inv.v[at->ci].id, at->key, sizeof(at->key)))
+		return NULL;
+	*ep = e;
+	return &e->inv.v[at->ci];
+}
+
+int dockerapi_list_more(void *list, struct strbuf *out, bool *done)
+{
+	struct dockerapi_list *l = list;
+	size_t start = out->len, len;
+	const struct docker_container *c;
+	const struct engine *e;
+	struct json_object *o;
+	const char *s;
+	int err = 0;
+
+	*done = false;
+	if (!l->started) {
+		l->started = true;
+		err = strbuf_add(out, "[", 1);
+	}
+	for (; !err && l->next < l->n && out->len - start < DOCKERAPI_BATCH;
+	     l->next++) {
+		c = found_again(l->f, &l->v[l->next], &e);
+		if (!c)
+			continue;
+		o = container_json(e, c);
+		s = o ? json_object_to_json_string_length(o,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE, &len) : NULL;
+		if (!s)
+			err = -ENOMEM;
+		/* As json-c writes the whole array: rows joined by commas. */
+		if (!err && l->rows++)
+			err = strbuf_add(out, ",", 1);
+		err = err ?: strbuf_add(out, s, len);
+		json_object_put(o);
+	}
+	if (!err && l->next >= l->n) {
+		err = strbuf_add(out, "]", 1);
+		err = err ?: l->newline ? strbuf_add(out, "\n", 1) : 0;
+		*done = !err;
+	}
+	return err;
+}
+
 static bool is_fleet_name(const char *ref, const struct engine *e,
 			  const struct docker_container *c)
 {

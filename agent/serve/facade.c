@@ -80,23 +80,40 @@ int facade_info(void *router, struct server_client *c,
 		const struct api_req *r)
 {
 	const struct facade *fc = router;
+	struct dockerapi_info *in;
+	char scope[VIEW_SCOPE_MAX];
+	int err;
 
 	(void)r;
-	return answer_json(c, fc->fleet, dockerapi_info(fc->fleet));
+	err = dockerapi_info_new(&in, fc->fleet,
+				 c->dialect && c->dialect->json_newline);
+	if (err)
+		return err;
+	server_attach(c, in, dockerapi_info_free);
+	view_scope_header(fc->fleet, scope, sizeof(scope));
+	return server_respond_more(c, "application/json", scope,
+				   dockerapi_info_more);
 }
 
 int facade_containers(void *router, struct server_client *c,
 		      const struct api_req *r)
 {
 	const struct facade *fc = router;
-	struct json_object *o;
-	char why[512];
+	struct dockerapi_list *l;
+	char why[512], scope[VIEW_SCOPE_MAX];
 	int err;
 
-	err = dockerapi_containers(fc->fleet, r, &o, why, sizeof(why));
+	err = dockerapi_list_new(&l, fc->fleet, r,
+				 c->dialect && c->dialect->json_newline, why,
+				 sizeof(why));
 	if (err == -EINVAL)
 		return server_respond_error(c, 400, why);
-	return err ? err : answer_json(c, fc->fleet, o);
+	if (err)
+		return err;
+	server_attach(c, l, dockerapi_list_free);
+	view_scope_header(fc->fleet, scope, sizeof(scope));
+	return server_respond_more(c, "application/json", scope,
+				   dockerapi_list_more);
 }
 
 /* The engine's answer to an inspect, relayed as it came. */

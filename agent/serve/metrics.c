@@ -307,41 +307,46 @@ static int engine_labels(struct strbuf *b, const char *metric,
  * carrying the state and cause as labels. Three series per engine; the
  * info series changes labels (a new series) at each transition.
  */
-static int render_engines(const struct metrics *m, struct strbuf *b)
+#define METRICS_ENGINE_SERIES	3
+
+static int engine_header(struct strbuf *b, unsigned int k)
 {
-	const struct fleet *f = m->fleet;
-	const struct engine *e;
-	size_t i;
+	switch (k) {
+	case 0:
+		return header(b, "peerwatch_engine_up", "gauge",
+			      "1 while the engine answers (healthy or suspect), else 0.");
+	case 1:
+		return header(b, "peerwatch_engine_state_since_seconds", "gauge",
+			      "Unix time of the engine's last transition (0: none yet).");
+	default:
+		return header(b, "peerwatch_engine_info", "gauge",
+			      "The engine's state and the cause of its last transition, as labels; always 1.");
+	}
+}
+
+/* The @k-th series of @e. */
+static int engine_series(struct strbuf *b, unsigned int k,
+			 const struct engine *e)
+{
 	int err;
 
-	err = header(b, "peerwatch_engine_up", "gauge",
-		     "1 while the engine answers (healthy or suspect), else 0.");
-	for (i = 0; i < f->n && !err; i++) {
-		e = f->v[i];
+	switch (k) {
+	case 0:
 		err = engine_labels(b, "peerwatch_engine_up", e);
-		err = err ?: strbuf_addf(b, "} %d\n",
-					 e->state == ENGINE_HEALTHY ||
-					 e->state == ENGINE_SUSPECT);
-	}
-	err = err ?: header(b, "peerwatch_engine_state_since_seconds", "gauge",
-			    "Unix time of the engine's last transition (0: none yet).");
-	for (i = 0; i < f->n && !err; i++) {
-		e = f->v[i];
+		return err ?: strbuf_addf(b, "} %d\n",
+					  e->state == ENGINE_HEALTHY ||
+					  e->state == ENGINE_SUSPECT);
+	case 1:
 		err = engine_labels(b, "peerwatch_engine_state_since_seconds", e);
-		err = err ?: strbuf_addf(b, "} %.3f\n",
-					 (double)e->since_ms / 1000);
-	}
-	err = err ?: header(b, "peerwatch_engine_info", "gauge",
-			    "The engine's state and the cause of its last transition, as labels; always 1.");
-	for (i = 0; i < f->n && !err; i++) {
-		e = f->v[i];
+		return err ?: strbuf_addf(b, "} %.3f\n",
+					  (double)e->since_ms / 1000);
+	default:
 		err = engine_labels(b, "peerwatch_engine_info", e);
 		err = err ?: add_label(b, "state", engine_state_name(e->state), ",");
 		err = err ?: add_label(b, "cause", e->cause == CAUSE_NONE ? "" :
 				       cause_name(e->cause), ",");
-		err = err ?: strbuf_add(b, "} 1\n", 4);
+		return err ?: strbuf_add(b, "} 1\n", 4);
 	}
-	return err;
 }
 
 static int render_latency(const struct metrics *m, struct strbuf *b)
@@ -534,17 +539,86 @@ static int render_cluster(const struct metrics *m, struct strbuf *b)
 	return err;
 }
 
-int metrics_render(const struct metrics *m, struct strbuf *out)
+/* The series after the engines'. */
+static int render_rest(const struct metrics *m, struct strbuf *out)
 {
 	int err;
 
-	err = render_fleet(m, out);
-	err = err ?: render_engines(m, out);
-	err = err ?: render_latency(m, out);
+	err = render_latency(m, out);
 	err = err ?: render_kernel(m, out);
 	err = err ?: render_api(m, out);
 	err = err ?: render_hook(m, out);
 	err = err ?: render_cluster(m, out);
 	err = err ?: render_memory(out);
+	return err;
+}
+
+/*
+ * Where an answer is: the fleet's series (part 0), each engine series
+ * (parts 1 to METRICS_ENGINE_SERIES, engine @i next), the rest. Engines
+ * are taken by index, each batch anew: one removed meanwhile is at worst
+ * missed, never read after it was freed.
+ */
+struct metrics_cursor {
+	const struct metrics *m;
+	unsigned int part;
+	size_t i;
+};
+
+int metrics_cursor_new(struct metrics_cursor **cp, const struct metrics *m)
+{
+	struct metrics_cursor *mc = calloc(1, sizeof(*mc));
+
+	if (!mc)
+		return -ENOMEM;
+	mc->m = m;
+	*cp = mc;
+	return 0;
+}
+
+void metrics_cursor_free(void *cur)
+{
+	free(cur);
+}
+
+int metrics_more(void *cur, struct strbuf *out, bool *done)
+{
+	struct metrics_cursor *mc = cur;
+	const struct fleet *f = mc->m->fleet;
+	size_t start = out->len;
+	int err = 0;
+
+	*done = false;
+	if (mc->part == 0) {
+		err = render_fleet(mc->m, out);
+		mc->part++;
+	}
+	while (!err && mc->part <= METRICS_ENGINE_SERIES &&
+	       out->len - start < METRICS_BATCH) {
+		if (!mc->i)
+			err = engine_header(out, mc->part - 1);
+		for (; !err && mc->i < f->n &&
+		       out->len - start < METRICS_BATCH; mc->i++)
+			err = engine_series(out, mc->part - 1, f->v[mc->i]);
+		if (mc->i >= f->n) {
+			mc->part++;
+			mc->i = 0;
+		}
+	}
+	if (!err && mc->part > METRICS_ENGINE_SERIES) {
+		err = render_rest(mc->m, out);
+		*done = !err;
+	}
+	return err;
+}
+
+int metrics_render(const struct metrics *m, struct strbuf *out)
+{
+	struct metrics_cursor mc = { .m = m };
+	bool done = false;
+	int err = 0;
+
+	while (!err && !done)
+		err = metrics_more(&mc, out, &done);
 	return err;
 }

@@ -61,5 +61,14 @@ void metrics_request(struct metrics *m, const char *label,
 		     unsigned int status);
 /* Prometheus text exposition format 0.0.4. */
 int metrics_render(const struct metrics *m, struct strbuf *out);
+/*
+ * The same a batch at a time (server_respond_more()): each call appends
+ * about METRICS_BATCH bytes, the last sets *@done.
+ */
+#define METRICS_BATCH	(16 * 1024)
+struct metrics_cursor;
+int metrics_cursor_new(struct metrics_cursor **cp, const struct metrics *m);
+int metrics_more(void *cur, struct strbuf *out, bool *done);
+void metrics_cursor_free(void *cur);
 
 #endif

@@ -69,6 +69,7 @@ struct server {
 	struct loop_timer trim;		/* memory back after big answers */
 	struct loop_timer accept_resume;	/* after accept failed */
 	struct server_cache cache;
+	struct strbuf batch;		/* of a long answer, being made */
 };
 
 /* At the client limit, new clients wait in the backlog until one leaves. */
@@ -198,8 +199,12 @@ static void client_flush(struct server_client *c)
 			loop_timer_start(s->loop, &c->deadline,
 					 SERVER_WRITE_TIMEOUT_MS);
 	}
+	/* A long answer's next batch, made by render_fn between engines. */
+	if (c->more && strbuf_pending(&c->out) < SERVER_LOWAT &&
+	    !loop_timer_active(&s->render))
+		loop_timer_start(s->loop, &s->render, 0);
 	if (!strbuf_pending(&c->out) && !c->stream && c->complete &&
-	    !c->ready) {
+	    !c->ready && !c->more) {
 		/* Said everything: the FIN goes after the answer. */
 		shutdown(c->fd, SHUT_WR);
 		if (!c->status && !c->rq.has_body) {
@@ -241,18 +246,33 @@ static const char *status_text(unsigned int status)
 	}
 }
 
+/* The head of an answer; @length: its Content-Length, or -1: chunked. */
+static int queue_head(struct server_client *c, unsigned int status,
+		      const char *type, const char *extra, ssize_t length)
+{
+	char head[768], len[64];
+	int n;
+
+	if (length < 0)
+		snprintf(len, sizeof(len), "Transfer-Encoding: chunked");
+	else
+		snprintf(len, sizeof(len), "Content-Length: %zd", length);
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %u %s\r\n%s%sContent-Type: %s\r\n%s\r\nConnection: close\r\n\r\n",
+		     status, status_text(status),
+		     c->dialect ? c->dialect->headers : "", extra, type, len);
+	if (n >= (int)sizeof(head))
+		return -E2BIG;
+	return server_queue(c, head, (size_t)n);
+}
+
 int server_respond(struct server_client *c, unsigned int status,
 		   const char *type, const char *extra, const char *body,
 		   size_t len)
 {
-	char head[768];
-	int n, err;
+	int err;
 
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %u %s\r\n%s%sContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, status_text(status),
-		     c->dialect ? c->dialect->headers : "", extra, type, len);
-	err = server_queue(c, head, (size_t)n);
+	err = queue_head(c, status, type, extra, (ssize_t)len);
 	/* A HEAD is answered as its GET would be, without the body. */
 	if (!err && !c->head)
 		err = server_queue(c, body, len);
@@ -302,6 +322,79 @@ int server_respond_error(struct server_client *c, unsigned int status,
 	err = server_respond_json(c, status, o);
 	json_object_put(o);
 	return err;
+}
+
+static int queue_chunk(struct server_client *c, const char *s, size_t len)
+{
+	char head[32];
+	int n;
+
+	n = snprintf(head, sizeof(head), "%zx\r\n", len);
+	if (server_queue(c, head, (size_t)n) || server_queue(c, s, len) ||
+	    server_queue(c, "\r\n", 2))
+		return -ENOMEM;
+	return 0;
+}
+
+int server_respond_more(struct server_client *c, const char *type,
+			const char *extra, server_more_fn more)
+{
+	struct strbuf body = { 0 };
+	bool done = false;
+	int err = 0;
+
+	while (!err && !done && body.len < SERVER_WHOLE_MAX)
+		err = more(c->data, &body, &done);
+	if (!err && done)
+		err = server_respond(c, 200, type, extra, body.p, body.len);
+	else if (!err)
+		err = queue_head(c, 200, type, extra, -1);
+	/* A HEAD is answered as its GET would be, without the body. */
+	if (!err && !done && !c->head) {
+		err = queue_chunk(c, body.p, body.len);
+		c->more = more;
+	}
+	strbuf_release(&body);
+	return err;
+}
+
+static bool wants_more(const struct server_client *c)
+{
+	return c->more && !c->closed && strbuf_pending(&c->out) < SERVER_LOWAT;
+}
+
+/*
+ * The next batches of @c's long answer, queued and sent while its socket
+ * takes them, up to SERVER_LOWAT bytes or the pass's budget (from
+ * @start); at its end, the last chunk.
+ */
+static void make_more(struct server_client *c, uint64_t start)
+{
+	struct strbuf *b = &c->srv->batch;
+	size_t made = 0;
+	bool done;
+	int err;
+
+	do {
+		b->len = 0;
+		b->off = 0;
+		done = false;
+		err = c->more(c->data, b, &done);
+		if (!err && b->len)
+			err = queue_chunk(c, b->p, b->len);
+		if (!err && done) {
+			c->more = NULL;
+			err = server_queue(c, "0\r\n\r\n", 5);
+		}
+		if (err) {
+			log_warn("api: %s: %s", c->label, strerror(-err));
+			client_close(c);
+			return;
+		}
+		made += b->len;
+		client_flush(c);
+	} while (wants_more(c) && made < SERVER_LOWAT &&
+		 clock_mono_ms() - start < SERVER_RENDER_BUDGET_MS);
 }
 
 void server_attach(struct server_client *c, void *data,
@@ -453,30 +546,60 @@ static void serve(struct server_client *c)
 	}
 	if (c->waiting)
 		return;
-	if (fresh && !c->stream && sent_status(c) == 200 &&
+	if (fresh && !c->stream && !c->more && sent_status(c) == 200 &&
 	    c->rq.method == HTTP_GET)
 		cache_store(s, c);
 	answer_sent(c);
 }
 
-/* Answers queued requests, a few ms per pass, so engines go between. */
+/* @c had its turn: the others that want more go first next time. */
+static void to_tail(struct server_client *c)
+{
+	struct server *s = c->srv;
+
+	if (!c->next)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	c->next->prev = c->prev;
+	c->prev = s->tail;
+	c->next = NULL;
+	s->tail->next = c;
+	s->tail = c;
+}
+
+/*
+ * Answers queued requests and makes the next batch of long answers whose
+ * clients have read the last, a few ms per pass, so engines go between.
+ */
 static void render_fn(struct loop_timer *t)
 {
 	struct server *s = container_of(t, struct server, render);
 	uint64_t start = clock_mono_ms();
 	struct server_client *c, *next;
+	unsigned int n = s->nclients;
 
-	for (c = s->head; c; c = next) {
+	/* Those moved to the tail come round again only in the next pass. */
+	for (c = s->head; c && n--; c = next) {
 		next = c->next;
-		if (!c->ready)
+		if (!c->ready && !wants_more(c))
 			continue;
 		if (clock_mono_ms() - start >=
 		    SERVER_RENDER_BUDGET_MS) {
 			loop_timer_start(s->loop, &s->render, 0);
 			return;
 		}
-		serve(c);
+		if (c->ready)
+			serve(c);
+		else
+			make_more(c, start);
+		if (!c->closed && c->more)
+			to_tail(c);
 	}
+	if (s->batch.cap > SERVER_WHOLE_MAX)
+		strbuf_release(&s->batch);
 }
 
 static void request_done(struct server_client *c)
@@ -724,5 +847,6 @@ void server_free(struct server *s)
 	if (s->unlink_socket)
 		unlink(s->cfg->socket);
 	strbuf_release(&s->cache.resp);
+	strbuf_release(&s->batch);
 	free(s);
 }

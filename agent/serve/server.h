@@ -73,6 +73,8 @@ struct server_client {
 	bool lingering;			/* answered an error, draining input */
 	bool closed;
 	struct strbuf out;
+	/* The rest of a long answer, made from data (server_respond_more) */
+	int (*more)(void *data, struct strbuf *out, bool *done);
 	/* The route's, set while it answers: */
 	const struct server_dialect *dialect;	/* NULL: plain JSON */
 	const char *label;		/* metrics; "other" until routed */
@@ -101,6 +103,24 @@ int server_respond_json_ext(struct server_client *c, unsigned int status,
 			    struct json_object *o, const char *extra);
 int server_respond_error(struct server_client *c, unsigned int status,
 			 const char *why);
+
+/*
+ * A long answer, made a batch at a time: @more appends the next part of
+ * the body to @out, about a batch, and sets *@done with its last; 0 or
+ * -errno. It is given @c's data (server_attach()).
+ */
+typedef int (*server_more_fn)(void *data, struct strbuf *out, bool *done);
+/*
+ * Answers 200 with the body @more makes. A body that ends within
+ * SERVER_WHOLE_MAX bytes goes whole, as server_respond() sends it; a
+ * longer one goes chunked, a batch whenever less than SERVER_LOWAT bytes
+ * of it wait to be sent, so a client holds at most SERVER_LOWAT plus a
+ * batch, and the engines are served between batches.
+ */
+#define SERVER_WHOLE_MAX	(128 * 1024)
+#define SERVER_LOWAT		(64 * 1024)
+int server_respond_more(struct server_client *c, const char *type,
+			const char *extra, server_more_fn more);
 
 /*
  * Keeps @data with @c until the client goes, then @release(@data). A new

@@ -80,16 +80,6 @@ static int parse_query(const struct api_req *r, const char *const *allowed,
 	return 0;
 }
 
-/* The containers of this agent's engines only, and a header says so. */
-static int respond_scoped(struct server_client *c, const struct fleet *f,
-			  struct json_object *o)
-{
-	char scope[VIEW_SCOPE_MAX];
-
-	view_scope_header(f, scope, sizeof(scope));
-	return server_respond_json_ext(c, 200, o, scope);
-}
-
 static int answer_view(struct v1 *v, struct server_client *c,
 		       const struct api_req *r, bool containers)
 {
@@ -97,8 +87,9 @@ static int answer_view(struct v1 *v, struct server_client *c,
 	static const char *const container_keys[] = {
 		"node", "state", "node_state", "label", "name", NULL,
 	};
+	char scope[VIEW_SCOPE_MAX] = "";
 	struct view_filter flt = { 0 };
-	struct json_object *o = NULL;
+	struct view_cursor *vc;
 	const char *why = NULL;
 	int err;
 
@@ -106,18 +97,17 @@ static int answer_view(struct v1 *v, struct server_client *c,
 			  containers ? "unknown filter: node, state, node_state, label and name are" :
 			  "unknown filter: state and label are", &flt, &why);
 	if (!err)
-		err = containers ? view_containers(v->fleet, &flt, &o, &why) :
-				   view_nodes(v->fleet, &flt, &o, &why);
+		err = view_cursor_new(&vc, v->fleet, &flt, containers, &why);
 	if (err == -EINVAL)
 		return server_respond_error(c, 400, why);
 	if (err)
 		return err;
+	server_attach(c, vc, view_cursor_free);
+	/* The containers of this agent's engines only, and a header says so. */
 	if (containers)
-		err = respond_scoped(c, v->fleet, o);
-	else
-		err = server_respond_json(c, 200, o);
-	json_object_put(o);
-	return err;
+		view_scope_header(v->fleet, scope, sizeof(scope));
+	return server_respond_more(c, "application/json", scope,
+				   view_cursor_more);
 }
 
 int v1_nodes(void *router, struct server_client *c, const struct api_req *r)
@@ -213,17 +203,16 @@ int v1_metrics(void *router, struct server_client *c,
 	       const struct api_req *r)
 {
 	const struct v1 *v = router;
-	struct strbuf body = { 0 };
+	struct metrics_cursor *mc;
 	int err;
 
 	(void)r;
-	err = metrics_render(v->metrics, &body);
-	if (!err)
-		err = server_respond(c, 200,
-				     "text/plain; version=0.0.4; charset=utf-8",
-				     "", body.p, body.len);
-	strbuf_release(&body);
-	return err;
+	err = metrics_cursor_new(&mc, v->metrics);
+	if (err)
+		return err;
+	server_attach(c, mc, metrics_cursor_free);
+	return server_respond_more(c, "text/plain; version=0.0.4; charset=utf-8",
+				   "", metrics_more);
 }
 
 int v1_events(void *router, struct server_client *c, const struct api_req *r)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -376,9 +377,13 @@ void view_scope_header(const struct fleet *f, char *buf, size_t len)
 }
 
 /* One engine of a shared fleet, with its watcher; @list: as view_node(). */
+/*
+ * A node of a shared fleet as the views show it into *@out: ours, or
+ * another agent's word; NULL when @flt does not select it.
+ */
 static int shared_node(const struct fleet *f, const char *addr,
 		       const struct view_filter *flt, bool list,
-		       struct json_object *a)
+		       struct json_object **out)
 {
 	const struct fleet_share *sh = f->share;
 	struct fleet_peer_view pv;
@@ -386,6 +391,7 @@ static int shared_node(const struct fleet *f, const char *addr,
 	const struct engine *e = view_shown(f, addr, &pv, &known);
 	struct json_object *o;
 
+	*out = NULL;
 	if (e) {
 		if (!node_matches(e, flt))
 			return 0;
@@ -400,7 +406,8 @@ static int shared_node(const struct fleet *f, const char *addr,
 			return 0;
 		o = peer_node(addr, known ? &pv : NULL);
 	}
-	return o && !json_object_array_add(a, o) ? 0 : -ENOMEM;
+	*out = o;
+	return o ? 0 : -ENOMEM;
 }
 
 struct json_object *view_cluster(const struct fleet *f)
@@ -429,23 +436,65 @@ struct json_object *view_cluster(const struct fleet *f)
 	return o;
 }
 
-/* The labels checked, then the array a view fills. */
-static int view_start(const struct view_filter *flt, struct json_object **a,
-		      const char **why)
-{
-	int err = check_labels(flt, why);
+/*
+ * A view answered a batch at a time (see views.h). Each batch re-reads
+ * the fleet, so the engines are taken by index and the one a node filter
+ * names by address: an engine removed or added meanwhile is at worst
+ * missed or shown twice, never read after it was freed.
+ */
+struct view_cursor {
+	const struct fleet *f;
+	bool containers;
+	struct view_filter flt;		/* its strings in @strings */
+	char only[256];			/* address of the node filter's engine */
+	bool started, ended;
+	size_t i, j;			/* next engine, next container of it */
+	size_t rows;
+	char strings[VIEW_FILTER_MAX];
+};
 
-	if (err)
-		return err;
-	*a = json_object_new_array();
-	return *a ? 0 : -ENOMEM;
+/* Copies @s into the cursor's strings at *@used: its copy, or NULL. */
+static const char *keep(struct view_cursor *vc, size_t *used, const char *s)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	if (*used + len > sizeof(vc->strings))
+		return NULL;
+	p = memcpy(vc->strings + *used, s, len);
+	*used += len;
+	return p;
 }
 
-int view_nodes(const struct fleet *f, const struct view_filter *flt,
-	       struct json_object **out, const char **why)
+/* The filter @flt, its strings copied: the request's go with it. */
+static int keep_filter(struct view_cursor *vc, const struct view_filter *flt)
 {
-	struct json_object *a;
-	size_t i;
+	struct view_filter *k = &vc->flt;
+	size_t used = 0;
+	unsigned int i;
+
+	k->nstates = flt->nstates;
+	k->nnode_states = flt->nnode_states;
+	k->nlabels = flt->nlabels;
+	for (i = 0; i < flt->nstates; i++)
+		if (!(k->states[i] = keep(vc, &used, flt->states[i])))
+			return -E2BIG;
+	for (i = 0; i < flt->nnode_states; i++)
+		if (!(k->node_states[i] = keep(vc, &used, flt->node_states[i])))
+			return -E2BIG;
+	for (i = 0; i < flt->nlabels; i++)
+		if (!(k->labels[i] = keep(vc, &used, flt->labels[i])))
+			return -E2BIG;
+	if (flt->name && !(k->name = keep(vc, &used, flt->name)))
+		return -E2BIG;
+	return 0;
+}
+
+static int check_nodes(const struct view_filter *flt, const char **why)
+{
 	int err;
 
 	err = check_states(flt->states, flt->nstates, engine_states,
@@ -461,45 +510,17 @@ int view_nodes(const struct fleet *f, const struct view_filter *flt,
 		*why = "name: a filter of /v1/containers only";
 		return -EINVAL;
 	}
-	err = view_start(flt, &a, why);
-	if (err)
-		return err;
-	for (i = 0; f->share && i < f->all.n; i++)
-		if (shared_node(f, f->all.v[i], flt, false, a))
-			goto nomem;
-	for (i = 0; !f->share && i < f->n; i++)
-		if (node_matches(f->v[i], flt) &&
-		    json_object_array_add(a, view_node(f->v[i], false)))
-			goto nomem;
-	*out = a;
-	return 0;
-
-nomem:
-	json_object_put(a);
-	return -ENOMEM;
+	return check_labels(flt, why);
 }
 
-struct json_object *view_fleet_node(const struct fleet *f, size_t i)
+/*
+ * The filters of /v1/containers checked; the engine a node filter names
+ * into @only ("" when it names none: no containers).
+ */
+static int check_containers(const struct fleet *f, struct view_filter *flt,
+			    char *only, size_t len, const char **why)
 {
-	const struct view_filter none = { 0 };
-	struct json_object *a, *o = NULL;
-
-	if (!f->share)
-		return view_node(f->v[i], true);
-	/* shared_node() fills an array: this one holds one node. */
-	a = json_object_new_array();
-	if (a && !shared_node(f, f->all.v[i], &none, true, a))
-		o = json_object_get(json_object_array_get_idx(a, 0));
-	json_object_put(a);
-	return o;
-}
-
-int view_containers(const struct fleet *f, struct view_filter *flt,
-		    struct json_object **out, const char **why)
-{
-	struct json_object *a;
-	const struct engine *only = NULL;
-	size_t i, j;
+	const struct engine *e = NULL;
 	int err;
 
 	err = check_states(flt->states, flt->nstates, container_states,
@@ -513,42 +534,163 @@ int view_containers(const struct fleet *f, struct view_filter *flt,
 				   "node_state: want pending, healthy, suspect, unhealthy or down, or several: down,unhealthy",
 				   why);
 	if (!err && flt->node) {
-		err = view_node_find(f, flt->node, &only, flt->why,
+		err = view_node_find(f, flt->node, &e, flt->why,
 				     sizeof(flt->why));
 		if (err == -EINVAL)
 			*why = flt->why;
 		/* No such node: no containers, as for any other filter. */
 		if (err == -ENOENT)
 			err = 0;
-		if (!err && !only)
-			return view_start(flt, out, why);
+		if (!err && e)
+			snprintf(only, len, "%s", e->addr);
 	}
-	if (!err)
-		err = view_start(flt, &a, why);
-	if (err)
-		return err;
-	for (i = 0; i < f->n; i++) {
-		const struct engine *e = f->v[i];
+	return err ? err : check_labels(flt, why);
+}
 
-		if (only && e != only)
-			continue;
+int view_cursor_new(struct view_cursor **cp, const struct fleet *f,
+		    struct view_filter *flt, bool containers, const char **why)
+{
+	struct view_cursor *vc;
+	int err;
+
+	vc = calloc(1, sizeof(*vc));
+	if (!vc)
+		return -ENOMEM;
+	vc->f = f;
+	vc->containers = containers;
+	if (containers)
+		err = check_containers(f, flt, vc->only, sizeof(vc->only), why);
+	else
+		err = check_nodes(flt, why);
+	if (!err) {
+		err = keep_filter(vc, flt);
+		if (err == -E2BIG)
+			*why = "filters too long";
+		err = err ? -EINVAL : 0;
+	}
+	/* A node filter that names no engine selects nothing. */
+	vc->ended = containers && flt->node && !vc->only[0];
+	if (err) {
+		free(vc);
+		return err;
+	}
+	*cp = vc;
+	return 0;
+}
+
+void view_cursor_free(void *cur)
+{
+	free(cur);
+}
+
+/* The next node selected, into *@o; NULL at the end. */
+static int next_node(struct view_cursor *vc, struct json_object **o)
+{
+	const struct fleet *f = vc->f;
+
+	*o = NULL;
+	while (!*o && f->share && vc->i < f->all.n)
+		if (shared_node(f, f->all.v[vc->i++], &vc->flt, false, o))
+			return -ENOMEM;
+	while (!*o && !f->share && vc->i < f->n) {
+		const struct engine *e = f->v[vc->i++];
+
+		if (node_matches(e, &vc->flt) && !(*o = view_node(e, false)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Where the node filter's engine is now; false when it is gone. */
+static bool find_only(struct view_cursor *vc)
+{
+	const struct fleet *f = vc->f;
+	size_t i;
+
+	if (vc->i < f->n && !strcmp(f->v[vc->i]->addr, vc->only))
+		return true;
+	for (i = 0; i < f->n; i++) {
+		if (!strcmp(f->v[i]->addr, vc->only)) {
+			vc->i = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The next container selected, into *@o; NULL at the end. */
+static int next_container(struct view_cursor *vc, struct json_object **o)
+{
+	const struct fleet *f = vc->f;
+	const struct view_filter *flt = &vc->flt;
+
+	*o = NULL;
+	if (vc->only[0] && !find_only(vc))
+		return 0;
+	for (; vc->i < f->n; vc->i++, vc->j = 0) {
+		const struct engine *e = f->v[vc->i];
+
 		if (flt->nnode_states &&
 		    !in_list(flt->node_states, flt->nnode_states,
 			     engine_state_name(e->state)))
 			continue;
-		for (j = 0; j < e->inv.n; j++) {
-			const struct docker_container *c = &e->inv.v[j];
+		while (vc->j < e->inv.n) {
+			const struct docker_container *c = &e->inv.v[vc->j++];
 
 			if (!container_matches(c, flt))
 				continue;
-			if (json_object_array_add(a, container_json(e, c)))
-				goto nomem;
+			*o = container_json(e, c);
+			return *o ? 0 : -ENOMEM;
 		}
+		if (vc->only[0])
+			break;
 	}
-	*out = a;
 	return 0;
+}
 
-nomem:
-	json_object_put(a);
-	return -ENOMEM;
+int view_cursor_more(void *cur, struct strbuf *out, bool *done)
+{
+	struct view_cursor *vc = cur;
+	size_t start = out->len, len;
+	struct json_object *o;
+	const char *s;
+	int err = 0;
+
+	if (!vc->started) {
+		vc->started = true;
+		err = strbuf_add(out, "[", 1);
+	}
+	while (!err && !vc->ended && out->len - start < VIEW_BATCH) {
+		err = vc->containers ? next_container(vc, &o) :
+				       next_node(vc, &o);
+		if (err || !o) {
+			vc->ended = !err;
+			break;
+		}
+		/* As json-c writes the whole array: rows joined by commas. */
+		s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE,
+						      &len);
+		if (!s)
+			err = -ENOMEM;
+		if (!err && vc->rows++)
+			err = strbuf_add(out, ",", 1);
+		if (!err)
+			err = strbuf_add(out, s, len);
+		json_object_put(o);
+	}
+	if (!err && vc->ended)
+		err = strbuf_add(out, "]", 1);
+	*done = !err && vc->ended;
+	return err;
+}
+
+struct json_object *view_fleet_node(const struct fleet *f, size_t i)
+{
+	const struct view_filter none = { 0 };
+	struct json_object *o;
+
+	if (!f->share)
+		return view_node(f->v[i], true);
+	return shared_node(f, f->all.v[i], &none, true, &o) ? NULL : o;
 }

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "engine.h"
+#include "strbuf.h"
 
 struct fleet;
 
@@ -88,12 +89,19 @@ struct json_object *view_fleet_node(const struct fleet *f, size_t i);
 void view_scope_header(const struct fleet *f, char *buf, size_t len);
 
 /*
- * The answers of GET /v1/nodes and /v1/containers: 0, or -EINVAL with the
- * reason in @why when a filter is malformed.
+ * The answers of GET /v1/nodes and /v1/containers (a JSON array), built a
+ * batch at a time so that a fleet of any size costs one batch of memory
+ * and never holds the loop for long. view_cursor_new() checks the filters
+ * (copied: @flt may go): 0, or -EINVAL with the reason in @why. Each
+ * view_cursor_more() appends the next rows, about VIEW_BATCH bytes, to
+ * @out, and the closing bracket with *@done.
  */
-int view_nodes(const struct fleet *f, const struct view_filter *flt,
-	       struct json_object **out, const char **why);
-int view_containers(const struct fleet *f, struct view_filter *flt,
-		    struct json_object **out, const char **why);
+#define VIEW_BATCH		(16 * 1024)
+#define VIEW_FILTER_MAX		8192	/* bytes of a filter's strings */
+struct view_cursor;
+int view_cursor_new(struct view_cursor **cp, const struct fleet *f,
+		    struct view_filter *flt, bool containers, const char **why);
+int view_cursor_more(void *cur, struct strbuf *out, bool *done);
+void view_cursor_free(void *cur);
 
 #endif

@@ -180,7 +180,7 @@ test_valgrind() {
 # The instrumented suites (ASan, valgrind) keep make check within its time:
 # these multi-agent scenarios (a minute of etcd members and agents each)
 # run in the plain suite only, and these loads not under valgrind.
-PLAIN_ONLY="cluster-partition cluster-quorum swarm-cluster"
+PLAIN_ONLY="cluster-partition cluster-quorum swarm-cluster api-big"
 NOT_VALGRIND="swarm-discovery log-noise"
 
 run_test() {
@@ -319,4 +319,5 @@ run_test log-noise test_log_noise
 run_test discovery-huge test_discovery_huge
 run_test containers-bound test_containers_bound
 run_test mem-limit test_mem_limit
+run_test api-big test_api_big
 suite_end "host${PW_VALGRIND:+-valgrind}"

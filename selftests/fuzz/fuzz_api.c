@@ -107,7 +107,10 @@ static void docker(const struct api_req *r)
 {
 	static struct dockerapi_evq q;
 	const struct docker_container *c;
+	struct dockerapi_list *l = NULL;
+	struct strbuf b = { 0 };
 	struct json_object *o = NULL;
+	bool done = false;
 	struct engine *e;
 	char why[512];
 	unsigned int st;
@@ -115,12 +118,18 @@ static void docker(const struct api_req *r)
 
 	st = dockerapi_check_version(r, why, sizeof(why));
 	fuzz_assert(!st || st == 400);
-	err = dockerapi_containers(&fleet, r, &o, why, sizeof(why));
+	err = dockerapi_list_new(&l, &fleet, r, false, why, sizeof(why));
 	fuzz_assert(!err || err == -EINVAL);
-	if (!err) {
+	while (!err && !done)
+		err = dockerapi_list_more(l, &b, &done);
+	if (l) {
+		fuzz_assert(!err && !strbuf_add(&b, "", 1));
+		o = json_tokener_parse(b.p);
 		fuzz_assert(json_object_array_length(o) <= 4);
 		json_object_put(o);
 	}
+	dockerapi_list_free(l);
+	strbuf_release(&b);
 	if (!dockerapi_events_query(r, &q, 0, why, sizeof(why)))
 		dockerapi_event_match(&q, sample_ev);
 	if (r->ref) {

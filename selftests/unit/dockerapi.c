@@ -81,6 +81,28 @@ FIXTURE_TEARDOWN(fleet)
 
 static struct api_req req;
 
+/* GET /containers/json as the façade answers it, a batch at a time. */
+static int list_json(const struct fleet *f, const struct api_req *r,
+		     struct json_object **a, char *why)
+{
+	struct dockerapi_list *l;
+	struct strbuf b = { 0 };
+	bool done = false;
+	int err;
+
+	err = dockerapi_list_new(&l, f, r, true, why, 512);
+	if (err)
+		return err;
+	while (!done)
+		if (dockerapi_list_more(l, &b, &done))
+			abort();
+	dockerapi_list_free(l);
+	*a = b.len && b.p[b.len - 1] == '\n' && !strbuf_add(&b, "", 1) ?
+	     json_tokener_parse(b.p) : NULL;
+	strbuf_release(&b);
+	return *a ? 0 : -ENOMEM;
+}
+
 /* The names listed for @url, joined; "" for an error (why in @why). */
 static const char *list(const struct fleet *f, const char *url, char *why)
 {
@@ -93,7 +115,7 @@ static const char *list(const struct fleet *f, const char *url, char *why)
 	why[0] = '\0';
 	if (api_req_parse(&req, url, strlen(url), HTTP_GET, &w))
 		return "parse error";
-	if (dockerapi_containers(f, &req, &a, why, 512))
+	if (list_json(f, &req, &a, why))
 		return "";
 	for (i = 0; i < json_object_array_length(a); i++) {
 		struct json_object *c = json_object_array_get_idx(a, i), *n;
@@ -190,9 +212,31 @@ TEST_F(fleet, find_as_dockerd)
 	EXPECT_EQ(404U, dockerapi_find(&self->f, "engine-9/web", &e, &c, why, sizeof(why)));
 }
 
+/* GET /info as the façade answers it, a batch at a time, parsed. */
+static struct json_object *info_json(struct fleet *f)
+{
+	struct dockerapi_info *in;
+	struct strbuf b = { 0 };
+	struct json_object *o = NULL;
+	bool done = false;
+
+	if (dockerapi_info_new(&in, f, true))
+		return NULL;
+	while (!done)
+		if (dockerapi_info_more(in, &b, &done))
+			abort();
+	dockerapi_info_free(in);
+	/* As dockerd's: one line. */
+	if (b.len && b.p[b.len - 1] == '\n' &&
+	    !memchr(b.p, '\n', b.len - 1) && !strbuf_add(&b, "", 1))
+		o = json_tokener_parse(b.p);
+	strbuf_release(&b);
+	return o;
+}
+
 TEST_F(fleet, info_sums_and_lists_engines)
 {
-	struct json_object *o = dockerapi_info(&self->f), *v, *st;
+	struct json_object *o = info_json(&self->f), *v, *st;
 
 	ASSERT_NE(NULL, o);
 	ASSERT_TRUE(json_object_object_get_ex(o, "NCPU", &v));

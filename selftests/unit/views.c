@@ -78,13 +78,52 @@ static void set_state(struct view_filter *flt, const char *s)
 	flt->states[0] = s;
 }
 
+/*
+ * A view as the API answers it, a batch at a time, into @b; how many
+ * batches in *@batches. 0, or what view_cursor_new() refused.
+ */
+static int view_text(struct fleet *f, struct view_filter *flt,
+		     bool containers, struct strbuf *b, int *batches,
+		     const char **why)
+{
+	struct view_cursor *vc;
+	bool done = false;
+	int err;
+
+	err = view_cursor_new(&vc, f, flt, containers, why);
+	for (*batches = 0; !err && !done; (*batches)++)
+		if (view_cursor_more(vc, b, &done))
+			abort();
+	if (!err)
+		view_cursor_free(vc);
+	return err;
+}
+
+/* The same, parsed: the array in *@a, untouched when refused. */
+static int view_all(struct fleet *f, struct view_filter *flt,
+		    bool containers, struct json_object **a, const char **why)
+{
+	struct strbuf b = { 0 };
+	int batches, err;
+
+	err = view_text(f, flt, containers, &b, &batches, why);
+	if (!err) {
+		strbuf_add(&b, "", 1);
+		*a = json_tokener_parse(b.p);
+		if (!json_object_is_type(*a, json_type_array))
+			abort();
+	}
+	strbuf_release(&b);
+	return err;
+}
+
 static int count_nodes(struct fleet *f, struct view_filter *flt)
 {
 	struct json_object *a;
 	const char *why = NULL;
 	int n;
 
-	if (view_nodes(f, flt, &a, &why))
+	if (view_all(f, flt, false, &a, &why))
 		return -1;
 	n = (int)json_object_array_length(a);
 	json_object_put(a);
@@ -97,7 +136,7 @@ static int count_containers(struct fleet *f, struct view_filter *flt)
 	const char *why = NULL;
 	int n;
 
-	if (view_containers(f, flt, &a, &why))
+	if (view_all(f, flt, true, &a, &why))
 		return -1;
 	n = (int)json_object_array_length(a);
 	json_object_put(a);
@@ -135,18 +174,18 @@ TEST_F(fleet, malformed_filters_are_refused)
 
 	set_state(&flt, "removed");
 
-	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, false, &a, &why));
 	EXPECT_NE(NULL, why);
 	set_state(&flt, "running");
-	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, false, &a, &why));
 	set_state(&flt, "healthy");
-	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, true, &a, &why));
 	set_state(&flt, NULL);
 	flt.name = "web";
-	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, false, &a, &why));
 	flt.name = NULL;
 	flt.labels[flt.nlabels++] = "=v";
-	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, true, &a, &why));
 	EXPECT_EQ(NULL, a);
 }
 
@@ -198,7 +237,7 @@ TEST_F(fleet, states_combine)
 	flt.states[flt.nstates++] = "unhealthy";
 	EXPECT_EQ(2, count_nodes(&self->f, &flt));
 	set_state(&flt, "down,bogus");
-	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, false, &a, &why));
 	EXPECT_STREQ("state: want pending, healthy, suspect, unhealthy or down, or several: down,unhealthy", why);
 	set_state(&flt, "down,");
 	EXPECT_EQ(-1, count_nodes(&self->f, &flt));
@@ -207,7 +246,7 @@ TEST_F(fleet, states_combine)
 	/* Containers by their engine's state, marked stale when not healthy. */
 	set_state(&flt, NULL);
 	flt.node_states[flt.nnode_states++] = "down,unhealthy";
-	ASSERT_EQ(0, view_containers(&self->f, &flt, &a, &why));
+	ASSERT_EQ(0, view_all(&self->f, &flt, true, &a, &why));
 	ASSERT_EQ(4, (int)json_object_array_length(a));
 	c = json_object_array_get_idx(a, 0);
 	ASSERT_TRUE(json_object_object_get_ex(c, "stale", &v));
@@ -216,14 +255,49 @@ TEST_F(fleet, states_combine)
 	EXPECT_STREQ("unhealthy", json_object_get_string(v));
 	json_object_put(a);
 	flt.node_states[0] = "healthy";
-	ASSERT_EQ(0, view_containers(&self->f, &flt, &a, &why));
+	ASSERT_EQ(0, view_all(&self->f, &flt, true, &a, &why));
 	c = json_object_array_get_idx(a, 0);
 	ASSERT_TRUE(json_object_object_get_ex(c, "stale", &v));
 	EXPECT_FALSE(json_object_get_boolean(v));
 	json_object_put(a);
 	flt.node_states[0] = "running";
-	EXPECT_EQ(-EINVAL, view_containers(&self->f, &flt, &a, &why));
-	EXPECT_EQ(-EINVAL, view_nodes(&self->f, &flt, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, true, &a, &why));
+	EXPECT_EQ(-EINVAL, view_all(&self->f, &flt, false, &a, &why));
+}
+
+/*
+ * A fleet too big for one batch: the batches joined are, byte for byte,
+ * the array json-c writes whole, and every container is listed once.
+ */
+TEST_F(fleet, views_in_batches_are_the_whole_answer)
+{
+	struct view_filter flt = { 0 };
+	struct json_object *whole, *a;
+	struct strbuf b = { 0 };
+	const char *why = NULL, *s;
+	int batches, i;
+
+	self->f.v = realloc(self->f.v, 400 * sizeof(*self->f.v));
+	ASSERT_NE(NULL, self->f.v);
+	for (i = 4; i < 400; i++)
+		self->f.v[self->f.n++] = fake_engine(i, ENGINE_HEALTHY);
+	whole = json_object_new_array();
+	for (i = 0; i < 400; i++)
+		json_object_array_add(whole, view_node(self->f.v[i], false));
+	s = json_object_to_json_string_ext(whole, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	ASSERT_EQ(0, view_text(&self->f, &flt, false, &b, &batches, &why));
+	EXPECT_LT(2, batches);
+	ASSERT_EQ(strlen(s), b.len);
+	EXPECT_EQ(0, memcmp(s, b.p, b.len));
+	json_object_put(whole);
+	strbuf_release(&b);
+	EXPECT_EQ(800, count_containers(&self->f, &flt));
+	/* One engine's, a node filter: its own two. */
+	flt.node = "127.0.0.9:2375";
+	ASSERT_EQ(0, view_all(&self->f, &flt, true, &a, &why));
+	EXPECT_EQ(2, (int)json_object_array_length(a));
+	json_object_put(a);
 }
 
 TEST_F(fleet, node_found_by_host_or_id_prefix)
