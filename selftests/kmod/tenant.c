@@ -19,8 +19,13 @@
  *     the same in both, and only the table differs. The median of ROUNDS
  *     pairs, each pair back to back so that the drift of a loaded host's
  *     speed hits both;
- *   - when the tenant's netns goes, its entries go with it.
+ *   - when the tenant's netns goes, its entries go with it;
+ *   - its entries are charged to its memory cgroup: the cgroup's slab
+ *     grows by about its bound times an entry's size more with its
+ *     sockets tracked than with the same sockets unwatched.
  */
+#include <sys/stat.h>
+
 #include "kselftest_harness.h"
 #include "pw_test.h"
 #include "pw_tenant.h"
@@ -256,6 +261,115 @@ TEST_F_TIMEOUT(tenant, host_connection_rate_unchanged, 300)
 	TH_LOG("ratio full/unwatched: median %.3f, from %.3f to %.3f (bound %.2f)",
 	       ratio[ROUNDS / 2], ratio[0], ratio[ROUNDS - 1], MIN_RATIO);
 	EXPECT_LE(MIN_RATIO, ratio[ROUNDS / 2]);
+}
+
+/* A cgroup v2 number of memory.stat, in bytes; -1 if absent. */
+static long long memcg_stat(const char *cg, const char *key)
+{
+	char path[PATH_MAX], k[64];
+	long long v, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* An entry's size as the slab allocator gives it; a floor without SLUB's files. */
+static long entry_size(void)
+{
+	long v = 32;
+	FILE *f = fopen("/sys/kernel/slab/peerwatch_track/object_size", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 32;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Slab of the tenant's cgroup once its sockets are in place and the
+ * cgroup's statistics flushed (every 2 s), after @fill ('f' or 'p');
+ * -1 on failure.
+ */
+static long long slab_after(FIXTURE_DATA(tenant) *self, const char *cg,
+			    char fill, struct pw_tenant_report *r)
+{
+	if (pw_tenant_ask(&self->ten, PW_TENANT_CLOSE, r))
+		return -1;
+	/* The entries of the closed sockets go after a grace period. */
+	usleep(2000000);
+	if (pw_tenant_ask(&self->ten, fill, r))
+		return -1;
+	if (fill == PW_TENANT_FILL) {
+		if (pw_tenant_wait_full(&self->ten, TENANT_QUOTA, FILL_MS, r))
+			return -1;
+	} else {
+		usleep(10000000);
+	}
+	usleep(4000000);
+	if (pw_tenant_ask(&self->ten, PW_TENANT_REPORT, r))
+		return -1;
+	return memcg_stat(cg, "slab_unreclaimable");
+}
+
+TEST_F_TIMEOUT(tenant, entries_charged_to_the_tenants_cgroup, 300)
+{
+	long long tracked, plain;
+	struct pw_tenant_report r;
+	char cg[64], procs[96], pid[16];
+	long size = entry_size();
+	int ret;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", R_OK) ||
+	    write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no cgroup v2 memory controller in this guest");
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pwt-tenant-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ret = start_full(_metadata, self, &r);
+	if (ret == -EPERM || ret == -EINVAL || ret == -ENOSPC) {
+		rmdir(cg);
+		SKIP(return, "no user namespace for nobody: %s", strerror(-ret));
+	}
+	ASSERT_EQ(0, ret);
+	/* From here on its sockets are made in the cgroup. */
+	snprintf(pid, sizeof(pid), "%d", self->ten.pid);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	ASSERT_EQ(0, write_str(procs, pid));
+	tracked = slab_after(self, cg, PW_TENANT_FILL, &r);
+	ASSERT_LE(0, tracked);
+	EXPECT_EQ((uint64_t)TENANT_QUOTA, r.tracked);
+	plain = slab_after(self, cg, PW_TENANT_FILL_PLAIN, &r);
+	ASSERT_LE(0, plain);
+	EXPECT_EQ(0U, r.tracked);
+	EXPECT_EQ(TENANT_CONNS, r.conns);
+	TH_LOG("the tenant's cgroup: slab %lld KiB with %d sockets tracked, %lld KiB with the same unwatched: %lld B more, %d entries of %ld B are %ld B",
+	       tracked >> 10, TENANT_QUOTA, plain >> 10, tracked - plain,
+	       TENANT_QUOTA, size, TENANT_QUOTA * size);
+	/* Half of what the entries take: the rest is room for the noise. */
+	EXPECT_LE(TENANT_QUOTA * size / 2, tracked - plain);
+	pw_tenant_stop(&self->ten);
+	EXPECT_EQ(0, rmdir(cg));
 }
 
 TEST_HARNESS_MAIN
