@@ -676,18 +676,12 @@ static void poll_targeted(struct engine *e)
 static void mem_refused(struct engine *e)
 {
 	struct memgate *g = &e->env->mem;
+	char why[sizeof(e->error)];
 
-	channel_close(&e->poll.ch);
-	events_stop(e);
-	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->refresh);
-	pace_stop(&e->pace);
-	e->work = 0;
-	e->held = true;
-	snprintf(e->error, sizeof(e->error),
+	snprintf(why, sizeof(why),
 		 "no memory for its inventory: %zu of %zu engines fit under %s",
 		 g->admitted, g->engines, g->what);
-	set_state(e, ENGINE_UNHEALTHY, CAUSE_MEM_LIMIT);
+	engine_hold(e, CAUSE_MEM_LIMIT, why);
 }
 
 /* Whether the first listing may be asked now; else it waits or is held. */
@@ -874,11 +868,17 @@ void engine_start(struct engine *e)
 	poll_next(e);
 }
 
-void engine_hold(struct engine *e, const char *why)
+void engine_hold(struct engine *e, enum cause cause, const char *why)
 {
+	channel_close(&e->poll.ch);
+	events_stop(e);
+	loop_timer_stop(loop_of(e), &e->poll.retry);
+	loop_timer_stop(loop_of(e), &e->refresh);
+	pace_stop(&e->pace);
+	e->work = 0;
 	e->held = true;
 	snprintf(e->error, sizeof(e->error), "%s", why);
-	set_state(e, ENGINE_UNHEALTHY, CAUSE_FD_LIMIT);
+	set_state(e, ENGINE_UNHEALTHY, cause);
 }
 
 void engine_remove(struct engine *e)

@@ -156,11 +156,12 @@ void engine_hand_over(struct engine *e, const char *to);
 void engine_start(struct engine *e);
 /*
  * An engine is held from engine_new() to engine_start(). Held for want of
- * descriptors: unhealthy with cause fd-limit and @why as its error. One
- * the memory gate refuses (memgate.h) holds itself, cause mem-limit, until
- * the next engine_start().
+ * a resource (descriptors: fd-limit, given by the fleet; memory:
+ * mem-limit, when the memory gate refuses it): its connections and timers
+ * stopped, unhealthy with @cause and @why as its error, until the next
+ * engine_start().
  */
-void engine_hold(struct engine *e, const char *why);
+void engine_hold(struct engine *e, enum cause cause, const char *why);
 
 const char *engine_state_name(enum engine_state s);
 /* The cookie of the polling connection, 0 when there is none. */

@@ -198,7 +198,7 @@ static void start_or_hold(struct fleet *f)
 			engine_start(e);
 			running++;
 		} else {
-			engine_hold(e, why);
+			engine_hold(e, CAUSE_FD_LIMIT, why);
 			held++;
 		}
 	}
