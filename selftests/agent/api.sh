@@ -261,8 +261,15 @@ slowloris() {
 # Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
 test_api_abuse() {
 	local i max_age=0 age max_lat=0 t0 codes ok busy huge rc lag_le5 lag_all
+	local flood=4
 
 	valgrind_skip "1,000 concurrent clients with polling on schedule is a measure of speed" && return 4
+	# Under ASan each answer costs three times the CPU, and 1,000 clients
+	# on two cores busy besides measured the machine (a run at load 12:
+	# 560 clients unanswered in 30 s, the probe 20.9 s behind them): 500,
+	# still twice the 256 clients served at once, so every path (503s,
+	# the limit, the timeouts) still runs instrumented.
+	[ "$SLACK_MS" != 0 ] && flood=2
 
 	ABUSE=()
 
@@ -290,7 +297,7 @@ test_api_abuse() {
 		PIDS+=($!)
 		ABUSE+=($!)
 	done
-	api_flood many "/v1/nodes?state=healthy"
+	api_flood many "/v1/nodes?state=healthy" "$flood"
 	for i in $(seq 100); do
 		curl -s -o /dev/null -w '%{http_code}\n' --unix-socket "$API" \
 			"http://pw/v1/containers?state=x$i&label==" >>"$TMP/bad.codes" &
@@ -305,12 +312,13 @@ test_api_abuse() {
 	busy=$(grep -c '^503$' "$TMP/many.codes")
 	log "100 malformed filters: HTTP codes:$(sort "$TMP/bad.codes" | uniq -c | tr -s ' ' | tr '\n' ',')"
 	huge=$(grep -l '^HTTP/1.1 431' "$TMP"/huge.* | wc -l)
-	log "1000 concurrent clients: HTTP codes:$codes"
+	log "$((flood * 250)) concurrent clients: HTTP codes:$codes"
 	log "5 requests of 1 MiB: $huge answered 431"
 	log "50 slowloris clients lived $(for i in $(seq 50); do cat "$TMP/slow.$i"; done | sort -n | sed -n '1p;$p' | tr '\n' ' ')ms (min max): a 5,000 ms header deadline, each client's own clock (a bash loop polling every 0.5 s among 1,000 other clients), bound $(bound 10000) ms"
 	log "during: canary listing age at most ${max_age} ms, /v1/summary at most ${max_lat} ms"
 	rc=0
-	[ $((ok + busy)) = 1000 ] && [ "$ok" -gt 0 ] || fail "1000 clients: $codes" || rc=1
+	[ $((ok + busy)) = $((flood * 250)) ] && [ "$ok" -gt 0 ] ||
+		fail "$((flood * 250)) clients: $codes" || rc=1
 	[ "$(grep -vc '^400$\|^503$' "$TMP/bad.codes")" = 0 ] || fail "malformed filters" || rc=1
 	[ "$huge" = 5 ] || fail "huge requests: $huge of 5 answered 431" || rc=1
 	for i in $(seq 50); do

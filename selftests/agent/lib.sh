@@ -284,14 +284,15 @@ canary_age() {
 	[ -n "$r" ] && echo $(($(now_ms) - r))
 }
 
-# api_flood NAME PATH: 1,000 clients of the control API at once, each asking
-# PATH (curl runs at most 300 transfers in one process: 4 x 250); their HTTP
-# codes in $TMP/NAME.codes.1 to .4, their PIDs added to PIDS and ABUSE.
+# api_flood NAME PATH [N]: N x 250 clients of the control API at once
+# (default 4: 1,000), each asking PATH (curl runs at most 300 transfers in
+# one process); their HTTP codes in $TMP/NAME.codes.1 to .N, their PIDs
+# added to PIDS and ABUSE.
 api_flood() {
 	local i
 
 	seq 250 | sed "s|.*|url = \"http://pw$2\"\noutput = /dev/null|" >"$TMP/$1.cfg"
-	for i in 1 2 3 4; do
+	for i in $(seq "${3:-4}"); do
 		curl -s -Z --parallel-immediate --parallel-max 250 --max-time 30 \
 			--unix-socket "$API" -K "$TMP/$1.cfg" -w '%{http_code}\n' \
 			>"$TMP/$1.codes.$i" 2>/dev/null &
