@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,8 +433,7 @@ int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 	return err;
 }
 
-int docker_builder_add(struct docker_builder *b,
-		       const struct docker_container *c)
+int docker_builder_add(struct docker_builder *b, const struct docker_fields *c)
 {
 	const char *s[S_LABELS] = {
 		c->name, c->image, c->image_id, c->command, c->status,
@@ -444,6 +444,8 @@ int docker_builder_add(struct docker_builder *b,
 
 	if (err)
 		return err;
+	if (!docker_id_valid(c->id))
+		return -EPROTO;
 	len0 = b->text.len;
 	err = entry_new(b, &e);
 	if (err)
@@ -556,6 +558,157 @@ fail:
 	return -ENOMEM;
 }
 
+static const char *const state_names[] = {
+	[DOCKER_STATE_NONE] = "",
+	[DOCKER_STATE_CREATED] = "created",
+	[DOCKER_STATE_RESTARTING] = "restarting",
+	[DOCKER_STATE_RUNNING] = "running",
+	[DOCKER_STATE_REMOVING] = "removing",
+	[DOCKER_STATE_PAUSED] = "paused",
+	[DOCKER_STATE_EXITED] = "exited",
+	[DOCKER_STATE_DEAD] = "dead",
+};
+
+static enum docker_state state_of(const char *s)
+{
+	int i;
+
+	for (i = DOCKER_STATE_NONE; i < DOCKER_STATE_OTHER; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return DOCKER_STATE_OTHER;
+}
+
+static int hex_digit(char ch)
+{
+	return ch <= '9' ? ch - '0' : ch - 'a' + 10;
+}
+
+/* A valid ID (docker_id_valid()) packed two digits a byte. */
+static void id_pack(struct docker_container *c, const char *id)
+{
+	size_t i, n = strlen(id);
+
+	memset(c->id, 0, sizeof(c->id));
+	for (i = 0; i < n; i++)
+		c->id[i / 2] |= hex_digit(id[i]) << (i % 2 ? 0 : 4);
+	c->id_len = (uint8_t)n;
+}
+
+static int id_digit(const struct docker_container *c, size_t i)
+{
+	return i % 2 ? c->id[i / 2] & 15 : c->id[i / 2] >> 4;
+}
+
+const char *docker_container_id(const struct docker_container *c, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < c->id_len; i++)
+		buf[i] = hex[id_digit(c, i)];
+	buf[i] = '\0';
+	return buf;
+}
+
+bool docker_container_id_has_prefix(const struct docker_container *c,
+				    const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; prefix[i]; i++) {
+		if (i == c->id_len || !strchr("0123456789abcdef", prefix[i]) ||
+		    hex_digit(prefix[i]) != id_digit(c, i))
+			return false;
+	}
+	return true;
+}
+
+bool docker_container_id_is(const struct docker_container *c, const char *id)
+{
+	return strlen(id) == c->id_len && docker_container_id_has_prefix(c, id);
+}
+
+int docker_container_id_cmp(const struct docker_container *a,
+			    const struct docker_container *b)
+{
+	size_t i, n = a->id_len < b->id_len ? a->id_len : b->id_len;
+
+	/* '0'-'9' sort before 'a'-'f' as their values do. */
+	for (i = 0; i < n; i++)
+		if (id_digit(a, i) != id_digit(b, i))
+			return id_digit(a, i) - id_digit(b, i);
+	return (int)a->id_len - (int)b->id_len;
+}
+
+const char *docker_container_name(const struct docker_container *c)
+{
+	return (const char *)c + c->name;
+}
+
+const char *docker_container_state(const struct docker_container *c)
+{
+	const char *name;
+
+	if (c->state != DOCKER_STATE_OTHER)
+		return state_names[c->state];
+	name = docker_container_name(c);
+	return name + strlen(name) + 1;
+}
+
+const char *docker_container_image(const struct docker_container *c)
+{
+	return c->image;
+}
+
+const char *docker_container_image_id(const struct docker_container *c)
+{
+	return c->image_id;
+}
+
+const char *docker_container_command(const struct docker_container *c)
+{
+	return c->command;
+}
+
+const char *docker_container_status(const struct docker_container *c)
+{
+	return c->status;
+}
+
+void docker_container_fields(const struct docker_container *c,
+			     struct docker_fields *f)
+{
+	docker_container_id(c, f->id);
+	snprintf(f->state, sizeof(f->state), "%s", docker_container_state(c));
+	f->created = c->created;
+	f->name = docker_container_name(c);
+	f->image = docker_container_image(c);
+	f->image_id = docker_container_image_id(c);
+	f->command = docker_container_command(c);
+	f->status = docker_container_status(c);
+	f->labels = c->labels;
+	f->labels_len = c->labels_len;
+	f->nlabels = c->nlabels;
+	f->labels_dropped = c->labels_dropped;
+}
+
+/* What an entry keeps in the block: its name, and a state not in the enum. */
+static size_t entry_text(const struct docker_builder *b,
+			 const struct docker_entry *e)
+{
+	size_t len = strlen(b->text.p + e->str[S_NAME]) + 1;
+
+	if (state_of(e->state) == DOCKER_STATE_OTHER)
+		len += strlen(e->state) + 1;
+	return len;
+}
+
+_Static_assert(DOCKER_LABELS_BYTES <= UINT16_MAX &&
+	       DOCKER_MAX_LABELS <= UINT8_MAX &&
+	       DOCKER_ID_MAX - 1 <= 2 * DOCKER_ID_BYTES,
+	       "a packed container holds every bound");
+
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **out, size_t *n)
 {
@@ -569,7 +722,7 @@ int docker_builder_finish(struct docker_builder *b,
 	if (err)
 		return err;
 	for (i = 0; i < b->n; i++)
-		names += strlen(b->text.p + b->v[i].str[S_NAME]) + 1;
+		names += entry_text(b, &b->v[i]);
 	/* An empty list is a block too, never NULL, as malloc(0) may be. */
 	if (!head)
 		names = 1;
@@ -612,18 +765,24 @@ int docker_builder_finish(struct docker_builder *b,
 		const struct docker_entry *e = &b->v[i];
 		struct docker_container *c = &v[i];
 
-		memcpy(c->id, e->id, sizeof(c->id));
-		memcpy(c->state, e->state, sizeof(c->state));
+		memset(c, 0, sizeof(*c));
+		id_pack(c, e->id);
+		c->state = (uint8_t)state_of(e->state);
 		c->created = e->created;
+		c->name = (uint32_t)(text - (char *)c);
 		len = strlen(b->text.p + e->str[S_NAME]) + 1;
 		memcpy(text, b->text.p + e->str[S_NAME], len);
-		c->name = text;
 		text += len;
+		if (c->state == DOCKER_STATE_OTHER) {
+			len = strlen(e->state) + 1;
+			memcpy(text, e->state, len);
+			text += len;
+		}
 		refs_of(c, s);
 		for (k = 0; k < R_COUNT; k++)
 			*s[k] = refs[i * R_COUNT + k];
-		c->labels_len = e->labels_len;
-		c->nlabels = e->nlabels;
+		c->labels_len = (uint16_t)e->labels_len;
+		c->nlabels = (uint8_t)e->nlabels;
 		c->labels_dropped = e->labels_dropped;
 	}
 	*out = v;

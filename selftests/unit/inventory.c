@@ -28,7 +28,7 @@ TEST(listing_then_targeted_updates)
 		    "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"exited\"}]");
 	ASSERT_EQ(0, inventory_replace(&inv, o));
 	ASSERT_EQ(2U, inv.n);
-	EXPECT_STREQ("a", inventory_find(&inv, ID_A)->name);
+	EXPECT_STREQ("a", docker_container_name(inventory_find(&inv, ID_A)));
 
 	/* b started, c created: one listing filtered on both. */
 	ASSERT_EQ(0, inventory_want(&inv, ID_B));
@@ -47,7 +47,7 @@ TEST(listing_then_targeted_updates)
 	ASSERT_EQ(0, inventory_update(&inv, o));
 	c = inventory_find(&inv, ID_B);
 	ASSERT_NE(NULL, c);
-	EXPECT_STREQ("running", c->state);
+	EXPECT_STREQ("running", docker_container_state(c));
 	EXPECT_EQ(3U, inv.n);
 	EXPECT_EQ(2U, inventory_pending(&inv));
 	EXPECT_EQ(-EINVAL, inventory_update(&inv, listing("[]")));
@@ -108,16 +108,16 @@ TEST(patch_and_remove)
 	ASSERT_EQ(0, inventory_patch(&inv, ID_A, "exited", "Exited (3)", "a2"));
 	c = inventory_find(&inv, ID_A);
 	ASSERT_NE(NULL, c);
-	EXPECT_STREQ("exited", c->state);
-	EXPECT_STREQ("Exited (3)", c->status);
-	EXPECT_STREQ("a2", c->name);
+	EXPECT_STREQ("exited", docker_container_state(c));
+	EXPECT_STREQ("Exited (3)", docker_container_status(c));
+	EXPECT_STREQ("a2", docker_container_name(c));
 	EXPECT_TRUE(docker_container_has_label(c, "t=web"));
 	EXPECT_EQ(-ENOENT, inventory_patch(&inv, ID_C, "running", NULL, NULL));
 	ASSERT_EQ(0, inventory_remove(&inv, ID_B));
 	EXPECT_EQ(1U, inv.n);
 	EXPECT_EQ(NULL, inventory_find(&inv, ID_B));
 	EXPECT_EQ(-ENOENT, inventory_remove(&inv, ID_B));
-	EXPECT_STREQ("a2", inventory_find(&inv, ID_A)->name);
+	EXPECT_STREQ("a2", docker_container_name(inventory_find(&inv, ID_A)));
 	inventory_clear(&inv);
 }
 
@@ -363,13 +363,13 @@ TEST(engines_share_what_they_repeat)
 	EXPECT_EQ(a->command, b->command);
 	EXPECT_EQ(a->status, b->status);
 	EXPECT_EQ(a->labels, b->labels);
-	EXPECT_NE(a->name, b->name);
+	EXPECT_NE(docker_container_name(a), docker_container_name(b));
 	EXPECT_EQ(5U, intern_count());
 
 	ASSERT_EQ(0, inventory_patch(&x, ID_A, "exited", "Exited (0)", NULL));
 	a = inventory_find(&x, ID_A);
-	EXPECT_STREQ("Exited (0)", a->status);
-	EXPECT_STREQ("Up 2 hours", b->status);
+	EXPECT_STREQ("Exited (0)", docker_container_status(a));
+	EXPECT_STREQ("Up 2 hours", docker_container_status(b));
 	EXPECT_EQ(a->image, b->image);
 	EXPECT_TRUE(docker_container_has_label(a, "t=web"));
 	EXPECT_EQ(6U, intern_count());
