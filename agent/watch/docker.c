@@ -493,7 +493,7 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i)
  */
 enum { R_IMAGE, R_IMAGE_ID, R_COMMAND, R_STATUS, R_LABELS, R_COUNT };
 
-static void refs_of(struct docker_container *c, const char **s[R_COUNT])
+static void refs_of(struct docker_container *c, uint32_t *s[R_COUNT])
 {
 	s[R_IMAGE] = &c->image;
 	s[R_IMAGE_ID] = &c->image_id;
@@ -504,7 +504,7 @@ static void refs_of(struct docker_container *c, const char **s[R_COUNT])
 
 static void refs_put(struct docker_container *v, size_t n)
 {
-	const char **s[R_COUNT];
+	uint32_t *s[R_COUNT];
 	size_t i;
 	int k;
 
@@ -524,14 +524,14 @@ void docker_containers_free(struct docker_container *v, size_t n)
 }
 
 /* The entries' references in @refs (R_COUNT each): 0 or -ENOMEM, none held. */
-static int refs_get(const struct docker_builder *b, const char **refs)
+static int refs_get(const struct docker_builder *b, uint32_t *refs)
 {
 	size_t i;
 	int k;
 
 	for (i = 0; i < b->n; i++) {
 		const struct docker_entry *e = &b->v[i];
-		const char **r = &refs[i * R_COUNT];
+		uint32_t *r = &refs[i * R_COUNT];
 
 		for (k = 0; k < R_LABELS; k++) {
 			const char *t = b->text.p + e->str[S_IMAGE + k];
@@ -540,7 +540,7 @@ static int refs_get(const struct docker_builder *b, const char **refs)
 			if (!r[k])
 				goto fail;
 		}
-		r[R_LABELS] = NULL;
+		r[R_LABELS] = 0;
 		if (e->labels_len) {
 			r[R_LABELS] = intern_get(b->text.p + e->str[S_LABELS],
 						 e->labels_len);
@@ -658,22 +658,22 @@ const char *docker_container_state(const struct docker_container *c)
 
 const char *docker_container_image(const struct docker_container *c)
 {
-	return c->image;
+	return intern_str(c->image);
 }
 
 const char *docker_container_image_id(const struct docker_container *c)
 {
-	return c->image_id;
+	return intern_str(c->image_id);
 }
 
 const char *docker_container_command(const struct docker_container *c)
 {
-	return c->command;
+	return intern_str(c->command);
 }
 
 const char *docker_container_status(const struct docker_container *c)
 {
-	return c->status;
+	return intern_str(c->status);
 }
 
 void docker_container_fields(const struct docker_container *c,
@@ -687,7 +687,7 @@ void docker_container_fields(const struct docker_container *c,
 	f->image_id = docker_container_image_id(c);
 	f->command = docker_container_command(c);
 	f->status = docker_container_status(c);
-	f->labels = c->labels;
+	f->labels = intern_str(c->labels);
 	f->labels_len = c->labels_len;
 	f->nlabels = c->nlabels;
 	f->labels_dropped = c->labels_dropped;
@@ -715,7 +715,7 @@ int docker_builder_finish(struct docker_builder *b,
 	size_t head = b->n * sizeof(struct docker_container), i, size;
 	size_t names = 0, len;
 	struct docker_container *v;
-	const char **refs = NULL, **s[R_COUNT];
+	uint32_t *refs, *s[R_COUNT];
 	char *text;
 	int err = builder_begin(b), k;
 
@@ -731,12 +731,12 @@ int docker_builder_finish(struct docker_builder *b,
 	 * that a steady poll allocates nothing here either.
 	 */
 	err = text_reserve(b, b->n * R_COUNT * sizeof(*refs) +
-			      _Alignof(const char *));
+			      _Alignof(uint32_t));
 	if (err)
 		return err;
-	refs = (const char **)(((uintptr_t)(b->text.p + b->text.len) +
-				_Alignof(const char *) - 1) &
-			       ~(uintptr_t)(_Alignof(const char *) - 1));
+	refs = (uint32_t *)(((uintptr_t)(b->text.p + b->text.len) +
+			     _Alignof(uint32_t) - 1) &
+			    ~(uintptr_t)(_Alignof(uint32_t) - 1));
 	err = refs_get(b, refs);
 	if (err)
 		return err;
@@ -810,11 +810,13 @@ int docker_containers_parse(struct json_object *o,
 bool docker_label_next(const struct docker_container *c, uint32_t *pos,
 		       const char **key, const char **value)
 {
-	if (!c->labels || *pos >= c->labels_len)
+	const char *labels = intern_str(c->labels);
+
+	if (!labels || *pos >= c->labels_len)
 		return false;
-	*key = c->labels + *pos;
+	*key = labels + *pos;
 	*pos += (uint32_t)strlen(*key) + 1;
-	*value = c->labels + *pos;
+	*value = labels + *pos;
 	*pos += (uint32_t)strlen(*value) + 1;
 	return true;
 }

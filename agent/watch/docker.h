@@ -105,11 +105,11 @@ enum docker_state {
 struct docker_container {
 	int64_t created;		/* Unix seconds */
 	uint8_t id[DOCKER_ID_BYTES];
-	const char *image;
-	const char *image_id;
-	const char *command;
-	const char *status;
-	const char *labels;		/* "key\0value\0" pairs; NULL: none */
+	uint32_t image;			/* interned (intern.h) */
+	uint32_t image_id;
+	uint32_t command;
+	uint32_t status;
+	uint32_t labels;		/* "key\0value\0" pairs; 0: none */
 	uint32_t name;			/* offset from the record */
 	uint16_t labels_len;
 	uint16_t labels_dropped;

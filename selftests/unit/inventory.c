@@ -195,12 +195,12 @@ TEST(real_listings_with_labels)
 		ASSERT_EQ(0, docker_containers_parse(o, &v, &n));
 		ASSERT_LT(0U, n);
 		/* Both daemons send "Labels":{}: no labels, nothing held. */
-		EXPECT_EQ(NULL, v[0].labels);
+		EXPECT_EQ(0U, v[0].labels);
 		EXPECT_EQ(0, v[0].nlabels);
-		EXPECT_STREQ("/bin/sleep 3600", v[0].command);
-		EXPECT_EQ(0, strncmp(v[0].status, "Up ", 3));
+		EXPECT_STREQ("/bin/sleep 3600", docker_container_command(&v[0]));
+		EXPECT_EQ(0, strncmp(docker_container_status(&v[0]), "Up ", 3));
 		EXPECT_LT(1700000000, v[0].created);
-		EXPECT_EQ(0, strncmp(v[0].image_id, "sha256:", 7));
+		EXPECT_EQ(0, strncmp(docker_container_image_id(&v[0]), "sha256:", 7));
 		docker_containers_free(v, n);
 
 		/* As docker compose labels them. */
@@ -263,7 +263,7 @@ TEST(malformed_labels)
 
 	/* null: none. */
 	ASSERT_EQ(0, parse_one("null", &v));
-	EXPECT_EQ(NULL, v[0].labels);
+	EXPECT_EQ(0U, v[0].labels);
 	docker_containers_free(v, 1);
 
 	/* Over the bounds: dropped and counted, the rest kept. */
@@ -379,7 +379,7 @@ TEST(engines_share_what_they_repeat)
 	EXPECT_EQ(5U, intern_count());
 	inventory_clear(&x);
 	EXPECT_EQ(5U, intern_count());
-	EXPECT_STREQ("bb:latest", b->image);
+	EXPECT_STREQ("bb:latest", docker_container_image(b));
 	inventory_clear(&y);
 	EXPECT_EQ(0U, intern_count());
 }
