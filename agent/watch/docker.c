@@ -438,13 +438,22 @@ int docker_builder_add(struct docker_builder *b, const struct docker_fields *c)
 	const char *s[S_LABELS] = {
 		c->name, c->image, c->image_id, c->command, c->status,
 	};
+	static const size_t max[S_LABELS] = {
+		DOCKER_NAME_MAX, DOCKER_NAME_MAX, DOCKER_IMAGE_ID_MAX,
+		DOCKER_COMMAND_MAX, DOCKER_STATUS_MAX,
+	};
 	struct docker_entry *e;
 	size_t len0;
 	int err = builder_begin(b), i;
 
 	if (err)
 		return err;
-	if (!docker_id_valid(c->id))
+	/* The bounds a listing keeps to: the layout counts on them. */
+	for (i = 0; i < S_LABELS; i++)
+		if (strlen(s[i]) >= max[i])
+			return -EPROTO;
+	if (!docker_id_valid(c->id) || c->labels_len > DOCKER_LABELS_BYTES ||
+	    c->nlabels > DOCKER_MAX_LABELS)
 		return -EPROTO;
 	len0 = b->text.len;
 	err = entry_new(b, &e);
@@ -487,19 +496,16 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i)
 
 /*
  * What engines repeat is interned (intern.h): of a container, the block
- * keeps its own ID, state and name; its image, image ID, command, status
- * and labels are references shared with every other container that has
- * the same.
+ * keeps its own ID, state and name; its image, image ID, command and
+ * labels, which go together (the containers of a service share them),
+ * are one reference, its shape; its status, which moves on, another.
  */
-enum { R_IMAGE, R_IMAGE_ID, R_COMMAND, R_STATUS, R_LABELS, R_COUNT };
+enum { R_SHAPE, R_STATUS, R_COUNT };
 
 static void refs_of(struct docker_container *c, uint32_t *s[R_COUNT])
 {
-	s[R_IMAGE] = &c->image;
-	s[R_IMAGE_ID] = &c->image_id;
-	s[R_COMMAND] = &c->command;
+	s[R_SHAPE] = &c->shape;
 	s[R_STATUS] = &c->status;
-	s[R_LABELS] = &c->labels;
 }
 
 static void refs_put(struct docker_container *v, size_t n)
@@ -523,38 +529,52 @@ void docker_containers_free(struct docker_container *v, size_t n)
 	free(v);
 }
 
+/* A shape is composed here: the agent has one thread. */
+static char shape_buf[DOCKER_NAME_MAX + DOCKER_IMAGE_ID_MAX +
+		      DOCKER_COMMAND_MAX + DOCKER_LABELS_BYTES];
+
+/* A reference to the shape of @e: 0 on -ENOMEM. */
+static uint32_t shape_get(const struct docker_builder *b,
+			  const struct docker_entry *e)
+{
+	size_t len = 0, n;
+	int k;
+
+	/* Each bounded (text_member(), docker_builder_add()). */
+	for (k = S_IMAGE; k <= S_COMMAND; k++) {
+		n = strlen(b->text.p + e->str[k]) + 1;
+		memcpy(shape_buf + len, b->text.p + e->str[k], n);
+		len += n;
+	}
+	memcpy(shape_buf + len, b->text.p + e->str[S_LABELS], e->labels_len);
+	return intern_get(shape_buf, len + e->labels_len);
+}
+
 /* The entries' references in @refs (R_COUNT each): 0 or -ENOMEM, none held. */
 static int refs_get(const struct docker_builder *b, uint32_t *refs)
 {
 	size_t i;
-	int k;
 
 	for (i = 0; i < b->n; i++) {
 		const struct docker_entry *e = &b->v[i];
+		const char *status = b->text.p + e->str[S_STATUS];
 		uint32_t *r = &refs[i * R_COUNT];
 
-		for (k = 0; k < R_LABELS; k++) {
-			const char *t = b->text.p + e->str[S_IMAGE + k];
-
-			r[k] = intern_get(t, strlen(t));
-			if (!r[k])
-				goto fail;
-		}
-		r[R_LABELS] = 0;
-		if (e->labels_len) {
-			r[R_LABELS] = intern_get(b->text.p + e->str[S_LABELS],
-						 e->labels_len);
-			if (!r[R_LABELS])
-				goto fail;
+		r[R_SHAPE] = shape_get(b, e);
+		if (!r[R_SHAPE])
+			goto fail;
+		r[R_STATUS] = intern_get(status, strlen(status));
+		if (!r[R_STATUS]) {
+			intern_put(r[R_SHAPE]);
+			goto fail;
 		}
 	}
 	return 0;
 fail:
-	while (k--)
-		intern_put(refs[i * R_COUNT + k]);
-	while (i--)
-		for (k = 0; k < R_COUNT; k++)
-			intern_put(refs[i * R_COUNT + k]);
+	while (i--) {
+		intern_put(refs[i * R_COUNT + R_SHAPE]);
+		intern_put(refs[i * R_COUNT + R_STATUS]);
+	}
 	return -ENOMEM;
 }
 
@@ -658,17 +678,32 @@ const char *docker_container_state(const struct docker_container *c)
 
 const char *docker_container_image(const struct docker_container *c)
 {
-	return intern_str(c->image);
+	return intern_str(c->shape);
 }
 
 const char *docker_container_image_id(const struct docker_container *c)
 {
-	return intern_str(c->image_id);
+	const char *image = docker_container_image(c);
+
+	return image + strlen(image) + 1;
 }
 
 const char *docker_container_command(const struct docker_container *c)
 {
-	return intern_str(c->command);
+	const char *image_id = docker_container_image_id(c);
+
+	return image_id + strlen(image_id) + 1;
+}
+
+/* "key\0value\0" pairs, labels_len bytes; NULL: none. */
+static const char *labels_of(const struct docker_container *c)
+{
+	const char *command;
+
+	if (!c->labels_len)
+		return NULL;
+	command = docker_container_command(c);
+	return command + strlen(command) + 1;
 }
 
 const char *docker_container_status(const struct docker_container *c)
@@ -687,7 +722,7 @@ void docker_container_fields(const struct docker_container *c,
 	f->image_id = docker_container_image_id(c);
 	f->command = docker_container_command(c);
 	f->status = docker_container_status(c);
-	f->labels = intern_str(c->labels);
+	f->labels = labels_of(c);
 	f->labels_len = c->labels_len;
 	f->nlabels = c->nlabels;
 	f->labels_dropped = c->labels_dropped;
@@ -810,7 +845,7 @@ int docker_containers_parse(struct json_object *o,
 bool docker_label_next(const struct docker_container *c, uint32_t *pos,
 		       const char **key, const char **value)
 {
-	const char *labels = intern_str(c->labels);
+	const char *labels = labels_of(c);
 
 	if (!labels || *pos >= c->labels_len)
 		return false;

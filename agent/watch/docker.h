@@ -99,17 +99,19 @@ enum docker_state {
  * their count (every ID docker_id_valid() takes, 64 digits or fewer);
  * the name (and a state not in enum docker_state) lives in the block
  * after the array, @name bytes from the record; the other strings are
- * interned (intern.h). Read it with the functions below, never copy it
- * out of its block.
+ * interned. Read it with the functions below, never copy it out of its
+ * block.
  */
 struct docker_container {
 	int64_t created;		/* Unix seconds */
 	uint8_t id[DOCKER_ID_BYTES];
-	uint32_t image;			/* interned (intern.h) */
-	uint32_t image_id;
-	uint32_t command;
+	/*
+	 * Interned (intern.h): its image, image ID and command, each with
+	 * its NUL, then its labels ("key\0value\0" pairs, labels_len bytes),
+	 * which a service's containers share; its status, which moves on.
+	 */
+	uint32_t shape;
 	uint32_t status;
-	uint32_t labels;		/* "key\0value\0" pairs; 0: none */
 	uint32_t name;			/* offset from the record */
 	uint16_t labels_len;
 	uint16_t labels_dropped;
@@ -168,7 +170,10 @@ size_t docker_builder_footprint(const struct docker_builder *b);
  * -ENOMEM.
  */
 int docker_builder_parse(struct docker_builder *b, struct json_object *o);
-/* Adds a copy of @c: -EPROTO if its ID is not valid. */
+/*
+ * Adds a copy of @c: -EPROTO if its ID is not valid or a string or its
+ * labels are over the bounds a listing keeps to.
+ */
 int docker_builder_add(struct docker_builder *b,
 		       const struct docker_fields *c);
 size_t docker_builder_count(const struct docker_builder *b);

@@ -75,7 +75,7 @@ static void labels(const struct docker_container *c)
 	unsigned int n = 0;
 
 	fuzz_assert(c->labels_len <= DOCKER_LABELS_BYTES);
-	fuzz_assert(!c->labels == !c->labels_len);
+	fuzz_assert(!c->nlabels == !c->labels_len);
 	while (docker_label_next(c, &pos, &k, &val)) {
 		fuzz_assert(*k && strlen(k) < DOCKER_LABEL_KEY_MAX);
 		fuzz_assert(strlen(val) < DOCKER_LABEL_VALUE_MAX);

@@ -105,6 +105,50 @@ TEST(other_ids_refused)
 	docker_builder_release(&b);
 }
 
+/* What a listing would not keep, a copy does not either. */
+TEST(strings_over_bounds_refused)
+{
+	static char big[DOCKER_LABELS_BYTES + 2];
+	struct docker_builder b = { 0 };
+	struct docker_fields f;
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	for (i = 0; i < 7; i++) {
+		fields_init(&f, "a", "running", "web");
+		switch (i) {
+		case 0: f.name = big + sizeof(big) - 1 - DOCKER_NAME_MAX; break;
+		case 1: f.image = big + sizeof(big) - 1 - DOCKER_NAME_MAX; break;
+		case 2: f.image_id = big + sizeof(big) - 1 - DOCKER_IMAGE_ID_MAX; break;
+		case 3: f.command = big + sizeof(big) - 1 - DOCKER_COMMAND_MAX; break;
+		case 4: f.status = big + sizeof(big) - 1 - DOCKER_STATUS_MAX; break;
+		case 5:
+			f.labels = big;
+			f.labels_len = DOCKER_LABELS_BYTES + 1;
+			f.nlabels = 1;
+			break;
+		case 6: f.nlabels = DOCKER_MAX_LABELS + 1; break;
+		}
+		EXPECT_EQ(-EPROTO, docker_builder_add(&b, &f)) TH_LOG("%d", i);
+	}
+	/* One byte less each, and it fits. */
+	fields_init(&f, "a", "running", "web");
+	f.name = big + sizeof(big) - DOCKER_NAME_MAX;
+	f.image = big + sizeof(big) - DOCKER_NAME_MAX;
+	f.image_id = big + sizeof(big) - DOCKER_IMAGE_ID_MAX;
+	f.command = big + sizeof(big) - DOCKER_COMMAND_MAX;
+	f.status = big + sizeof(big) - DOCKER_STATUS_MAX;
+	EXPECT_EQ(0, docker_builder_add(&b, &f));
+	EXPECT_EQ(1U, docker_builder_count(&b));
+	docker_builder_release(&b);
+}
+
+/* The memory model (memgate.h) counts on a container this small. */
+TEST(record_size)
+{
+	EXPECT_GE(64U, sizeof(struct docker_container));
+}
+
 TEST(states_round_trip)
 {
 	static const char *const states[] = {
