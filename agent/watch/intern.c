@@ -19,7 +19,7 @@
 #define INTERN_MIN_BUCKETS	256
 
 struct istr {
-	uint32_t next;			/* in its bucket: a slot, 0 ends */
+	uint32_t next;			/* in its bucket; 0 ends it */
 	uint32_t hash;
 	uint32_t len;
 	uint32_t refs;

@@ -115,19 +115,24 @@ TEST(strings_over_bounds_refused)
 
 	memset(big, 'x', sizeof(big) - 1);
 	for (i = 0; i < 7; i++) {
+		const char **str[] = {
+			&f.name, &f.image, &f.image_id, &f.command, &f.status,
+		};
+		static const size_t max[] = {
+			DOCKER_NAME_MAX, DOCKER_NAME_MAX, DOCKER_IMAGE_ID_MAX,
+			DOCKER_COMMAND_MAX, DOCKER_STATUS_MAX,
+		};
+
 		fields_init(&f, "a", "running", "web");
-		switch (i) {
-		case 0: f.name = big + sizeof(big) - 1 - DOCKER_NAME_MAX; break;
-		case 1: f.image = big + sizeof(big) - 1 - DOCKER_NAME_MAX; break;
-		case 2: f.image_id = big + sizeof(big) - 1 - DOCKER_IMAGE_ID_MAX; break;
-		case 3: f.command = big + sizeof(big) - 1 - DOCKER_COMMAND_MAX; break;
-		case 4: f.status = big + sizeof(big) - 1 - DOCKER_STATUS_MAX; break;
-		case 5:
+		if (i < 5) {
+			/* max bytes: one too many. */
+			*str[i] = big + sizeof(big) - 1 - max[i];
+		} else if (i == 5) {
 			f.labels = big;
 			f.labels_len = DOCKER_LABELS_BYTES + 1;
 			f.nlabels = 1;
-			break;
-		case 6: f.nlabels = DOCKER_MAX_LABELS + 1; break;
+		} else {
+			f.nlabels = DOCKER_MAX_LABELS + 1;
 		}
 		EXPECT_EQ(-EPROTO, docker_builder_add(&b, &f)) TH_LOG("%d", i);
 	}
