@@ -144,11 +144,12 @@ void docker_container_fields(const struct docker_container *c,
 
 /*
  * Lists of containers are built here and then laid out in one block: the
- * array, then every name it points to; the other strings, which engines
- * repeat, are interned. An engine's whole inventory is thus one
- * allocation, made once the listing's JSON tree is gone, so that
- * long-lived memory is not scattered among the tree's many small pieces
- * (which would keep their pages resident after the tree is freed).
+ * array, then every name (and state not in enum docker_state) it refers
+ * to; the other strings, which engines repeat, are interned. An engine's
+ * whole inventory is thus one allocation, made once the listing's JSON
+ * tree is gone, so that long-lived memory is not scattered among the
+ * tree's many small pieces (which would keep their pages resident after
+ * the tree is freed).
  * A builder's buffers are reused from one list to the next.
  */
 struct docker_entry;
