@@ -114,8 +114,8 @@ static void engine_sums(const struct engine *e, struct info_sums *sum,
 	size_t r = 0, p = 0, j;
 
 	for (j = 0; j < e->inv.n; j++) {
-		r += !strcmp(e->inv.v[j].state, "running");
-		p += !strcmp(e->inv.v[j].state, "paused");
+		r += e->inv.v[j].state == DOCKER_STATE_RUNNING;
+		p += e->inv.v[j].state == DOCKER_STATE_PAUSED;
 	}
 	sum->total += e->inv.n;
 	sum->running += r;

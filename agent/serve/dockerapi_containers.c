@@ -22,7 +22,8 @@
 static void fleet_name(const struct engine *e, const struct docker_container *c,
 		       char *out, size_t len)
 {
-	snprintf(out, len, "/%s/%s", dockerapi_node_name(e), c->name);
+	snprintf(out, len, "/%s/%s", dockerapi_node_name(e),
+		 docker_container_name(c));
 }
 
 void dockerapi_age(uint64_t since_ms, char *buf, size_t len)
@@ -46,15 +47,16 @@ void dockerapi_age(uint64_t since_ms, char *buf, size_t len)
 static void add_status(struct json_object *o, const struct engine *e,
 		       const struct docker_container *c)
 {
+	const char *own = docker_container_status(c);
 	char age[16], status[256];
 
 	if (!view_stale(e)) {
-		dockerapi_add_str(o, "Status", c->status);
+		dockerapi_add_str(o, "Status", own);
 		return;
 	}
 	dockerapi_age(e->since_ms, age, sizeof(age));
-	snprintf(status, sizeof(status), "%s%s(engine %s %s)", c->status,
-		 c->status[0] ? " " : "", engine_state_name(e->state), age);
+	snprintf(status, sizeof(status), "%s%s(engine %s %s)", own,
+		 own[0] ? " " : "", engine_state_name(e->state), age);
 	dockerapi_add_str(o, "Status", status);
 }
 
@@ -62,22 +64,22 @@ static struct json_object *container_json(const struct engine *e,
 					  const struct docker_container *c)
 {
 	struct json_object *o = json_object_new_object(), *names, *node;
-	char name[2 * DOCKER_NAME_MAX + 8];
+	char name[2 * DOCKER_NAME_MAX + 8], id[DOCKER_ID_MAX];
 
 	if (!o)
 		return NULL;
-	dockerapi_add_str(o, "Id", c->id);
+	dockerapi_add_str(o, "Id", docker_container_id(c, id));
 	names = json_object_new_array();
 	fleet_name(e, c, name, sizeof(name));
 	json_object_array_add(names, json_object_new_string(name));
 	json_object_object_add(o, "Names", names);
-	dockerapi_add_str(o, "Image", c->image);
-	dockerapi_add_str(o, "ImageID", c->image_id);
-	dockerapi_add_str(o, "Command", c->command);
+	dockerapi_add_str(o, "Image", docker_container_image(c));
+	dockerapi_add_str(o, "ImageID", docker_container_image_id(c));
+	dockerapi_add_str(o, "Command", docker_container_command(c));
 	dockerapi_add_int(o, "Created", c->created);
 	json_object_object_add(o, "Ports", json_object_new_array());
 	json_object_object_add(o, "Labels", view_container_labels(c));
-	dockerapi_add_str(o, "State", c->state);
+	dockerapi_add_str(o, "State", docker_container_state(c));
 	add_status(o, e, c);
 	json_object_object_add(o, "Mounts", json_object_new_array());
 	/* Where it runs, as Swarm said it. */
@@ -120,7 +122,7 @@ static int newest_first(const void *a, const void *b)
 
 	if (x->c->created != y->c->created)
 		return x->c->created > y->c->created ? -1 : 1;
-	return strcmp(x->c->id, y->c->id);
+	return docker_container_id_cmp(x->c, y->c);
 }
 
 /* httputils.BoolValue: anything but "", 0, no, false and none is true. */
@@ -245,8 +247,9 @@ struct ctr_arg {
 static bool match_id(const char *v, const void *arg)
 {
 	const struct ctr_arg *a = arg;
+	char id[DOCKER_ID_MAX];
 
-	return filter_match(a->re, v, a->c->id);
+	return filter_match(a->re, v, docker_container_id(a->c, id));
 }
 
 /*
@@ -260,9 +263,10 @@ static bool match_name(const char *v, const void *arg)
 	char name[2 * DOCKER_NAME_MAX + 8];
 
 	fleet_name(a->e, a->c, name, sizeof(name));
-	if (filter_match(a->re, v, name) || filter_match(a->re, v, a->c->name))
+	if (filter_match(a->re, v, name) ||
+	    filter_match(a->re, v, docker_container_name(a->c)))
 		return true;
-	snprintf(name, sizeof(name), "/%s", a->c->name);
+	snprintf(name, sizeof(name), "/%s", docker_container_name(a->c));
 	return filter_match(a->re, v, name);
 }
 
@@ -270,23 +274,23 @@ static bool match_status(const char *v, const void *arg)
 {
 	const struct ctr_arg *a = arg;
 
-	return !strcmp(a->c->state, v);
+	return !strcmp(docker_container_state(a->c), v);
 }
 
 static bool match_ancestor(const char *v, const void *arg)
 {
 	const struct ctr_arg *a = arg;
-	size_t n = strlen(v);
-
-	size_t m = strlen(a->c->image);
+	const char *image = docker_container_image(a->c);
+	const char *image_id = docker_container_image_id(a->c);
+	size_t n = strlen(v), m = strlen(image);
 
 	/* The image as named, with ":latest" implied, or an ID prefix. */
-	return !strcmp(a->c->image, v) ||
-	       (!strncmp(a->c->image, v, n) && !strcmp(a->c->image + n, ":latest")) ||
-	       (!strncmp(v, a->c->image, m) && !strcmp(v + m, ":latest")) ||
-	       (n >= 4 && (!strncmp(a->c->image_id, v, n) ||
-			   (!strncmp(a->c->image_id, "sha256:", 7) &&
-			    !strncmp(a->c->image_id + 7, v, n))));
+	return !strcmp(image, v) ||
+	       (!strncmp(image, v, n) && !strcmp(image + n, ":latest")) ||
+	       (!strncmp(v, image, m) && !strcmp(v + m, ":latest")) ||
+	       (n >= 4 && (!strncmp(image_id, v, n) ||
+			   (!strncmp(image_id, "sha256:", 7) &&
+			    !strncmp(image_id + 7, v, n))));
 }
 
 static bool match_node(const char *v, const void *arg)
@@ -340,8 +344,8 @@ int dockerapi_list_new(struct dockerapi_list **lp, const struct fleet *f,
 	struct listed *v;
 	size_t n = 0, i, j, k;
 	long limit = -1;
+	char *end, id[DOCKER_ID_MAX];
 	bool all;
-	char *end;
 
 	s = api_req_param(r, "filters");
 	if (docker_filters_parse(s ? s : "", &flt, &msg)) {
@@ -402,7 +406,8 @@ int dockerapi_list_new(struct dockerapi_list **lp, const struct fleet *f,
 			const struct docker_container *c = &e->inv.v[j];
 
 			/* -n N lists the N newest whatever their state. */
-			if (!all && limit <= 0 && strcmp(c->state, "running"))
+			if (!all && limit <= 0 &&
+			    c->state != DOCKER_STATE_RUNNING)
 				continue;
 			if (!container_passes(&flt, &re, e, c))
 				continue;
@@ -427,7 +432,8 @@ int dockerapi_list_new(struct dockerapi_list **lp, const struct fleet *f,
 	for (i = 0; i < n; i++) {
 		l->v[i].ei = v[i].ei;
 		l->v[i].ci = v[i].ci;
-		memcpy(l->v[i].key, v[i].c->id, sizeof(l->v[i].key));
+		docker_container_id(v[i].c, id);
+		memcpy(l->v[i].key, id, sizeof(l->v[i].key));
 	}
 	free(v);
 	l->f = f;
@@ -453,12 +459,14 @@ found_again(const struct fleet *f, const struct listed_at *at,
 	    const struct engine **ep)
 {
 	const struct engine *e;
+	char id[DOCKER_ID_MAX];
 
 	if (at->ei >= f->n)
 		return NULL;
 	e = f->v[at->ei];
 	if (at->ci >= e->inv.n ||
-	    strncmp(e->inv.v[at->ci].id, at->key, sizeof(at->key)))
+	    strncmp(docker_container_id(&e->inv.v[at->ci], id), at->key,
+		    sizeof(at->key)))
 		return NULL;
 	*ep = e;
 	return &e->inv.v[at->ci];
@@ -513,7 +521,7 @@ static bool is_fleet_name(const char *ref, const struct engine *e,
 	if (*ref == '/')
 		ref++;
 	return !strncmp(ref, n, len) && ref[len] == '/' &&
-	       !strcmp(ref + len + 1, c->name);
+	       !strcmp(ref + len + 1, docker_container_name(c));
 }
 
 unsigned int dockerapi_find(const struct fleet *f, const char *ref,
@@ -523,7 +531,7 @@ unsigned int dockerapi_find(const struct fleet *f, const char *ref,
 {
 	struct engine *byname = NULL, *byprefix = NULL;
 	const struct docker_container *cname = NULL, *cprefix = NULL;
-	size_t i, j, rlen = strlen(ref), names = 0, prefixes = 0;
+	size_t i, j, names = 0, prefixes = 0;
 	bool hex = docker_id_valid(ref);
 	const char *plain = *ref == '/' ? ref + 1 : ref;
 
@@ -534,7 +542,7 @@ unsigned int dockerapi_find(const struct fleet *f, const char *ref,
 			const struct docker_container *c = &e->inv.v[j];
 
 			/* As dockerd: the full ID, then a name, then a prefix. */
-			if (!strcmp(c->id, ref)) {
+			if (docker_container_id_is(c, ref)) {
 				*ep = e;
 				*cp = c;
 				return 0;
@@ -544,12 +552,12 @@ unsigned int dockerapi_find(const struct fleet *f, const char *ref,
 				*cp = c;
 				return 0;
 			}
-			if (!strcmp(c->name, plain)) {
+			if (!strcmp(docker_container_name(c), plain)) {
 				names++;
 				byname = e;
 				cname = c;
 			}
-			if (hex && !strncmp(c->id, ref, rlen)) {
+			if (hex && docker_container_id_has_prefix(c, ref)) {
 				prefixes++;
 				byprefix = e;
 				cprefix = c;

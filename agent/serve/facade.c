@@ -148,7 +148,7 @@ int facade_inspect(void *router, struct server_client *c,
 	const struct docker_container *ct;
 	struct forward *fwd;
 	struct engine *e;
-	char why[512], path[256];
+	char why[512], path[256], id[DOCKER_ID_MAX];
 	unsigned int st;
 	int err;
 
@@ -161,6 +161,7 @@ int facade_inspect(void *router, struct server_client *c,
 			 fc->fleet->all.n);
 	if (st)
 		return server_respond_error(c, st, why);
+	docker_container_id(ct, id);
 	/*
 	 * An engine known down or unhealthy would only make the client wait
 	 * the request timeout: its state and cause now, as dockerd's error.
@@ -170,13 +171,13 @@ int facade_inspect(void *router, struct server_client *c,
 
 		dockerapi_age(e->since_ms, age, sizeof(age));
 		snprintf(why, sizeof(why), "peerwatchd: container %.12s is on engine %s (%s), %s for %s (%s%s%s): its details cannot be asked now",
-			 ct->id, dockerapi_node_name(e), e->addr,
+			 id, dockerapi_node_name(e), e->addr,
 			 engine_state_name(e->state), age, cause_name(e->cause),
 			 e->error[0] ? ": " : "", e->error);
 		return server_respond_error(c, 503, why);
 	}
 	snprintf(path, sizeof(path), "%s/containers/%s/json", e->api_prefix,
-		 ct->id);
+		 id);
 	err = forward_start(&fwd, e, path, forwarded, c);
 	if (err == -ENOMEM)
 		return err;

@@ -47,13 +47,18 @@ static struct json_object *container_json(const struct engine *e,
 					  const struct docker_container *c)
 {
 	struct json_object *o = json_object_new_object();
+	char id[DOCKER_ID_MAX];
 
 	if (!o)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_string(c->id));
-	json_object_object_add(o, "name", json_object_new_string(c->name));
-	json_object_object_add(o, "image", json_object_new_string(c->image));
-	json_object_object_add(o, "state", json_object_new_string(c->state));
+	json_object_object_add(o, "id", json_object_new_string(
+				       docker_container_id(c, id)));
+	json_object_object_add(o, "name", json_object_new_string(
+				       docker_container_name(c)));
+	json_object_object_add(o, "image", json_object_new_string(
+				       docker_container_image(c)));
+	json_object_object_add(o, "state", json_object_new_string(
+				       docker_container_state(c)));
 	json_object_object_add(o, "labels", view_container_labels(c));
 	if (c->labels_dropped)
 		json_object_object_add(o, "labels_dropped",
@@ -280,9 +285,10 @@ static bool container_matches(const struct docker_container *c,
 {
 	unsigned int i;
 
-	if (flt->nstates && !in_list(flt->states, flt->nstates, c->state))
+	if (flt->nstates &&
+	    !in_list(flt->states, flt->nstates, docker_container_state(c)))
 		return false;
-	if (flt->name && !strstr(c->name, flt->name))
+	if (flt->name && !strstr(docker_container_name(c), flt->name))
 		return false;
 	for (i = 0; i < flt->nlabels; i++)
 		if (!docker_container_has_label(c, flt->labels[i]))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,11 +433,14 @@ int docker_builder_parse(struct docker_builder *b, struct json_object *o)
 	return err;
 }
 
-int docker_builder_add(struct docker_builder *b,
-		       const struct docker_container *c)
+int docker_builder_add(struct docker_builder *b, const struct docker_fields *c)
 {
 	const char *s[S_LABELS] = {
 		c->name, c->image, c->image_id, c->command, c->status,
+	};
+	static const size_t max[S_LABELS] = {
+		DOCKER_NAME_MAX, DOCKER_NAME_MAX, DOCKER_IMAGE_ID_MAX,
+		DOCKER_COMMAND_MAX, DOCKER_STATUS_MAX,
 	};
 	struct docker_entry *e;
 	size_t len0;
@@ -444,6 +448,13 @@ int docker_builder_add(struct docker_builder *b,
 
 	if (err)
 		return err;
+	/* The bounds a listing keeps to: the layout counts on them. */
+	for (i = 0; i < S_LABELS; i++)
+		if (strlen(s[i]) >= max[i])
+			return -EPROTO;
+	if (!docker_id_valid(c->id) || c->labels_len > DOCKER_LABELS_BYTES ||
+	    c->nlabels > DOCKER_MAX_LABELS)
+		return -EPROTO;
 	len0 = b->text.len;
 	err = entry_new(b, &e);
 	if (err)
@@ -485,24 +496,21 @@ const char *docker_builder_id(const struct docker_builder *b, size_t i)
 
 /*
  * What engines repeat is interned (intern.h): of a container, the block
- * keeps its own ID, state and name; its image, image ID, command, status
- * and labels are references shared with every other container that has
- * the same.
+ * keeps its own ID, state and name; its image, image ID, command and
+ * labels, which go together (the containers of a service share them),
+ * are one reference, its shape; its status, which moves on, another.
  */
-enum { R_IMAGE, R_IMAGE_ID, R_COMMAND, R_STATUS, R_LABELS, R_COUNT };
+enum { R_SHAPE, R_STATUS, R_COUNT };
 
-static void refs_of(struct docker_container *c, const char **s[R_COUNT])
+static void refs_of(struct docker_container *c, uint32_t *s[R_COUNT])
 {
-	s[R_IMAGE] = &c->image;
-	s[R_IMAGE_ID] = &c->image_id;
-	s[R_COMMAND] = &c->command;
+	s[R_SHAPE] = &c->shape;
 	s[R_STATUS] = &c->status;
-	s[R_LABELS] = &c->labels;
 }
 
 static void refs_put(struct docker_container *v, size_t n)
 {
-	const char **s[R_COUNT];
+	uint32_t *s[R_COUNT];
 	size_t i;
 	int k;
 
@@ -521,40 +529,220 @@ void docker_containers_free(struct docker_container *v, size_t n)
 	free(v);
 }
 
+/* A shape is composed here: the agent has one thread. */
+static char shape_buf[DOCKER_NAME_MAX + DOCKER_IMAGE_ID_MAX +
+		      DOCKER_COMMAND_MAX + DOCKER_LABELS_BYTES];
+
+/* A reference to the shape of @e: 0 on -ENOMEM. */
+static uint32_t shape_get(const struct docker_builder *b,
+			  const struct docker_entry *e)
+{
+	size_t len = 0, n;
+	int k;
+
+	/* Each bounded (text_member(), docker_builder_add()). */
+	for (k = S_IMAGE; k <= S_COMMAND; k++) {
+		n = strlen(b->text.p + e->str[k]) + 1;
+		memcpy(shape_buf + len, b->text.p + e->str[k], n);
+		len += n;
+	}
+	memcpy(shape_buf + len, b->text.p + e->str[S_LABELS], e->labels_len);
+	return intern_get(shape_buf, len + e->labels_len);
+}
+
 /* The entries' references in @refs (R_COUNT each): 0 or -ENOMEM, none held. */
-static int refs_get(const struct docker_builder *b, const char **refs)
+static int refs_get(const struct docker_builder *b, uint32_t *refs)
 {
 	size_t i;
-	int k;
 
 	for (i = 0; i < b->n; i++) {
 		const struct docker_entry *e = &b->v[i];
-		const char **r = &refs[i * R_COUNT];
+		const char *status = b->text.p + e->str[S_STATUS];
+		uint32_t *r = &refs[i * R_COUNT];
 
-		for (k = 0; k < R_LABELS; k++) {
-			const char *t = b->text.p + e->str[S_IMAGE + k];
-
-			r[k] = intern_get(t, strlen(t));
-			if (!r[k])
-				goto fail;
-		}
-		r[R_LABELS] = NULL;
-		if (e->labels_len) {
-			r[R_LABELS] = intern_get(b->text.p + e->str[S_LABELS],
-						 e->labels_len);
-			if (!r[R_LABELS])
-				goto fail;
+		r[R_SHAPE] = shape_get(b, e);
+		if (!r[R_SHAPE])
+			goto fail;
+		r[R_STATUS] = intern_get(status, strlen(status));
+		if (!r[R_STATUS]) {
+			intern_put(r[R_SHAPE]);
+			goto fail;
 		}
 	}
 	return 0;
 fail:
-	while (k--)
-		intern_put(refs[i * R_COUNT + k]);
-	while (i--)
-		for (k = 0; k < R_COUNT; k++)
-			intern_put(refs[i * R_COUNT + k]);
+	while (i--) {
+		intern_put(refs[i * R_COUNT + R_SHAPE]);
+		intern_put(refs[i * R_COUNT + R_STATUS]);
+	}
 	return -ENOMEM;
 }
+
+static const char *const state_names[] = {
+	[DOCKER_STATE_NONE] = "",
+	[DOCKER_STATE_CREATED] = "created",
+	[DOCKER_STATE_RESTARTING] = "restarting",
+	[DOCKER_STATE_RUNNING] = "running",
+	[DOCKER_STATE_REMOVING] = "removing",
+	[DOCKER_STATE_PAUSED] = "paused",
+	[DOCKER_STATE_EXITED] = "exited",
+	[DOCKER_STATE_DEAD] = "dead",
+};
+
+static enum docker_state state_of(const char *s)
+{
+	int i;
+
+	for (i = DOCKER_STATE_NONE; i < DOCKER_STATE_OTHER; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return DOCKER_STATE_OTHER;
+}
+
+static int hex_digit(char ch)
+{
+	return ch <= '9' ? ch - '0' : ch - 'a' + 10;
+}
+
+/* A valid ID (docker_id_valid()) packed two digits a byte. */
+static void id_pack(struct docker_container *c, const char *id)
+{
+	size_t i, n = strlen(id);
+
+	memset(c->id, 0, sizeof(c->id));
+	for (i = 0; i < n; i++)
+		c->id[i / 2] |= hex_digit(id[i]) << (i % 2 ? 0 : 4);
+	c->id_len = (uint8_t)n;
+}
+
+static int id_digit(const struct docker_container *c, size_t i)
+{
+	return i % 2 ? c->id[i / 2] & 15 : c->id[i / 2] >> 4;
+}
+
+const char *docker_container_id(const struct docker_container *c, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < c->id_len; i++)
+		buf[i] = hex[id_digit(c, i)];
+	buf[i] = '\0';
+	return buf;
+}
+
+bool docker_container_id_has_prefix(const struct docker_container *c,
+				    const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; prefix[i]; i++) {
+		if (i == c->id_len || !strchr("0123456789abcdef", prefix[i]) ||
+		    hex_digit(prefix[i]) != id_digit(c, i))
+			return false;
+	}
+	return true;
+}
+
+bool docker_container_id_is(const struct docker_container *c, const char *id)
+{
+	return strlen(id) == c->id_len && docker_container_id_has_prefix(c, id);
+}
+
+int docker_container_id_cmp(const struct docker_container *a,
+			    const struct docker_container *b)
+{
+	size_t i, n = a->id_len < b->id_len ? a->id_len : b->id_len;
+
+	/* '0'-'9' sort before 'a'-'f' as their values do. */
+	for (i = 0; i < n; i++)
+		if (id_digit(a, i) != id_digit(b, i))
+			return id_digit(a, i) - id_digit(b, i);
+	return (int)a->id_len - (int)b->id_len;
+}
+
+const char *docker_container_name(const struct docker_container *c)
+{
+	return (const char *)c + c->name;
+}
+
+const char *docker_container_state(const struct docker_container *c)
+{
+	const char *name;
+
+	if (c->state != DOCKER_STATE_OTHER)
+		return state_names[c->state];
+	name = docker_container_name(c);
+	return name + strlen(name) + 1;
+}
+
+const char *docker_container_image(const struct docker_container *c)
+{
+	return intern_str(c->shape);
+}
+
+const char *docker_container_image_id(const struct docker_container *c)
+{
+	const char *image = docker_container_image(c);
+
+	return image + strlen(image) + 1;
+}
+
+const char *docker_container_command(const struct docker_container *c)
+{
+	const char *image_id = docker_container_image_id(c);
+
+	return image_id + strlen(image_id) + 1;
+}
+
+/* "key\0value\0" pairs, labels_len bytes; NULL: none. */
+static const char *labels_of(const struct docker_container *c)
+{
+	const char *command;
+
+	if (!c->labels_len)
+		return NULL;
+	command = docker_container_command(c);
+	return command + strlen(command) + 1;
+}
+
+const char *docker_container_status(const struct docker_container *c)
+{
+	return intern_str(c->status);
+}
+
+void docker_container_fields(const struct docker_container *c,
+			     struct docker_fields *f)
+{
+	docker_container_id(c, f->id);
+	snprintf(f->state, sizeof(f->state), "%s", docker_container_state(c));
+	f->created = c->created;
+	f->name = docker_container_name(c);
+	f->image = docker_container_image(c);
+	f->image_id = docker_container_image_id(c);
+	f->command = docker_container_command(c);
+	f->status = docker_container_status(c);
+	f->labels = labels_of(c);
+	f->labels_len = c->labels_len;
+	f->nlabels = c->nlabels;
+	f->labels_dropped = c->labels_dropped;
+}
+
+/* What an entry keeps in the block: its name, and a state not in the enum. */
+static size_t entry_text(const struct docker_builder *b,
+			 const struct docker_entry *e)
+{
+	size_t len = strlen(b->text.p + e->str[S_NAME]) + 1;
+
+	if (state_of(e->state) == DOCKER_STATE_OTHER)
+		len += strlen(e->state) + 1;
+	return len;
+}
+
+_Static_assert(DOCKER_LABELS_BYTES <= UINT16_MAX &&
+	       DOCKER_MAX_LABELS <= UINT8_MAX &&
+	       DOCKER_ID_MAX - 1 <= 2 * DOCKER_ID_BYTES,
+	       "a packed container holds every bound");
 
 int docker_builder_finish(struct docker_builder *b,
 			  struct docker_container **out, size_t *n)
@@ -562,14 +750,14 @@ int docker_builder_finish(struct docker_builder *b,
 	size_t head = b->n * sizeof(struct docker_container), i, size;
 	size_t names = 0, len;
 	struct docker_container *v;
-	const char **refs = NULL, **s[R_COUNT];
+	uint32_t *refs, *s[R_COUNT];
 	char *text;
 	int err = builder_begin(b), k;
 
 	if (err)
 		return err;
 	for (i = 0; i < b->n; i++)
-		names += strlen(b->text.p + b->v[i].str[S_NAME]) + 1;
+		names += entry_text(b, &b->v[i]);
 	/* An empty list is a block too, never NULL, as malloc(0) may be. */
 	if (!head)
 		names = 1;
@@ -578,12 +766,12 @@ int docker_builder_finish(struct docker_builder *b,
 	 * that a steady poll allocates nothing here either.
 	 */
 	err = text_reserve(b, b->n * R_COUNT * sizeof(*refs) +
-			      _Alignof(const char *));
+			      _Alignof(uint32_t));
 	if (err)
 		return err;
-	refs = (const char **)(((uintptr_t)(b->text.p + b->text.len) +
-				_Alignof(const char *) - 1) &
-			       ~(uintptr_t)(_Alignof(const char *) - 1));
+	refs = (uint32_t *)(((uintptr_t)(b->text.p + b->text.len) +
+			     _Alignof(uint32_t) - 1) &
+			    ~(uintptr_t)(_Alignof(uint32_t) - 1));
 	err = refs_get(b, refs);
 	if (err)
 		return err;
@@ -612,18 +800,24 @@ int docker_builder_finish(struct docker_builder *b,
 		const struct docker_entry *e = &b->v[i];
 		struct docker_container *c = &v[i];
 
-		memcpy(c->id, e->id, sizeof(c->id));
-		memcpy(c->state, e->state, sizeof(c->state));
+		memset(c, 0, sizeof(*c));
+		id_pack(c, e->id);
+		c->state = (uint8_t)state_of(e->state);
 		c->created = e->created;
+		c->name = (uint32_t)(text - (char *)c);
 		len = strlen(b->text.p + e->str[S_NAME]) + 1;
 		memcpy(text, b->text.p + e->str[S_NAME], len);
-		c->name = text;
 		text += len;
+		if (c->state == DOCKER_STATE_OTHER) {
+			len = strlen(e->state) + 1;
+			memcpy(text, e->state, len);
+			text += len;
+		}
 		refs_of(c, s);
 		for (k = 0; k < R_COUNT; k++)
 			*s[k] = refs[i * R_COUNT + k];
-		c->labels_len = e->labels_len;
-		c->nlabels = e->nlabels;
+		c->labels_len = (uint16_t)e->labels_len;
+		c->nlabels = (uint8_t)e->nlabels;
 		c->labels_dropped = e->labels_dropped;
 	}
 	*out = v;
@@ -651,11 +845,13 @@ int docker_containers_parse(struct json_object *o,
 bool docker_label_next(const struct docker_container *c, uint32_t *pos,
 		       const char **key, const char **value)
 {
-	if (!c->labels || *pos >= c->labels_len)
+	const char *labels = labels_of(c);
+
+	if (!labels || *pos >= c->labels_len)
 		return false;
-	*key = c->labels + *pos;
+	*key = labels + *pos;
 	*pos += (uint32_t)strlen(*key) + 1;
-	*value = c->labels + *pos;
+	*value = labels + *pos;
 	*pos += (uint32_t)strlen(*value) + 1;
 	return true;
 }

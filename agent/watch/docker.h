@@ -54,11 +54,12 @@ struct docker_info {
 };
 
 /*
- * A container as an engine listed it. The strings live in the block of
- * the list the container is in (see docker_builder): they are never NULL
- * ("" when absent), except labels, NULL when there are none.
+ * A container as an engine lists it, or as it is changed: what
+ * docker_builder_add() takes and docker_container_fields() gives back. The
+ * strings are never NULL ("" when absent), except labels, NULL when there
+ * are none.
  */
-struct docker_container {
+struct docker_fields {
 	char id[DOCKER_ID_MAX];
 	char state[DOCKER_STATE_MAX];
 	int64_t created;		/* Unix seconds */
@@ -74,12 +75,81 @@ struct docker_container {
 };
 
 /*
+ * Docker's states (and podman's, which uses the same words). A listing is
+ * kept with any state: one not among these is kept as text (in the
+ * block, after the name) and shown as given.
+ */
+enum docker_state {
+	DOCKER_STATE_NONE,		/* absent: "" */
+	DOCKER_STATE_CREATED,
+	DOCKER_STATE_RESTARTING,
+	DOCKER_STATE_RUNNING,
+	DOCKER_STATE_REMOVING,
+	DOCKER_STATE_PAUSED,
+	DOCKER_STATE_EXITED,
+	DOCKER_STATE_DEAD,
+	DOCKER_STATE_OTHER,
+};
+
+#define DOCKER_ID_BYTES		32	/* two hex digits a byte */
+
+/*
+ * A container in an engine's inventory, packed: thousands of engines
+ * hold tens of them each. The ID's hex digits are kept two a byte with
+ * their count (every ID docker_id_valid() takes, 64 digits or fewer);
+ * the name (and a state not in enum docker_state) lives in the block
+ * after the array, @name bytes from the record; the other strings are
+ * interned. Read it with the functions below, never copy it out of its
+ * block.
+ */
+struct docker_container {
+	int64_t created;		/* Unix seconds */
+	uint8_t id[DOCKER_ID_BYTES];
+	/*
+	 * Interned (intern.h): its image, image ID and command, each with
+	 * its NUL, then its labels ("key\0value\0" pairs, labels_len bytes),
+	 * which a service's containers share; its status, which moves on.
+	 */
+	uint32_t shape;
+	uint32_t status;
+	uint32_t name;			/* offset from the record */
+	uint16_t labels_len;
+	uint16_t labels_dropped;
+	uint8_t id_len;			/* hex digits */
+	uint8_t state;			/* enum docker_state */
+	uint8_t nlabels;
+};
+
+/* Its ID as text, in @buf (DOCKER_ID_MAX bytes), which is returned. */
+const char *docker_container_id(const struct docker_container *c, char *buf);
+/* Whether its ID is @id, or begins with @prefix (text). */
+bool docker_container_id_is(const struct docker_container *c, const char *id);
+bool docker_container_id_has_prefix(const struct docker_container *c,
+				    const char *prefix);
+/* The order of the IDs as text (strcmp()'s). */
+int docker_container_id_cmp(const struct docker_container *a,
+			    const struct docker_container *b);
+const char *docker_container_state(const struct docker_container *c);
+const char *docker_container_name(const struct docker_container *c);
+const char *docker_container_image(const struct docker_container *c);
+const char *docker_container_image_id(const struct docker_container *c);
+const char *docker_container_command(const struct docker_container *c);
+const char *docker_container_status(const struct docker_container *c);
+/*
+ * What docker_builder_add() takes to lay @c out again: the strings point
+ * into @c's block (and the intern table), valid while @c is.
+ */
+void docker_container_fields(const struct docker_container *c,
+			     struct docker_fields *f);
+
+/*
  * Lists of containers are built here and then laid out in one block: the
- * array, then every name it points to; the other strings, which engines
- * repeat, are interned. An engine's whole inventory is thus one
- * allocation, made once the listing's JSON tree is gone, so that
- * long-lived memory is not scattered among the tree's many small pieces
- * (which would keep their pages resident after the tree is freed).
+ * array, then every name (and state not in enum docker_state) it refers
+ * to; the other strings, which engines repeat, are interned. An engine's
+ * whole inventory is thus one allocation, made once the listing's JSON
+ * tree is gone, so that long-lived memory is not scattered among the
+ * tree's many small pieces (which would keep their pages resident after
+ * the tree is freed).
  * A builder's buffers are reused from one list to the next.
  */
 struct docker_entry;
@@ -101,9 +171,12 @@ size_t docker_builder_footprint(const struct docker_builder *b);
  * -ENOMEM.
  */
 int docker_builder_parse(struct docker_builder *b, struct json_object *o);
-/* Adds a copy of @c. */
+/*
+ * Adds a copy of @c: -EPROTO if its ID is not valid or a string or its
+ * labels are over the bounds a listing keeps to.
+ */
 int docker_builder_add(struct docker_builder *b,
-		       const struct docker_container *c);
+		       const struct docker_fields *c);
 size_t docker_builder_count(const struct docker_builder *b);
 const char *docker_builder_id(const struct docker_builder *b, size_t i);
 /*

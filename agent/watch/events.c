@@ -202,8 +202,9 @@ static bool apply(struct inventory *inv, const struct docker_event *ev,
 	case FX_HEALTH:
 		if (!health_known(event_health(ev)))
 			return true;
-		status_health(c->status, event_health(ev), buf, sizeof(buf));
-		if (!strcmp(buf, c->status))
+		status_health(docker_container_status(c), event_health(ev), buf,
+			      sizeof(buf));
+		if (!strcmp(buf, docker_container_status(c)))
 			return false;
 		status = buf;
 		break;

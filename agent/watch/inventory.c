@@ -94,6 +94,7 @@ static bool was_sent(const struct inventory *inv, const char *id)
 int inventory_update_built(struct inventory *inv, struct docker_builder *b)
 {
 	const char **ids = NULL, *id;
+	struct docker_fields f;
 	size_t i, k;
 	int err = 0;
 
@@ -114,11 +115,12 @@ int inventory_update_built(struct inventory *inv, struct docker_builder *b)
 		qsort(ids, k, sizeof(*ids), cmp_id);
 	}
 	for (i = 0; i < inv->n && !err; i++) {
-		id = inv->v[i].id;
+		docker_container_fields(&inv->v[i], &f);
+		id = f.id;
 		if (was_sent(inv, id) ||
 		    (k && bsearch(&id, ids, k, sizeof(*ids), cmp_id)))
 			continue;
-		err = docker_builder_add(b, &inv->v[i]);
+		err = docker_builder_add(b, &f);
 	}
 	free(ids);
 	if (!err)
@@ -189,7 +191,7 @@ const struct docker_container *inventory_find(const struct inventory *inv,
 	size_t i;
 
 	for (i = 0; i < inv->n; i++)
-		if (!strcmp(inv->v[i].id, id))
+		if (docker_container_id_is(&inv->v[i], id))
 			return &inv->v[i];
 	return NULL;
 }
@@ -198,14 +200,14 @@ const struct docker_container *inventory_find(const struct inventory *inv,
 static int rebuild(struct inventory *inv, const char *id, bool drop,
 		   const char *state, const char *status, const char *name)
 {
-	struct docker_container c;
+	struct docker_fields c;
 	bool found = false;
 	size_t i;
 	int err = 0;
 
 	docker_builder_reset(&scratch);
 	for (i = 0; i < inv->n && !err; i++) {
-		c = inv->v[i];
+		docker_container_fields(&inv->v[i], &c);
 		if (!strcmp(c.id, id)) {
 			found = true;
 			if (drop)

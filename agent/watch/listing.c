@@ -91,7 +91,7 @@ struct listing {
 	unsigned int names_seen;
 	unsigned int bad;		/* members found bad: 1 << member */
 	/* The container being read; its strings in the buffers below. */
-	struct docker_container c;
+	struct docker_fields c;
 	char name[DOCKER_NAME_MAX];
 	char image[DOCKER_NAME_MAX];
 	char image_id[DOCKER_IMAGE_ID_MAX];
@@ -352,7 +352,7 @@ static int label_value(struct listing *l, const unsigned char *s, size_t len)
 /* "Labels" closed: kept in order, or over bounds and counted (docker.c). */
 static int labels_end(struct listing *l)
 {
-	struct docker_container *c = &l->c;
+	struct docker_fields *c = &l->c;
 	const struct label_ref *lr;
 	size_t i;
 	int err;

@@ -17,7 +17,7 @@
  */
 #define MEM_BASE		(4500ULL << 10)	/* 4.4 MiB: loop, pools, API */
 #define MEM_PER_ENGINE		3400ULL		/* 3.3 KiB */
-#define MEM_PER_CONTAINER	170ULL		/* 0.17 KiB in an inventory */
+#define MEM_PER_CONTAINER	143ULL		/* 0.14 KiB in an inventory */
 /*
  * What a listing costs while it is parsed, per container on top of what
  * the inventory will keep (the builder, YAJL's buffers), and the

@@ -28,6 +28,7 @@ static void fake_fleet(void)
 	static struct engine *v[2];
 	static char addrs[2][32];
 	static const char labels[] = "com.example.tier\0web\0k\0\0";
+	struct docker_builder b = { 0 };
 	int i, k;
 
 	for (i = 0; i < 2; i++) {
@@ -37,24 +38,25 @@ static void fake_fleet(void)
 		e->addr = addrs[i];
 		snprintf(e->info.name, sizeof(e->info.name), "engine-%d", i);
 		snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
-		e->inv.n = 2;
-		e->inv.v = calloc(2, sizeof(*e->inv.v));
-		fuzz_assert(e->inv.v);
+		/* Laid out as a listing's answer is. */
 		for (k = 0; k < 2; k++) {
-			struct docker_container *c = &e->inv.v[k];
+			struct docker_fields c = { 0 };
 
-			snprintf(c->id, sizeof(c->id), "%x%063d", 10 + k, i);
-			c->name = k ? "web-1" : "web-0";
-			c->image = "nginx:1.25";
-			c->image_id = c->command = c->status = "";
-			snprintf(c->state, sizeof(c->state), k ? "exited" : "running");
-			c->created = 1700000000 + i * 10 + k;
-			c->labels = labels;
-			c->labels_len = sizeof(labels) - 1;
-			c->nlabels = 2;
+			snprintf(c.id, sizeof(c.id), "%x%063d", 10 + k, i);
+			c.name = k ? "web-1" : "web-0";
+			c.image = "nginx:1.25";
+			c.image_id = c.command = c.status = "";
+			snprintf(c.state, sizeof(c.state), k ? "exited" : "running");
+			c.created = 1700000000 + i * 10 + k;
+			c.labels = labels;
+			c.labels_len = sizeof(labels) - 1;
+			c.nlabels = 2;
+			fuzz_assert(!docker_builder_add(&b, &c));
 		}
+		fuzz_assert(!docker_builder_finish(&b, &e->inv.v, &e->inv.n));
 		v[i] = e;
 	}
+	docker_builder_release(&b);
 	fleet.v = v;
 	fleet.n = 2;
 }

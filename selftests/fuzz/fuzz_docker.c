@@ -75,7 +75,7 @@ static void labels(const struct docker_container *c)
 	unsigned int n = 0;
 
 	fuzz_assert(c->labels_len <= DOCKER_LABELS_BYTES);
-	fuzz_assert(!c->labels == !c->labels_len);
+	fuzz_assert(!c->nlabels == !c->labels_len);
 	while (docker_label_next(c, &pos, &k, &val)) {
 		fuzz_assert(*k && strlen(k) < DOCKER_LABEL_KEY_MAX);
 		fuzz_assert(strlen(val) < DOCKER_LABEL_VALUE_MAX);
@@ -99,7 +99,7 @@ static void inventory(struct json_object *o, size_t n)
 	fuzz_assert(!inventory_replace(&inv, json_object_get(o)));
 	fuzz_assert(inv.n == n);
 	if (n) {
-		strcpy(id, inv.v[0].id);
+		docker_container_id(&inv.v[0], id);
 		fuzz_assert(!inventory_want(&inv, id));
 		/* Asked in a filtered listing, as the engine does. */
 		fuzz_assert(inventory_filter(&inv, filter, sizeof(filter)) > 0);
@@ -115,6 +115,7 @@ static void inventory(struct json_object *o, size_t n)
 static void containers(struct json_object *o)
 {
 	struct docker_container *v = NULL;
+	char id[DOCKER_ID_MAX];
 	size_t i, n = 0;
 
 	if (docker_containers_parse(o, &v, &n))
@@ -122,14 +123,20 @@ static void containers(struct json_object *o)
 	fuzz_assert(v);
 	fuzz_assert(n <= DOCKER_MAX_CONTAINERS);
 	for (i = 0; i < n; i++) {
-		bounded(v[i].id);
-		fuzz_assert(docker_id_valid(v[i].id));
-		fuzz_assert(strlen(v[i].name) < DOCKER_NAME_MAX);
-		fuzz_assert(strlen(v[i].image) < DOCKER_NAME_MAX);
-		fuzz_assert(strlen(v[i].image_id) < DOCKER_IMAGE_ID_MAX);
-		fuzz_assert(strlen(v[i].command) < DOCKER_COMMAND_MAX);
-		fuzz_assert(strlen(v[i].status) < DOCKER_STATUS_MAX);
-		bounded(v[i].state);
+		fuzz_assert(docker_id_valid(docker_container_id(&v[i], id)));
+		fuzz_assert(docker_container_id_is(&v[i], id));
+		fuzz_assert(strlen(docker_container_name(&v[i])) <
+			    DOCKER_NAME_MAX);
+		fuzz_assert(strlen(docker_container_image(&v[i])) <
+			    DOCKER_NAME_MAX);
+		fuzz_assert(strlen(docker_container_image_id(&v[i])) <
+			    DOCKER_IMAGE_ID_MAX);
+		fuzz_assert(strlen(docker_container_command(&v[i])) <
+			    DOCKER_COMMAND_MAX);
+		fuzz_assert(strlen(docker_container_status(&v[i])) <
+			    DOCKER_STATUS_MAX);
+		fuzz_assert(strlen(docker_container_state(&v[i])) <
+			    DOCKER_STATE_MAX);
 		labels(&v[i]);
 	}
 	docker_containers_free(v, n);

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct docker_container *v;
 	unsigned int lenient = 0;
-	char *body;
+	char *body, id[DOCKER_ID_MAX];
 	size_t i, n;
 
 	if (!size)
@@ -25,10 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_assert(!listing_diff(body, size - 1, data[0], &lenient));
 	if (!diff_new(body, size - 1, data[0], false, &v, &n)) {
 		for (i = 0; i < n; i++) {
-			fuzz_assert(docker_id_valid(v[i].id));
-			fuzz_assert(strlen(v[i].name) < DOCKER_NAME_MAX);
-			fuzz_assert(strlen(v[i].command) < DOCKER_COMMAND_MAX);
-			fuzz_assert(strlen(v[i].status) < DOCKER_STATUS_MAX);
+			fuzz_assert(docker_id_valid(
+					    docker_container_id(&v[i], id)));
+			fuzz_assert(strlen(docker_container_name(&v[i])) <
+				    DOCKER_NAME_MAX);
+			fuzz_assert(strlen(docker_container_command(&v[i])) <
+				    DOCKER_COMMAND_MAX);
+			fuzz_assert(strlen(docker_container_status(&v[i])) <
+				    DOCKER_STATUS_MAX);
 			fuzz_assert(v[i].labels_len <= DOCKER_LABELS_BYTES);
 			fuzz_assert(v[i].nlabels <= DOCKER_MAX_LABELS);
 		}

@@ -31,7 +31,7 @@ static struct engine *fake_engine(int i)
 	e->info.mem_total = 1000;
 	/* Laid out as a listing's answer is: strings interned, names copied. */
 	for (k = 0; k < 2; k++) {
-		struct docker_container c = { 0 };
+		struct docker_fields c = { 0 };
 		const char *l = k ? "tier\0db\0" : "tier\0web\0";
 
 		snprintf(c.id, sizeof(c.id), "%c%c%062d", k ? 'b' : 'a', '0' + i, 0);
@@ -191,17 +191,17 @@ TEST_F(fleet, containers_json_as_dockerd)
 TEST_F(fleet, find_as_dockerd)
 {
 	const struct docker_container *c;
+	char why[512], id[DOCKER_ID_MAX];
 	struct engine *e;
-	char why[512];
 
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "engine-1/db", &e, &c, why, sizeof(why)));
 	EXPECT_STREQ("engine-1", e->info.name);
-	EXPECT_STREQ("db", c->name);
+	EXPECT_STREQ("db", docker_container_name(c));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "/engine-2/web", &e, &c, why, sizeof(why)));
 	EXPECT_STREQ("engine-2", e->info.name);
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "b1", &e, &c, why, sizeof(why)));
 	EXPECT_STREQ("engine-1", e->info.name);
-	EXPECT_EQ(0U, dockerapi_find(&self->f, self->f.v[0]->inv.v[1].id, &e, &c, why, sizeof(why)));
+	EXPECT_EQ(0U, dockerapi_find(&self->f, docker_container_id(&self->f.v[0]->inv.v[1], id), &e, &c, why, sizeof(why)));
 	EXPECT_EQ(&self->f.v[0]->inv.v[1], c);
 	/* "a" starts three IDs; "web" names three containers. */
 	EXPECT_EQ(500U, dockerapi_find(&self->f, "a", &e, &c, why, sizeof(why)));

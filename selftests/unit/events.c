@@ -270,14 +270,14 @@ TEST(applied_at_once)
 	EXPECT_FALSE(apply_one(&r, "die", ID_F, "\"exitCode\":\"3\",\"image\":\"bb:latest\",\"name\":\"failer\""));
 	c = inventory_find(&r.inv, ID_F);
 	ASSERT_NE(NULL, c);
-	EXPECT_STREQ("exited", c->state);
-	EXPECT_STREQ("Exited (3) Less than a second ago", c->status);
+	EXPECT_STREQ("exited", docker_container_state(c));
+	EXPECT_STREQ("Exited (3) Less than a second ago", docker_container_status(c));
 	EXPECT_TRUE(apply_one(&r, "start", ID_F, "\"name\":\"failer\""));
-	EXPECT_STREQ("running", inventory_find(&r.inv, ID_F)->state);
+	EXPECT_STREQ("running", docker_container_state(inventory_find(&r.inv, ID_F)));
 	EXPECT_FALSE(apply_one(&r, "pause", ID_S, "\"name\":\"sleeper\""));
-	EXPECT_STREQ("paused", inventory_find(&r.inv, ID_S)->state);
+	EXPECT_STREQ("paused", docker_container_state(inventory_find(&r.inv, ID_S)));
 	EXPECT_FALSE(apply_one(&r, "unpause", ID_S, "\"name\":\"sleeper\""));
-	EXPECT_STREQ("running", inventory_find(&r.inv, ID_S)->state);
+	EXPECT_STREQ("running", docker_container_state(inventory_find(&r.inv, ID_S)));
 	EXPECT_FALSE(apply_one(&r, "pause", ID_S, "\"name\":\"sleeper\""));
 	/* destroy and rename: nothing left to ask. */
 	EXPECT_FALSE(apply_one(&r, "destroy", ID_A, "\"image\":\"bb:latest\",\"name\":\"distracted_swartz\""));
@@ -285,7 +285,7 @@ TEST(applied_at_once)
 	EXPECT_EQ(2U, r.inv.n);
 	EXPECT_FALSE(apply_one(&r, "destroy", ID_A, "\"name\":\"distracted_swartz\""));
 	EXPECT_FALSE(apply_one(&r, "rename", ID_S, "\"name\":\"napper\",\"oldName\":\"/sleeper\""));
-	EXPECT_STREQ("napper", inventory_find(&r.inv, ID_S)->name);
+	EXPECT_STREQ("napper", docker_container_name(inventory_find(&r.inv, ID_S)));
 	/* A rename of a container not known yet: its listing is wanted. */
 	EXPECT_TRUE(apply_one(&r, "rename", ID_A, "\"name\":\"x\""));
 	EXPECT_EQ(8U, r.st.by_class[EVENT_APPLIED]);
@@ -318,15 +318,15 @@ TEST(healthchecks_cost_nothing)
 	EXPECT_FALSE(apply_one(&r, "health_status: healthy", ID_F, "\"name\":\"failer\""));
 	EXPECT_FALSE(apply_one(&r, "health_status", ID_F, "\"health_status\":\"healthy\""));
 	EXPECT_FALSE(apply_one(&r, "health_status: unhealthy", ID_F, "\"name\":\"failer\""));
-	EXPECT_STREQ("Up 2 minutes (unhealthy)", inventory_find(&r.inv, ID_F)->status);
+	EXPECT_STREQ("Up 2 minutes (unhealthy)", docker_container_status(inventory_find(&r.inv, ID_F)));
 	seed(&r, "Up 2 seconds (health: starting)");
 	EXPECT_FALSE(apply_one(&r, "health_status: starting", ID_F, ""));
-	EXPECT_STREQ("Up 2 seconds (health: starting)", inventory_find(&r.inv, ID_F)->status);
+	EXPECT_STREQ("Up 2 seconds (health: starting)", docker_container_status(inventory_find(&r.inv, ID_F)));
 	EXPECT_FALSE(apply_one(&r, "health_status: healthy", ID_F, ""));
-	EXPECT_STREQ("Up 2 seconds (healthy)", inventory_find(&r.inv, ID_F)->status);
+	EXPECT_STREQ("Up 2 seconds (healthy)", docker_container_status(inventory_find(&r.inv, ID_F)));
 	seed(&r, "Up 2 seconds");
 	EXPECT_FALSE(apply_one(&r, "health_status: starting", ID_F, ""));
-	EXPECT_STREQ("Up 2 seconds (health: starting)", inventory_find(&r.inv, ID_F)->status);
+	EXPECT_STREQ("Up 2 seconds (health: starting)", docker_container_status(inventory_find(&r.inv, ID_F)));
 	/* A health this table does not know: asked. */
 	EXPECT_TRUE(apply_one(&r, "health_status: dizzy", ID_F, ""));
 	EXPECT_EQ((int)EVENT_UNKNOWN, (int)event_classify("frobnicate"));

@@ -8,15 +8,15 @@
 
 TEST(one_copy_counted)
 {
-	const char *a = intern_get("bb:latest", 9);
-	const char *b = intern_get("bb:latest!", 9);
-	const char *c = intern_get("bb:latest", 8);
+	uint32_t a = intern_get("bb:latest", 9);
+	uint32_t b = intern_get("bb:latest!", 9);
+	uint32_t c = intern_get("bb:latest", 8);
 
-	ASSERT_NE(NULL, a);
+	ASSERT_NE(0U, a);
 	EXPECT_EQ(a, b);
 	EXPECT_NE(a, c);
-	EXPECT_STREQ("bb:latest", a);
-	EXPECT_STREQ("bb:lates", c);
+	EXPECT_STREQ("bb:latest", intern_str(a));
+	EXPECT_STREQ("bb:lates", intern_str(c));
 	EXPECT_EQ(2U, intern_count());
 	intern_put(a);
 	EXPECT_EQ(2U, intern_count());
@@ -24,23 +24,24 @@ TEST(one_copy_counted)
 	EXPECT_EQ(1U, intern_count());
 	/* Given back and asked again: a new copy of the same bytes. */
 	a = intern_get("bb:latest", 9);
-	EXPECT_STREQ("bb:latest", a);
+	EXPECT_STREQ("bb:latest", intern_str(a));
 	intern_put(a);
 	intern_put(c);
 	EXPECT_EQ(0U, intern_count());
 	EXPECT_EQ(0U, intern_footprint());
-	intern_put(NULL);
+	intern_put(0);
+	EXPECT_EQ(NULL, intern_str(0));
 }
 
 TEST(bytes_with_nul)
 {
-	const char *a = intern_get("k\0v\0", 4), *b = intern_get("k\0w\0", 4);
-	const char *c = intern_get("k", 1);
+	uint32_t a = intern_get("k\0v\0", 4), b = intern_get("k\0w\0", 4);
+	uint32_t c = intern_get("k", 1);
 
-	ASSERT_NE(NULL, a);
+	ASSERT_NE(0U, a);
 	EXPECT_NE(a, b);
 	EXPECT_NE(a, c);
-	EXPECT_EQ(0, memcmp(a, "k\0v\0", 5));
+	EXPECT_EQ(0, memcmp(intern_str(a), "k\0v\0", 5));
 	EXPECT_EQ(a, intern_get("k\0v\0", 4));
 	intern_put(a);
 	intern_put(a);
@@ -49,17 +50,21 @@ TEST(bytes_with_nul)
 	EXPECT_EQ(0U, intern_count());
 }
 
-/* Past the first table's 256 buckets, every string is still found. */
+/*
+ * Past the first table's 256 buckets and slots, every string is still
+ * found; slots given back are handed out again, and their strings are
+ * the new ones.
+ */
 TEST(grows)
 {
-	static const char *v[5000];
+	static uint32_t v[5000];
 	char s[32];
 	size_t i, len;
 
 	for (i = 0; i < 5000; i++) {
 		len = (size_t)snprintf(s, sizeof(s), "image-%zu:latest", i);
 		v[i] = intern_get(s, len);
-		ASSERT_NE(NULL, v[i]);
+		ASSERT_NE(0U, v[i]);
 	}
 	EXPECT_EQ(5000U, intern_count());
 	EXPECT_LT(5000U * 16, intern_footprint());
@@ -69,8 +74,23 @@ TEST(grows)
 		intern_put(v[i]);
 	}
 	EXPECT_EQ(5000U, intern_count());
-	for (i = 0; i < 5000; i++)
+	for (i = 0; i < 5000; i += 2)
 		intern_put(v[i]);
+	EXPECT_EQ(2500U, intern_count());
+	for (i = 0; i < 5000; i += 2) {
+		len = (size_t)snprintf(s, sizeof(s), "again-%zu", i);
+		v[i] = intern_get(s, len);
+		ASSERT_NE(0U, v[i]);
+		ASSERT_GT(5000U, v[i]);
+	}
+	for (i = 0; i < 5000; i++) {
+		len = (size_t)snprintf(s, sizeof(s), i % 2 ? "image-%zu:latest" :
+				       "again-%zu", i);
+		EXPECT_STREQ(s, intern_str(v[i]));
+		EXPECT_EQ(v[i], intern_get(s, len));
+		intern_put(v[i]);
+		intern_put(v[i]);
+	}
 	EXPECT_EQ(0U, intern_count());
 	EXPECT_EQ(0U, intern_footprint());
 }

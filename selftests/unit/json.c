@@ -121,6 +121,7 @@ TEST(containers)
 		"podman/containers_all_after_stop.http",
 	};
 	static const size_t counts[] = { 0, 1, 2, 0, 2, 2 };
+	char id[DOCKER_ID_MAX];
 	struct docker_container *v;
 	struct json_object *o;
 	size_t i, n;
@@ -131,10 +132,10 @@ TEST(containers)
 		ASSERT_EQ(0, docker_containers_parse(o, &v, &n)) TH_LOG("%s", files[i]);
 		EXPECT_EQ(counts[i], n) TH_LOG("%s", files[i]);
 		if (i == 1) {
-			EXPECT_STREQ("sleeper", v[0].name);
-			EXPECT_STREQ("running", v[0].state);
-			EXPECT_STREQ("bb:latest", v[0].image);
-			EXPECT_TRUE(docker_id_valid(v[0].id));
+			EXPECT_STREQ("sleeper", docker_container_name(&v[0]));
+			EXPECT_STREQ("running", docker_container_state(&v[0]));
+			EXPECT_STREQ("bb:latest", docker_container_image(&v[0]));
+			EXPECT_TRUE(docker_id_valid(docker_container_id(&v[0], id)));
 		}
 		docker_containers_free(v, n);
 		json_object_put(o);

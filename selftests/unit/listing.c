@@ -233,8 +233,8 @@ static bool apply(struct __test_metadata *_metadata, struct inventory *inv,
 TEST(unchanged_answer_left_as_is)
 {
 	struct inventory inv = { 0 };
+	char body[512], id[DOCKER_ID_MAX];
 	struct docker_container *v;
-	char body[512];
 
 	listing_of(body, sizeof(body), "running", "Up 2 hours");
 	EXPECT_FALSE(apply(_metadata, &inv, body));
@@ -245,20 +245,21 @@ TEST(unchanged_answer_left_as_is)
 	EXPECT_TRUE(apply(_metadata, &inv, body));
 	EXPECT_EQ(v, inv.v);
 	ASSERT_EQ(1U, inv.n);
-	EXPECT_STREQ("Up 2 hours", inv.v[0].status);
+	EXPECT_STREQ("Up 2 hours", docker_container_status(&inv.v[0]));
 	/* An event changes the inventory: the same answer applies again. */
-	ASSERT_EQ(0, inventory_patch(&inv, inv.v[0].id, "exited", NULL, NULL));
+	ASSERT_EQ(0, inventory_patch(&inv, docker_container_id(&inv.v[0], id),
+				     "exited", NULL, NULL));
 	EXPECT_EQ(0U, inv.hash);
 	EXPECT_FALSE(apply(_metadata, &inv, body));
-	EXPECT_STREQ("running", inv.v[0].state);
+	EXPECT_STREQ("running", docker_container_state(&inv.v[0]));
 	/* Changed, as long as before (held, then parsed), then longer. */
 	listing_of(body, sizeof(body), "running", "Up 3 hours");
 	EXPECT_FALSE(apply(_metadata, &inv, body));
-	EXPECT_STREQ("Up 3 hours", inv.v[0].status);
+	EXPECT_STREQ("Up 3 hours", docker_container_status(&inv.v[0]));
 	listing_of(body, sizeof(body), "running", "Up 13 hours");
 	EXPECT_FALSE(apply(_metadata, &inv, body));
-	EXPECT_STREQ("Up 13 hours", inv.v[0].status);
-	EXPECT_STREQ("web", inv.v[0].name);
+	EXPECT_STREQ("Up 13 hours", docker_container_status(&inv.v[0]));
+	EXPECT_STREQ("web", docker_container_name(&inv.v[0]));
 	inventory_clear(&inv);
 }
 

@@ -96,28 +96,31 @@ static inline bool diff_str_eq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
+/* The same as every reader sees them: docker_container_fields(). */
 static inline bool diff_same(const struct docker_container *a, size_t na,
 			     const struct docker_container *b, size_t nb)
 {
+	struct docker_fields x, y;
 	size_t i;
 
 	if (na != nb)
 		return false;
 	for (i = 0; i < na; i++) {
-		if (!diff_str_eq(a[i].id, b[i].id) ||
-		    !diff_str_eq(a[i].state, b[i].state) ||
-		    a[i].created != b[i].created ||
-		    !diff_str_eq(a[i].name, b[i].name) ||
-		    !diff_str_eq(a[i].image, b[i].image) ||
-		    !diff_str_eq(a[i].image_id, b[i].image_id) ||
-		    !diff_str_eq(a[i].command, b[i].command) ||
-		    !diff_str_eq(a[i].status, b[i].status) ||
-		    a[i].labels_len != b[i].labels_len ||
-		    a[i].nlabels != b[i].nlabels ||
-		    a[i].labels_dropped != b[i].labels_dropped ||
-		    !a[i].labels != !b[i].labels ||
-		    (a[i].labels && memcmp(a[i].labels, b[i].labels,
-					   a[i].labels_len)))
+		docker_container_fields(&a[i], &x);
+		docker_container_fields(&b[i], &y);
+		if (!diff_str_eq(x.id, y.id) ||
+		    !diff_str_eq(x.state, y.state) ||
+		    x.created != y.created ||
+		    !diff_str_eq(x.name, y.name) ||
+		    !diff_str_eq(x.image, y.image) ||
+		    !diff_str_eq(x.image_id, y.image_id) ||
+		    !diff_str_eq(x.command, y.command) ||
+		    !diff_str_eq(x.status, y.status) ||
+		    x.labels_len != y.labels_len ||
+		    x.nlabels != y.nlabels ||
+		    x.labels_dropped != y.labels_dropped ||
+		    !x.labels != !y.labels ||
+		    (x.labels && memcmp(x.labels, y.labels, x.labels_len)))
 			return false;
 	}
 	return true;
