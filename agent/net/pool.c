@@ -18,7 +18,9 @@
 struct pool {
 	void *bufs[POOL_MAX_FREE];
 	size_t nbufs;
-	size_t bufs_used, toks_used;
+	void *states[POOL_MAX_FREE];
+	size_t nstates;
+	size_t bufs_used, toks_used, states_used;
 };
 
 int pool_new(struct pool **poolp)
@@ -33,6 +35,8 @@ void pool_free(struct pool *pool)
 		return;
 	while (pool->nbufs)
 		free(pool->bufs[--pool->nbufs]);
+	while (pool->nstates)
+		free(pool->states[--pool->nstates]);
 	free(pool);
 }
 
@@ -57,6 +61,27 @@ void pool_buf_put(struct pool *pool, void *buf)
 		free(buf);
 }
 
+void *pool_state_get(struct pool *pool)
+{
+	void *st = pool->nstates ? pool->states[--pool->nstates] :
+		   malloc(POOL_STATE_SIZE);
+
+	if (st)
+		pool->states_used++;
+	return st;
+}
+
+void pool_state_put(struct pool *pool, void *state)
+{
+	if (!state)
+		return;
+	pool->states_used--;
+	if (pool->nstates < POOL_MAX_FREE)
+		pool->states[pool->nstates++] = state;
+	else
+		free(state);
+}
+
 json_tokener *pool_tok_get(struct pool *pool)
 {
 	json_tokener *tok = json_tokener_new_ex(POOL_JSON_DEPTH);
@@ -79,4 +104,6 @@ void pool_stats(const struct pool *pool, struct pool_stats *st)
 	st->bufs_used = pool->bufs_used;
 	st->bufs_free = pool->nbufs;
 	st->toks_used = pool->toks_used;
+	st->states_used = pool->states_used;
+	st->states_free = pool->nstates;
 }
