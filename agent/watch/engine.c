@@ -36,6 +36,7 @@
 #include "container_of.h"
 #include "engine.h"
 #include "hostport.h"
+#include "intern.h"
 #include "listing.h"
 #include "log.h"
 #include "rand.h"
@@ -82,6 +83,40 @@ static enum log_level transition_level(const struct engine *e,
 	if (to == ENGINE_HEALTHY && from != ENGINE_PENDING)
 		return LOG_NOTICE;
 	return LOG_INFO;
+}
+
+/* Held when interning fails: the error's words are lost, not its cause. */
+static const char error_nomem[] = "(no memory for the error's text)";
+
+static void clear_error(struct engine *e)
+{
+	if (e->error[0] && e->error != error_nomem)
+		intern_put(e->error);
+	e->error = "";
+}
+
+/*
+ * The last error, in words: interned, as engines failing alike (a
+ * network down, a fleet restarted) repeat it, and held only while set.
+ */
+static void __attribute__((format(printf, 2, 3)))
+set_error(struct engine *e, const char *fmt, ...)
+{
+	char buf[ENGINE_ERROR_MAX];
+	const char *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	else if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	s = n ? intern_get(buf, (size_t)n) : "";
+	clear_error(e);
+	e->error = s ? s : error_nomem;
 }
 
 static void set_state(struct engine *e, enum engine_state state,
@@ -165,8 +200,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
-	snprintf(e->error, sizeof(e->error), "%s%s", is_events ? "events: " : "",
-		 why);
+	set_error(e, "%s%s", is_events ? "events: " : "", why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
@@ -300,8 +334,7 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	if (err)
 		return err;
 	if (e->info.id[0] && strcmp(e->info.id, info.id)) {
-		snprintf(e->error, sizeof(e->error), "ID %.60s -> %.60s",
-			 e->info.id, info.id);
+		set_error(e, "ID %.60s -> %.60s", e->info.id, info.id);
 		forget_engine(e);
 		set_state(e, ENGINE_PENDING, CAUSE_ID_CHANGE);
 		e->work |= W_CONTAINERS;
@@ -416,7 +449,7 @@ static void become_healthy(struct engine *e)
 		return;
 	e->poll.attempts = 0;
 	set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
-	e->error[0] = '\0';
+	clear_error(e);
 }
 
 static void poll_answer(void *arg, struct channel_answer *ans)
@@ -676,7 +709,7 @@ static void poll_targeted(struct engine *e)
 static void mem_refused(struct engine *e)
 {
 	struct memgate *g = &e->env->mem;
-	char why[sizeof(e->error)];
+	char why[ENGINE_ERROR_MAX];
 
 	snprintf(why, sizeof(why),
 		 "no memory for its inventory: %zu of %zu engines fit under %s",
@@ -775,6 +808,8 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	if (!e)
 		return -ENOMEM;
 	e->env = env;
+	e->error = "";
+	docker_info_init(&e->info);
 	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
 	if (err)
 		goto err;
@@ -836,12 +871,12 @@ int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
 		return -ENOENT;
 	channel_set_suspect(&ch->ch, on);
 	if (on && e->state == ENGINE_HEALTHY) {
-		snprintf(e->error, sizeof(e->error), "%s connection retransmits",
-			 ch == &e->poll ? "polling" : "events");
+		set_error(e, "%s connection retransmits",
+			  ch == &e->poll ? "polling" : "events");
 		set_state(e, ENGINE_SUSPECT, CAUSE_KERNEL_SUSPECT);
 	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.ch.suspect &&
 		   !(e->events && e->events->ch.suspect)) {
-		e->error[0] = '\0';
+		clear_error(e);
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 	}
 	/* What waited for the retransmits to end: work, or the next ping. */
@@ -877,20 +912,20 @@ void engine_hold(struct engine *e, enum cause cause, const char *why)
 	pace_stop(&e->pace);
 	e->work = 0;
 	e->held = true;
-	snprintf(e->error, sizeof(e->error), "%s", why);
+	set_error(e, "%s", why);
 	set_state(e, ENGINE_UNHEALTHY, cause);
 }
 
 void engine_remove(struct engine *e)
 {
-	e->error[0] = '\0';
+	clear_error(e);
 	set_state(e, ENGINE_REMOVED, CAUSE_DISCOVERY);
 	engine_free(e);
 }
 
 void engine_hand_over(struct engine *e, const char *to)
 {
-	snprintf(e->error, sizeof(e->error), "to %s", to);
+	set_error(e, "to %s", to);
 	set_state(e, ENGINE_REMOVED, CAUSE_HANDOVER);
 	engine_free(e);
 }
@@ -908,6 +943,7 @@ void engine_free(struct engine *e)
 	listing_put(e->poll.lst);
 	memgate_drop(&e->env->mem, &e->mem);
 	forget_engine(e);
+	clear_error(e);
 	tls_peer_free(e->tls);
 	free(e->events);
 	free(e->host);

@@ -92,6 +92,9 @@ enum engine_req {
 	REQ_CONTAINER,		/* targeted refresh after an event */
 };
 
+/* The last error's words are cut to this, with the NUL. */
+#define ENGINE_ERROR_MAX	160
+
 /* One HTTP channel of an engine: polling, or the /events stream. */
 /* A host name (RFC 1035: 253) or an address, with its NUL. */
 #define ENGINE_HOST_MAX	256
@@ -120,7 +123,7 @@ struct engine {
 
 	enum engine_state state;
 	enum cause cause;
-	char error[160];		/* the last error, in words */
+	const char *error;		/* the last error, in words: "" none */
 	uint64_t since_ms;		/* wall clock of the last transition */
 	unsigned int failures;		/* consecutive */
 	uint64_t requests;
