@@ -360,7 +360,7 @@ TEST_F(chan, stream_closed_by_its_owner_gives_its_state_back)
 	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
 	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
 		   "Transfer-Encoding: chunked\r\n\r\n"
-		   "16\r\n{\"key\":\"1\"}\n{\"key\":\"2\"}\n\r\n");
+		   "18\r\n{\"key\":\"1\"}\n{\"key\":\"2\"}\n\r\n");
 	run_until(self, &self->o.events);
 	/* Closed at the first value: the second is not read. */
 	ASSERT_EQ(1U, self->o.events);
