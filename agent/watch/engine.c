@@ -661,6 +661,11 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 			    resolver_strerror(err));
 		return;
 	}
+	if (salen > sizeof(e->sa)) {
+		engine_fail(&e->poll, CAUSE_DNS, "%s: not an IPv4 or IPv6 address",
+			    e->host);
+		return;
+	}
 	memcpy(&e->sa, sa, salen);
 	e->salen = salen;
 	channel_connect(&e->poll.ch, sa, salen, e->tls);
@@ -800,6 +805,7 @@ static void chan_init(struct engine *e, struct engine_chan *ch,
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 {
 	char host[ENGINE_HOST_MAX];
+	struct sockaddr_storage ss;
 	struct engine *e;
 	const char *why;
 	int err;
@@ -820,7 +826,12 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 		goto err;
 	}
 	/* A name is looked up on every new connection; a literal is set. */
-	e->literal = !host_sockaddr(e->host, e->port, &e->sa, &e->salen);
+	e->literal = !host_sockaddr(e->host, e->port, &ss, &e->salen) &&
+		     e->salen <= sizeof(e->sa);
+	if (e->literal)
+		memcpy(&e->sa, &ss, e->salen);
+	else
+		e->salen = 0;
 	if (env->tls) {
 		err = tls_peer_new(&e->tls, env->tls, e->host);
 		if (err)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cause.h"
@@ -92,6 +93,13 @@ enum engine_req {
 	REQ_CONTAINER,		/* targeted refresh after an event */
 };
 
+/* An engine's address: TCP over IPv4 or IPv6, no more room than they take. */
+union engine_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* The last error's words are cut to this, with the NUL. */
 #define ENGINE_ERROR_MAX	160
 
@@ -116,7 +124,7 @@ struct engine {
 	char *host;			/* of @addr, without brackets */
 	uint16_t port;
 	bool literal;			/* host is an IP address */
-	struct sockaddr_storage sa;
+	union engine_sa sa;
 	socklen_t salen;
 	struct resolver_query *query;
 	struct tls_peer *tls;
