@@ -39,6 +39,7 @@
 #include "intern.h"
 #include "listing.h"
 #include "log.h"
+#include "pace.h"
 #include "rand.h"
 #include "resolver.h"
 
@@ -83,6 +84,33 @@ static enum log_level transition_level(const struct engine *e,
 	if (to == ENGINE_HEALTHY && from != ENGINE_PENDING)
 		return LOG_NOTICE;
 	return LOG_INFO;
+}
+
+/*
+ * The /events stream and the pace of the refreshes its events ask for:
+ * allocated only with --events, e->events pointing at @ch.
+ */
+struct engine_events {
+	struct engine_chan ch;
+	struct pace pace;
+};
+
+static struct engine_events *events_of(struct engine *e)
+{
+	return e->events ? container_of(e->events, struct engine_events, ch) :
+	       NULL;
+}
+
+static struct pace *pace_of(struct engine *e)
+{
+	return &events_of(e)->pace;
+}
+
+/* A listing answered: what events asked for may be asked next. */
+static void pace_done_of(struct engine *e)
+{
+	if (e->events)
+		pace_done(pace_of(e), &e->inv);
 }
 
 /* Held when interning fails: the error's words are lost, not its cause. */
@@ -302,11 +330,22 @@ static void schedule_refresh(struct engine *e)
 			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
 }
 
+/* Interned: a fleet runs few versions. 0, or -ENOMEM (then ""). */
+static int set_api_version(struct engine *e, const char *v)
+{
+	const char *s = v[0] ? intern_get(v, strlen(v)) : "";
+
+	if (e->api_version[0])
+		intern_put(e->api_version);
+	e->api_version = s ? s : "";
+	return s ? 0 : -ENOMEM;
+}
+
 static void forget_engine(struct engine *e)
 {
 	inventory_clear(&e->inv);
 	docker_info_clear(&e->info);
-	e->api_version[0] = '\0';
+	set_api_version(e, "");
 }
 
 static int handle_ping(struct engine *e, const struct channel_answer *ans)
@@ -379,8 +418,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 	case REQ_VERSION:
 		err = docker_version_parse(body, &version);
 		if (!err)
-			memcpy(e->api_version, version.api_version,
-			       sizeof(e->api_version));
+			err = set_api_version(e, version.api_version);
 		done = W_VERSION;
 		break;
 	case REQ_INFO:
@@ -406,7 +444,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		if (!err) {
 			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
-			pace_done(&e->pace, &e->inv);
+			pace_done_of(e);
 		}
 		done = W_CONTAINERS;
 		break;
@@ -415,7 +453,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		if (!err)
 			err = inventory_update_built(&e->inv, b);
 		if (!err)
-			pace_done(&e->pace, &e->inv);
+			pace_done_of(e);
 		done = W_TARGETED;
 		break;
 	default:
@@ -575,14 +613,14 @@ static int events_event(void *arg, struct json_object *obj)
 	if (strcmp(ev.type, "container"))
 		return 0;
 	log_debug("engine %s: container %.12s %s", e->addr, ev.id, ev.action);
-	pace_event(&e->pace, &e->inv, &ev);
+	pace_event(pace_of(e), &e->inv, &ev);
 	return 0;
 }
 
 /* Events want containers refreshed now (pace.c). */
 static void pace_fire(struct pace *p, bool full)
 {
-	struct engine *e = container_of(p, struct engine, pace);
+	struct engine *e = container_of(p, struct engine_events, pace)->ch.e;
 
 	e->work |= full ? W_CONTAINERS : W_TARGETED;
 	poll_next(e);
@@ -591,7 +629,7 @@ static void pace_fire(struct pace *p, bool full)
 /* Events flood: the stream is read again when the pace allows. */
 static void pace_hold(struct pace *p, bool on)
 {
-	struct engine *e = container_of(p, struct engine, pace);
+	struct engine *e = container_of(p, struct engine_events, pace)->ch.e;
 
 	if (channel_read_pause(&e->events->ch, on))
 		engine_fail(e->events, CAUSE_ERROR, "events: cannot %s reading",
@@ -703,7 +741,7 @@ static void poll_targeted(struct engine *e)
 	if (n < 0)
 		e->work |= W_CONTAINERS;
 	else
-		pace_done(&e->pace, &e->inv);
+		pace_done_of(e);
 	poll_next(e);
 }
 
@@ -815,6 +853,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 		return -ENOMEM;
 	e->env = env;
 	e->error = "";
+	e->api_version = "";
 	docker_info_init(&e->info);
 	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
 	if (err)
@@ -843,22 +882,25 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	/* Without --events, no stream ever: no room kept for one. */
 	if (cfg_of(e)->events) {
-		e->events = calloc(1, sizeof(*e->events));
-		if (!e->events) {
+		struct engine_events *ev = calloc(1, sizeof(*ev));
+
+		if (!ev) {
 			err = -ENOMEM;
 			goto err;
 		}
+		e->events = &ev->ch;
 		chan_init(e, e->events, &events_ops, events_retry_fn);
+		pace_init(&ev->pace, env->loop, &env->events, e->addr,
+			  &pace_ops);
 	}
 	loop_timer_init(&e->refresh, refresh_fn);
-	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	e->mem.go = mem_go;
 	*ep = e;
 	return 0;
 
 err:
 	tls_peer_free(e->tls);
-	free(e->events);
+	free(events_of(e));
 	free(e->host);
 	free(e->addr);
 	free(e);
@@ -920,7 +962,8 @@ void engine_hold(struct engine *e, enum cause cause, const char *why)
 	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
-	pace_stop(&e->pace);
+	if (e->events)
+		pace_stop(pace_of(e));
 	e->work = 0;
 	e->held = true;
 	set_error(e, "%s", why);
@@ -949,14 +992,15 @@ void engine_free(struct engine *e)
 	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
-	pace_stop(&e->pace);
+	if (e->events)
+		pace_stop(pace_of(e));
 	resolver_cancel(e->query);
 	listing_put(e->poll.lst);
 	memgate_drop(&e->env->mem, &e->mem);
 	forget_engine(e);
 	clear_error(e);
 	tls_peer_free(e->tls);
-	free(e->events);
+	free(events_of(e));
 	free(e->host);
 	free(e->addr);
 	free(e);

@@ -141,7 +141,7 @@ struct engine {
 
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	/* /version's, the only part of it shown (views.c) */
-	char api_version[DOCKER_VERSION_MAX];
+	const char *api_version;	/* interned; "" before */
 	struct docker_info info;
 	struct inventory inv;
 
@@ -151,9 +151,9 @@ struct engine {
 	uint64_t info_due;		/* loop time */
 
 	struct engine_chan poll;
-	struct engine_chan *events;	/* NULL without --events */
+	/* NULL without --events; with its pace of refreshes (engine.c) */
+	struct engine_chan *events;
 	struct loop_timer refresh;
-	struct pace pace;		/* refreshes after events */
 	struct memgate_ticket mem;	/* its place for a first listing */
 };
 

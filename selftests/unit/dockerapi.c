@@ -26,7 +26,7 @@ static struct engine *fake_engine(int i)
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
 	e->addr = strdup(buf);
 	e->state = ENGINE_HEALTHY;
-	e->error = "";
+	e->error = e->api_version = "";
 	docker_info_init(&e->info);
 	snprintf(buf, sizeof(buf), "engine-%d", i);
 	e->info.name = intern_get(buf, strlen(buf));

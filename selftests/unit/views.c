@@ -26,7 +26,7 @@ static struct engine *fake_engine(int i, enum engine_state state)
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
 	e->addr = strdup(buf);
 	e->state = state;
-	e->error = "";
+	e->error = e->api_version = "";
 	snprintf(list, sizeof(list),
 		 "{\"ID\":\"ID%d\",\"Name\":\"engine-%d\","
 		 "\"Labels\":[\"zone=z%d\",\"index=%d\"]}", i, i, i % 2, i);
