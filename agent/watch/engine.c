@@ -844,6 +844,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 {
 	char host[ENGINE_HOST_MAX];
 	struct sockaddr_storage ss;
+	size_t alen, hlen;
 	struct engine *e;
 	const char *why;
 	int err;
@@ -858,12 +859,16 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
 	if (err)
 		goto err;
-	e->addr = strdup(addr);
-	e->host = strdup(host);
-	if (!e->addr || !e->host) {
+	/* One allocation for both: "addr\0host\0". */
+	alen = strlen(addr) + 1;
+	hlen = strlen(host) + 1;
+	e->addr = malloc(alen + hlen);
+	if (!e->addr) {
 		err = -ENOMEM;
 		goto err;
 	}
+	memcpy(e->addr, addr, alen);
+	e->host = memcpy(e->addr + alen, host, hlen);
 	/* A name is looked up on every new connection; a literal is set. */
 	e->literal = !host_sockaddr(e->host, e->port, &ss, &e->salen) &&
 		     e->salen <= sizeof(e->sa);
@@ -901,7 +906,6 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 err:
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->host);
 	free(e->addr);
 	free(e);
 	return err;
@@ -1001,7 +1005,6 @@ void engine_free(struct engine *e)
 	clear_error(e);
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->host);
 	free(e->addr);
 	free(e);
 }

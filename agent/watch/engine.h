@@ -121,7 +121,7 @@ struct engine_chan {
 struct engine {
 	struct engine_env *env;
 	char *addr;			/* as discovered: "host:port" */
-	char *host;			/* of @addr, without brackets */
+	char *host;			/* of @addr, without brackets: after it */
 	uint16_t port;
 	bool literal;			/* host is an IP address */
 	union engine_sa sa;
