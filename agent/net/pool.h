@@ -18,7 +18,7 @@ struct pool;
 struct pool_stats {
 	size_t bufs_used, bufs_free;
 	size_t toks_used;
-	size_t states_used, states_free;
+	size_t states_used, state_slabs;	/* slabs mapped, a spare too */
 };
 
 int pool_new(struct pool **poolp);
@@ -27,7 +27,7 @@ void pool_free(struct pool *pool);
 void *pool_buf_get(struct pool *pool);
 void pool_buf_put(struct pool *pool, void *buf);
 
-/* POOL_STATE_SIZE bytes, not cleared; NULL without memory. */
+/* POOL_STATE_SIZE bytes aligned to 16, not cleared; NULL without memory. */
 void *pool_state_get(struct pool *pool);
 void pool_state_put(struct pool *pool, void *state);
 
