@@ -124,8 +124,11 @@ struct engine {
 	char *host;			/* of @addr, without brackets: after it */
 	uint16_t port;
 	bool literal;			/* host is an IP address */
-	union engine_sa sa;
+	bool held;			/* not started: no descriptors, or no
+					 * memory for its first listing */
 	socklen_t salen;
+	union engine_sa sa;
+	unsigned int failures;		/* consecutive */
 	struct resolver_query *query;
 	struct tls_peer *tls;
 
@@ -133,22 +136,18 @@ struct engine {
 	enum cause cause;
 	const char *error;		/* the last error, in words: "" none */
 	uint64_t since_ms;		/* wall clock of the last transition */
-	unsigned int failures;		/* consecutive */
 	uint64_t requests;
 	uint64_t refreshed_ms;		/* wall clock of the last listing */
 	uint64_t alive_ms;		/* loop time of the last byte, updated
 					 * at each transition */
 
-	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	/* /version's, the only part of it shown (views.c) */
 	const char *api_version;	/* interned; "" before */
-	struct docker_info info;
-	struct inventory inv;
-
-	bool held;			/* not started: no descriptors, or no
-					 * memory for its first listing */
+	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
+	struct docker_info info;
+	struct inventory inv;
 
 	struct engine_chan poll;
 	/* NULL without --events; with its pace of refreshes (engine.c) */
