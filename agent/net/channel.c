@@ -29,6 +29,9 @@
 /* The body of Go's answer to plain HTTP on a TLS port (dockerd, etcd). */
 #define GO_PLAIN_TO_TLS "Client sent an HTTP request to an HTTPS server."
 
+_Static_assert(sizeof(struct channel_flight) <= POOL_STATE_SIZE,
+	       "a request's state must fit the pool's");
+
 static void fail(struct channel *ch, enum cause cause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -72,16 +75,23 @@ static void stop_timer(struct channel *ch)
 	ch->timer = CHANNEL_TIMER_OFF;
 }
 
-/* Drops what a request holds; the connection itself stays. */
+/* Gives back what a request holds; the connection itself stays. */
 static void go_idle(struct channel *ch)
 {
+	struct channel_flight *fl = ch->fl;
+
 	stop_timer(ch);
-	if (ch->jl.tok) {
-		pool_tok_put(ch->env->pool, ch->jl.tok);
-		ch->jl.tok = NULL;
+	if (fl) {
+		pool_tok_put(ch->env->pool, fl->jl.tok);
+		fl->jl.tok = NULL;
+		json_object_put(fl->result);
+		fl->result = NULL;
+		/* The parser is still in it: on_data() gives it back. */
+		if (!ch->feeding) {
+			pool_state_put(ch->env->pool, fl);
+			ch->fl = NULL;
+		}
 	}
-	json_object_put(ch->result);
-	ch->result = NULL;
 	ch->ping_behind = false;
 	if (channel_connected(ch))
 		ch->state = CHANNEL_IDLE;
@@ -159,11 +169,11 @@ static int on_value(void *arg, struct json_object *obj)
 		/* The owner may have closed it. */
 		return ch->conn == c ? 0 : -ECANCELED;
 	}
-	if (ch->result) {
+	if (ch->fl->result) {
 		json_object_put(obj);
 		return -EPROTO;
 	}
-	ch->result = obj;
+	ch->fl->result = obj;
 	return 0;
 }
 
@@ -171,7 +181,8 @@ static int on_body(void *arg, const char *data, size_t len)
 {
 	struct channel *ch = arg;
 	struct pool *pool = ch->env->pool;
-	unsigned int status = http_resp_status(&ch->resp);
+	struct jsonl *jl = &ch->fl->jl;
+	unsigned int status = http_resp_status(&ch->fl->resp);
 	int err;
 
 	if (!ch->tls && status == 400 &&
@@ -187,34 +198,49 @@ static int on_body(void *arg, const char *data, size_t len)
 		return 0;
 	if (ch->mode == CHANNEL_RAW)
 		return ch->ops->body(ch->arg, data, len);
-	if (!ch->jl.tok) {
-		ch->jl.tok = pool_tok_get(pool);
-		if (!ch->jl.tok)
+	if (!jl->tok) {
+		jl->tok = pool_tok_get(pool);
+		if (!jl->tok)
 			return -ENOMEM;
 	}
-	err = jsonl_feed(&ch->jl, data, len);
+	err = jsonl_feed(jl, data, len);
 	/* A quiet stream holds no tokener between its events. */
-	if (!err && ch->mode == CHANNEL_STREAM && !jsonl_partial(&ch->jl)) {
-		pool_tok_put(pool, ch->jl.tok);
-		ch->jl.tok = NULL;
+	if (!err && ch->mode == CHANNEL_STREAM && !jsonl_partial(jl)) {
+		pool_tok_put(pool, jl->tok);
+		jl->tok = NULL;
 	}
 	return err;
 }
 
-/* The answer of @mode is what comes next on the connection. */
-static void expect(struct channel *ch, enum channel_mode mode)
+/*
+ * The answer of @mode to @method @path is what comes next on the
+ * connection, read with state the pool lends: 0, or -ENOMEM.
+ */
+static int expect(struct channel *ch, enum channel_mode mode,
+		  const char *method, const char *path)
 {
 	const struct channel_cfg *cfg = cfg_of(ch);
 	bool stream = mode == CHANNEL_STREAM;
+	struct channel_flight *fl = ch->fl;
 
+	if (!fl) {
+		fl = pool_state_get(ch->env->pool);
+		if (!fl)
+			return -ENOMEM;
+		ch->fl = fl;
+	}
 	ch->state = CHANNEL_ASKED;
 	ch->mode = mode;
 	ch->tls_port = false;
-	http_resp_init(&ch->resp, cfg->max_body, stream, false, on_body, ch);
+	ch->method = method;
+	snprintf(fl->path, sizeof(fl->path), "%s", path);
+	fl->result = NULL;
+	http_resp_init(&fl->resp, cfg->max_body, stream, false, on_body, ch);
 	/* The tokener is lent by the pool when the body starts. */
-	jsonl_init(&ch->jl, NULL,
+	jsonl_init(&fl->jl, NULL,
 		   stream ? CHANNEL_MAX_STREAM_VALUE : cfg->max_body,
 		   on_value, ch);
+	return 0;
 }
 
 /* 0, or -errno after the channel failed. */
@@ -249,13 +275,16 @@ static int ask(struct channel *ch, const struct channel_req *req,
 	uint64_t late = cfg_of(ch)->late_ping_ms, timeout;
 	int err;
 
-	if (strlen(req->path) >= sizeof(ch->path)) {
+	if (strlen(req->path) >= CHANNEL_PATH_MAX) {
 		fail(ch, CAUSE_ERROR, "request path too long");
 		return -ENAMETOOLONG;
 	}
-	strcpy(ch->path, req->path);
-	ch->method = req->method;
-	expect(ch, req->mode);
+	err = expect(ch, req->mode, req->method, req->path);
+	if (err) {
+		fail(ch, CAUSE_ERROR, "%s %s: no memory to read the answer",
+		     req->method, req->path);
+		return err;
+	}
 	err = write_request(ch, req->method, req->path, req->body,
 			    req->body_len);
 	if (err)
@@ -287,13 +316,18 @@ static void late_ping(struct channel *ch)
 	ch->ops->sent(ch->arg, CHANNEL_SENT_LATE_PING);
 }
 
-/* The request was answered: now the answer of the ping behind it. */
+/*
+ * The request was answered: now the answer of the ping behind it. With
+ * no memory to read it, the connection closes, as if the peer had closed
+ * it after the answer: the next request connects again.
+ */
 static void await_ping(struct channel *ch)
 {
-	expect(ch, CHANNEL_PING);
+	if (expect(ch, CHANNEL_PING, "GET", cfg_of(ch)->ping_path)) {
+		channel_close(ch);
+		return;
+	}
 	ch->state = CHANNEL_PING_BEHIND;
-	ch->method = "GET";
-	snprintf(ch->path, sizeof(ch->path), "%s", cfg_of(ch)->ping_path);
 	set_timer(ch, CHANNEL_TIMER_DEADLINE, req_timeout(ch));
 }
 
@@ -353,19 +387,20 @@ static void deadline_fn(struct loop_timer *t)
 		/* A ping asks nothing but "are you there?": its own cause. */
 		fail(ch, ch->mode == CHANNEL_PING ? CAUSE_PING_TIMEOUT :
 		     CAUSE_DEADLINE, "%s %s: no answer within %s", ch->method,
-		     ch->path, d);
+		     ch->fl->path, d);
 	}
 }
 
 /* A whole answer: the channel is ready for the next, then the owner told. */
 static void answered(struct channel *ch)
 {
+	struct channel_flight *fl = ch->fl;
 	struct channel_answer ans = {
 		.method = ch->method,
-		.status = http_resp_status(&ch->resp),
+		.status = http_resp_status(&fl->resp),
 		.ping = ch->mode == CHANNEL_PING,
 	};
-	bool keep_alive = ch->resp.keep_alive, behind = ch->ping_behind;
+	bool keep_alive = fl->resp.keep_alive, behind = ch->ping_behind;
 
 	stop_timer(ch);
 	if (ch->tls_port) {
@@ -373,12 +408,12 @@ static void answered(struct channel *ch)
 		     "the peer wants TLS on this port: plain HTTP refused");
 		return;
 	}
-	snprintf(ans.path, sizeof(ans.path), "%s", ch->path);
+	snprintf(ans.path, sizeof(ans.path), "%s", fl->path);
 	snprintf(ans.api_version, sizeof(ans.api_version), "%s",
-		 ch->resp.api_version);
-	ans.etcd_index = ch->resp.etcd_index;
-	ans.body = ch->result;
-	ch->result = NULL;
+		 fl->resp.api_version);
+	ans.etcd_index = fl->resp.etcd_index;
+	ans.body = fl->result;
+	fl->result = NULL;
 	go_idle(ch);
 	ch->served++;
 	/* Closing: the peer never reads the ping behind, if any. */
@@ -392,22 +427,23 @@ static void answered(struct channel *ch)
 static void stream_data(struct channel *ch)
 {
 	struct conn *c = ch->conn;
+	struct channel_flight *fl = ch->fl;
 	struct channel_answer ans = { .method = ch->method };
 
-	if (ch->state == CHANNEL_ASKED && ch->resp.headers_done) {
-		ans.status = http_resp_status(&ch->resp);
-		ans.etcd_index = ch->resp.etcd_index;
+	if (ch->state == CHANNEL_ASKED && fl->resp.headers_done) {
+		ans.status = http_resp_status(&fl->resp);
+		ans.etcd_index = fl->resp.etcd_index;
 		/* It may stay silent for hours: keepalive watches it now. */
 		if (ans.status == 200) {
 			stop_timer(ch);
 			ch->state = CHANNEL_STREAMING;
 		}
-		snprintf(ans.path, sizeof(ans.path), "%s", ch->path);
+		snprintf(ans.path, sizeof(ans.path), "%s", fl->path);
 		ch->ops->answer(ch->arg, &ans);
 		if (ch->conn != c)
 			return;
 	}
-	if (ch->resp.complete) {
+	if (fl->resp.complete) {
 		channel_close(ch);
 		ch->ops->closed(ch->arg, CHANNEL_END_STREAM);
 	}
@@ -417,22 +453,33 @@ static void on_data(void *arg, const char *buf, size_t len)
 {
 	struct channel *ch = arg;
 	struct conn *c = ch->conn;
+	struct channel_flight *fl;
 	ssize_t used;
 
-	if (channel_idle(ch)) {
+	if (!ch->fl) {
 		fail(ch, CAUSE_PROTOCOL, "data without a request");
 		return;
 	}
 	ch->alive_ms = loop_now(loop_of(ch));
 	for (;;) {
-		used = http_resp_feed(&ch->resp, buf, len);
-		if (ch->conn != c)
+		/* Lent again for the ping behind an answer. */
+		fl = ch->fl;
+		ch->feeding = true;
+		used = http_resp_feed(&fl->resp, buf, len);
+		ch->feeding = false;
+		if (ch->conn != c) {
+			/* Closed by an event's owner, unless asked again since. */
+			if (ch->fl && ch->state < CHANNEL_ASKED) {
+				pool_state_put(ch->env->pool, ch->fl);
+				ch->fl = NULL;
+			}
 			return;
+		}
 		if (used < 0) {
 			fail(ch, used == -EMSGSIZE || used == -EPROTO ?
 			     CAUSE_PROTOCOL : CAUSE_ERROR, "%s %s: %s",
-			     ch->method, ch->path, ch->resp.error ?
-			     ch->resp.error : ch->jl.error ? ch->jl.error :
+			     ch->method, fl->path, fl->resp.error ?
+			     fl->resp.error : fl->jl.error ? fl->jl.error :
 			     strerror((int)-used));
 			return;
 		}
@@ -440,17 +487,17 @@ static void on_data(void *arg, const char *buf, size_t len)
 			stream_data(ch);
 			return;
 		}
-		if (!ch->resp.complete)
+		if (!fl->resp.complete)
 			return;
 		/* Only the answer to a pipelined ping may follow. */
 		if ((size_t)used < len && !ch->ping_behind) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: data after the response",
-			     ch->method, ch->path);
+			     ch->method, fl->path);
 			return;
 		}
-		if (jsonl_partial(&ch->jl)) {
+		if (jsonl_partial(&fl->jl)) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: truncated JSON",
-			     ch->method, ch->path);
+			     ch->method, fl->path);
 			return;
 		}
 		answered(ch);
@@ -470,18 +517,19 @@ static void end(struct channel *ch, enum channel_end how)
 static void on_eof(void *arg)
 {
 	struct channel *ch = arg;
+	struct channel_flight *fl = ch->fl;
 
 	if (ch->state == CHANNEL_STREAMING) {
 		end(ch, CHANNEL_END_STREAM);
 		return;
 	}
 	/* An idle keep-alive connection closed: the next request reconnects. */
-	if (ch->state == CHANNEL_IDLE) {
+	if (ch->state == CHANNEL_IDLE || !fl) {
 		end(ch, CHANNEL_END_IDLE);
 		return;
 	}
 	/* Or closed after an answer, before the late ping's: the same. */
-	if (ch->state == CHANNEL_PING_BEHIND && !ch->resp.header_bytes) {
+	if (ch->state == CHANNEL_PING_BEHIND && !fl->resp.header_bytes) {
 		end(ch, CHANNEL_END_ANSWERED);
 		return;
 	}
@@ -489,13 +537,13 @@ static void on_eof(void *arg)
 	 * Closed as we reused it, before any byte of the answer: the peer
 	 * ended an idle connection just then. Not a failure.
 	 */
-	if (ch->served && !ch->resp.header_bytes) {
+	if (ch->served && !fl->resp.header_bytes) {
 		end(ch, CHANNEL_END_UNANSWERED);
 		return;
 	}
-	if (http_resp_eof(&ch->resp) || ch->mode == CHANNEL_STREAM) {
+	if (http_resp_eof(&fl->resp) || ch->mode == CHANNEL_STREAM) {
 		fail(ch, CAUSE_CLOSED, "%s %s: closed before the answer",
-		     ch->method, ch->path);
+		     ch->method, fl->path);
 		return;
 	}
 	on_data(ch, NULL, 0);
@@ -553,5 +601,6 @@ void channel_init(struct channel *ch, struct channel_env *env,
 	ch->host = host;
 	ch->ops = ops;
 	ch->arg = arg;
+	ch->fl = NULL;
 	loop_timer_init(&ch->deadline, deadline_fn);
 }

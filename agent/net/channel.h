@@ -137,6 +137,19 @@ struct channel_ops {
 	void (*sent)(void *arg, enum channel_sent what);
 };
 
+/*
+ * What an answer needs while it is awaited (the request's path, the HTTP
+ * parser, the JSON decoder, the value so far), lent by the pool from the
+ * request to its answer, and for as long as a stream flows: an idle
+ * connection holds none of it.
+ */
+struct channel_flight {
+	struct http_resp resp;
+	struct jsonl jl;		/* its tokener lent by the pool too */
+	struct json_object *result;
+	char path[CHANNEL_PATH_MAX];
+};
+
 enum channel_state {
 	CHANNEL_CLOSED,
 	CHANNEL_CONNECTING,
@@ -168,13 +181,11 @@ struct channel {
 	bool ping_behind;		/* a late ping pipelined behind */
 	bool tls;			/* this connection is TLS */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
+	bool feeding;			/* the parser runs on @fl */
 	unsigned int served;		/* answers on this connection */
 	uint64_t alive_ms;		/* loop time of the last byte; 0: none */
 	const char *method;
-	char path[CHANNEL_PATH_MAX];
-	struct http_resp resp;
-	struct jsonl jl;		/* tokener lent by the pool in flight */
-	struct json_object *result;
+	struct channel_flight *fl;	/* lent while asked; NULL when idle */
 	struct loop_timer deadline;
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "pool.h"
 
@@ -8,6 +10,34 @@
 #define POOL_MAX_FREE	256
 /* Docker's JSON nests a dozen levels; deeper input is refused. */
 #define POOL_JSON_DEPTH	64
+/* Requests' states come from slabs of this size; one empty slab is kept. */
+#define POOL_SLAB_SIZE	(64 * 1024)
+
+/*
+ * A slab of request states, mapped on its own: states lent by the
+ * thousand in a connect storm and given back would otherwise leave holes
+ * among the engines' long-lived allocations, pages that stay resident.
+ * A slab goes back to the kernel once its last state is given back.
+ */
+struct pool_slab {
+	struct pool_slab *prev, *next;	/* in pool->partial: has free states */
+	struct pool_state *free;
+	unsigned int used;
+};
+
+/* A state and its slab; what is lent is @mem. */
+struct pool_state {
+	union {
+		struct pool_slab *slab;
+		struct pool_state *next;	/* while free */
+	};
+	_Alignas(16) char mem[POOL_STATE_SIZE];
+};
+
+/* Where a slab's states start, and how many it holds. */
+#define POOL_SLAB_HEAD	((sizeof(struct pool_slab) + 15) & ~(size_t)15)
+#define POOL_SLAB_STATES \
+	((POOL_SLAB_SIZE - POOL_SLAB_HEAD) / sizeof(struct pool_state))
 
 /*
  * Buffers are kept for reuse; JSON tokeners are not: json-c 0.16's
@@ -18,7 +48,10 @@
 struct pool {
 	void *bufs[POOL_MAX_FREE];
 	size_t nbufs;
-	size_t bufs_used, toks_used;
+	struct pool_slab *partial;	/* slabs with a free state */
+	struct pool_slab *spare;	/* one empty slab, kept */
+	size_t slabs;
+	size_t bufs_used, toks_used, states_used;
 };
 
 int pool_new(struct pool **poolp)
@@ -33,6 +66,15 @@ void pool_free(struct pool *pool)
 		return;
 	while (pool->nbufs)
 		free(pool->bufs[--pool->nbufs]);
+	/* Every state was given back: each slab is on a list. */
+	while (pool->partial) {
+		struct pool_slab *sl = pool->partial;
+
+		pool->partial = sl->next;
+		munmap(sl, POOL_SLAB_SIZE);
+	}
+	if (pool->spare)
+		munmap(pool->spare, POOL_SLAB_SIZE);
 	free(pool);
 }
 
@@ -57,6 +99,97 @@ void pool_buf_put(struct pool *pool, void *buf)
 		free(buf);
 }
 
+static void slab_link(struct pool *pool, struct pool_slab *sl)
+{
+	sl->prev = NULL;
+	sl->next = pool->partial;
+	if (sl->next)
+		sl->next->prev = sl;
+	pool->partial = sl;
+}
+
+static void slab_unlink(struct pool *pool, struct pool_slab *sl)
+{
+	if (sl->prev)
+		sl->prev->next = sl->next;
+	else
+		pool->partial = sl->next;
+	if (sl->next)
+		sl->next->prev = sl->prev;
+}
+
+static struct pool_slab *slab_new(struct pool *pool)
+{
+	struct pool_slab *sl = pool->spare;
+	struct pool_state *st;
+	size_t i;
+
+	if (sl) {
+		pool->spare = NULL;
+		return sl;
+	}
+	sl = mmap(NULL, POOL_SLAB_SIZE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sl == MAP_FAILED)
+		return NULL;
+	st = (struct pool_state *)((char *)sl + POOL_SLAB_HEAD);
+	sl->free = NULL;
+	sl->used = 0;
+	for (i = POOL_SLAB_STATES; i-- > 0;) {
+		st[i].next = sl->free;
+		sl->free = &st[i];
+	}
+	pool->slabs++;
+	return sl;
+}
+
+void *pool_state_get(struct pool *pool)
+{
+	struct pool_slab *sl = pool->partial;
+	struct pool_state *st;
+
+	if (!sl) {
+		sl = slab_new(pool);
+		if (!sl)
+			return NULL;
+		slab_link(pool, sl);
+	}
+	st = sl->free;
+	sl->free = st->next;
+	if (!sl->free)
+		slab_unlink(pool, sl);
+	sl->used++;
+	st->slab = sl;
+	pool->states_used++;
+	return st->mem;
+}
+
+void pool_state_put(struct pool *pool, void *state)
+{
+	struct pool_state *st;
+	struct pool_slab *sl;
+
+	if (!state)
+		return;
+	st = (struct pool_state *)((char *)state -
+				   offsetof(struct pool_state, mem));
+	sl = st->slab;
+	pool->states_used--;
+	if (!sl->free)
+		slab_link(pool, sl);
+	st->next = sl->free;
+	sl->free = st;
+	if (--sl->used)
+		return;
+	slab_unlink(pool, sl);
+	if (!pool->spare) {
+		pool->spare = sl;
+		return;
+	}
+	munmap(sl, POOL_SLAB_SIZE);
+	pool->slabs--;
+}
+
 json_tokener *pool_tok_get(struct pool *pool)
 {
 	json_tokener *tok = json_tokener_new_ex(POOL_JSON_DEPTH);
@@ -79,4 +212,6 @@ void pool_stats(const struct pool *pool, struct pool_stats *st)
 	st->bufs_used = pool->bufs_used;
 	st->bufs_free = pool->nbufs;
 	st->toks_used = pool->toks_used;
+	st->states_used = pool->states_used;
+	st->state_slabs = pool->slabs;
 }

@@ -10,12 +10,15 @@
  * when its connection goes idle, so an idle engine holds none of them.
  */
 #define POOL_BUF_SIZE 4096
+/* A request's parsing state (channel.c's struct channel_flight fits). */
+#define POOL_STATE_SIZE 640
 
 struct pool;
 
 struct pool_stats {
 	size_t bufs_used, bufs_free;
 	size_t toks_used;
+	size_t states_used, state_slabs;	/* slabs mapped, a spare too */
 };
 
 int pool_new(struct pool **poolp);
@@ -23,6 +26,10 @@ void pool_free(struct pool *pool);
 
 void *pool_buf_get(struct pool *pool);
 void pool_buf_put(struct pool *pool, void *buf);
+
+/* POOL_STATE_SIZE bytes aligned to 16, not cleared; NULL without memory. */
+void *pool_state_get(struct pool *pool);
+void pool_state_put(struct pool *pool, void *state);
 
 json_tokener *pool_tok_get(struct pool *pool);
 void pool_tok_put(struct pool *pool, json_tokener *tok);

@@ -109,24 +109,44 @@ static int info_labels(struct json_object *labels, char *buf,
 	return 0;
 }
 
+void docker_info_init(struct docker_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = info->name = info->server_version = "";
+}
+
+/* An interned copy of @s, or "" for ""; NULL on -ENOMEM. */
+static const char *info_intern(const char *s, size_t len)
+{
+	return len ? intern_get_str(s, len) : "";
+}
+
+static void info_unintern(const char *s)
+{
+	if (s && s[0])
+		intern_put_str(s);
+}
+
 int docker_info_parse(struct json_object *o, struct docker_info *info)
 {
 	static char buf[DOCKER_LABELS_BYTES];
+	char id[DOCKER_ENGINE_ID_MAX], name[DOCKER_NAME_MAX];
+	char version[DOCKER_VERSION_MAX];
 	struct json_object *labels;
 	int err = 0;
 
-	memset(info, 0, sizeof(*info));
+	docker_info_init(info);
 	if (!json_object_is_type(o, json_type_object))
 		err = -EPROTO;
 	if (!err)
-		err = get_str(o, "ID", info->id, sizeof(info->id), true);
-	if (!err && !info->id[0])
+		err = get_str(o, "ID", id, sizeof(id), true);
+	if (!err && !id[0])
 		err = -EPROTO;
 	if (!err)
-		err = get_str(o, "Name", info->name, sizeof(info->name), false);
+		err = get_str(o, "Name", name, sizeof(name), false);
 	if (!err)
-		err = get_str(o, "ServerVersion", info->server_version,
-			      sizeof(info->server_version), false);
+		err = get_str(o, "ServerVersion", version, sizeof(version),
+			      false);
 	if (!err)
 		err = get_int(o, "NCPU", &info->ncpu);
 	if (!err)
@@ -135,24 +155,30 @@ int docker_info_parse(struct json_object *o, struct docker_info *info)
 		err = info_labels(labels, buf, info);
 	json_object_put(o);
 	if (err) {
-		memset(info, 0, sizeof(*info));
+		docker_info_init(info);
 		return err;
 	}
-	if (info->labels_len) {
-		info->labels = malloc(info->labels_len);
-		if (!info->labels) {
-			memset(info, 0, sizeof(*info));
-			return -ENOMEM;
-		}
-		memcpy(info->labels, buf, info->labels_len);
+	info->id = info_intern(id, strlen(id));
+	info->name = info_intern(name, strlen(name));
+	info->server_version = info_intern(version, strlen(version));
+	if (info->labels_len)
+		info->labels = intern_get_str(buf, info->labels_len);
+	if (!info->id || !info->name || !info->server_version ||
+	    (info->labels_len && !info->labels)) {
+		docker_info_clear(info);
+		return -ENOMEM;
 	}
 	return 0;
 }
 
 void docker_info_clear(struct docker_info *info)
 {
-	free(info->labels);
-	memset(info, 0, sizeof(*info));
+	info_unintern(info->id);
+	info_unintern(info->name);
+	info_unintern(info->server_version);
+	if (info->labels)
+		intern_put_str(info->labels);
+	docker_info_init(info);
 }
 
 bool docker_info_label_next(const struct docker_info *info, uint32_t *pos,

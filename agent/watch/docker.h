@@ -41,13 +41,19 @@ struct docker_version {
 	char arch[DOCKER_VERSION_MAX];
 };
 
+/*
+ * The part of /info kept. Its strings, bounded as DOCKER_ENGINE_ID_MAX,
+ * DOCKER_NAME_MAX and DOCKER_VERSION_MAX say, are interned (intern.h):
+ * engines of one fleet repeat versions and labels. They are never NULL
+ * ("" when absent), but labels, NULL when there are none.
+ */
 struct docker_info {
-	char id[DOCKER_ENGINE_ID_MAX];
-	char name[DOCKER_NAME_MAX];
-	char server_version[DOCKER_VERSION_MAX];
+	const char *id;
+	const char *name;
+	const char *server_version;
+	const char *labels;		/* "k=v\0" each */
 	int64_t ncpu;
 	int64_t mem_total;
-	char *labels;			/* "k=v\0" each, owned; NULL: none */
 	uint32_t labels_len;
 	uint16_t nlabels;
 	uint16_t labels_dropped;	/* over the labels' bounds above */
@@ -216,6 +222,8 @@ int docker_version_parse(struct json_object *o, struct docker_version *v);
  * string counts as key and value); docker_info_clear() frees them.
  */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
+/* Empty: every string "". docker_info_clear() empties it too. */
+void docker_info_init(struct docker_info *info);
 void docker_info_clear(struct docker_info *info);
 /* The engine's labels one by one ("k=v"): start with *pos = 0. */
 bool docker_info_label_next(const struct docker_info *info, uint32_t *pos,

@@ -36,8 +36,10 @@
 #include "container_of.h"
 #include "engine.h"
 #include "hostport.h"
+#include "intern.h"
 #include "listing.h"
 #include "log.h"
+#include "pace.h"
 #include "rand.h"
 #include "resolver.h"
 
@@ -82,6 +84,67 @@ static enum log_level transition_level(const struct engine *e,
 	if (to == ENGINE_HEALTHY && from != ENGINE_PENDING)
 		return LOG_NOTICE;
 	return LOG_INFO;
+}
+
+/*
+ * The /events stream and the pace of the refreshes its events ask for:
+ * allocated only with --events, e->events pointing at @ch.
+ */
+struct engine_events {
+	struct engine_chan ch;
+	struct pace pace;
+};
+
+static struct engine_events *events_of(struct engine *e)
+{
+	return e->events ? container_of(e->events, struct engine_events, ch) :
+	       NULL;
+}
+
+static struct pace *pace_of(struct engine *e)
+{
+	return &events_of(e)->pace;
+}
+
+/* A listing answered: what events asked for may be asked next. */
+static void pace_done_of(struct engine *e)
+{
+	if (e->events)
+		pace_done(pace_of(e), &e->inv);
+}
+
+/* Held when interning fails: the error's words are lost, not its cause. */
+static const char error_nomem[] = "(no memory for the error's text)";
+
+static void clear_error(struct engine *e)
+{
+	if (e->error[0] && e->error != error_nomem)
+		intern_put_str(e->error);
+	e->error = "";
+}
+
+/*
+ * The last error, in words: interned, as engines failing alike (a
+ * network down, a fleet restarted) repeat it, and held only while set.
+ */
+static void __attribute__((format(printf, 2, 3)))
+set_error(struct engine *e, const char *fmt, ...)
+{
+	char buf[ENGINE_ERROR_MAX];
+	const char *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	else if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	s = n ? intern_get_str(buf, (size_t)n) : "";
+	clear_error(e);
+	e->error = s ? s : error_nomem;
 }
 
 static void set_state(struct engine *e, enum engine_state state,
@@ -165,8 +228,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* The channel does not know our flags: say which one is wanted. */
 	if (cause == CAUSE_TLS_REQUIRED)
 		why = "the engine wants TLS on this port: plain HTTP refused (use --tls)";
-	snprintf(e->error, sizeof(e->error), "%s%s", is_events ? "events: " : "",
-		 why);
+	set_error(e, "%s%s", is_events ? "events: " : "", why);
 	e->env->stats.errors++;
 	e->env->stats.errors_by_cause[cause]++;
 	/* Retries of an engine already marked bad would only repeat it. */
@@ -268,11 +330,22 @@ static void schedule_refresh(struct engine *e)
 			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
 }
 
+/* Interned: a fleet runs few versions. 0, or -ENOMEM (then ""). */
+static int set_api_version(struct engine *e, const char *v)
+{
+	const char *s = v[0] ? intern_get_str(v, strlen(v)) : "";
+
+	if (e->api_version[0])
+		intern_put_str(e->api_version);
+	e->api_version = s ? s : "";
+	return s ? 0 : -ENOMEM;
+}
+
 static void forget_engine(struct engine *e)
 {
 	inventory_clear(&e->inv);
 	docker_info_clear(&e->info);
-	e->api_version[0] = '\0';
+	set_api_version(e, "");
 }
 
 static int handle_ping(struct engine *e, const struct channel_answer *ans)
@@ -300,8 +373,7 @@ static int handle_info(struct engine *e, struct json_object *obj)
 	if (err)
 		return err;
 	if (e->info.id[0] && strcmp(e->info.id, info.id)) {
-		snprintf(e->error, sizeof(e->error), "ID %.60s -> %.60s",
-			 e->info.id, info.id);
+		set_error(e, "ID %.60s -> %.60s", e->info.id, info.id);
 		forget_engine(e);
 		set_state(e, ENGINE_PENDING, CAUSE_ID_CHANGE);
 		e->work |= W_CONTAINERS;
@@ -346,8 +418,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 	case REQ_VERSION:
 		err = docker_version_parse(body, &version);
 		if (!err)
-			memcpy(e->api_version, version.api_version,
-			       sizeof(e->api_version));
+			err = set_api_version(e, version.api_version);
 		done = W_VERSION;
 		break;
 	case REQ_INFO:
@@ -373,7 +444,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		if (!err) {
 			e->refreshed_ms = clock_wall_ms();
 			schedule_refresh(e);
-			pace_done(&e->pace, &e->inv);
+			pace_done_of(e);
 		}
 		done = W_CONTAINERS;
 		break;
@@ -382,7 +453,7 @@ static int handle_result(struct engine *e, struct channel_answer *ans,
 		if (!err)
 			err = inventory_update_built(&e->inv, b);
 		if (!err)
-			pace_done(&e->pace, &e->inv);
+			pace_done_of(e);
 		done = W_TARGETED;
 		break;
 	default:
@@ -416,7 +487,7 @@ static void become_healthy(struct engine *e)
 		return;
 	e->poll.attempts = 0;
 	set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
-	e->error[0] = '\0';
+	clear_error(e);
 }
 
 static void poll_answer(void *arg, struct channel_answer *ans)
@@ -542,14 +613,14 @@ static int events_event(void *arg, struct json_object *obj)
 	if (strcmp(ev.type, "container"))
 		return 0;
 	log_debug("engine %s: container %.12s %s", e->addr, ev.id, ev.action);
-	pace_event(&e->pace, &e->inv, &ev);
+	pace_event(pace_of(e), &e->inv, &ev);
 	return 0;
 }
 
 /* Events want containers refreshed now (pace.c). */
 static void pace_fire(struct pace *p, bool full)
 {
-	struct engine *e = container_of(p, struct engine, pace);
+	struct engine *e = container_of(p, struct engine_events, pace)->ch.e;
 
 	e->work |= full ? W_CONTAINERS : W_TARGETED;
 	poll_next(e);
@@ -558,7 +629,7 @@ static void pace_fire(struct pace *p, bool full)
 /* Events flood: the stream is read again when the pace allows. */
 static void pace_hold(struct pace *p, bool on)
 {
-	struct engine *e = container_of(p, struct engine, pace);
+	struct engine *e = container_of(p, struct engine_events, pace)->ch.e;
 
 	if (channel_read_pause(&e->events->ch, on))
 		engine_fail(e->events, CAUSE_ERROR, "events: cannot %s reading",
@@ -628,6 +699,11 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 			    resolver_strerror(err));
 		return;
 	}
+	if (salen > sizeof(e->sa)) {
+		engine_fail(&e->poll, CAUSE_DNS, "%s: not an IPv4 or IPv6 address",
+			    e->host);
+		return;
+	}
 	memcpy(&e->sa, sa, salen);
 	e->salen = salen;
 	channel_connect(&e->poll.ch, sa, salen, e->tls);
@@ -665,7 +741,7 @@ static void poll_targeted(struct engine *e)
 	if (n < 0)
 		e->work |= W_CONTAINERS;
 	else
-		pace_done(&e->pace, &e->inv);
+		pace_done_of(e);
 	poll_next(e);
 }
 
@@ -676,7 +752,7 @@ static void poll_targeted(struct engine *e)
 static void mem_refused(struct engine *e)
 {
 	struct memgate *g = &e->env->mem;
-	char why[sizeof(e->error)];
+	char why[ENGINE_ERROR_MAX];
 
 	snprintf(why, sizeof(why),
 		 "no memory for its inventory: %zu of %zu engines fit under %s",
@@ -767,6 +843,8 @@ static void chan_init(struct engine *e, struct engine_chan *ch,
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 {
 	char host[ENGINE_HOST_MAX];
+	struct sockaddr_storage ss;
+	size_t alen, hlen;
 	struct engine *e;
 	const char *why;
 	int err;
@@ -775,17 +853,29 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	if (!e)
 		return -ENOMEM;
 	e->env = env;
+	e->error = "";
+	e->api_version = "";
+	docker_info_init(&e->info);
 	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
 	if (err)
 		goto err;
-	e->addr = strdup(addr);
-	e->host = strdup(host);
-	if (!e->addr || !e->host) {
+	/* One allocation for both: "addr\0host\0". */
+	alen = strlen(addr) + 1;
+	hlen = strlen(host) + 1;
+	e->addr = malloc(alen + hlen);
+	if (!e->addr) {
 		err = -ENOMEM;
 		goto err;
 	}
+	memcpy(e->addr, addr, alen);
+	e->host = memcpy(e->addr + alen, host, hlen);
 	/* A name is looked up on every new connection; a literal is set. */
-	e->literal = !host_sockaddr(e->host, e->port, &e->sa, &e->salen);
+	e->literal = !host_sockaddr(e->host, e->port, &ss, &e->salen) &&
+		     e->salen <= sizeof(e->sa);
+	if (e->literal)
+		memcpy(&e->sa, &ss, e->salen);
+	else
+		e->salen = 0;
 	if (env->tls) {
 		err = tls_peer_new(&e->tls, env->tls, e->host);
 		if (err)
@@ -797,23 +887,25 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
 	/* Without --events, no stream ever: no room kept for one. */
 	if (cfg_of(e)->events) {
-		e->events = calloc(1, sizeof(*e->events));
-		if (!e->events) {
+		struct engine_events *ev = calloc(1, sizeof(*ev));
+
+		if (!ev) {
 			err = -ENOMEM;
 			goto err;
 		}
+		e->events = &ev->ch;
 		chan_init(e, e->events, &events_ops, events_retry_fn);
+		pace_init(&ev->pace, env->loop, &env->events, e->addr,
+			  &pace_ops);
 	}
 	loop_timer_init(&e->refresh, refresh_fn);
-	pace_init(&e->pace, env->loop, &env->events, e->addr, &pace_ops);
 	e->mem.go = mem_go;
 	*ep = e;
 	return 0;
 
 err:
 	tls_peer_free(e->tls);
-	free(e->events);
-	free(e->host);
+	free(events_of(e));
 	free(e->addr);
 	free(e);
 	return err;
@@ -836,12 +928,12 @@ int engine_kernel_suspect(struct engine *e, uint64_t cookie, bool on)
 		return -ENOENT;
 	channel_set_suspect(&ch->ch, on);
 	if (on && e->state == ENGINE_HEALTHY) {
-		snprintf(e->error, sizeof(e->error), "%s connection retransmits",
-			 ch == &e->poll ? "polling" : "events");
+		set_error(e, "%s connection retransmits",
+			  ch == &e->poll ? "polling" : "events");
 		set_state(e, ENGINE_SUSPECT, CAUSE_KERNEL_SUSPECT);
 	} else if (!on && e->state == ENGINE_SUSPECT && !e->poll.ch.suspect &&
 		   !(e->events && e->events->ch.suspect)) {
-		e->error[0] = '\0';
+		clear_error(e);
 		set_state(e, ENGINE_HEALTHY, CAUSE_NONE);
 	}
 	/* What waited for the retransmits to end: work, or the next ping. */
@@ -874,23 +966,24 @@ void engine_hold(struct engine *e, enum cause cause, const char *why)
 	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
-	pace_stop(&e->pace);
+	if (e->events)
+		pace_stop(pace_of(e));
 	e->work = 0;
 	e->held = true;
-	snprintf(e->error, sizeof(e->error), "%s", why);
+	set_error(e, "%s", why);
 	set_state(e, ENGINE_UNHEALTHY, cause);
 }
 
 void engine_remove(struct engine *e)
 {
-	e->error[0] = '\0';
+	clear_error(e);
 	set_state(e, ENGINE_REMOVED, CAUSE_DISCOVERY);
 	engine_free(e);
 }
 
 void engine_hand_over(struct engine *e, const char *to)
 {
-	snprintf(e->error, sizeof(e->error), "to %s", to);
+	set_error(e, "to %s", to);
 	set_state(e, ENGINE_REMOVED, CAUSE_HANDOVER);
 	engine_free(e);
 }
@@ -903,14 +996,15 @@ void engine_free(struct engine *e)
 	events_stop(e);
 	loop_timer_stop(loop_of(e), &e->poll.retry);
 	loop_timer_stop(loop_of(e), &e->refresh);
-	pace_stop(&e->pace);
+	if (e->events)
+		pace_stop(pace_of(e));
 	resolver_cancel(e->query);
 	listing_put(e->poll.lst);
 	memgate_drop(&e->env->mem, &e->mem);
 	forget_engine(e);
+	clear_error(e);
 	tls_peer_free(e->tls);
-	free(e->events);
-	free(e->host);
+	free(events_of(e));
 	free(e->addr);
 	free(e);
 }

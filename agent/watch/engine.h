@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cause.h"
@@ -92,6 +93,16 @@ enum engine_req {
 	REQ_CONTAINER,		/* targeted refresh after an event */
 };
 
+/* An engine's address: TCP over IPv4 or IPv6, no more room than they take. */
+union engine_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/* The last error's words are cut to this, with the NUL. */
+#define ENGINE_ERROR_MAX	160
+
 /* One HTTP channel of an engine: polling, or the /events stream. */
 /* A host name (RFC 1035: 253) or an address, with its NUL. */
 #define ENGINE_HOST_MAX	256
@@ -110,39 +121,38 @@ struct engine_chan {
 struct engine {
 	struct engine_env *env;
 	char *addr;			/* as discovered: "host:port" */
-	char *host;			/* of @addr, without brackets */
+	char *host;			/* of @addr, without brackets: after it */
 	uint16_t port;
 	bool literal;			/* host is an IP address */
-	struct sockaddr_storage sa;
+	bool held;			/* not started: no descriptors, or no
+					 * memory for its first listing */
 	socklen_t salen;
+	union engine_sa sa;
+	unsigned int failures;		/* consecutive */
 	struct resolver_query *query;
 	struct tls_peer *tls;
 
 	enum engine_state state;
 	enum cause cause;
-	char error[160];		/* the last error, in words */
+	const char *error;		/* the last error, in words: "" none */
 	uint64_t since_ms;		/* wall clock of the last transition */
-	unsigned int failures;		/* consecutive */
 	uint64_t requests;
 	uint64_t refreshed_ms;		/* wall clock of the last listing */
 	uint64_t alive_ms;		/* loop time of the last byte, updated
 					 * at each transition */
 
-	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	/* /version's, the only part of it shown (views.c) */
-	char api_version[DOCKER_VERSION_MAX];
+	const char *api_version;	/* interned; "" before */
+	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
+	unsigned int work;		/* requests still to make */
+	uint64_t info_due;		/* loop time */
 	struct docker_info info;
 	struct inventory inv;
 
-	bool held;			/* not started: no descriptors, or no
-					 * memory for its first listing */
-	unsigned int work;		/* requests still to make */
-	uint64_t info_due;		/* loop time */
-
 	struct engine_chan poll;
-	struct engine_chan *events;	/* NULL without --events */
+	/* NULL without --events; with its pace of refreshes (engine.c) */
+	struct engine_chan *events;
 	struct loop_timer refresh;
-	struct pace pace;		/* refreshes after events */
 	struct memgate_ticket mem;	/* its place for a first listing */
 };
 

@@ -281,12 +281,12 @@ void fleet_count(const struct fleet *f, size_t counts[ENGINE_NSTATES])
 		counts[f->v[i]->state]++;
 }
 
-static const struct sockaddr_storage *kev_peer(void *arg, uint64_t cookie)
+static const struct sockaddr *kev_peer(void *arg, uint64_t cookie)
 {
 	struct fleet *f = arg;
 	struct engine *e = engine_by_cookie(&f->env, cookie);
 
-	return e ? &e->sa : NULL;
+	return e ? &e->sa.sa : NULL;
 }
 
 static void kev_suspect(void *arg, uint64_t cookie, bool on)
@@ -336,7 +336,7 @@ static bool kev_port(void *arg, size_t i, uint16_t *family, uint16_t *port)
 	if (i >= f->n)
 		return false;
 	/* An engine not yet resolved: its rule is made for IPv4. */
-	*family = f->v[i]->sa.ss_family ?: AF_INET;
+	*family = f->v[i]->sa.sa.sa_family ?: AF_INET;
 	*port = f->v[i]->port;
 	return true;
 }

@@ -174,6 +174,23 @@ const char *intern_str(uint32_t ref)
 	return ref ? slots[ref].e->s : NULL;
 }
 
+const char *intern_get_str(const char *s, size_t len)
+{
+	return intern_str(intern_get(s, len));
+}
+
+/* Its slot, from its bucket: the string's header does not keep it. */
+void intern_put_str(const char *s)
+{
+	const struct istr *e = (const struct istr *)(s - offsetof(struct istr, s));
+	uint32_t r;
+
+	for (r = buckets[e->hash & (nbuckets - 1)]; slots[r].e != e;
+	     r = slots[r].e->next)
+		;
+	intern_put(r);
+}
+
 size_t intern_count(void)
 {
 	return count;

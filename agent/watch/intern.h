@@ -21,6 +21,12 @@ void intern_put(uint32_t ref);
 /* The string of @ref, valid while it is held; NULL for 0. */
 const char *intern_str(uint32_t ref);
 /* Distinct strings held, and their bytes with the table's own (a gauge). */
+/*
+ * For those that keep the string itself (an engine's last error, its /info
+ * strings): the string, NULL on -ENOMEM; and given back by the string.
+ */
+const char *intern_get_str(const char *s, size_t len);
+void intern_put_str(const char *s);
 size_t intern_count(void);
 size_t intern_footprint(void);
 

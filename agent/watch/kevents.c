@@ -80,13 +80,13 @@ static enum cause cause_of_reason(unsigned int reason)
 	}
 }
 
-static bool tuple_matches(const struct sockaddr_storage *sa,
+static bool tuple_matches(const struct sockaddr *sa,
 			  const struct pw_event *ev)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
-	if (ev->family != sa->ss_family)
+	if (ev->family != sa->sa_family)
 		return false;
 	if (ev->family == AF_INET)
 		return ntohs(s4->sin_port) == ev->dport &&
@@ -98,7 +98,7 @@ static bool tuple_matches(const struct sockaddr_storage *sa,
 /* By cookie (O(1)); the tuple guards against a cookie of another netns. */
 static bool ours(struct kevents *k, const struct pw_event *ev)
 {
-	const struct sockaddr_storage *sa = k->ops->peer(k->arg, ev->cookie);
+	const struct sockaddr *sa = k->ops->peer(k->arg, ev->cookie);
 
 	return sa && tuple_matches(sa, ev);
 }

@@ -29,7 +29,7 @@ struct kevents_conn {
  */
 struct kevents_ops {
 	/* Where the connection with @cookie goes; NULL: none of ours. */
-	const struct sockaddr_storage *(*peer)(void *arg, uint64_t cookie);
+	const struct sockaddr *(*peer)(void *arg, uint64_t cookie);
 	/* It retransmits (@on: no new request on it), or no longer does. */
 	void (*suspect)(void *arg, uint64_t cookie, bool on);
 	/* It failed: to be closed at once, failed with @cause. */

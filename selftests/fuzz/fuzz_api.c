@@ -26,7 +26,7 @@ static void fake_fleet(void)
 {
 	static struct engine engines[2];
 	static struct engine *v[2];
-	static char addrs[2][32];
+	static char addrs[2][32], names[2][16], ids[2][8];
 	static const char labels[] = "com.example.tier\0web\0k\0\0";
 	struct docker_builder b = { 0 };
 	int i, k;
@@ -36,8 +36,13 @@ static void fake_fleet(void)
 
 		snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.%d:2375", i + 1);
 		e->addr = addrs[i];
-		snprintf(e->info.name, sizeof(e->info.name), "engine-%d", i);
-		snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
+		snprintf(names[i], sizeof(names[i]), "engine-%d", i);
+		snprintf(ids[i], sizeof(ids[i]), "ID%d", i);
+		/* Never freed: the strings need not be interned. */
+		docker_info_init(&e->info);
+		e->info.name = names[i];
+		e->info.id = ids[i];
+		e->error = e->api_version = "";
 		/* Laid out as a listing's answer is. */
 		for (k = 0; k < 2; k++) {
 			struct docker_fields c = { 0 };

@@ -52,10 +52,11 @@ static void info(struct json_object *o)
 		fuzz_assert(!in.labels);
 		return;
 	}
-	bounded(in.id);
+	/* Interned copies, within the bounds of what they were taken from. */
+	fuzz_assert(strlen(in.id) < DOCKER_ENGINE_ID_MAX);
 	fuzz_assert(in.id[0]);
-	bounded(in.name);
-	bounded(in.server_version);
+	fuzz_assert(strlen(in.name) < DOCKER_NAME_MAX);
+	fuzz_assert(strlen(in.server_version) < DOCKER_VERSION_MAX);
 	fuzz_assert(in.labels_len <= DOCKER_LABELS_BYTES);
 	fuzz_assert(!in.labels == !in.labels_len);
 	while (docker_info_label_next(&in, &pos, &l)) {

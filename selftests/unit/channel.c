@@ -30,6 +30,7 @@ struct owner {
 	enum cause cause;
 	char why[160];
 	char key[32];			/* "key" of the last body or event */
+	bool close_on_event;		/* closes the channel in event() */
 };
 
 static void take_key(struct owner *o, struct json_object *obj)
@@ -62,6 +63,8 @@ static int on_event(void *arg, struct json_object *obj)
 
 	o->events++;
 	take_key(o, obj);
+	if (o->close_on_event)
+		channel_close(&o->ch);
 	return 0;
 }
 
@@ -293,6 +296,82 @@ TEST_F(chan, unanswered_request_fails_at_its_deadline)
 	EXPECT_EQ(0ULL, channel_cookie(&self->o.ch));
 	EXPECT_EQ(0U, self->env.conns.n);
 	EXPECT_EQ(0U, self->o.answers);
+}
+
+/*
+ * What an answer is read with is lent by the pool from the request to its
+ * answer, kept across reads while the answer comes in pieces, and reused
+ * by the next request: an idle channel holds none of it.
+ */
+TEST_F(chan, request_state_lent_while_asked)
+{
+	struct channel_req req = {
+		.method = "GET",
+		.path = "/v3/split",
+		.mode = CHANNEL_ANSWER,
+	};
+	struct pool_stats st;
+	char in[4096];
+	int i;
+
+	EXPECT_EQ(NULL, self->o.ch.fl);
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	ASSERT_NE(NULL, self->o.ch.fl);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(1U, st.states_used);
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Content-Length: 15\r\n\r\n{\"key\":\"va");
+	for (i = 0; i < 10; i++)
+		loop_run_once(self->loop, 10);
+	EXPECT_EQ(0U, self->o.answers);
+	EXPECT_TRUE(jsonl_partial(&self->o.ch.fl->jl));
+	peer_write(self->fd, "lue\"}");
+	run_until(self, &self->o.answers);
+	ASSERT_EQ(1U, self->o.answers);
+	EXPECT_STREQ("value", self->o.key);
+	EXPECT_TRUE(channel_idle(&self->o.ch));
+	EXPECT_EQ(NULL, self->o.ch.fl);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(0U, st.toks_used);
+	/* Its slab kept, empty, as the spare. */
+	EXPECT_EQ(1U, st.state_slabs);
+
+	/* The next request takes a state from it: no new mapping. */
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(1U, st.states_used);
+	EXPECT_EQ(1U, st.state_slabs);
+}
+
+/* A stream's owner closes it from an event: the state goes back after. */
+TEST_F(chan, stream_closed_by_its_owner_gives_its_state_back)
+{
+	struct channel_req req = {
+		.method = "GET",
+		.path = "/v3/watch",
+		.mode = CHANNEL_STREAM,
+	};
+	struct pool_stats st;
+	char in[4096];
+
+	self->o.close_on_event = true;
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n"
+		   "18\r\n{\"key\":\"1\"}\n{\"key\":\"2\"}\n\r\n");
+	run_until(self, &self->o.events);
+	/* Closed at the first value: the second is not read. */
+	ASSERT_EQ(1U, self->o.events);
+	EXPECT_STREQ("1", self->o.key);
+	EXPECT_EQ(CHANNEL_CLOSED, (int)self->o.ch.state);
+	EXPECT_EQ(NULL, self->o.ch.fl);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(0U, st.toks_used);
+	EXPECT_EQ(0U, self->o.failed);
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,7 @@
 #include "dockerapi.h"
 #include "routes.h"
 #include "fleet.h"
+#include "intern.h"
 
 /*
  * Engine i (engine-i, 127.0.0.(i+1):2375) runs "web" (running, tier=web,
@@ -25,8 +26,14 @@ static struct engine *fake_engine(int i)
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
 	e->addr = strdup(buf);
 	e->state = ENGINE_HEALTHY;
-	snprintf(e->info.name, sizeof(e->info.name), "engine-%d", i);
-	snprintf(e->info.id, sizeof(e->info.id), "ID%d", i);
+	e->error = e->api_version = "";
+	docker_info_init(&e->info);
+	snprintf(buf, sizeof(buf), "engine-%d", i);
+	e->info.name = intern_get_str(buf, strlen(buf));
+	snprintf(buf, sizeof(buf), "ID%d", i);
+	e->info.id = intern_get_str(buf, strlen(buf));
+	if (!e->info.name || !e->info.id)
+		abort();
 	e->info.ncpu = 4;
 	e->info.mem_total = 1000;
 	/* Laid out as a listing's answer is: strings interned, names copied. */
@@ -73,6 +80,7 @@ FIXTURE_TEARDOWN(fleet)
 
 	for (i = 0; i < self->f.n; i++) {
 		inventory_clear(&self->f.v[i]->inv);
+		docker_info_clear(&self->f.v[i]->info);
 		free(self->f.v[i]->addr);
 		free(self->f.v[i]);
 	}

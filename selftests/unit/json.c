@@ -9,6 +9,7 @@
 #include "kselftest_harness.h"
 #include "docker.h"
 #include "fixture.h"
+#include "intern.h"
 #include "jsonl.h"
 
 static struct json_object *parse_whole(const char *name)
@@ -44,6 +45,36 @@ TEST(info_dockerd_and_podman)
 	EXPECT_EQ(0, strncmp(info.id, "2cc50c56-", 9));
 	EXPECT_GT(info.ncpu, 0);
 	docker_info_clear(&info);
+}
+
+/*
+ * Two engines of one fleet: what they share (version, labels) is held
+ * once, an absent name is "" and held by nobody, and all is given back.
+ */
+TEST(info_strings_interned)
+{
+	static const char a[] = "{\"ID\":\"A\",\"ServerVersion\":\"24.0.7\","
+				"\"Labels\":[\"zone=a\"]}";
+	static const char b[] = "{\"ID\":\"B\",\"ServerVersion\":\"24.0.7\","
+				"\"Labels\":[\"zone=a\"]}";
+	struct docker_info ia, ib;
+
+	ASSERT_EQ(0U, intern_count());
+	ASSERT_EQ(0, docker_info_parse(json_tokener_parse(a), &ia));
+	ASSERT_EQ(0, docker_info_parse(json_tokener_parse(b), &ib));
+	EXPECT_STREQ("A", ia.id);
+	EXPECT_STREQ("B", ib.id);
+	EXPECT_STREQ("", ia.name);
+	EXPECT_EQ(ia.server_version, ib.server_version);
+	EXPECT_EQ(ia.labels, ib.labels);
+	/* A, B, the version, the labels. */
+	EXPECT_EQ(4U, intern_count());
+	docker_info_clear(&ia);
+	EXPECT_STREQ("", ia.id);
+	EXPECT_EQ(NULL, ia.labels);
+	EXPECT_EQ(3U, intern_count());
+	docker_info_clear(&ib);
+	EXPECT_EQ(0U, intern_count());
 }
 
 /* Engine labels: kept in order, bounded like a container's. */

@@ -6,6 +6,7 @@
 
 #include "kselftest_harness.h"
 #include "fleet.h"
+#include "intern.h"
 #include "loop.h"
 #include "metrics.h"
 #include "strbuf.h"
@@ -25,6 +26,7 @@ static struct engine *fake_engine(int i, enum engine_state state)
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
 	e->addr = strdup(buf);
 	e->state = state;
+	e->error = e->api_version = "";
 	snprintf(list, sizeof(list),
 		 "{\"ID\":\"ID%d\",\"Name\":\"engine-%d\","
 		 "\"Labels\":[\"zone=z%d\",\"index=%d\"]}", i, i, i % 2, i);
@@ -369,7 +371,9 @@ TEST_F(fleet, metrics_name_each_engine)
 
 	ASSERT_EQ(0, loop_new(&loop));
 	ASSERT_EQ(0, metrics_new(&m, loop, &self->f, NULL));
-	strcpy(e->info.name, "a\"b\\c\nd");
+	intern_put_str(e->info.name);
+	e->info.name = intern_get_str("a\"b\\c\nd", 7);
+	ASSERT_NE(NULL, e->info.name);
 	e->cause = CAUSE_RESET;
 	e->since_ms = 1700000000500ULL;
 	ASSERT_EQ(0, metrics_render(m, &out));
