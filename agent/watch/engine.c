@@ -22,7 +22,9 @@
  *
  * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
- * a blackholed one has data of ours to retransmit.
+ * a blackholed one has data of ours to retransmit. With --tls-close-idle
+ * there may be no polling connection between refreshes: the next one
+ * fails instead.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -587,6 +589,8 @@ static void events_answer(void *arg, struct channel_answer *ans)
 	}
 	ch->attempts = 0;
 	become_healthy(ch->e);
+	/* The stream flows: an idle polling connection may close now. */
+	poll_next(ch->e);
 }
 
 static void events_connected(void *arg)

@@ -88,7 +88,7 @@ tls_agent() { # peerwatchd's TLS flags, client certificate included
 # dockerd --tlsverify), their idle memory against the same fleet in plain
 # HTTP, and reconnects that resume their sessions.
 test_tls_scale() {
-	local rss_plain rss_tls rss_small n=$TLS_FLEET f=$TMP/tls.engines resumed
+	local rss_plain rss_tls rss_small rss_closed n=$TLS_FLEET f=$TMP/tls.engines resumed
 	local m_full m_res
 
 	valgrind_skip "1,000 TLS handshakes and idle RSS are measures of scale" && return 4
@@ -130,7 +130,14 @@ test_tls_scale() {
 	sleep 2
 	rss_small=$(rss_kb "$AGENT_PID")
 	stop_agent || return 1
-	log "idle RSS, $n engines x 2 connections: plain $rss_plain KiB, TLS $rss_tls KiB ($(((rss_tls - rss_plain) / n)) KiB more per engine; certificate of $((n + 2)) SANs, $(stat -c %s "$TLSD/fleet.pem") bytes PEM), TLS with a one-SAN certificate $rss_small KiB ($(((rss_small - rss_plain) / n)) KiB more per engine)"
+	# The same, each engine's polling connection closed between polls.
+	start_agent --tls --tlsverify=false --tls-close-idle 2s "file://$f.small" || return 1
+	wait_until "$(cpu_bound 60000)" "$(all_healthy $n) and all(.nodes[]; .events_cookie > 0) and .connections <= $((n + n / 20))" ||
+		fail "closed idle: $(q '{connections, states}')" || return 1
+	sleep 2
+	rss_closed=$(rss_kb "$AGENT_PID")
+	stop_agent || return 1
+	log "idle RSS, $n engines x 2 connections: plain $rss_plain KiB, TLS $rss_tls KiB ($(((rss_tls - rss_plain) / n)) KiB more per engine; certificate of $((n + 2)) SANs, $(stat -c %s "$TLSD/fleet.pem") bytes PEM), TLS with a one-SAN certificate $rss_small KiB ($(((rss_small - rss_plain) / n)) KiB more per engine), the same with --tls-close-idle (one connection per idle engine) $rss_closed KiB ($(((rss_closed - rss_plain) / n)) KiB more per engine)"
 
 	# Reconnects: every connection of 50 engines closed after one answer.
 	# shellcheck disable=SC2046
