@@ -147,6 +147,20 @@ static const struct opt options[] = {
 	{ .name = "tlskey", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
 	  F(engine.tls.key), .arg = "FILE",
 	  .help = "our client key ($DOCKER_CERT_PATH/key.pem if there)" },
+	/*
+	 * An idle TLS connection holds an SSL object of ~20 KiB that OpenSSL
+	 * cannot shrink; a resumption per poll costs CPU, and a frozen
+	 * engine is then seen at its next poll, not at the next ping: off.
+	 */
+	{ .name = "tls-close-idle", .type = OPT_DURATION, .flags = OPT_ZERO,
+	  F(engine.tls_close_idle_ms), .min = SEC, .max = 24 * HOUR,
+	  .arg = "DUR",
+	  .help = "over TLS with --events, close the polling connection "
+		  "after an answer when the next poll is at least DUR away, "
+		  "and reopen it then, resuming the TLS session: one "
+		  "connection per idle engine instead of two; a frozen "
+		  "engine is then seen at its next poll, not by "
+		  "--ping-interval; 0: never" },
 	{ .name = "api-socket", .type = OPT_STRING, .flags = OPT_EMPTY_NULL,
 	  F(api.socket), .def_str = API_DEFAULT_SOCKET, .arg = "PATH",
 	  .help = "control API socket, mode 0660; \"\": none" },

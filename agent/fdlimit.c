@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The descriptor budget. Each engine wants two descriptors (polling and
- * /events); running out of them mid-way leaves engines half-watched and
+ * /events; a polling connection closed between polls by --tls-close-idle
+ * is counted too: it comes back at the next poll); running out of them
+ * mid-way leaves engines half-watched and
  * the control API unable to accept, blind exactly when it matters. So the
  * budget is made once, at start: the hard limit, minus what is open after
  * setup (listeners, the loop, signals, netlink), minus what the agent

@@ -13,8 +13,12 @@
  * object itself is 8.4 KiB; the handshake leaves 6.5 KiB: the two AEAD
  * contexts (1.9 KiB), the engine's parsed certificate and key (shared by
  * its two connections, as the second resumes the first one's session),
- * our key share and the cached transcript; the session tickets the engine
- * sends after the handshake take 1.6 KiB. One SSL_CTX serves every engine.
+ * both key shares (ours and the engine's, kept until SSL_free()) and the
+ * cached transcript; the session tickets the engine sends after the
+ * handshake take 1.6 KiB, each replacing the SSL's session with a copy
+ * (the newest is also the engine's, for its next connect). One SSL_CTX
+ * serves every engine. With --tls-close-idle (engine.c) an idle engine
+ * holds one connection: its polling one is closed between polls.
  *
  * The CA, certificate and key are read again by tls_ctx_reload() (SIGHUP):
  * new connections use the new material, live ones keep theirs; material

@@ -22,7 +22,9 @@
  *
  * Between refreshes, a polling channel idle for --ping-interval sends a
  * /_ping: a frozen engine then fails it like a refresh (ping-timeout), and
- * a blackholed one has data of ours to retransmit.
+ * a blackholed one has data of ours to retransmit. With --tls-close-idle
+ * there may be no polling connection between refreshes: the next one
+ * fails instead.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -544,10 +546,16 @@ static void poll_connected(void *arg)
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
 
-	/* A new connection may reach a new daemon: ask who it is. */
-	if (!ch->resend)
+	/*
+	 * A new connection may reach a new daemon: ask who it is; unless it
+	 * replaces one closed while idle and the events stream is still the
+	 * one of then, which a new daemon would have ended.
+	 */
+	if (!ch->resend && !(e->closed_idle &&
+			     e->closed_idle == engine_events_cookie(e)))
 		e->work |= W_PING | W_INFO;
 	ch->resend = false;
+	e->closed_idle = 0;
 	if (e->state != ENGINE_HEALTHY)
 		e->work |= W_CYCLE;
 	poll_next(e);
@@ -652,6 +660,8 @@ static void events_answer(void *arg, struct channel_answer *ans)
 	}
 	ch->attempts = 0;
 	become_healthy(ch->e);
+	/* The stream flows: an idle polling connection may close now. */
+	poll_next(ch->e);
 }
 
 static void events_connected(void *arg)
@@ -770,6 +780,28 @@ static bool first_listing(struct engine *e)
 	return !err;
 }
 
+/*
+ * Over TLS an idle polling connection holds an SSL object (tls.c) until
+ * the next poll. With --tls-close-idle, a healthy engine whose events
+ * stream flows (it carries its news, and ends if the daemon does) has
+ * its polling connection closed when its next refresh is far; the
+ * refresh reconnects and resumes the TLS session. Between them no ping
+ * watches the engine: a frozen one is seen at its next refresh.
+ */
+static bool close_idle(struct engine *e)
+{
+	uint64_t min = cfg_of(e)->tls_close_idle_ms;
+
+	if (!min || !e->tls || !e->events || e->state != ENGINE_HEALTHY ||
+	    e->events->ch.state != CHANNEL_STREAMING ||
+	    !loop_timer_active(&e->refresh) ||
+	    e->refresh.due < loop_now(loop_of(e)) + min)
+		return false;
+	e->closed_idle = engine_events_cookie(e);
+	channel_close(&e->poll.ch);
+	return true;
+}
+
 static void poll_next(struct engine *e)
 {
 	struct channel *ch = &e->poll.ch;
@@ -781,6 +813,8 @@ static void poll_next(struct engine *e)
 		return;
 	}
 	if (!channel_idle(ch) || ch->suspect)
+		return;
+	if (!e->work && close_idle(e))
 		return;
 	if (!e->work)
 		channel_wait_ping(ch);

@@ -44,6 +44,7 @@ struct engine_cfg {
 	uint64_t max_body;
 	unsigned int max_containers;	/* in one engine's listing */
 	bool events;
+	uint64_t tls_close_idle_ms;	/* --tls-close-idle; 0: never */
 	struct conn_opts conn;
 	struct tls_cfg tls;
 };
@@ -146,6 +147,11 @@ struct engine {
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
+	/*
+	 * The cookie of the events stream when the idle polling connection
+	 * was closed (--tls-close-idle); 0: it was not.
+	 */
+	uint64_t closed_idle;
 	struct docker_info info;
 	struct inventory inv;
 

@@ -88,7 +88,7 @@ tls_agent() { # peerwatchd's TLS flags, client certificate included
 # dockerd --tlsverify), their idle memory against the same fleet in plain
 # HTTP, and reconnects that resume their sessions.
 test_tls_scale() {
-	local rss_plain rss_tls rss_small n=$TLS_FLEET f=$TMP/tls.engines resumed
+	local rss_plain rss_tls rss_small rss_closed n=$TLS_FLEET f=$TMP/tls.engines resumed
 	local m_full m_res
 
 	valgrind_skip "1,000 TLS handshakes and idle RSS are measures of scale" && return 4
@@ -130,7 +130,14 @@ test_tls_scale() {
 	sleep 2
 	rss_small=$(rss_kb "$AGENT_PID")
 	stop_agent || return 1
-	log "idle RSS, $n engines x 2 connections: plain $rss_plain KiB, TLS $rss_tls KiB ($(((rss_tls - rss_plain) / n)) KiB more per engine; certificate of $((n + 2)) SANs, $(stat -c %s "$TLSD/fleet.pem") bytes PEM), TLS with a one-SAN certificate $rss_small KiB ($(((rss_small - rss_plain) / n)) KiB more per engine)"
+	# The same, each engine's polling connection closed between polls.
+	start_agent --tls --tlsverify=false --tls-close-idle 2s "file://$f.small" || return 1
+	wait_until "$(cpu_bound 60000)" "$(all_healthy $n) and all(.nodes[]; .events_cookie > 0) and .connections <= $((n + n / 20))" ||
+		fail "closed idle: $(q '{connections, states}')" || return 1
+	sleep 2
+	rss_closed=$(rss_kb "$AGENT_PID")
+	stop_agent || return 1
+	log "idle RSS, $n engines x 2 connections: plain $rss_plain KiB, TLS $rss_tls KiB ($(((rss_tls - rss_plain) / n)) KiB more per engine; certificate of $((n + 2)) SANs, $(stat -c %s "$TLSD/fleet.pem") bytes PEM), TLS with a one-SAN certificate $rss_small KiB ($(((rss_small - rss_plain) / n)) KiB more per engine), the same with --tls-close-idle (one connection per idle engine) $rss_closed KiB ($(((rss_closed - rss_plain) / n)) KiB more per engine)"
 
 	# Reconnects: every connection of 50 engines closed after one answer.
 	# shellcheck disable=SC2046
@@ -319,4 +326,86 @@ test_tls_valgrind() {
 	log "$(grep -m1 'ERROR SUMMARY' "$vlog" | sed 's/^==[0-9]*== //')"
 	log "$(grep -m1 'definitely lost\|no leaks are possible' "$vlog" | sed 's/^==[0-9]*== //')"
 	[ "$rc" -eq 0 ] || fail "valgrind exit $rc (see $vlog)"
+}
+
+# tls_handshakes RESUMED METRICS: the counter in a /metrics answer
+tls_handshakes() {
+	awk -v k="peerwatch_tls_handshakes_total{resumed=\"$1\"}" \
+		'$1 == k { print $2 }' "$2"
+}
+
+# engine_errors METRICS: every engine failure counted in a /metrics answer
+engine_errors() {
+	awk '/^peerwatch_engine_errors_total/ { n += $2 } END { print n + 0 }' "$1"
+}
+
+# --tls-close-idle: an idle engine holds its /events stream only, one full
+# handshake each and resumptions after; polls are still answered; a
+# restarted engine is asked who it is; a reconnect still verifies.
+test_tls_close_idle() {
+	local n=20 a=127.1.0.1 full res full2 res2 acc acc2 id sim_pid errs slack
+
+	tls_certs || return 1
+	new_netns tlsidle || return 1
+	# shellcheck disable=SC2046
+	start_sim_at tls 2376 127.1.0.1 "$n" $(tls_sim fleet.pem ca.pem) || return 1
+	sim_pid=$LAST_PID
+	# shellcheck disable=SC2046
+	start_agent $(tls_agent) --tls-close-idle 2s \
+		--engine-refresh-min-interval 4s --engine-refresh-max-interval 5s \
+		"nodes://127.1.0.[1:$n]:2376" || return 1
+	# Healthy, each with its stream and no polling connection.
+	wait_until "$(cpu_bound 30000)" "$(all_healthy $n) and all(.nodes[]; .events_cookie > 0) and .connections <= $n + 2" ||
+		fail "$(q '{connections, states: [.nodes[] | {state, cookie, events_cookie}]}')" ||
+		return 1
+	log "$n engines healthy after ${ELAPSED} ms, $(q .connections) connections"
+
+	# Polls go on, each on a new connection that resumes the session.
+	api /metrics >"$TMP/idle.m1" || fail "metrics" || return 1
+	acc=$("$SIM" ctl "$TMP/$NS.tls.ctl" stats | jq .accepted)
+	sleep "$(((6000 * CPU_FACTOR + SLACK_MS) / 1000))"
+	api /metrics >"$TMP/idle.m2" || fail "metrics" || return 1
+	acc2=$("$SIM" ctl "$TMP/$NS.tls.ctl" stats | jq .accepted)
+	dump || return 1
+	full=$(tls_handshakes false "$TMP/idle.m1")
+	res=$(tls_handshakes true "$TMP/idle.m1")
+	full2=$(tls_handshakes false "$TMP/idle.m2")
+	res2=$(tls_handshakes true "$TMP/idle.m2")
+	# A handshake that fails (under valgrind: too slow) drops the session.
+	errs=$(($(engine_errors "$TMP/idle.m2") - $(engine_errors "$TMP/idle.m1")))
+	log "meanwhile: $((acc2 - acc)) connections accepted, handshakes $((full2 - full)) full and $((res2 - res)) resumed, $errs failures; $(q .connections) connections open"
+	[ "$full" -le "$n" ] || fail "$full full handshakes for $n engines" || return 1
+	# Under valgrind a few reconnects (2 of 603 once) made a full
+	# handshake with no failure, a cause not found yet: most must resume.
+	slack=0
+	[ -n "${PW_VALGRIND:-}" ] && slack=$(((res2 - res) / 20))
+	[ "$((full2 - full))" -le "$((errs + slack))" ] ||
+		fail "full handshakes while idle: $full -> $full2, $errs failures" || return 1
+	[ "$((res2 - res))" -ge "$n" ] && [ "$((acc2 - acc))" -ge "$n" ] ||
+		fail "polls did not reconnect: $((acc2 - acc)) accepted, $((res2 - res)) resumed" || return 1
+	[ "$(q "[.nodes[] | select(.state == \"healthy\" and .failures == 0)] | length")" = "$n" ] ||
+		fail "$(q '[.nodes[] | {addr, state, cause, error}]')" || return 1
+
+	# A new daemon (a new ID; its connections closed with a FIN, which
+	# leaves the engine healthy): the next poll asks who it is, though it
+	# replaces a polling connection closed while idle.
+	id=$(q "$(node $a:2376).id")
+	"$SIM" ctl "$TMP/$NS.tls.ctl" fault "$a" id-change >/dev/null &&
+		"$SIM" ctl "$TMP/$NS.tls.ctl" fault "$a" refuse >/dev/null || return 1
+	sleep 0.5
+	# A fault that does nothing here lifts the refusal and keeps the ID.
+	"$SIM" ctl "$TMP/$NS.tls.ctl" fault "$a" close-after 1G >/dev/null || return 1
+	wait_until "$(cpu_bound 20000)" "$(node $a:2376) | .state == \"healthy\" and .id != \"$id\"" ||
+		fail "restarted: $(q "$(node $a:2376) | {state, cause, id, error}")" || return 1
+	log "$a restarted with a new ID: healthy again after ${ELAPSED} ms, ID asked again"
+
+	# Every engine restarts with a certificate of another CA: reconnects
+	# do not resume (new ticket keys), and are refused.
+	kill "$sim_pid" && wait "$sim_pid" 2>/dev/null
+	# shellcheck disable=SC2046
+	start_sim_at rogue 2376 127.1.0.1 "$n" $(tls_sim rogue.pem ca.pem) || return 1
+	wait_until "$(cpu_bound 30000)" "[.nodes[] | select(.state == \"unhealthy\" and .cause == \"tls-unknown-ca\")] | length == $n" ||
+		fail "rogue: $(q '[.nodes[] | {state, cause}] | group_by(.cause) | map({cause: .[0].cause, n: length})')" ||
+		return 1
+	log "restarted with a rogue certificate: all $n unhealthy, tls-unknown-ca, after ${ELAPSED} ms"
 }
