@@ -299,13 +299,14 @@ oom_kills() {
 	fi
 }
 
-# 600 engines of 200 containers (about 26 MiB held, by the model) for an
-# agent in a cgroup limited to 24 MiB: it is not OOM-killed, the first
+# 1,000 engines of 200 containers (about 22 MiB held, by the model, where
+# 16 MiB are usable: the rest is the reserve) for an agent in a cgroup
+# limited to 24 MiB: it is not OOM-killed, the first
 # listings are paced and the engines that do not fit are refused,
 # unhealthy with cause mem-limit, said in one line at start and again on
 # reload, counted in /metrics; meanwhile the API answers and the canary
 # engine's listing stays fresh, and the state file is written.
-MEM_N=600
+MEM_N=1000
 test_mem_limit() {
 	local f=$TMP/mem.engines fit held max_lat=0 max_age=0 rc=0 lim=$((24 << 20)) n
 
@@ -317,7 +318,8 @@ test_mem_limit() {
 	mem_cgroup "$lim" || return 4
 	new_netns memlim || return 1
 	start_sim $MEM_N --containers 200 --events-interval 0 || return 1
-	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.1.[0:255]:2375" "127.1.2.[0:88]:2375" >"$f"
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.1.[0:255]:2375" "127.1.2.[0:255]:2375" \
+		"127.1.3.[0:232]:2375" >"$f"
 	start_agent --engine-refresh-min-interval 500ms \
 		--engine-refresh-max-interval 1s "file://$f" || rc=1
 	AGENT_WRAP=()
