@@ -994,7 +994,8 @@ void engine_start(struct engine *e)
 	poll_next(e);
 }
 
-void engine_hold(struct engine *e, enum cause cause, const char *why)
+/* Its connections closed, its timers stopped: nothing of it runs. */
+static void engine_quiet(struct engine *e)
 {
 	channel_close(&e->poll.ch);
 	events_stop(e);
@@ -1002,6 +1003,11 @@ void engine_hold(struct engine *e, enum cause cause, const char *why)
 	loop_timer_stop(loop_of(e), &e->refresh);
 	if (e->events)
 		pace_stop(pace_of(e));
+}
+
+void engine_hold(struct engine *e, enum cause cause, const char *why)
+{
+	engine_quiet(e);
 	e->work = 0;
 	e->held = true;
 	set_error(e, "%s", why);
@@ -1026,12 +1032,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	channel_close(&e->poll.ch);
-	events_stop(e);
-	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->refresh);
-	if (e->events)
-		pace_stop(pace_of(e));
+	engine_quiet(e);
 	resolver_cancel(e->query);
 	listing_put(e->poll.lst);
 	memgate_drop(&e->env->mem, &e->mem);
