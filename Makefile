@@ -226,11 +226,13 @@ soak: userspace
 
 # What the module costs a host's TCP, on both kernels, in the guest
 # (bench/kmod.sh); figures into bench/results-kmod.md. Needs a quiet machine.
+VM_BENCH_ROUNDS ?= 7
 vm-bench: module $(BINS)
-	$(Q)scripts/vm-run --kver $(KVER) --timeout 2400 -- \
+	$(Q)scripts/vm-run --kver $(KVER) --timeout 3600 -- env ROUNDS=$(VM_BENCH_ROUNDS) \
 		bench/kmod.sh $(O) ./peerwatch.ko $(O)/vm-bench-61.md
 	$(Q)scripts/kernel-trixie build $(O)/k-trixie
-	$(Q)scripts/vm-run --sysroot $$(scripts/kernel-trixie fetch) --timeout 2400 -- \
+	$(Q)scripts/vm-run --sysroot $$(scripts/kernel-trixie fetch) --timeout 3600 -- \
+		env ROUNDS=$(VM_BENCH_ROUNDS) \
 		bench/kmod.sh $(O) $(O)/k-trixie/peerwatch.ko $(O)/vm-bench-612.md
 	$(Q){ echo "# What peerwatch.ko costs a host's TCP (make vm-bench, $$(date -u +%F))"; \
 	  echo; cat $(O)/vm-bench-61.md; echo; cat $(O)/vm-bench-612.md; } >bench/results-kmod.md

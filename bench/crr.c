@@ -25,6 +25,7 @@
 
 #include "clock.h"
 
+/* Reserved in the bench's netns: never a client's ephemeral port. */
 #define CRR_PORT	7101
 #define BULK_PORT	7102
 #define BULK_CHUNK	(64 * 1024)
@@ -46,9 +47,9 @@ static int listener(int port)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/*
-	 * The last run's connections on this port may not all be gone yet
-	 * (a 6.12 guest refused the bind once, between two cases): wait for
-	 * them, up to 10 s.
+	 * A socket of the last run on this port may not be gone yet: wait
+	 * for it, up to 10 s. (A client's TIME_WAIT on it, which lasts a
+	 * minute, cannot happen: kmod.sh reserves both ports.)
 	 */
 	for (int tries = 0; bind(fd, (struct sockaddr *)&a, sizeof(a)); tries++) {
 		if (errno != EADDRINUSE || tries == 100)

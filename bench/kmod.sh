@@ -8,10 +8,13 @@
 #   bench/crr crr 3     connect, 1-byte request and answer, close: conn/s
 #   bench/crr bulk 128  one connection of 128 MiB: MiB/s
 #
-# Cases, each run ROUNDS times (default 5) in turn (unloaded, loaded,
-# policies, subscriber, unloaded, ...) so that a drift of the machine
-# spreads over all of them; the median of each is compared with the
-# unloaded median:
+# Cases, each run once a round, ROUNDS rounds (default 7), each round in
+# another order (rotated) so that neither a drift of the machine nor a
+# case's place in the round favours one. Each case's figure in a round is
+# divided by the unloaded figure of the same round: the table gives the
+# median of these paired ratios and their spread (lowest to highest), so
+# that a host busy with other work for a few rounds moves the spread, not
+# the median:
 #   unloaded    the module not loaded
 #   loaded      loaded, nothing configured
 #   policies    loaded, 100 rules in the netns (one host and port each,
@@ -23,7 +26,7 @@ set -u
 O=${1:?usage: kmod.sh BUILD_DIR MODULE.ko OUT}
 KO=${2:?}
 OUT=${3:?}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-7}
 CASES="unloaded loaded policies subscriber"
 NS=pwbench-kmod
 MON=
@@ -43,6 +46,9 @@ ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=1
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+# Not the listeners' ports (bench/crr.c): a client's TIME_WAIT on one of
+# them would refuse the next listener's bind for a minute.
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_reserved_ports="7101-7102"
 inns() { ip netns exec "$NS" "$@"; }
 
 unload() { if [ -d /sys/module/peerwatch ]; then rmmod peerwatch || exit 1; fi; }
@@ -81,20 +87,22 @@ teardown() {
 }
 
 declare -A crr bulk
-echo "# kernel $(uname -r), $ROUNDS rounds of: $CASES"
+echo "# kernel $(uname -r), $ROUNDS rounds of: $CASES (rotated)"
 # The guest's first seconds (page cache, slab growth) favour no case.
 inns "$O/bench/crr" crr 2 >/dev/null || exit 1
 inns "$O/bench/crr" bulk 64 >/dev/null || exit 1
+read -r -a order <<<"$CASES"
 for r in $(seq "$ROUNDS"); do
-	for c in $CASES; do
+	for i in "${!order[@]}"; do
+		c=${order[$(((i + r - 1) % ${#order[@]}))]}
 		setup "$c"
 		a=$(inns "$O/bench/crr" crr 3) || exit 1
 		b=$(inns "$O/bench/crr" bulk 128) || exit 1
 		teardown
 		a=${a##*: }
 		b=${b##*: }
-		crr[$c]+="${a%% *} "
-		bulk[$c]+="${b%% *} "
+		crr[$c,$r]=${a%% *}
+		bulk[$c,$r]=${b%% *}
 		echo "# round $r $c: ${a%% *} conn/s, ${b%% *} MiB/s"
 	done
 done
@@ -102,17 +110,30 @@ unload
 
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# stats ARRAY CASE: "median-of-figures median-ratio lowest highest"
+stats() {
+	local -n fig=$1
+	local r vals="" ratios=""
+
+	for r in $(seq "$ROUNDS"); do
+		vals+="${fig[$2,$r]} "
+		ratios+="$(awk -v a="${fig[$2,$r]}" -v b="${fig[unloaded,$r]}" 'BEGIN { printf "%.4f", 100 * a / b }') "
+	done
+	echo "$(median <<<"$vals") $(median <<<"$ratios") $(tr ' ' '\n' <<<"$ratios" | sed '/^$/d' | sort -g | sed -n '1p;$p' | tr '\n' ' ')"
+}
+
 {
-	echo "| $(uname -r) | connect/request/close per s | vs unloaded | bulk MiB/s | vs unloaded |"
+	echo "| $(uname -r) | connect/request/close per s | vs unloaded, median (spread) | bulk MiB/s | vs unloaded, median (spread) |"
 	echo "|---|---:|---:|---:|---:|"
-	c0=$(median <<<"${crr[unloaded]}")
-	b0=$(median <<<"${bulk[unloaded]}")
 	for c in $CASES; do
-		cm=$(median <<<"${crr[$c]}")
-		bm=$(median <<<"${bulk[$c]}")
-		printf '| %s | %s | %s | %s | %s |\n' "$c" "$cm" \
-			"$(awk -v a="$cm" -v b="$c0" 'BEGIN { printf "%.1f%%", 100 * a / b }')" \
-			"$bm" "$(awk -v a="$bm" -v b="$b0" 'BEGIN { printf "%.1f%%", 100 * a / b }')"
+		read -r cm cr clo chi <<<"$(stats crr "$c")"
+		read -r bm br blo bhi <<<"$(stats bulk "$c")"
+		if [ "$c" = unloaded ]; then
+			printf '| %s | %s | 100%% | %s | 100%% |\n' "$c" "$cm" "$bm"
+			continue
+		fi
+		printf '| %s | %s | %.1f%% (%.1f to %.1f) | %s | %.1f%% (%.1f to %.1f) |\n' \
+			"$c" "$cm" "$cr" "$clo" "$chi" "$bm" "$br" "$blo" "$bhi"
 	done
 } >"$OUT"
 cat "$OUT"
