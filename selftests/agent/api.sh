@@ -189,7 +189,7 @@ test_api_endpoints() {
 	"$CLI" watch --api-socket "$API" >"$TMP/watch.out" 2>&1 &
 	w_pid=$!
 	PIDS+=("$w_pid")
-	wait_api 3000 '.api_clients >= 3' || fail "event readers not connected" || return 1
+	wait_api "$(bound 3000)" '.api_clients >= 3' || fail "event readers not connected" || return 1
 	sim fault 127.1.0.9 reset || return 1
 	wait_file 5000 "$TMP/events.out" '"addr":"127.1.0.9:2375".*"state":"down"' ||
 		fail "no down transition: $(head -c 300 "$TMP/events.out")" || return 1
@@ -258,7 +258,8 @@ slowloris() {
 
 # Abuse: a huge request, slowloris clients, 1,000 concurrent clients and
 # malformed filters, all at once; engine polling stays on schedule.
-# Refresh every 500ms-1s, so a canary's listing is never older than ~1 s.
+# Refresh every 500ms-1s, so a canary's listing is never older than ~1 s
+# (0.7-0.9 s measured, ASan too); bound 1 s + 3 s of margin.
 test_api_abuse() {
 	local i max_age=0 age max_lat=0 t0 codes ok busy huge rc lag_le5 lag_all
 	local flood=4
@@ -325,7 +326,7 @@ test_api_abuse() {
 		[ "$(cat "$TMP/slow.$i")" -le "$(bound 10000)" ] || fail "slowloris $i: $(cat "$TMP/slow.$i") ms" || rc=1
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
-	[ "$max_age" -le 2500 ] || fail "engine polling fell behind: ${max_age} ms" || rc=1
+	[ "$max_age" -le "$(bound 4000)" ] || fail "engine polling fell behind: ${max_age} ms (bound $(bound 4000))" || rc=1
 	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain quiet,
 	# 2 s plain with two cores busy besides, 1.2 to 3.6 s under ASan): work
 	# queued ahead of it, so its bound scales with the build. The loop itself must never stall: no
