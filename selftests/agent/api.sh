@@ -332,14 +332,17 @@ test_api_abuse() {
 	done
 	grep -q ' 408 ' "$TMP/slow.1.line" || fail "slowloris: no 408: $(cat "$TMP/slow.1.line")" || rc=1
 	[ "$max_age" -le "$(bound 4000)" ] || fail "engine polling fell behind: ${max_age} ms (bound $(bound 4000))" || rc=1
-	# A probe waits its turn behind up to 1,000 clients (~0.3 s plain quiet,
-	# 2 s plain with two cores busy besides, 1.2 to 3.6 s under ASan, when
-	# their answers were big): work queued ahead of it, so its bound scales
-	# with the build. The loop itself must never stall: no
-	# tick of it ran late by more than 5 s (its own histogram; one batch of
-	# a thousand answers takes over a second under ASan, a tenth of it plain).
-	[ "$max_lat" -le "$(cpu_bound 5000)" ] ||
-		fail "agent slow to answer: ${max_lat} ms (bound $(cpu_bound 5000))" || rc=1
+	# A probe waits its turn behind up to 1,000 clients: work queued ahead
+	# of it, so that part scales with the build (cpu_bound 3 s; measured
+	# 3 to 400 ms). It may also wait for a slot: with all 256 taken by
+	# clients that send nothing (slowloris, and curl processes starved on
+	# a loaded host), the first frees at a header deadline (5 s) and the
+	# linger after its 408 (5 s): 10 s (10.3 s seen at a load of 25).
+	# The loop itself must never stall: no tick of it ran late by more
+	# than 5 s (its own histogram; one batch of a thousand answers takes
+	# over a second under ASan, a tenth of it plain).
+	[ "$max_lat" -le $((10000 + $(cpu_bound 3000))) ] ||
+		fail "agent slow to answer: ${max_lat} ms (bound $((10000 + $(cpu_bound 3000))))" || rc=1
 	api /metrics >"$TMP/metrics.txt"
 	lag_le5=$(sed -n 's/^peerwatch_event_loop_lag_seconds_bucket{le="5"} //p' "$TMP/metrics.txt")
 	lag_all=$(sed -n 's/^peerwatch_event_loop_lag_seconds_count //p' "$TMP/metrics.txt")
