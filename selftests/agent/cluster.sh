@@ -358,8 +358,11 @@ down_at() {
 	PIDS+=("$!")
 }
 
-# A blackholed engine: down on every agent's view within 1 s of its
-# watcher's verdict (each agent polled on its own, every 20 ms).
+# A blackholed engine: down on every agent's view within 3 s of its
+# watcher's verdict (each agent polled on its own, every 20 ms). The
+# verdict goes to etcd in one transaction and comes back on each agent's
+# watch: 27-322 ms measured, under ASan and valgrind too; the bound is the
+# margin for three agents and etcd's fsync on two loaded cores.
 # Shortened: --user-timeout 2s, keepalive 1s/1s.
 test_cluster_blackhole() {
 	local n=60 e=127.1.0.7:2375 w t_w t_last t name
@@ -386,13 +389,8 @@ test_cluster_blackhole() {
 		[ -n "$t" ] || fail "not down at $name" || return 1
 		[ "$t" -le "$t_last" ] || t_last=$t
 	done
-	log "blackholed $e: down at its watcher $w, and on every agent $((t_last - t_w)) ms later (bound 1000)"
-	# Under ASan every agent, and the polling here, is several times slower.
-	if ldd "$PW" | grep -q libasan; then
-		log "sanitizer build: the 1 s bound is not checked"
-	else
-		[ $((t_last - t_w)) -le 1000 ] || fail "too slow" || return 1
-	fi
+	log "blackholed $e: down at its watcher $w, and on every agent $((t_last - t_w)) ms later (bound $(bound 3000))"
+	[ $((t_last - t_w)) -le "$(bound 3000)" ] || fail "too slow" || return 1
 	unblackhole
 	stop_cagents a0 a1 a2
 }

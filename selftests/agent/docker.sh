@@ -126,8 +126,9 @@ test_docker_cli() {
 	echo "$out" | grep -q 'Multiple IDs found with provided prefix: a' ||
 		fail "ambiguous prefix: $out" || return 1
 	log "docker inspect (name, NODE/NAME, short ID) = dockerd's own; ambiguous: '$(echo "$out" | tail -1)'"
-	# An engine that does not answer: the inspect fails within the
-	# engine's --request-timeout (2 s here), saying so; the rest is served.
+	# An engine that does not answer: the inspect fails at the engine's
+	# --request-timeout (2 s here), saying so, within 2 s + 3 s of margin
+	# for the docker CLI on loaded cores; the rest is served.
 	id=$(api '/v1/containers?node=engine-9' | jq -r '.[0].id')
 	sim fault 127.1.0.10 freeze || return 1
 	t0=$(now_ms)
@@ -135,13 +136,17 @@ test_docker_cli() {
 	ms=$(($(now_ms) - t0))
 	echo "$out" | grep -q 'Error response from daemon: peerwatchd: engine 127.1.0.10:2375: no answer in time' ||
 		fail "inspect on a frozen engine: $out" || return 1
-	[ "$ms" -ge 1900 ] && [ "$ms" -le 5000 ] || fail "inspect gave up after $ms ms, want ~2000" || return 1
+	[ "$ms" -ge 1900 ] && [ "$ms" -le "$(bound 5000)" ] ||
+		fail "inspect gave up after $ms ms, want ~2000 (bound $(bound 5000))" || return 1
 	[ "$(pwd_docker ps -a -q --filter node=engine-9 | wc -l)" = 5 ] ||
 		fail "engine-9's containers not listed from memory" || return 1
 	sim clear 127.1.0.10 || return 1
 	log "inspect on a frozen engine: '$(echo "$out" | tail -1)' after $ms ms"
 
-	# docker events: one merged stream; a start on dockerd within 1 s.
+	# docker events: one merged stream; a start on dockerd seen within
+	# 3 s. It is passed on as it comes (0.15-0.2 s measured, under
+	# valgrind too): the rest is margin for dockerd, the agent and the
+	# docker CLI on two loaded cores (test_dockerd's path took 1.5 s there).
 	pwd_docker events --filter type=container --filter event=start \
 		--format '{{json .}}' >"$TMP/events.out" 2>&1 &
 	ev_pid=$!
@@ -149,7 +154,7 @@ test_docker_cli() {
 	wait_api 5000 '.api_clients >= 1' || return 1
 	sleep 0.5
 	dk start pw-after >/dev/null || fail "docker start on dockerd" || return 1
-	wait_file 5000 "$TMP/events.out" '"pw-after"' ||
+	wait_file "$(bound 5000)" "$TMP/events.out" '"pw-after"' ||
 		fail "no start event: $(head -c 300 "$TMP/events.out")" || return 1
 	seen=$(now_ms)
 	started=$(date -d "$(dk inspect -f '{{.State.StartedAt}}' pw-after)" +%s%3N) ||
@@ -158,8 +163,8 @@ test_docker_cli() {
 		jq -e --arg a "$e" --arg n "$node" '.Actor.Attributes["node.addr"] == $a and
 			.Actor.Attributes["node.name"] == $n' >/dev/null ||
 		fail "event not tagged: $(grep -m1 pw-after "$TMP/events.out")" || return 1
-	log "docker events: dockerd's start seen $((seen - started)) ms after it started, tagged $node@$e"
-	[ $((seen - started)) -le 1000 ] || fail "slower than 1 s" || return 1
+	log "docker events: dockerd's start seen $((seen - started)) ms after it started, tagged $node@$e (bound $(bound 3000))"
+	[ $((seen - started)) -le "$(bound 3000)" ] || fail "slower than $(bound 3000) ms" || return 1
 	# since/until: what happened, replayed, and the stream ends. The CLI
 	# sends whole seconds: let the second of the start pass first.
 	sleep 1.1

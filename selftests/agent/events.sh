@@ -31,8 +31,12 @@ metric_of() { awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }' "$TMP/metri
 # Real dockerd, 10 containers healthchecked every second (about 30 exec
 # events a second): over 10 s, peerwatchd asks it at most once a second,
 # while docker stop, docker rm and docker rename, made in that window,
-# each show in /v1/containers within 1 s of the command's return (not
-# asserted under valgrind: it checks memory there, not speed).
+# each show in /v1/containers within 3 s of the command's return (not
+# asserted under valgrind: it checks memory there, not speed). Each event
+# changes the inventory as it comes, no listing between (0 event
+# refreshes counted): 0.06-0.6 s measured, up to a load average of 20.
+# The bound is the margin two loaded cores need (1 s left 0.36 s over
+# the worst seen).
 #
 # Requests are counted in dockerd's own debug log, one "Calling GET ..."
 # line per API request it serves. The agent is the only client that GETs
@@ -80,19 +84,19 @@ test_dockerd_events() {
 
 	sleep 1
 	dk stop -t 0 pw-hc1 >/dev/null || fail "docker stop" || return 1
-	containers_until 3000 '"name":"pw-hc1","image":"[^"]*","state":"exited"' ||
+	containers_until "$(bound 3000)" '"name":"pw-hc1","image":"[^"]*","state":"exited"' ||
 		fail "docker stop not seen after ${ELAPSED} ms: $(api /v1/containers | jq -c '[.[] | {name, state}]')" || return 1
 	lat="stop $ELAPSED"
 	slowest=$ELAPSED
 	sleep 1
 	dk rm pw-hc1 >/dev/null || fail "docker rm" || return 1
-	containers_until 3000 '!"name":"pw-hc1"' ||
+	containers_until "$(bound 3000)" '!"name":"pw-hc1"' ||
 		fail "docker rm not seen after ${ELAPSED} ms" || return 1
 	lat="$lat, rm $ELAPSED"
 	[ "$ELAPSED" -gt "$slowest" ] && slowest=$ELAPSED
 	sleep 1
 	dk rename pw-hc2 pw-hc2-renamed >/dev/null || fail "docker rename" || return 1
-	containers_until 3000 '"name":"pw-hc2-renamed"' ||
+	containers_until "$(bound 3000)" '"name":"pw-hc2-renamed"' ||
 		fail "docker rename not seen after ${ELAPSED} ms" || return 1
 	lat="$lat, rename $ELAPSED"
 	[ "$ELAPSED" -gt "$slowest" ] && slowest=$ELAPSED
@@ -103,11 +107,11 @@ test_dockerd_events() {
 	n=$((c1 - c0))
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
 	log "10 containers healthchecked every 1s: $n requests from peerwatchd to dockerd in $t ms (bound $((t / 1000)), one a second); $(($(metric_of 'peerwatch_engine_events_total{class="ignored"}') - ign0)) events ignored, $(($(metric_of peerwatch_engine_event_refreshes_total) - ref0)) event refreshes"
-	log "seen in /v1/containers after the command returned: $lat ms (bound 1000)"
+	log "seen in /v1/containers after the command returned: $lat ms (bound $(bound 3000))"
 	log "dockerd's requests: $(grep 'msg="Calling GET ' "$d/dockerd.log" | tail -n "$n" | sed 's/.*Calling GET \([^?"]*\).*/\1/' | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
 	[ "$n" -le $((t / 1000)) ] || fail "$n requests in $t ms" || return 1
-	valgrind_skip "the 1 s bound of stop, rm and rename (memory errors, not speed)" && return 0
-	[ "$slowest" -le 1000 ] || fail "slower than 1 s" || return 1
+	valgrind_skip "the 3 s bound of stop, rm and rename (memory errors, not speed)" && return 0
+	[ "$slowest" -le "$(bound 3000)" ] || fail "slower than $(bound 3000) ms" || return 1
 }
 
 # The agent's CPU time so far, in clock ticks (utime + stime).
@@ -144,9 +148,9 @@ canary_sample() {
 # and the canary's refresh age and the API's answers stay within what
 # they were without the flood + margin. The machine is shared and
 # loaded: both phases see its load, only the second sees the flood.
-# Bounds: CPU 50% of a core (measured 7-12%); the canary's age 1.5 s over
-# the quiet phase's (at least 1 s + 1.5 s), the API's 2 s over it (each
-# answer is a curl started on a machine loaded to 20 or 30).
+# Bounds: CPU 50% of a core (measured 7-12%); the canary's age and the
+# API's answer 3 s over the quiet phase's (the age at least 1 s + 3 s),
+# each read by a curl started on a machine loaded to 20 or 30.
 test_event_flood() {
 	local canary=127.2.0.1:2377 f=$TMP/flood.engines t ticks0 ticks1 hz cpu
 	local r0 r1 ev0 ev1 reqs floods sim_pid sim0 sim1 age0 api0 agebound apibound
@@ -187,8 +191,8 @@ test_event_flood() {
 	ev1=$("$SIM" ctl "$CTL" stats | jq .events_sent)
 	cpu=$(((ticks1 - ticks0) * 100000 / hz / t))
 	reqs=$((r1 - r0))
-	agebound=$((age0 > 1000 ? age0 + 1500 : 2500))
-	apibound=$((api0 + 2000))
+	agebound=$((age0 > 1000 ? age0 + 3000 : 4000))
+	apibound=$((api0 + 3000))
 	api /metrics >"$TMP/metrics.txt" || fail "metrics" || return 1
 	floods=$(metric_of peerwatch_engine_event_floods_total)
 	log "20 engines x $(((ev1 - ev0) * 1000 / 20 / t)) events/s for $t ms: agent CPU $cpu% of a core (bound 50%), enginesim $(((sim1 - sim0) * 100000 / hz / t))%; $reqs requests to the flooding engines ($((reqs * 100000 / t / 20)) per 100 s each; refresh interval 1 s)"

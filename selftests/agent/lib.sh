@@ -257,6 +257,15 @@ all_healthy() { echo "(.nodes | length) == $1 and ([.nodes[] | select(.state == 
 # ... and each with its polling connection and its /events stream open.
 all_settled() { echo "$(all_healthy "$1") and all(.nodes[]; .cookie > 0 and .events_cookie > 0)"; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
+# gone PID: PID runs no more: no such process, or a zombie. An orphan's
+# zombie waits for PID 1, which may reap it seconds later (1.8 s measured
+# in a container): kill -0 alone counts that wait as the process's.
+gone() {
+	local st
+
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "${st:0:1}" = Z ]
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # blackhole ADDR...: every packet to or from each, dropped from one instant

@@ -70,7 +70,8 @@ test_fd_limit() {
 	log "1000 API clients at once: $ok answered 200; /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
 	[ "$ok" = 1000 ] || fail "$((1000 - ok)) clients without an answer: $(cat "$TMP"/fd.codes.* | sort | uniq -c | tr -s ' \n' ' ')" || rc=1
 	[ "$max_lat" -le "$(cpu_bound 3000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
-	[ "$max_age" -le "$(cpu_bound 3000)" ] || fail "canary listing ${max_age} ms old" || rc=1
+	# The canary is refreshed every 0.5-1 s: 1 s + 3 s of margin.
+	[ "$max_age" -le "$(cpu_bound 4000)" ] || fail "canary listing ${max_age} ms old" || rc=1
 	kill -HUP "$AGENT_PID"
 	# Said again: at once, or, within 10 s of the first, in its sum when
 	# that window ends (log.c; the summing runs every 10 s).
@@ -223,7 +224,8 @@ test_discovery_huge() {
 	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 --unix-socket "$API" \
 		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
 	log "1,000,000 lines: cut at line 100,001 and said so; 20 engines healthy after ${ELAPSED} ms; /v1/summary in ${lat} ms; RSS $(rss_kb "$AGENT_PID") KiB"
-	[ "${lat:-30000}" -le "$(bound 1000)" ] || fail "/v1/summary took $lat ms" || return 1
+	# An answer from memory (milliseconds), + 3 s of margin.
+	[ "${lat:-30000}" -le "$(bound 3000)" ] || fail "/v1/summary took $lat ms" || return 1
 }
 
 # An engine listing more containers than --max-containers is unhealthy,
@@ -346,8 +348,10 @@ test_mem_limit() {
 		fail "/metrics: $(grep 'mem_limited\|limit_bytes' "$TMP/mem.metrics")" || return 1
 	probe_api 5000
 	log "at the limit: /v1/summary at most ${max_lat} ms, canary listing age at most ${max_age} ms (refresh 0.5-1 s)"
-	[ "$max_lat" -le "$(cpu_bound 1000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
-	[ "$max_age" -le "$(cpu_bound 3000)" ] || fail "canary listing ${max_age} ms old" || rc=1
+	# An answer from memory (milliseconds), and a refresh every 0.5-1 s:
+	# each + 3 s of margin.
+	[ "$max_lat" -le "$(cpu_bound 3000)" ] || fail "/v1/summary took ${max_lat} ms" || rc=1
+	[ "$max_age" -le "$(cpu_bound 4000)" ] || fail "canary listing ${max_age} ms old" || rc=1
 	# Said again on reload: as a line of its own, or, the same line
 	# within the log's 10 s window, in the "(repeated N times)" line
 	# that ends the window.

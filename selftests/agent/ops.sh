@@ -122,6 +122,9 @@ with open(sys.argv[2], "w") as f:
 	log "SIGHUP: $(grep -v WATCHDOG "$out" | grep -A1 '^RELOADING' | tr '\n' ' '); SIGTERM: STOPPING=1"
 }
 
+# both_gone PID PID: neither runs (lib.sh: gone).
+both_gone() { gone "$1" && gone "$2"; }
+
 # --on-transition: a hook that records its environment, one that fails,
 # one that hangs (killed at --on-transition-timeout with its child), and
 # a flood (196 engines added, then all of them reset) against 4 slots
@@ -161,7 +164,9 @@ test_ops_hook() {
 	poll_for "$(bound 5000)" 0.1 test -s "$TMP/hang-child.pid" || fail "hang hook did not run" || return 1
 	grep -q "^S|127.1.0.2:2375|engine-1|pending|healthy||1|[0-9]\{10\}$" "$rec" ||
 		fail "record: $(grep 127.1.0.2 "$rec")" || return 1
-	poll_for "$(bound 6000)" 0.1 sh -c "! kill -0 $(cat "$TMP/hang.pid") 2>/dev/null && ! kill -0 $(cat "$TMP/hang-child.pid") 2>/dev/null" ||
+	# Killed at --on-transition-timeout (3 s) from its start, which came
+	# before its child's pid file: within 3 s, + 3 s of margin.
+	poll_for "$(bound 6000)" 0.1 both_gone "$(cat "$TMP/hang.pid")" "$(cat "$TMP/hang-child.pid")" ||
 		fail "hung hook or its child still alive" || return 1
 	log "hook environment: $(grep -m1 '^S|127.1.0.2' "$rec"); the hung one and its child killed after ${ELAPSED} ms more"
 	api /metrics >"$m" || fail "metrics" || return 1
@@ -180,8 +185,10 @@ test_ops_hook() {
 	wait_until 20000 "$(all_healthy 200)" || fail "not healthy: $(q .states)" || return 1
 	sim fault 127.1.0.5-127.1.0.200 reset || return 1
 	canary_sample "$canary" 6000 || return 1
-	log "canary: refresh age at most $MAXAGE ms during the flood (bound $(bound 3000)), /v1/nodes within $MAXAPI ms"
-	[ "$MAXAGE" -le "$(bound 3000)" ] || fail "canary refresh age $MAXAGE ms" || return 1
+	# Its refresh every 1 s, read through /v1/nodes: 1 s + 3 s of margin
+	# (measured 1.0-1.2 s, under valgrind too).
+	log "canary: refresh age at most $MAXAGE ms during the flood (bound $(bound 4000)), /v1/nodes within $MAXAPI ms"
+	[ "$MAXAGE" -le "$(bound 4000)" ] || fail "canary refresh age $MAXAGE ms" || return 1
 	poll_for 30000 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_queued 0'" ||
 		fail "queue not drained" || return 1
 	poll_for "$(bound 3000)" 0.2 sh -c "curl -sf --unix-socket '$API' http://pw/metrics | grep -qx 'peerwatch_hook_running 0'" ||

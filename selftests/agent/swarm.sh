@@ -40,8 +40,10 @@ swarm_leave() { swarm_leave_at 2379 "$@"; }
 listed() { echo "([.nodes[] | select(.addr == \"$1\")] | length == 1)"; }
 unlisted() { echo "([.nodes[] | select(.addr == \"$1\")] | length == 0)"; }
 
-# Registered and removed engines are picked up and dropped within 2 s; a
-# registration whose TTL is not refreshed drops its engine; a bad value is
+# Registered and removed engines are picked up and dropped within 3 s
+# (etcd's watch stream brings each change: 0.1-0.5 s measured; the
+# bound is the margin a loaded 2-core machine needs); a registration
+# whose TTL is not refreshed drops its engine; a bad value is
 # reported and skipped. The member followed killed: the next is used.
 # etcd stopped: the engines stay, the error is said once; etcd back:
 # followed again.
@@ -67,13 +69,13 @@ test_swarm_discovery() {
 		fail "a bad value not reported" || return 1
 
 	swarm_join 127.1.0.6:2375 60 || return 1
-	wait_until "$(bound 2000)" "$(listed 127.1.0.6:2375)" ||
+	wait_until "$(bound 3000)" "$(listed 127.1.0.6:2375)" ||
 		fail "registered, not picked up in ${ELAPSED} ms" || return 1
-	log "registered: picked up after ${ELAPSED} ms (bound 2000 ms)"
+	log "registered: picked up after ${ELAPSED} ms (bound $(bound 3000) ms)"
 	swarm_leave 127.1.0.2:2375 || return 1
-	wait_until "$(bound 2000)" "$(unlisted 127.1.0.2:2375)" ||
+	wait_until "$(bound 3000)" "$(unlisted 127.1.0.2:2375)" ||
 		fail "removed, not dropped in ${ELAPSED} ms" || return 1
-	log "removed: dropped after ${ELAPSED} ms (bound 2000 ms)"
+	log "removed: dropped after ${ELAPSED} ms (bound $(bound 3000) ms)"
 	# A burst, all at once: none lost between two polls.
 	pids=()
 	for i in 9 10 11 12; do
@@ -81,23 +83,25 @@ test_swarm_discovery() {
 		pids+=($!)
 	done
 	wait "${pids[@]}"
-	wait_until "$(bound 2000)" "$(all_healthy 9)" ||
+	wait_until "$(bound 3000)" "$(all_healthy 9)" ||
 		fail "a burst of 4: $(q '[.nodes[].addr]')" || return 1
 	log "a burst of 4 registrations: all picked up after ${ELAPSED} ms"
 	for i in 9 10 11 12; do
 		swarm_leave "127.1.0.$i:2375" || return 1
 	done
 
-	# Not refreshed: etcd expires it (its TTL sweep runs every 500 ms).
+	# Not refreshed: etcd expires it (its TTL sweep runs every 500 ms):
+	# 2 to 2.5 s after the registration (2.5-3.2 s measured), + 3 s of
+	# margin.
 	t0=$(now_ms)
 	swarm_join 127.1.0.7:2375 2 || return 1
-	wait_until "$(bound 2000)" "$(listed 127.1.0.7:2375)" ||
+	wait_until "$(bound 3000)" "$(listed 127.1.0.7:2375)" ||
 		fail "a TTL'd registration not picked up" || return 1
-	wait_until "$(bound 5000)" "$(unlisted 127.1.0.7:2375)" ||
+	wait_until "$(bound 6000)" "$(unlisted 127.1.0.7:2375)" ||
 		fail "TTL 2 s not refreshed: still listed" || return 1
 	t0=$(($(now_ms) - t0))
-	log "TTL 2 s, not refreshed: dropped $t0 ms after the registration (bound 2000 + 2000 ms)"
-	[ "$t0" -ge 2000 ] && [ "$t0" -le "$(bound 4000)" ] ||
+	log "TTL 2 s, not refreshed: dropped $t0 ms after the registration (bound 2000 + 500 + 3000 ms)"
+	[ "$t0" -ge 2000 ] && [ "$t0" -le "$(bound 5500)" ] ||
 		fail "dropped $t0 ms after a registration of TTL 2 s" || return 1
 	wait_until 1000 "$(all_healthy 5)" || fail "after: $(q .states)" || return 1
 
@@ -106,11 +110,13 @@ test_swarm_discovery() {
 	# If m0 led, the others elect a leader first: writes wait for it.
 	poll_for 20000 0.5 swarm_join_at 22379 127.1.0.9:2375 ||
 		fail "m0 killed: m1 took no write in 20 s" || return 1
-	wait_until "$(bound 3000)" "$(listed 127.1.0.9:2375) and $(all_healthy 6)" ||
+	# Followed on m1 after at most a round's retry (1 s: m1 refused while
+	# it elected a leader), + 3 s (2.4 s seen at a load of 20).
+	wait_until "$(bound 4000)" "$(listed 127.1.0.9:2375) and $(all_healthy 6)" ||
 		fail "m0 killed: not followed on the next member: $(q .states)" || return 1
 	log "etcd m0 killed: registered on m1, picked up after ${ELAPSED} ms"
 	swarm_leave_at 22379 127.1.0.9:2375 || return 1
-	wait_until "$(bound 2000)" "$(all_healthy 5)" ||
+	wait_until "$(bound 3000)" "$(all_healthy 5)" ||
 		fail "m0 killed: a removal not seen: $(q .states)" || return 1
 
 	n=$(grep -c "discovery: etcd .*keeping the" "$ALOG")
@@ -137,7 +143,7 @@ test_swarm_discovery() {
 	grep -q "discovery: etcd .*following" "$ALOG" ||
 		fail "the recovery not said" || return 1
 	swarm_leave 127.1.0.3:2375 || return 1
-	wait_until "$(bound 2000)" "$(unlisted 127.1.0.3:2375) and $(all_healthy 5)" ||
+	wait_until "$(bound 3000)" "$(unlisted 127.1.0.3:2375) and $(all_healthy 5)" ||
 		fail "removed after the restart: $(q .states)" || return 1
 	log "... and removed 127.1.0.3 dropped after ${ELAPSED} ms"
 }

@@ -45,6 +45,15 @@
 #define PW_SRV_ADDR6	"fd00::2"
 #define PW_PORT		5000
 
+/*
+ * How late a kernel timer may fire in the guest: under TCG on one host
+ * core, which it may share with another guest on a loaded host, its clock
+ * goes on while its vCPU waits, and a timer due meanwhile fires when it
+ * runs again. A bound on the kernel's own timing adds this margin (the
+ * timing alone left 180 ms over what was measured).
+ */
+#define PW_LATE_MS	3000
+
 struct pw_topo {
 	char cli[32];
 	char srv[32];
