@@ -2,13 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What peerwatch.ko costs a busy host, in the test guest (make vm-bench):
-#   scripts/vm-run -- bench/kmod.sh BUILD_DIR MODULE.ko OUT
+#   scripts/vm-run --icount 0 -- env CLOCK=icount \
+#       bench/kmod.sh BUILD_DIR MODULE.ko OUT
+#
+# Under `--icount 0` the guest's clock is its instruction count (1 ns an
+# instruction, the host's load out of it): the figures are work per
+# instruction, the same from one run to the next to a few tenths of a
+# percent; they leave out what instructions do not show (caches, memory).
+# Without it, the guest's clock is the host's, and the figures move with
+# whatever else the host runs.
 #
 #   netns pwbench-kmod: lo up, tcp_tw_reuse
 #   bench/crr crr 3     connect, 1-byte request and answer, close: conn/s
 #   bench/crr bulk 128  one connection of 128 MiB: MiB/s
 #
-# Cases, each run once a round, ROUNDS rounds (default 7), each round in
+# Cases, each run once a round, ROUNDS rounds (default 3), each round in
 # another order (rotated) so that neither a drift of the machine nor a
 # case's place in the round favours one. Each case's figure in a round is
 # divided by the unloaded figure of the same round: the table gives the
@@ -26,7 +34,7 @@ set -u
 O=${1:?usage: kmod.sh BUILD_DIR MODULE.ko OUT}
 KO=${2:?}
 OUT=${3:?}
-ROUNDS=${ROUNDS:-7}
+ROUNDS=${ROUNDS:-3}
 CASES="unloaded loaded policies subscriber"
 NS=pwbench-kmod
 MON=
@@ -87,7 +95,7 @@ teardown() {
 }
 
 declare -A crr bulk
-echo "# kernel $(uname -r), $ROUNDS rounds of: $CASES (rotated)"
+echo "# kernel $(uname -r), $ROUNDS rounds of: $CASES (rotated), guest clock: ${CLOCK:-host}"
 # The guest's first seconds (page cache, slab growth) favour no case.
 inns "$O/bench/crr" crr 2 >/dev/null || exit 1
 inns "$O/bench/crr" bulk 64 >/dev/null || exit 1
