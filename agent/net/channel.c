@@ -31,6 +31,8 @@
 
 _Static_assert(sizeof(struct channel_flight) <= POOL_STATE_SIZE,
 	       "a request's state must fit the pool's");
+_Static_assert(sizeof(struct channel_park) <= POOL_SMALL_SIZE,
+	       "a parked stream's state must fit the pool's small ones");
 
 static void fail(struct channel *ch, enum cause cause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -78,10 +80,14 @@ static void stop_timer(struct channel *ch)
 /* Gives back what a request holds; the connection itself stays. */
 static void go_idle(struct channel *ch)
 {
-	struct channel_flight *fl = ch->fl;
+	struct channel_flight *fl = ch->parked ? NULL : ch->fl;
 
 	stop_timer(ch);
-	if (fl) {
+	if (ch->parked) {
+		pool_state_put(ch->env->pool, ch->park);
+		ch->park = NULL;
+		ch->parked = false;
+	} else if (fl) {
 		pool_tok_put(ch->env->pool, fl->jl.tok);
 		fl->jl.tok = NULL;
 		json_object_put(fl->result);
@@ -212,6 +218,12 @@ static int on_body(void *arg, const char *data, size_t len)
 	return err;
 }
 
+/* The bound of one value of the body: a stream's, or the whole body's. */
+static size_t max_value(const struct channel *ch, bool stream)
+{
+	return stream ? CHANNEL_MAX_STREAM_VALUE : cfg_of(ch)->max_body;
+}
+
 /*
  * The answer of @mode to @method @path is what comes next on the
  * connection, read with state the pool lends: 0, or -ENOMEM.
@@ -237,9 +249,50 @@ static int expect(struct channel *ch, enum channel_mode mode,
 	fl->result = NULL;
 	http_resp_init(&fl->resp, cfg->max_body, stream, false, on_body, ch);
 	/* The tokener is lent by the pool when the body starts. */
-	jsonl_init(&fl->jl, NULL,
-		   stream ? CHANNEL_MAX_STREAM_VALUE : cfg->max_body,
-		   on_value, ch);
+	jsonl_init(&fl->jl, NULL, max_value(ch, stream), on_value, ch);
+	return 0;
+}
+
+/*
+ * A flowing stream at the end of a value keeps only its channel_park:
+ * its flight (and the tokener, given back at each value's end already)
+ * goes back to the pool until bytes come. With no small state to spare,
+ * it keeps its flight.
+ */
+static void park(struct channel *ch)
+{
+	struct channel_flight *fl = ch->fl;
+	struct channel_park *pk;
+
+	if (jsonl_partial(&fl->jl))
+		return;
+	pk = pool_small_get(ch->env->pool);
+	if (!pk)
+		return;
+	pk->parser = fl->resp.parser;
+	snprintf(pk->path, sizeof(pk->path), "%.*s",
+		 (int)sizeof(pk->path) - 1, fl->path);
+	pool_state_put(ch->env->pool, fl);
+	ch->park = pk;
+	ch->parked = true;
+}
+
+/* Bytes for a parked stream: its flight lent again, as it was. */
+static int unpark(struct channel *ch)
+{
+	struct channel_park *pk = ch->park;
+	struct channel_flight *fl = pool_state_get(ch->env->pool);
+
+	if (!fl)
+		return -ENOMEM;
+	http_resp_resume(&fl->resp, &pk->parser, cfg_of(ch)->max_body,
+			 on_body, ch);
+	jsonl_init(&fl->jl, NULL, max_value(ch, true), on_value, ch);
+	fl->result = NULL;
+	snprintf(fl->path, sizeof(fl->path), "%s", pk->path);
+	pool_state_put(ch->env->pool, pk);
+	ch->fl = fl;
+	ch->parked = false;
 	return 0;
 }
 
@@ -456,6 +509,11 @@ static void on_data(void *arg, const char *buf, size_t len)
 	struct channel_flight *fl;
 	ssize_t used;
 
+	if (ch->parked && unpark(ch)) {
+		fail(ch, CAUSE_ERROR, "%s %s: no memory to read the stream",
+		     ch->method, ch->park->path);
+		return;
+	}
 	if (!ch->fl) {
 		fail(ch, CAUSE_PROTOCOL, "data without a request");
 		return;
@@ -485,6 +543,8 @@ static void on_data(void *arg, const char *buf, size_t len)
 		}
 		if (ch->mode == CHANNEL_STREAM) {
 			stream_data(ch);
+			if (ch->conn == c && ch->state == CHANNEL_STREAMING)
+				park(ch);
 			return;
 		}
 		if (!fl->resp.complete)
@@ -602,5 +662,6 @@ void channel_init(struct channel *ch, struct channel_env *env,
 	ch->ops = ops;
 	ch->arg = arg;
 	ch->fl = NULL;
+	ch->parked = false;
 	loop_timer_init(&ch->deadline, deadline_fn);
 }

@@ -150,6 +150,20 @@ struct channel_flight {
 	char path[CHANNEL_PATH_MAX];
 };
 
+/*
+ * What a stream keeps while it waits at the end of a value (most of its
+ * life: an /events stream is quiet for hours): the HTTP parser, where it
+ * is in the body and its chunks, and the path, cut to what fits, for its
+ * errors. Its flight goes back to the pool meanwhile, and is lent again
+ * when bytes come. From a slab of small states (POOL_SMALL_SIZE).
+ */
+#define CHANNEL_PARK_PATH	80
+
+struct channel_park {
+	http_parser parser;
+	char path[CHANNEL_PARK_PATH];
+};
+
 enum channel_state {
 	CHANNEL_CLOSED,
 	CHANNEL_CONNECTING,
@@ -182,10 +196,14 @@ struct channel {
 	bool tls;			/* this connection is TLS */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	bool feeding;			/* the parser runs on @fl */
+	bool parked;			/* a quiet stream: @park, not @fl */
 	unsigned int served;		/* answers on this connection */
 	uint64_t alive_ms;		/* loop time of the last byte; 0: none */
 	const char *method;
-	struct channel_flight *fl;	/* lent while asked; NULL when idle */
+	union {
+		struct channel_flight *fl;	/* lent while asked; NULL idle */
+		struct channel_park *park;	/* while parked */
+	};
 	struct loop_timer deadline;
 };
 
