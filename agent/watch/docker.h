@@ -42,10 +42,11 @@ struct docker_version {
 };
 
 /*
- * The part of /info kept. Its strings, bounded as DOCKER_ENGINE_ID_MAX,
- * DOCKER_NAME_MAX and DOCKER_VERSION_MAX say, are interned (intern.h):
- * engines of one fleet repeat versions and labels. They are never NULL
- * ("" when absent), but labels, NULL when there are none.
+ * The part of /info kept. Its strings are bounded as DOCKER_ENGINE_ID_MAX,
+ * DOCKER_NAME_MAX and DOCKER_VERSION_MAX say. The ID and the name, an
+ * engine's own, share one allocation; the version and the labels are
+ * interned (intern.h): engines of one fleet repeat them. They are never
+ * NULL ("" when absent), but labels, NULL when there are none.
  */
 struct docker_info {
 	const char *id;
@@ -222,6 +223,9 @@ int docker_version_parse(struct json_object *o, struct docker_version *v);
  * string counts as key and value); docker_info_clear() frees them.
  */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
+/* The ID and the name of @info, replaced by copies: 0, or -ENOMEM. */
+int docker_info_set_names(struct docker_info *info, const char *id,
+			  const char *name);
 /* Empty: every string "". docker_info_clear() empties it too. */
 void docker_info_init(struct docker_info *info);
 void docker_info_clear(struct docker_info *info);
