@@ -60,7 +60,8 @@ struct channel_env {
 	void *catch_up_arg;
 };
 
-enum channel_mode {
+/* A byte each, these enums: thousands of channels hold them. */
+enum __attribute__((packed)) channel_mode {
 	CHANNEL_ANSWER,			/* one answer; the body one JSON value */
 	CHANNEL_PING,			/* one answer, its body not read */
 	CHANNEL_STREAM,			/* a body of JSON values, each an event */
@@ -164,7 +165,7 @@ struct channel_park {
 	char path[CHANNEL_PARK_PATH];
 };
 
-enum channel_state {
+enum __attribute__((packed)) channel_state {
 	CHANNEL_CLOSED,
 	CHANNEL_CONNECTING,
 	CHANNEL_IDLE,			/* connected, nothing asked */
@@ -174,7 +175,7 @@ enum channel_state {
 };
 
 /* What the one deadline timer waits for. */
-enum channel_timer {
+enum __attribute__((packed)) channel_timer {
 	CHANNEL_TIMER_OFF,
 	CHANNEL_TIMER_IDLE_PING,	/* idle: the next liveness ping */
 	CHANNEL_TIMER_LATE_MARK,	/* asked: time for the late ping */

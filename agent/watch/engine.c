@@ -94,6 +94,7 @@ static enum log_level transition_level(const struct engine *e,
  */
 struct engine_events {
 	struct engine_chan ch;
+	struct loop_timer retry;
 	struct pace pace;
 };
 
@@ -183,7 +184,18 @@ static void retry_in(struct engine_chan *ch, unsigned int attempt)
 	uint64_t delay = backoff_delay(attempt, BACKOFF_BASE_MS,
 				       cfg_of(e)->backoff_max_ms, rand_u64());
 
-	loop_timer_start(loop_of(e), &ch->retry, delay);
+	if (ch != &e->poll) {
+		loop_timer_start(loop_of(e), &events_of(e)->retry, delay);
+		return;
+	}
+	e->retrying = true;
+	loop_timer_start(loop_of(e), &e->timer, delay);
+}
+
+/* The polling connection waits for its retry. */
+static bool poll_retry_pending(const struct engine *e)
+{
+	return e->retrying && loop_timer_active(&e->timer);
 }
 
 /* Its events stream closed, its retry stopped; no stream, nothing. */
@@ -192,7 +204,7 @@ static void events_stop(struct engine *e)
 	if (!e->events)
 		return;
 	channel_close(&e->events->ch);
-	loop_timer_stop(loop_of(e), &e->events->retry);
+	loop_timer_stop(loop_of(e), &events_of(e)->retry);
 }
 
 static void engine_down(struct engine *e, enum cause cause)
@@ -328,7 +340,8 @@ static void schedule_refresh(struct engine *e)
 {
 	const struct engine_cfg *cfg = cfg_of(e);
 
-	loop_timer_start(loop_of(e), &e->refresh,
+	e->retrying = false;
+	loop_timer_start(loop_of(e), &e->timer,
 			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
 }
 
@@ -536,7 +549,7 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 	/* The stream opens once the engine has answered a whole refresh. */
 	if (!(e->work & W_CYCLE) && e->events &&
 	    e->events->ch.state == CHANNEL_CLOSED &&
-	    !loop_timer_active(&e->events->retry))
+	    !loop_timer_active(&events_of(e)->retry))
 		events_open(e);
 	poll_next(e);
 }
@@ -794,8 +807,8 @@ static bool close_idle(struct engine *e)
 
 	if (!min || !e->tls || !e->events || e->state != ENGINE_HEALTHY ||
 	    e->events->ch.state != CHANNEL_STREAMING ||
-	    !loop_timer_active(&e->refresh) ||
-	    e->refresh.due < loop_now(loop_of(e)) + min)
+	    !loop_timer_active(&e->timer) || e->retrying ||
+	    e->timer.due < loop_now(loop_of(e)) + min)
 		return false;
 	e->closed_idle = engine_events_cookie(e);
 	channel_close(&e->poll.ch);
@@ -808,7 +821,7 @@ static void poll_next(struct engine *e)
 	const char *p = e->api_prefix;
 
 	if (ch->state == CHANNEL_CLOSED) {
-		if (e->work && !e->query && !loop_timer_active(&e->poll.retry))
+		if (e->work && !e->query && !poll_retry_pending(e))
 			poll_open(e);
 		return;
 	}
@@ -833,45 +846,42 @@ static void poll_next(struct engine *e)
 		poll_targeted(e);
 }
 
-static void poll_retry_fn(struct loop_timer *t)
+/*
+ * The polling connection's retry, or the next refresh. A retry may have
+ * taken the place of a refresh: it lists the containers too.
+ */
+static void timer_fn(struct loop_timer *t)
 {
-	struct engine *e = container_of(t, struct engine, poll.retry);
+	struct engine *e = container_of(t, struct engine, timer);
 
-	e->work |= W_PING;
-	poll_next(e);
-}
-
-static void events_retry_fn(struct loop_timer *t)
-{
-	struct engine *e = container_of(t, struct engine_chan, retry)->e;
-
-	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
-	    e->events->ch.state == CHANNEL_CLOSED)
-		events_open(e);
-}
-
-static void refresh_fn(struct loop_timer *t)
-{
-	struct engine *e = container_of(t, struct engine, refresh);
-
+	if (e->retrying)
+		e->work |= W_PING;
+	e->retrying = false;
 	e->work |= W_CONTAINERS;
 	if (loop_now(loop_of(e)) >= e->info_due)
 		e->work |= W_VERSION | W_INFO;
 	poll_next(e);
 }
 
-/* Its turn at the memory gate came. */
-static void mem_go(struct memgate_ticket *t)
+static void events_retry_fn(struct loop_timer *t)
+{
+	struct engine *e = container_of(t, struct engine_events, retry)->ch.e;
+
+	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
+	    e->events->ch.state == CHANNEL_CLOSED)
+		events_open(e);
+}
+
+void engine_mem_go(struct memgate_ticket *t)
 {
 	poll_next(container_of(t, struct engine, mem));
 }
 
 static void chan_init(struct engine *e, struct engine_chan *ch,
-		      const struct channel_ops *ops, loop_timer_fn retry_fn)
+		      const struct channel_ops *ops)
 {
 	ch->e = e;
 	channel_init(&ch->ch, &e->env->chan, e->addr, ops, ch);
-	loop_timer_init(&ch->retry, retry_fn);
 }
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
@@ -918,7 +928,7 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	e->state = ENGINE_PENDING;
 	e->held = true;
 	e->since_ms = clock_wall_ms();
-	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
+	chan_init(e, &e->poll, &poll_ops);
 	/* Without --events, no stream ever: no room kept for one. */
 	if (cfg_of(e)->events) {
 		struct engine_events *ev = calloc(1, sizeof(*ev));
@@ -928,12 +938,12 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 			goto err;
 		}
 		e->events = &ev->ch;
-		chan_init(e, e->events, &events_ops, events_retry_fn);
+		chan_init(e, e->events, &events_ops);
+		loop_timer_init(&ev->retry, events_retry_fn);
 		pace_init(&ev->pace, env->loop, &env->events, e->addr,
 			  &pace_ops);
 	}
-	loop_timer_init(&e->refresh, refresh_fn);
-	e->mem.go = mem_go;
+	loop_timer_init(&e->timer, timer_fn);
 	*ep = e;
 	return 0;
 
@@ -999,8 +1009,8 @@ static void engine_quiet(struct engine *e)
 {
 	channel_close(&e->poll.ch);
 	events_stop(e);
-	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->refresh);
+	loop_timer_stop(loop_of(e), &e->timer);
+	e->retrying = false;
 	if (e->events)
 		pace_stop(pace_of(e));
 }
