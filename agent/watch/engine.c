@@ -67,6 +67,7 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 	return e->env->cfg;
 }
 
+
 /*
  * Every transition is logged here, once, with its cause, at the priority
  * an operator filters on (journalctl -p warning): losing an engine is a
@@ -718,13 +719,13 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 
 	e->query = NULL;
 	if (err) {
-		engine_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
+		engine_fail(&e->poll, CAUSE_DNS, "%s: %s", engine_host(e),
 			    resolver_strerror(err));
 		return;
 	}
 	if (salen > sizeof(e->sa)) {
 		engine_fail(&e->poll, CAUSE_DNS, "%s: not an IPv4 or IPv6 address",
-			    e->host);
+			    engine_host(e));
 		return;
 	}
 	memcpy(&e->sa, sa, salen);
@@ -742,7 +743,7 @@ static void poll_open(struct engine *e)
 		return;
 	}
 	/* Names are looked up again on every new connection. */
-	err = resolver_lookup(e->env->resolver, e->host, e->port, resolved, e,
+	err = resolver_lookup(e->env->resolver, engine_host(e), e->port, resolved, e,
 			      &e->query);
 	if (err)
 		retry_in(&e->poll, e->poll.attempts++);
@@ -891,37 +892,34 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	size_t alen, hlen;
 	struct engine *e;
 	const char *why;
+	uint16_t port;
 	int err;
 
-	e = calloc(1, sizeof(*e));
+	err = hostport_parse(addr, host, sizeof(host), &port, &why);
+	if (err)
+		return err;
+	/* One allocation for the engine and "addr\0host\0" after it. */
+	alen = strlen(addr) + 1;
+	hlen = strlen(host) + 1;
+	e = calloc(1, sizeof(*e) + alen + hlen);
 	if (!e)
 		return -ENOMEM;
 	e->env = env;
 	e->error = "";
 	e->api_version = "";
 	docker_info_init(&e->info);
-	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
-	if (err)
-		goto err;
-	/* One allocation for both: "addr\0host\0". */
-	alen = strlen(addr) + 1;
-	hlen = strlen(host) + 1;
-	e->addr = malloc(alen + hlen);
-	if (!e->addr) {
-		err = -ENOMEM;
-		goto err;
-	}
-	memcpy(e->addr, addr, alen);
-	e->host = memcpy(e->addr + alen, host, hlen);
+	e->port = port;
+	e->addr = memcpy(e + 1, addr, alen);
+	memcpy(e->addr + alen, host, hlen);
 	/* A name is looked up on every new connection; a literal is set. */
-	e->literal = !host_sockaddr(e->host, e->port, &ss, &e->salen) &&
+	e->literal = !host_sockaddr(host, e->port, &ss, &e->salen) &&
 		     e->salen <= sizeof(e->sa);
 	if (e->literal)
 		memcpy(&e->sa, &ss, e->salen);
 	else
 		e->salen = 0;
 	if (env->tls) {
-		err = tls_peer_new(&e->tls, env->tls, e->host);
+		err = tls_peer_new(&e->tls, env->tls, host);
 		if (err)
 			goto err;
 	}
@@ -950,7 +948,6 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 err:
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->addr);
 	free(e);
 	return err;
 }
@@ -1050,6 +1047,5 @@ void engine_free(struct engine *e)
 	clear_error(e);
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->addr);
 	free(e);
 }

@@ -121,8 +121,8 @@ struct engine_chan {
 /* One Docker engine. Only engine.c changes it; others read it. */
 struct engine {
 	struct engine_env *env;
-	char *addr;			/* as discovered: "host:port" */
-	char *host;			/* of @addr, without brackets: after it */
+	/* As discovered, "host:port", its host after it; in the engine's block. */
+	char *addr;
 	uint16_t port;
 	bool literal;			/* host is an IP address */
 	bool held;			/* not started: no descriptors, or no
@@ -187,6 +187,8 @@ void engine_mem_go(struct memgate_ticket *t);
 void engine_hold(struct engine *e, enum cause cause, const char *why);
 
 const char *engine_state_name(enum engine_state s);
+/* The host of its address, without brackets (right after the address). */
+const char *engine_host(const struct engine *e);
 /* The cookie of the polling connection, 0 when there is none. */
 uint64_t engine_cookie(const struct engine *e);
 uint64_t engine_events_cookie(const struct engine *e);
