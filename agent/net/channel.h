@@ -141,8 +141,8 @@ struct channel_ops {
 /*
  * What an answer needs while it is awaited (the request's path, the HTTP
  * parser, the JSON decoder, the value so far), lent by the pool from the
- * request to its answer, and for as long as a stream flows: an idle
- * connection holds none of it.
+ * request to its answer, and to a flowing stream while it reads (see
+ * channel_park): an idle connection holds none of it.
  */
 struct channel_flight {
 	struct http_resp resp;
