@@ -743,8 +743,8 @@ static void poll_open(struct engine *e)
 		return;
 	}
 	/* Names are looked up again on every new connection. */
-	err = resolver_lookup(e->env->resolver, engine_host(e), e->port, resolved, e,
-			      &e->query);
+	err = resolver_lookup(e->env->resolver, engine_host(e), e->port,
+			      resolved, e, &e->query);
 	if (err)
 		retry_in(&e->poll, e->poll.attempts++);
 }

@@ -121,7 +121,7 @@ struct engine_chan {
 /* One Docker engine. Only engine.c changes it; others read it. */
 struct engine {
 	struct engine_env *env;
-	/* As discovered, "host:port", its host after it; in the engine's block. */
+	/* "host:port" as discovered, then its host: after the engine. */
 	char *addr;
 	uint16_t port;
 	bool literal;			/* host is an IP address */
