@@ -47,6 +47,12 @@ static const struct channel_cfg *cfg_of(const struct channel *ch)
 	return &ch->env->cfg;
 }
 
+/* Of what is asked: a byte kept, not the owner's pointer. */
+static const char *method_of(const struct channel *ch)
+{
+	return ch->post ? "POST" : "GET";
+}
+
 uint64_t channel_cookie(const struct channel *ch)
 {
 	return channel_connected(ch) ? conn_cookie(ch->conn) : 0;
@@ -244,7 +250,7 @@ static int expect(struct channel *ch, enum channel_mode mode,
 	ch->state = CHANNEL_ASKED;
 	ch->mode = mode;
 	ch->tls_port = false;
-	ch->method = method;
+	ch->post = !strcmp(method, "POST");
 	snprintf(fl->path, sizeof(fl->path), "%s", path);
 	fl->result = NULL;
 	http_resp_init(&fl->resp, cfg->max_body, stream, false, on_body, ch);
@@ -439,8 +445,8 @@ static void deadline_fn(struct loop_timer *t)
 		duration_format(req_timeout(ch), d, sizeof(d));
 		/* A ping asks nothing but "are you there?": its own cause. */
 		fail(ch, ch->mode == CHANNEL_PING ? CAUSE_PING_TIMEOUT :
-		     CAUSE_DEADLINE, "%s %s: no answer within %s", ch->method,
-		     ch->fl->path, d);
+		     CAUSE_DEADLINE, "%s %s: no answer within %s",
+		     method_of(ch), ch->fl->path, d);
 	}
 }
 
@@ -449,7 +455,7 @@ static void answered(struct channel *ch)
 {
 	struct channel_flight *fl = ch->fl;
 	struct channel_answer ans = {
-		.method = ch->method,
+		.method = method_of(ch),
 		.status = http_resp_status(&fl->resp),
 		.ping = ch->mode == CHANNEL_PING,
 	};
@@ -481,7 +487,7 @@ static void stream_data(struct channel *ch)
 {
 	struct conn *c = ch->conn;
 	struct channel_flight *fl = ch->fl;
-	struct channel_answer ans = { .method = ch->method };
+	struct channel_answer ans = { .method = method_of(ch) };
 
 	if (ch->state == CHANNEL_ASKED && fl->resp.headers_done) {
 		ans.status = http_resp_status(&fl->resp);
@@ -511,7 +517,7 @@ static void on_data(void *arg, const char *buf, size_t len)
 
 	if (ch->parked && unpark(ch)) {
 		fail(ch, CAUSE_ERROR, "%s %s: no memory to read the stream",
-		     ch->method, ch->park->path);
+		     method_of(ch), ch->park->path);
 		return;
 	}
 	if (!ch->fl) {
@@ -536,7 +542,7 @@ static void on_data(void *arg, const char *buf, size_t len)
 		if (used < 0) {
 			fail(ch, used == -EMSGSIZE || used == -EPROTO ?
 			     CAUSE_PROTOCOL : CAUSE_ERROR, "%s %s: %s",
-			     ch->method, fl->path, fl->resp.error ?
+			     method_of(ch), fl->path, fl->resp.error ?
 			     fl->resp.error : fl->jl.error ? fl->jl.error :
 			     strerror((int)-used));
 			return;
@@ -552,12 +558,12 @@ static void on_data(void *arg, const char *buf, size_t len)
 		/* Only the answer to a pipelined ping may follow. */
 		if ((size_t)used < len && !ch->ping_behind) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: data after the response",
-			     ch->method, fl->path);
+			     method_of(ch), fl->path);
 			return;
 		}
 		if (jsonl_partial(&fl->jl)) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: truncated JSON",
-			     ch->method, fl->path);
+			     method_of(ch), fl->path);
 			return;
 		}
 		answered(ch);
@@ -603,7 +609,7 @@ static void on_eof(void *arg)
 	}
 	if (http_resp_eof(&fl->resp) || ch->mode == CHANNEL_STREAM) {
 		fail(ch, CAUSE_CLOSED, "%s %s: closed before the answer",
-		     ch->method, fl->path);
+		     method_of(ch), fl->path);
 		return;
 	}
 	on_data(ch, NULL, 0);

@@ -198,9 +198,9 @@ struct channel {
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	bool feeding;			/* the parser runs on @fl */
 	bool parked;			/* a quiet stream: @park, not @fl */
+	bool post;			/* what is asked: a POST, else a GET */
 	unsigned int served;		/* answers on this connection */
 	uint64_t alive_ms;		/* loop time of the last byte; 0: none */
-	const char *method;
 	union {
 		struct channel_flight *fl;	/* lent while asked; NULL idle */
 		struct channel_park *park;	/* while parked */

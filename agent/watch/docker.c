@@ -109,13 +109,13 @@ static int info_labels(struct json_object *labels, char *buf,
 	return 0;
 }
 
-/* What an empty info's ID and name point to: no allocation of theirs. */
-static const char no_names[] = "";
+/* An empty info's ID, then its name: no allocation of theirs. */
+static const char no_names[2] = "";
 
 void docker_info_init(struct docker_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	info->id = info->name = no_names;
+	info->id = no_names;
 	info->server_version = "";
 }
 
@@ -133,7 +133,6 @@ int docker_info_set_names(struct docker_info *info, const char *id,
 	if (info->id != no_names)
 		free((char *)info->id);
 	info->id = p;
-	info->name = p + ilen;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "strbuf.h"
@@ -49,8 +50,7 @@ struct docker_version {
  * NULL ("" when absent), but labels, NULL when there are none.
  */
 struct docker_info {
-	const char *id;
-	const char *name;
+	const char *id;			/* and the name after it */
 	const char *server_version;
 	const char *labels;		/* "k=v\0" each */
 	int64_t ncpu;
@@ -223,6 +223,12 @@ int docker_version_parse(struct json_object *o, struct docker_version *v);
  * string counts as key and value); docker_info_clear() frees them.
  */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
+/* The name: right after the ID ("" after an empty one too). */
+static inline const char *docker_info_name(const struct docker_info *info)
+{
+	return info->id + strlen(info->id) + 1;
+}
+
 /* The ID and the name of @info, replaced by copies: 0, or -ENOMEM. */
 int docker_info_set_names(struct docker_info *info, const char *id,
 			  const char *name);

@@ -156,7 +156,7 @@ static void set_state(struct engine *e, enum engine_state state,
 {
 	const struct engine_observer *obs = e->env->observer;
 	enum engine_state from = e->state;
-	const char *name = e->info.name;
+	const char *name = docker_info_name(&e->info);
 
 	if (e->state == state)
 		return;
@@ -234,6 +234,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
+	const char *name = docker_info_name(&e->info);
 	bool is_events = ch == e->events;
 
 	listing_put(ch->lst);
@@ -249,8 +250,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
 		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s: %s", e->addr,
-		e->info.name[0] ? " (" : "", e->info.name,
-		e->info.name[0] ? ")" : "",
+		name[0] ? " (" : "", name, name[0] ? ")" : "",
 		cause_name(cause), e->error);
 	ch->resend = false;
 	if (cause == CAUSE_FD_LIMIT) {

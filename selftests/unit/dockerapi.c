@@ -200,12 +200,12 @@ TEST_F(fleet, find_as_dockerd)
 	struct engine *e;
 
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "engine-1/db", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-1", e->info.name);
+	EXPECT_STREQ("engine-1", docker_info_name(&e->info));
 	EXPECT_STREQ("db", docker_container_name(c));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "/engine-2/web", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-2", e->info.name);
+	EXPECT_STREQ("engine-2", docker_info_name(&e->info));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "b1", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-1", e->info.name);
+	EXPECT_STREQ("engine-1", docker_info_name(&e->info));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, docker_container_id(&self->f.v[0]->inv.v[1], id), &e, &c, why, sizeof(why)));
 	EXPECT_EQ(&self->f.v[0]->inv.v[1], c);
 	/* "a" starts three IDs; "web" names three containers. */

@@ -65,7 +65,7 @@ TEST(info_strings_interned)
 	ASSERT_EQ(0, docker_info_parse(json_tokener_parse(b), &ib));
 	EXPECT_STREQ("A", ia.id);
 	EXPECT_STREQ("B", ib.id);
-	EXPECT_STREQ("", ia.name);
+	EXPECT_STREQ("", docker_info_name(&ia));
 	EXPECT_EQ(ia.server_version, ib.server_version);
 	EXPECT_EQ(ia.labels, ib.labels);
 	/* The version, the labels. */
