@@ -31,6 +31,8 @@
 
 _Static_assert(sizeof(struct channel_flight) <= POOL_STATE_SIZE,
 	       "a request's state must fit the pool's");
+_Static_assert(sizeof(struct channel_park) <= POOL_SMALL_SIZE,
+	       "a parked stream's state must fit the pool's small ones");
 
 static void fail(struct channel *ch, enum cause cause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -43,6 +45,12 @@ static struct loop *loop_of(const struct channel *ch)
 static const struct channel_cfg *cfg_of(const struct channel *ch)
 {
 	return &ch->env->cfg;
+}
+
+/* Of what is asked: a byte kept, not the owner's pointer. */
+static const char *method_of(const struct channel *ch)
+{
+	return ch->post ? "POST" : "GET";
 }
 
 uint64_t channel_cookie(const struct channel *ch)
@@ -78,10 +86,14 @@ static void stop_timer(struct channel *ch)
 /* Gives back what a request holds; the connection itself stays. */
 static void go_idle(struct channel *ch)
 {
-	struct channel_flight *fl = ch->fl;
+	struct channel_flight *fl = ch->parked ? NULL : ch->fl;
 
 	stop_timer(ch);
-	if (fl) {
+	if (ch->parked) {
+		pool_state_put(ch->env->pool, ch->park);
+		ch->park = NULL;
+		ch->parked = false;
+	} else if (fl) {
 		pool_tok_put(ch->env->pool, fl->jl.tok);
 		fl->jl.tok = NULL;
 		json_object_put(fl->result);
@@ -212,6 +224,12 @@ static int on_body(void *arg, const char *data, size_t len)
 	return err;
 }
 
+/* The bound of one value of the body: a stream's, or the whole body's. */
+static size_t max_value(const struct channel *ch, bool stream)
+{
+	return stream ? CHANNEL_MAX_STREAM_VALUE : cfg_of(ch)->max_body;
+}
+
 /*
  * The answer of @mode to @method @path is what comes next on the
  * connection, read with state the pool lends: 0, or -ENOMEM.
@@ -232,14 +250,55 @@ static int expect(struct channel *ch, enum channel_mode mode,
 	ch->state = CHANNEL_ASKED;
 	ch->mode = mode;
 	ch->tls_port = false;
-	ch->method = method;
+	ch->post = !strcmp(method, "POST");
 	snprintf(fl->path, sizeof(fl->path), "%s", path);
 	fl->result = NULL;
 	http_resp_init(&fl->resp, cfg->max_body, stream, false, on_body, ch);
 	/* The tokener is lent by the pool when the body starts. */
-	jsonl_init(&fl->jl, NULL,
-		   stream ? CHANNEL_MAX_STREAM_VALUE : cfg->max_body,
-		   on_value, ch);
+	jsonl_init(&fl->jl, NULL, max_value(ch, stream), on_value, ch);
+	return 0;
+}
+
+/*
+ * A flowing stream at the end of a value keeps only its channel_park:
+ * its flight (and the tokener, given back at each value's end already)
+ * goes back to the pool until bytes come. With no small state to spare,
+ * it keeps its flight.
+ */
+static void park(struct channel *ch)
+{
+	struct channel_flight *fl = ch->fl;
+	struct channel_park *pk;
+
+	if (jsonl_partial(&fl->jl))
+		return;
+	pk = pool_small_get(ch->env->pool);
+	if (!pk)
+		return;
+	pk->parser = fl->resp.parser;
+	snprintf(pk->path, sizeof(pk->path), "%.*s",
+		 (int)sizeof(pk->path) - 1, fl->path);
+	pool_state_put(ch->env->pool, fl);
+	ch->park = pk;
+	ch->parked = true;
+}
+
+/* Bytes for a parked stream: its flight lent again, as it was. */
+static int unpark(struct channel *ch)
+{
+	struct channel_park *pk = ch->park;
+	struct channel_flight *fl = pool_state_get(ch->env->pool);
+
+	if (!fl)
+		return -ENOMEM;
+	http_resp_resume(&fl->resp, &pk->parser, cfg_of(ch)->max_body,
+			 on_body, ch);
+	jsonl_init(&fl->jl, NULL, max_value(ch, true), on_value, ch);
+	fl->result = NULL;
+	snprintf(fl->path, sizeof(fl->path), "%s", pk->path);
+	pool_state_put(ch->env->pool, pk);
+	ch->fl = fl;
+	ch->parked = false;
 	return 0;
 }
 
@@ -386,8 +445,8 @@ static void deadline_fn(struct loop_timer *t)
 		duration_format(req_timeout(ch), d, sizeof(d));
 		/* A ping asks nothing but "are you there?": its own cause. */
 		fail(ch, ch->mode == CHANNEL_PING ? CAUSE_PING_TIMEOUT :
-		     CAUSE_DEADLINE, "%s %s: no answer within %s", ch->method,
-		     ch->fl->path, d);
+		     CAUSE_DEADLINE, "%s %s: no answer within %s",
+		     method_of(ch), ch->fl->path, d);
 	}
 }
 
@@ -396,7 +455,7 @@ static void answered(struct channel *ch)
 {
 	struct channel_flight *fl = ch->fl;
 	struct channel_answer ans = {
-		.method = ch->method,
+		.method = method_of(ch),
 		.status = http_resp_status(&fl->resp),
 		.ping = ch->mode == CHANNEL_PING,
 	};
@@ -428,7 +487,7 @@ static void stream_data(struct channel *ch)
 {
 	struct conn *c = ch->conn;
 	struct channel_flight *fl = ch->fl;
-	struct channel_answer ans = { .method = ch->method };
+	struct channel_answer ans = { .method = method_of(ch) };
 
 	if (ch->state == CHANNEL_ASKED && fl->resp.headers_done) {
 		ans.status = http_resp_status(&fl->resp);
@@ -456,6 +515,11 @@ static void on_data(void *arg, const char *buf, size_t len)
 	struct channel_flight *fl;
 	ssize_t used;
 
+	if (ch->parked && unpark(ch)) {
+		fail(ch, CAUSE_ERROR, "%s %s: no memory to read the stream",
+		     method_of(ch), ch->park->path);
+		return;
+	}
 	if (!ch->fl) {
 		fail(ch, CAUSE_PROTOCOL, "data without a request");
 		return;
@@ -478,13 +542,15 @@ static void on_data(void *arg, const char *buf, size_t len)
 		if (used < 0) {
 			fail(ch, used == -EMSGSIZE || used == -EPROTO ?
 			     CAUSE_PROTOCOL : CAUSE_ERROR, "%s %s: %s",
-			     ch->method, fl->path, fl->resp.error ?
+			     method_of(ch), fl->path, fl->resp.error ?
 			     fl->resp.error : fl->jl.error ? fl->jl.error :
 			     strerror((int)-used));
 			return;
 		}
 		if (ch->mode == CHANNEL_STREAM) {
 			stream_data(ch);
+			if (ch->conn == c && ch->state == CHANNEL_STREAMING)
+				park(ch);
 			return;
 		}
 		if (!fl->resp.complete)
@@ -492,12 +558,12 @@ static void on_data(void *arg, const char *buf, size_t len)
 		/* Only the answer to a pipelined ping may follow. */
 		if ((size_t)used < len && !ch->ping_behind) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: data after the response",
-			     ch->method, fl->path);
+			     method_of(ch), fl->path);
 			return;
 		}
 		if (jsonl_partial(&fl->jl)) {
 			fail(ch, CAUSE_PROTOCOL, "%s %s: truncated JSON",
-			     ch->method, fl->path);
+			     method_of(ch), fl->path);
 			return;
 		}
 		answered(ch);
@@ -543,7 +609,7 @@ static void on_eof(void *arg)
 	}
 	if (http_resp_eof(&fl->resp) || ch->mode == CHANNEL_STREAM) {
 		fail(ch, CAUSE_CLOSED, "%s %s: closed before the answer",
-		     ch->method, fl->path);
+		     method_of(ch), fl->path);
 		return;
 	}
 	on_data(ch, NULL, 0);
@@ -602,5 +668,6 @@ void channel_init(struct channel *ch, struct channel_env *env,
 	ch->ops = ops;
 	ch->arg = arg;
 	ch->fl = NULL;
+	ch->parked = false;
 	loop_timer_init(&ch->deadline, deadline_fn);
 }

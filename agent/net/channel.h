@@ -60,7 +60,8 @@ struct channel_env {
 	void *catch_up_arg;
 };
 
-enum channel_mode {
+/* A byte each, these enums: thousands of channels hold them. */
+enum __attribute__((packed)) channel_mode {
 	CHANNEL_ANSWER,			/* one answer; the body one JSON value */
 	CHANNEL_PING,			/* one answer, its body not read */
 	CHANNEL_STREAM,			/* a body of JSON values, each an event */
@@ -140,8 +141,8 @@ struct channel_ops {
 /*
  * What an answer needs while it is awaited (the request's path, the HTTP
  * parser, the JSON decoder, the value so far), lent by the pool from the
- * request to its answer, and for as long as a stream flows: an idle
- * connection holds none of it.
+ * request to its answer, and to a flowing stream while it reads (see
+ * channel_park): an idle connection holds none of it.
  */
 struct channel_flight {
 	struct http_resp resp;
@@ -150,7 +151,21 @@ struct channel_flight {
 	char path[CHANNEL_PATH_MAX];
 };
 
-enum channel_state {
+/*
+ * What a stream keeps while it waits at the end of a value (most of its
+ * life: an /events stream is quiet for hours): the HTTP parser, where it
+ * is in the body and its chunks, and the path, cut to what fits, for its
+ * errors. Its flight goes back to the pool meanwhile, and is lent again
+ * when bytes come. From a slab of small states (POOL_SMALL_SIZE).
+ */
+#define CHANNEL_PARK_PATH	80
+
+struct channel_park {
+	http_parser parser;
+	char path[CHANNEL_PARK_PATH];
+};
+
+enum __attribute__((packed)) channel_state {
 	CHANNEL_CLOSED,
 	CHANNEL_CONNECTING,
 	CHANNEL_IDLE,			/* connected, nothing asked */
@@ -160,7 +175,7 @@ enum channel_state {
 };
 
 /* What the one deadline timer waits for. */
-enum channel_timer {
+enum __attribute__((packed)) channel_timer {
 	CHANNEL_TIMER_OFF,
 	CHANNEL_TIMER_IDLE_PING,	/* idle: the next liveness ping */
 	CHANNEL_TIMER_LATE_MARK,	/* asked: time for the late ping */
@@ -182,10 +197,14 @@ struct channel {
 	bool tls;			/* this connection is TLS */
 	bool tls_port;			/* answered as a TLS port to plain HTTP */
 	bool feeding;			/* the parser runs on @fl */
+	bool parked;			/* a quiet stream: @park, not @fl */
+	bool post;			/* what is asked: a POST, else a GET */
 	unsigned int served;		/* answers on this connection */
 	uint64_t alive_ms;		/* loop time of the last byte; 0: none */
-	const char *method;
-	struct channel_flight *fl;	/* lent while asked; NULL when idle */
+	union {
+		struct channel_flight *fl;	/* lent while asked; NULL idle */
+		struct channel_park *park;	/* while parked */
+	};
 	struct loop_timer deadline;
 };
 

@@ -41,10 +41,13 @@ struct conn {
 	bool expired;			/* the connect deadline passed */
 	bool read_paused;		/* conn_read_pause() */
 	struct loop_io io;
-	struct loop_timer connect_timer;
-	struct loop_defer free_work;
+	/* Never both: the deadline is stopped when the free is deferred. */
+	union {
+		struct loop_timer connect_timer;
+		struct loop_defer free_work;
+	};
 	char *out;			/* pool buffer, only while output waits */
-	size_t out_off, out_len;
+	unsigned int out_off, out_len;	/* within it: POOL_BUF_SIZE at most */
 	uint64_t cookie;
 };
 
@@ -171,7 +174,11 @@ void conn_close(struct conn *c)
 	conn_open--;
 	pool_buf_put(c->pool, c->out);
 	c->out = NULL;
-	/* Events of this pass may still name it: free after the pass. */
+	/*
+	 * Events of this pass may still name it: free after the pass, with
+	 * the room of the deadline, stopped above.
+	 */
+	c->free_work = (struct loop_defer){ .queued = false };
 	loop_defer(c->loop, &c->free_work, conn_free_work);
 }
 
@@ -196,7 +203,7 @@ static int flush(struct conn *c)
 			c->cbs->error(c->arg, (int)n);
 			return (int)n;
 		}
-		c->out_off += n;
+		c->out_off += (unsigned int)n;
 	}
 	pool_buf_put(c->pool, c->out);
 	c->out = NULL;
@@ -214,7 +221,7 @@ int conn_write(struct conn *c, const void *buf, size_t len)
 		if (c->out_len + len > POOL_BUF_SIZE)
 			return -ENOBUFS;
 		memcpy(c->out + c->out_len, buf, len);
-		c->out_len += len;
+		c->out_len += (unsigned int)len;
 		return 0;
 	}
 	if (c->state == CONN_OPEN) {
@@ -233,7 +240,7 @@ int conn_write(struct conn *c, const void *buf, size_t len)
 		return -ENOMEM;
 	memcpy(c->out, (const char *)buf + n, len - n);
 	c->out_off = 0;
-	c->out_len = len - n;
+	c->out_len = (unsigned int)(len - n);
 	if (c->state == CONN_OPEN)
 		return loop_io_mod(c->loop, &c->io, events_of(c));
 	return 0;

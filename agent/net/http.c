@@ -178,6 +178,14 @@ void http_resp_init(struct http_resp *r, uint64_t max_body, bool stream,
 	r->arg = arg;
 }
 
+void http_resp_resume(struct http_resp *r, const http_parser *parser,
+		      uint64_t max_body, http_body_fn body, void *arg)
+{
+	http_resp_init(r, max_body, true, false, body, arg);
+	r->parser = *parser;
+	r->headers_done = true;
+}
+
 static ssize_t parser_result(struct http_resp *r, size_t used)
 {
 	enum http_errno herr = HTTP_PARSER_ERRNO(&r->parser);

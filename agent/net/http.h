@@ -43,6 +43,14 @@ struct http_resp {
 void http_resp_init(struct http_resp *r, uint64_t max_body, bool stream,
 		    bool head, http_body_fn body, void *arg);
 /*
+ * Once its headers are in, a stream's response is its parser alone (where
+ * it is in the body and its chunks): the rest served the headers, or is
+ * a bound given again. A stream read on from @parser, a copy of that of
+ * a stream whose headers were in.
+ */
+void http_resp_resume(struct http_resp *r, const http_parser *parser,
+		      uint64_t max_body, http_body_fn body, void *arg);
+/*
  * Feed received bytes. Returns how many were used, which is less than
  * @len only when the response completed before them; -EPROTO (bad syntax),
  * -EMSGSIZE (a bound exceeded) or the body callback's error otherwise.

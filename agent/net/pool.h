@@ -12,6 +12,8 @@
 #define POOL_BUF_SIZE 4096
 /* A request's parsing state (channel.c's struct channel_flight fits). */
 #define POOL_STATE_SIZE 640
+/* What a quiet stream keeps between its reads (channel.c's channel_park). */
+#define POOL_SMALL_SIZE 112
 
 struct pool;
 
@@ -19,6 +21,7 @@ struct pool_stats {
 	size_t bufs_used, bufs_free;
 	size_t toks_used;
 	size_t states_used, state_slabs;	/* slabs mapped, a spare too */
+	size_t smalls_used, small_slabs;	/* the same, POOL_SMALL_SIZE */
 };
 
 int pool_new(struct pool **poolp);
@@ -29,6 +32,9 @@ void pool_buf_put(struct pool *pool, void *buf);
 
 /* POOL_STATE_SIZE bytes aligned to 16, not cleared; NULL without memory. */
 void *pool_state_get(struct pool *pool);
+/* The same, POOL_SMALL_SIZE bytes, from slabs of their own. */
+void *pool_small_get(struct pool *pool);
+/* Gives back what either lent; NULL: nothing. */
 void pool_state_put(struct pool *pool, void *state);
 
 json_tokener *pool_tok_get(struct pool *pool);

@@ -74,7 +74,9 @@ struct json_object *dockerapi_version(const struct fleet *f)
 
 const char *dockerapi_node_name(const struct engine *e)
 {
-	return e->info.name[0] ? e->info.name : e->addr;
+	const char *name = docker_info_name(&e->info);
+
+	return name[0] ? name : e->addr;
 }
 
 static void status_pair(struct json_object *a, const char *k, const char *v)

@@ -148,7 +148,7 @@ int forward_start(struct forward **fp, struct engine *e, const char *path,
 	opts.connect_timeout_ms = cfg->request_timeout_ms;
 	err = 0;
 	if (e->env->tls) {
-		err = tls_peer_new(&f->peer, e->env->tls, e->host);
+		err = tls_peer_new(&f->peer, e->env->tls, engine_host(e));
 		if (!err)
 			err = tls_transport_new(&tr, f->peer);
 	}

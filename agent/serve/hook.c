@@ -362,7 +362,7 @@ void hook_transition(struct hook *h, const struct engine *e,
 	j->cause = e->cause;
 	j->since_ms = e->since_ms;
 	j->transitions++;
-	snprintf(j->name, sizeof(j->name), "%s", e->info.name);
+	snprintf(j->name, sizeof(j->name), "%s", docker_info_name(&e->info));
 	snprintf(j->error, sizeof(j->error), "%s",
 		 e->cause == CAUSE_NONE ? "" : e->error);
 	start_next(h);

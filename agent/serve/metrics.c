@@ -296,7 +296,7 @@ static int engine_labels(struct strbuf *b, const char *metric,
 {
 	int err = strbuf_addf(b, "%s{", metric);
 
-	err = err ?: add_label(b, "engine", e->info.name, "");
+	err = err ?: add_label(b, "engine", docker_info_name(&e->info), "");
 	err = err ?: add_label(b, "addr", e->addr, ",");
 	return err;
 }

@@ -273,7 +273,8 @@ static struct json_object *event_json(const struct engine *e, const char *type)
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "addr", json_object_new_string(e->addr));
 	json_object_object_add(o, "id", json_object_new_string(e->info.id));
-	json_object_object_add(o, "name", json_object_new_string(e->info.name));
+	json_object_object_add(o, "name",
+			       json_object_new_string(docker_info_name(&e->info)));
 	return o;
 }
 

@@ -66,7 +66,8 @@ static struct json_object *container_json(const struct engine *e,
 	if (e) {
 		json_object_object_add(o, "node", json_object_new_string(e->addr));
 		json_object_object_add(o, "node_name",
-				       json_object_new_string(e->info.name));
+				       json_object_new_string(
+					       docker_info_name(&e->info)));
 		json_object_object_add(o, "node_state",
 				       json_object_new_string(engine_state_name(e->state)));
 		json_object_object_add(o, "stale",
@@ -116,7 +117,8 @@ struct json_object *view_node(const struct engine *e, bool list)
 		return NULL;
 	json_object_object_add(o, "addr", json_object_new_string(e->addr));
 	json_object_object_add(o, "id", json_object_new_string(e->info.id));
-	json_object_object_add(o, "name", json_object_new_string(e->info.name));
+	json_object_object_add(o, "name",
+			       json_object_new_string(docker_info_name(&e->info)));
 	json_object_object_add(o, "state",
 			       json_object_new_string(engine_state_name(e->state)));
 	json_object_object_add(o, "cause", e->cause == CAUSE_NONE ? NULL :
@@ -147,8 +149,10 @@ struct json_object *view_node(const struct engine *e, bool list)
 
 bool view_node_is(const struct engine *e, const char *key)
 {
+	const char *name = docker_info_name(&e->info);
+
 	return !strcmp(e->addr, key) || (e->info.id[0] && !strcmp(e->info.id, key)) ||
-	       (e->info.name[0] && !strcmp(e->info.name, key));
+	       (name[0] && !strcmp(name, key));
 }
 
 /* "127.1.0.3" for "127.1.0.3:2375", "::1" for "[::1]:2375". */

@@ -109,10 +109,31 @@ static int info_labels(struct json_object *labels, char *buf,
 	return 0;
 }
 
+/* An empty info's ID, then its name: no allocation of theirs. */
+static const char no_names[2] = "";
+
 void docker_info_init(struct docker_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	info->id = info->name = info->server_version = "";
+	info->id = no_names;
+	info->server_version = "";
+}
+
+/* "id\0name\0", one allocation: the ID heads it. */
+int docker_info_set_names(struct docker_info *info, const char *id,
+			  const char *name)
+{
+	size_t ilen = strlen(id) + 1, nlen = strlen(name) + 1;
+	char *p = malloc(ilen + nlen);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, id, ilen);
+	memcpy(p + ilen, name, nlen);
+	if (info->id != no_names)
+		free((char *)info->id);
+	info->id = p;
+	return 0;
 }
 
 /* An interned copy of @s, or "" for ""; NULL on -ENOMEM. */
@@ -158,12 +179,11 @@ int docker_info_parse(struct json_object *o, struct docker_info *info)
 		docker_info_init(info);
 		return err;
 	}
-	info->id = info_intern(id, strlen(id));
-	info->name = info_intern(name, strlen(name));
+	err = docker_info_set_names(info, id, name);
 	info->server_version = info_intern(version, strlen(version));
 	if (info->labels_len)
 		info->labels = intern_get_str(buf, info->labels_len);
-	if (!info->id || !info->name || !info->server_version ||
+	if (err || !info->server_version ||
 	    (info->labels_len && !info->labels)) {
 		docker_info_clear(info);
 		return -ENOMEM;
@@ -173,8 +193,8 @@ int docker_info_parse(struct json_object *o, struct docker_info *info)
 
 void docker_info_clear(struct docker_info *info)
 {
-	info_unintern(info->id);
-	info_unintern(info->name);
+	if (info->id != no_names)
+		free((char *)info->id);
 	info_unintern(info->server_version);
 	if (info->labels)
 		intern_put_str(info->labels);

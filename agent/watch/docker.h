@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "strbuf.h"
@@ -42,14 +43,14 @@ struct docker_version {
 };
 
 /*
- * The part of /info kept. Its strings, bounded as DOCKER_ENGINE_ID_MAX,
- * DOCKER_NAME_MAX and DOCKER_VERSION_MAX say, are interned (intern.h):
- * engines of one fleet repeat versions and labels. They are never NULL
- * ("" when absent), but labels, NULL when there are none.
+ * The part of /info kept. Its strings are bounded as DOCKER_ENGINE_ID_MAX,
+ * DOCKER_NAME_MAX and DOCKER_VERSION_MAX say. The ID and the name, an
+ * engine's own, share one allocation; the version and the labels are
+ * interned (intern.h): engines of one fleet repeat them. They are never
+ * NULL ("" when absent), but labels, NULL when there are none.
  */
 struct docker_info {
-	const char *id;
-	const char *name;
+	const char *id;			/* and the name after it */
 	const char *server_version;
 	const char *labels;		/* "k=v\0" each */
 	int64_t ncpu;
@@ -222,6 +223,15 @@ int docker_version_parse(struct json_object *o, struct docker_version *v);
  * string counts as key and value); docker_info_clear() frees them.
  */
 int docker_info_parse(struct json_object *o, struct docker_info *info);
+/* The name: right after the ID ("" after an empty one too). */
+static inline const char *docker_info_name(const struct docker_info *info)
+{
+	return info->id + strlen(info->id) + 1;
+}
+
+/* The ID and the name of @info, replaced by copies: 0, or -ENOMEM. */
+int docker_info_set_names(struct docker_info *info, const char *id,
+			  const char *name);
 /* Empty: every string "". docker_info_clear() empties it too. */
 void docker_info_init(struct docker_info *info);
 void docker_info_clear(struct docker_info *info);

@@ -67,6 +67,7 @@ static const struct engine_cfg *cfg_of(const struct engine *e)
 	return e->env->cfg;
 }
 
+
 /*
  * Every transition is logged here, once, with its cause, at the priority
  * an operator filters on (journalctl -p warning): losing an engine is a
@@ -94,6 +95,7 @@ static enum log_level transition_level(const struct engine *e,
  */
 struct engine_events {
 	struct engine_chan ch;
+	struct loop_timer retry;
 	struct pace pace;
 };
 
@@ -154,7 +156,7 @@ static void set_state(struct engine *e, enum engine_state state,
 {
 	const struct engine_observer *obs = e->env->observer;
 	enum engine_state from = e->state;
-	const char *name = e->info.name;
+	const char *name = docker_info_name(&e->info);
 
 	if (e->state == state)
 		return;
@@ -183,7 +185,18 @@ static void retry_in(struct engine_chan *ch, unsigned int attempt)
 	uint64_t delay = backoff_delay(attempt, BACKOFF_BASE_MS,
 				       cfg_of(e)->backoff_max_ms, rand_u64());
 
-	loop_timer_start(loop_of(e), &ch->retry, delay);
+	if (ch != &e->poll) {
+		loop_timer_start(loop_of(e), &events_of(e)->retry, delay);
+		return;
+	}
+	e->retrying = true;
+	loop_timer_start(loop_of(e), &e->timer, delay);
+}
+
+/* The polling connection waits for its retry. */
+static bool poll_retry_pending(const struct engine *e)
+{
+	return e->retrying && loop_timer_active(&e->timer);
 }
 
 /* Its events stream closed, its retry stopped; no stream, nothing. */
@@ -192,7 +205,7 @@ static void events_stop(struct engine *e)
 	if (!e->events)
 		return;
 	channel_close(&e->events->ch);
-	loop_timer_stop(loop_of(e), &e->events->retry);
+	loop_timer_stop(loop_of(e), &events_of(e)->retry);
 }
 
 static void engine_down(struct engine *e, enum cause cause)
@@ -221,6 +234,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 {
 	struct engine_chan *ch = arg;
 	struct engine *e = ch->e;
+	const char *name = docker_info_name(&e->info);
 	bool is_events = ch == e->events;
 
 	listing_put(ch->lst);
@@ -236,8 +250,7 @@ static void chan_failed(void *arg, enum cause cause, const char *why)
 	/* Retries of an engine already marked bad would only repeat it. */
 	log_msg(e->state == ENGINE_DOWN || e->state == ENGINE_UNHEALTHY ?
 		LOG_DEBUG : LOG_WARN, "engine %s%s%s%s: %s: %s", e->addr,
-		e->info.name[0] ? " (" : "", e->info.name,
-		e->info.name[0] ? ")" : "",
+		name[0] ? " (" : "", name, name[0] ? ")" : "",
 		cause_name(cause), e->error);
 	ch->resend = false;
 	if (cause == CAUSE_FD_LIMIT) {
@@ -328,7 +341,8 @@ static void schedule_refresh(struct engine *e)
 {
 	const struct engine_cfg *cfg = cfg_of(e);
 
-	loop_timer_start(loop_of(e), &e->refresh,
+	e->retrying = false;
+	loop_timer_start(loop_of(e), &e->timer,
 			 rand_range(cfg->refresh_min_ms, cfg->refresh_max_ms));
 }
 
@@ -536,7 +550,7 @@ static void poll_answer(void *arg, struct channel_answer *ans)
 	/* The stream opens once the engine has answered a whole refresh. */
 	if (!(e->work & W_CYCLE) && e->events &&
 	    e->events->ch.state == CHANNEL_CLOSED &&
-	    !loop_timer_active(&e->events->retry))
+	    !loop_timer_active(&events_of(e)->retry))
 		events_open(e);
 	poll_next(e);
 }
@@ -705,13 +719,13 @@ static void resolved(void *arg, int err, const struct sockaddr *sa,
 
 	e->query = NULL;
 	if (err) {
-		engine_fail(&e->poll, CAUSE_DNS, "%s: %s", e->host,
+		engine_fail(&e->poll, CAUSE_DNS, "%s: %s", engine_host(e),
 			    resolver_strerror(err));
 		return;
 	}
 	if (salen > sizeof(e->sa)) {
 		engine_fail(&e->poll, CAUSE_DNS, "%s: not an IPv4 or IPv6 address",
-			    e->host);
+			    engine_host(e));
 		return;
 	}
 	memcpy(&e->sa, sa, salen);
@@ -729,8 +743,8 @@ static void poll_open(struct engine *e)
 		return;
 	}
 	/* Names are looked up again on every new connection. */
-	err = resolver_lookup(e->env->resolver, e->host, e->port, resolved, e,
-			      &e->query);
+	err = resolver_lookup(e->env->resolver, engine_host(e), e->port,
+			      resolved, e, &e->query);
 	if (err)
 		retry_in(&e->poll, e->poll.attempts++);
 }
@@ -794,8 +808,8 @@ static bool close_idle(struct engine *e)
 
 	if (!min || !e->tls || !e->events || e->state != ENGINE_HEALTHY ||
 	    e->events->ch.state != CHANNEL_STREAMING ||
-	    !loop_timer_active(&e->refresh) ||
-	    e->refresh.due < loop_now(loop_of(e)) + min)
+	    !loop_timer_active(&e->timer) || e->retrying ||
+	    e->timer.due < loop_now(loop_of(e)) + min)
 		return false;
 	e->closed_idle = engine_events_cookie(e);
 	channel_close(&e->poll.ch);
@@ -808,7 +822,7 @@ static void poll_next(struct engine *e)
 	const char *p = e->api_prefix;
 
 	if (ch->state == CHANNEL_CLOSED) {
-		if (e->work && !e->query && !loop_timer_active(&e->poll.retry))
+		if (e->work && !e->query && !poll_retry_pending(e))
 			poll_open(e);
 		return;
 	}
@@ -833,45 +847,42 @@ static void poll_next(struct engine *e)
 		poll_targeted(e);
 }
 
-static void poll_retry_fn(struct loop_timer *t)
+/*
+ * The polling connection's retry, or the next refresh. A retry may have
+ * taken the place of a refresh: it lists the containers too.
+ */
+static void timer_fn(struct loop_timer *t)
 {
-	struct engine *e = container_of(t, struct engine, poll.retry);
+	struct engine *e = container_of(t, struct engine, timer);
 
-	e->work |= W_PING;
-	poll_next(e);
-}
-
-static void events_retry_fn(struct loop_timer *t)
-{
-	struct engine *e = container_of(t, struct engine_chan, retry)->e;
-
-	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
-	    e->events->ch.state == CHANNEL_CLOSED)
-		events_open(e);
-}
-
-static void refresh_fn(struct loop_timer *t)
-{
-	struct engine *e = container_of(t, struct engine, refresh);
-
+	if (e->retrying)
+		e->work |= W_PING;
+	e->retrying = false;
 	e->work |= W_CONTAINERS;
 	if (loop_now(loop_of(e)) >= e->info_due)
 		e->work |= W_VERSION | W_INFO;
 	poll_next(e);
 }
 
-/* Its turn at the memory gate came. */
-static void mem_go(struct memgate_ticket *t)
+static void events_retry_fn(struct loop_timer *t)
+{
+	struct engine *e = container_of(t, struct engine_events, retry)->ch.e;
+
+	if (e->state != ENGINE_DOWN && !(e->work & W_CYCLE) &&
+	    e->events->ch.state == CHANNEL_CLOSED)
+		events_open(e);
+}
+
+void engine_mem_go(struct memgate_ticket *t)
 {
 	poll_next(container_of(t, struct engine, mem));
 }
 
 static void chan_init(struct engine *e, struct engine_chan *ch,
-		      const struct channel_ops *ops, loop_timer_fn retry_fn)
+		      const struct channel_ops *ops)
 {
 	ch->e = e;
 	channel_init(&ch->ch, &e->env->chan, e->addr, ops, ch);
-	loop_timer_init(&ch->retry, retry_fn);
 }
 
 int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
@@ -881,44 +892,41 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 	size_t alen, hlen;
 	struct engine *e;
 	const char *why;
+	uint16_t port;
 	int err;
 
-	e = calloc(1, sizeof(*e));
+	err = hostport_parse(addr, host, sizeof(host), &port, &why);
+	if (err)
+		return err;
+	/* One allocation for the engine and "addr\0host\0" after it. */
+	alen = strlen(addr) + 1;
+	hlen = strlen(host) + 1;
+	e = calloc(1, sizeof(*e) + alen + hlen);
 	if (!e)
 		return -ENOMEM;
 	e->env = env;
 	e->error = "";
 	e->api_version = "";
 	docker_info_init(&e->info);
-	err = hostport_parse(addr, host, sizeof(host), &e->port, &why);
-	if (err)
-		goto err;
-	/* One allocation for both: "addr\0host\0". */
-	alen = strlen(addr) + 1;
-	hlen = strlen(host) + 1;
-	e->addr = malloc(alen + hlen);
-	if (!e->addr) {
-		err = -ENOMEM;
-		goto err;
-	}
-	memcpy(e->addr, addr, alen);
-	e->host = memcpy(e->addr + alen, host, hlen);
+	e->port = port;
+	e->addr = memcpy(e + 1, addr, alen);
+	memcpy(e->addr + alen, host, hlen);
 	/* A name is looked up on every new connection; a literal is set. */
-	e->literal = !host_sockaddr(e->host, e->port, &ss, &e->salen) &&
+	e->literal = !host_sockaddr(host, e->port, &ss, &e->salen) &&
 		     e->salen <= sizeof(e->sa);
 	if (e->literal)
 		memcpy(&e->sa, &ss, e->salen);
 	else
 		e->salen = 0;
 	if (env->tls) {
-		err = tls_peer_new(&e->tls, env->tls, e->host);
+		err = tls_peer_new(&e->tls, env->tls, host);
 		if (err)
 			goto err;
 	}
 	e->state = ENGINE_PENDING;
 	e->held = true;
 	e->since_ms = clock_wall_ms();
-	chan_init(e, &e->poll, &poll_ops, poll_retry_fn);
+	chan_init(e, &e->poll, &poll_ops);
 	/* Without --events, no stream ever: no room kept for one. */
 	if (cfg_of(e)->events) {
 		struct engine_events *ev = calloc(1, sizeof(*ev));
@@ -928,19 +936,18 @@ int engine_new(struct engine **ep, struct engine_env *env, const char *addr)
 			goto err;
 		}
 		e->events = &ev->ch;
-		chan_init(e, e->events, &events_ops, events_retry_fn);
+		chan_init(e, e->events, &events_ops);
+		loop_timer_init(&ev->retry, events_retry_fn);
 		pace_init(&ev->pace, env->loop, &env->events, e->addr,
 			  &pace_ops);
 	}
-	loop_timer_init(&e->refresh, refresh_fn);
-	e->mem.go = mem_go;
+	loop_timer_init(&e->timer, timer_fn);
 	*ep = e;
 	return 0;
 
 err:
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->addr);
 	free(e);
 	return err;
 }
@@ -999,8 +1006,8 @@ static void engine_quiet(struct engine *e)
 {
 	channel_close(&e->poll.ch);
 	events_stop(e);
-	loop_timer_stop(loop_of(e), &e->poll.retry);
-	loop_timer_stop(loop_of(e), &e->refresh);
+	loop_timer_stop(loop_of(e), &e->timer);
+	e->retrying = false;
 	if (e->events)
 		pace_stop(pace_of(e));
 }
@@ -1040,6 +1047,5 @@ void engine_free(struct engine *e)
 	clear_error(e);
 	tls_peer_free(e->tls);
 	free(events_of(e));
-	free(e->addr);
 	free(e);
 }

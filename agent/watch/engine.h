@@ -85,7 +85,8 @@ struct engine_env {
 	struct memgate mem;		/* first listings, under a limit */
 };
 
-enum engine_req {
+/* A byte: in every engine. */
+enum __attribute__((packed)) engine_req {
 	REQ_NONE,
 	REQ_PING,
 	REQ_VERSION,
@@ -113,16 +114,15 @@ struct engine_chan {
 	struct channel ch;
 	enum engine_req req;		/* what the polling request asked */
 	bool resend;			/* the last one closed under a request */
-	struct listing *lst;		/* a listing's body read so far, lent */
-	struct loop_timer retry;
 	unsigned int attempts;		/* for the backoff of this channel */
+	struct listing *lst;		/* a listing's body read so far, lent */
 };
 
 /* One Docker engine. Only engine.c changes it; others read it. */
 struct engine {
 	struct engine_env *env;
-	char *addr;			/* as discovered: "host:port" */
-	char *host;			/* of @addr, without brackets: after it */
+	/* "host:port" as discovered, then its host: after the engine. */
+	char *addr;
 	uint16_t port;
 	bool literal;			/* host is an IP address */
 	bool held;			/* not started: no descriptors, or no
@@ -145,6 +145,7 @@ struct engine {
 	/* /version's, the only part of it shown (views.c) */
 	const char *api_version;	/* interned; "" before */
 	char api_prefix[HTTP_API_VERSION_MAX + 2];	/* "/v1.41" or "" */
+	bool retrying;			/* @timer waits to retry, not refresh */
 	unsigned int work;		/* requests still to make */
 	uint64_t info_due;		/* loop time */
 	/*
@@ -158,7 +159,11 @@ struct engine {
 	struct engine_chan poll;
 	/* NULL without --events; with its pace of refreshes (engine.c) */
 	struct engine_chan *events;
-	struct loop_timer refresh;
+	/*
+	 * The polling connection's next try after a failure, or the next
+	 * refresh: one timer, as a retry lists the containers too.
+	 */
+	struct loop_timer timer;
 	struct memgate_ticket mem;	/* its place for a first listing */
 };
 
@@ -170,6 +175,8 @@ void engine_remove(struct engine *e);
 /* The same, for an engine that agent @to watches from now on. */
 void engine_hand_over(struct engine *e, const char *to);
 void engine_start(struct engine *e);
+/* Its turn at the memory gate came (the gate's memgate_go_fn). */
+void engine_mem_go(struct memgate_ticket *t);
 /*
  * An engine is held from engine_new() to engine_start(). Held for want of
  * a resource (descriptors: fd-limit, given by the fleet; memory:
@@ -180,6 +187,8 @@ void engine_start(struct engine *e);
 void engine_hold(struct engine *e, enum cause cause, const char *why);
 
 const char *engine_state_name(enum engine_state s);
+/* The host of its address, without brackets (right after the address). */
+const char *engine_host(const struct engine *e);
 /* The cookie of the polling connection, 0 when there is none. */
 uint64_t engine_cookie(const struct engine *e);
 uint64_t engine_events_cookie(const struct engine *e);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What others ask of an engine without changing it (see engine.h): its
- * state's name, its connections' cookies, and which engine holds a
- * cookie. Views, kernel events and tests read these; engine.c, which runs
+ * state's name, its host, its connections' cookies, and which engine
+ * holds a cookie. Views, kernel events and tests read these; engine.c, which runs
  * the engine, only calls down here.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "container_of.h"
 #include "engine.h"
@@ -23,6 +24,11 @@ const char *engine_state_name(enum engine_state s)
 	};
 
 	return (unsigned int)s < ENGINE_NSTATES ? names[s] : "?";
+}
+
+const char *engine_host(const struct engine *e)
+{
+	return e->addr + strlen(e->addr) + 1;
 }
 
 uint64_t engine_cookie(const struct engine *e)

@@ -41,7 +41,7 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 	f->env.resolver = resolver;
 	f->env.cfg = cfg;
 	f->capacity = SIZE_MAX;
-	memgate_init(&f->env.mem, loop);
+	memgate_init(&f->env.mem, loop, engine_mem_go);
 	channel_env_init(&f->env.chan, loop, pool, cfg);
 	if (cfg->tls.enable) {
 		char why[256];

@@ -146,16 +146,17 @@ static void wake(struct memgate *g)
 
 		unlink_ticket(g, t);
 		t->state = MEMGATE_CALLED;
-		t->go(t);
+		g->go(t);
 		/* Back in line: not until a listing in flight ends. */
 		if (t->state == MEMGATE_WAITING)
 			break;
 	}
 }
 
-void memgate_init(struct memgate *g, struct loop *loop)
+void memgate_init(struct memgate *g, struct loop *loop, memgate_go_fn go)
 {
 	g->loop = loop;
+	g->go = go;
 	loop_timer_init(&g->report, report_fn);
 }
 
@@ -224,7 +225,7 @@ void memgate_end(struct memgate *g, struct memgate_ticket *t, bool ok,
 	t->state = MEMGATE_NONE;
 	if (ok) {
 		t->state = MEMGATE_ADMITTED;
-		t->containers = containers;
+		t->containers = (uint32_t)containers;
 		g->admitted++;
 		g->containers += containers;
 	}

@@ -15,8 +15,8 @@
  * the bench's memory check all take them from here, so re-measuring
  * (bench/run --phase memory) means changing these lines only.
  */
-#define MEM_BASE		(4800ULL << 10)	/* 4.7 MiB: loop, pools, API */
-#define MEM_PER_ENGINE		2340ULL		/* 2.3 KiB */
+#define MEM_BASE		(4640ULL << 10)	/* 4.5 MiB: loop, pools, API */
+#define MEM_PER_ENGINE		1600ULL		/* 1.6 KiB */
 #define MEM_PER_CONTAINER	80ULL		/* 0.08 KiB in an inventory */
 /*
  * What a listing costs while it is parsed, per container on top of what
@@ -55,14 +55,17 @@ enum memgate_state {
 struct memgate_ticket {
 	struct memgate_ticket *prev, *next;	/* while waiting */
 	enum memgate_state state;
-	size_t containers;		/* counted at admission */
-	/* Called when its turn comes: ask again. */
-	void (*go)(struct memgate_ticket *t);
+	/* Counted at admission: an engine lists far fewer than 2^32. */
+	uint32_t containers;
 };
+
+/* Called when a ticket's turn comes: its engine asks again. */
+typedef void (*memgate_go_fn)(struct memgate_ticket *t);
 
 /* Owned by the fleet (in every engine's env). */
 struct memgate {
 	struct loop *loop;
+	memgate_go_fn go;		/* the same for every ticket */
 	uint64_t limit;			/* bytes; 0: none, nothing paced */
 	char what[96];			/* the limit, in words */
 	size_t engines;			/* in the fleet: each costs its share */
@@ -75,7 +78,7 @@ struct memgate {
 	struct memgate_ticket *head, *tail;
 };
 
-void memgate_init(struct memgate *g, struct loop *loop);
+void memgate_init(struct memgate *g, struct loop *loop, memgate_go_fn go);
 
 /*
  * A new limit (0: none), in words in @what, re-read at start and on each
@@ -84,7 +87,7 @@ void memgate_init(struct memgate *g, struct loop *loop);
  * many were asked, which limit).
  */
 void memgate_set_limit(struct memgate *g, uint64_t limit, const char *what);
-/* 0: list now (or already admitted); -EAGAIN: wait for go(); -ENOMEM. */
+/* 0: list now (or already admitted); -EAGAIN: wait for @go; -ENOMEM. */
 int memgate_ask(struct memgate *g, struct memgate_ticket *t);
 /* The first listing ended, good (@ok, with @containers) or not. */
 void memgate_end(struct memgate *g, struct memgate_ticket *t, bool ok,

@@ -38,10 +38,9 @@ static void fake_fleet(void)
 		e->addr = addrs[i];
 		snprintf(names[i], sizeof(names[i]), "engine-%d", i);
 		snprintf(ids[i], sizeof(ids[i]), "ID%d", i);
-		/* Never freed: the strings need not be interned. */
+		/* Never freed: a fuzz target's fleet lives as long as it. */
 		docker_info_init(&e->info);
-		e->info.name = names[i];
-		e->info.id = ids[i];
+		fuzz_assert(!docker_info_set_names(&e->info, ids[i], names[i]));
 		e->error = e->api_version = "";
 		/* Laid out as a listing's answer is. */
 		for (k = 0; k < 2; k++) {

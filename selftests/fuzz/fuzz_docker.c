@@ -55,7 +55,7 @@ static void info(struct json_object *o)
 	/* Interned copies, within the bounds of what they were taken from. */
 	fuzz_assert(strlen(in.id) < DOCKER_ENGINE_ID_MAX);
 	fuzz_assert(in.id[0]);
-	fuzz_assert(strlen(in.name) < DOCKER_NAME_MAX);
+	fuzz_assert(strlen(docker_info_name(&in)) < DOCKER_NAME_MAX);
 	fuzz_assert(strlen(in.server_version) < DOCKER_VERSION_MAX);
 	fuzz_assert(in.labels_len <= DOCKER_LABELS_BYTES);
 	fuzz_assert(!in.labels == !in.labels_len);

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -372,6 +373,172 @@ TEST_F(chan, stream_closed_by_its_owner_gives_its_state_back)
 	EXPECT_EQ(0U, st.states_used);
 	EXPECT_EQ(0U, st.toks_used);
 	EXPECT_EQ(0U, self->o.failed);
+}
+
+/* Run the loop until *@count reaches @n, then a little on. */
+static void run_until_n(struct _test_data_chan *self,
+			const unsigned int *count, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 200 && *count < n; i++)
+		loop_run_once(self->loop, 10);
+	for (i = 0; i < 5; i++)
+		loop_run_once(self->loop, 10);
+}
+
+static void open_stream(struct _test_data_chan *self,
+			struct __test_metadata *_metadata)
+{
+	struct channel_req req = {
+		.method = "GET",
+		.path = "/v3/watch",
+		.mode = CHANNEL_STREAM,
+	};
+	char in[4096];
+
+	ASSERT_EQ(0, channel_send(&self->o.ch, &req));
+	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
+}
+
+/*
+ * A quiet stream holds no flight: at the end of a value, even within a
+ * chunk, it keeps its parser and its path in a small state; a value cut
+ * in two keeps its flight until it ends; bytes borrow the flight again,
+ * and the small state goes back when the stream closes.
+ */
+TEST_F(chan, stream_parked_between_values)
+{
+	struct pool_stats st;
+
+	open_stream(self, _metadata);
+	/* A chunk of two values (0x18 bytes), the first one alone for now. */
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n"
+		   "18\r\n{\"key\":\"1\"}\n");
+	run_until_n(self, &self->o.events, 1);
+	ASSERT_EQ(1U, self->o.events);
+	EXPECT_TRUE(self->o.ch.parked);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(1U, st.smalls_used);
+	EXPECT_EQ(0U, st.toks_used);
+
+	/* The chunk's rest, then a value cut in two: the flight stays. */
+	peer_write(self->fd, "{\"key\":\"2\"}\n\r\nc\r\n{\"key\":");
+	run_until_n(self, &self->o.events, 2);
+	ASSERT_EQ(2U, self->o.events);
+	EXPECT_STREQ("2", self->o.key);
+	EXPECT_FALSE(self->o.ch.parked);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(1U, st.states_used);
+	EXPECT_EQ(0U, st.smalls_used);
+	EXPECT_EQ(1U, st.toks_used);
+
+	peer_write(self->fd, "\"3\"}\n\r\n");
+	run_until_n(self, &self->o.events, 3);
+	ASSERT_EQ(3U, self->o.events);
+	EXPECT_STREQ("3", self->o.key);
+	EXPECT_TRUE(self->o.ch.parked);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(1U, st.smalls_used);
+	EXPECT_EQ(0U, st.toks_used);
+
+	/* Its bounds hold across parking: a chunk too large fails it. */
+	self->env.cfg.max_body = 16;
+	peer_write(self->fd, "11\r\n");
+	run_until(self, &self->o.failed);
+	ASSERT_EQ(1U, self->o.failed);
+	EXPECT_EQ(CAUSE_PROTOCOL, (int)self->o.cause);
+	EXPECT_STREQ("GET /v3/watch: chunk too large", self->o.why);
+	EXPECT_EQ(0U, self->o.closed);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(0U, st.smalls_used);
+	EXPECT_EQ(0U, st.toks_used);
+}
+
+/* A quiet stream's owner closes it: its small state goes back. */
+TEST_F(chan, parked_stream_closed)
+{
+	struct pool_stats st;
+
+	open_stream(self, _metadata);
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n");
+	run_until(self, &self->o.answers);
+	ASSERT_EQ(1U, self->o.answers);
+	EXPECT_EQ(CHANNEL_STREAMING, (int)self->o.ch.state);
+	EXPECT_TRUE(self->o.ch.parked);
+	channel_close(&self->o.ch);
+	EXPECT_FALSE(self->o.ch.parked);
+	EXPECT_EQ(NULL, self->o.ch.fl);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(0U, st.smalls_used);
+	/* Its slab kept, empty, as the spare. */
+	EXPECT_EQ(1U, st.small_slabs);
+}
+
+/* The states one process may map: no more than it has (RLIMIT_AS). */
+static int limit_address_space(struct rlimit *old)
+{
+	unsigned long pages;
+	struct rlimit rl;
+	FILE *f;
+	int n;
+
+	f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%lu", &pages);
+	fclose(f);
+	if (n != 1 || getrlimit(RLIMIT_AS, old))
+		return -EIO;
+	rl.rlim_cur = pages * (unsigned long)sysconf(_SC_PAGESIZE);
+	rl.rlim_max = old->rlim_max;
+	return setrlimit(RLIMIT_AS, &rl) ? -errno : 0;
+}
+
+#define DRAIN_MAX	100000
+
+/*
+ * Bytes come for a quiet stream and the pool has no flight to lend: the
+ * stream fails, saying why, and holds nothing after.
+ */
+TEST_F(chan, parked_stream_without_memory_fails)
+{
+	static void *held[DRAIN_MAX];
+	struct pool_stats st;
+	struct rlimit old;
+	size_t n = 0;
+
+	open_stream(self, _metadata);
+	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n\r\n"
+		   "c\r\n{\"key\":\"1\"}\n\r\n");
+	run_until_n(self, &self->o.events, 1);
+	ASSERT_EQ(1U, self->o.events);
+	ASSERT_TRUE(self->o.ch.parked);
+
+	/* Every state lent, and no room to map another slab. */
+	ASSERT_EQ(0, limit_address_space(&old));
+	while (n < DRAIN_MAX && (held[n] = pool_state_get(self->pool)))
+		n++;
+	peer_write(self->fd, "c\r\n{\"key\":\"2\"}\n\r\n");
+	run_until(self, &self->o.failed);
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &old));
+	while (n)
+		pool_state_put(self->pool, held[--n]);
+	ASSERT_EQ(1U, self->o.failed);
+	EXPECT_EQ(CAUSE_ERROR, (int)self->o.cause);
+	EXPECT_STREQ("GET /v3/watch: no memory to read the stream",
+		     self->o.why);
+	EXPECT_EQ(1U, self->o.events);
+	pool_stats(self->pool, &st);
+	EXPECT_EQ(0U, st.states_used);
+	EXPECT_EQ(0U, st.smalls_used);
 }
 
 TEST_HARNESS_MAIN

@@ -8,7 +8,6 @@
 #include "dockerapi.h"
 #include "routes.h"
 #include "fleet.h"
-#include "intern.h"
 
 /*
  * Engine i (engine-i, 127.0.0.(i+1):2375) runs "web" (running, tier=web,
@@ -20,7 +19,7 @@ static struct engine *fake_engine(int i)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	struct docker_builder b = { 0 };
-	char buf[64];
+	char buf[64], name[32];
 	int k;
 
 	snprintf(buf, sizeof(buf), "127.0.0.%d:2375", i + 1);
@@ -28,11 +27,9 @@ static struct engine *fake_engine(int i)
 	e->state = ENGINE_HEALTHY;
 	e->error = e->api_version = "";
 	docker_info_init(&e->info);
-	snprintf(buf, sizeof(buf), "engine-%d", i);
-	e->info.name = intern_get_str(buf, strlen(buf));
 	snprintf(buf, sizeof(buf), "ID%d", i);
-	e->info.id = intern_get_str(buf, strlen(buf));
-	if (!e->info.name || !e->info.id)
+	snprintf(name, sizeof(name), "engine-%d", i);
+	if (docker_info_set_names(&e->info, buf, name))
 		abort();
 	e->info.ncpu = 4;
 	e->info.mem_total = 1000;
@@ -203,12 +200,12 @@ TEST_F(fleet, find_as_dockerd)
 	struct engine *e;
 
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "engine-1/db", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-1", e->info.name);
+	EXPECT_STREQ("engine-1", docker_info_name(&e->info));
 	EXPECT_STREQ("db", docker_container_name(c));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "/engine-2/web", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-2", e->info.name);
+	EXPECT_STREQ("engine-2", docker_info_name(&e->info));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, "b1", &e, &c, why, sizeof(why)));
-	EXPECT_STREQ("engine-1", e->info.name);
+	EXPECT_STREQ("engine-1", docker_info_name(&e->info));
 	EXPECT_EQ(0U, dockerapi_find(&self->f, docker_container_id(&self->f.v[0]->inv.v[1], id), &e, &c, why, sizeof(why)));
 	EXPECT_EQ(&self->f.v[0]->inv.v[1], c);
 	/* "a" starts three IDs; "web" names three containers. */

@@ -278,7 +278,8 @@ TEST_F(kev, dead_closes_at_once_with_the_kernel_reason)
 	EXPECT_EQ(ENGINE_DOWN, (int)e->state);
 	EXPECT_STREQ("kernel:user-timeout", cause_name(e->cause));
 	EXPECT_EQ(0ULL, engine_cookie(e));
-	EXPECT_TRUE(loop_timer_active(&e->poll.retry));
+	EXPECT_TRUE(e->retrying);
+	EXPECT_TRUE(loop_timer_active(&e->timer));
 	EXPECT_EQ(1ULL, kevents_stats(self->k)->dead[PEERWATCH_REASON_USER_TIMEOUT]);
 
 	/* The reconnect makes it healthy again. */

@@ -43,13 +43,12 @@ FIXTURE_SETUP(gate)
 
 	ASSERT_EQ(0, loop_new(&self->loop));
 	memset(&self->g, 0, sizeof(self->g));
-	memgate_init(&self->g, self->loop);
+	memgate_init(&self->g, self->loop, fake_go);
 	self->g.engines = N;
 	for (i = 0; i < N; i++) {
 		memset(&self->f[i], 0, sizeof(self->f[i]));
 		self->f[i].g = &self->g;
 		self->f[i].idx = i;
-		self->f[i].t.go = fake_go;
 	}
 	norder = 0;
 }

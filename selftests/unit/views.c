@@ -6,7 +6,6 @@
 
 #include "kselftest_harness.h"
 #include "fleet.h"
-#include "intern.h"
 #include "loop.h"
 #include "metrics.h"
 #include "strbuf.h"
@@ -371,9 +370,8 @@ TEST_F(fleet, metrics_name_each_engine)
 
 	ASSERT_EQ(0, loop_new(&loop));
 	ASSERT_EQ(0, metrics_new(&m, loop, &self->f, NULL));
-	intern_put_str(e->info.name);
-	e->info.name = intern_get_str("a\"b\\c\nd", 7);
-	ASSERT_NE(NULL, e->info.name);
+	ASSERT_EQ(0, docker_info_set_names(&e->info, e->info.id,
+					   "a\"b\\c\nd"));
 	e->cause = CAUSE_RESET;
 	e->since_ms = 1700000000500ULL;
 	ASSERT_EQ(0, metrics_render(m, &out));
