@@ -236,6 +236,7 @@ vm-bench: module $(BINS)
 	$(Q)scripts/vm-run --sysroot $$(scripts/kernel-trixie fetch) $(VM_BENCH_RUN) \
 		bench/kmod.sh $(O) $(O)/k-trixie/peerwatch.ko $(O)/vm-bench-612.md
 	$(Q){ echo "# What peerwatch.ko costs a host's TCP (make vm-bench, $$(date -u +%F))"; \
+	  echo; echo "In the test guest, whose clock counts its instructions (QEMU -icount, 1 ns an instruction: the host's load out of the figures; caches and memory too, see bench/kmod.sh); $(VM_BENCH_ROUNDS) rounds of the four cases in rotated order; each figure the median of its rounds, each ratio the median of the ratios to the same round's unloaded figure (lowest to highest). Target (issue 22): every loaded case at 97% or more."; \
 	  echo; cat $(O)/vm-bench-61.md; echo; cat $(O)/vm-bench-612.md; } >bench/results-kmod.md
 	$(Q)cat bench/results-kmod.md
 
