@@ -377,10 +377,12 @@ test_tls_close_idle() {
 	errs=$(($(engine_errors "$TMP/idle.m2") - $(engine_errors "$TMP/idle.m1")))
 	log "meanwhile: $((acc2 - acc)) connections accepted, handshakes $((full2 - full)) full and $((res2 - res)) resumed, $errs failures; $(q .connections) connections open"
 	[ "$full" -le "$n" ] || fail "$full full handshakes for $n engines" || return 1
-	# Under valgrind a few reconnects (2 of 603 once) made a full
-	# handshake with no failure, a cause not found yet: most must resume.
+	# Instrumented (valgrind, ASan), a few reconnects made a full
+	# handshake with no failure (2 of 603 once under valgrind, 1 of 141
+	# twice under ASan), a cause not found yet: most must resume there;
+	# every one in the plain build.
 	slack=0
-	[ -n "${PW_VALGRIND:-}" ] && slack=$(((res2 - res) / 20))
+	[ "$CPU_FACTOR" -gt 1 ] && slack=$(((res2 - res) / 20))
 	[ "$((full2 - full))" -le "$((errs + slack))" ] ||
 		fail "full handshakes while idle: $full -> $full2, $errs failures" || return 1
 	[ "$((res2 - res))" -ge "$n" ] && [ "$((acc2 - acc))" -ge "$n" ] ||
