@@ -401,6 +401,18 @@ static void open_stream(struct _test_data_chan *self,
 	ASSERT_LT(0U, peer_read(self->fd, in, sizeof(in)));
 }
 
+/* What the pool has lent: request states, small states, tokeners. */
+static void expect_lent(struct __test_metadata *_metadata, struct pool *pool,
+			size_t states, size_t smalls, size_t toks)
+{
+	struct pool_stats st;
+
+	pool_stats(pool, &st);
+	EXPECT_EQ(states, st.states_used);
+	EXPECT_EQ(smalls, st.smalls_used);
+	EXPECT_EQ(toks, st.toks_used);
+}
+
 /*
  * A quiet stream holds no flight: at the end of a value, even within a
  * chunk, it keeps its parser and its path in a small state; a value cut
@@ -409,8 +421,6 @@ static void open_stream(struct _test_data_chan *self,
  */
 TEST_F(chan, stream_parked_between_values)
 {
-	struct pool_stats st;
-
 	open_stream(self, _metadata);
 	/* A chunk of two values (0x18 bytes), the first one alone for now. */
 	peer_write(self->fd, "HTTP/1.1 200 OK\r\n"
@@ -419,10 +429,7 @@ TEST_F(chan, stream_parked_between_values)
 	run_until_n(self, &self->o.events, 1);
 	ASSERT_EQ(1U, self->o.events);
 	EXPECT_TRUE(self->o.ch.parked);
-	pool_stats(self->pool, &st);
-	EXPECT_EQ(0U, st.states_used);
-	EXPECT_EQ(1U, st.smalls_used);
-	EXPECT_EQ(0U, st.toks_used);
+	expect_lent(_metadata, self->pool, 0, 1, 0);
 
 	/* The chunk's rest, then a value cut in two: the flight stays. */
 	peer_write(self->fd, "{\"key\":\"2\"}\n\r\nc\r\n{\"key\":");
@@ -430,20 +437,14 @@ TEST_F(chan, stream_parked_between_values)
 	ASSERT_EQ(2U, self->o.events);
 	EXPECT_STREQ("2", self->o.key);
 	EXPECT_FALSE(self->o.ch.parked);
-	pool_stats(self->pool, &st);
-	EXPECT_EQ(1U, st.states_used);
-	EXPECT_EQ(0U, st.smalls_used);
-	EXPECT_EQ(1U, st.toks_used);
+	expect_lent(_metadata, self->pool, 1, 0, 1);
 
 	peer_write(self->fd, "\"3\"}\n\r\n");
 	run_until_n(self, &self->o.events, 3);
 	ASSERT_EQ(3U, self->o.events);
 	EXPECT_STREQ("3", self->o.key);
 	EXPECT_TRUE(self->o.ch.parked);
-	pool_stats(self->pool, &st);
-	EXPECT_EQ(0U, st.states_used);
-	EXPECT_EQ(1U, st.smalls_used);
-	EXPECT_EQ(0U, st.toks_used);
+	expect_lent(_metadata, self->pool, 0, 1, 0);
 
 	/* Its bounds hold across parking: a chunk too large fails it. */
 	self->env.cfg.max_body = 16;
@@ -453,10 +454,7 @@ TEST_F(chan, stream_parked_between_values)
 	EXPECT_EQ(CAUSE_PROTOCOL, (int)self->o.cause);
 	EXPECT_STREQ("GET /v3/watch: chunk too large", self->o.why);
 	EXPECT_EQ(0U, self->o.closed);
-	pool_stats(self->pool, &st);
-	EXPECT_EQ(0U, st.states_used);
-	EXPECT_EQ(0U, st.smalls_used);
-	EXPECT_EQ(0U, st.toks_used);
+	expect_lent(_metadata, self->pool, 0, 0, 0);
 }
 
 /* A quiet stream's owner closes it: its small state goes back. */
