@@ -175,7 +175,8 @@ static const struct opt options[] = {
 		  "environment)" },
 	{ .name = "api-max-clients", .type = OPT_UINT, F(api.max_clients),
 	  .min = 1, .max = 10000, .def = 256, .arg = "N",
-	  .help = "control API clients at once" },
+	  .help = "control API clients at once (at the limit, one silent "
+		  "for 1 s gives its place)" },
 	{ .name = "on-transition", .type = OPT_STRING, F(api.hook.cmd),
 	  .arg = "CMD",
 	  .help = "run /bin/sh -c CMD at each engine transition, with "

@@ -431,6 +431,10 @@ static int render_api(const struct metrics *m, struct strbuf *b)
 			    "Times the client limit left new API clients waiting in the listen backlog.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_limit_reached_total %llu\n",
 				 (unsigned long long)m->api_full);
+	err = err ?: header(b, "peerwatch_api_silent_refused_total", "counter",
+			    "Clients that had sent nothing for a second, answered 503 at the client limit to make room.");
+	err = err ?: strbuf_addf(b, "peerwatch_api_silent_refused_total %llu\n",
+				 (unsigned long long)m->api_silent);
 	err = err ?: header(b, "peerwatch_api_accept_paused_total", "counter",
 			    "Times accepting API clients failed (out of descriptors or memory) and paused.");
 	err = err ?: strbuf_addf(b, "peerwatch_api_accept_paused_total %llu\n",

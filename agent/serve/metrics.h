@@ -38,6 +38,7 @@ struct metrics {
 	uint64_t api_requests[METRICS_ROUTES][6];	/* by route, status / 100 */
 	uint64_t api_full;		/* times the client limit was reached */
 	uint64_t api_accept_paused;	/* accept failed: EMFILE, ENOMEM... */
+	uint64_t api_silent;		/* silent clients told 503 at the limit */
 	uint64_t api_timeouts;		/* header or write deadline */
 	uint64_t api_dropped;		/* /v1/events readers too slow */
 	uint64_t api_clients;		/* open now */

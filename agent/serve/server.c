@@ -34,6 +34,7 @@
 #define SERVER_TRIM_DELAY_MS	1000		/* ...trims this long after */
 #define SERVER_LINGER_MS	5000		/* reading after an error */
 #define SERVER_ACCEPT_PAUSE_MS	100		/* after accept failed */
+#define SERVER_SILENT_MS	1000		/* quiet this long: may be told 503 */
 #define SERVER_LABEL_OTHER	"other"
 #define SERVER_LISTENERS	2
 
@@ -63,11 +64,13 @@ struct server {
 	bool unlink_socket;
 	struct server_client *head, *tail;
 	unsigned int nclients;
+	unsigned int turn;		/* the listener admitted next when full */
 	bool full;			/* listeners paused at the limit */
 	size_t out_total;
 	struct loop_timer render;
 	struct loop_timer trim;		/* memory back after big answers */
 	struct loop_timer accept_resume;	/* after accept failed */
+	struct loop_timer silent;	/* a silent client may make room */
 	struct server_cache cache;
 	struct strbuf batch;		/* of a long answer, being made */
 };
@@ -647,6 +650,7 @@ static void client_read(struct server_client *c)
 			client_close(c);
 			return;
 		}
+		c->heard = true;
 		/* A stream's reader has nothing to say, nor a refused one. */
 		if (c->complete)
 			continue;
@@ -701,6 +705,7 @@ static int client_new(struct server *s, int fd)
 		return -ENOMEM;
 	c->srv = s;
 	c->fd = fd;
+	c->since_ms = loop_now(s->loop);
 	c->label = SERVER_LABEL_OTHER;
 	api_head_init(&c->rq);
 	loop_timer_init(&c->deadline, client_deadline);
@@ -745,6 +750,127 @@ static void accept_pause(struct server *s, int err)
 	loop_timer_start(s->loop, &s->accept_resume, SERVER_ACCEPT_PAUSE_MS);
 }
 
+/*
+ * At the limit, clients that connected and said nothing hold the places
+ * of those who would speak at once: a flood of them kept an operator
+ * waiting for their header deadline and the linger after it, 10 s. So
+ * one silent for SERVER_SILENT_MS gives its place to the next to come:
+ * told 503 and closed (it sent nothing, so nothing unread makes the close
+ * a reset), as nginx reuses connections that have not begun a request.
+ * One that has begun keeps its place until its header deadline: it may be
+ * slow, not idle. Those waiting are taken from each listener in turn, so
+ * a flood on one (TCP) does not keep out the other (the UNIX socket).
+ */
+static struct server_client *oldest_silent(struct server *s)
+{
+	uint64_t now = loop_now(s->loop);
+	struct server_client *c;
+	char b;
+
+	/* Silent ones never move to the tail: the list's order is theirs. */
+	for (c = s->head; c && now - c->since_ms >= SERVER_SILENT_MS;
+	     c = c->next) {
+		if (c->heard || c->complete)
+			continue;
+		/* Said something since the loop last looked: not silent. */
+		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+		    errno != EAGAIN)
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+/* Listen again when the oldest silent client may give its place. */
+static void silent_arm(struct server *s)
+{
+	uint64_t age;
+	struct server_client *c;
+
+	for (c = s->head; c && (c->heard || c->complete); c = c->next)
+		;
+	if (!c || loop_timer_active(&s->silent))
+		return;
+	/* One already old enough has said something the loop has not read. */
+	age = loop_now(s->loop) - c->since_ms;
+	loop_timer_start(s->loop, &s->silent, age < SERVER_SILENT_MS ?
+			 SERVER_SILENT_MS - age : SERVER_SILENT_MS / 10);
+}
+
+#define SILENT_BODY \
+	"{\"error\":\"busy: too many clients, and this one said nothing\"}"
+
+static void give_place(struct server *s, struct server_client *c)
+{
+	char busy[256];
+	int n;
+
+	s->metrics->api_silent++;
+	log_warn("api: %u clients, the limit: one silent for %llu ms gave its place",
+		 s->cfg->max_clients,
+		 (unsigned long long)(loop_now(s->loop) - c->since_ms));
+	n = snprintf(busy, sizeof(busy),
+		     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     sizeof(SILENT_BODY) - 1, SILENT_BODY);
+	/* An empty socket buffer takes it whole; if not, the close says it. */
+	send(c->fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_close(c);
+}
+
+/*
+ * Full: whoever waits is admitted, listener by listener in turn, each in
+ * the place of a silent client; with none waiting, a listener wakes us.
+ */
+static void admit(struct server *s)
+{
+	struct server_listener *l;
+	struct server_client *c;
+	unsigned int i;
+	int fd = -1, err;
+
+	while (s->nclients >= s->cfg->max_clients) {
+		c = oldest_silent(s);
+		if (!c) {
+			s->metrics->api_full++;
+			listeners_watch(s, false);
+			silent_arm(s);
+			return;
+		}
+		for (i = 0; i < SERVER_LISTENERS && fd < 0; i++) {
+			l = &s->listeners[(s->turn + i) % SERVER_LISTENERS];
+			if (l->fd < 0)
+				continue;
+			fd = accept4(l->fd, NULL, NULL,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0 && errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED) {
+				accept_pause(s, errno);
+				return;
+			}
+		}
+		if (fd < 0) {
+			listeners_watch(s, true);
+			return;
+		}
+		s->turn = (s->turn + i) % SERVER_LISTENERS;
+		give_place(s, c);
+		err = client_new(s, fd);
+		if (err) {
+			log_warn("api: %s", strerror(-err));
+			close(fd);
+		}
+		fd = -1;
+	}
+}
+
+static void silent_fn(struct loop_timer *t)
+{
+	struct server *s = container_of(t, struct server, silent);
+
+	if (s->full && !loop_timer_active(&s->accept_resume))
+		admit(s);
+}
+
 static void listener_io(struct loop_io *io, uint32_t events)
 {
 	struct server_listener *l = container_of(io, struct server_listener,
@@ -754,6 +880,10 @@ static void listener_io(struct loop_io *io, uint32_t events)
 
 	(void)events;
 	for (;;) {
+		if (s->nclients >= s->cfg->max_clients) {
+			admit(s);
+			return;
+		}
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR &&
@@ -765,11 +895,6 @@ static void listener_io(struct loop_io *io, uint32_t events)
 		if (err) {
 			log_warn("api: %s", strerror(-err));
 			close(fd);
-		}
-		if (s->nclients >= s->cfg->max_clients) {
-			s->metrics->api_full++;
-			listeners_watch(s, false);
-			return;
 		}
 	}
 }
@@ -808,6 +933,7 @@ int server_new(struct server **sp, struct loop *loop, struct metrics *m,
 	loop_timer_init(&s->render, render_fn);
 	loop_timer_init(&s->trim, trim_fn);
 	loop_timer_init(&s->accept_resume, accept_resume_fn);
+	loop_timer_init(&s->silent, silent_fn);
 	if (cfg->socket) {
 		err = listener_unix(cfg->socket, &fd, why);
 		s->unlink_socket = !err;
@@ -838,6 +964,7 @@ void server_free(struct server *s)
 	loop_timer_stop(s->loop, &s->render);
 	loop_timer_stop(s->loop, &s->trim);
 	loop_timer_stop(s->loop, &s->accept_resume);
+	loop_timer_stop(s->loop, &s->silent);
 	for (l = s->listeners; l < s->listeners + SERVER_LISTENERS; l++) {
 		if (l->fd >= 0) {
 			loop_io_del(s->loop, &l->io);

@@ -71,7 +71,9 @@ struct server_client {
 	bool waiting;			/* for an answer from elsewhere */
 	bool head;			/* HEAD: headers only */
 	bool lingering;			/* answered an error, draining input */
+	bool heard;			/* has sent a byte */
 	bool closed;
+	uint64_t since_ms;		/* loop time it was accepted */
 	struct strbuf out;
 	/* The rest of a long answer, made from data (server_respond_more) */
 	int (*more)(void *data, struct strbuf *out, bool *done);

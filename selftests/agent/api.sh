@@ -353,6 +353,73 @@ test_api_abuse() {
 	return $rc
 }
 
+# connected PORT N: at least N clients connected to the agent's PORT in
+# the test's netns (accepted, or waiting in the listen backlog).
+connected() {
+	[ "$(in_ns ss -Htn state established "( sport = :$1 )" | wc -l)" -ge "$2" ]
+}
+
+# An operator can always look: with every place taken by clients that
+# connected and said nothing (twelve on TCP for the limit's eight, each
+# connecting again as soon as it is sent away), a request on the UNIX
+# socket is answered within about a second (the silent ones' grace), not
+# after their 5 s header deadline and the linger behind it (10 s before
+# this was mended). The silent ones are told 503; one that has begun its
+# request keeps its place until its deadline (408).
+test_api_silent() {
+	local i lat max_lat=0 told hogs=() rc=0
+
+	ABUSE=()
+	rm -f "$TMP"/slow.1* "$TMP"/hog.* "$TMP/op.codes"
+	new_netns silent || return 1
+	start_sim 5 || return 1
+	start_agent --api-listen 127.0.0.1:2380 --api-max-clients 8 \
+		"nodes://127.1.0.[1:5]:2375" || return 1
+	wait_until "$(bound 10000)" "$(all_settled 5)" || fail "not healthy" || return 1
+	slowloris 1
+	for i in $(seq 12); do
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		in_ns bash -c '
+			trap "" PIPE
+			while [ ! -e "$0.stop" ]; do
+				exec 3<>/dev/tcp/127.0.0.1/2380 || exit 1
+				read -r -t 30 -u 3 line && echo "$line" >>"$0"
+				exec 3<&-
+			done
+		' "$TMP/hog.$i" &
+		hogs+=($!)
+		PIDS+=($!)
+	done
+	# Connected (the 13 accepted or waiting in the backlog): the limit is hit.
+	poll_for 10000 0.05 connected 2380 13 ||
+		fail "clients not connected" || return 1
+	for i in $(seq 5); do
+		lat=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 30 \
+			--unix-socket "$API" http://pw/v1/summary | tee -a "$TMP/op.codes" | awk '$1 == 200 { printf "%d", $2 * 1000 }')
+		log "operator's /v1/summary among silent clients: ${lat:-none} ms"
+		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
+	done
+	touch "$TMP"/hog.{1..12}.stop
+	wait "${hogs[@]}"
+	wait "${ABUSE[@]}"
+	log "operator: $(tr "\n" , <"$TMP/op.codes")"
+	log "silent clients' answers: $(cat "$TMP"/hog.[0-9]* | cut -d' ' -f2 | sort | uniq -c | tr -s ' ' | tr '\n' ','); the one that began its request: '$(cat "$TMP/slow.1.line")' after $(cat "$TMP/slow.1") ms"
+	# A second of grace and a few passes of the loop; the bound has 2 s
+	# of margin (plus the instrumented builds').
+	[ "$max_lat" -le "$(bound 3000)" ] || fail "operator waited ${max_lat} ms (bound $(bound 3000))" || rc=1
+	# Those in place when the operator stopped coming meet their header
+	# deadline (408); the others were told 503, one at least per request.
+	told=$(cat "$TMP"/hog.[0-9]* | grep -c ' 503 ')
+	[ "$(cat "$TMP"/hog.[0-9]* | grep -vc ' 503 \| 408 ')" = 0 ] && [ "$told" -ge 5 ] ||
+		fail "silent clients: $(cat "$TMP"/hog.[0-9]* | sort | uniq -c)" || rc=1
+	grep -q ' 408 ' "$TMP/slow.1.line" || fail "the client that began: $(cat "$TMP/slow.1.line")" || rc=1
+	api /metrics >"$TMP/metrics.txt"
+	grep -q '^peerwatch_api_silent_refused_total [1-9]' "$TMP/metrics.txt" ||
+		fail "not counted: $(grep silent "$TMP/metrics.txt")" || rc=1
+	wait_api 10000 '.api_clients == 1' || fail "clients left: $(api /v1/summary | jq .api_clients)" || rc=1
+	return $rc
+}
+
 # A /v1/events reader that does not read is dropped; one that reads stays.
 test_api_slow_reader() {
 	local good_pid t0 every=50ms drop_ms=20000

@@ -282,6 +282,7 @@ run_test event-flood test_event_flood
 run_test valgrind test_valgrind
 run_test api-endpoints test_api_endpoints
 run_test api-abuse test_api_abuse
+run_test api-silent test_api_silent
 run_test api-slow-reader test_api_slow_reader
 run_test api-top test_api_top
 run_test cli-scripting test_cli_scripting
