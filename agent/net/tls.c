@@ -617,7 +617,7 @@ static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
 	if (!SSL_has_pending(tc->ssl))
 		SSL_free_buffers(tc->ssl);
 	n = ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
-	if (tc->cap && (n > 0 || n == -EAGAIN))
+	if (tc->cap && (n > 0 || (n == -EAGAIN && *want == LOOP_READ)))
 		own_records(tc);
 	return n;
 }
