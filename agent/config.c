@@ -153,9 +153,10 @@ static const struct opt options[] = {
 		  "and keep only its keys (about 300 bytes instead of "
 		  "17 KiB); false: OpenSSL to the end" },
 	/*
-	 * An idle TLS connection holds an SSL object of ~20 KiB that OpenSSL
-	 * cannot shrink; a resumption per poll costs CPU, and a frozen
-	 * engine is then seen at its next poll, not at the next ping: off.
+	 * An idle TLS connection off own records holds an SSL object of
+	 * ~20 KiB that OpenSSL cannot shrink; a resumption per poll costs
+	 * CPU, and a frozen engine is then seen at its next poll, not at
+	 * the next ping: off.
 	 */
 	{ .name = "tls-close-idle", .type = OPT_DURATION, .flags = OPT_ZERO,
 	  F(engine.tls_close_idle_ms), .min = SEC, .max = 24 * HOUR,
