@@ -692,13 +692,13 @@ static void tls_free(struct conn_transport *tr)
 	 * Yet marked as shut down, or SSL_free() would mark the session as
 	 * not resumable, and the engine's next connect would start afresh.
 	 */
+	capture_free(tc);
 	if (tc->ssl) {
 		SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN |
 				 SSL_RECEIVED_SHUTDOWN);
 		SSL_free(tc->ssl);
 	}
 	tlsrec_free(tc->rec);
-	capture_free(tc);
 	handshake_over(tc);
 	free(tc);
 }
