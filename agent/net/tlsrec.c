@@ -68,6 +68,7 @@ enum rec_err {
 	REC_E_SEQ,		/* sequence numbers used up */
 	REC_E_ALERT,		/* the engine's fatal alert */
 	REC_E_CRYPTO,		/* libcrypto failed */
+	REC_E_NOMEM,		/* a record lost for want of memory */
 };
 
 struct suite {
@@ -632,6 +633,9 @@ static size_t consume(struct tlsrec *r, int fd, size_t have, uint8_t *buf,
 			err = (int)fail(r, REC_E_UNEXPECTED);
 		OPENSSL_cleanse(p + REC_HDR, plen);
 	}
+	/* A record was lost: the stream cannot go on. */
+	if (err == -ENOMEM)
+		fail(r, REC_E_NOMEM);
 	*errp = err;
 	return off;
 }
@@ -697,7 +701,7 @@ ssize_t tlsrec_read(struct tlsrec *r, int fd, void *buf, size_t len,
 	if (have && !err && !r->eof && n) {
 		r->in = malloc(have);
 		if (!r->in)
-			return -ENOMEM;
+			return fail(r, REC_E_NOMEM);
 		memcpy(r->in, rscratch, have);
 		r->in_len = (uint32_t)have;
 	}
@@ -799,6 +803,8 @@ static const char *rec_err_str(enum rec_err e)
 		return "record sequence numbers exhausted";
 	case REC_E_CRYPTO:
 		return "cipher failure";
+	case REC_E_NOMEM:
+		return "out of memory";
 	default:
 		return "protocol error";
 	}
