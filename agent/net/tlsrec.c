@@ -82,6 +82,7 @@ static const struct suite suites[] = {
 	{ 0x1302, 32, 48, "AES-256-GCM", "SHA384" },
 	{ 0x1303, 32, 32, "ChaCha20-Poly1305", "SHA256" },
 };
+
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
 struct tlsrec_env {
