@@ -351,6 +351,27 @@ TEST(sizes_and_stream)
 	teardown(&f);
 }
 
+/*
+ * A socket that takes a few KiB at a time: records cut by send(), their
+ * tails kept and sent first, a KeyUpdate answered among them.
+ */
+TEST(small_socket_buffer)
+{
+	int sz = 4096;
+	struct fx f;
+
+	ASSERT_EQ(0, setup(&f, NULL, 0, 1));
+	ASSERT_EQ(0, start(&f));
+	ASSERT_EQ(1ULL, own(&f));
+	ASSERT_EQ(0, setsockopt(f.cfd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
+	ASSERT_EQ(0, setsockopt(f.pfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)));
+	EXPECT_EQ(0, both_ways(&f, STREAM, 65536));
+	ASSERT_EQ(1, SSL_key_update(f.s, SSL_KEY_UPDATE_REQUESTED));
+	EXPECT_EQ(0, both_ways(&f, 300000, 65536));
+	EXPECT_EQ(0, both_ways(&f, 300000, 65536));
+	teardown(&f);
+}
+
 static void suite_case(struct __test_metadata *_metadata, const char *suite)
 {
 	struct fx f;
