@@ -147,10 +147,16 @@ static const struct opt options[] = {
 	{ .name = "tlskey", .type = OPT_STRING, .flags = OPT_PATH | OPT_COPY,
 	  F(engine.tls.key), .arg = "FILE",
 	  .help = "our client key ($DOCKER_CERT_PATH/key.pem if there)" },
+	{ .name = "tls-own-records", .type = OPT_BOOL,
+	  F(engine.tls.own_records), .def = 1, .arg = "BOOL",
+	  .help = "after a TLS 1.3 handshake, free OpenSSL's connection "
+		  "and keep only its keys (about 300 bytes instead of "
+		  "17 KiB); false: OpenSSL to the end" },
 	/*
-	 * An idle TLS connection holds an SSL object of ~20 KiB that OpenSSL
-	 * cannot shrink; a resumption per poll costs CPU, and a frozen
-	 * engine is then seen at its next poll, not at the next ping: off.
+	 * An idle TLS connection off own records holds an SSL object of
+	 * ~20 KiB that OpenSSL cannot shrink; a resumption per poll costs
+	 * CPU, and a frozen engine is then seen at its next poll, not at
+	 * the next ping: off.
 	 */
 	{ .name = "tls-close-idle", .type = OPT_DURATION, .flags = OPT_ZERO,
 	  F(engine.tls_close_idle_ms), .min = SEC, .max = 24 * HOUR,

@@ -8,7 +8,7 @@
  * that a reconnect resumes instead of a full handshake; record buffers are
  * released while a connection is idle.
  *
- * What an idle connection still holds (OpenSSL 3.0, TLS 1.3, measured
+ * What an idle OpenSSL connection holds (OpenSSL 3.0, TLS 1.3, measured
  * with massif): 17 KiB of heap, none of it ours to release. The SSL
  * object itself is 8.4 KiB; the handshake leaves 6.5 KiB: the two AEAD
  * contexts (1.9 KiB), the engine's parsed certificate and key (shared by
@@ -19,6 +19,17 @@
  * (the newest is also the engine's, for its next connect). One SSL_CTX
  * serves every engine. With --tls-close-idle (engine.c) an idle engine
  * holds one connection: its polling one is closed between polls.
+ *
+ * So a TLS 1.3 connection (AES-GCM or ChaCha20-Poly1305) leaves OpenSSL
+ * once its handshake is over, as kernel TLS offload would: the key log
+ * callback gives its application traffic secrets, the message callback
+ * counts the records after each direction's Finished (their sequence
+ * numbers, which OpenSSL 3.0 does not tell), and at the first read that
+ * leaves nothing inside OpenSSL (see own_records()) the SSL object is
+ * freed and tlsrec.c carries the records: about 300 bytes a connection.
+ * A miscount could not pass unseen: the next record's tag would fail.
+ * TLS 1.2, another suite, a KeyUpdate before that point, or
+ * --tls-own-records=false: OpenSSL to the end.
  *
  * The CA, certificate and key are read again by tls_ctx_reload() (SIGHUP):
  * new connections use the new material, live ones keep theirs; material
@@ -48,6 +59,7 @@
 #include "loop_events.h"
 #include "sslctx.h"
 #include "tls.h"
+#include "tlsrec.h"
 
 struct tls_ctx {
 	SSL_CTX *ctx;			/* of new connections */
@@ -56,6 +68,7 @@ struct tls_ctx {
 	unsigned int gen;		/* of the material, +1 at each reload */
 	unsigned int shaking;		/* handshakes in flight */
 	unsigned int storm;		/* most in flight since the last trim */
+	struct tlsrec_env *rec;		/* NULL: OpenSSL to the end */
 	struct tls_stats stats;
 };
 
@@ -67,12 +80,29 @@ struct tls_peer {
 	char host[];
 };
 
+/*
+ * What a TLS 1.3 connection needs to leave OpenSSL: its application
+ * traffic secrets, from the key log callback, and how many records went
+ * each way under them, counted from the record headers OpenSSL reports
+ * to the message callback after each direction's Finished.
+ */
+struct tls_capture {
+	uint8_t client[TLSREC_SECRET_MAX], server[TLSREC_SECRET_MAX];
+	uint8_t client_len, server_len;
+	bool read_app, write_app;	/* past the Finished of that direction */
+	bool spoiled;			/* a KeyUpdate OpenSSL followed: stay */
+	uint64_t read_seq, write_seq;
+};
+
 struct tls_conn {
 	struct conn_transport tr;
 	struct tls_peer *peer;
-	SSL *ssl;
+	SSL *ssl;			/* NULL once on own records */
+	struct tls_capture *cap;	/* until it moves there, or cannot */
+	struct tlsrec *rec;		/* once it did */
 	unsigned int gen;		/* of the material of its SSL_CTX */
 	bool shaking;			/* counted in its tls_ctx's shaking */
+	bool write_blocked;		/* SSL_write() must be called again */
 	enum cause cause;		/* of the failure, once there was one */
 	char msg[128];
 };
@@ -118,6 +148,83 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
+static void hex_secret(uint8_t *out, uint8_t *outlen, const char *hex)
+{
+	size_t n = strspn(hex, "0123456789abcdefABCDEF"), i;
+
+	*outlen = 0;
+	if (hex[n] || n % 2 || n / 2 > TLSREC_SECRET_MAX)
+		return;
+	for (i = 0; i < n / 2; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		out[i] = (uint8_t)strtoul(b, NULL, 16);
+	}
+	*outlen = (uint8_t)(n / 2);
+}
+
+/*
+ * NSS key log lines: "LABEL <client random> <secret>". The secrets stay
+ * in the connection's capture until its own records are keyed; never
+ * logged.
+ */
+static void keylog(const SSL *ssl, const char *line)
+{
+	struct tls_conn *tc = SSL_get_ex_data(ssl, tls_conn_ex_index);
+	const char *sp;
+
+	if (!tc || !tc->cap)
+		return;
+	sp = strchr(line, ' ');
+	sp = sp ? strchr(sp + 1, ' ') : NULL;
+	if (!sp)
+		return;
+	if (!strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24))
+		hex_secret(tc->cap->client, &tc->cap->client_len, sp + 1);
+	else if (!strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24))
+		hex_secret(tc->cap->server, &tc->cap->server_len, sp + 1);
+}
+
+/*
+ * OpenSSL reports every record header it reads (write_p 0) or writes (1)
+ * as SSL3_RT_HEADER, and each handshake message once whole: the headers
+ * after a direction's Finished are its application records, numbered
+ * from 0 (RFC 8446 5.3). Any post-handshake message but the engine's
+ * NewSessionTicket (a KeyUpdate either way) changes keys we would not
+ * know: that connection stays with OpenSSL.
+ */
+static void msg_cb(int write_p, int version, int type, const void *buf,
+		   size_t len, SSL *ssl, void *arg)
+{
+	struct tls_conn *tc = arg;
+	struct tls_capture *c = tc->cap;
+	const uint8_t *b = buf;
+
+	(void)version;
+	(void)ssl;
+	if (!c)
+		return;
+	if (type == SSL3_RT_HEADER) {
+		if (write_p && c->write_app)
+			c->write_seq++;
+		else if (!write_p && c->read_app)
+			c->read_seq++;
+		return;
+	}
+	if (type != SSL3_RT_HANDSHAKE || !len)
+		return;
+	if (b[0] == SSL3_MT_FINISHED && !(write_p ? c->write_app : c->read_app)) {
+		if (write_p)
+			c->write_app = true;
+		else
+			c->read_app = true;
+		return;
+	}
+	if (c->read_app && c->write_app &&
+	    (write_p || b[0] != SSL3_MT_NEWSESSION_TICKET))
+		c->spoiled = true;
+}
+
 /* An SSL_CTX with the material of @cfg, read and checked now. */
 static int ctx_build(SSL_CTX **ctxp, bool *has_cert, const struct tls_cfg *cfg,
 		     char *err, size_t errlen)
@@ -136,6 +243,8 @@ static int ctx_build(SSL_CTX **ctxp, bool *has_cert, const struct tls_cfg *cfg,
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 				       SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session);
+	if (cfg->own_records)
+		SSL_CTX_set_keylog_callback(ctx, keylog);
 	if (cfg->verify) {
 		if (!cfg->ca) {
 			snprintf(err, errlen, "--tlsverify needs a CA (--tlscacert)");
@@ -189,8 +298,13 @@ int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 	if (!t)
 		return -ENOMEM;
 	t->verify = cfg->verify;
+	if (cfg->own_records && tlsrec_env_new(&t->rec)) {
+		free(t);
+		return -ENOMEM;
+	}
 	ret = ctx_build(&t->ctx, &t->has_cert, cfg, err, errlen);
 	if (ret) {
+		tlsrec_env_free(t->rec);
 		free(t);
 		return ret;
 	}
@@ -224,12 +338,20 @@ void tls_ctx_free(struct tls_ctx *t)
 	if (!t)
 		return;
 	SSL_CTX_free(t->ctx);
+	tlsrec_env_free(t->rec);
 	free(t);
 }
 
 void tls_ctx_stats(const struct tls_ctx *t, struct tls_stats *st)
 {
 	*st = t->stats;
+	if (t->rec) {
+		const struct tlsrec_stats *rs = tlsrec_env_stats(t->rec);
+
+		st->own_records = rs->conns;
+		st->tickets_dropped = rs->tickets;
+		st->key_updates = rs->key_updates;
+	}
 }
 
 int tls_peer_new(struct tls_peer **pp, struct tls_ctx *t, const char *host)
@@ -278,6 +400,18 @@ static void handshake_over(struct tls_conn *tc)
 		return;
 	t->storm = 0;
 	malloc_trim(0);
+}
+
+static void capture_free(struct tls_conn *tc)
+{
+	if (!tc->cap)
+		return;
+	/* Nothing more to count for it. */
+	if (tc->ssl)
+		SSL_set_msg_callback(tc->ssl, NULL);
+	OPENSSL_cleanse(tc->cap, sizeof(*tc->cap));
+	free(tc->cap);
+	tc->cap = NULL;
 }
 
 static ssize_t failed(struct tls_conn *tc, enum cause cause, const char *fmt,
@@ -419,7 +553,62 @@ static int tls_handshake(struct conn_transport *tr, int fd, uint32_t *want)
 	if (SSL_session_reused(tc->ssl))
 		st->resumed++;
 	handshake_over(tc);
+	/* TLS 1.2, or a suite tlsrec.c does not have: OpenSSL to the end. */
+	if (SSL_version(tc->ssl) != TLS1_3_VERSION ||
+	    !tlsrec_secret_len(SSL_CIPHER_get_protocol_id(
+				SSL_get_current_cipher(tc->ssl))))
+		capture_free(tc);
 	return 0;
+}
+
+/*
+ * Leaves OpenSSL once nothing of the connection is inside it but keys:
+ * the handshake over and a record read under the engine's application
+ * keys (with TLS 1.3 its verdict on our certificate comes there, and its
+ * NewSessionTickets: the session is the engine's already, new_session()),
+ * no record half read, no plaintext waiting, no write to finish, no
+ * KeyUpdate to send. Until then, and if anything fails here, OpenSSL
+ * carries on.
+ */
+static void own_records(struct tls_conn *tc)
+{
+	struct tls_capture *c = tc->cap;
+	SSL *ssl = tc->ssl;
+	struct tlsrec_keys k;
+	size_t len;
+	int err;
+
+	if (!c->read_app || !c->write_app || !c->read_seq ||
+	    tc->write_blocked || !SSL_is_init_finished(ssl) ||
+	    SSL_has_pending(ssl) || strcmp(SSL_rstate_string(ssl), "RH") ||
+	    SSL_get_key_update_type(ssl) != SSL_KEY_UPDATE_NONE)
+		return;
+	k.suite = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl));
+	len = tlsrec_secret_len(k.suite);
+	if (c->spoiled || !len || c->client_len != len || c->server_len != len) {
+		capture_free(tc);
+		return;
+	}
+	memcpy(k.read, c->server, len);
+	memcpy(k.write, c->client, len);
+	k.read_seq = c->read_seq;
+	k.write_seq = c->write_seq;
+	err = tlsrec_new(&tc->rec, tc->peer->t->rec, &k);
+	OPENSSL_cleanse(&k, sizeof(k));
+	capture_free(tc);
+	if (err)
+		return;
+	/* As tls_free(): the session stays resumable. */
+	SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(ssl);
+	tc->ssl = NULL;
+}
+
+static ssize_t rec_result(struct tls_conn *tc, ssize_t n)
+{
+	if (n == -EPROTO)
+		tc->cause = tlsrec_why(tc->rec, tc->msg, sizeof(tc->msg));
+	return n;
 }
 
 static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
@@ -427,9 +616,11 @@ static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
 {
 	struct tls_conn *tc = container_of(tr, struct tls_conn, tr);
 	size_t done = 0;
+	ssize_t n;
 	int ret;
 
-	(void)fd;
+	if (tc->rec)
+		return rec_result(tc, tlsrec_read(tc->rec, fd, buf, len, want));
 	ERR_clear_error();
 	ret = SSL_read_ex(tc->ssl, buf, len, &done);
 	/*
@@ -439,7 +630,10 @@ static ssize_t tls_read(struct conn_transport *tr, int fd, void *buf,
 	 */
 	if (!SSL_has_pending(tc->ssl))
 		SSL_free_buffers(tc->ssl);
-	return ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
+	n = ret == 1 ? (ssize_t)done : tls_result(tc, ret, want);
+	if (tc->cap && (n > 0 || (n == -EAGAIN && *want == LOOP_READ)))
+		own_records(tc);
+	return n;
 }
 
 static ssize_t tls_write(struct conn_transport *tr, int fd, const void *buf,
@@ -452,9 +646,17 @@ static ssize_t tls_write(struct conn_transport *tr, int fd, const void *buf,
 	char b;
 	int ret;
 
-	(void)fd;
+	if (tc->rec) {
+		n = tlsrec_write(tc->rec, fd, buf, len, want);
+		/* As below: an alert the engine sent before it closed. */
+		if (n < 0 && n != -EAGAIN && n != -EPROTO &&
+		    tlsrec_read(tc->rec, fd, &b, 1, &w) == -EPROTO)
+			n = -EPROTO;
+		return rec_result(tc, n);
+	}
 	ERR_clear_error();
 	ret = SSL_write_ex(tc->ssl, buf, len, &done);
+	tc->write_blocked = ret != 1;
 	if (ret == 1)
 		return (ssize_t)done;
 	n = tls_result(tc, ret, want);
@@ -490,8 +692,13 @@ static void tls_free(struct conn_transport *tr)
 	 * Yet marked as shut down, or SSL_free() would mark the session as
 	 * not resumable, and the engine's next connect would start afresh.
 	 */
-	SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-	SSL_free(tc->ssl);
+	capture_free(tc);
+	if (tc->ssl) {
+		SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN |
+				 SSL_RECEIVED_SHUTDOWN);
+		SSL_free(tc->ssl);
+	}
+	tlsrec_free(tc->rec);
 	handshake_over(tc);
 	free(tc);
 }
@@ -532,6 +739,13 @@ int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
 		goto err;
 	SSL_set_connect_state(tc->ssl);
 	SSL_set_ex_data(tc->ssl, tls_conn_ex_index, tc);
+	if (p->t->rec) {
+		tc->cap = calloc(1, sizeof(*tc->cap));
+		if (!tc->cap)
+			goto err;
+		SSL_set_msg_callback(tc->ssl, msg_cb);
+		SSL_set_msg_callback_arg(tc->ssl, tc);
+	}
 	if (p->t->verify) {
 		err = set_peer(tc->ssl, p);
 		if (err)
@@ -556,6 +770,7 @@ int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
 err:
 	ERR_clear_error();
 	SSL_free(tc->ssl);
+	free(tc->cap);
 	free(tc);
 	return err;
 }

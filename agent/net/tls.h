@@ -13,6 +13,7 @@ struct tls_cfg {
 	bool enable;
 	bool verify;
 	char *ca, *cert, *key;		/* NULL: none */
+	int own_records;		/* TLS 1.3 records by tlsrec.c: 1, 0 */
 };
 
 /* What every TLS connection shares: one SSL_CTX and the counters. */
@@ -23,6 +24,9 @@ struct tls_peer;
 struct tls_stats {
 	uint64_t handshakes;		/* completed, full or resumed */
 	uint64_t resumed;
+	uint64_t own_records;		/* connections moved onto own records */
+	uint64_t tickets_dropped;	/* NewSessionTickets after that */
+	uint64_t key_updates;		/* the engines' KeyUpdates after that */
 };
 
 /* Returns 0, or -errno with a message for the user in @err. */

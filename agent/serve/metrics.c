@@ -264,6 +264,16 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 				 "peerwatch_tls_handshakes_total{resumed=\"true\"} %llu\n",
 				 (unsigned long long)(ts.handshakes - ts.resumed),
 				 (unsigned long long)ts.resumed);
+	err = err ?: header(b, "peerwatch_tls_own_records_total", "counter",
+			    "TLS 1.3 connections that left OpenSSL after the handshake for the agent's own record layer (--tls-own-records).");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_own_records_total %llu\n",
+				 (unsigned long long)ts.own_records);
+	err = err ?: header(b, "peerwatch_tls_post_handshake_total", "counter",
+			    "Handshake messages from engines on own records, by type: session tickets dropped, key updates followed.");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_post_handshake_total{message=\"new_session_ticket\"} %llu\n"
+				 "peerwatch_tls_post_handshake_total{message=\"key_update\"} %llu\n",
+				 (unsigned long long)ts.tickets_dropped,
+				 (unsigned long long)ts.key_updates);
 	return err;
 }
 

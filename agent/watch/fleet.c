@@ -68,9 +68,10 @@ void fleet_free(struct fleet *f)
 		struct tls_stats st;
 
 		tls_ctx_stats(f->env.tls, &st);
-		log_info("tls: %llu handshakes, %llu resumed",
+		log_info("tls: %llu handshakes, %llu resumed, %llu on own records",
 			 (unsigned long long)st.handshakes,
-			 (unsigned long long)st.resumed);
+			 (unsigned long long)st.resumed,
+			 (unsigned long long)st.own_records);
 		tls_ctx_free(f->env.tls);
 	}
 	free(f->v);

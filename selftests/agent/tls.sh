@@ -247,7 +247,7 @@ test_tls_flags() {
 	log "DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH alone: 2 engines healthy over TLS"
 }
 
-# Real dockerd --tlsverify: healthy over TLS; refused without a client
+# Real dockerd --tlsverify: healthy over TLS, on own records; refused without a client
 # certificate (Go's alert comes at the first read, TLS 1.3); plain HTTP
 # gets Go's own answer.
 test_tls_dockerd() {
@@ -262,6 +262,9 @@ test_tls_dockerd() {
 	wait_until 10000 "$(all_settled 1)" ||
 		fail "dockerd over TLS: $(q '.nodes[0] | {state, cause, error}')" || return 1
 	log "dockerd $(q '.nodes[0].server_version') --tlsverify: healthy over TLS after ${ELAPSED} ms"
+	# Go's TLS 1.3 too: both connections leave OpenSSL.
+	poll_for "$(cpu_bound 5000)" 0.1 tls_own_at_least 2 ||
+		fail "own records with dockerd: $(tls_metric peerwatch_tls_own_records_total)" || return 1
 	# docker inspect through the Docker façade: forwarded over TLS, with
 	# the agent's client certificate, on a connection of its own.
 	dk create --name pw-before --network none pwtest:latest /bin/busybox true >/dev/null ||
@@ -412,4 +415,85 @@ test_tls_close_idle() {
 		fail "rogue: $(q '[.nodes[] | {state, cause}] | group_by(.cause) | map({cause: .[0].cause, n: length})')" ||
 		return 1
 	log "restarted with a rogue certificate: all $n unhealthy, tls-unknown-ca, after ${ELAPSED} ms"
+}
+
+# tls_metric NAME: a counter of a /metrics answer, fetched now
+tls_metric() {
+	api /metrics >"$TMP/own.metrics" &&
+		awk -v k="$1" '$1 == k { print $2 }' "$TMP/own.metrics"
+}
+tls_own_at_least() { [ "$(tls_metric peerwatch_tls_own_records_total)" -ge "$1" ]; }
+
+# TLS 1.3 on own records (the default): every connection leaves OpenSSL
+# after its handshake (the counter: two per engine); polls and /events go
+# on over them; engines restarted (new ticket keys: full handshakes) are
+# verified and moved again; a rogue certificate is still refused. With
+# --tls-own-records=false every connection stays on OpenSSL.
+test_tls_own_records() {
+	local n=10 own r0 r1 sim_pid names
+
+	tls_certs || return 1
+	new_netns tlsown || return 1
+	# shellcheck disable=SC2046
+	start_sim_at tls 2376 127.1.0.1 "$n" $(tls_sim fleet.pem ca.pem) || return 1
+	sim_pid=$LAST_PID
+	# shellcheck disable=SC2046
+	start_agent $(tls_agent) --engine-refresh-min-interval 200ms \
+		--engine-refresh-max-interval 300ms "nodes://127.1.0.[1:$n]:2376" || return 1
+	wait_until "$(cpu_bound 30000)" "$(all_settled $n)" ||
+		fail "$(q '[.nodes[] | {state, cause, error}]')" || return 1
+	poll_for "$(cpu_bound 10000)" 0.1 tls_own_at_least $((2 * n)) ||
+		fail "own records: $(tls_metric peerwatch_tls_own_records_total) connections, $((2 * n)) wanted" ||
+		return 1
+	own=$(tls_metric peerwatch_tls_own_records_total)
+	log "$n engines healthy over TLS 1.3, $own connections on own records after ${ELAPSED} ms"
+
+	# Polls and events over own records: a container created on every
+	# engine is listed, and polls go on at their interval.
+	r0=$("$SIM" ctl "$TMP/$NS.tls.ctl" stats | jq '.requests | add - .events')
+	"$SIM" ctl "$TMP/$NS.tls.ctl" event "127.1.0.1-127.1.0.$n" create pw-own >/dev/null ||
+		fail "event" || return 1
+	names='all(.nodes[]; any(.containers[]; .name | test("pw-own")))'
+	wait_until "$(cpu_bound 10000)" "$names" ||
+		fail "event not seen: $(q '[.nodes[] | .containers | map(.name)]')" || return 1
+	log "container created on $n engines: listed by all after ${ELAPSED} ms"
+	sleep 3
+	r1=$("$SIM" ctl "$TMP/$NS.tls.ctl" stats | jq '.requests | add - .events')
+	log "3 s later: $((r1 - r0)) requests answered, $(q '[.nodes[] | select(.state == "healthy" and .failures == 0)] | length') engines healthy with no failure, $(tls_metric peerwatch_tls_own_records_total) on own records"
+	[ "$((r1 - r0))" -ge "$((3 * n))" ] || fail "polls stopped: $((r1 - r0)) requests" || return 1
+	[ "$(q "[.nodes[] | select(.state == \"healthy\" and .failures == 0)] | length")" = "$n" ] ||
+		fail "$(q '[.nodes[] | {addr, state, cause, error}]')" || return 1
+
+	# Restarted: the engines' EOF read on own records, reconnects verified.
+	kill "$sim_pid" && wait "$sim_pid" 2>/dev/null
+	# shellcheck disable=SC2046
+	start_sim_at tls2 2376 127.1.0.1 "$n" $(tls_sim fleet.pem ca.pem) || return 1
+	sim_pid=$LAST_PID
+	wait_until "$(cpu_bound 30000)" "$(all_settled $n)" ||
+		fail "after restart: $(q '[.nodes[] | {state, cause, error}]')" || return 1
+	poll_for "$(cpu_bound 10000)" 0.1 tls_own_at_least $((own + 2 * n)) ||
+		fail "after restart: $(tls_metric peerwatch_tls_own_records_total) on own records" ||
+		return 1
+	log "engines restarted: healthy again after ${ELAPSED} ms, $(tls_metric peerwatch_tls_own_records_total) connections moved in all"
+	kill "$sim_pid" && wait "$sim_pid" 2>/dev/null
+	# shellcheck disable=SC2046
+	start_sim_at rogue 2376 127.1.0.1 "$n" $(tls_sim rogue.pem ca.pem) || return 1
+	sim_pid=$LAST_PID
+	wait_until "$(cpu_bound 30000)" "[.nodes[] | select(.state == \"unhealthy\" and .cause == \"tls-unknown-ca\")] | length == $n" ||
+		fail "rogue: $(q '[.nodes[] | {state, cause}]')" || return 1
+	log "restarted with a rogue certificate: all $n unhealthy, tls-unknown-ca"
+	stop_agent || return 1
+	grep -q "on own records" "$ALOG" || fail "no count at exit" || return 1
+
+	kill "$sim_pid" && wait "$sim_pid" 2>/dev/null
+	# shellcheck disable=SC2046
+	start_sim_at tls3 2376 127.1.0.1 "$n" $(tls_sim fleet.pem ca.pem) || return 1
+	# shellcheck disable=SC2046
+	start_agent $(tls_agent) --tls-own-records=false "nodes://127.1.0.[1:$n]:2376" || return 1
+	wait_until "$(cpu_bound 30000)" "$(all_settled $n)" ||
+		fail "--tls-own-records=false: $(q '[.nodes[] | {state, cause, error}]')" || return 1
+	sleep 1
+	own=$(tls_metric peerwatch_tls_own_records_total)
+	log "--tls-own-records=false: $n engines healthy, $own connections on own records"
+	[ "$own" = 0 ] || fail "$own connections moved with --tls-own-records=false"
 }

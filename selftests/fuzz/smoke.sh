@@ -35,7 +35,7 @@ check() {
 	fi
 }
 
-for name in http docker jsonl listing discovery nlevent api etcd etcdv2; do
+for name in http docker jsonl listing discovery nlevent api etcd etcdv2 tlsrec; do
 	bin=$O/fuzz_$name
 	seeds=selftests/fuzz/corpus/$name
 	if [ ! -x "$bin" ]; then
