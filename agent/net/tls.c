@@ -26,7 +26,8 @@
  * counts the records after each direction's Finished (their sequence
  * numbers, which OpenSSL 3.0 does not tell), and at the first read that
  * leaves nothing inside OpenSSL (see own_records()) the SSL object is
- * freed and tlsrec.c carries the records: about 300 bytes a connection.
+ * freed and tlsrec.c carries the records: about 300 bytes a connection;
+ * the engine's session is kept as bytes (tls_peer).
  * A miscount could not pass unseen: the next record's tag would fail.
  * TLS 1.2, another suite, a KeyUpdate before that point, or
  * --tls-own-records=false: OpenSSL to the end.
@@ -66,7 +67,7 @@ struct tls_ctx {
 	bool verify;
 	bool has_cert;
 	unsigned int gen;		/* of the material, +1 at each reload */
-	unsigned int shaking;		/* handshakes in flight */
+	unsigned int shaking;		/* handshakes in flight or leaving OpenSSL */
 	unsigned int storm;		/* most in flight since the last trim */
 	struct tlsrec_env *rec;		/* NULL: OpenSSL to the end */
 	struct tls_stats stats;
@@ -74,7 +75,14 @@ struct tls_ctx {
 
 struct tls_peer {
 	struct tls_ctx *t;
-	SSL_SESSION *session;		/* the newest, for the next connect */
+	/*
+	 * The newest session, for the next connect, as bytes (about 1 KiB
+	 * with a small certificate): parsed, it would keep the engine's
+	 * certificate decoded, 7 KiB with an EC key, as long as the engine
+	 * is watched; a connect decodes it again, tens of microseconds.
+	 */
+	unsigned char *session;		/* DER; NULL: none */
+	unsigned int session_len;
 	unsigned int gen;		/* of the material it was made with */
 	bool ip;
 	char host[];
@@ -134,18 +142,53 @@ static int key_failed(char *err, size_t len, const struct tls_cfg *cfg)
 	return -EINVAL;
 }
 
+static void session_drop(struct tls_peer *p)
+{
+	free(p->session);
+	p->session = NULL;
+	p->session_len = 0;
+}
+
 /* Each engine keeps the newest session the server gave it. */
 static int new_session(SSL *ssl, SSL_SESSION *sess)
 {
 	struct tls_conn *tc = SSL_get_ex_data(ssl, tls_conn_ex_index);
+	unsigned char *der, *end;
+	int len;
 
 	/* A session of the old material would skip the new CA's check. */
 	if (!tc || tc->gen != tc->peer->t->gen)
 		return 0;
-	SSL_SESSION_free(tc->peer->session);
-	tc->peer->session = sess;
+	len = i2d_SSL_SESSION(sess, NULL);
+	der = len > 0 ? malloc((size_t)len) : NULL;
+	if (!der)
+		return 0;
+	end = der;
+	i2d_SSL_SESSION(sess, &end);
+	session_drop(tc->peer);
+	tc->peer->session = der;
+	tc->peer->session_len = (unsigned int)len;
 	tc->peer->gen = tc->gen;
-	return 1;
+	/* Kept as bytes: OpenSSL frees its own. */
+	return 0;
+}
+
+/* The engine's session for a new connection; none if it does not decode. */
+static void session_offer(SSL *ssl, const struct tls_peer *p)
+{
+	const unsigned char *der = p->session;
+	SSL_SESSION *sess;
+
+	if (!der)
+		return;
+	sess = d2i_SSL_SESSION(NULL, &der, (long)p->session_len);
+	if (!sess) {
+		ERR_clear_error();
+		return;
+	}
+	/* A session that does not fit the new connection is just not used. */
+	SSL_set_session(ssl, sess);
+	SSL_SESSION_free(sess);
 }
 
 static void hex_secret(uint8_t *out, uint8_t *outlen, const char *hex)
@@ -373,7 +416,7 @@ void tls_peer_free(struct tls_peer *p)
 {
 	if (!p)
 		return;
-	SSL_SESSION_free(p->session);
+	session_drop(p);
 	free(p);
 }
 
@@ -383,9 +426,10 @@ void tls_peer_free(struct tls_peer *p)
  * certificate chain: far more with a large one), interleaved on the heap
  * with the 17 KiB each connection keeps. After a storm of them (every
  * engine at start, or after a network cut) glibc keeps the freed holes,
- * resident and unused: 12 KiB per engine of two connections. When the
- * last handshake of a storm is over, whole free pages go back to the
- * kernel.
+ * resident and unused: 12 KiB per engine of two connections; so do the
+ * SSL objects freed as connections leave OpenSSL (own_records()). When
+ * the last connection of a storm is through both, whole free pages go
+ * back to the kernel.
  */
 #define TLS_TRIM_STORM	64
 
@@ -428,10 +472,8 @@ static ssize_t failed(struct tls_conn *tc, enum cause cause, const char *fmt,
 	tc->cause = cause;
 	ERR_clear_error();
 	/* The session may be what the engine refused: the next try goes without. */
-	if (!SSL_is_init_finished(tc->ssl)) {
-		SSL_SESSION_free(tc->peer->session);
-		tc->peer->session = NULL;
-	}
+	if (!SSL_is_init_finished(tc->ssl))
+		session_drop(tc->peer);
 	return -EPROTO;
 }
 
@@ -552,12 +594,14 @@ static int tls_handshake(struct conn_transport *tr, int fd, uint32_t *want)
 	st->handshakes++;
 	if (SSL_session_reused(tc->ssl))
 		st->resumed++;
-	handshake_over(tc);
 	/* TLS 1.2, or a suite tlsrec.c does not have: OpenSSL to the end. */
 	if (SSL_version(tc->ssl) != TLS1_3_VERSION ||
 	    !tlsrec_secret_len(SSL_CIPHER_get_protocol_id(
 				SSL_get_current_cipher(tc->ssl))))
 		capture_free(tc);
+	/* One that will leave OpenSSL is over when it has (own_records()). */
+	if (!tc->cap)
+		handshake_over(tc);
 	return 0;
 }
 
@@ -587,6 +631,7 @@ static void own_records(struct tls_conn *tc)
 	len = tlsrec_secret_len(k.suite);
 	if (c->spoiled || !len || c->client_len != len || c->server_len != len) {
 		capture_free(tc);
+		handshake_over(tc);
 		return;
 	}
 	memcpy(k.read, c->server, len);
@@ -596,12 +641,13 @@ static void own_records(struct tls_conn *tc)
 	err = tlsrec_new(&tc->rec, tc->peer->t->rec, &k);
 	OPENSSL_cleanse(&k, sizeof(k));
 	capture_free(tc);
-	if (err)
-		return;
-	/* As tls_free(): the session stays resumable. */
-	SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-	SSL_free(ssl);
-	tc->ssl = NULL;
+	if (!err) {
+		/* As tls_free(): the session stays resumable. */
+		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+		SSL_free(ssl);
+		tc->ssl = NULL;
+	}
+	handshake_over(tc);
 }
 
 static ssize_t rec_result(struct tls_conn *tc, ssize_t n)
@@ -754,13 +800,9 @@ int tls_transport_new(struct conn_transport **trp, struct tls_peer *p)
 		SSL_set_tlsext_host_name(tc->ssl, p->host);
 	}
 	/* Made with material since replaced: a full handshake, checked anew. */
-	if (p->session && p->gen != p->t->gen) {
-		SSL_SESSION_free(p->session);
-		p->session = NULL;
-	}
-	/* A session that does not fit the new connection is just not used. */
-	if (p->session)
-		SSL_set_session(tc->ssl, p->session);
+	if (p->gen != p->t->gen)
+		session_drop(p);
+	session_offer(tc->ssl, p);
 	tc->shaking = true;
 	if (++p->t->shaking > p->t->storm)
 		p->t->storm = p->t->shaking;
