@@ -797,23 +797,17 @@ static void silent_arm(struct server *s)
 			 SERVER_SILENT_MS - age : SERVER_SILENT_MS / 10);
 }
 
-#define SILENT_BODY \
-	"{\"error\":\"busy: too many clients, and this one said nothing\"}"
-
 static void give_place(struct server *s, struct server_client *c)
 {
-	char busy[256];
-	int n;
-
 	s->metrics->api_silent++;
 	log_warn("api: %u clients, the limit: one silent for %llu ms gave its place",
 		 s->cfg->max_clients,
 		 (unsigned long long)(loop_now(s->loop) - c->since_ms));
-	n = snprintf(busy, sizeof(busy),
-		     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		     sizeof(SILENT_BODY) - 1, SILENT_BODY);
 	/* An empty socket buffer takes it whole; if not, the close says it. */
-	send(c->fd, busy, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (!server_respond_error(c, 503,
+				  "busy: too many clients, and this one said nothing"))
+		send(c->fd, c->out.p + c->out.off, strbuf_pending(&c->out),
+		     MSG_NOSIGNAL | MSG_DONTWAIT);
 	client_close(c);
 }
 
