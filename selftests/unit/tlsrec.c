@@ -429,6 +429,53 @@ TEST(key_update_requested)
 	key_update_case(_metadata, SSL_KEY_UPDATE_REQUESTED);
 }
 
+/*
+ * Our answer to a KeyUpdate that comes while the socket holds only part
+ * of a record of ours: the record's tail goes first, then our KeyUpdate
+ * under the old key, then data under the new one.
+ */
+TEST(key_update_behind_a_cut_record)
+{
+	size_t len = 100000, inflight = 0;
+	uint8_t *a = random_bytes(len), *ra = calloc(1, len);
+	uint8_t x[1000] = { 'x' }, rx[sizeof(x)], b[65536];
+	struct tls_stats st;
+	int sz = 4096;
+	uint32_t want;
+	struct fx f;
+	ssize_t n;
+
+	ASSERT_TRUE(a && ra);
+	ASSERT_EQ(0, setup(&f, NULL, 0, 1));
+	ASSERT_EQ(0, start(&f));
+	ASSERT_EQ(1ULL, own(&f));
+	/* A send buffer smaller than a record: a record's write is cut. */
+	ASSERT_EQ(0, setsockopt(f.cfd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
+	EXPECT_EQ(-EAGAIN, f.tr->ops->write(f.tr, f.cfd, a, 16384, &want));
+	while ((n = read(f.pfd, b, sizeof(b))) > 0) {
+		BIO_write(f.sin, b, (int)n);
+		inflight += (size_t)n;
+	}
+	ASSERT_LT(0U, inflight);
+	ASSERT_GT(16384U + 22, inflight) {
+		TH_LOG("the record was not cut: %zu bytes sent", inflight);
+	}
+	/* The engine asks for our KeyUpdate; we read it, and its data. */
+	ASSERT_EQ(1, SSL_key_update(f.s, SSL_KEY_UPDATE_REQUESTED));
+	ASSERT_EQ(0, swrite(&f, x, sizeof(x)));
+	ASSERT_EQ(0, cread_all(&f, rx, sizeof(rx), sizeof(rx)));
+	EXPECT_EQ(0, memcmp(x, rx, sizeof(x)));
+	/* The same bytes again, as conn.c gives them: all arrive, in order. */
+	EXPECT_EQ(0, cwrite_all(&f, a, len, ra));
+	EXPECT_EQ(0, memcmp(a, ra, len));
+	tls_ctx_stats(f.t, &st);
+	EXPECT_EQ(1ULL, st.key_updates);
+	EXPECT_EQ(0, both_ways(&f, 50000, 65536));
+	free(a);
+	free(ra);
+	teardown(&f);
+}
+
 TEST(tickets_after)
 {
 	struct tls_stats before, after;
