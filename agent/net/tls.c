@@ -79,7 +79,10 @@ struct tls_peer {
 	 * The newest session, for the next connect, as bytes (about 1 KiB
 	 * with a small certificate): parsed, it would keep the engine's
 	 * certificate decoded, 7 KiB with an EC key, as long as the engine
-	 * is watched; a connect decodes it again, tens of microseconds.
+	 * is watched, and one SSL_SESSION shared by the engine's connections
+	 * was now and then marked not resumable by OpenSSL through one of
+	 * them, the next connect then a full handshake (tls-close-idle);
+	 * a connect decodes its own copy, tens of microseconds.
 	 */
 	unsigned char *session;		/* DER; NULL: none */
 	unsigned int session_len;

@@ -346,7 +346,7 @@ engine_errors() {
 # handshake each and resumptions after; polls are still answered; a
 # restarted engine is asked who it is; a reconnect still verifies.
 test_tls_close_idle() {
-	local n=20 a=127.1.0.1 full res full2 res2 acc acc2 id sim_pid errs slack
+	local n=20 a=127.1.0.1 full res full2 res2 acc acc2 id sim_pid errs
 
 	tls_certs || return 1
 	new_netns tlsidle || return 1
@@ -380,13 +380,11 @@ test_tls_close_idle() {
 	errs=$(($(engine_errors "$TMP/idle.m2") - $(engine_errors "$TMP/idle.m1")))
 	log "meanwhile: $((acc2 - acc)) connections accepted, handshakes $((full2 - full)) full and $((res2 - res)) resumed, $errs failures; $(q .connections) connections open"
 	[ "$full" -le "$n" ] || fail "$full full handshakes for $n engines" || return 1
-	# Instrumented (valgrind, ASan), a few reconnects made a full
-	# handshake with no failure (2 of 603 once under valgrind, 1 of 141
-	# twice under ASan), a cause not found yet: most must resume there;
-	# every one in the plain build.
-	slack=0
-	[ "$CPU_FACTOR" -gt 1 ] && slack=$(((res2 - res) / 20))
-	[ "$((full2 - full))" -le "$((errs + slack))" ] ||
+	# Every reconnect resumes, instrumented or not. (When an engine's
+	# connections shared one parsed session, OpenSSL marked it not
+	# resumable now and then, and the next connect started afresh: under
+	# ASan in 5 runs of 6; each connection decodes its own copy now.)
+	[ "$((full2 - full))" -le "$errs" ] ||
 		fail "full handshakes while idle: $full -> $full2, $errs failures" || return 1
 	[ "$((res2 - res))" -ge "$n" ] && [ "$((acc2 - acc))" -ge "$n" ] ||
 		fail "polls did not reconnect: $((acc2 - acc)) accepted, $((res2 - res)) resumed" || return 1
