@@ -167,6 +167,18 @@ static const struct opt options[] = {
 		  "connection per idle engine instead of two; a frozen "
 		  "engine is then seen at its next poll, not by "
 		  "--ping-interval; 0: never" },
+	/*
+	 * A full handshake costs the agent about a millisecond of CPU: 128
+	 * at once keep a pass of the loop to a fraction of a second, and
+	 * the pipe full to engines 100 ms away (640 a second).
+	 */
+	{ .name = "tls-handshakes-max", .type = OPT_UINT,
+	  F(engine.tls_handshakes_max), .min = 1, .max = 100000, .def = 128,
+	  .arg = "N",
+	  .help = "TLS handshakes at once; beyond, a connection waits its "
+		  "turn, its connect deadline stopped (a storm of thousands "
+		  "would delay every engine's answers past their "
+		  "deadlines)" },
 	{ .name = "api-socket", .type = OPT_STRING, .flags = OPT_EMPTY_NULL,
 	  F(api.socket), .def_str = API_DEFAULT_SOCKET, .arg = "PATH",
 	  .help = "control API socket, mode 0660; \"\": none" },

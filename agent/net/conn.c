@@ -8,6 +8,14 @@
  * A transport (TLS) may sit under it: its handshake runs after connect()
  * within the same deadline, and its reads may wait for LOOP_WRITE and its
  * writes for LOOP_READ.
+ *
+ * Handshakes run a bounded number at a time (conn_set_handshake_max()):
+ * each costs a millisecond of CPU or more, and thousands at once (an
+ * agent's start, a network's return) made every pass of the loop long,
+ * so that healthy engines' ping answers waited behind them past their
+ * deadline and handshakes past theirs. A connected socket beyond the
+ * bound waits its turn in order, unwatched, its deadline stopped; its
+ * handshake then gets the whole deadline.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,6 +48,8 @@ struct conn {
 	bool write_wants_in;		/* and its write for LOOP_READ */
 	bool expired;			/* the connect deadline passed */
 	bool read_paused;		/* conn_read_pause() */
+	bool shaking;			/* holds a handshake place */
+	bool waiting;			/* connected, waits for one */
 	struct loop_io io;
 	/* Never both: the deadline is stopped when the free is deferred. */
 	union {
@@ -49,10 +59,21 @@ struct conn {
 	char *out;			/* pool buffer, only while output waits */
 	unsigned int out_off, out_len;	/* within it: POOL_BUF_SIZE at most */
 	uint64_t cookie;
+	uint64_t timeout_ms;		/* the connect deadline */
+	struct conn *wprev, *wnext;	/* while waiting for a handshake */
 };
 
 static char conn_rbuf[65536];
 static size_t conn_open;
+
+/* Handshake places: one loop per process, as the rest of this file. */
+static struct {
+	unsigned int max;		/* 0: no bound */
+	struct conn_handshake_stats st;
+	struct conn *head, *tail;	/* waiting, oldest first */
+	struct loop *loop;
+	struct loop_defer admit;
+} hs;
 
 static uint32_t events_of(const struct conn *c)
 {
@@ -154,6 +175,65 @@ static int set_options(int fd, const struct conn_opts *o)
 	return err;
 }
 
+static void hs_admit(struct loop_defer *d);
+
+static void hs_take(struct conn *c)
+{
+	c->shaking = true;
+	if (++hs.st.running > hs.st.peak)
+		hs.st.peak = hs.st.running;
+}
+
+/* A place is free again: the oldest waiting takes it, after this pass. */
+static void hs_release(struct conn *c)
+{
+	if (!c->shaking)
+		return;
+	c->shaking = false;
+	hs.st.running--;
+	if (hs.head) {
+		hs.loop = c->loop;
+		loop_defer(c->loop, &hs.admit, hs_admit);
+	}
+}
+
+/* Connected, no place free: unwatched and its deadline stopped, it waits. */
+static void hs_wait(struct conn *c)
+{
+	loop_timer_stop(c->loop, &c->connect_timer);
+	loop_io_del(c->loop, &c->io);
+	c->waiting = true;
+	c->wprev = hs.tail;
+	c->wnext = NULL;
+	*(hs.tail ? &hs.tail->wnext : &hs.head) = c;
+	hs.tail = c;
+	hs.st.waiting++;
+	hs.st.waited++;
+}
+
+static void hs_unlink(struct conn *c)
+{
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	*(c->wprev ? &c->wprev->wnext : &hs.head) = c->wnext;
+	*(c->wnext ? &c->wnext->wprev : &hs.tail) = c->wprev;
+	c->wprev = c->wnext = NULL;
+	hs.st.waiting--;
+}
+
+void conn_set_handshake_max(unsigned int max)
+{
+	hs.max = max;
+	if (hs.head && hs.loop)
+		loop_defer(hs.loop, &hs.admit, hs_admit);
+}
+
+void conn_handshake_stats(struct conn_handshake_stats *st)
+{
+	*st = hs.st;
+}
+
 static void conn_free_work(struct loop_defer *d)
 {
 	free(container_of(d, struct conn, free_work));
@@ -165,6 +245,8 @@ void conn_close(struct conn *c)
 		return;
 	loop_io_del(c->loop, &c->io);
 	loop_timer_stop(c->loop, &c->connect_timer);
+	hs_unlink(c);
+	hs_release(c);
 	/* The transport first: a TLS session may still refer to the socket. */
 	if (c->tr)
 		c->tr->ops->free(c->tr);
@@ -250,6 +332,7 @@ int conn_write(struct conn *c, const void *buf, size_t len)
 static void set_open(struct conn *c)
 {
 	loop_timer_stop(c->loop, &c->connect_timer);
+	hs_release(c);
 	c->state = CONN_OPEN;
 	if (c->out) {
 		if (flush(c))
@@ -293,6 +376,11 @@ static void finish_connect(struct conn *c)
 		c->cookie = 0;
 	if (c->tr) {
 		c->state = CONN_HANDSHAKE;
+		if (hs.max && hs.st.running >= hs.max) {
+			hs_wait(c);
+			return;
+		}
+		hs_take(c);
 		handshake(c);
 		return;
 	}
@@ -348,6 +436,29 @@ static void conn_io(struct loop_io *io, uint32_t events)
 		do_read(c);
 }
 
+/* The oldest waiting connections take the free places, in order. */
+static void hs_admit(struct loop_defer *d)
+{
+	(void)d;
+	while (hs.head && (!hs.max || hs.st.running < hs.max)) {
+		struct conn *c = hs.head;
+		int err;
+
+		hs_unlink(c);
+		hs_take(c);
+		/* Its handshake gets the whole deadline: waiting was ours. */
+		err = loop_timer_start(c->loop, &c->connect_timer,
+				       c->timeout_ms);
+		if (!err)
+			err = loop_io_add(c->loop, &c->io, c->io.fd,
+					  LOOP_READ | LOOP_HANGUP, conn_io);
+		if (err)
+			c->cbs->error(c->arg, err);
+		else
+			handshake(c);
+	}
+}
+
 int conn_read_pause(struct conn *c, bool pause)
 {
 	if (c->read_paused == pause)
@@ -386,6 +497,7 @@ int conn_new(struct conn **cp, struct loop *loop, struct pool *pool,
 	c->cbs = cbs;
 	c->arg = arg;
 	c->state = CONN_CONNECTING;
+	c->timeout_ms = opts->connect_timeout_ms;
 	loop_timer_init(&c->connect_timer, connect_expired);
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_TCP);

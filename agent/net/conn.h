@@ -85,4 +85,17 @@ int conn_fd(const struct conn *c);
 /* Connections currently open in this process. */
 size_t conn_open_count(void);
 
+struct conn_handshake_stats {
+	uint64_t waited;		/* connections that waited for a place */
+	unsigned int running, waiting;	/* now */
+	unsigned int peak;		/* most running at once so far */
+};
+
+/*
+ * At most @max transport handshakes at once (0: no bound); a connected
+ * socket beyond waits for a place, its connect deadline stopped.
+ */
+void conn_set_handshake_max(unsigned int max);
+void conn_handshake_stats(struct conn_handshake_stats *st);
+
 #endif

@@ -187,6 +187,7 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 	const struct fleet *f = m->fleet;
 	const struct engine_stats *st = &f->env.stats;
 	struct tls_stats ts = { 0 };
+	struct conn_handshake_stats hs;
 	size_t counts[ENGINE_NSTATES], containers = 0, fd_limited = 0, i;
 	size_t mem_limited = 0;
 	int s, c, err;
@@ -274,6 +275,20 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 				 "peerwatch_tls_post_handshake_total{message=\"key_update\"} %llu\n",
 				 (unsigned long long)ts.tickets_dropped,
 				 (unsigned long long)ts.key_updates);
+	conn_handshake_stats(&hs);
+	err = err ?: header(b, "peerwatch_tls_handshakes_running", "gauge",
+			    "TLS handshakes running now (at most --tls-handshakes-max).");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_handshakes_running %u\n", hs.running);
+	err = err ?: header(b, "peerwatch_tls_handshakes_running_peak", "gauge",
+			    "Most TLS handshakes running at once since the start.");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_handshakes_running_peak %u\n", hs.peak);
+	err = err ?: header(b, "peerwatch_tls_handshakes_waiting", "gauge",
+			    "Connected sockets waiting for a TLS handshake place now.");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_handshakes_waiting %u\n", hs.waiting);
+	err = err ?: header(b, "peerwatch_tls_handshake_waits_total", "counter",
+			    "Connections that waited for a TLS handshake place (--tls-handshakes-max).");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_handshake_waits_total %llu\n",
+				 (unsigned long long)hs.waited);
 	return err;
 }
 

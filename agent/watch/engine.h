@@ -45,6 +45,7 @@ struct engine_cfg {
 	unsigned int max_containers;	/* in one engine's listing */
 	bool events;
 	uint64_t tls_close_idle_ms;	/* --tls-close-idle; 0: never */
+	unsigned int tls_handshakes_max;	/* --tls-handshakes-max */
 	struct conn_opts conn;
 	struct tls_cfg tls;
 };

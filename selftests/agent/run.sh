@@ -302,6 +302,7 @@ run_test tls-scale test_tls_scale
 run_test tls-errors test_tls_errors
 run_test tls-dockerd test_tls_dockerd
 run_test tls-close-idle test_tls_close_idle
+run_test tls-handshakes-max test_tls_handshakes_max
 run_test tls-own-records test_tls_own_records
 run_test tls-valgrind test_tls_valgrind
 run_test cluster-share test_cluster_share

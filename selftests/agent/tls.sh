@@ -415,6 +415,37 @@ test_tls_close_idle() {
 	log "restarted with a rogue certificate: all $n unhealthy, tls-unknown-ca, after ${ELAPSED} ms"
 }
 
+# --tls-handshakes-max: the storm of 30 engines' 60 TLS connections runs
+# two handshakes at a time; the others wait in turn, their deadline
+# stopped: every engine healthy with both connections, none failed, the
+# peak at the bound, nothing left waiting.
+test_tls_handshakes_max() {
+	local n=30 m=$TMP/hs.metrics peak waits errs full
+
+	tls_certs || return 1
+	new_netns tlshs || return 1
+	# shellcheck disable=SC2046
+	start_sim_at tls 2376 127.1.0.1 "$n" $(tls_sim fleet.pem ca.pem) || return 1
+	# shellcheck disable=SC2046
+	start_agent $(tls_agent) --tls-handshakes-max 2 \
+		"nodes://127.1.0.[1:$n]:2376" || return 1
+	wait_until "$(cpu_bound 30000)" "$(all_settled $n)" ||
+		fail "$(q '[.nodes[] | {addr, state, cause, error}]')" || return 1
+	log "$n engines healthy with both connections after ${ELAPSED} ms"
+	api /metrics >"$m" || fail "metrics" || return 1
+	peak=$(awk '$1 == "peerwatch_tls_handshakes_running_peak" { print $2 }' "$m")
+	waits=$(awk '$1 == "peerwatch_tls_handshake_waits_total" { print $2 }' "$m")
+	errs=$(engine_errors "$m")
+	full=$(tls_handshakes false "$m")
+	log "handshakes: at most $peak at once, $waits connections waited, $full full and $(tls_handshakes true "$m") resumed, $errs failures"
+	[ "$peak" = 2 ] || fail "peak of handshakes at once: $peak, bound 2" || return 1
+	[ "$waits" -gt 0 ] || fail "no connection waited" || return 1
+	[ "$errs" = 0 ] || fail "$(grep '^peerwatch_engine_errors_total' "$m")" || return 1
+	grep -qx 'peerwatch_tls_handshakes_running 0' "$m" &&
+		grep -qx 'peerwatch_tls_handshakes_waiting 0' "$m" ||
+		fail "$(grep '^peerwatch_tls_handshakes_' "$m")" || return 1
+}
+
 # tls_metric NAME: a counter of a /metrics answer, fetched now
 tls_metric() {
 	api /metrics >"$TMP/own.metrics" &&
