@@ -49,7 +49,6 @@ struct conn {
 	bool expired;			/* the connect deadline passed */
 	bool read_paused;		/* conn_read_pause() */
 	bool shaking;			/* holds a handshake place */
-	bool waiting;			/* connected, waits for one */
 	struct loop_io io;
 	/* Never both: the deadline is stopped when the free is deferred. */
 	union {
@@ -177,6 +176,12 @@ static int set_options(int fd, const struct conn_opts *o)
 
 static void hs_admit(struct loop_defer *d);
 
+/* Connected, its handshake neither running nor over: it waits for a place. */
+static bool hs_waiting(const struct conn *c)
+{
+	return c->state == CONN_HANDSHAKE && !c->shaking;
+}
+
 static void hs_take(struct conn *c)
 {
 	c->shaking = true;
@@ -202,7 +207,6 @@ static void hs_wait(struct conn *c)
 {
 	loop_timer_stop(c->loop, &c->connect_timer);
 	loop_io_del(c->loop, &c->io);
-	c->waiting = true;
 	c->wprev = hs.tail;
 	c->wnext = NULL;
 	*(hs.tail ? &hs.tail->wnext : &hs.head) = c;
@@ -213,9 +217,8 @@ static void hs_wait(struct conn *c)
 
 static void hs_unlink(struct conn *c)
 {
-	if (!c->waiting)
+	if (!hs_waiting(c))
 		return;
-	c->waiting = false;
 	*(c->wprev ? &c->wprev->wnext : &hs.head) = c->wnext;
 	*(c->wnext ? &c->wnext->wprev : &hs.tail) = c->wprev;
 	c->wprev = c->wnext = NULL;

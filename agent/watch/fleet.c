@@ -47,13 +47,12 @@ int fleet_new(struct fleet **fp, struct loop *loop, struct pool *pool,
 		char why[256];
 		int err = tls_ctx_new(&f->env.tls, &cfg->tls, why, sizeof(why));
 
-		conn_set_handshake_max(cfg->tls_handshakes_max);
-
 		if (err) {
 			log_err("%s", why);
 			free(f);
 			return err;
 		}
+		conn_set_handshake_max(cfg->tls_handshakes_max);
 	}
 	*fp = f;
 	return 0;
