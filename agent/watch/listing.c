@@ -12,11 +12,15 @@
  * value), a null member is an absent one, "Names" checks only its first
  * element, nesting is refused beyond json-c's depth of 64. Unlike
  * json-c's, a "Labels" of over 1024 keys is refused (the keys are found
- * again by a linear search).
+ * again by a linear search). A number of over 64 characters is refused,
+ * as jsonl.c did on the path this replaced.
  * The syntax differs where dockerd's answers never go: YAJL refuses raw
  * control characters in strings, numbers ending in '.' and negative ones
  * with a leading zero, which json-c takes, and takes vertical tabs and
- * form feeds as white space between values, which jsonl.c refuses.
+ * form feeds as white space between values, which jsonl.c refuses; a
+ * \u escape of a surrogate not in a pair gives '?' or the surrogate's
+ * own bytes, where json-c gives U+FFFD (dockerd escapes no surrogate:
+ * Go writes what is not UTF-8 as U+FFFD itself).
  *
  * Between two polls the answer is mostly the same bytes: one as long as
  * the last is first held (copied into a lent buffer) and hashed, and
@@ -51,6 +55,12 @@ enum member {
 enum nested { IN_OTHER, IN_NAMES, IN_LABELS };
 
 enum kind { V_NULL, V_BOOL, V_INT, V_DOUBLE, V_STRING, V_MAP, V_ARRAY };
+
+/*
+ * The longest number taken, as jsonl.c's carry on the path it replaced
+ * (and on /events): anything longer refuses the listing.
+ */
+#define LISTING_MAX_NUMBER	64
 
 /* Keys one "Labels" object may give; more and the listing is refused. */
 #define LISTING_MAX_LABEL_KEYS	1024
@@ -530,6 +540,7 @@ static int on_boolean(void *ctx, int v)
 /*
  * json-c's integers: a number without '.' or exponent, saturated at the
  * int64 bounds; anything else is a double (never a valid "Created").
+ * Longer than LISTING_MAX_NUMBER, the listing is refused.
  */
 static int on_number(void *ctx, const char *s, size_t len)
 {
@@ -537,6 +548,8 @@ static int on_number(void *ctx, const char *s, size_t len)
 	long long n = 0;
 	size_t i;
 
+	if (len > LISTING_MAX_NUMBER)
+		return fail(ctx, -EPROTO);
 	if (memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len))
 		return value(ctx, V_DOUBLE, NULL, 0, 0);
 	for (i = neg; i < len; i++) {
