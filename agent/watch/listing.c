@@ -611,9 +611,12 @@ static enum member member_of(const unsigned char *s, size_t len)
 static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct listing *l = ctx;
+	const unsigned char *nul;
 
 	if (l->depth == 2) {
-		l->member = member_of(s, len);
+		/* json-c's keys are C strings: "Labels\u0000x" is "Labels". */
+		nul = memchr(s, '\0', len);
+		l->member = member_of(s, nul ? (size_t)(nul - s) : len);
 		member_reset(l, l->member);
 	} else if (l->depth == 3 && l->in == IN_LABELS) {
 		return label_key(l, s, len);

@@ -32,7 +32,22 @@ check() {
 		bad "$1 $2 (exit $4):"
 		grep -E 'ERROR:|invariant failed|SUMMARY:|Test unit written' "$3" |
 			head -n 6
+		show_artifacts "$1"
 	fi
+}
+
+# The inputs a failed run wrote, in the log: its directory goes with the
+# run (and with CI's machine), and libFuzzer's passes are not repeatable
+# run to run even with -seed. Each is shown once, then removed. Replay
+# one with
+#   base64 -d > crash; build-fuzz/fuzz_NAME crash
+show_artifacts() {
+	for f in "$tmp/$1-art"/*; do
+		[ -f "$f" ] || continue
+		echo "input ${f##*/} ($(wc -c <"$f") bytes), base64:"
+		head -c 8192 "$f" | base64 -w 76
+		rm -f "$f"
+	done
 }
 
 for name in http docker jsonl listing discovery nlevent api etcd etcdv2 tlsrec; do

@@ -157,6 +157,11 @@ TEST(duplicate_members_as_json_c)
 		"[{\"Id\":\"ab\",\"Labels\":{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"}}]",
 		"[{\"Id\":\"ab\",\"Labels\":{\"a\":[1],\"a\":\"3\"}}]",
 		"[{\"Id\":\"ab\",\"Labels\":{\"a\":\"x\\u0000\",\"a\":\"3\"}}]",
+		/* A member's name to its first NUL, as json-c's keys. */
+		"[{\"Id\":\"ab\",\"Labels\\u0000x\":false}]",
+		"[{\"Id\":\"ab\",\"Image\\u0000x\":\"y\"}]",
+		"[{\"Id\":\"ab\",\"Image\":\"z\",\"Image\\u0000\":null}]",
+		"[{\"Id\\u0000\":\"ab\",\"Id\\u0000y\":\"cd\"}]",
 	};
 	unsigned int lenient = 0;
 	const char *why;
