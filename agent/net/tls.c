@@ -348,6 +348,8 @@ int tls_ctx_new(struct tls_ctx **tp, const struct tls_cfg *cfg, char *err,
 		free(t);
 		return -ENOMEM;
 	}
+	if (t->rec && cfg->records_per_key)
+		tlsrec_env_set_records_per_key(t->rec, cfg->records_per_key);
 	ret = ctx_build(&t->ctx, &t->has_cert, cfg, err, errlen);
 	if (ret) {
 		tlsrec_env_free(t->rec);
@@ -397,6 +399,7 @@ void tls_ctx_stats(const struct tls_ctx *t, struct tls_stats *st)
 		st->own_records = rs->conns;
 		st->tickets_dropped = rs->tickets;
 		st->key_updates = rs->key_updates;
+		st->rekeys = rs->rekeys;
 	}
 }
 

@@ -14,6 +14,7 @@ struct tls_cfg {
 	bool verify;
 	char *ca, *cert, *key;		/* NULL: none */
 	int own_records;		/* TLS 1.3 records by tlsrec.c: 1, 0 */
+	uint64_t records_per_key;	/* 0: TLSREC_RECORDS_PER_KEY (tests) */
 };
 
 /* What every TLS connection shares: one SSL_CTX and the counters. */
@@ -27,6 +28,7 @@ struct tls_stats {
 	uint64_t own_records;		/* connections moved onto own records */
 	uint64_t tickets_dropped;	/* NewSessionTickets after that */
 	uint64_t key_updates;		/* the engines' KeyUpdates after that */
+	uint64_t rekeys;		/* ours, our AES-GCM key worn out */
 };
 
 /* Returns 0, or -errno with a message for the user in @err. */

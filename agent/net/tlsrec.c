@@ -19,7 +19,9 @@
  * After the handshake an engine may send only application data, alerts,
  * NewSessionTickets (dropped: the engine's session was kept before) and
  * KeyUpdates (followed, and answered if asked). Anything else is an error
- * with its cause, as OpenSSL would have ended the connection.
+ * with its cause, as OpenSSL would have ended the connection. Our own
+ * write key changes after TLSREC_RECORDS_PER_KEY records under AES-GCM
+ * (RFC 8446 5.5), which OpenSSL 3.0 would not do.
  */
 #include <errno.h>
 #include <openssl/core_names.h>
@@ -74,13 +76,14 @@ enum rec_err {
 struct suite {
 	uint16_t id;
 	uint8_t key_len, hash_len;
+	bool rekey;			/* a key wears out: AES-GCM */
 	const char *cipher, *md;
 };
 
 static const struct suite suites[] = {
-	{ 0x1301, 16, 32, "AES-128-GCM", "SHA256" },
-	{ 0x1302, 32, 48, "AES-256-GCM", "SHA384" },
-	{ 0x1303, 32, 32, "ChaCha20-Poly1305", "SHA256" },
+	{ 0x1301, 16, 32, true, "AES-128-GCM", "SHA256" },
+	{ 0x1302, 32, 48, true, "AES-256-GCM", "SHA384" },
+	{ 0x1303, 32, 32, false, "ChaCha20-Poly1305", "SHA256" },
 };
 
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
@@ -90,6 +93,7 @@ struct tlsrec_env {
 	EVP_CIPHER *cipher[NSUITES];
 	const EVP_CIPHER *cur;		/* the cipher cctx was last set up for */
 	EVP_KDF *hkdf;
+	uint64_t records_per_key;
 	struct tlsrec_stats stats;
 };
 
@@ -127,6 +131,7 @@ int tlsrec_env_new(struct tlsrec_env **ep)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->records_per_key = TLSREC_RECORDS_PER_KEY;
 	e->cctx = EVP_CIPHER_CTX_new();
 	e->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!e->cctx || !e->hkdf)
@@ -161,6 +166,11 @@ void tlsrec_env_free(struct tlsrec_env *e)
 const struct tlsrec_stats *tlsrec_env_stats(const struct tlsrec_env *e)
 {
 	return &e->stats;
+}
+
+void tlsrec_env_set_records_per_key(struct tlsrec_env *e, uint64_t n)
+{
+	e->records_per_key = n ? n : 1;
 }
 
 static const struct suite *suite_of(uint16_t id)
@@ -421,9 +431,10 @@ static int keep_out(struct tlsrec *r, const uint8_t *rec, size_t len)
 }
 
 /*
- * The engine asked for our KeyUpdate: sent under the old key before any
- * more data, the write key changed after it. What the socket does not
- * take now goes first at the next write.
+ * Our KeyUpdate, not asking for the engine's (the engine asked for it, or
+ * our key is worn out): sent under the old key before any more data, the
+ * write key changed after it. What the socket does not take now goes
+ * first at the next write.
  */
 static int send_key_update(struct tlsrec *r, int fd)
 {
@@ -742,9 +753,20 @@ ssize_t tlsrec_write(struct tlsrec *r, int fd, const void *buf, size_t len,
 	}
 	while (done < len) {
 		size_t plen[REC_BATCH], olen = 0, sent = 0, at = 0, k = 0, i;
-		uint64_t seq0 = r->wr.seq;
+		uint64_t seq0;
 		ssize_t n;
 
+		/* A batch may go past the limit by a few records, no more. */
+		if (suites[r->suite].rekey &&
+		    r->wr.seq >= r->env->records_per_key) {
+			err = send_key_update(r, fd);
+			if (err)
+				return done ? (ssize_t)done : err;
+			r->env->stats.rekeys++;
+			if (r->out)		/* the socket did not take it */
+				break;
+		}
+		seq0 = r->wr.seq;
 		for (; k < REC_BATCH && done < len; k++) {
 			plen[k] = len - done < REC_PT_MAX ? len - done : REC_PT_MAX;
 			err = seal(r, CT_DATA, p + done, plen[k], wscratch + olen);

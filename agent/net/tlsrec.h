@@ -20,7 +20,15 @@ struct tlsrec_stats {
 	uint64_t conns;			/* ever moved onto own records */
 	uint64_t tickets;		/* NewSessionTickets dropped after that */
 	uint64_t key_updates;		/* KeyUpdates from the engines */
+	uint64_t rekeys;		/* ours, at TLSREC_RECORDS_PER_KEY */
 };
+
+/*
+ * Records we seal under one AES-GCM key before changing it with a
+ * KeyUpdate of our own: RFC 8446 5.5 allows 2^24.5 full-size ones.
+ * (ChaCha20-Poly1305 needs none before its sequence numbers run out.)
+ */
+#define TLSREC_RECORDS_PER_KEY	(1ULL << 24)
 
 /*
  * The application traffic secrets of a finished TLS 1.3 handshake and the
@@ -36,6 +44,8 @@ struct tlsrec_keys {
 int tlsrec_env_new(struct tlsrec_env **ep);
 void tlsrec_env_free(struct tlsrec_env *e);
 const struct tlsrec_stats *tlsrec_env_stats(const struct tlsrec_env *e);
+/* Another limit than TLSREC_RECORDS_PER_KEY (at least 1): for tests. */
+void tlsrec_env_set_records_per_key(struct tlsrec_env *e, uint64_t n);
 
 /* The secret length of @suite, or 0 if own records do not support it. */
 size_t tlsrec_secret_len(uint16_t suite);

@@ -275,6 +275,10 @@ static int render_fleet(const struct metrics *m, struct strbuf *b)
 				 "peerwatch_tls_post_handshake_total{message=\"key_update\"} %llu\n",
 				 (unsigned long long)ts.tickets_dropped,
 				 (unsigned long long)ts.key_updates);
+	err = err ?: header(b, "peerwatch_tls_rekeys_total", "counter",
+			    "KeyUpdates the agent sent on own records after 2^24 records under one AES-GCM key (RFC 8446 5.5).");
+	err = err ?: strbuf_addf(b, "peerwatch_tls_rekeys_total %llu\n",
+				 (unsigned long long)ts.rekeys);
 	conn_handshake_stats(&hs);
 	err = err ?: header(b, "peerwatch_tls_handshakes_running", "gauge",
 			    "TLS handshakes running now (at most --tls-handshakes-max).");

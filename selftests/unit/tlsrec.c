@@ -8,7 +8,8 @@
  * handshake the client must leave OpenSSL (the counter says so) and then
  * agree with OpenSSL byte for byte: data both ways in records of every
  * size and a 1 MiB stream, each TLS 1.3 suite, KeyUpdates, tickets,
- * close_notify and alerts; and refuse what it must: a flipped bit, an
+ * close_notify and alerts, our own KeyUpdate when a key is worn out;
+ * and refuse what it must: a flipped bit, an
  * oversized or plaintext record. TLS 1.2, and --tls-own-records=false,
  * stay on OpenSSL.
  */
@@ -48,6 +49,8 @@ struct fx {
 
 static EVP_PKEY *pkey;
 static X509 *cert;
+/* Records under one write key, for setup(); 0: the agent's. */
+static uint64_t per_key;
 
 /* A self-signed certificate, for the server and as our client's. */
 static int make_cert(void)
@@ -101,7 +104,8 @@ static int accept_any(int ok, X509_STORE_CTX *x)
 /* @suites: TLS 1.3 suites for the server, NULL: its default. */
 static int setup(struct fx *f, const char *suites, int max_version, int own)
 {
-	struct tls_cfg cfg = { .enable = true, .own_records = own };
+	struct tls_cfg cfg = { .enable = true, .own_records = own,
+			       .records_per_key = per_key };
 	char err[256];
 	int sv[2];
 
@@ -397,6 +401,60 @@ TEST(aes_256_gcm)
 TEST(chacha20_poly1305)
 {
 	suite_case(_metadata, "TLS_CHACHA20_POLY1305_SHA256");
+}
+
+/*
+ * Our write key changed after so many records (2^24 in the agent; 3
+ * here) under AES-GCM, never under ChaCha20-Poly1305: OpenSSL reads
+ * everything, in large writes (batches of records) and small ones (a
+ * record each), and the engine's own key updates stay at none.
+ */
+static void rekey_case(struct __test_metadata *_metadata, const char *suite,
+		       bool rekeys)
+{
+	uint8_t *a = random_bytes(100), *ra = calloc(1, 100);
+	struct tls_stats st;
+	struct fx f;
+	int i;
+
+	ASSERT_TRUE(a && ra);
+	per_key = 3;
+	ASSERT_EQ(0, setup(&f, suite, 0, 1));
+	per_key = 0;
+	ASSERT_EQ(0, start(&f));
+	ASSERT_STREQ(suite, SSL_get_cipher_name(f.s));
+	/* 13 records of 16 KiB, in batches of 4. */
+	EXPECT_EQ(0, both_ways(&f, 200000, 65536));
+	tls_ctx_stats(f.t, &st);
+	EXPECT_EQ(rekeys ? 3ULL : 0ULL, st.rekeys);
+	/* Then a record at a time: a KeyUpdate every third. */
+	for (i = 0; i < 9; i++) {
+		a[0] = (uint8_t)i;
+		ASSERT_EQ(0, cwrite_all(&f, a, 100, ra));
+		ASSERT_EQ(0, memcmp(a, ra, 100));
+	}
+	tls_ctx_stats(f.t, &st);
+	EXPECT_EQ(rekeys ? 6ULL : 0ULL, st.rekeys);
+	EXPECT_EQ(0ULL, st.key_updates);
+	EXPECT_EQ(0, both_ways(&f, 3000, 65536));
+	teardown(&f);
+	free(a);
+	free(ra);
+}
+
+TEST(rekey_aes_128_gcm)
+{
+	rekey_case(_metadata, "TLS_AES_128_GCM_SHA256", true);
+}
+
+TEST(rekey_aes_256_gcm)
+{
+	rekey_case(_metadata, "TLS_AES_256_GCM_SHA384", true);
+}
+
+TEST(no_rekey_chacha20_poly1305)
+{
+	rekey_case(_metadata, "TLS_CHACHA20_POLY1305_SHA256", false);
 }
 
 static void key_update_case(struct __test_metadata *_metadata, int type)
