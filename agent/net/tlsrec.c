@@ -787,7 +787,7 @@ ssize_t tlsrec_write(struct tlsrec *r, int fd, const void *buf, size_t len,
 			break;
 		}
 		/* Whole records count; the one cut keeps its tail. */
-		for (i = 0; at + REC_SEALED(plen[i]) <= (size_t)n; i++) {
+		for (i = 0; i < k && at + REC_SEALED(plen[i]) <= (size_t)n; i++) {
 			at += REC_SEALED(plen[i]);
 			sent += plen[i];
 		}

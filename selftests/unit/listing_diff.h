@@ -133,7 +133,8 @@ static inline bool diff_same(const struct docker_container *a, size_t na,
  * parsers take '\v' and '\f' as space, jsonl.c not between values; a
  * \u escape of a surrogate not in a pair is U+FFFD in json-c, '?' or the
  * surrogate's own bytes in YAJL (so the strings differ, and their bounds
- * may be met by one only).
+ * may be met by one only); an integer beyond 64 bits, which json-c reads
+ * as its bound or refuses, by version (diff_out_of_range()).
  */
 static inline unsigned int diff_hex4(const char *s)
 {
@@ -153,6 +154,33 @@ static inline unsigned int diff_hex4(const char *s)
 			return 0x10000;		/* not an escape at all */
 	}
 	return u;
+}
+
+static inline bool diff_number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	       c == 'e' || c == 'E';
+}
+
+/*
+ * An integer at @s below INT64_MIN or above UINT64_MAX: json-c 0.16
+ * (Debian 12) reads it as its bound, its strict tokener refuses it since
+ * 0.17 (Debian 13); the listing reads it as its bound.
+ */
+static inline bool diff_out_of_range(const char *s, size_t len)
+{
+	bool neg = s[0] == '-';
+	const char *bound = neg ? "9223372036854775808" : "18446744073709551615";
+	size_t i, n;
+
+	for (i = neg; i < len && diff_number_char(s[i]); i++)
+		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
+		    (i > (size_t)neg && (s[i] == '-' || s[i] == '+')))
+			return false;
+	n = i - neg;
+	if (n != strlen(bound))
+		return n > strlen(bound);
+	return memcmp(s + neg, bound, n) > 0;
 }
 
 static inline bool diff_lax_syntax(const char *s, size_t len)
@@ -199,6 +227,10 @@ static inline bool diff_lax_syntax(const char *s, size_t len)
 			return true;
 		} else if (c == '.' && i && s[i - 1] >= '0' && s[i - 1] <= '9' &&
 			   (i + 1 == len || s[i + 1] < '0' || s[i + 1] > '9')) {
+			return true;
+		} else if ((c == '-' || (c >= '0' && c <= '9')) &&
+			   (!i || !diff_number_char(s[i - 1])) &&
+			   diff_out_of_range(s + i, len - i)) {
 			return true;
 		}
 	}
