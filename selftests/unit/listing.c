@@ -242,6 +242,12 @@ TEST(numbers_as_json_c)
 	EXPECT_TRUE(diff_lax_syntax("[-9223372036854775809]", 22));
 	EXPECT_FALSE(diff_lax_syntax("[1.8446744073709551616]", 23));
 	EXPECT_FALSE(diff_lax_syntax("[\"18446744073709551616\"]", 24));
+	/* A leading zero: json-c takes "05e+1" as a double, YAJL not. */
+	EXPECT_TRUE(diff_lax_syntax("[05e+1]", 7));
+	EXPECT_FALSE(diff_lax_syntax("[0.5e+1,10]", 11));
+	snprintf(body, sizeof(body), "[{\"Id\":\"ab\",\"X\":[05e+1]}]");
+	EXPECT_EQ(NULL, listing_diff(body, strlen(body), 0, &lenient));
+	EXPECT_EQ(-EPROTO, diff_new(body, strlen(body), 0, false, &v, &n));
 }
 
 /*

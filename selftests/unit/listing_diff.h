@@ -128,8 +128,9 @@ static inline bool diff_same(const struct docker_container *a, size_t na,
 
 /*
  * Syntax the two ways take differently (listing.c): json-c's tokener takes
- * a raw control character in a string, a number ending in '.' and a
- * negative one with a leading zero ("-08"), which YAJL refuses; both
+ * a raw control character in a string, a number ending in '.', a
+ * negative one with a leading zero ("-08") and a double with one
+ * ("05e+1"), which YAJL refuses; both
  * parsers take '\v' and '\f' as space, jsonl.c not between values; a
  * \u escape of a surrogate not in a pair is U+FFFD in json-c, '?' or the
  * surrogate's own bytes in YAJL (so the strings differ, and their bounds
@@ -228,6 +229,9 @@ static inline bool diff_lax_syntax(const char *s, size_t len)
 		} else if (c == '.' && i && s[i - 1] >= '0' && s[i - 1] <= '9' &&
 			   (i + 1 == len || s[i + 1] < '0' || s[i + 1] > '9')) {
 			return true;
+		} else if (c == '0' && (!i || !diff_number_char(s[i - 1])) &&
+			   i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
+			return true;	/* "05e+1": json-c's double */
 		} else if ((c == '-' || (c >= '0' && c <= '9')) &&
 			   (!i || !diff_number_char(s[i - 1])) &&
 			   diff_out_of_range(s + i, len - i)) {
