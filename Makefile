@@ -89,7 +89,7 @@ KSFT_BINS := $(patsubst selftests/kmod/%.c,$(O)/selftests/kmod/%,$(KSFT_SRCS))
 KSFT_INC  := $(O)/ksrc/tools/testing/selftests
 
 .PHONY: all userspace module tests check demo demo-cluster style deps clean \
-	unit-check host-check vm-check vm-check-trixie vm-check-debug vm-bench vm-demo fuzz fuzz-build \
+	unit-check host-check vm-check vm-check-trixie check-trixie-unit vm-check-debug vm-bench vm-demo fuzz fuzz-build \
 	install
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -244,6 +244,11 @@ vm-bench: module $(BINS)
 vm-check-trixie: $(KSFT_BINS) $(BINS)
 	$(Q)scripts/ynl-fetch >/dev/null
 	$(Q)scripts/kernel-trixie check $(O)
+
+# The agent, the CLI and the unit suite with Debian 13's GCC and libraries,
+# in a cached trixie tree (scripts/userspace-trixie). Not in check.
+check-trixie-unit: deps
+	$(Q)scripts/userspace-trixie check
 
 # The same suite on Debian 12's 6.1 built with KASAN, lockdep, atomic-sleep
 # checks, debug objects and kmemleak (scripts/kernel-debug, cached).
