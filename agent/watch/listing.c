@@ -15,8 +15,8 @@
  * again by a linear search). A number of over 64 characters is refused,
  * as jsonl.c did on the path this replaced.
  * The syntax differs where dockerd's answers never go: YAJL refuses raw
- * control characters in strings, numbers ending in '.', negative ones
- * with a leading zero and doubles with one, which json-c takes, and takes vertical tabs and
+ * control characters in strings and numbers that are not JSON's ("1.",
+ * "-08", "05e+1", "-.5"), which json-c takes, and takes vertical tabs and
  * form feeds as white space between values, which jsonl.c refuses; a
  * \u escape of a surrogate not in a pair gives '?' or the surrogate's
  * own bytes, where json-c gives U+FFFD (dockerd escapes no surrogate:

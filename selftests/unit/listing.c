@@ -245,6 +245,10 @@ TEST(numbers_as_json_c)
 	/* A leading zero: json-c takes "05e+1" as a double, YAJL not. */
 	EXPECT_TRUE(diff_lax_syntax("[05e+1]", 7));
 	EXPECT_FALSE(diff_lax_syntax("[0.5e+1,10]", 11));
+	EXPECT_TRUE(diff_lax_syntax("[-.05]", 6));
+	EXPECT_TRUE(diff_lax_syntax("[1.]", 4));
+	EXPECT_TRUE(diff_lax_syntax("[-08]", 5));
+	EXPECT_FALSE(diff_lax_syntax("[-0.8E-7,0,-0,true,false]", 25));
 	snprintf(body, sizeof(body), "[{\"Id\":\"ab\",\"X\":[05e+1]}]");
 	EXPECT_EQ(NULL, listing_diff(body, strlen(body), 0, &lenient));
 	EXPECT_EQ(-EPROTO, diff_new(body, strlen(body), 0, false, &v, &n));

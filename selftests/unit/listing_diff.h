@@ -128,9 +128,8 @@ static inline bool diff_same(const struct docker_container *a, size_t na,
 
 /*
  * Syntax the two ways take differently (listing.c): json-c's tokener takes
- * a raw control character in a string, a number ending in '.', a
- * negative one with a leading zero ("-08") and a double with one
- * ("05e+1"), which YAJL refuses; both
+ * a raw control character in a string and numbers that are not JSON's
+ * (diff_lax_number()), which YAJL refuses; both
  * parsers take '\v' and '\f' as space, jsonl.c not between values; a
  * \u escape of a surrogate not in a pair is U+FFFD in json-c, '?' or the
  * surrogate's own bytes in YAJL (so the strings differ, and their bounds
@@ -184,6 +183,48 @@ static inline bool diff_out_of_range(const char *s, size_t len)
 	return memcmp(s + neg, bound, n) > 0;
 }
 
+static inline bool diff_digit(const char *s, size_t i, size_t n)
+{
+	return i < n && s[i] >= '0' && s[i] <= '9';
+}
+
+/*
+ * The number at @s is not JSON's (RFC 8259 6: "-.5", "05e+1", "1.",
+ * "-08", "+1"...), which json-c's strict tokener takes in part and YAJL
+ * never, or it is an integer beyond 64 bits.
+ */
+static inline bool diff_lax_number(const char *s, size_t len)
+{
+	size_t i = 0, n = 0;
+
+	while (n < len && diff_number_char(s[n]))
+		n++;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (diff_digit(s, i, n) && s[i] != '0')
+		while (diff_digit(s, i, n))
+			i++;
+	else
+		return true;
+	if (i < n && s[i] == '.') {
+		if (!diff_digit(s, ++i, n))
+			return true;
+		while (diff_digit(s, i, n))
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!diff_digit(s, i, n))
+			return true;
+		while (diff_digit(s, i, n))
+			i++;
+	}
+	return i != n || diff_out_of_range(s, n);
+}
+
 static inline bool diff_lax_syntax(const char *s, size_t len)
 {
 	bool in = false, esc = false;
@@ -223,18 +264,10 @@ static inline bool diff_lax_syntax(const char *s, size_t len)
 			in = true;
 		} else if (c == '\v' || c == '\f') {
 			return true;
-		} else if (c == '-' && i + 2 < len && s[i + 1] == '0' &&
-			   s[i + 2] >= '0' && s[i + 2] <= '9') {
-			return true;
-		} else if (c == '.' && i && s[i - 1] >= '0' && s[i - 1] <= '9' &&
-			   (i + 1 == len || s[i + 1] < '0' || s[i + 1] > '9')) {
-			return true;
-		} else if (c == '0' && (!i || !diff_number_char(s[i - 1])) &&
-			   i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
-			return true;	/* "05e+1": json-c's double */
-		} else if ((c == '-' || (c >= '0' && c <= '9')) &&
+		} else if ((c == '-' || c == '+' || c == '.' ||
+			    (c >= '0' && c <= '9')) &&
 			   (!i || !diff_number_char(s[i - 1])) &&
-			   diff_out_of_range(s + i, len - i)) {
+			   diff_lax_number(s + i, len - i)) {
 			return true;
 		}
 	}
