@@ -539,7 +539,9 @@ static int on_boolean(void *ctx, int v)
 
 /*
  * json-c's integers: a number without '.' or exponent, saturated at the
- * int64 bounds; anything else is a double (never a valid "Created").
+ * int64 bounds as json-c 0.16 (Debian 12) reads them (0.17 and later
+ * refuse one beyond 64 bits); anything else is a double (never a valid
+ * "Created").
  * Longer than LISTING_MAX_NUMBER, the listing is refused.
  */
 static int on_number(void *ctx, const char *s, size_t len)
