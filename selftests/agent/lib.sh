@@ -57,6 +57,20 @@ fail() {
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# agent_diag: what a failed wait needs to be told apart, on one line each:
+# the agent's run state and CPU time, the namespace's TCP sockets by
+# state, and the first engine not healthy in the last dump (a wait that
+# timed out says only the counts).
+agent_diag() {
+	local st
+
+	st=$(sed 's/.*) //' "/proc/$AGENT_PID/stat" 2>/dev/null) &&
+		echo "#   agent: state ${st%% *}, CPU $(awk '{ print ($12 + $13) / 100 }' <<<"$st") s"
+	[ -n "${NS:-}" ] &&
+		echo "#   sockets: $(in_ns ss -tanH 2>/dev/null | awk '{ n[$1]++ } END { for (s in n) printf "%s %d ", s, n[s] }')"
+	echo "#   first not healthy: $(jq -c '[.nodes[] | select(.state != "healthy")][0]' "$STATE" 2>/dev/null)"
+}
+
 new_netns() {
 	NS=pwt-$$-$1
 	ip netns add "$NS" || return 1

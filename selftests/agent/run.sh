@@ -91,7 +91,7 @@ test_scale() {
 		"127.1.[1:6].[0:255]:2375" "127.1.7.[0:208]:2375" >"$file"
 	start_agent "file://$file" || return 1
 	wait_until "$(cpu_bound 60000)" "$(all_healthy 2000)" ||
-		fail "2000 engines: $(q '.states')" || return 1
+		fail "2000 engines: $(jq -c .states "$STATE")" || { agent_diag; return 1; }
 	t2000=$(threads "$AGENT_PID")
 	log "2000 engines healthy after ${ELAPSED} ms, $(q .connections) connections, RSS $(rss_kb "$AGENT_PID") KiB"
 	log "threads: $t10 with 10 engines (--no-events: 10 connections), $t2000 with 2000"
