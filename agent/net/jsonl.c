@@ -120,11 +120,35 @@ static int tokenize(struct jsonl *j, const char *buf, size_t len, bool last,
 		    "unbalanced JSON" : json_tokener_error_desc(jerr));
 }
 
+/*
+ * As tokenize(), a number carried over from the last piece first, with
+ * the byte after it in one call: json-c reads "-5" then "I" in two calls
+ * as the start of "-5Infinity", in one as an error.
+ */
+static int tokenize_on(struct jsonl *j, const char *buf, size_t len,
+		       bool last, struct json_object **obj)
+{
+	char nb[sizeof(j->carry) + 1];
+	size_t n = j->ncarry;
+	int err;
+
+	if (!n)
+		return tokenize(j, buf, len, last, obj);
+	j->ncarry = 0;
+	memcpy(nb, j->carry, n);
+	if (len)
+		nb[n++] = buf[0];
+	err = tokenize(j, nb, n, last && len <= 1, obj);
+	if (!err && len > 1)
+		err = tokenize(j, buf + 1, len - 1, last, obj);
+	return err;
+}
+
 /* The value goes past the bound: unless its bytes within are bad JSON. */
 static int too_large(struct jsonl *j, const char *buf, size_t len)
 {
 	struct json_object *obj;
-	int err = tokenize(j, buf, len, false, &obj);
+	int err = tokenize_on(j, buf, len, false, &obj);
 
 	return err ? err : fail(j, -EMSGSIZE, "JSON value too large");
 }
@@ -156,7 +180,9 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 			for (n = 0; n < len && is_number_char(buf[n]); n++) {
 				if (j->value_bytes + n >= j->max_value) {
 					memcpy(j->carry + j->ncarry, buf, n);
-					return too_large(j, j->carry, j->ncarry + n);
+					n += j->ncarry;
+					j->ncarry = 0;
+					return too_large(j, j->carry, n);
 				}
 				if (++j->numrun > sizeof(j->carry))
 					return fail(j, -EPROTO, "number too long");
@@ -168,10 +194,7 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 			len -= n;
 			if (!len)
 				break;
-			err = tokenize(j, j->carry, j->ncarry, false, &obj);
-			j->ncarry = 0;
-			if (err)
-				return err;
+			/* Whole: handed over below with the byte that ended it. */
 		}
 		/*
 		 * Nothing past the bound is looked at, so that what is found
@@ -188,7 +211,7 @@ int jsonl_feed(struct jsonl *j, const char *buf, size_t len)
 		if (!ends && !j->in_string)
 			while (hold < span && is_number_char(buf[span - hold - 1]))
 				hold++;
-		err = tokenize(j, buf, span - hold, ends, &obj);
+		err = tokenize_on(j, buf, span - hold, ends, &obj);
 		if (err)
 			return err;
 		memcpy(j->carry, buf + span - hold, hold);
