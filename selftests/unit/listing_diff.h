@@ -163,21 +163,19 @@ static inline bool diff_number_char(char c)
 }
 
 /*
- * An integer at @s below INT64_MIN or above UINT64_MAX: json-c 0.16
- * (Debian 12) reads it as its bound, its strict tokener refuses it since
- * 0.17 (Debian 13); the listing reads it as its bound.
+ * The JSON number of @len characters at @s is an integer below INT64_MIN
+ * or above UINT64_MAX: json-c 0.16 (Debian 12) reads it as its bound,
+ * its strict tokener refuses it since 0.17 (Debian 13); the listing
+ * reads it as its bound.
  */
 static inline bool diff_out_of_range(const char *s, size_t len)
 {
 	bool neg = s[0] == '-';
 	const char *bound = neg ? "9223372036854775808" : "18446744073709551615";
-	size_t i, n;
+	size_t n = len - neg;
 
-	for (i = neg; i < len && diff_number_char(s[i]); i++)
-		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
-		    (i > (size_t)neg && (s[i] == '-' || s[i] == '+')))
-			return false;
-	n = i - neg;
+	if (memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len))
+		return false;
 	if (n != strlen(bound))
 		return n > strlen(bound);
 	return memcmp(s + neg, bound, n) > 0;
