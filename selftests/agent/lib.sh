@@ -58,17 +58,27 @@ fail() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # agent_diag: what a failed wait needs to be told apart, on one line each:
-# the agent's run state and CPU time, the namespace's TCP sockets by
-# state, and the first engine not healthy in the last dump (a wait that
-# timed out says only the counts).
+# the agent's run state and CPU time, the system call it waits in (for
+# epoll_wait, its fourth number is the timeout the loop asked for: the
+# next timer), the namespace's TCP sockets by state, the first engine not
+# healthy in the last dump (a wait that timed out says only the counts),
+# the counters of its /metrics that are not 0 (requests, errors, the
+# loop's lag: whether timers fire), and what valgrind reported so far
+# (it reports an error when it happens, not at exit).
 agent_diag() {
 	local st
 
 	st=$(sed 's/.*) //' "/proc/$AGENT_PID/stat" 2>/dev/null) &&
-		echo "#   agent: state ${st%% *}, CPU $(awk '{ print ($12 + $13) / 100 }' <<<"$st") s"
+		echo "#   agent: state ${st%% *}, CPU $(awk '{ print ($12 + $13) / 100 }' <<<"$st") s, in system call $(cut -d' ' -f1-5 "/proc/$AGENT_PID/syscall" 2>/dev/null)"
 	[ -n "${NS:-}" ] &&
 		echo "#   sockets: $(in_ns ss -tanH 2>/dev/null | awk '{ n[$1]++ } END { for (s in n) printf "%s %d ", s, n[s] }')"
 	echo "#   first not healthy: $(jq -c '[.nodes[] | select(.state != "healthy")][0]' "$STATE" 2>/dev/null)"
+	[ -S "${API:-}" ] &&
+		echo "#   metrics: $(curl -sS --max-time 30 --unix-socket "$API" http://pw/metrics 2>&1 |
+			grep -E '^peerwatch_(connections|engine_(requests|errors|transitions)_total|event_loop_lag_seconds_(count|sum))' |
+			awk '$NF != 0' | tr '\n' ' ')"
+	[ -s "${ALOG:-}.vg" ] && sed -n '1,40s/^/#   valgrind: /p' "$ALOG.vg"
+	return 0
 }
 
 new_netns() {
