@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "api.h"
+#include "clock.h"
 #include "cluster.h"
 #include "config.h"
 #include "container_of.h"
@@ -32,6 +33,27 @@
 #include "pool.h"
 #include "report.h"
 #include "resolver.h"
+
+/*
+ * What a signal asks for (a state dump, a reload) costs time in proportion
+ * to the fleet. Signals come faster than that now and then: a script that
+ * sends SIGUSR1 every few seconds and reads the file, an agent slowed
+ * down. Answered at once each time, they took the whole loop: under
+ * valgrind a dump of 2,000 engines took longer than the test's wait for
+ * it, its next SIGUSR1 came during the dump, and the agent dumped back
+ * to back for 20 minutes, its engines never connected. So after work that
+ * took D ms, the next waits until D ms more have passed: the loop keeps at
+ * least half of its time. Requests meanwhile are answered by one, done
+ * after the last of them came: its answer is at least as new as each.
+ */
+struct agent;
+
+struct sigwork {
+	struct loop_timer timer;	/* the next, when it had to wait */
+	uint64_t next_ms;		/* loop time it may start again */
+	void (*fn)(struct agent *a);
+	struct agent *a;
+};
 
 struct agent {
 	const struct config *cfg;
@@ -51,6 +73,8 @@ struct agent {
 	sigset_t oldmask;
 	int sigfd;
 	struct loop_io sig_io;
+	struct sigwork dump;		/* SIGUSR1 */
+	struct sigwork reload;		/* SIGHUP */
 	struct loop_timer summary_timer;
 	struct loop_timer discovery_timer;
 	struct loop_timer memory_timer;
@@ -161,31 +185,83 @@ static void status_fn(struct loop_timer *t)
 	loop_timer_start(a->loop, t, AGENT_STATUS_MS);
 }
 
+static void sigwork_run(struct sigwork *w)
+{
+	uint64_t t0 = clock_mono_ms(), t1;
+
+	w->fn(w->a);
+	t1 = clock_mono_ms();
+	w->next_ms = t1 + (t1 - t0);
+}
+
+static void sigwork_fn(struct loop_timer *t)
+{
+	sigwork_run(container_of(t, struct sigwork, timer));
+}
+
+static void sigwork_init(struct sigwork *w, struct agent *a,
+			 void (*fn)(struct agent *a))
+{
+	w->a = a;
+	w->fn = fn;
+	w->next_ms = 0;
+	loop_timer_init(&w->timer, sigwork_fn);
+}
+
+/* Asked for: done now, or once its wait ends (one for all asked meanwhile). */
+static void sigwork_ask(struct agent *a, struct sigwork *w)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (loop_timer_active(&w->timer))
+		return;
+	if (now >= w->next_ms) {
+		sigwork_run(w);
+		return;
+	}
+	/* The loop's clock may be behind: the wait counts from it. */
+	loop_timer_start(a->loop, &w->timer, w->next_ms - loop_now(a->loop));
+}
+
+static void reload_signalled(struct agent *a)
+{
+	log_info("discovery: reload (SIGHUP)");
+	notify_reloading(a->notify);
+	reload(a);
+	reload_tls(a);
+	send_status(a);
+}
+
+/*
+ * The signals that came, all read before any is answered (one of each
+ * is pending at most): a stop is not kept waiting behind a dump.
+ */
 static void signal_io(struct loop_io *io, uint32_t events)
 {
 	struct agent *a = container_of(io, struct agent, sig_io);
 	struct signalfd_siginfo si;
+	bool hup = false, usr1 = false;
+	unsigned int stop = 0;
 
 	(void)events;
 	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			log_info("discovery: reload (SIGHUP)");
-			notify_reloading(a->notify);
-			reload(a);
-			reload_tls(a);
-			send_status(a);
-			break;
-		case SIGUSR1:
-			dump_state(a);
-			break;
-		default:
-			log_info("stopping (signal %u)", si.ssi_signo);
-			notify_send(a->notify, "STOPPING=1");
-			loop_stop(a->loop);
-			break;
-		}
+		if (si.ssi_signo == SIGHUP)
+			hup = true;
+		else if (si.ssi_signo == SIGUSR1)
+			usr1 = true;
+		else
+			stop = si.ssi_signo;
 	}
+	if (stop) {
+		log_info("stopping (signal %u)", stop);
+		notify_send(a->notify, "STOPPING=1");
+		loop_stop(a->loop);
+		return;
+	}
+	if (hup)
+		sigwork_ask(a, &a->reload);
+	if (usr1)
+		sigwork_ask(a, &a->dump);
 }
 
 static void summary_fn(struct loop_timer *t)
@@ -330,6 +406,8 @@ int agent_new(struct agent **ap, const struct config *cfg, const char **why)
 	loop_timer_init(&a->discovery_timer, discovery_fn);
 	loop_timer_init(&a->memory_timer, memory_fn);
 	loop_timer_init(&a->status_timer, status_fn);
+	sigwork_init(&a->dump, a, dump_state);
+	sigwork_init(&a->reload, a, reload_signalled);
 	/* Each engine needs two descriptors: take all the kernel allows. */
 	fdlimit_raise();
 	*why = "event loop";
@@ -436,6 +514,8 @@ void agent_free(struct agent *a)
 		loop_timer_stop(a->loop, &a->discovery_timer);
 		loop_timer_stop(a->loop, &a->memory_timer);
 		loop_timer_stop(a->loop, &a->status_timer);
+		loop_timer_stop(a->loop, &a->dump.timer);
+		loop_timer_stop(a->loop, &a->reload.timer);
 	}
 	notify_free(a->notify);
 	api_free(a->api);

@@ -6,7 +6,8 @@
 # The agent at its limits, sourced by run.sh after api.sh (api,
 # canary_age): descriptors (a fleet larger than RLIMIT_NOFILE allows, and
 # the limit hit at run time), memory (a fleet larger than a transient
-# cgroup's limit), and the log lines each noisy path may write.
+# cgroup's limit), the log lines each noisy path may write, and signals
+# sent faster than their work.
 #
 #   netns pwt-<pid>-<test>                                        lo only
 #   +-----------------------------------------------------------------+
@@ -216,6 +217,56 @@ test_log_noise() {
 	echo "127.1.0.[1:30]:2375" >"$f"
 	sim clear all || return 1
 	wait_until 10000 "$(all_settled 30)" || fail "not back: $(q .states)" || return 1
+}
+
+# flood_signals PID: SIGUSR1 and SIGHUP to PID without a pause, until it is
+# gone or the flooder is killed; the pairs it sent, in $TMP/flood.sent.
+flood_signals() {
+	local n=0
+
+	trap 'echo "$n" >"$TMP/flood.sent"; exit 0' TERM
+	while kill -USR1 "$1" 2>/dev/null && kill -HUP "$1" 2>/dev/null; do
+		n=$((n + 1))
+	done
+	echo "$n" >"$TMP/flood.sent"
+}
+
+# Signals faster than their work: SIGUSR1 and SIGHUP without a pause (a
+# dump and a reload of 1,000 engines each) from before the engines start.
+# Each is answered, but after work that took D ms the next waits D ms: the
+# engines all become healthy, the state file is still written, the API
+# answers, SIGTERM stops the agent. (When every signal read was answered
+# at once, a SIGUSR1 that came during a dump was answered by the next one,
+# and the loop did nothing else: under valgrind 2,000 engines stayed
+# pending for the 20 minutes of the scale test's wait.)
+test_signal_flood() {
+	local n=1000 f=$TMP/flood.engines flooder lat t0 sent
+
+	new_netns sigflood || return 1
+	start_sim $n || return 1
+	# 127.1.0.1 + 999 = 127.1.3.232
+	printf '%s\n' "127.1.0.[1:255]:2375" "127.1.[1:2].[0:255]:2375" \
+		"127.1.3.[0:232]:2375" >"$f"
+	start_agent "file://$f" || return 1
+	flood_signals "$AGENT_PID" &
+	flooder=$!
+	PIDS+=("$flooder")
+	wait_until "$(cpu_bound 20000)" "$(all_settled $n)" ||
+		fail "under the flood: $(jq -c .states "$STATE")" || { agent_diag; return 1; }
+	log "$n engines healthy with their streams after ${ELAPSED} ms, SIGUSR1 and SIGHUP sent without a pause"
+	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 60 --unix-socket "$API" \
+		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+	t0=$(now_ms)
+	dump || fail "no state file under the flood" || return 1
+	log "meanwhile: /v1/summary in ${lat} ms, a state file $(($(now_ms) - t0)) ms after a SIGUSR1"
+	kill -TERM "$flooder"
+	wait "$flooder"
+	sent=$(cat "$TMP/flood.sent")
+	t0=$(now_ms)
+	stop_agent || return 1
+	log "$sent pairs sent; SIGTERM: stopped after $(($(now_ms) - t0)) ms"
+	# An answer waits for one dump or reload at most, + 3 s of margin.
+	[ "${lat:-60000}" -le "$(cpu_bound 3000)" ] || fail "/v1/summary took $lat ms" || return 1
 }
 
 # A discovery of 1,000,000 lines: the first 100,000 entries are taken

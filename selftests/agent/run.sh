@@ -327,6 +327,7 @@ run_test ops-tls-reload test_ops_tls_reload
 run_test fd-limit test_fd_limit
 run_test fd-runtime test_fd_runtime
 run_test log-noise test_log_noise
+run_test signal-flood test_signal_flood
 run_test discovery-huge test_discovery_huge
 run_test containers-bound test_containers_bound
 run_test mem-limit test_mem_limit
