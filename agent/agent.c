@@ -42,15 +42,15 @@
  * valgrind a dump of 2,000 engines took longer than the test's wait for
  * it, its next SIGUSR1 came during the dump, and the agent dumped back
  * to back for 20 minutes, its engines never connected. So after work that
- * took D ms, the next waits until D ms more have passed: the loop keeps at
- * least half of its time. Requests meanwhile are answered by one, done
- * after the last of them came: its answer is at least as new as each.
+ * took D ms (a dump or a reload), no more starts until D ms more have
+ * passed: the loop keeps at least half of its time. Requests meanwhile
+ * are answered by one each, done after the last of them came: its answer
+ * is at least as new as each.
  */
 struct agent;
 
 struct sigwork {
-	struct loop_timer timer;	/* the next, when it had to wait */
-	uint64_t next_ms;		/* loop time it may start again */
+	struct loop_timer timer;	/* asked for, waiting for its turn */
 	void (*fn)(struct agent *a);
 	struct agent *a;
 };
@@ -75,6 +75,7 @@ struct agent {
 	struct loop_io sig_io;
 	struct sigwork dump;		/* SIGUSR1 */
 	struct sigwork reload;		/* SIGHUP */
+	uint64_t sigwork_next_ms;	/* no signal's work before */
 	struct loop_timer summary_timer;
 	struct loop_timer discovery_timer;
 	struct loop_timer memory_timer;
@@ -185,18 +186,26 @@ static void status_fn(struct loop_timer *t)
 	loop_timer_start(a->loop, t, AGENT_STATUS_MS);
 }
 
-static void sigwork_run(struct sigwork *w)
+/* Done now if its turn has come, else when it comes (the timer). */
+static void sigwork_try(struct sigwork *w)
 {
+	struct agent *a = w->a;
 	uint64_t t0 = clock_mono_ms(), t1;
 
-	w->fn(w->a);
+	if (t0 < a->sigwork_next_ms) {
+		/* The loop's clock may be behind: the wait counts from it. */
+		loop_timer_start(a->loop, &w->timer,
+				 a->sigwork_next_ms - loop_now(a->loop));
+		return;
+	}
+	w->fn(a);
 	t1 = clock_mono_ms();
-	w->next_ms = t1 + (t1 - t0);
+	a->sigwork_next_ms = t1 + (t1 - t0);
 }
 
 static void sigwork_fn(struct loop_timer *t)
 {
-	sigwork_run(container_of(t, struct sigwork, timer));
+	sigwork_try(container_of(t, struct sigwork, timer));
 }
 
 static void sigwork_init(struct sigwork *w, struct agent *a,
@@ -204,23 +213,14 @@ static void sigwork_init(struct sigwork *w, struct agent *a,
 {
 	w->a = a;
 	w->fn = fn;
-	w->next_ms = 0;
 	loop_timer_init(&w->timer, sigwork_fn);
 }
 
-/* Asked for: done now, or once its wait ends (one for all asked meanwhile). */
-static void sigwork_ask(struct agent *a, struct sigwork *w)
+/* Asked for: one for all asked while it waits for its turn. */
+static void sigwork_ask(struct sigwork *w)
 {
-	uint64_t now = clock_mono_ms();
-
-	if (loop_timer_active(&w->timer))
-		return;
-	if (now >= w->next_ms) {
-		sigwork_run(w);
-		return;
-	}
-	/* The loop's clock may be behind: the wait counts from it. */
-	loop_timer_start(a->loop, &w->timer, w->next_ms - loop_now(a->loop));
+	if (!loop_timer_active(&w->timer))
+		sigwork_try(w);
 }
 
 static void reload_signalled(struct agent *a)
@@ -259,9 +259,9 @@ static void signal_io(struct loop_io *io, uint32_t events)
 		return;
 	}
 	if (hup)
-		sigwork_ask(a, &a->reload);
+		sigwork_ask(&a->reload);
 	if (usr1)
-		sigwork_ask(a, &a->dump);
+		sigwork_ask(&a->dump);
 }
 
 static void summary_fn(struct loop_timer *t)
