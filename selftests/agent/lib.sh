@@ -334,6 +334,13 @@ api_flood() {
 	done
 }
 
+# summary_ms MAX_S: ms the control API took to answer /v1/summary, empty
+# when it did not within MAX_S seconds.
+summary_ms() {
+	curl -s -o /dev/null -w '%{time_total}' --max-time "$1" \
+		--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }'
+}
+
 # probe_api MS: for MS ms, what an operator sees meanwhile: the longest
 # /v1/summary answer and the oldest canary listing, into the caller's
 # max_lat and max_age (ms).
@@ -342,8 +349,7 @@ probe_api() {
 
 	t0=$(now_ms)
 	while [ $(($(now_ms) - t0)) -lt "$1" ]; do
-		lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 \
-			--unix-socket "$API" http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+		lat=$(summary_ms 30)
 		[ "${lat:-30000}" -gt "$max_lat" ] && max_lat=$lat
 		age=$(canary_age)
 		[ "${age:-99999}" -gt "$max_age" ] && max_age=$age

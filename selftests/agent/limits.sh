@@ -254,8 +254,7 @@ test_signal_flood() {
 	wait_until "$(cpu_bound 20000)" "$(all_settled $n)" ||
 		fail "under the flood: $(jq -c .states "$STATE")" || { agent_diag; return 1; }
 	log "$n engines healthy with their streams after ${ELAPSED} ms, SIGUSR1 and SIGHUP sent without a pause"
-	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 60 --unix-socket "$API" \
-		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+	lat=$(summary_ms 60)
 	t0=$(now_ms)
 	dump || fail "no state file under the flood" || return 1
 	log "meanwhile: /v1/summary in ${lat} ms, a state file $(($(now_ms) - t0)) ms after a SIGUSR1"
@@ -286,8 +285,7 @@ test_discovery_huge() {
 		fail "truncation not said: $(grep -m3 discovery "$ALOG")" || return 1
 	wait_until "$(bound 10000)" "$(all_settled 20)" ||
 		fail "the 20 engines: $(q .states)" || return 1
-	lat=$(curl -s -o /dev/null -w '%{time_total}' --max-time 30 --unix-socket "$API" \
-		http://pw/v1/summary | awk '{ printf "%d", $1 * 1000 }')
+	lat=$(summary_ms 30)
 	log "1,000,000 lines: cut at line 100,001 and said so; 20 engines healthy after ${ELAPSED} ms; /v1/summary in ${lat} ms; RSS $(rss_kb "$AGENT_PID") KiB"
 	# An answer from memory (milliseconds), + 3 s of margin.
 	[ "${lat:-30000}" -le "$(bound 3000)" ] || fail "/v1/summary took $lat ms" || return 1
